@@ -1,0 +1,93 @@
+"""runlab: record, sweep, compare and reproduce computational experiments.
+
+Quick use::
+
+    import runlab
+
+    with runlab.start_run(namespace="mnist", params={"lr": 0.01}) as run:
+        for step in range(100):
+            run.log_metric("loss", 1 / (step + 1))
+
+    best = runlab.runs(where="metrics.loss < 0.05", order_by="metrics.loss")
+
+Heavy parts load on first use, so ``import runlab`` stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .errors import (
+    AmbiguousRunError,
+    ArtifactPathError,
+    FilterError,
+    InvalidTransitionError,
+    MetricError,
+    MetricNotFoundError,
+    RunFinishedError,
+    RunlabError,
+    RunNotFoundError,
+    StorageError,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from .run import Run, RunData, start_run
+    from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
+
+_LAZY = {
+    "Run": "runlab.run",
+    "RunData": "runlab.run",
+    "start_run": "runlab.run",
+    "MetricSeries": "runlab.store",
+    "MetricSummary": "runlab.store",
+    "RebuildReport": "runlab.store",
+    "RunRecord": "runlab.store",
+    "RunSet": "runlab.store",
+    "RunStatus": "runlab.store",
+    "Store": "runlab.store",
+    "load": "runlab.store",
+    "runs": "runlab.store",
+}
+
+__all__ = [
+    "AmbiguousRunError",
+    "ArtifactPathError",
+    "FilterError",
+    "InvalidTransitionError",
+    "MetricError",
+    "MetricNotFoundError",
+    "MetricSeries",
+    "MetricSummary",
+    "RebuildReport",
+    "Run",
+    "RunData",
+    "RunFinishedError",
+    "RunNotFoundError",
+    "RunRecord",
+    "RunSet",
+    "RunStatus",
+    "RunlabError",
+    "StorageError",
+    "Store",
+    "UsageError",
+    "__version__",
+    "load",
+    "runs",
+    "start_run",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runlab' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,102 @@
+"""The exceptions runlab raises.
+
+Every error derives from :class:`RunlabError`. Where the meaning matches a builtin
+exception, the class inherits it as well, so ``except ValueError`` keeps working::
+
+    >>> import runlab
+    >>> try:
+    ...     runlab.load("zzzz", root="/nonexistent-store")
+    ... except runlab.RunNotFoundError as exc:
+    ...     print(type(exc).__name__)
+    RunNotFoundError
+
+Messages state the rule, the offending value, the valid options and the next step.
+The CLI maps :class:`UsageError` subclasses (bad input) to exit code 2 and any other
+:class:`RunlabError` to exit code 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "AmbiguousRunError",
+    "ArtifactPathError",
+    "FilterError",
+    "InvalidTransitionError",
+    "MetricError",
+    "MetricNotFoundError",
+    "RunFinishedError",
+    "RunNotFoundError",
+    "RunlabError",
+    "StorageError",
+    "UsageError",
+]
+
+
+class RunlabError(Exception):
+    """Root of every exception raised by runlab."""
+
+
+class UsageError(RunlabError):
+    """Bad input from the user: a wrong value, an unknown name, a malformed expression.
+
+    The CLI reports these in one line with exit code 2.
+    """
+
+
+class StorageError(RunlabError, OSError):
+    """The store on disk cannot be read or written as required."""
+
+
+class RunNotFoundError(UsageError, LookupError):
+    """No run matches the given ID, ID prefix or name."""
+
+
+class AmbiguousRunError(UsageError, LookupError):
+    """An ID prefix or name matches more than one run.
+
+    Attributes:
+        candidates: the IDs of the matching runs.
+    """
+
+    def __init__(self, message: str, candidates: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.candidates = list(candidates)
+
+
+class InvalidTransitionError(RunlabError, RuntimeError):
+    """A run was asked to move to a state its current state does not allow."""
+
+
+class RunFinishedError(InvalidTransitionError):
+    """The run has already finished; its record no longer changes."""
+
+
+class FilterError(UsageError, ValueError):
+    """A ``where`` or ``order_by`` expression is malformed or names an unknown field.
+
+    Attributes:
+        expression: the text that was parsed.
+        position: the 0-based character offset of the problem.
+    """
+
+    def __init__(self, message: str, expression: str = "", position: int = 0) -> None:
+        super().__init__(message)
+        self.expression = expression
+        self.position = position
+
+
+class ArtifactPathError(UsageError, ValueError):
+    """An artifact name would leave the run's ``artifacts/`` folder."""
+
+
+class MetricError(UsageError, TypeError):
+    """A metric name or value is not acceptable (values must be real numbers)."""
+
+
+class MetricNotFoundError(UsageError, KeyError):
+    """The run has no metric of the requested name."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -1,0 +1,178 @@
+"""What a run records about where it ran: git state, environment, dependencies and code."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["capture_environment", "capture_git", "snapshot_code", "list_distributions", "SECRET_PATTERN"]
+
+#: Environment variables whose names match this are never recorded.
+SECRET_PATTERN = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE|SESSION", re.IGNORECASE)
+
+_GIT_TIMEOUT = 10.0
+
+
+def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=_GIT_TIMEOUT,
+        env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
+        check=False,
+    )
+
+
+def capture_git(cwd: Path) -> tuple[dict[str, Any], str | None]:
+    """Git state of the repository containing ``cwd``.
+
+    Returns:
+        ``({"repository", "commit", "branch", "remote", "dirty"}, patch)``; ``patch`` is
+        ``git diff HEAD`` (plus untracked files listed) when the tree is dirty, else None.
+        Outside a repository: ``({"repository": None}, None)``. In a repository with no
+        commits ``commit`` is None.
+
+    Example:
+        >>> info, patch = capture_git(Path("/"))
+        >>> info["repository"] is None or isinstance(info["repository"], str)
+        True
+    """
+    if shutil.which("git") is None:
+        return {"repository": None, "error": "git is not installed"}, None
+    try:
+        status = _git(cwd, "status", "--porcelain=v2", "--branch", "--untracked-files=normal")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return {"repository": None, "error": str(exc)}, None
+    if status.returncode != 0:
+        return {"repository": None}, None
+    info: dict[str, Any] = {"commit": None, "branch": None, "remote": None, "dirty": False}
+    untracked: list[str] = []
+    for line in status.stdout.splitlines():
+        if line.startswith("# branch.oid "):
+            oid = line.split(" ", 2)[2]
+            info["commit"] = None if oid == "(initial)" else oid
+        elif line.startswith("# branch.head "):
+            head = line.split(" ", 2)[2]
+            info["branch"] = None if head == "(detached)" else head
+        elif line.startswith("? "):
+            untracked.append(line[2:])
+            info["dirty"] = True
+        elif line and not line.startswith("#"):
+            info["dirty"] = True
+    top = _git(cwd, "rev-parse", "--show-toplevel")
+    info = {"repository": top.stdout.strip() or None, **info}
+    remote = _git(cwd, "config", "--get", "remote.origin.url")
+    if remote.returncode == 0:
+        info["remote"] = _strip_credentials(remote.stdout.strip())
+    patch = None
+    if info["dirty"]:
+        parts = []
+        if info["commit"]:
+            diff = _git(cwd, "diff", "HEAD", "--binary")
+            parts.append(diff.stdout)
+        else:
+            parts.append(_git(cwd, "diff", "--cached", "--binary").stdout)
+        if untracked:
+            parts.append("# untracked files:\n" + "".join(f"#   {name}\n" for name in untracked))
+        patch = "".join(parts)
+    return info, patch
+
+
+def _strip_credentials(url: str) -> str:
+    return re.sub(r"//[^/@]+@", "//", url)
+
+
+def list_distributions() -> list[tuple[str, str]]:
+    """Installed distributions as ``(name, version)``, read from ``*.dist-info`` folder names.
+
+    This reads directory listings only, which keeps run start fast.
+    """
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                stem = name[: -len(".dist-info")]
+                dist, _, version = stem.partition("-")
+                if version:
+                    found.setdefault(dist.replace("_", "-").lower(), version)
+            elif name.endswith(".egg-info"):
+                stem = name[: -len(".egg-info")]
+                dist, _, version = stem.partition("-")
+                version = version.split("-py")[0]
+                if version:
+                    found.setdefault(dist.replace("_", "-").lower(), version)
+    return sorted(found.items())
+
+
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _user() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
+def capture_environment() -> dict[str, Any]:
+    """Python, platform, host, user, CPU count, memory and environment variables.
+
+    Variables whose names look like secrets (KEY, TOKEN, SECRET, PASSWORD, ...) are left
+    out; their names are listed under ``variables_redacted``.
+
+    Example:
+        >>> env = capture_environment()
+        >>> env["python"]["version"].count(".") >= 2
+        True
+    """
+    variables = {}
+    redacted = []
+    for key, value in os.environ.items():
+        if SECRET_PATTERN.search(key):
+            redacted.append(key)
+        else:
+            variables[key] = value
+    return {
+        "python": {
+            "version": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "executable": sys.executable,
+        },
+        "platform": {"system": platform.system(), "release": platform.release(), "machine": platform.machine()},
+        "host": os.uname().nodename,
+        "user": _user(),
+        "cpu_count": os.cpu_count(),
+        "memory_bytes": _memory_bytes(),
+        "cwd": os.getcwd(),
+        "argv": list(sys.argv),
+        "variables": dict(sorted(variables.items())),
+        "variables_redacted": sorted(redacted),
+    }
+
+
+def snapshot_code(source: Path, code_dir: Path) -> Path | None:
+    """Copy the experiment's source file into ``code_dir``; None when it cannot be read."""
+    try:
+        if not source.is_file():
+            return None
+        code_dir.mkdir(exist_ok=True)
+        return Path(shutil.copy2(source, code_dir / source.name))
+    except OSError:
+        return None

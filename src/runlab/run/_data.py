@@ -1,0 +1,114 @@
+"""User data with slash paths: ``run.data["a/b/c"] = 1`` is stored as ``{"a": {"b": {"c": 1}}}``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+from ..errors import UsageError
+
+__all__ = ["RunData"]
+
+
+def _split(path: str) -> list[str]:
+    if not isinstance(path, str):
+        raise UsageError(f"Invalid data key {path!r}: expected a string such as 'results/accuracy'.")
+    parts = [p for p in path.strip("/").split("/")]
+    if not path.strip("/") or any(p == "" for p in parts):
+        raise UsageError(f"Invalid data key {path!r}: use non-empty names separated by '/', e.g. 'results/accuracy'.")
+    return parts
+
+
+def _public(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _public(v) for k, v in node.items() if not str(k).startswith("_")}
+    return node
+
+
+class RunData(MutableMapping[str, Any]):
+    """Nested run data addressed with slash paths.
+
+    Keys whose any segment starts with ``_`` are kept in memory only and never written to
+    ``data.json``. Safe to use from several threads.
+
+    Example:
+        >>> d = RunData()
+        >>> d["metrics/val/acc"] = 0.9
+        >>> d["metrics"]
+        {'val': {'acc': 0.9}}
+        >>> "metrics/val/acc" in d, d.to_dict()
+        (True, {'metrics': {'val': {'acc': 0.9}}})
+    """
+
+    def __init__(self, initial: dict[str, Any] | None = None) -> None:
+        self._root: dict[str, Any] = dict(initial or {})
+        self._lock = threading.Lock()
+        self.dirty = False
+
+    def __setitem__(self, path: str, value: Any) -> None:
+        parts = _split(path)
+        with self._lock:
+            node = self._root
+            for i, part in enumerate(parts[:-1]):
+                child = node.get(part)
+                if not isinstance(child, dict):
+                    if child is not None:
+                        raise UsageError(
+                            f"Cannot set data {path!r}: {'/'.join(parts[: i + 1])!r} holds a value, not a group. "
+                            "Delete it first or choose another key."
+                        )
+                    child = node[part] = {}
+                node = child
+            node[parts[-1]] = value
+            self.dirty = True
+
+    def __getitem__(self, path: str) -> Any:
+        node: Any = self._root
+        for part in _split(path):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(path)
+            node = node[part]
+        return node
+
+    def __delitem__(self, path: str) -> None:
+        parts = _split(path)
+        with self._lock:
+            node: Any = self._root
+            for part in parts[:-1]:
+                if not isinstance(node, dict) or part not in node:
+                    raise KeyError(path)
+                node = node[part]
+            if not isinstance(node, dict) or parts[-1] not in node:
+                raise KeyError(path)
+            del node[parts[-1]]
+            self.dirty = True
+
+    def __contains__(self, path: object) -> bool:
+        try:
+            self[path]  # type: ignore[index]
+        except (KeyError, UsageError):
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._root))
+
+    def __len__(self) -> int:
+        return len(self._root)
+
+    def __repr__(self) -> str:
+        return f"RunData({self._root!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The persisted part as plain nested dicts (keys starting with ``_`` left out)."""
+        with self._lock:
+            return _public(self._root)  # type: ignore[no-any-return]
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """The persisted part if it changed since the last snapshot, else None."""
+        with self._lock:
+            if not self.dirty:
+                return None
+            self.dirty = False
+            return _public(self._root)  # type: ignore[no-any-return]

@@ -1,0 +1,525 @@
+"""The live run: lifecycle, heartbeat, tracking, artifacts, data and output capture."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+from ..errors import InvalidTransitionError, RunFinishedError, UsageError
+from ..store._files import atomic_write_bytes, dumps, write_json_atomic
+from ..store._status import TRANSITIONS, RunStatus
+from ..store._store import Store
+from ._artifacts import copy_artifact, safe_artifact_path
+from ._data import RunData
+from ._output import OutputCapture
+from ._tracking import NUMBER_TYPES, MetricBuffer, check_metric_name, coerce_metric_value, coerce_step
+
+__all__ = ["Run", "RunTerminated"]
+
+_HOST = os.uname().nodename
+FLUSH_INTERVAL = float(os.environ.get("RUNLAB_FLUSH_INTERVAL", "0.5"))
+HEARTBEAT_INTERVAL = float(os.environ.get("RUNLAB_HEARTBEAT_INTERVAL", "5"))
+_time = time.time
+
+
+class RunTerminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM during a run."""
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat()
+
+
+def _param_record(name: str, value: Any, info: Mapping[str, Any] | None) -> dict[str, Any]:
+    info = info or {}
+    try:
+        dumps(value, indent=False)
+        usable = True
+    except TypeError:
+        value, usable = repr(value), False
+    return {
+        "value": value,
+        "type": info.get("type") or type(value).__name__,
+        "description": info.get("description"),
+        "usable": info.get("usable", usable),
+    }
+
+
+def _tags(tags: Iterable[str] | str | None) -> list[str]:
+    if tags is None:
+        return []
+    items = [tags] if isinstance(tags, str) else list(tags)
+    for tag in items:
+        if not isinstance(tag, str) or not tag.strip() or "," in tag:
+            raise UsageError(f"Invalid tag {tag!r}: tags are non-empty strings without commas, e.g. 'baseline'.")
+    return list(dict.fromkeys(t.strip() for t in items))
+
+
+class _Worker(threading.Thread):
+    """Flushes metrics and data every ``FLUSH_INTERVAL`` and beats every ``HEARTBEAT_INTERVAL``."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(name=f"runlab-{run.id}", daemon=True)
+        self._run = run
+        self._stop_event = threading.Event()
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        next_beat = time.monotonic() + HEARTBEAT_INTERVAL
+        while not self._stop_event.wait(FLUSH_INTERVAL):
+            try:
+                self._run._flush()
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + HEARTBEAT_INTERVAL
+                    self._run._beat()
+            except Exception as exc:  # keep the run going; report once per kind
+                message = f"{type(exc).__name__}: {exc}"
+                if message not in self.errors:
+                    self.errors.append(message)
+                    print(f"runlab: background writer of run {self._run.id}: {message}", file=sys.__stderr__)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join()
+
+
+class Run:
+    """One execution of an experiment: its folder, state, metrics, data and artifacts.
+
+    Create runs with :func:`runlab.start_run` (or the experiment styles built on it).
+    States move ``created -> running -> completed | failed | cancelled``; a finished run
+    accepts no more changes (:class:`~runlab.RunFinishedError`). Logging methods may be
+    called from any thread. Metric points are buffered and appended to ``metrics.jsonl``
+    at least every second; a heartbeat records pid, host and time every few seconds.
+
+    Example:
+        >>> import runlab, tempfile
+        >>> with runlab.start_run(params={"lr": 0.1}, root=tempfile.mkdtemp(), capture=False) as run:
+        ...     for step in range(3):
+        ...         run.log_metric("loss", 1.0 / (step + 1))
+        ...     run.data["best/epoch"] = 2
+        ...     _ = run.save_text("notes.txt", "converged")
+        >>> run.status
+        'completed'
+    """
+
+    def __init__(self, store: Store, meta: dict[str, Any], folder: Path) -> None:
+        self.store = store
+        self.path = folder
+        self._meta = meta
+        self._meta_lock = threading.RLock()
+        self.data = RunData()
+        self._metrics = MetricBuffer(folder / "metrics.jsonl")
+        self._closed = False
+        self._worker: _Worker | None = None
+        self._output: OutputCapture | None = None
+        self._capture_thread: threading.Thread | None = None
+        self._prev_sigterm: Any = None
+        self._source: Path | None = None
+        self._capture = True
+        self._capture_output = True
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        *,
+        store: Store,
+        namespace: str | None = None,
+        name: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        param_info: Mapping[str, Mapping[str, Any]] | None = None,
+        tags: Iterable[str] | str | None = None,
+        description: str | None = None,
+        experiment: str | None = None,
+        source: str | os.PathLike[str] | None = None,
+        links: Mapping[str, str | None] | None = None,
+        folder_name: str | None = None,
+        capture: bool = True,
+        capture_output: bool = True,
+    ) -> Run:
+        """Create a run in state ``created`` (its folder, ``run.json`` and index row)."""
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise UsageError(f"Invalid run name {name!r}: expected a non-empty string.")
+        if params is not None and not isinstance(params, Mapping):
+            raise UsageError(f"Invalid params {params!r}: expected a mapping of parameter names to values.")
+        info = param_info or {}
+        meta: dict[str, Any] = {
+            "id": None,
+            "name": name,
+            "namespace": namespace or "default",
+            "experiment": experiment,
+            "status": RunStatus.CREATED.value,
+            "created": _now(),
+            "started": None,
+            "ended": None,
+            "duration": None,
+            "error": None,
+            "params": {str(k): _param_record(str(k), v, info.get(str(k))) for k, v in (params or {}).items()},
+            "tags": _tags(tags),
+            "description": description,
+            "sweep": None,
+            "study": None,
+            "parent": None,
+            **dict(links or {}),
+            "source": None,
+            "heartbeat": None,
+            "git": None,
+            "env": None,
+            "hooks": {},
+            "plugins": {},
+        }
+        meta, folder = store.create(meta, folder_name=folder_name, replace=folder_name is not None)
+        run = cls(store, meta, folder)
+        run._capture = capture
+        run._capture_output = capture_output
+        if source is not None:
+            run._source = Path(source).resolve()
+            meta["source"] = str(run._source)
+        return run
+
+    # -- read-only view ---------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        """The run's 8-hex-character ID."""
+        return self._meta["id"]  # type: ignore[no-any-return]
+
+    @property
+    def name(self) -> str | None:
+        return self._meta["name"]  # type: ignore[no-any-return]
+
+    @property
+    def namespace(self) -> str:
+        return self._meta["namespace"]  # type: ignore[no-any-return]
+
+    @property
+    def status(self) -> str:
+        """The current state: created, running, completed, failed or cancelled."""
+        return self._meta["status"]  # type: ignore[no-any-return]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The parameter values (a copy)."""
+        return {k: v["value"] for k, v in self._meta["params"].items()}
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self._meta["tags"])
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """A copy of what ``run.json`` holds."""
+        with self._meta_lock:
+            return dict(self._meta)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.id} {self.namespace}/{self.name or ''} {self.status}>"
+
+    # -- lifecycle --------------------------------------------------------------------
+    def _transition(self, target: RunStatus) -> None:
+        current = RunStatus(self._meta["status"])
+        if target not in TRANSITIONS[current]:
+            if current.finished:
+                raise RunFinishedError(
+                    f"Run {self.id} already finished with status {current.value!r}; a finished run does not change. "
+                    "Start a new run instead."
+                )
+            raise InvalidTransitionError(
+                f"Run {self.id} cannot go from {current.value!r} to {target.value!r}; allowed: "
+                f"{', '.join(s.value for s in TRANSITIONS[current]) or 'none'}."
+            )
+        self._meta["status"] = target.value
+
+    def _write_meta(self, summaries: Mapping[str, Any] | None = None) -> None:
+        with self._meta_lock:
+            self.store.save(self.path, self._meta, summaries)
+
+    def start(self) -> Run:
+        """Move to ``running``: start the heartbeat, the flusher, capture and output copying."""
+        with self._meta_lock:
+            self._transition(RunStatus.RUNNING)
+            self._meta["started"] = _now()
+            self._started_at = time.monotonic()
+            self._meta["heartbeat"] = {"pid": os.getpid(), "host": _HOST, "time": _time()}
+            self._write_meta()
+        if self._capture_output:
+            self._output = OutputCapture(self.path / "out.log")
+        self._install_sigterm()
+        if self._capture:
+            self._capture_thread = threading.Thread(target=self._run_capture, name=f"runlab-capture-{self.id}", daemon=True)
+            self._capture_thread.start()
+        self._worker = _Worker(self)
+        self._worker.start()
+        return self
+
+    def _run_capture(self) -> None:
+        from ._capture import capture_environment, capture_git, list_distributions, snapshot_code
+
+        source = self._source or _main_source()
+        code_dir = self.path / "code"
+        try:
+            git, patch = capture_git(source.parent if source else Path.cwd())
+            if patch:
+                code_dir.mkdir(exist_ok=True)
+                (code_dir / "git.patch").write_text(patch, encoding="utf-8")
+            if source is not None:
+                snapshot_code(source, code_dir)
+            env = capture_environment()
+            dists = list_distributions()
+            env_dir = self.path / "env"
+            env_dir.mkdir(exist_ok=True)
+            (env_dir / "requirements.txt").write_text("".join(f"{n}=={v}\n" for n, v in dists), encoding="utf-8")
+            atomic_write_bytes(env_dir / "dependencies.json", dumps(dict(dists)), fsync=False)
+            with self._meta_lock:
+                self._meta["git"] = git
+                self._meta["env"] = env
+                if source is not None and self._meta.get("source") is None:
+                    self._meta["source"] = str(source)
+        except Exception as exc:  # capture must never break the run
+            with self._meta_lock:
+                self._meta["capture_error"] = f"{type(exc).__name__}: {exc}"
+
+    def _install_sigterm(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        prev = signal.getsignal(signal.SIGTERM)
+        if prev in (signal.SIG_IGN, None):
+            return
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            raise RunTerminated(f"SIGTERM received by run {self.id}")
+
+        self._prev_sigterm = prev
+        signal.signal(signal.SIGTERM, handler)
+
+    def _restore_sigterm(self) -> Any:
+        prev = self._prev_sigterm
+        if prev is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, prev)
+        self._prev_sigterm = None
+        return prev
+
+    def _flush(self) -> None:
+        self._metrics.flush()
+        snapshot = self.data.snapshot()
+        if snapshot is not None:
+            write_json_atomic(self.path / "data.json", snapshot, fsync=False)
+
+    def _beat(self) -> None:
+        with self._meta_lock:
+            if self._closed:
+                return
+            beat = {"pid": os.getpid(), "host": _HOST, "time": _time()}
+            self._meta["heartbeat"] = beat
+            write_json_atomic(self.path / "run.json", self._meta)
+        self.store.heartbeat(self.id, beat, dict(self._metrics.summaries))
+
+    def finish(self, status: RunStatus | str = RunStatus.COMPLETED, error: BaseException | str | None = None) -> None:
+        """End the run with ``status``, recording ``error`` (an exception or a message).
+
+        Raises:
+            RunFinishedError: the run had already finished.
+        """
+        target = RunStatus(status)
+        with self._meta_lock:
+            if self._closed:
+                raise RunFinishedError(
+                    f"Run {self.id} already finished with status {self._meta['status']!r}; a finished run does not change."
+                )
+            self._transition(target)
+            self._closed = True
+        try:
+            if self._worker is not None:
+                self._worker.stop()
+            self._metrics.close()
+            snapshot = self.data.snapshot()
+            if snapshot is not None:
+                write_json_atomic(self.path / "data.json", snapshot)
+            if self._capture_thread is not None:
+                self._capture_thread.join(timeout=30)
+        finally:
+            if self._output is not None:
+                self._output.stop()
+                self._output = None
+            with self._meta_lock:
+                ended = datetime.now().astimezone()
+                self._meta["ended"] = ended.isoformat()
+                if self._meta["started"]:
+                    self._meta["duration"] = round(time.monotonic() - self._started_at, 6)
+                self._meta["error"] = _error_record(error) if error is not None else None
+                if self._worker is not None and self._worker.errors:
+                    self._meta["writer_errors"] = self._worker.errors
+                self._meta["metrics"] = dict(self._metrics.summaries)
+                self._write_meta(self._meta["metrics"])
+
+    def complete(self) -> None:
+        """Finish as ``completed``."""
+        self.finish(RunStatus.COMPLETED)
+
+    def fail(self, error: BaseException | str) -> None:
+        """Finish as ``failed`` with an exception or a message."""
+        self.finish(RunStatus.FAILED, error)
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        """Finish as ``cancelled`` with a reason."""
+        self.finish(RunStatus.CANCELLED, reason)
+
+    def __enter__(self) -> Run:
+        if self.status == RunStatus.CREATED.value:
+            self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        if self._closed:
+            self._restore_sigterm()
+            return False
+        if exc is None:
+            self.finish(RunStatus.COMPLETED)
+        elif isinstance(exc, (KeyboardInterrupt, RunTerminated)):
+            self.finish(RunStatus.CANCELLED, exc)
+        elif isinstance(exc, SystemExit) and exc.code in (0, None):
+            self.finish(RunStatus.COMPLETED)
+        else:
+            self.finish(RunStatus.FAILED, exc)
+        prev = self._restore_sigterm()
+        if isinstance(exc, RunTerminated):
+            if prev is signal.SIG_DFL:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.kill(os.getpid(), signal.SIGTERM)
+            elif callable(prev):
+                prev(signal.SIGTERM, None)
+        return False
+
+    # -- tracking ---------------------------------------------------------------------
+    def log_metric(self, name: str, value: float, step: int | None = None) -> None:
+        """Record one metric point; ``step`` defaults to the previous step of ``name`` plus one.
+
+        Example:
+            >>> # run.log_metric("loss", 0.25)            # step 0, then 1, 2, ...
+            >>> # run.log_metric("val/acc", 0.9, step=10)
+        """
+        if self._closed:
+            raise RunFinishedError(f"Run {self.id} has finished; metrics can no longer be logged.")
+        if value.__class__ not in NUMBER_TYPES:
+            value = coerce_metric_value(name, value)
+        steps = self._metrics.next_step
+        nxt = steps.get(name)
+        if nxt is None:
+            check_metric_name(name)
+            nxt = 0
+        if step is None:
+            step = nxt
+        elif step.__class__ is not int:
+            step = coerce_step(step)
+        steps[name] = step + 1
+        self._metrics.append((name, step, value, _time()))
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        """Record several metrics at once (each with ``step``, or its own next step)."""
+        if not isinstance(metrics, Mapping):
+            raise UsageError(f"Invalid metrics {metrics!r}: expected a mapping such as {{'loss': 0.1}}.")
+        for name, value in metrics.items():
+            self.log_metric(name, value, step)
+
+    def log_params(self, params: Mapping[str, Any], info: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """Add or update parameters of a run that has not finished."""
+        self._check_open()
+        with self._meta_lock:
+            for key, value in params.items():
+                self._meta["params"][str(key)] = _param_record(str(key), value, (info or {}).get(str(key)))
+            self._write_meta()
+
+    def add_tags(self, *tags: str) -> None:
+        """Add tags to a run that has not finished."""
+        self._check_open()
+        with self._meta_lock:
+            self._meta["tags"] = list(dict.fromkeys([*self._meta["tags"], *_tags(list(tags))]))
+            self._write_meta()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RunFinishedError(f"Run {self.id} has finished; its record no longer changes.")
+
+    # -- artifacts --------------------------------------------------------------------
+    def artifact_path(self, name: str | os.PathLike[str]) -> Path:
+        """The path where artifact ``name`` lives (folders created); refuses names leaving ``artifacts/``."""
+        base = self.path / "artifacts"
+        base.mkdir(exist_ok=True)
+        target = safe_artifact_path(base, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def log_artifact(self, source: str | os.PathLike[str], name: str | None = None) -> Path:
+        """Copy a file or folder into the run's artifacts (as ``name``, default its own name)."""
+        self._check_open()
+        src = Path(source)
+        return copy_artifact(src, self.artifact_path(name or src.name))
+
+    def save_bytes(self, name: str, data: bytes) -> Path:
+        """Write ``data`` as artifact ``name``."""
+        self._check_open()
+        target = self.artifact_path(name)
+        target.write_bytes(data)
+        return target
+
+    def save_text(self, name: str, text: str) -> Path:
+        """Write ``text`` (UTF-8) as artifact ``name``."""
+        self._check_open()
+        target = self.artifact_path(name)
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    def save_json(self, name: str, obj: Any) -> Path:
+        """Write ``obj`` as indented JSON as artifact ``name``."""
+        self._check_open()
+        target = self.artifact_path(name)
+        target.write_bytes(dumps(obj) + b"\n")
+        return target
+
+    def log_figure(self, figure: Any, name: str = "figure.png", **savefig_kwargs: Any) -> Path:
+        """Save a matplotlib figure under ``artifacts/`` (PNG or SVG by the name's suffix; PNG if none).
+
+        Example:
+            >>> # fig, ax = plt.subplots(); ax.plot([1, 2]); run.log_figure(fig, "plots/curve.svg")
+        """
+        self._check_open()
+        if not callable(getattr(figure, "savefig", None)):
+            raise UsageError(f"Invalid figure {figure!r}: expected a matplotlib Figure (with a savefig method).")
+        suffix = Path(name).suffix.lower().lstrip(".")
+        if not suffix:
+            name, suffix = f"{name}.png", "png"
+        target = self.artifact_path(name)
+        figure.savefig(target, format=suffix, **savefig_kwargs)
+        return target
+
+
+def _error_record(error: BaseException | str) -> dict[str, Any]:
+    if isinstance(error, BaseException):
+        import traceback
+
+        return {
+            "type": type(error).__name__,
+            "message": str(error),
+            "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+        }
+    return {"type": None, "message": str(error), "traceback": None}
+
+
+def _main_source() -> Path | None:
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path and str(path).endswith(".py"):
+        return Path(path).resolve()
+    return None

@@ -1,0 +1,381 @@
+"""The SQLite index: a derived cache of the run folders for fast queries.
+
+Contract:
+    * The folders are the truth. Everything here can be recreated by
+      :meth:`Index.rebuild` from the ``run.json`` and ``metrics.jsonl`` files.
+    * Safe for many processes at once (WAL journal, busy timeout) and for many threads
+      of one process (one connection guarded by a lock).
+    * Times are stored as epoch seconds (REAL); parameter values keep their SQLite type
+      (integers, reals and text compare as such; booleans are 0/1; lists and dicts are
+      JSON text, and nested dicts are also flattened to dotted keys).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import StorageError
+
+__all__ = ["SCHEMA_VERSION", "Index", "IndexEntry", "effective_status", "flatten_params", "param_values"]
+
+SCHEMA_VERSION = "1"
+
+#: Seconds after which a heartbeat from another host counts as stale (the run crashed).
+STALE_REMOTE = float(os.environ.get("RUNLAB_STALE_AFTER", "60"))
+#: On this host a dead pid is decisive; a live pid with a heartbeat this old was reused.
+STALE_LOCAL = 600.0
+
+_HOST = os.uname().nodename
+
+RUN_COLUMNS = (
+    "id", "name", "namespace", "experiment", "status", "created", "started", "ended", "duration",
+    "heartbeat", "pid", "host", "folder", "description", "error", "sweep", "study", "parent",
+    "params", "tags", "metrics",
+)  # fmt: skip
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, name TEXT, namespace TEXT NOT NULL, experiment TEXT,
+    status TEXT NOT NULL, created REAL, started REAL, ended REAL, duration REAL,
+    heartbeat REAL, pid INTEGER, host TEXT, folder TEXT NOT NULL, description TEXT,
+    error TEXT, sweep TEXT, study TEXT, parent TEXT, params TEXT, tags TEXT, metrics TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_created ON runs(created);
+CREATE INDEX IF NOT EXISTS runs_name ON runs(name);
+CREATE INDEX IF NOT EXISTS runs_namespace ON runs(namespace, created);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE TABLE IF NOT EXISTS params (
+    run_id TEXT NOT NULL, key TEXT NOT NULL, value, PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS params_key_value ON params(key, value);
+CREATE TABLE IF NOT EXISTS tags (
+    run_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (run_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id TEXT NOT NULL, name TEXT NOT NULL, last, min, max, count INTEGER, step INTEGER,
+    PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS metrics_name_last ON metrics(name, last);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '{SCHEMA_VERSION}');
+"""
+
+IndexEntry = tuple[dict[str, Any], str, Mapping[str, Any] | None]
+"""What the index holds of one run: its ``run.json`` content, its folder relative to the
+root, and its metric summaries (or None to keep what the index has)."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    try:  # a zombie (killed, not yet reaped) is dead for our purposes
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+        return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] != b"Z"
+    except (OSError, ValueError):
+        return True
+
+
+def effective_status(status: str, pid: int | None, host: str | None, heartbeat: float | None) -> str:
+    """The status a query reports: ``running`` becomes ``crashed`` when the process is gone.
+
+    On this host a dead pid decides at once; elsewhere the heartbeat must be older than
+    ``RUNLAB_STALE_AFTER`` seconds (60 by default).
+    """
+    if status != "running":
+        return status
+    age = time.time() - heartbeat if heartbeat else math.inf
+    if host == _HOST and pid:
+        if not _pid_alive(pid):
+            return "crashed"
+        return "crashed" if age > STALE_LOCAL else "running"
+    return "crashed" if age > STALE_REMOTE else "running"
+
+
+def _sql_status(pid: int | None, host: str | None, heartbeat: float | None) -> str:
+    return effective_status("running", pid, host, heartbeat)
+
+
+def _index_value(value: Any) -> Any:
+    if value is None or isinstance(value, (int, float, str)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value  # bool is an int subclass: stored as 0/1
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+
+
+def flatten_params(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield ``(key, index value)`` for every parameter; nested dicts also as dotted keys."""
+    for key, value in params.items():
+        full = f"{prefix}{key}"
+        yield full, _index_value(value)
+        if isinstance(value, Mapping) and value:
+            yield from flatten_params(value, prefix=f"{full}.")
+
+
+def param_values(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Parameter values from ``run.json``'s param records (``{name: {"value": ..., "type": ...}}``)."""
+    return {k: v["value"] if isinstance(v, Mapping) and "value" in v else v for k, v in (params or {}).items()}
+
+
+def _epoch(value: Any) -> float | None:
+    if value is None or isinstance(value, (int, float)):
+        return value
+    from datetime import datetime
+
+    return datetime.fromisoformat(value).timestamp()
+
+
+def _run_row(meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    error = meta.get("error") or {}
+    heartbeat = meta.get("heartbeat") or {}
+    return (
+        meta["id"],
+        meta.get("name"),
+        meta.get("namespace") or "default",
+        meta.get("experiment"),
+        meta.get("status") or "created",
+        _epoch(meta.get("created")),
+        _epoch(meta.get("started")),
+        _epoch(meta.get("ended")),
+        meta.get("duration"),
+        _epoch(heartbeat.get("time")),
+        heartbeat.get("pid"),
+        heartbeat.get("host"),
+        folder,
+        meta.get("description"),
+        error.get("type") if isinstance(error, Mapping) else None,
+        meta.get("sweep"),
+        meta.get("study"),
+        meta.get("parent"),
+        orjson.dumps(param_values(meta.get("params")), option=orjson.OPT_NON_STR_KEYS).decode(),
+        orjson.dumps(list(meta.get("tags") or [])).decode(),
+        orjson.dumps(summaries or {}).decode() if summaries is not None else None,
+    )
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("not a database", "malformed", "disk image", "file is encrypted"))
+
+
+class CorruptIndexError(StorageError):
+    """The index file is not a readable SQLite database (it is recreated from the folders)."""
+
+
+class Index:
+    """One store's SQLite index at ``<root>/.runlab/index.sqlite``.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> idx = Index(pathlib.Path(tempfile.mkdtemp()) / "index.sqlite")
+        >>> idx.count()
+        0
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+
+    # -- connection -------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = 60000")
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.create_function("runlab_status", 3, _sql_status)
+            row = None
+            try:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):
+                    raise
+            if row is None:
+                conn.executescript(_SCHEMA)
+            elif row[0] != SCHEMA_VERSION:
+                conn.executescript("DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS params; "
+                                   "DROP TABLE IF EXISTS tags; DROP TABLE IF EXISTS metrics; "
+                                   "DROP TABLE IF EXISTS meta;")  # fmt: skip
+                conn.executescript(_SCHEMA)
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('needs_rebuild', '1')")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if _is_corruption(exc):
+                raise CorruptIndexError(f"The index {self.path} is damaged: {exc}") from exc
+            raise
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            with self._lock:
+                if self._conn is None:
+                    self._conn = self._connect()
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def quarantine(self) -> Path:
+        """Move a damaged index file aside (``index.sqlite.damaged-<time>``) and return its new path."""
+        self.close()
+        target = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(f"{self.path}{suffix}")
+            if src.exists():
+                os.replace(src, f"{target}{suffix}")
+        return target
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on error), under the thread lock."""
+        with self._lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def needs_rebuild(self) -> bool:
+        """True when the schema was upgraded and the rows must be recreated from the folders."""
+        with self._lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'needs_rebuild'").fetchone()
+        return row is not None
+
+    # -- writes -----------------------------------------------------------------------
+    def insert_new(self, meta: Mapping[str, Any], folder: str) -> bool:
+        """Index a new run; False when its ID is already taken (the caller picks another)."""
+        try:
+            with self.transaction() as conn:
+                conn.execute(f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))})", _run_row(meta, folder, {}))
+                self._write_children(conn, meta, None)
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def upsert(self, meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None = None) -> None:
+        """Write (or replace) one run's rows; ``summaries=None`` keeps the metric rows as they are."""
+        with self.transaction() as conn:
+            self._upsert(conn, meta, folder, summaries)
+
+    def _upsert(self, conn: sqlite3.Connection, meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None) -> None:
+        row = _run_row(meta, folder, summaries)
+        if summaries is None:
+            cols = [c for c in RUN_COLUMNS if c != "metrics"]
+            values = row[:-1]
+        else:
+            cols, values = list(RUN_COLUMNS), row
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+        conn.execute(
+            f"INSERT INTO runs ({','.join(cols)}) VALUES ({','.join('?' * len(cols))}) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}",
+            values,
+        )
+        self._write_children(conn, meta, summaries)
+
+    def _write_children(self, conn: sqlite3.Connection, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None) -> None:
+        run_id = meta["id"]
+        conn.execute("DELETE FROM params WHERE run_id = ?", (run_id,))
+        conn.executemany(
+            "INSERT OR REPLACE INTO params VALUES (?, ?, ?)",
+            [(run_id, k, v) for k, v in flatten_params(param_values(meta.get("params")))],
+        )
+        conn.execute("DELETE FROM tags WHERE run_id = ?", (run_id,))
+        conn.executemany("INSERT OR IGNORE INTO tags VALUES (?, ?)", [(run_id, str(t)) for t in meta.get("tags") or ()])
+        if summaries is not None:
+            self._write_metrics(conn, run_id, summaries)
+
+    @staticmethod
+    def _write_metrics(conn: sqlite3.Connection, run_id: str, summaries: Mapping[str, Any]) -> None:
+        conn.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+        conn.executemany(
+            "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, name, _index_value(s.get("last")), _index_value(s.get("min")), _index_value(s.get("max")),
+                 s.get("count"), s.get("step"))
+                for name, s in summaries.items()
+            ],
+        )  # fmt: skip
+
+    def update_progress(self, run_id: str, heartbeat: Mapping[str, Any], summaries: Mapping[str, Any] | None) -> None:
+        """Record a heartbeat and, when given, the metric summaries so far."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET heartbeat = ?, pid = ?, host = ? WHERE id = ?",
+                (heartbeat.get("time"), heartbeat.get("pid"), heartbeat.get("host"), run_id),
+            )
+            if summaries is not None:
+                conn.execute("UPDATE runs SET metrics = ? WHERE id = ?", (orjson.dumps(summaries).decode(), run_id))
+                self._write_metrics(conn, run_id, summaries)
+
+    def delete(self, run_ids: Iterable[str]) -> None:
+        """Remove runs from the index (their folders are not touched)."""
+        ids = [(i,) for i in run_ids]
+        with self.transaction() as conn:
+            for table, col in (("runs", "id"), ("params", "run_id"), ("tags", "run_id"), ("metrics", "run_id")):
+                conn.executemany(f"DELETE FROM {table} WHERE {col} = ?", ids)
+
+    def replace_all(self, entries: Iterable[IndexEntry]) -> int:
+        """Replace every row with ``entries`` in one transaction; return how many runs were written."""
+        count = 0
+        with self.transaction() as conn:
+            for table in ("runs", "params", "tags", "metrics"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("DELETE FROM meta WHERE key = 'needs_rebuild'")
+            for meta, folder, summaries in entries:
+                self._upsert(conn, meta, folder, summaries or {})
+                count += 1
+        return count
+
+    # -- reads ------------------------------------------------------------------------
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def count(self) -> int:
+        return int(self.execute("SELECT count(*) FROM runs")[0][0])
+
+    def has(self, run_id: str) -> bool:
+        return bool(self.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)))
+
+    def find(self, ref: str) -> list[tuple[str, str | None, str]]:
+        """Runs whose ID equals or starts with ``ref``, else whose name equals it: ``(id, name, folder)``."""
+        exact = self.execute("SELECT id, name, folder FROM runs WHERE id = ?", (ref,))
+        if exact:
+            return exact  # type: ignore[return-value]
+        if ref and all(c in "0123456789abcdef" for c in ref.lower()):
+            lo = ref.lower()
+            rows = self.execute(
+                "SELECT id, name, folder FROM runs WHERE id >= ? AND id < ? ORDER BY created", (lo, lo + "g")
+            )
+            if rows:
+                return rows  # type: ignore[return-value]
+        return self.execute("SELECT id, name, folder FROM runs WHERE name = ? ORDER BY created", (ref,))  # type: ignore[return-value]

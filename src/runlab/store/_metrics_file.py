@@ -1,0 +1,201 @@
+"""The ``metrics.jsonl`` format: append-only, one JSON line per metric per flush.
+
+A line holds a batch of points of one metric::
+
+    {"name":"loss","step0":0,"value":[0.9,0.7,0.5],"time":1763890000.25,"dt":[0,1,3]}
+
+``step0`` replaces the ``step`` list when steps are consecutive; ``dt`` holds each
+point's offset from ``time`` in milliseconds and is left out when all are 0.
+Non-finite values are written as the strings ``"NaN"``, ``"Infinity"`` and
+``"-Infinity"``. A single point may also be written as scalars
+(``{"name":..,"step":3,"value":0.5,"time":..}``). Lines are appended whole, so a crash
+can only leave a torn last line, which readers skip and report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+__all__ = [
+    "MetricSeries",
+    "ReadReport",
+    "encode_batch",
+    "merge_summary",
+    "read_metrics",
+    "summarize",
+]
+
+_NONFINITE_OUT = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+_NONFINITE_IN = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _encode_values(values: list[Any]) -> list[Any]:
+    try:
+        total = sum(values)
+    except TypeError:
+        total = math.nan
+    if math.isfinite(total):
+        return values
+    return [_NONFINITE_OUT[repr(float(v))] if not math.isfinite(v) else v for v in values]
+
+
+def encode_batch(name: str, steps: Sequence[int], values: list[Any], times: Sequence[float]) -> bytes:
+    """Encode one metric's points as one ``metrics.jsonl`` line (with its newline)."""
+    n = len(steps)
+    t0 = times[0]
+    line: dict[str, Any] = {"name": name}
+    s0 = steps[0]
+    if steps[n - 1] - s0 == n - 1 and list(steps) == list(range(s0, s0 + n)):
+        line["step0"] = s0
+    else:
+        line["step"] = list(steps)
+    line["value"] = _encode_values(values)
+    line["time"] = round(t0, 3)
+    if times[n - 1] - t0 >= 0.0005 or min(times) < t0:
+        line["dt"] = [round((t - t0) * 1000.0) for t in times]
+    return orjson.dumps(line, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
+
+
+class MetricSeries:
+    """The full history of one metric: parallel lists of steps, values and times (epoch s)."""
+
+    __slots__ = ("name", "steps", "values", "times")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.steps: list[int] = []
+        self.values: list[float] = []
+        self.times: list[float] = []
+
+    def __repr__(self) -> str:
+        return f"MetricSeries({self.name!r}, {len(self.steps)} points)"
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def to_pandas(self) -> Any:
+        """Return a DataFrame with columns ``step``, ``value`` and ``time`` (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame({"step": self.steps, "value": self.values, "time": pd.to_datetime(self.times, unit="s")})
+
+
+class ReadReport:
+    """What a tolerant read skipped: ``(line number, reason)`` per unreadable line."""
+
+    __slots__ = ("path", "skipped")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.skipped: list[tuple[int, str]] = []
+
+
+def _decode_value(v: Any) -> Any:
+    if v is None:
+        return math.nan
+    if isinstance(v, str):
+        return _NONFINITE_IN.get(v, math.nan)
+    return v
+
+
+def _append_line(series: MetricSeries, line: dict[str, Any]) -> None:
+    value = line["value"]
+    t0 = float(line["time"])
+    if isinstance(value, list):
+        n = len(value)
+        if "step0" in line:
+            s0 = int(line["step0"])
+            steps: Iterable[int] = range(s0, s0 + n)
+        else:
+            steps = line["step"]
+            if len(steps) != n:
+                raise ValueError("step and value lists differ in length")
+        dt = line.get("dt")
+        if dt is None:
+            times: Iterable[float] = [t0] * n
+        else:
+            if len(dt) != n:
+                raise ValueError("dt and value lists differ in length")
+            times = [t0 + d / 1000.0 for d in dt]
+        series.steps.extend(steps)
+        series.values.extend(_decode_value(v) if v is None or isinstance(v, str) else v for v in value)
+        series.times.extend(times)
+    else:
+        series.steps.append(int(line["step"]))
+        series.values.append(_decode_value(value))
+        series.times.append(t0)
+
+
+def read_metrics(path: Path, names: Iterable[str] | None = None) -> tuple[dict[str, MetricSeries], ReadReport]:
+    """Read ``metrics.jsonl``; unreadable lines (a torn last line after a crash) are skipped.
+
+    Returns:
+        The series by metric name, in order of first appearance, and a report of what
+        was skipped.
+    """
+    wanted = set(names) if names is not None else None
+    report = ReadReport(path)
+    out: dict[str, MetricSeries] = {}
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return out, report
+    for number, chunk in enumerate(raw.split(b"\n"), start=1):
+        if not chunk.strip():
+            continue
+        try:
+            line = orjson.loads(chunk)
+            name = line["name"]
+            if wanted is not None and name not in wanted:
+                continue
+            series = out.get(name)
+            if series is None:
+                series = out[name] = MetricSeries(name)
+            _append_line(series, line)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            report.skipped.append((number, f"{type(exc).__name__}: {exc}"))
+    return out, report
+
+
+def summarize(steps: Sequence[int], values: Sequence[Any]) -> dict[str, Any]:
+    """Summary of a batch: last value, min, max, count and last step."""
+    finite = [v for v in values if isinstance(v, (int, float)) and not math.isnan(v)] if _has_nan(values) else values
+    return {
+        "last": values[-1],
+        "min": min(finite) if finite else None,
+        "max": max(finite) if finite else None,
+        "count": len(values),
+        "step": steps[-1],
+    }
+
+
+def _has_nan(values: Sequence[Any]) -> bool:
+    try:
+        return math.isnan(sum(values))
+    except TypeError:
+        return True
+
+
+def merge_summary(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """Combine the summary so far with the summary of the next batch."""
+    if old is None:
+        return new
+    lo = [v for v in (old["min"], new["min"]) if v is not None]
+    hi = [v for v in (old["max"], new["max"]) if v is not None]
+    return {
+        "last": new["last"],
+        "min": min(lo) if lo else None,
+        "max": max(hi) if hi else None,
+        "count": old["count"] + new["count"],
+        "step": new["step"],
+    }
+
+
+def summaries_from_series(series: dict[str, MetricSeries]) -> dict[str, dict[str, Any]]:
+    """Summaries of fully read series (used when rebuilding the index)."""
+    return {name: summarize(s.steps, s.values) for name, s in series.items() if s.steps}

@@ -1,0 +1,47 @@
+"""Run states and the transitions between them."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+__all__ = ["FINISHED", "RunStatus", "TRANSITIONS"]
+
+
+class RunStatus(str, Enum):
+    """The state of a run.
+
+    ``created -> running -> completed | failed | cancelled``. ``crashed`` is never
+    written by a live process: it is what queries report for a run whose record says
+    ``running`` while its process is gone (its heartbeat stopped or its pid is dead).
+
+    Example:
+        >>> RunStatus("completed").finished
+        True
+    """
+
+    CREATED = "created"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    CRASHED = "crashed"
+
+    @property
+    def finished(self) -> bool:
+        """True for states a run never leaves (except by explicit user commands)."""
+        return self in FINISHED
+
+    def __str__(self) -> str:
+        return self.value
+
+
+FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.CRASHED})
+
+TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.CREATED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED, RunStatus.FAILED}),
+    RunStatus.RUNNING: frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED}),
+    RunStatus.COMPLETED: frozenset(),
+    RunStatus.FAILED: frozenset(),
+    RunStatus.CANCELLED: frozenset(),
+    RunStatus.CRASHED: frozenset(),
+}
