@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import InvalidTransitionError, RunFinishedError, UsageError
 from ..store._files import atomic_write_bytes, dumps, write_json_atomic
@@ -255,7 +255,9 @@ class Run:
             self._output = OutputCapture(self.path / "out.log")
         self._install_sigterm()
         if self._capture:
-            self._capture_thread = threading.Thread(target=self._run_capture, name=f"runlab-capture-{self.id}", daemon=True)
+            self._capture_thread = threading.Thread(
+                target=self._run_capture, name=f"runlab-capture-{self.id}", daemon=True
+            )
             self._capture_thread.start()
         self._worker = _Worker(self)
         self._worker.start()
@@ -333,7 +335,8 @@ class Run:
         with self._meta_lock:
             if self._closed:
                 raise RunFinishedError(
-                    f"Run {self.id} already finished with status {self._meta['status']!r}; a finished run does not change."
+                    f"Run {self.id} already finished with status {self._meta['status']!r}; "
+                    "a finished run does not change."
                 )
             self._transition(target)
             self._closed = True
@@ -380,7 +383,7 @@ class Run:
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool:
+    ) -> Literal[False]:
         if self._closed:
             self._restore_sigterm()
             return False

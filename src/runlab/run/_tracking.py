@@ -91,7 +91,7 @@ class MetricBuffer:
                     group.append(it)
             lines = []
             for name, group in groups.items():
-                _, steps, values, times = zip(*group)
+                _, steps, values, times = zip(*group, strict=True)
                 values_list = list(values)
                 lines.append(encode_batch(name, steps, values_list, times))
                 self.summaries[name] = merge_summary(self.summaries.get(name), summarize(steps, values_list))

@@ -65,7 +65,9 @@ def runs(
         >>> [r.params["a"] for r in runlab.runs(where="metrics.score >= 20", order_by="-params.a", root=root)]
         [3, 2]
     """
-    return get_store(root).runs(where=where, namespace=namespace, status=status, tags=tags, order_by=order_by, limit=limit)
+    return get_store(root).runs(
+        where=where, namespace=namespace, status=status, tags=tags, order_by=order_by, limit=limit
+    )
 
 
 def load(ref: str, root: str | os.PathLike[str] | Store | None = None) -> RunRecord:

@@ -28,7 +28,9 @@ def _default(obj: Any) -> Any:
 
 def dumps(obj: Any, indent: bool = True) -> bytes:
     """Serialise ``obj`` to JSON bytes (paths, sets, numpy scalars and pydantic models allowed)."""
-    return orjson.dumps(obj, default=_default, option=_OPTS if indent else orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(
+        obj, default=_default, option=_OPTS if indent else orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    )
 
 
 def atomic_write_bytes(path: Path, data: bytes, fsync: bool = True) -> None:

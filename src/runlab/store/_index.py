@@ -275,7 +275,9 @@ class Index:
         """Index a new run; False when its ID is already taken (the caller picks another)."""
         try:
             with self.transaction() as conn:
-                conn.execute(f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))})", _run_row(meta, folder, {}))
+                conn.execute(
+                    f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))})", _run_row(meta, folder, {})
+                )
                 self._write_children(conn, meta, None)
         except sqlite3.IntegrityError:
             return False
@@ -286,7 +288,9 @@ class Index:
         with self.transaction() as conn:
             self._upsert(conn, meta, folder, summaries)
 
-    def _upsert(self, conn: sqlite3.Connection, meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None) -> None:
+    def _upsert(
+        self, conn: sqlite3.Connection, meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None
+    ) -> None:
         row = _run_row(meta, folder, summaries)
         if summaries is None:
             cols = [c for c in RUN_COLUMNS if c != "metrics"]
@@ -301,7 +305,9 @@ class Index:
         )
         self._write_children(conn, meta, summaries)
 
-    def _write_children(self, conn: sqlite3.Connection, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None) -> None:
+    def _write_children(
+        self, conn: sqlite3.Connection, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None
+    ) -> None:
         run_id = meta["id"]
         conn.execute("DELETE FROM params WHERE run_id = ?", (run_id,))
         conn.executemany(

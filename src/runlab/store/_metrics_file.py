@@ -64,7 +64,7 @@ def encode_batch(name: str, steps: Sequence[int], values: list[Any], times: Sequ
 class MetricSeries:
     """The full history of one metric: parallel lists of steps, values and times (epoch s)."""
 
-    __slots__ = ("name", "steps", "values", "times")
+    __slots__ = ("name", "steps", "times", "values")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -113,7 +113,7 @@ def _append_line(series: MetricSeries, line: dict[str, Any]) -> None:
             steps: Iterable[int] = range(s0, s0 + n)
         else:
             steps = line["step"]
-            if len(steps) != n:
+            if len(line["step"]) != n:
                 raise ValueError("step and value lists differ in length")
         dt = line.get("dt")
         if dt is None:

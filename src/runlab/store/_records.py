@@ -49,7 +49,7 @@ class _Frozen:
 class MetricSummary(_Frozen):
     """Summary of one metric of a run: last value, min, max, number of points, last step."""
 
-    __slots__ = ("last", "min", "max", "count", "step")
+    __slots__ = ("count", "last", "max", "min", "step")
     last: float | None
     min: float | None
     max: float | None
@@ -81,8 +81,24 @@ class RunRecord(_Frozen):
     """
 
     __slots__ = (
-        "id", "name", "namespace", "experiment", "status", "created", "started", "ended", "duration", "params",
-        "tags", "summaries", "description", "error", "sweep", "study", "parent", "path",
+        "created",
+        "description",
+        "duration",
+        "ended",
+        "error",
+        "experiment",
+        "id",
+        "name",
+        "namespace",
+        "params",
+        "parent",
+        "path",
+        "started",
+        "status",
+        "study",
+        "summaries",
+        "sweep",
+        "tags",
     )  # fmt: skip
     id: str
     name: str | None
@@ -220,7 +236,7 @@ class RunSet(Sequence[RunRecord]):
         ['id', 'name', 'namespace']
     """
 
-    __slots__ = ("_root", "_rows", "_records")
+    __slots__ = ("_records", "_root", "_rows")
 
     def __init__(self, rows: Sequence[Sequence[Any]], root: Path) -> None:
         self._rows = rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from ..errors import UsageError
@@ -26,10 +27,10 @@ def _root_from_pyproject(pyproject: Path) -> Path | None:
     text = pyproject.read_text(encoding="utf-8")
     if "runlab" not in text:  # cheap check: avoid loading tomllib for unrelated projects
         return None
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

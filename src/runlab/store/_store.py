@@ -9,6 +9,7 @@ import sqlite3
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +28,13 @@ T = TypeVar("T")
 _NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 _ID_ATTEMPTS = 10
 STATUS_SQL = "(CASE WHEN r.status = 'running' THEN runlab_status(r.pid, r.host, r.heartbeat) ELSE r.status END)"
+
+
+def _claim(index: Index, meta: Mapping[str, Any], folder: str) -> bool:
+    """Index a new run; True when its ID is ours (also if a concurrent rebuild indexed it first)."""
+    if index.insert_new(meta, folder):
+        return True
+    return index.execute("SELECT folder FROM runs WHERE id = ?", (meta["id"],)) == [(folder,)]
 
 
 class RunlabWarning(UserWarning):
@@ -65,8 +73,10 @@ class RebuildReport:
         self.problems: list[str] = []
 
     def __repr__(self) -> str:
-        return (f"RebuildReport(indexed={self.indexed}, added={len(self.added)}, removed={len(self.removed)}, "
-                f"problems={len(self.problems)})")
+        return (
+            f"RebuildReport(indexed={self.indexed}, added={len(self.added)}, removed={len(self.removed)}, "
+            f"problems={len(self.problems)})"
+        )
 
 
 class Store:
@@ -157,7 +167,7 @@ class Store:
         parent = self.root / namespace
         parent.mkdir(parents=True, exist_ok=True)
         stamp = datetime.fromisoformat(meta["created"]).strftime("%Y-%m-%d_%H-%M-%S")
-        index = self.index
+        _ = self.index  # open (and if needed rebuild) the index before making a folder it would pick up
         for _ in range(_ID_ATTEMPTS):
             run_id = os.urandom(4).hex()  # what secrets.token_hex(4) does, without importing hashlib
             folder = parent / (folder_name or f"{stamp}_{run_id}")
@@ -172,10 +182,9 @@ class Store:
             meta["id"] = run_id
             rel = folder.relative_to(self.root).as_posix()
             write_json_atomic(folder / "run.json", meta, fsync=False)
-            if self._safe(lambda idx: idx.insert_new(meta, rel)):
+            if self._safe(partial(_claim, meta=meta, folder=rel)):
                 return meta, folder
             shutil.rmtree(folder, ignore_errors=True)
-        del index
         raise StorageError(f"Could not find a free run ID in {self.root} after {_ID_ATTEMPTS} attempts.")
 
     def _drop_folder(self, folder: Path) -> None:
@@ -230,17 +239,14 @@ class Store:
         rows = self._safe(lambda idx: idx.execute(f"SELECT {','.join(RUN_COLUMNS)} FROM runs WHERE id = ?", (rid,)))
         return RunRecord.from_row(rows[0], self.root)
 
-    def runs(
+    def _conditions(
         self,
-        where: str | None = None,
-        namespace: str | None = None,
-        status: str | Iterable[str] | None = None,
-        tags: str | Iterable[str] | None = None,
-        order_by: str | Sequence[str] | None = None,
-        limit: int | None = None,
-    ) -> RunSet:
-        """Query the index; see :func:`runlab.runs` for the arguments."""
-        from ._filter import compile_order, compile_where
+        where: str | None,
+        namespace: str | None,
+        status: str | Iterable[str] | None,
+        tags: str | Iterable[str] | None,
+    ) -> tuple[str, list[Any]]:
+        from ._filter import compile_where
 
         clauses: list[str] = []
         values: list[Any] = []
@@ -262,23 +268,42 @@ class Store:
         for tag in [tags] if isinstance(tags, str) else list(tags or ()):
             clauses.append("r.id IN (SELECT run_id FROM tags WHERE tag = ?)")
             values.append(tag)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), values
+
+    def runs(
+        self,
+        where: str | None = None,
+        namespace: str | None = None,
+        status: str | Iterable[str] | None = None,
+        tags: str | Iterable[str] | None = None,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> RunSet:
+        """Query the index; see :func:`runlab.runs` for the arguments."""
+        from ._filter import compile_order
+
+        where_sql, values = self._conditions(where, namespace, status, tags)
         order_sql, order_values = compile_order(order_by)
-        sql = f"SELECT {','.join('r.' + c for c in RUN_COLUMNS)} FROM runs r"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += f" ORDER BY {order_sql}"
+        sql = f"SELECT {','.join('r.' + c for c in RUN_COLUMNS)} FROM runs r{where_sql} ORDER BY {order_sql}"
         values.extend(order_values)
         if limit is not None:
-            if not isinstance(limit, int) or limit < 0:
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
                 raise UsageError(f"Invalid limit {limit!r}: expected a whole number >= 0.")
             sql += " LIMIT ?"
             values.append(limit)
         rows = self._safe(lambda idx: idx.execute(sql, values))
         return RunSet(rows, self.root)
 
-    def count(self) -> int:
-        """Number of runs in the index."""
-        return self._safe(lambda idx: idx.count())
+    def count(
+        self,
+        where: str | None = None,
+        namespace: str | None = None,
+        status: str | Iterable[str] | None = None,
+        tags: str | Iterable[str] | None = None,
+    ) -> int:
+        """Number of runs matching the same filters as :meth:`runs`."""
+        where_sql, values = self._conditions(where, namespace, status, tags)
+        return int(self._safe(lambda idx: idx.execute(f"SELECT count(*) FROM runs r{where_sql}", values))[0][0])
 
     # -- rebuilding -------------------------------------------------------------------
     def run_folders(self) -> Iterator[Path]:

@@ -1,0 +1,103 @@
+"""The ``runlab`` click group, error handling and the store option."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from .._version import __version__
+from ..errors import RunlabError, UsageError
+
+__all__ = ["cli", "main", "root_option"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _UserError(click.ClickException):
+    """A runlab usage error: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+class RunlabGroup(click.Group):
+    """A group that turns runlab errors into one-line messages (exit 2 for bad input, 1 otherwise)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            if _debug(ctx):
+                raise
+            raise _UserError(_one_line(exc)) from None
+        except RunlabError as exc:
+            if _debug(ctx):
+                raise
+            raise click.ClickException(_one_line(exc)) from None
+
+
+def _debug(ctx: click.Context) -> bool:
+    return bool((ctx.obj or {}).get("debug")) or os.environ.get("RUNLAB_DEBUG") == "1"
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message; filter errors add the expression and a caret line below it."""
+    return str(exc)
+
+
+def _store_root(ctx: click.Context, root: str | None) -> None:
+    ctx.ensure_object(dict)
+    if root:
+        ctx.obj["root"] = root
+
+
+def root_option(fn: F) -> F:
+    """Add ``--root`` to a command (it may also be given before the command name)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        _store_root(ctx.find_root(), value)
+
+    return click.option(
+        "--root",
+        metavar="PATH",
+        expose_value=False,
+        callback=callback,
+        help="Store folder (default: RUNLAB_ROOT, [tool.runlab] root in pyproject.toml, or ./runs).",
+    )(fn)
+
+
+def get_store(ctx: click.Context) -> Any:
+    from ..store import get_store as _get
+
+    return _get((ctx.find_root().obj or {}).get("root"))
+
+
+@click.group(cls=RunlabGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="runlab")
+@click.option("--root", metavar="PATH", help="Store folder (default: RUNLAB_ROOT, [tool.runlab] root, or ./runs).")
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
+    """runlab: record, find and compare experiment runs.
+
+    \b
+    Examples:
+      runlab list --where "params.lr < 0.01 and status == 'completed'"
+      runlab show 3f2a            # by ID prefix or run name
+      runlab index rebuild        # after copying run folders in
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    _store_root(ctx, root)
+
+
+def _register() -> None:
+    from . import _index_cmd, _list, _show  # noqa: F401  (commands register themselves)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``runlab`` console script."""
+    _register()
+    cli.main(args=argv, prog_name="runlab")

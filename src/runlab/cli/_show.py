@@ -1,0 +1,116 @@
+"""``runlab show``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ._main import cli, get_store, root_option
+from ._render import format_duration, format_time, format_value, is_terminal, print_table
+
+STATUS_COLOR = {"completed": "green", "failed": "red", "cancelled": "yellow", "crashed": "magenta", "running": "cyan"}
+
+
+def _section(title: str) -> None:
+    if is_terminal():
+        click.secho(f"\n{title}", bold=True)
+    else:
+        click.echo(f"\n{title}")
+
+
+@cli.command("show")
+@click.argument("run_ref", metavar="ID")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@root_option
+@click.pass_context
+def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
+    """Show one run: parameters, metrics, data, artifacts, git, environment and error.
+
+    ID is a full run ID, a unique prefix of one, or a run name.
+
+    \b
+    Examples:
+      runlab show 3f2a9c1b
+      runlab show baseline --format json
+    """
+    store = get_store(ctx)
+    record = store.load(run_ref)
+    meta: dict[str, Any] = record.metadata
+    if fmt == "json":
+        from ..store._files import dumps
+
+        click.echo(
+            dumps({**record.to_dict(), "data": record.data, "artifacts": record.artifacts, "run": meta}).decode()
+        )
+        return
+    status = record.status
+    status_text = click.style(status, fg=STATUS_COLOR.get(status)) if is_terminal() else status
+    lines = [
+        ("id", record.id), ("name", record.name or "-"), ("namespace", record.namespace),
+        ("experiment", record.experiment or "-"), ("status", status_text),
+        ("created", format_time(record.created)), ("started", format_time(record.started)),
+        ("ended", format_time(record.ended)), ("duration", format_duration(record.duration)),
+        ("tags", ", ".join(record.tags) or "-"), ("path", str(record.path)),
+    ]  # fmt: skip
+    if record.description:
+        lines.append(("description", record.description))
+    for link in ("parent", "sweep", "study"):
+        if getattr(record, link):
+            lines.append((link, getattr(record, link)))
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        click.echo(f"{key.ljust(width)}  {value}")
+
+    params = meta.get("params") or {}
+    if params:
+        _section("Parameters")
+        print_table(None, ["name", "value", "type", "description"], [
+            [k, format_value(p.get("value") if isinstance(p, dict) else p, 60), str((p or {}).get("type") or "-"),
+             str((p or {}).get("description") or "")] for k, p in params.items()
+        ])  # fmt: skip
+    if record.summaries:
+        _section("Metrics")
+        print_table(None, ["name", "last", "min", "max", "count", "last step"], [
+            [k, format_value(s.last), format_value(s.min), format_value(s.max), str(s.count), format_value(s.step)]
+            for k, s in record.summaries.items()
+        ])  # fmt: skip
+    data = record.data
+    if data:
+        _section("Data")
+        for key, value in _flatten(data):
+            click.echo(f"  {key} = {format_value(value, 80)}")
+    artifacts = record.artifacts
+    if artifacts:
+        _section("Artifacts")
+        for name in artifacts:
+            click.echo(f"  {name}")
+    git = meta.get("git") or {}
+    if git.get("repository"):
+        _section("Git")
+        click.echo(f"  commit {git.get('commit') or '(no commits)'} on {git.get('branch') or '(detached)'}"
+                   f"{' (dirty: code/git.patch)' if git.get('dirty') else ''}")  # fmt: skip
+        if git.get("remote"):
+            click.echo(f"  remote {git['remote']}")
+    env = meta.get("env") or {}
+    if env:
+        _section("Environment")
+        python = env.get("python") or {}
+        click.echo(f"  Python {python.get('version')} ({python.get('executable')}) on {env.get('host')}, "
+                   f"user {env.get('user')}, {env.get('cpu_count')} CPUs")  # fmt: skip
+    error = meta.get("error")
+    if error:
+        _section("Error")
+        click.echo(f"  {error.get('type') or 'Error'}: {error.get('message')}")
+        if error.get("traceback"):
+            click.echo("  " + error["traceback"].rstrip().replace("\n", "\n  "))
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            out.extend(_flatten(value, f"{prefix}{key}/"))
+        else:
+            out.append((f"{prefix}{key}", value))
+    return out
