@@ -79,3 +79,20 @@ def test_metric_batches_round_trip(tmp_path_factory, points: list) -> None:  # t
     assert [("nan" if isinstance(v, float) and math.isnan(v) else v) for v in got.values] == \
         [("nan" if isinstance(v, float) and math.isnan(v) else v) for v in values]  # fmt: skip
     assert all(abs(a - b) < 0.002 for a, b in zip(got.times, times, strict=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(min_value=0, max_value=2.0), min_size=1, max_size=200),
+    st.booleans(),
+    st.floats(min_value=1_600_000_000, max_value=1_900_000_000),
+)
+def test_metric_times_round_trip_within_a_millisecond(
+    tmp_path_factory, offsets: list, ordered: bool, t0: float
+) -> None:  # type: ignore[no-untyped-def]
+    times = [t0 + o for o in (sorted(offsets) if ordered else offsets)]
+    path = tmp_path_factory.mktemp("t") / "metrics.jsonl"
+    path.write_bytes(encode_batch("x", range(len(times)), [1.0] * len(times), times))
+    series, report = read_metrics(path)
+    assert not report.skipped and series["x"].steps == list(range(len(times)))
+    assert all(abs(a - b) <= 0.0011 for a, b in zip(series["x"].times, times, strict=True))

@@ -20,7 +20,7 @@ from ..store._store import Store
 from ._artifacts import copy_artifact, safe_artifact_path
 from ._data import RunData
 from ._output import OutputCapture
-from ._tracking import NUMBER_TYPES, MetricBuffer, check_metric_name, coerce_metric_value, coerce_step
+from ._tracking import NUMBER_TYPES, MetricBuffer, coerce_metric_value, coerce_step
 
 __all__ = ["Run", "RunTerminated"]
 
@@ -119,6 +119,8 @@ class Run:
         self._meta_lock = threading.RLock()
         self.data = RunData()
         self._metrics = MetricBuffer(folder / "metrics.jsonl")
+        self._push_metric = self._metrics.push  # the hot path of log_metric, bound once
+        self._metric_names = self._metrics.names
         self._closed = False
         self._worker: _Worker | None = None
         self._output: OutputCapture | None = None
@@ -417,17 +419,11 @@ class Run:
             raise RunFinishedError(f"Run {self.id} has finished; metrics can no longer be logged.")
         if value.__class__ not in NUMBER_TYPES:
             value = coerce_metric_value(name, value)
-        steps = self._metrics.next_step
-        nxt = steps.get(name)
-        if nxt is None:
-            check_metric_name(name)
-            nxt = 0
-        if step is None:
-            step = nxt
-        elif step.__class__ is not int:
+        if step is not None and step.__class__ is not int:
             step = coerce_step(step)
-        steps[name] = step + 1
-        self._metrics.append((name, step, value, _time()))
+        if name not in self._metric_names:
+            self._metrics.add_name(name)
+        self._push_metric((name, step, value, _time()))
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Record several metrics at once (each with ``step``, or its own next step)."""

@@ -1,20 +1,27 @@
-"""Metric buffering: points queue in memory and a flusher appends them to ``metrics.jsonl``."""
+"""Metric buffering: points queue in memory and a flusher appends them to ``metrics.jsonl``.
+
+The hot path (:meth:`runlab.Run.log_metric`) only extends a flat list with
+``(name, step, value, time)``; ``step`` is None when the caller gave none. Everything
+else happens on the flusher: steps are numbered (in bulk when possible), points are
+grouped per metric, encoded and appended, and the summaries are updated.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
-from collections import deque
 from collections.abc import Callable
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
 from ..errors import MetricError
 from ..store._metrics_file import encode_batch, merge_summary, summarize
 
-__all__ = ["MetricBuffer", "check_metric_name", "coerce_metric_value", "coerce_step", "NUMBER_TYPES"]
+__all__ = ["NUMBER_TYPES", "MetricBuffer", "check_metric_name", "coerce_metric_value", "coerce_step"]
 
 NUMBER_TYPES = frozenset({int, float})
+_FIELDS = 4  # name, step, value, time
 
 
 def check_metric_name(name: object) -> str:
@@ -26,7 +33,7 @@ def check_metric_name(name: object) -> str:
 def coerce_metric_value(name: str, value: object) -> float | int:
     """Accept bools, numpy scalars and anything with ``__float__``; refuse the rest."""
     if isinstance(value, (bool, int, float)):
-        return int(value) if isinstance(value, bool) else value  # type: ignore[return-value]
+        return int(value) if isinstance(value, bool) else value
     item = getattr(value, "item", None)  # numpy / torch scalars
     if callable(item):
         try:
@@ -55,56 +62,80 @@ def coerce_step(step: object) -> int:
 class MetricBuffer:
     """Points waiting to be written, and the summary of each metric so far.
 
-    ``append`` is thread-safe (a deque) and cheap; :meth:`flush` runs on the run's
-    background thread (and once at finish) and appends one line per metric.
+    ``push`` (a bound ``list.extend``) is safe from any thread and costs one call.
+    :meth:`flush` takes the first ``n`` items with a slice and a ``del`` of that slice,
+    each atomic, so points pushed meanwhile stay queued for the next flush.
     """
 
-    def __init__(self, path: Path, on_batch: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(self, path: Path, on_batch: Callable[[dict[str, int]], None] | None = None) -> None:
         self.path = path
-        self._queue: deque[tuple[str, int, Any, float]] = deque()
-        self.append = self._queue.append
+        self._queue: list[Any] = []
+        self.push = self._queue.extend
+        self.names: set[str] = set()
         self.next_step: dict[str, int] = {}
         self.summaries: dict[str, dict[str, Any]] = {}
         self._fd: int | None = None
         self._lock = threading.Lock()
         self._on_batch = on_batch
 
+    def add_name(self, name: object) -> None:
+        """Validate a metric name the first time it is seen."""
+        self.names.add(check_metric_name(name))
+
+    def _number_steps(self, name: str, steps: list[Any]) -> list[int] | range:
+        start = self.next_step.get(name, 0)
+        n = len(steps)
+        if steps.count(None) == n:
+            self.next_step[name] = start + n
+            return range(start, start + n)
+        out = []
+        for step in steps:
+            if step is None:
+                step = start
+            out.append(step)
+            start = step + 1
+        self.next_step[name] = start
+        return out
+
     def flush(self) -> int:
         """Write what is queued; return the number of points written."""
         with self._lock:
             queue = self._queue
-            n = len(queue)
-            if not n:
+            size = len(queue) - len(queue) % _FIELDS
+            if not size:
                 return 0
-            pop = queue.popleft
-            items = [pop() for _ in range(n)]
-            first = items[0][0]
-            groups: dict[str, list[tuple[str, int, Any, float]]]
-            if items[-1][0] == first and all(it[0] == first for it in items):
-                groups = {first: items}
+            chunk = queue[:size]
+            del queue[:size]
+            names = chunk[0::_FIELDS]
+            steps = chunk[1::_FIELDS]
+            values = chunk[2::_FIELDS]
+            times = chunk[3::_FIELDS]
+            del chunk
+            first = names[0]
+            if names.count(first) == len(names):
+                groups = [(first, steps, values, times)]
             else:
-                groups = {}
-                for it in items:
-                    group = groups.get(it[0])
-                    if group is None:
-                        group = groups[it[0]] = []
-                    group.append(it)
+                groups = []
+                for name in dict.fromkeys(names):
+                    mask = [n == name for n in names] if len(groups) > 16 else list(map(name.__eq__, names))
+                    groups.append(
+                        (name, list(compress(steps, mask)), list(compress(values, mask)), list(compress(times, mask)))
+                    )
             lines = []
-            for name, group in groups.items():
-                _, steps, values, times = zip(*group, strict=True)
-                values_list = list(values)
-                lines.append(encode_batch(name, steps, values_list, times))
-                self.summaries[name] = merge_summary(self.summaries.get(name), summarize(steps, values_list))
+            counts = {}
+            for name, group_steps, group_values, group_times in groups:
+                numbered = self._number_steps(name, group_steps)
+                lines.append(encode_batch(name, numbered, group_values, group_times))
+                self.summaries[name] = merge_summary(self.summaries.get(name), summarize(numbered, group_values))
+                counts[name] = len(group_values)
             if self._fd is None:
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            data = b"".join(lines)
-            view = memoryview(data)
+            view = memoryview(b"".join(lines))
             while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
+                view = view[os.write(self._fd, view) :]
         if self._on_batch is not None:
-            self._on_batch({name: len(group) for name, group in groups.items()})
-        return n
+            self._on_batch(counts)
+        return size // _FIELDS
 
     def close(self) -> None:
         self.flush()

@@ -2,10 +2,12 @@
 
 A line holds a batch of points of one metric::
 
-    {"name":"loss","step0":0,"value":[0.9,0.7,0.5],"time":1763890000.25,"dt":[0,1,3]}
+    {"name":"loss","step0":0,"value":[0.9,0.7,0.5],"time":1763890000.25,"dtr":[0,2,3,1]}
 
-``step0`` replaces the ``step`` list when steps are consecutive; ``dt`` holds each
-point's offset from ``time`` in milliseconds and is left out when all are 0.
+``step0`` replaces the ``step`` list when steps are consecutive. Point times are
+``time`` plus an offset in milliseconds: ``dtr`` lists ``[offset, count, ...]`` runs
+(here two points at +0 ms and one at +3 ms), ``dt`` one offset per point, and both are
+left out when every offset is 0.
 Non-finite values are written as the strings ``"NaN"``, ``"Infinity"`` and
 ``"-Infinity"``. A single point may also be written as scalars
 (``{"name":..,"step":3,"value":0.5,"time":..}``). Lines are appended whole, so a crash
@@ -15,6 +17,7 @@ can only leave a torn last line, which readers skip and report.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,20 +47,52 @@ def _encode_values(values: list[Any]) -> list[Any]:
     return [_NONFINITE_OUT[repr(float(v))] if not math.isfinite(v) else v for v in values]
 
 
+def _time_runs(times: Sequence[float], t0: float) -> list[int] | None:
+    """Millisecond offsets from ``t0`` as ``[ms, count, ms, count, ...]`` for sorted times.
+
+    Uses one bisection per distinct millisecond, so a batch of many points logged within a
+    flush interval costs a few hundred steps instead of one per point. None when the times
+    are spread too thinly for runs to pay off.
+    """
+    n = len(times)
+    last = int((times[n - 1] - t0) * 1000.0 + 1.5)
+    if last > n:
+        return None
+    runs: list[int] = []
+    index = 0
+    for ms in range(last + 1):
+        end = bisect_right(times, t0 + (ms + 0.5) / 1000.0, index)
+        if end > index:
+            runs += (ms, end - index)
+            index = end
+            if index == n:
+                break
+    return runs
+
+
 def encode_batch(name: str, steps: Sequence[int], values: list[Any], times: Sequence[float]) -> bytes:
     """Encode one metric's points as one ``metrics.jsonl`` line (with its newline)."""
-    n = len(steps)
-    t0 = times[0]
+    n = len(values)
     line: dict[str, Any] = {"name": name}
-    s0 = steps[0]
-    if steps[n - 1] - s0 == n - 1 and list(steps) == list(range(s0, s0 + n)):
-        line["step0"] = s0
+    if isinstance(steps, range) and steps.step == 1:
+        line["step0"] = steps.start
     else:
-        line["step"] = list(steps)
+        s0 = steps[0]
+        if steps[n - 1] - s0 == n - 1 and list(steps) == list(range(s0, s0 + n)):
+            line["step0"] = s0
+        else:
+            line["step"] = list(steps)
     line["value"] = _encode_values(values)
+    t0 = times[0]
     line["time"] = round(t0, 3)
-    if times[n - 1] - t0 >= 0.0005 or min(times) < t0:
-        line["dt"] = [round((t - t0) * 1000.0) for t in times]
+    base = line["time"]
+    if n > 1 and (max(times) - base >= 0.0005 or base - min(times) >= 0.0005):
+        times = list(times)
+        runs = _time_runs(times, base) if times == sorted(times) else None
+        if runs is not None:
+            line["dtr"] = runs
+        else:
+            line["dt"] = [round((t - base) * 1000.0) for t in times]
     return orjson.dumps(line, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
 
 
@@ -116,8 +151,14 @@ def _append_line(series: MetricSeries, line: dict[str, Any]) -> None:
             if len(line["step"]) != n:
                 raise ValueError("step and value lists differ in length")
         dt = line.get("dt")
-        if dt is None:
-            times: Iterable[float] = [t0] * n
+        runs = line.get("dtr")
+        if runs is not None:
+            times: Iterable[float] = [t0 + ms / 1000.0 for ms, count in zip(runs[0::2], runs[1::2], strict=True)
+                                      for _ in range(count)]  # fmt: skip
+            if len(times) != n:
+                raise ValueError("dtr counts and value list differ in length")
+        elif dt is None:
+            times = [t0] * n
         else:
             if len(dt) != n:
                 raise ValueError("dt and value lists differ in length")
