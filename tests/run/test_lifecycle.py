@@ -240,3 +240,25 @@ with runlab.start_run(params={{"a": 1, "b": 2.0, "c": "x"}}, root={str(root)!r})
 """)
     (rec,) = runlab.runs(root=root)
     assert rec.params == {"a": 1, "b": 2.0, "c": "x"} and rec.summaries["m"].count == 1
+
+
+@pytest.mark.parametrize(
+    ("tail", "status", "code"),
+    [("", "completed", 0), ("raise ValueError('late')", "failed", 1), ("raise KeyboardInterrupt", "cancelled", 1)],
+)
+def test_run_left_open_is_finished_at_exit(root: Path, tail: str, status: str, code: int) -> None:
+    result = run_python(
+        f"""
+import runlab
+run = runlab.start_run(root={str(root)!r}, capture=False)
+print(run.id, flush=True)
+for i in range(1000):
+    run.log_metric("x", i)
+{tail}
+""",
+        check=False,
+    )
+    assert result.returncode in (code, 130 if status == "cancelled" else code)
+    rec = runlab.load(result.stdout.split()[0], root=root)
+    assert rec.status == status
+    assert rec.summaries["x"].count == 1000, "buffered metrics are flushed at exit"

@@ -34,6 +34,47 @@ class RunTerminated(BaseException):
     """Raised in the main thread when the process receives SIGTERM during a run."""
 
 
+_OPEN_RUNS: set[Run] = set()
+_UNCAUGHT: list[BaseException] = []
+_exit_hooks_installed = False
+
+
+def _install_exit_hooks() -> None:
+    """Finish runs left open at interpreter exit, so no buffered metric is lost.
+
+    Runs started without ``with`` and never finished end as ``completed`` on a normal
+    exit, ``cancelled`` after an uncaught KeyboardInterrupt or SIGTERM, else ``failed``.
+    """
+    global _exit_hooks_installed
+    if _exit_hooks_installed:
+        return
+    _exit_hooks_installed = True
+    import atexit
+
+    previous = sys.excepthook
+
+    def excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        _UNCAUGHT.append(exc)
+        previous(exc_type, exc, tb)
+
+    sys.excepthook = excepthook
+    atexit.register(_finish_open_runs)
+
+
+def _finish_open_runs() -> None:
+    exc = _UNCAUGHT[-1] if _UNCAUGHT else None
+    for run in list(_OPEN_RUNS):
+        try:
+            if exc is None:
+                run.finish(RunStatus.COMPLETED)
+            elif isinstance(exc, (KeyboardInterrupt, RunTerminated)):
+                run.finish(RunStatus.CANCELLED, exc)
+            else:
+                run.finish(RunStatus.FAILED, exc)
+        except Exception as error:  # never block interpreter exit
+            print(f"runlab: could not finish run {run.id} at exit: {error}", file=sys.__stderr__)
+
+
 def _now() -> str:
     return datetime.now().astimezone().isoformat()
 
@@ -263,6 +304,8 @@ class Run:
             self._capture_thread.start()
         self._worker = _Worker(self)
         self._worker.start()
+        _OPEN_RUNS.add(self)
+        _install_exit_hooks()
         return self
 
     def _run_capture(self) -> None:
@@ -342,6 +385,7 @@ class Run:
                 )
             self._transition(target)
             self._closed = True
+        _OPEN_RUNS.discard(self)
         try:
             if self._worker is not None:
                 self._worker.stop()
