@@ -24,6 +24,8 @@ demo: $(VENV)/.demo-deps
 
 test: $(VENV)/.test-deps
 	$(PY) -m pytest -q -p no:cacheprovider tests src/runlab --doctest-modules
+	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/mypy
 
 lint: $(VENV)/.test-deps
 	$(VENV)/bin/ruff check src tests benchmarks examples

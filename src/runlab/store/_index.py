@@ -37,6 +37,9 @@ STALE_LOCAL = 600.0
 
 _HOST = os.uname().nodename
 
+#: SQL for the status a query reports (``running`` becomes ``crashed`` when the process is gone).
+STATUS_SQL = "(CASE WHEN r.status = 'running' THEN runlab_status(r.pid, r.host, r.heartbeat) ELSE r.status END)"
+
 RUN_COLUMNS = (
     "id", "name", "namespace", "experiment", "status", "created", "started", "ended", "duration",
     "heartbeat", "pid", "host", "folder", "description", "error", "sweep", "study", "parent",

@@ -152,11 +152,11 @@ def _append_line(series: MetricSeries, line: dict[str, Any]) -> None:
                 raise ValueError("step and value lists differ in length")
         dt = line.get("dt")
         runs = line.get("dtr")
+        times: list[float]
         if runs is not None:
-            times: Iterable[float] = [t0 + ms / 1000.0 for ms, count in zip(runs[0::2], runs[1::2], strict=True)
-                                      for _ in range(count)]  # fmt: skip
-            if len(times) != n:
+            if len(runs) % 2 or sum(runs[1::2]) != n:  # checked before expanding a damaged line
                 raise ValueError("dtr counts and value list differ in length")
+            times = [t0 + ms / 1000.0 for ms, count in zip(runs[0::2], runs[1::2], strict=True) for _ in range(count)]
         elif dt is None:
             times = [t0] * n
         else:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from ..errors import AmbiguousRunError, RunNotFoundError, StorageError, UsageError
 from ._files import read_json, write_json_atomic
-from ._index import RUN_COLUMNS, CorruptIndexError, Index, IndexEntry, _is_corruption
+from ._index import RUN_COLUMNS, STATUS_SQL, CorruptIndexError, Index, IndexEntry, _is_corruption
 from ._metrics_file import read_metrics, summaries_from_series
 from ._records import RunRecord, RunSet
 from ._root import resolve_root
@@ -27,7 +27,6 @@ T = TypeVar("T")
 
 _NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 _ID_ATTEMPTS = 10
-STATUS_SQL = "(CASE WHEN r.status = 'running' THEN runlab_status(r.pid, r.host, r.heartbeat) ELSE r.status END)"
 
 
 def _claim(index: Index, meta: Mapping[str, Any], folder: str) -> bool:
