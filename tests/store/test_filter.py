@@ -242,15 +242,15 @@ ORDERS: list[tuple[str | list[str] | None, list[int]]] = [
     ("+created", [1, 2, 3, 4, 5]),
     ("-id", [5, 4, 3, 2, 1]),
     ("metrics.loss", [2, 1, 4, 3, 5]),
-    ("-metrics.loss", [4, 1, 2, 3, 5]),
+    ("-metrics.loss", [4, 1, 2, 5, 3]),  # ties (missing) follow the first key: id descending
     ("metrics.loss.count", [4, 1, 2, 3, 5]),
     ("params.a", [1, 5, 2, 3, 4]),  # numbers (3 == 3.0, tie on id), then text, then missing
-    ("-params.a", [3, 2, 1, 5, 4]),
+    ("-params.a", [3, 2, 5, 1, 4]),
     ("namespace,-created", [3, 2, 1, 4, 5]),
     (" -namespace , name ", [4, 5, 1, 2, 3]),
     (["-namespace", "name"], [4, 5, 1, 2, 3]),
     ("status", [1, 4, 5, 2, 3]),  # completed, crashed, created, failed, running
-    ("-duration", [1, 2, 3, 4, 5]),
+    ("-duration", [1, 2, 5, 4, 3]),
     ("name", [1, 2, 4, 5, 3]),
     ("-name", [5, 4, 2, 1, 3]),
 ]
@@ -270,7 +270,7 @@ def test_order_sql() -> None:
     assert sql == (
         "(SELECT value FROM params WHERE run_id = r.id AND key = ?) IS NULL, "
         "(SELECT value FROM params WHERE run_id = r.id AND key = ?) ASC, "
-        "r.created IS NULL, r.created DESC, r.id ASC"
+        "r.created DESC, r.id ASC"
     )
 
 

@@ -429,7 +429,8 @@ def compile_order(order_by: str | Sequence[str] | None) -> tuple[str, list[Any]]
 
     ``order_by`` is a field (``'created'``, ``'-metrics.loss'``), several separated by
     commas (``'params.lr,-created'``) or a sequence of such. A leading ``-`` sorts
-    descending. Nulls and missing values sort last either way; ``r.id`` breaks ties.
+    descending. Nulls and missing values sort last either way; ``r.id`` breaks ties, in
+    the direction of the first key.
 
     Raises:
         FilterError: a key is malformed or names an unknown field (or ``tags``).
@@ -439,6 +440,7 @@ def compile_order(order_by: str | Sequence[str] | None) -> tuple[str, list[Any]]
         return _DEFAULT_ORDER, []
     parts: list[str] = []
     values: list[Any] = []
+    tiebreak = ""
     pos = 0
     for item in text.split(","):
         start, pos = pos, pos + len(item) + 1
@@ -447,6 +449,7 @@ def compile_order(order_by: str | Sequence[str] | None) -> tuple[str, list[Any]]
         if not key:
             _fail("Empty sort key", text, at)
         direction = "DESC" if key[0] == "-" else "ASC"
+        tiebreak = tiebreak or direction  # ties follow the first key, so an index serves both
         if key[0] in "+-":
             at += len(key) - len(key[1:].lstrip())
             key = key[1:].lstrip()
@@ -459,10 +462,16 @@ def compile_order(order_by: str | Sequence[str] | None) -> tuple[str, list[Any]]
             table, name = ("params", "key") if field.kind == "params" else ("metrics", "name")
             column = "value" if field.kind == "params" else f'"{field.column}"'
             sql = f"(SELECT {column} FROM {table} WHERE run_id = r.id AND {name} = ?)"
-            parts.append(f"{sql} IS NULL, {sql} {direction}")
-            values += [field.key, field.key]
+            if direction == "DESC":  # SQLite puts NULLs last in descending order already
+                parts.append(f"{sql} DESC")
+                values.append(field.key)
+            else:
+                parts.append(f"{sql} IS NULL, {sql} ASC")
+                values += [field.key, field.key]
         elif field.column in _NOT_NULL:
             parts.append(f"{STATUS_SQL if field.kind == 'status' else 'r.' + field.column} {direction}")
+        elif direction == "DESC":  # NULLs already last; a bare column lets an index serve the order
+            parts.append(f"r.{field.column} DESC")
         else:
-            parts.append(f"r.{field.column} IS NULL, r.{field.column} {direction}")
-    return ", ".join([*parts, "r.id ASC"]), values
+            parts.append(f"r.{field.column} IS NULL, r.{field.column} ASC")
+    return ", ".join([*parts, f"r.id {tiebreak}"]), values

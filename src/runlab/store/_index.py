@@ -28,7 +28,7 @@ from ..errors import StorageError
 
 __all__ = ["SCHEMA_VERSION", "Index", "IndexEntry", "effective_status", "flatten_params", "param_values"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 #: Seconds after which a heartbeat from another host counts as stale (the run crashed).
 STALE_REMOTE = float(os.environ.get("RUNLAB_STALE_AFTER", "60"))
@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS runs (
     heartbeat REAL, pid INTEGER, host TEXT, folder TEXT NOT NULL, description TEXT,
     error TEXT, sweep TEXT, study TEXT, parent TEXT, params TEXT, tags TEXT, metrics TEXT
 );
-CREATE INDEX IF NOT EXISTS runs_created ON runs(created);
+CREATE INDEX IF NOT EXISTS runs_created ON runs(created, id);
 CREATE INDEX IF NOT EXISTS runs_name ON runs(name);
 CREATE INDEX IF NOT EXISTS runs_namespace ON runs(namespace, created);
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
