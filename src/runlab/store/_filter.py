@@ -50,7 +50,7 @@ Example:
     >>> compile_where("params.opt.lr = 1e-3")
     ('r.id IN (SELECT run_id FROM params WHERE key = ? AND value = ?)', ['opt.lr', 0.001])
     >>> compile_order("-duration")
-    ('r.duration IS NULL, r.duration DESC, r.id ASC', [])
+    ('r.duration DESC, r.id DESC', [])
 """
 
 from __future__ import annotations
