@@ -248,3 +248,19 @@ def test_queries_from_another_process_see_running_runs(root: Path) -> None:
         out = run_python(f"import runlab; print(runlab.load('live', root={str(root)!r}).status)")
         assert out.stdout.strip() == "running"
     assert run.status == "completed"
+
+
+def test_index_from_an_older_schema_is_rebuilt(root: Path) -> None:
+    with runlab.start_run(params={"a": 1}, root=root, capture=False) as run:
+        run.log_metric("m", 1.0)
+    from runlab.store import _api
+
+    for s in _api._STORES.values():
+        s.close()
+    _api._STORES.clear()
+    conn = sqlite3.connect(root / ".runlab" / "index.sqlite")
+    conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+    found = runlab.runs(where="params.a == 1", root=root)
+    assert found.ids == [run.id] and found[0].summaries["m"].last == 1.0
