@@ -201,3 +201,15 @@ def test_torn_last_line_is_skipped_and_reported(root: Path) -> None:
     assert series["loss"].values == [1.0]
     assert [line for line, _ in report.skipped] == [2]
     assert runlab.load(run.id, root=root).metrics("loss").values == [1.0]
+
+
+def test_reading_one_metric_skips_the_others_but_reports_torn_lines(root: Path) -> None:
+    with runlab.start_run(root=root, capture=False) as run:
+        for i in range(10):
+            run.log_metrics({"a": i, "ab": -i, "b": 2 * i})
+    with (run.path / "metrics.jsonl").open("ab") as handle:
+        handle.write(b'{"name":"a","step0":10,"value":[1')
+    rec = runlab.load(run.id, root=root)
+    assert rec.metrics("a").values == list(range(10))
+    assert rec.metrics("ab").values == [-i for i in range(10)]
+    assert len(rec.metrics_report().skipped) == 1

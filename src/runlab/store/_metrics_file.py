@@ -186,8 +186,12 @@ def read_metrics(path: Path, names: Iterable[str] | None = None) -> tuple[dict[s
         raw = path.read_bytes()
     except FileNotFoundError:
         return out, report
+    # lines start with {"name":<name>, as the writer emits them: skip other metrics unparsed
+    needles = None if wanted is None else tuple(b'{"name":' + orjson.dumps(n) + b"," for n in wanted)
     for number, chunk in enumerate(raw.split(b"\n"), start=1):
         if not chunk.strip():
+            continue
+        if needles is not None and chunk.startswith(b'{"name":') and not chunk.startswith(needles):
             continue
         try:
             line = orjson.loads(chunk)

@@ -199,7 +199,7 @@ class RunRecord(_Frozen):
 
     def metrics_report(self) -> ReadReport:
         """What reading ``metrics.jsonl`` skipped (torn lines after a crash)."""
-        return read_metrics(self.path / "metrics.jsonl", [])[1]
+        return read_metrics(self.path / "metrics.jsonl")[1]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the record."""
