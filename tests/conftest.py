@@ -21,6 +21,11 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("RUNLAB_ROOT", raising=False)
     monkeypatch.chdir(tmp_path)
     yield
+    forget_stores()
+
+
+def forget_stores() -> None:
+    """Close and drop the per-process Store cache (as a new process would start)."""
     for store in _api._STORES.values():
         store.close()
     _api._STORES.clear()

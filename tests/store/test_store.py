@@ -13,7 +13,7 @@ import pytest
 import runlab
 from runlab.store import RunlabWarning, resolve_root
 
-from ..conftest import run_python
+from ..conftest import forget_stores, run_python
 
 
 # -- root resolution ---------------------------------------------------------------------
@@ -170,12 +170,7 @@ def test_rebuild_picks_up_copied_folders_and_drops_deleted_ones(root: Path, tmp_
 def test_missing_index_is_rebuilt_on_first_use(root: Path) -> None:
     with runlab.start_run(root=root, capture=False) as run:
         pass
-    runlab.Store(root).close()
-    from runlab.store import _api
-
-    for s in _api._STORES.values():
-        s.close()
-    _api._STORES.clear()
+    forget_stores()
     shutil.rmtree(root / ".runlab")
     assert runlab.runs(root=root).ids == [run.id]
 
@@ -183,11 +178,7 @@ def test_missing_index_is_rebuilt_on_first_use(root: Path) -> None:
 def test_damaged_index_is_quarantined_and_rebuilt(root: Path) -> None:
     with runlab.start_run(params={"a": 1}, root=root, capture=False) as run:
         run.log_metric("m", 3.0)
-    from runlab.store import _api
-
-    for s in _api._STORES.values():
-        s.close()
-    _api._STORES.clear()
+    forget_stores()
     index = root / ".runlab" / "index.sqlite"
     for suffix in ("-wal", "-shm"):
         Path(f"{index}{suffix}").unlink(missing_ok=True)
@@ -253,11 +244,7 @@ def test_queries_from_another_process_see_running_runs(root: Path) -> None:
 def test_index_from_an_older_schema_is_rebuilt(root: Path) -> None:
     with runlab.start_run(params={"a": 1}, root=root, capture=False) as run:
         run.log_metric("m", 1.0)
-    from runlab.store import _api
-
-    for s in _api._STORES.values():
-        s.close()
-    _api._STORES.clear()
+    forget_stores()
     conn = sqlite3.connect(root / ".runlab" / "index.sqlite")
     conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
     conn.commit()
