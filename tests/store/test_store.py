@@ -251,3 +251,34 @@ def test_index_from_an_older_schema_is_rebuilt(root: Path) -> None:
     conn.close()
     found = runlab.runs(where="params.a == 1", root=root)
     assert found.ids == [run.id] and found[0].summaries["m"].last == 1.0
+
+
+def test_rebuild_while_other_processes_write_loses_nothing(root: Path) -> None:
+    import subprocess
+    import sys
+
+    writer = f"""
+import runlab, sys, time
+for i in range(60):
+    with runlab.start_run(namespace="a-new", params={{"w": int(sys.argv[1]), "i": i}}, root={str(root)!r},
+                          capture=False, capture_output=False) as run:
+        run.log_metric("i", i)
+        time.sleep(0.02)
+"""
+    rebuilder = f"""
+import runlab, time
+store = runlab.Store({str(root)!r})
+for _ in range(15):  # rebuild while the writers are busy, then stop: nothing repairs a stale row later
+    store.rebuild_index()
+    time.sleep(0.02)
+"""
+    for i in range(400):  # scanned after the new runs: writers act while a rebuild still reads these
+        with runlab.start_run(namespace="z-old", params={"i": i}, root=root, capture=False, capture_output=False):
+            pass
+    writers = [subprocess.Popen([sys.executable, "-c", writer, str(w)]) for w in range(2)]
+    rebuild = subprocess.Popen([sys.executable, "-c", rebuilder])
+    assert rebuild.wait(timeout=120) == 0
+    assert [p.wait(timeout=240) for p in writers] == [0, 0]
+    found = runlab.runs(namespace="a-new", root=root)
+    assert len(found) == 120 and runlab.Store(root).count() == 520
+    assert all(r.status == "completed" and r.summaries["i"].count == 1 for r in found)

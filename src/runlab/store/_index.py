@@ -17,7 +17,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -352,17 +352,25 @@ class Index:
             for table, col in (("runs", "id"), ("params", "run_id"), ("tags", "run_id"), ("metrics", "run_id")):
                 conn.executemany(f"DELETE FROM {table} WHERE {col} = ?", ids)
 
-    def replace_all(self, entries: Iterable[IndexEntry]) -> int:
-        """Replace every row with ``entries`` in one transaction; return how many runs were written."""
-        count = 0
+    def replace_all(self, produce: Callable[[], Iterable[IndexEntry]]) -> tuple[set[str], set[str]]:
+        """Replace every row with what ``produce()`` yields, in one write transaction.
+
+        ``produce`` runs while the write lock is held, so writers in other processes wait
+        and nothing they index can be overwritten by an older view of the folders.
+
+        Returns:
+            The run IDs before and after.
+        """
         with self.transaction() as conn:
+            before = {row[0] for row in conn.execute("SELECT id FROM runs")}
             for table in ("runs", "params", "tags", "metrics"):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM meta WHERE key = 'needs_rebuild'")
-            for meta, folder, summaries in entries:
+            after = set()
+            for meta, folder, summaries in produce():
                 self._upsert(conn, meta, folder, summaries or {})
-                count += 1
-        return count
+                after.add(meta["id"])
+        return before, after
 
     # -- reads ------------------------------------------------------------------------
     def execute(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:

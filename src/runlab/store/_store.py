@@ -163,10 +163,10 @@ class Store:
         """
         namespace = validate_namespace(meta.get("namespace") or "default")
         meta["namespace"] = namespace
+        _ = self.index  # open (and if needed rebuild) the index before making a folder it would pick up
         parent = self.root / namespace
         parent.mkdir(parents=True, exist_ok=True)
         stamp = datetime.fromisoformat(meta["created"]).strftime("%Y-%m-%d_%H-%M-%S")
-        _ = self.index  # open (and if needed rebuild) the index before making a folder it would pick up
         for _ in range(_ID_ATTEMPTS):
             run_id = os.urandom(4).hex()  # what secrets.token_hex(4) does, without importing hashlib
             folder = parent / (folder_name or f"{stamp}_{run_id}")
@@ -347,16 +347,16 @@ class Store:
         index = self._index or Index(self.meta_dir / "index.sqlite")
         self._index = index
         try:
-            before = {row[0] for row in index.execute("SELECT id FROM runs")}
+            before, after = index.replace_all(lambda: self._entries(report))
         except (CorruptIndexError, sqlite3.DatabaseError) as exc:
             if isinstance(exc, sqlite3.DatabaseError) and not _is_corruption(exc):
                 raise
             moved = index.quarantine()
+            report = RebuildReport()
             report.problems.append(f"The index was damaged; moved it to {moved}.")
+            before, after = index.replace_all(lambda: self._entries(report))
             before = set()
-        entries = list(self._entries(report))
-        report.indexed = index.replace_all(entries)
-        after = {meta["id"] for meta, _, _ in entries}
+        report.indexed = len(after)
         report.added = sorted(after - before)
         report.removed = sorted(before - after)
         return report
