@@ -22,10 +22,12 @@ from ._version import __version__
 from .errors import (
     AmbiguousRunError,
     ArtifactPathError,
+    ConfigError,
     FilterError,
     InvalidTransitionError,
     MetricError,
     MetricNotFoundError,
+    ParameterError,
     RunFinishedError,
     RunlabError,
     RunNotFoundError,
@@ -34,10 +36,16 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .params import Config, ConfigGenerator, Param, expand, load_config
     from .run import Run, RunData, start_run
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
 _LAZY = {
+    "Config": "runlab.params",
+    "ConfigGenerator": "runlab.params",
+    "Param": "runlab.params",
+    "expand": "runlab.params",
+    "load_config": "runlab.params",
     "Run": "runlab.run",
     "RunData": "runlab.run",
     "start_run": "runlab.run",
@@ -55,11 +63,16 @@ _LAZY = {
 __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
+    "Config",
+    "ConfigError",
+    "ConfigGenerator",
     "FilterError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",
     "MetricSeries",
+    "Param",
+    "ParameterError",
     "MetricSummary",
     "RebuildReport",
     "Run",
@@ -74,6 +87,8 @@ __all__ = [
     "Store",
     "UsageError",
     "__version__",
+    "expand",
+    "load_config",
     "load",
     "runs",
     "start_run",

@@ -22,10 +22,12 @@ from collections.abc import Sequence
 __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
+    "ConfigError",
     "FilterError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",
+    "ParameterError",
     "RunFinishedError",
     "RunNotFoundError",
     "RunlabError",
@@ -100,3 +102,32 @@ class MetricNotFoundError(UsageError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class ParameterError(UsageError, ValueError):
+    """A parameter value or name is not acceptable.
+
+    Raised for a value that cannot be converted to the parameter's type, an unknown
+    parameter name in an override, or a malformed override.
+
+    Attributes:
+        name: the parameter concerned ("" when unknown).
+    """
+
+    def __init__(self, message: str, name: str = "") -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class ConfigError(UsageError, ValueError):
+    """A config file or Python config cannot be read, merged or expanded.
+
+    Attributes:
+        path: the file concerned, as text ("" when the config did not come from a file).
+        line: the 1-based line of the problem, or ``None`` when unknown.
+    """
+
+    def __init__(self, message: str, path: str = "", line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line

@@ -94,7 +94,7 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import _index_cmd, _list, _show  # noqa: F401  (commands register themselves)
+    from . import _config_cmd, _index_cmd, _list, _show  # noqa: F401  (commands register themselves)
 
 
 def main(argv: list[str] | None = None) -> None:

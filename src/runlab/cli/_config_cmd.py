@@ -1,0 +1,123 @@
+"""``runlab config validate | show | check``: inspect config files without running anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._main import cli
+from ._render import format_value, print_table
+
+_PATH = click.Path(exists=True, path_type=Path)
+
+
+def _load(paths: tuple[Path, ...]) -> list[Any]:
+    from ..params import load_config
+
+    return load_config(paths[0], *paths[1:])
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Check and show config files (YAML, TOML, JSON, Python) and their sweeps.
+
+    \b
+    Examples:
+      runlab config validate configs/sweep.yml
+      runlab config show configs/base.yml configs/fast.yml --format json
+      runlab config check train.py -c configs/sweep.yml
+    """
+
+
+@config_group.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=_PATH)
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check that config files load and expand (several files merge left to right).
+
+    Exits with 2 and a one-line message when a file is invalid.
+    """
+    configs = _load(paths)
+    names = ", ".join(str(p) for p in paths)
+    click.echo(f"OK: {names}: {len(configs)} config{'s' if len(configs) != 1 else ''}.")
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), item, out)
+    else:
+        out[prefix] = value
+
+
+@config_group.command("show")
+@click.argument("paths", nargs=-1, required=True, type=_PATH)
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def show(paths: tuple[Path, ...], fmt: str) -> None:
+    """Show the expanded configs: one row per config with its id and values.
+
+    \b
+    Examples:
+      runlab config show sweep.yml
+      runlab config show sweep_config.py --format json | jq '.[].id'
+    """
+    configs = _load(paths)
+    if fmt == "json":
+        from ..store._files import dumps
+
+        records = [{"id": c.id, **c.to_dict()} for c in configs]
+        click.echo(dumps(records).decode())
+        return
+    columns: dict[str, None] = {}
+    flat_rows = []
+    for c in configs:
+        flat: dict[str, Any] = {}
+        _flatten("", c.globals_dict, flat)
+        if c.kwargs:
+            _flatten("kwargs", c.kwargs, flat)
+        if c.args:
+            flat["args"] = c.args
+        flat_rows.append(flat)
+        columns.update(dict.fromkeys(flat))
+    headers = ["#", "id", *columns]
+    rows = [
+        [str(i + 1), c.id, *(format_value(flat.get(k, "-"), 24) for k in columns)]
+        for i, (c, flat) in enumerate(zip(configs, flat_rows, strict=False))
+    ]
+    print_table(None, headers, rows)
+    click.echo(f"{len(configs)} config{'s' if len(configs) != 1 else ''} from {', '.join(map(str, paths))}", err=True)
+
+
+@config_group.command("check")
+@click.argument("script", type=_PATH)
+@click.option("-c", "--config", "configs", multiple=True, required=True, type=_PATH,
+              help="Config file (repeatable: files merge left to right).")  # fmt: skip
+def check(script: Path, configs: tuple[Path, ...]) -> None:
+    """List config names that SCRIPT does not define, with suggestions (exit 1 if any; for CI).
+
+    The script is read, not run: its parameters are its top-level UPPERCASE assignments.
+    Values are also checked against simple annotations and literal defaults (exit 2 when wrong).
+
+    \b
+    Example:
+      runlab config check train.py -c sweep.yml
+    """
+    from ..params import SPECIAL_PARAMS, did_you_mean, scan_source
+
+    params = scan_source(script.read_text(encoding="utf-8"), str(script))
+    known = {**SPECIAL_PARAMS, **params}
+    loaded = _load(configs)
+    unknown: dict[str, str] = {}
+    for config in loaded:
+        for name, value in config.globals_dict.items():
+            param = known.get(name)
+            if param is None:
+                unknown.setdefault(name, did_you_mean(name, known))
+            else:
+                param.coerce(value)
+    if unknown:
+        for name, hint in unknown.items():
+            click.echo(f"{name!r} is not a parameter of {script}.{hint}", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"OK: every name in {', '.join(map(str, configs))} is a parameter of {script}.")

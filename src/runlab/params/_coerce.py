@@ -1,0 +1,272 @@
+"""Converting values given as text (command line, environment, config files) to typed values.
+
+Validation uses pydantic, which is imported on first use so that ``import runlab.params`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import functools
+import json
+import math
+import types
+import typing
+from pathlib import Path, PurePath
+from typing import Any
+
+from ._errors import ParameterError
+
+__all__ = ["coerce", "format_value", "parse_text", "type_name"]
+
+_TRUE = {"true", "yes", "on", "1", "y", "t"}
+_FALSE = {"false", "no", "off", "0", "n", "f"}
+_NONE = {"none", "null", "~"}
+
+
+def parse_text(text: str) -> Any:
+    """Read a value written as text when no type is known.
+
+    Python literals (``1``, ``0.5``, ``[1, 2]``, ``{'a': 1}``, ``None``), JSON words
+    (``true``, ``false``, ``null``) and the booleans ``yes``/``no`` are recognised; anything
+    else stays a string. Nothing is ever evaluated.
+
+    Example:
+        >>> parse_text("0.01"), parse_text("[1, 2]"), parse_text("true"), parse_text("adam")
+        (0.01, [1, 2], True, 'adam')
+    """
+    stripped = text.strip()
+    lowered = stripped.lower()
+    if lowered in ("true", "yes", "on"):
+        return True
+    if lowered in ("false", "no", "off"):
+        return False
+    if lowered in ("null", "none", "~"):
+        return None
+    literal = _literal(stripped)
+    return text if literal is _MISSING else literal
+
+
+_MISSING = object()
+
+
+def _literal(text: str) -> Any:
+    """``ast.literal_eval`` then JSON, or ``_MISSING``."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _MISSING
+
+
+def type_name(type_: Any) -> str:
+    """A readable name for a type annotation: ``int``, ``list[int]``, ``Literal['a', 'b']``.
+
+    Example:
+        >>> type_name(list[int]), type_name(int | None)
+        ('list[int]', 'int | None')
+    """
+    if type_ is None or type_ is type(None):
+        return "None"
+    if type_ is Any:
+        return "Any"
+    origin = typing.get_origin(type_)
+    if origin is typing.Literal:
+        return "Literal[" + ", ".join(repr(a) for a in typing.get_args(type_)) + "]"
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(type_name(a) for a in typing.get_args(type_))
+    if origin is typing.Annotated:
+        return type_name(typing.get_args(type_)[0])
+    if origin is not None:
+        args = typing.get_args(type_)
+        base = getattr(origin, "__name__", str(origin))
+        return f"{base}[{', '.join(type_name(a) for a in args)}]" if args else base
+    if isinstance(type_, type):
+        return type_.__name__
+    return str(type_).replace("typing.", "")
+
+
+def _example(type_: Any) -> str:
+    """An example of valid text for ``type_``, for error messages."""
+    origin = typing.get_origin(type_)
+    args = typing.get_args(type_)
+    if origin is typing.Literal:
+        return " or ".join(repr(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return _example(next((a for a in args if a is not type(None)), str))
+    if origin is typing.Annotated:
+        return _example(args[0])
+    if origin in (list, set, frozenset, typing.Sequence) or type_ in (list, set):
+        return "[1, 2]" if not args else f"[{_example(args[0])}]"
+    if origin is tuple or type_ is tuple:
+        return "(1, 2)" if not args else "(" + ", ".join(_example(a) for a in args if a is not Ellipsis) + ",)"
+    if origin is dict or type_ is dict:
+        return "{'key': 1}" if len(args) < 2 else f"{{'key': {_example(args[1])}}}"
+    if isinstance(type_, type):
+        if issubclass(type_, bool):
+            return "true"
+        if issubclass(type_, enum.Enum):
+            return " or ".join(repr(m.value) for m in type_)
+        if issubclass(type_, int):
+            return "10"
+        if issubclass(type_, float):
+            return "0.001"
+        if issubclass(type_, PurePath):
+            return "data/input.csv"
+        if hasattr(type_, "model_fields"):
+            names = list(type_.model_fields)[:2]
+            return "{" + ", ".join(f"'{n}': ..." for n in names) + "}"
+    return "'text'"
+
+
+def _accepts(type_: Any, kind: tuple[type, ...]) -> bool:
+    """Whether ``type_`` (or a member of its union) is one of ``kind`` or a container or model."""
+    origin = typing.get_origin(type_)
+    if origin in (typing.Union, types.UnionType):
+        return any(_accepts(a, kind) for a in typing.get_args(type_))
+    if origin is typing.Annotated:
+        return _accepts(typing.get_args(type_)[0], kind)
+    target = origin or type_
+    if isinstance(target, type):
+        return issubclass(target, kind) or hasattr(target, "model_fields")
+    return target in (typing.Sequence, typing.Mapping)
+
+
+def _allows_none(type_: Any) -> bool:
+    origin = typing.get_origin(type_)
+    if origin in (typing.Union, types.UnionType):
+        return type(None) in typing.get_args(type_)
+    return type_ is None or type_ is type(None) or type_ is Any
+
+
+@functools.lru_cache(maxsize=256)
+def _adapter(type_: Any) -> Any:
+    from pydantic import ConfigDict, TypeAdapter
+
+    try:
+        return TypeAdapter(type_, config=ConfigDict(coerce_numbers_to_str=True, arbitrary_types_allowed=True))
+    except Exception:  # a model type carries its own config and refuses another one
+        return TypeAdapter(type_)
+
+
+def _plain_type(type_: Any) -> Any:
+    """Actionable parameter types validate as their ``value_type``; Any/None mean no type."""
+    if type_ is None:
+        return Any
+    value_type = getattr(type_, "value_type", None)
+    if value_type is not None and isinstance(type_, type) and hasattr(type_, "on_reproducible"):
+        return value_type
+    return type_
+
+
+def coerce(value: Any, type_: Any, name: str, base_dir: Path | None = None) -> Any:
+    """Convert ``value`` (text or any Python value) to the annotated ``type_`` of parameter ``name``.
+
+    Text for containers, tuples and pydantic models may use Python literal or JSON syntax;
+    booleans accept true/false/1/0/yes/no/on/off; ``none``/``null`` gives ``None`` where the
+    type allows it; an Enum accepts a member's value or name. With ``base_dir``, a relative
+    :class:`~pathlib.Path` result is resolved against it (for paths read from a config file).
+
+    Args:
+        value: the value; a ``str`` is parsed according to ``type_``.
+        type_: the annotation; ``None`` or ``Any`` keeps values and reads text with :func:`parse_text`.
+        name: the parameter name, for messages.
+        base_dir: folder that relative paths are resolved against.
+
+    Raises:
+        ParameterError: naming the parameter, the value, the expected type and a valid example.
+
+    Example:
+        >>> coerce("0.5", float, "LR"), coerce("yes", bool, "FLAG"), coerce("[1, 2]", list[int], "L")
+        (0.5, True, [1, 2])
+    """
+    type_ = _plain_type(type_)
+    if type_ is Any:
+        return parse_text(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _NONE and _allows_none(type_) and not _accepts(type_, (str,)):
+            return None
+        if type_ is bool:
+            if lowered in _TRUE:
+                return True
+            if lowered in _FALSE:
+                return False
+            _fail(name, value, type_)
+        if isinstance(type_, type) and issubclass(type_, enum.Enum) and value in type_.__members__:
+            return type_.__members__[value]
+        if _accepts(type_, (list, tuple, set, frozenset, dict)):
+            literal = _literal(value)
+            if literal is not _MISSING and not isinstance(literal, str):
+                value = literal
+    from pydantic import ValidationError
+
+    try:
+        result = _adapter(type_).validate_python(value)
+    except ValidationError as exc:
+        _fail(name, value, type_, exc)
+    except TypeError as exc:  # unhashable annotations and the like
+        raise ParameterError(f"Cannot check parameter {name!r} against type {type_!r}: {exc}", name) from None
+    if base_dir is not None and isinstance(result, Path) and not result.is_absolute():
+        result = type(result)(base_dir / result)
+    return result
+
+
+def _fail(name: str, value: Any, type_: Any, exc: Any = None) -> typing.NoReturn:
+    detail = ""
+    if exc is not None:
+        errors = exc.errors()
+        if errors:
+            first = errors[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            detail = f" ({where + ': ' if where else ''}{first.get('msg', '')})"
+    raise ParameterError(
+        f"Invalid value for {name!r}: {value!r} is not a valid {type_name(type_)}{detail}. "
+        f"Give a value like {_example(type_)}.",
+        name,
+    ) from None
+
+
+def format_value(value: Any) -> str:
+    """Write a value as text that :func:`coerce` (or :func:`parse_text`) reads back to an equal value.
+
+    Strings are written as they are (they are only read back correctly for a ``str``-typed
+    parameter); booleans as ``true``/``false``; containers as Python literals.
+
+    Example:
+        >>> format_value(True), format_value(0.1), format_value([1, "a"]), format_value("adam")
+        ('true', '0.1', "[1, 'a']", 'adam')
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # 'inf', '-inf', 'nan' (pydantic reads these for floats)
+    if isinstance(value, enum.Enum):
+        return format_value(value.value)
+    if isinstance(value, PurePath):
+        return str(value)
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(mode="python")
+    if _has_nonfinite(value):  # Python literals cannot write inf/nan; JSON (Infinity, NaN) can
+        try:
+            return json.dumps(value)
+        except (TypeError, ValueError):
+            pass
+    return repr(value)
+
+
+def _has_nonfinite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_nonfinite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nonfinite(v) for v in value)
+    return False

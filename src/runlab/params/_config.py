@@ -1,0 +1,231 @@
+"""Python-first configs: :class:`Config`, :class:`ConfigGenerator` and loading ``.py`` config files."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+import traceback
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._errors import ConfigError, did_you_mean
+
+__all__ = ["Config", "ConfigGenerator", "load_python_config"]
+
+_FIELDS = ("globals_dict", "args", "kwargs", "metadata")
+_ALIASES = {"globals": "globals_dict", "params": "globals_dict", "parameters": "globals_dict"}
+
+
+@dataclass
+class Config:
+    """What to change for one run: globals of the script, arguments of its entry point, metadata.
+
+    Attributes:
+        globals_dict: module globals to set (parameter names to values).
+        args: positional arguments for the entry point function.
+        kwargs: keyword arguments for the entry point function.
+        metadata: free-form information for tracking (not part of :attr:`id`).
+
+    Raises:
+        ConfigError: a field has the wrong type or a globals name is not a string.
+
+    Example:
+        >>> c = Config(globals_dict={"LR": 0.1}, kwargs={"device": "cpu"})
+        >>> c.globals_dict["LR"], len(c.id)
+        (0.1, 12)
+    """
+
+    globals_dict: dict[str, Any] = field(default_factory=dict)
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.metadata is None:
+            self.metadata = {}
+        for name in ("globals_dict", "kwargs", "metadata"):
+            value = getattr(self, name)
+            if not isinstance(value, Mapping):
+                raise ConfigError(
+                    f"Config {name} must be a dict, got {type(value).__name__} {value!r}. "
+                    f"Write e.g. Config({name}={{'NAME': 1}})."
+                )
+            bad = [k for k in value if not isinstance(k, str)]
+            if bad:
+                raise ConfigError(f"Config {name} keys must be strings; got {bad[0]!r}.")
+            setattr(self, name, dict(value))
+        if isinstance(self.args, (str, bytes)) or not isinstance(self.args, (list, tuple)):
+            raise ConfigError(f"Config args must be a list or tuple, got {type(self.args).__name__} {self.args!r}.")
+        self.args = list(self.args)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Config:
+        """A config from a plain dict with keys ``globals`` (or ``globals_dict``), ``args``, ``kwargs``, ``metadata``.
+
+        Raises:
+            ConfigError: an unknown key (with a suggestion) or a field of the wrong type.
+
+        Example:
+            >>> Config.from_dict({"globals": {"LR": 0.1}, "args": [1]}).args
+            [1]
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"A config must be a mapping, got {type(data).__name__} {data!r}.")
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            name = _ALIASES.get(key, key)
+            if name not in _FIELDS:
+                raise ConfigError(
+                    f"Unknown config key {key!r}.{did_you_mean(key, [*_FIELDS, 'globals'])} "
+                    f"Valid keys: {', '.join(['globals', *_FIELDS[1:]])}."
+                )
+            values[name] = value
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as a plain dict (the inverse of :meth:`from_dict`)."""
+        return {"globals": self.globals_dict, "args": self.args, "kwargs": self.kwargs, "metadata": self.metadata}
+
+    @property
+    def id(self) -> str:
+        """The stable config id: a short hash of globals, args and kwargs (see :func:`config_id`)."""
+        from ._ids import config_id
+
+        return config_id(self)
+
+
+class ConfigGenerator:
+    """An iterator over configs that checks each item is a :class:`Config`.
+
+    Wraps a generator or any iterable (a ``config_gen()`` that yields). It can be iterated once;
+    :attr:`exhausted` tells when it is used up.
+
+    Raises:
+        ConfigError: (while iterating) an item is not a :class:`Config`.
+
+    Example:
+        >>> gen = ConfigGenerator(Config(globals_dict={"LR": lr}) for lr in (0.1, 0.01))
+        >>> [c.globals_dict["LR"] for c in gen], gen.exhausted
+        ([0.1, 0.01], True)
+    """
+
+    def __init__(self, source: Iterable[Any], origin: str = "config_gen()") -> None:
+        self._iterator: Iterator[Any] = iter(source)
+        self._origin = origin
+        self._count = 0
+        self._exhausted = False
+
+    def __iter__(self) -> Iterator[Config]:
+        return self
+
+    def __next__(self) -> Config:
+        if self._exhausted:
+            raise StopIteration
+        try:
+            item = next(self._iterator)
+        except StopIteration:
+            self._exhausted = True
+            raise
+        if not isinstance(item, Config):
+            self._exhausted = True
+            raise ConfigError(
+                f"{self._origin} yielded {type(item).__name__} {_short(item)} as item {self._count + 1}; "
+                "it must yield Config objects, e.g. yield Config(globals_dict={'LR': 0.1})."
+            )
+        self._count += 1
+        return item
+
+    @property
+    def exhausted(self) -> bool:
+        """True once the underlying iterator has ended."""
+        return self._exhausted
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+_counter = itertools.count()
+
+
+def load_python_config(path: str | Path) -> list[Config]:
+    """Run a Python config file and return its configs (not yet expanded).
+
+    The file defines ``CONFIG`` (a :class:`Config`, a list of them or a :class:`ConfigGenerator`)
+    or ``config_gen()`` returning one :class:`Config` or an iterable of them (usually it yields).
+    The file runs as its own module with its folder on ``sys.path`` while it runs.
+
+    Raises:
+        ConfigError: the file is missing, raises, defines neither name, or produces non-Config items.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"Config file not found: {path}.", str(path))
+    name = f"_runlab_config_{next(_counter)}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"Cannot load {path} as Python.", str(path))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look the module up
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        try:
+            # compile and run the source ourselves: no __pycache__ is written beside the user's config
+            module.__file__ = str(path)
+            exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
+            if hasattr(module, "config_gen"):
+                if not callable(module.config_gen):
+                    raise ConfigError(f"{path}: config_gen must be a function.", str(path))
+                produced = module.config_gen()
+                origin = f"config_gen() in {path}"
+            elif hasattr(module, "CONFIG"):
+                produced = module.CONFIG
+                origin = f"CONFIG in {path}"
+            else:
+                raise ConfigError(
+                    f"{path} defines neither CONFIG nor config_gen(). Add CONFIG = Config(...) or a function "
+                    "config_gen() that returns or yields Config objects.",
+                    str(path),
+                )
+            if isinstance(produced, Config):
+                return [produced]
+            if isinstance(produced, (str, bytes, Mapping)) or not isinstance(produced, Iterable):
+                raise ConfigError(
+                    f"{origin} gave {type(produced).__name__} {_short(produced)}; it must be a Config or "
+                    "yield Config objects.",
+                    str(path),
+                )
+            configs = list(ConfigGenerator(produced, origin))
+        except ConfigError as exc:
+            if not exc.path:
+                exc.path = str(path)
+            raise
+        except Exception as exc:
+            line = _user_line(exc, path)
+            where = f" (line {line})" if line else ""
+            raise ConfigError(
+                f"Python config {path} raised {type(exc).__name__}{where}: {exc}. Fix the config file.",
+                str(path),
+                line,
+            ) from exc
+    finally:
+        sys.modules.pop(name, None)
+        if sys.path and sys.path[0] == folder:
+            del sys.path[0]
+    return configs
+
+
+def _user_line(exc: BaseException, path: Path) -> int | None:
+    resolved = str(path.resolve())
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).resolve().as_posix() == Path(resolved).as_posix():
+            line = frame.lineno
+    if line is None and isinstance(exc, SyntaxError):
+        line = exc.lineno
+    return line
