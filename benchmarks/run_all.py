@@ -1,0 +1,135 @@
+"""Run every benchmark and print the figures against the targets (PASS / MISS).
+
+Each benchmark runs in its own process with bytecode caching on; its own report is shown
+as it goes, then a Markdown table of the targets (the one in ``benchmarks/README.md``).
+
+Usage::
+
+    python benchmarks/run_all.py            # full: stores of 10,000 and 100,000 runs
+    python benchmarks/run_all.py --quick    # the 10,000-run store only
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import BENCH_DIR, PYTHON, clean_env, ensure_bytecode_caching
+
+#: (label, limit as shown, path of the figure in the results, limit, kind). Kinds: ``time``
+#: (seconds, at most the limit), ``rate`` (at least the limit), ``size`` (at most the limit),
+#: ``modules`` (a list that must be empty).
+Check = tuple[str, str, tuple[str, ...], float, str]
+
+LOG_CASES = (
+    ("random_1name", "random floats"),
+    ("harmonic_1name", "1/(i+1)"),
+    ("random_4names", "random floats, 4 names"),
+    ("harmonic_4names", "1/(i+1), 4 names"),
+)
+QUERY_LIMITS = {10_000: (0.020, 0.300), 100_000: (0.100, 1.0)}  # runs(where=...), runlab list
+
+
+def _ms(value: float) -> str:
+    return f"{value * 1000:.1f} ms"
+
+
+def _limit(seconds: float) -> str:
+    return f"≤ {seconds:g} s" if seconds >= 1 else f"≤ {seconds * 1000:.0f} ms"
+
+
+def run_script(name: str, args: list[str], out: Path) -> dict[str, Any]:
+    """Run ``benchmarks/<name>`` with ``--json out``; return its results."""
+    print(f"\n=== {name} {' '.join(args)}", flush=True)
+    start = time.perf_counter()
+    subprocess.run([PYTHON, str(BENCH_DIR / name), *args, "--json", str(out)], env=clean_env(), check=True)
+    print(f"=== {name}: {time.perf_counter() - start:.0f} s wall", flush=True)
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+def checks(sizes: list[int]) -> list[Check]:
+    """The targets, for stores of ``sizes`` runs."""
+    rows: list[Check] = [
+        ("`python -c 'import runlab'` (whole process)", "≤ 100 ms", ("import", "import_process_s"), 0.1, "time"),
+        ("`import runlab` in process", "≤ 100 ms", ("import", "import_in_process_s"), 0.1, "time"),
+        ("optional extras or pandas loaded by `import runlab`", "none", ("import", "forbidden_loaded"), 0, "modules"),
+    ]
+    for key, label in (
+        ("fresh_store_capture", "fresh store"),
+        ("warm_store_capture", "warm store"),
+        ("fresh_store_no_capture", "fresh store, capture=False"),
+        ("warm_store_no_capture", "warm store, capture=False"),
+    ):
+        rows.append((f"trivial run as a process, {label}", "≤ 100 ms", ("trivial", key), 0.1, "time"))
+    for case, label in LOG_CASES:
+        rows.append((f"`log_metric` calls/s incl. final flush, {label}", "≥ 1,000,000",
+                     ("log_metric", case, "calls_per_s"), 1e6, "rate"))  # fmt: skip
+    for case, label in LOG_CASES:
+        rows.append((f"metrics.jsonl bytes per point, {label}", "≤ 30",
+                     ("log_metric", case, "bytes_per_point"), 30, "size"))  # fmt: skip
+    for size in sizes:
+        if size not in QUERY_LIMITS:
+            continue
+        query, cli = QUERY_LIMITS[size]
+        rows.append((f'{size:,} runs: `runlab.runs(where="params.a == 3")`', _limit(query),
+                     ("queries", str(size), "runs_where_s"), query, "time"))  # fmt: skip
+        rows.append((f"{size:,} runs: `runlab list --limit 50` as a process", _limit(cli),
+                     ("queries", str(size), "cli_list_s"), cli, "time"))  # fmt: skip
+    return rows
+
+
+def _get(results: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        results = results[key]
+    return results
+
+
+def summary_table(results: dict[str, Any], sizes: list[int]) -> str:
+    """The Markdown table of targets, measured figures and PASS / MISS."""
+    lines = ["| target | limit | measured | result |", "|---|---|---|---|"]
+    for label, limit_text, path, limit, kind in checks(sizes):
+        value = _get(results, path)
+        if kind == "rate":
+            ok, shown = value >= limit, f"{value:,.0f}"
+        elif kind == "time":
+            ok, shown = value <= limit, _ms(value)
+        elif kind == "modules":
+            ok, shown = not value, ", ".join(value) or "none"
+        else:
+            ok, shown = value <= limit, f"{value:.1f}"
+        lines.append(f"| {label} | {limit_text} | {shown} | {'PASS' if ok else 'MISS'} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="queries on the 10,000-run store only")
+    parser.add_argument("--json", type=Path, help="also write all results to this JSON file")
+    args = parser.parse_args(argv)
+    sizes = [10_000] if args.quick else [10_000, 100_000]
+    results: dict[str, Any] = {}
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="runlab-bench-") as tmp:
+        out = Path(tmp) / "out.json"
+        results["import"] = run_script("bench_import.py", [], out)
+        results["trivial"] = run_script("bench_trivial_run.py", [], out)
+        results["log_metric"] = run_script("bench_log_metric.py", [], out)
+        results["queries"] = run_script("bench_queries.py", ["--sizes", *map(str, sizes)], out)
+    print(f"\nAll benchmarks: {time.perf_counter() - start:.0f} s wall")
+    print(f"\n{datetime.date.today()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
+    print(summary_table(results, sizes))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    ensure_bytecode_caching()
+    main()
