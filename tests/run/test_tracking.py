@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import runlab
 from runlab.store import read_metrics
@@ -213,3 +215,35 @@ def test_reading_one_metric_skips_the_others_but_reports_torn_lines(root: Path) 
     assert rec.metrics("a").values == list(range(10))
     assert rec.metrics("ab").values == [-i for i in range(10)]
     assert len(rec.metrics_report().skipped) == 1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c/d", "e"]), st.none() | st.integers(0, 50), st.floats(-5, 5)),
+        min_size=1,
+        max_size=80,
+    ),
+    st.booleans(),
+)
+def test_buffer_keeps_each_metrics_points_in_order(tmp_path: Path, points: list, periodic: bool) -> None:
+    from runlab.run._tracking import MetricBuffer
+
+    if periodic:  # the log_metrics-in-a-loop pattern: names repeat with a fixed period
+        points = [(name, None, float(i)) for i in range(len(points) % 7 + 1) for name in ("a", "b", "e")]
+    path = tmp_path / f"m{len(list(tmp_path.iterdir()))}.jsonl"
+    buffer = MetricBuffer(path)
+    expected: dict[str, tuple[list[int], list[float]]] = {}
+    next_step: dict[str, int] = {}
+    for i, (name, step, value) in enumerate(points):
+        buffer.push((name, step, value, 1_700_000_000.0 + i * 0.001))
+        actual = next_step.get(name, 0) if step is None else step
+        next_step[name] = actual + 1
+        expected.setdefault(name, ([], []))[0].append(actual)
+        expected[name][1].append(value)
+        if i % 13 == 12:
+            buffer.flush()  # flushes at arbitrary points must not change the result
+    buffer.close()
+    series, report = read_metrics(path)
+    assert not report.skipped
+    assert {name: (s.steps, s.values) for name, s in series.items()} == expected

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,36 @@ def coerce_step(step: object) -> int:
             return int(item())
         raise MetricError(f"Invalid step {step!r}: expected a whole number (0, 1, 2, ...).")
     return step
+
+
+def _group(
+    names: list[str], steps: list[Any], values: list[Any], times: list[float]
+) -> list[tuple[str, Any, Any, Any]]:
+    """Split parallel point lists per metric name, keeping each metric's order.
+
+    Fast paths: one name (nothing to split), and names repeating with a fixed period, the
+    pattern of ``log_metrics({...})`` in a loop (strided slices). Otherwise one pass builds
+    index lists. Every path costs O(points), whatever the number of names.
+    """
+    first = names[0]
+    n = len(names)
+    if names.count(first) == n:
+        return [(first, steps, values, times)]
+    distinct = list(dict.fromkeys(names))
+    p = len(distinct)
+    if n % p == 0 and names[:p] == distinct and names[p:] == names[:-p]:
+        return [(name, steps[j::p], values[j::p], times[j::p]) for j, name in enumerate(distinct)]
+    where: dict[str, list[int]] = {name: [] for name in distinct}
+    for i, name in enumerate(names):
+        where[name].append(i)
+    out = []
+    for name, idx in where.items():
+        pick = itemgetter(*idx)
+        if len(idx) == 1:
+            out.append((name, [steps[idx[0]]], [values[idx[0]]], [times[idx[0]]]))
+        else:
+            out.append((name, list(pick(steps)), list(pick(values)), list(pick(times))))
+    return out
 
 
 class MetricBuffer:
@@ -111,16 +141,7 @@ class MetricBuffer:
             values = chunk[2::_FIELDS]
             times = chunk[3::_FIELDS]
             del chunk
-            first = names[0]
-            if names.count(first) == len(names):
-                groups = [(first, steps, values, times)]
-            else:
-                groups = []
-                for name in dict.fromkeys(names):
-                    mask = [n == name for n in names] if len(groups) > 16 else list(map(name.__eq__, names))
-                    groups.append(
-                        (name, list(compress(steps, mask)), list(compress(values, mask)), list(compress(times, mask)))
-                    )
+            groups = _group(names, steps, values, times)
             lines = []
             counts = {}
             for name, group_steps, group_values, group_times in groups:
