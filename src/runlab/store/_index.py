@@ -26,7 +26,7 @@ import orjson
 
 from ..errors import StorageError
 
-__all__ = ["SCHEMA_VERSION", "Index", "IndexEntry", "effective_status", "flatten_params", "param_values"]
+__all__ = ["SCHEMA_VERSION", "Index", "IndexEntry", "effective_status", "flatten_params", "param_values", "run_row"]
 
 SCHEMA_VERSION = "2"
 
@@ -146,7 +146,7 @@ def _epoch(value: Any) -> float | None:
     return datetime.fromisoformat(value).timestamp()
 
 
-def _run_row(meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None) -> tuple[Any, ...]:
+def run_row(meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None) -> tuple[Any, ...]:
     error = meta.get("error") or {}
     heartbeat = meta.get("heartbeat") or {}
     return (
@@ -278,9 +278,7 @@ class Index:
         """Index a new run; False when its ID is already taken (the caller picks another)."""
         try:
             with self.transaction() as conn:
-                conn.execute(
-                    f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))})", _run_row(meta, folder, {})
-                )
+                conn.execute(f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))})", run_row(meta, folder, {}))
                 self._write_children(conn, meta, None)
         except sqlite3.IntegrityError:
             return False
@@ -294,7 +292,7 @@ class Index:
     def _upsert(
         self, conn: sqlite3.Connection, meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None
     ) -> None:
-        row = _run_row(meta, folder, summaries)
+        row = run_row(meta, folder, summaries)
         if summaries is None:
             cols = [c for c in RUN_COLUMNS if c != "metrics"]
             values = row[:-1]
@@ -352,22 +350,25 @@ class Index:
             for table, col in (("runs", "id"), ("params", "run_id"), ("tags", "run_id"), ("metrics", "run_id")):
                 conn.executemany(f"DELETE FROM {table} WHERE {col} = ?", ids)
 
-    def replace_all(self, produce: Callable[[], Iterable[IndexEntry]]) -> tuple[set[str], set[str]]:
-        """Replace every row with what ``produce()`` yields, in one write transaction.
+    def replace_all(
+        self, produce: Callable[[dict[str, tuple[Any, ...]]], Iterable[IndexEntry]]
+    ) -> tuple[set[str], set[str]]:
+        """Replace every row with what ``produce(before)`` yields, in one write transaction.
 
-        ``produce`` runs while the write lock is held, so writers in other processes wait
-        and nothing they index can be overwritten by an older view of the folders.
+        ``produce`` runs while the write lock is held (writers in other processes wait) and
+        receives the ``runs`` rows as they were, ``{id: row}``, so it can bring in what changed.
 
         Returns:
             The run IDs before and after.
         """
         with self.transaction() as conn:
-            before = {row[0] for row in conn.execute("SELECT id FROM runs")}
+            current = {row[0]: row for row in conn.execute(f"SELECT {','.join(RUN_COLUMNS)} FROM runs")}
+            before = set(current)
             for table in ("runs", "params", "tags", "metrics"):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM meta WHERE key = 'needs_rebuild'")
             after = set()
-            for meta, folder, summaries in produce():
+            for meta, folder, summaries in produce(current):
                 self._upsert(conn, meta, folder, summaries or {})
                 after.add(meta["id"])
         return before, after

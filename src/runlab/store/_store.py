@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from ..errors import AmbiguousRunError, RunNotFoundError, StorageError, UsageError
 from ._files import read_json, write_json_atomic
-from ._index import RUN_COLUMNS, STATUS_SQL, CorruptIndexError, Index, IndexEntry, _is_corruption
+from ._index import RUN_COLUMNS, STATUS_SQL, CorruptIndexError, Index, IndexEntry, _is_corruption, run_row
 from ._metrics_file import read_metrics, summaries_from_series
 from ._records import RunRecord, RunSet
 from ._root import resolve_root
@@ -316,26 +316,61 @@ class Store:
             else:
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
 
-    def _entries(self, report: RebuildReport) -> Iterator[IndexEntry]:
-        seen: dict[str, Path] = {}
+    def _read_entry(self, folder: Path, report: RebuildReport) -> IndexEntry | None:
+        """One run folder as an index entry (None, with a problem reported, when unreadable)."""
+        try:
+            meta = read_json(folder / "run.json")
+            if not isinstance(meta.get("id"), str):
+                raise KeyError("id")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            report.problems.append(f"{folder}: run.json is unreadable ({type(exc).__name__}: {exc}); skipped.")
+            return None
+        summaries = meta.get("metrics")
+        if summaries is None or meta.get("status") not in ("completed", "failed", "cancelled"):
+            series, read_report = read_metrics(folder / "metrics.jsonl")
+            for line, reason in read_report.skipped:
+                report.problems.append(f"{folder / 'metrics.jsonl'}:{line}: unreadable line skipped ({reason}).")
+            summaries = summaries_from_series(series)
+        return meta, folder.relative_to(self.root).as_posix(), summaries
+
+    def _scan(self, report: RebuildReport) -> dict[str, tuple[IndexEntry, Path]]:
+        """Read every run folder: ``{id: (entry, folder)}``; duplicate IDs are reported."""
+        found: dict[str, tuple[IndexEntry, Path]] = {}
         for folder in self.run_folders():
-            try:
-                meta = read_json(folder / "run.json")
-                run_id = meta["id"]
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                report.problems.append(f"{folder}: run.json is unreadable ({type(exc).__name__}: {exc}); skipped.")
+            entry = self._read_entry(folder, report)
+            if entry is None:
                 continue
-            if run_id in seen:
-                report.problems.append(f"{folder}: run ID {run_id} is also used by {seen[run_id]}; skipped.")
+            run_id = entry[0]["id"]
+            if run_id in found:
+                report.problems.append(f"{folder}: run ID {run_id} is also used by {found[run_id][1]}; skipped.")
                 continue
-            seen[run_id] = folder
-            summaries = meta.get("metrics")
-            if summaries is None or meta.get("status") not in ("completed", "failed", "cancelled"):
-                series, read_report = read_metrics(folder / "metrics.jsonl")
-                for line, reason in read_report.skipped:
-                    report.problems.append(f"{folder / 'metrics.jsonl'}:{line}: unreadable line skipped ({reason}).")
-                summaries = summaries_from_series(series)
-            yield meta, folder.relative_to(self.root).as_posix(), summaries
+            found[run_id] = (entry, folder)
+        return found
+
+    def _reconcile(
+        self, scanned: dict[str, tuple[IndexEntry, Path]], current: dict[str, tuple[Any, ...]], report: RebuildReport
+    ) -> Iterator[IndexEntry]:
+        """Under the write lock: the scan, with what writers changed while it ran read again.
+
+        Writers update a run's folder first and its index row second. So an index row that
+        differs from the scanned one was written after the scan read that folder: the folder
+        is read again. A writer still waiting for the lock updates its row after us.
+        """
+        for entry, folder in scanned.values():
+            row = current.get(entry[0]["id"])
+            if row is not None and row != run_row(*entry):
+                fresh = self._read_entry(folder, report)
+                if fresh is None:
+                    continue  # deleted since the scan
+                entry = fresh
+            yield entry
+        for run_id, row in current.items():  # runs created while the scan ran
+            if run_id not in scanned:
+                fresh = self._read_entry(self.root / row[RUN_COLUMNS.index("folder")], report)
+                if fresh is not None and fresh[0]["id"] == run_id:
+                    yield fresh
 
     def rebuild_index(self) -> RebuildReport:
         """Recreate the index from the run folders and return what was found.
@@ -346,15 +381,15 @@ class Store:
         report = RebuildReport()
         index = self._index or Index(self.meta_dir / "index.sqlite")
         self._index = index
+        scanned = self._scan(report)  # the slow part, without holding the write lock
         try:
-            before, after = index.replace_all(lambda: self._entries(report))
+            before, after = index.replace_all(lambda current: self._reconcile(scanned, current, report))
         except (CorruptIndexError, sqlite3.DatabaseError) as exc:
             if isinstance(exc, sqlite3.DatabaseError) and not _is_corruption(exc):
                 raise
             moved = index.quarantine()
-            report = RebuildReport()
             report.problems.append(f"The index was damaged; moved it to {moved}.")
-            before, after = index.replace_all(lambda: self._entries(report))
+            before, after = index.replace_all(lambda current: self._reconcile(scanned, current, report))
             before = set()
         report.indexed = len(after)
         report.added = sorted(after - before)
