@@ -120,3 +120,10 @@ def test_round_trip_text_written_back_parses_to_same_value(case: tuple[Any, Any]
     parsed = parse_overrides(argv, params)["X"]
     assert _same(parsed, value), (type_, value, text, parsed)
     assert format_value(parsed) == text
+
+
+def test_allow_new_flag_in_argv_accepts_unknown_names() -> None:
+    params = {"LR": Param("LR", float, 0.1)}
+    with pytest.raises(ParameterError, match="Did you mean 'LR'"):
+        parse_overrides(["--LRR=1"], params)
+    assert parse_overrides(["--allow-new", "--NEW=1", "--LR=0.5"], params) == {"NEW": 1, "LR": 0.5}

@@ -143,7 +143,9 @@ def parse_overrides(argv: Sequence[str], params: Mapping[str, Param], allow_new:
     Args:
         argv: the arguments, e.g. ``sys.argv[1:]``.
         params: the known parameters (from :func:`discover_params`).
-        allow_new: accept unknown names (their text is read with :func:`parse_text`).
+        allow_new: accept unknown names (their text is read with :func:`parse_text`). A
+            ``--allow-new`` flag among ``argv`` does the same, so a script's own command
+            line can ask for it.
 
     Raises:
         ParameterError: an unknown name (with suggestions), a malformed argument or a bad value.
@@ -153,6 +155,9 @@ def parse_overrides(argv: Sequence[str], params: Mapping[str, Param], allow_new:
         >>> parse_overrides(["--LR=0.01", "--set", "OPT.lr=0.5"], ps)
         {'LR': 0.01, 'OPT': {'lr': 0.5, 'name': 'sgd'}}
     """
+    if "--allow-new" in argv:
+        argv = [arg for arg in argv if arg != "--allow-new"]
+        allow_new = True
     known: dict[str, Param] = {**SPECIAL_PARAMS, **params}
     result: dict[str, Any] = {}
     for dotted, text in _tokens(argv):
