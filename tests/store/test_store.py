@@ -294,3 +294,15 @@ for _ in range(15):  # rebuild while the writers are busy, then stop: nothing re
     assert len(found) == 120 and runlab.Store(root).count() == 520
     wrong = [(r.id, r.status, dict(r.summaries)) for r in found if r.status != "completed" or "i" not in r.summaries]
     assert not wrong
+
+
+def test_reading_a_missing_store_creates_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "nowhere"
+    assert len(runlab.runs(root=root)) == 0 and runlab.Store(root).count() == 0
+    with pytest.raises(runlab.RunNotFoundError):
+        runlab.load("abc", root=root)
+    with pytest.raises(runlab.FilterError):
+        runlab.runs(where="bogus.field == 1", root=root)  # input is still checked
+    with pytest.raises(runlab.FilterError):
+        runlab.runs(order_by="bogus", root=root)
+    assert not root.exists()

@@ -216,7 +216,7 @@ class Store:
         ref = str(ref).strip()
         if not ref:
             raise RunNotFoundError("No run given: pass a run ID, an ID prefix or a run name.")
-        rows = self._safe(lambda idx: idx.find(ref))
+        rows = self._safe(lambda idx: idx.find(ref)) if self.root.is_dir() else []
         if not rows:
             raise RunNotFoundError(
                 f"No run matches {ref!r} in {self.root}. Use 'runlab list' to see run IDs and names, "
@@ -283,6 +283,8 @@ class Store:
 
         where_sql, values = self._conditions(where, namespace, status, tags)
         order_sql, order_values = compile_order(order_by)
+        if not self.root.is_dir():  # reading never creates a store
+            return RunSet([], self.root)
         sql = f"SELECT {','.join('r.' + c for c in RUN_COLUMNS)} FROM runs r{where_sql} ORDER BY {order_sql}"
         values.extend(order_values)
         if limit is not None:
@@ -302,6 +304,8 @@ class Store:
     ) -> int:
         """Number of runs matching the same filters as :meth:`runs`."""
         where_sql, values = self._conditions(where, namespace, status, tags)
+        if not self.root.is_dir():
+            return 0
         return int(self._safe(lambda idx: idx.execute(f"SELECT count(*) FROM runs r{where_sql}", values))[0][0])
 
     # -- rebuilding -------------------------------------------------------------------
