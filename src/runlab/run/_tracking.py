@@ -74,7 +74,7 @@ def _group(
         return [(first, steps, values, times)]
     distinct = list(dict.fromkeys(names))
     p = len(distinct)
-    if n % p == 0 and names[:p] == distinct and names[p:] == names[:-p]:
+    if names[:p] == distinct and names[p:] == names[:-p]:  # a partial last cycle is fine
         return [(name, steps[j::p], values[j::p], times[j::p]) for j, name in enumerate(distinct)]
     where: dict[str, list[int]] = {name: [] for name in distinct}
     for i, name in enumerate(names):
