@@ -174,6 +174,29 @@ def run_row(meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] |
     )
 
 
+_INSERT_PARAM = "INSERT OR REPLACE INTO params VALUES (?, ?, ?)"
+_INSERT_TAG = "INSERT OR IGNORE INTO tags VALUES (?, ?)"
+_INSERT_METRIC = "INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _param_rows(meta: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    run_id = meta["id"]
+    return [(run_id, k, v) for k, v in flatten_params(param_values(meta.get("params")))]
+
+
+def _tag_rows(meta: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    run_id = meta["id"]
+    return [(run_id, str(t)) for t in meta.get("tags") or ()]
+
+
+def _metric_rows(run_id: str, summaries: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (run_id, name, _index_value(s.get("last")), _index_value(s.get("min")), _index_value(s.get("max")),
+         s.get("count"), s.get("step"))
+        for name, s in summaries.items()
+    ]  # fmt: skip
+
+
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
     text = str(exc).lower()
     return any(s in text for s in ("not a database", "malformed", "disk image", "file is encrypted"))
@@ -311,26 +334,16 @@ class Index:
     ) -> None:
         run_id = meta["id"]
         conn.execute("DELETE FROM params WHERE run_id = ?", (run_id,))
-        conn.executemany(
-            "INSERT OR REPLACE INTO params VALUES (?, ?, ?)",
-            [(run_id, k, v) for k, v in flatten_params(param_values(meta.get("params")))],
-        )
+        conn.executemany(_INSERT_PARAM, _param_rows(meta))
         conn.execute("DELETE FROM tags WHERE run_id = ?", (run_id,))
-        conn.executemany("INSERT OR IGNORE INTO tags VALUES (?, ?)", [(run_id, str(t)) for t in meta.get("tags") or ()])
+        conn.executemany(_INSERT_TAG, _tag_rows(meta))
         if summaries is not None:
             self._write_metrics(conn, run_id, summaries)
 
     @staticmethod
     def _write_metrics(conn: sqlite3.Connection, run_id: str, summaries: Mapping[str, Any]) -> None:
         conn.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
-        conn.executemany(
-            "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (run_id, name, _index_value(s.get("last")), _index_value(s.get("min")), _index_value(s.get("max")),
-                 s.get("count"), s.get("step"))
-                for name, s in summaries.items()
-            ],
-        )  # fmt: skip
+        conn.executemany(_INSERT_METRIC, _metric_rows(run_id, summaries))
 
     def update_progress(self, run_id: str, heartbeat: Mapping[str, Any], summaries: Mapping[str, Any] | None) -> None:
         """Record a heartbeat and, when given, the metric summaries so far."""
@@ -367,11 +380,20 @@ class Index:
             for table in ("runs", "params", "tags", "metrics"):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM meta WHERE key = 'needs_rebuild'")
-            after = set()
-            for meta, folder, summaries in produce(current):
-                self._upsert(conn, meta, folder, summaries or {})
-                after.add(meta["id"])
-        return before, after
+            runs: dict[str, tuple[Any, ...]] = {}
+            params: list[tuple[Any, ...]] = []
+            tags: list[tuple[Any, ...]] = []
+            metrics: list[tuple[Any, ...]] = []
+            for meta, folder, summaries in produce(current):  # the tables are empty: plain batched inserts
+                runs[meta["id"]] = run_row(meta, folder, summaries or {})
+                params += _param_rows(meta)
+                tags += _tag_rows(meta)
+                metrics += _metric_rows(meta["id"], summaries or {})
+            conn.executemany(f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))})", runs.values())
+            conn.executemany(_INSERT_PARAM, params)
+            conn.executemany(_INSERT_TAG, tags)
+            conn.executemany(_INSERT_METRIC, metrics)
+        return before, set(runs)
 
     # -- reads ------------------------------------------------------------------------
     def execute(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
