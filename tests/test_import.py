@@ -23,6 +23,17 @@ print([m for m in {HEAVY!r} if m in sys.modules])
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_a_small_run_does_not_pay_for_orjson(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """orjson's import is ~15 ms; start-up writes use the stdlib encoder (benchmarks/README.md)."""
+    out = run_python(f"""
+import sys, runlab
+with runlab.start_run(params={{"a": 1, "b": 2.0}}, root={str(tmp_path)!r}) as run:
+    run.log_metric("m", 1.0)
+print("orjson" in sys.modules)
+""")
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
 def test_public_names_resolve() -> None:
     import runlab
 

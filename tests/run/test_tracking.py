@@ -247,3 +247,16 @@ def test_buffer_keeps_each_metrics_points_in_order(tmp_path: Path, points: list,
     series, report = read_metrics(path)
     assert not report.skipped
     assert {name: (s.steps, s.values) for name, s in series.items()} == expected
+
+
+@pytest.mark.parametrize("points", [3, 500])  # small batches use the stdlib encoder, large ones orjson
+def test_non_ascii_metric_names_round_trip(root: Path, points: int) -> None:
+    with runlab.start_run(root=root, capture=False) as run:
+        for i in range(points):
+            run.log_metrics({"über/loss": i, "精度": -i, "plain": 0.5})
+        with pytest.raises(runlab.MetricError):
+            run.log_metric("bad\ud800", 1.0)
+    rec = runlab.load(run.id, root=root)
+    assert rec.metrics("über/loss").values == list(range(points))
+    assert rec.metrics("精度").steps == list(range(points))
+    assert sorted(rec.summaries) == ["plain", "über/loss", "精度"]

@@ -14,7 +14,7 @@ from types import FrameType, TracebackType
 from typing import Any, Literal
 
 from ..errors import InvalidTransitionError, RunFinishedError, UsageError
-from ..store._files import atomic_write_bytes, dumps, write_json_atomic
+from ..store._files import atomic_write_bytes, dumps, dumps_light, write_json_atomic
 from ..store._status import TRANSITIONS, RunStatus
 from ..store._store import Store
 from ._artifacts import copy_artifact, safe_artifact_path
@@ -82,7 +82,7 @@ def _now() -> str:
 def _param_record(name: str, value: Any, info: Mapping[str, Any] | None) -> dict[str, Any]:
     info = info or {}
     try:
-        dumps(value, indent=False)
+        dumps_light(value, indent=False)
         usable = True
     except TypeError:
         value, usable = repr(value), False
@@ -325,7 +325,7 @@ class Run:
             env_dir = self.path / "env"
             env_dir.mkdir(exist_ok=True)
             (env_dir / "requirements.txt").write_text("".join(f"{n}=={v}\n" for n, v in dists), encoding="utf-8")
-            atomic_write_bytes(env_dir / "dependencies.json", dumps(dict(dists)), fsync=False)
+            atomic_write_bytes(env_dir / "dependencies.json", dumps_light(dict(dists)), fsync=False)
             with self._meta_lock:
                 self._meta["git"] = git
                 self._meta["env"] = env

@@ -25,9 +25,17 @@ _FIELDS = 4  # name, step, value, time
 
 
 def check_metric_name(name: object) -> str:
-    if not isinstance(name, str) or not name or name != name.strip() or "\n" in name:
+    if not isinstance(name, str) or not name or name != name.strip() or "\n" in name or not _encodable(name):
         raise MetricError(f"Invalid metric name {name!r}: expected a non-empty string such as 'train/loss'.")
     return name
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+    return True
 
 
 def coerce_metric_value(name: str, value: object) -> float | int:

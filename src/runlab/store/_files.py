@@ -1,17 +1,20 @@
-"""Small file helpers: atomic JSON writes and tolerant reads."""
+"""Small file helpers: JSON encoding, atomic writes and reads.
+
+orjson does the heavy JSON work (metric batches, user data, every read). Its import costs
+about 15 ms, though, so the small documents written while a run starts and finishes
+(``run.json``, index columns) go through :func:`dumps_light`, which uses the standard
+library's encoder and falls back to orjson for what that cannot encode the same way.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-__all__ = ["atomic_write_bytes", "dumps", "read_json", "write_json_atomic"]
-
-_OPTS = orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+__all__ = ["atomic_write_bytes", "dumps", "dumps_light", "loads", "read_json", "write_json_atomic"]
 
 
 def _default(obj: Any) -> Any:
@@ -26,11 +29,48 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
-def dumps(obj: Any, indent: bool = True) -> bytes:
-    """Serialise ``obj`` to JSON bytes (paths, sets, numpy scalars and pydantic models allowed)."""
-    return orjson.dumps(
-        obj, default=_default, option=_OPTS if indent else orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-    )
+def dumps(obj: Any, indent: bool = True, sort_keys: bool = False) -> bytes:
+    """Serialise ``obj`` to JSON bytes with orjson (paths, sets, numpy values and pydantic models allowed).
+
+    Non-finite floats become ``null``; non-string keys become strings.
+    """
+    import orjson
+
+    option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    if indent:
+        option |= orjson.OPT_INDENT_2
+    if sort_keys:
+        option |= orjson.OPT_SORT_KEYS
+    return orjson.dumps(obj, default=_default, option=option)
+
+
+def dumps_light(obj: Any, indent: bool = True, sort_keys: bool = False) -> bytes:
+    """:func:`dumps` for small documents, without importing orjson when plain JSON will do.
+
+    Example:
+        >>> dumps_light({"b": 1, "a": [1.5, "x"]}, indent=False, sort_keys=True)
+        b'{"a":[1.5,"x"],"b":1}'
+    """
+    try:
+        text = json.dumps(
+            obj,
+            indent=2 if indent else None,
+            separators=(",", ": ") if indent else (",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+            sort_keys=sort_keys,
+            default=_default,
+        )
+    except (TypeError, ValueError):  # NaN, numpy arrays, mixed keys: orjson's rules apply
+        return dumps(obj, indent=indent, sort_keys=sort_keys)
+    return text.encode()
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON with orjson."""
+    import orjson
+
+    return orjson.loads(data)
 
 
 def atomic_write_bytes(path: Path, data: bytes, fsync: bool = True) -> None:
@@ -57,9 +97,9 @@ def atomic_write_bytes(path: Path, data: bytes, fsync: bool = True) -> None:
 
 def write_json_atomic(path: Path, obj: Any, fsync: bool = True) -> None:
     """Serialise ``obj`` and write it to ``path`` atomically."""
-    atomic_write_bytes(path, dumps(obj) + b"\n", fsync=fsync)
+    atomic_write_bytes(path, dumps_light(obj) + b"\n", fsync=fsync)
 
 
 def read_json(path: Path) -> Any:
     """Read a JSON file with orjson."""
-    return orjson.loads(path.read_bytes())
+    return loads(path.read_bytes())

@@ -22,9 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ..errors import StorageError
+from ._files import dumps_light
 
 __all__ = ["SCHEMA_VERSION", "Index", "IndexEntry", "effective_status", "flatten_params", "param_values", "run_row"]
 
@@ -121,7 +120,7 @@ def _index_value(value: Any) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
             return None
         return value  # bool is an int subclass: stored as 0/1
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    return dumps_light(value, indent=False, sort_keys=True).decode()
 
 
 def flatten_params(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -168,9 +167,9 @@ def run_row(meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] |
         meta.get("sweep"),
         meta.get("study"),
         meta.get("parent"),
-        orjson.dumps(param_values(meta.get("params")), option=orjson.OPT_NON_STR_KEYS).decode(),
-        orjson.dumps(list(meta.get("tags") or [])).decode(),
-        orjson.dumps(summaries or {}).decode() if summaries is not None else None,
+        dumps_light(param_values(meta.get("params")), indent=False).decode(),
+        dumps_light(list(meta.get("tags") or []), indent=False).decode(),
+        dumps_light(summaries or {}, indent=False).decode() if summaries is not None else None,
     )
 
 
@@ -353,7 +352,9 @@ class Index:
                 (heartbeat.get("time"), heartbeat.get("pid"), heartbeat.get("host"), run_id),
             )
             if summaries is not None:
-                conn.execute("UPDATE runs SET metrics = ? WHERE id = ?", (orjson.dumps(summaries).decode(), run_id))
+                conn.execute(
+                    "UPDATE runs SET metrics = ? WHERE id = ?", (dumps_light(summaries, indent=False).decode(), run_id)
+                )
                 self._write_metrics(conn, run_id, summaries)
 
     def delete(self, run_ids: Iterable[str]) -> None:

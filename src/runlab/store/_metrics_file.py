@@ -16,13 +16,12 @@ can only leave a torn last line, which readers skip and report.
 
 from __future__ import annotations
 
+import json
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 __all__ = [
     "MetricSeries",
@@ -33,6 +32,7 @@ __all__ = [
     "summarize",
 ]
 
+_SMALL_BATCH = 64
 _NONFINITE_OUT = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 _NONFINITE_IN = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -93,6 +93,10 @@ def encode_batch(name: str, steps: Sequence[int], values: list[Any], times: Sequ
             line["dtr"] = runs
         else:
             line["dt"] = [round((t - base) * 1000.0) for t in times]
+    if n <= _SMALL_BATCH:  # the standard library encoder: no orjson import for a run's last few points
+        return json.dumps(line, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    import orjson
+
     return orjson.dumps(line, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
 
 
@@ -187,7 +191,12 @@ def read_metrics(path: Path, names: Iterable[str] | None = None) -> tuple[dict[s
     except FileNotFoundError:
         return out, report
     # lines start with {"name":<name>, as the writer emits them: skip other metrics unparsed
-    needles = None if wanted is None else tuple(b'{"name":' + orjson.dumps(n) + b"," for n in wanted)
+    import orjson
+
+    needles = None
+    if wanted is not None:  # either encoder may have written the line
+        forms = {orjson.dumps(n) for n in wanted} | {json.dumps(n, ensure_ascii=False).encode() for n in wanted}
+        needles = tuple(b'{"name":' + form + b"," for form in forms)
     for number, chunk in enumerate(raw.split(b"\n"), start=1):
         if not chunk.strip():
             continue

@@ -7,9 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-import orjson
-
-from ._files import read_json
+from ._files import loads, read_json
 from ._index import effective_status
 from ._metrics_file import MetricSeries, ReadReport, read_metrics
 
@@ -124,7 +122,7 @@ class RunRecord(_Frozen):
         """Build a record from a ``runs`` row (columns in ``RUN_COLUMNS`` order)."""
         (rid, name, namespace, experiment, status, created, started, ended, duration, heartbeat, pid, host,
          folder, description, error, sweep, study, parent, params, tags, metrics) = row  # fmt: skip
-        summaries = orjson.loads(metrics) if metrics else {}
+        summaries = loads(metrics) if metrics else {}
         return cls(
             id=rid,
             name=name,
@@ -135,8 +133,8 @@ class RunRecord(_Frozen):
             started=_dt(started),
             ended=_dt(ended),
             duration=duration,
-            params=orjson.loads(params) if params else {},
-            tags=tuple(orjson.loads(tags)) if tags else (),
+            params=loads(params) if params else {},
+            tags=tuple(loads(tags)) if tags else (),
             summaries={k: MetricSummary(**{f: v.get(f) for f in _SUMMARY_FIELDS}) for k, v in summaries.items()},
             description=description,
             error=error,
