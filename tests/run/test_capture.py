@@ -111,3 +111,28 @@ def test_python_dash_c_run_has_no_source(root: Path) -> None:
     out = run_python(f"import runlab\nwith runlab.start_run(root={str(root)!r}) as r: print(r.id)")
     rec = runlab.load(out.stdout.strip(), root=root)
     assert rec.metadata["source"] is None and not (rec.path / "code").exists()
+
+
+def test_remote_is_origin_among_several_and_worktrees_fall_back_to_git(repo: Path, tmp_path: Path) -> None:
+    (repo / "a.txt").write_text("a\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "init")
+    _git(repo, "remote", "add", "upstream", "https://example.com/upstream.git")
+    _git(repo, "remote", "add", "origin", "git@example.com:team/repo.git")
+    info, _ = capture_git(repo / ".")
+    assert info["remote"] == "git@example.com:team/repo.git"
+    worktree = tmp_path / "wt"
+    _git(repo, "worktree", "add", "-q", "-b", "feature", str(worktree))
+    assert (worktree / ".git").is_file()
+    info, patch = capture_git(worktree)
+    assert info["repository"] == str(worktree) and info["branch"] == "feature"
+    assert info["remote"] == "git@example.com:team/repo.git" and info["dirty"] is False and patch is None
+
+
+def test_subfolder_of_a_repository(repo: Path) -> None:
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "m.py").write_text("x = 1\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "init")
+    info, _ = capture_git(repo / "pkg")
+    assert info["repository"] == str(repo) and info["commit"] and info["dirty"] is False

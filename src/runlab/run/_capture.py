@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import getpass
 import os
-import platform
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["capture_environment", "capture_git", "snapshot_code", "list_distributions", "SECRET_PATTERN"]
 
@@ -46,6 +45,9 @@ def capture_git(cwd: Path) -> tuple[dict[str, Any], str | None]:
         >>> info["repository"] is None or isinstance(info["repository"], str)
         True
     """
+    top = _find_worktree(cwd)
+    if top is False:  # no .git above: not a repository, and no subprocess needed to say so
+        return {"repository": None}, None
     if shutil.which("git") is None:
         return {"repository": None, "error": "git is not installed"}, None
     try:
@@ -68,11 +70,15 @@ def capture_git(cwd: Path) -> tuple[dict[str, Any], str | None]:
             info["dirty"] = True
         elif line and not line.startswith("#"):
             info["dirty"] = True
-    top = _git(cwd, "rev-parse", "--show-toplevel")
-    info = {"repository": top.stdout.strip() or None, **info}
-    remote = _git(cwd, "config", "--get", "remote.origin.url")
-    if remote.returncode == 0:
-        info["remote"] = _strip_credentials(remote.stdout.strip())
+    if top is None:  # a worktree, a submodule or GIT_DIR: ask git
+        top = _git(cwd, "rev-parse", "--show-toplevel").stdout.strip() or None
+        remote = _git(cwd, "config", "--get", "remote.origin.url")
+        url = remote.stdout.strip() if remote.returncode == 0 else None
+    else:
+        url = _origin_url(Path(top) / ".git" / "config")
+    info = {"repository": top, **info}
+    if url:
+        info["remote"] = _strip_credentials(url)
     patch = None
     if info["dirty"]:
         parts = []
@@ -85,6 +91,36 @@ def capture_git(cwd: Path) -> tuple[dict[str, Any], str | None]:
             parts.append("# untracked files:\n" + "".join(f"#   {name}\n" for name in untracked))
         patch = "".join(parts)
     return info, patch
+
+
+def _find_worktree(cwd: Path) -> str | Literal[False] | None:
+    """The folder holding a ``.git`` directory at or above ``cwd``; False when there is none;
+    None when git must be asked (``.git`` is a file, or ``GIT_DIR`` is set)."""
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return None
+    here = cwd.resolve()
+    for folder in (here, *here.parents):
+        marker = folder / ".git"
+        if marker.is_dir():
+            return str(folder)
+        if marker.exists():
+            return None
+    return False
+
+
+_ORIGIN = re.compile(r'^\s*\[remote\s+"origin"\]\s*$(.*?)(?=^\s*\[|\Z)', re.MULTILINE | re.DOTALL)
+_URL = re.compile(r"^\s*url\s*=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _origin_url(config: Path) -> str | None:
+    """``remote.origin.url`` read from a repository's config file."""
+    try:
+        text = config.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    section = _ORIGIN.search(text)
+    url = _URL.search(section.group(1)) if section else None
+    return url.group(1).strip('"') if url else None
 
 
 def _strip_credentials(url: str) -> str:
@@ -149,13 +185,16 @@ def capture_environment() -> dict[str, Any]:
             redacted.append(key)
         else:
             variables[key] = value
+    uname = os.uname()
     return {
         "python": {
-            "version": platform.python_version(),
-            "implementation": platform.python_implementation(),
+            "version": ".".join(str(part) for part in sys.version_info[:3]),
+            "implementation": {"cpython": "CPython", "pypy": "PyPy"}.get(
+                sys.implementation.name, sys.implementation.name
+            ),
             "executable": sys.executable,
         },
-        "platform": {"system": platform.system(), "release": platform.release(), "machine": platform.machine()},
+        "platform": {"system": uname.sysname, "release": uname.release, "machine": uname.machine},
         "host": os.uname().nodename,
         "user": _user(),
         "cpu_count": os.cpu_count(),
