@@ -2,6 +2,7 @@
 
 from ._api import start_run
 from ._data import RunData
+from ._events import EVENTS, RunListener, add_listener
 from ._run import Run, RunTerminated
 
-__all__ = ["Run", "RunData", "RunTerminated", "start_run"]
+__all__ = ["EVENTS", "Run", "RunData", "RunListener", "RunTerminated", "add_listener", "start_run"]

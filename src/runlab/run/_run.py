@@ -19,6 +19,7 @@ from ..store._status import TRANSITIONS, RunStatus
 from ..store._store import Store
 from ._artifacts import copy_artifact, safe_artifact_path
 from ._data import RunData
+from ._events import emit
 from ._output import OutputCapture
 from ._tracking import NUMBER_TYPES, MetricBuffer, coerce_metric_value, coerce_step
 
@@ -159,7 +160,7 @@ class Run:
         self._meta = meta
         self._meta_lock = threading.RLock()
         self.data = RunData()
-        self._metrics = MetricBuffer(folder / "metrics.jsonl")
+        self._metrics = MetricBuffer(folder / "metrics.jsonl", on_batch=self._metrics_written)
         self._push_metric = self._metrics.push  # the hot path of log_metric, bound once
         self._metric_names = self._metrics.names
         self._closed = False
@@ -228,6 +229,7 @@ class Run:
         if source is not None:
             run._source = Path(source).resolve()
             meta["source"] = str(run._source)
+        emit("run_state_changed", run, old=None, new=RunStatus.CREATED.value)
         return run
 
     # -- read-only view ---------------------------------------------------------------
@@ -306,6 +308,7 @@ class Run:
         self._worker.start()
         _OPEN_RUNS.add(self)
         _install_exit_hooks()
+        emit("run_state_changed", self, old=RunStatus.CREATED.value, new=RunStatus.RUNNING.value)
         return self
 
     def _run_capture(self) -> None:
@@ -383,6 +386,7 @@ class Run:
                     f"Run {self.id} already finished with status {self._meta['status']!r}; "
                     "a finished run does not change."
                 )
+            old = self._meta["status"]
             self._transition(target)
             self._closed = True
         _OPEN_RUNS.discard(self)
@@ -409,6 +413,7 @@ class Run:
                     self._meta["writer_errors"] = self._worker.errors
                 self._meta["metrics"] = dict(self._metrics.summaries)
                 self._write_meta(self._meta["metrics"])
+        emit("run_state_changed", self, old=old, new=target.value)
 
     def complete(self) -> None:
         """Finish as ``completed``."""
@@ -504,32 +509,39 @@ class Run:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
+    def _saved(self, target: Path) -> Path:
+        emit("artifact_saved", self, name=target.relative_to(self.path / "artifacts").as_posix(), path=target)
+        return target
+
+    def _metrics_written(self, counts: dict[str, int]) -> None:
+        emit("metrics_logged", self, counts=counts)
+
     def log_artifact(self, source: str | os.PathLike[str], name: str | None = None) -> Path:
         """Copy a file or folder into the run's artifacts (as ``name``, default its own name)."""
         self._check_open()
         src = Path(source)
-        return copy_artifact(src, self.artifact_path(name or src.name))
+        return self._saved(copy_artifact(src, self.artifact_path(name or src.name)))
 
     def save_bytes(self, name: str, data: bytes) -> Path:
         """Write ``data`` as artifact ``name``."""
         self._check_open()
         target = self.artifact_path(name)
         target.write_bytes(data)
-        return target
+        return self._saved(target)
 
     def save_text(self, name: str, text: str) -> Path:
         """Write ``text`` (UTF-8) as artifact ``name``."""
         self._check_open()
         target = self.artifact_path(name)
         target.write_text(text, encoding="utf-8")
-        return target
+        return self._saved(target)
 
     def save_json(self, name: str, obj: Any) -> Path:
         """Write ``obj`` as indented JSON as artifact ``name``."""
         self._check_open()
         target = self.artifact_path(name)
         target.write_bytes(dumps(obj) + b"\n")
-        return target
+        return self._saved(target)
 
     def log_figure(self, figure: Any, name: str = "figure.png", **savefig_kwargs: Any) -> Path:
         """Save a matplotlib figure under ``artifacts/`` (PNG or SVG by the name's suffix; PNG if none).
@@ -545,7 +557,7 @@ class Run:
             name, suffix = f"{name}.png", "png"
         target = self.artifact_path(name)
         figure.savefig(target, format=suffix, **savefig_kwargs)
-        return target
+        return self._saved(target)
 
 
 def _error_record(error: BaseException | str) -> dict[str, Any]:
