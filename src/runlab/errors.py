@@ -23,6 +23,10 @@ __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
     "ConfigError",
+    "DirtyWorkingDirectoryError",
+    "ExperimentAlreadyRunningError",
+    "ExperimentContextError",
+    "ExperimentNotFoundError",
     "FilterError",
     "InvalidTransitionError",
     "MetricError",
@@ -33,6 +37,7 @@ __all__ = [
     "RunlabError",
     "StorageError",
     "UsageError",
+    "ValidationError",
 ]
 
 
@@ -131,3 +136,23 @@ class ConfigError(UsageError, ValueError):
         super().__init__(message)
         self.path = path
         self.line = line
+
+
+class ExperimentContextError(RunlabError, RuntimeError):
+    """A context function (``runlab.log_results`` ...) was called with no active run."""
+
+
+class ExperimentAlreadyRunningError(RunlabError, RuntimeError):
+    """Exclusive mode: another run of the store is still running."""
+
+
+class DirtyWorkingDirectoryError(UsageError):
+    """``require_clean_git=True`` and the git working tree has uncommitted changes."""
+
+
+class ExperimentNotFoundError(UsageError, LookupError):
+    """No experiment (script, file or run) matches what was asked for."""
+
+
+class ValidationError(UsageError, ValueError):
+    """Input to an experiment API has the wrong shape or type."""

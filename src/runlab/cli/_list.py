@@ -7,12 +7,17 @@ from typing import Any
 import click
 
 from ._main import cli, get_store, root_option
-from ._render import STATUS_STYLE, format_duration, format_time, format_value, print_table
+from ._render import FORMATS, STATUS_STYLE, emit, format_duration, format_time
+
+DEFAULT_COLUMNS = ("id", "name", "status", "started", "duration")
 
 
-def _compact(pairs: dict[str, Any], width: int = 48) -> str:
-    text = " ".join(f"{k}={format_value(v, 12)}" for k, v in pairs.items())
-    return format_value(text, width) if text else "-"
+def _since(value: str | None) -> float | None:
+    if value is None:
+        return None
+    from ..store._manage import parse_since
+
+    return parse_since(value)
 
 
 @cli.command("list")
@@ -20,47 +25,120 @@ def _compact(pairs: dict[str, Any], width: int = 48) -> str:
 @click.option("-n", "--namespace", help="Only runs of this namespace.")
 @click.option("-s", "--status", multiple=True, help="Only runs with this status (repeatable).")
 @click.option("-t", "--tag", "tags", multiple=True, help="Only runs with this tag (repeatable: all must match).")
+@click.option("--name", "name", metavar="GLOB", help="Only runs whose name matches, e.g. 'lr-*'.")
+@click.option("--since", metavar="WHEN", help="Created at or after: an ISO date/time or an age such as 3d, 12h.")
+@click.option("--until", metavar="WHEN", help="Created before: an ISO date/time or an age such as 1d.")
+@click.option("-a", "--all", "include_archived", is_flag=True, help="Include archived runs.")
 @click.option("--sort", "order_by", metavar="FIELD", default="-created", show_default=True,
               help="Order by a field; '-' for descending, e.g. -metrics.acc.")  # fmt: skip
 @click.option(
     "-l", "--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most N runs; 0 for all."
 )
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-c", "--columns", metavar="FIELDS",
+              help="Columns, comma-separated, e.g. id,name,params.lr,metrics.acc.max "
+                   "(default: id, name, status, started, duration and the params and metrics that vary).")  # fmt: skip
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @root_option
 @click.pass_context
 def list_runs(ctx: click.Context, where: str | None, namespace: str | None, status: tuple[str, ...],
-              tags: tuple[str, ...], order_by: str, limit: int, fmt: str) -> None:  # fmt: skip
+              tags: tuple[str, ...], name: str | None, since: str | None, until: str | None,
+              include_archived: bool, order_by: str, limit: int, columns: str | None, fmt: str) -> None:  # fmt: skip
     """List runs, newest first.
+
+    The table shows the parameters and metrics whose values differ among the listed runs.
+    In a pipe the table is plain aligned text; --format json|csv|markdown for other tools.
 
     \b
     Examples:
       runlab list
       runlab list --where "params.lr <= 0.01 and 'best' in tags" --limit 10
-      runlab list -s failed -s crashed --format json | jq '.[].id'
+      runlab list -s failed -s crashed --since 2d --format json | jq '.[].id'
+      runlab list --name 'lr-*' --sort -metrics.acc --columns id,params.lr,metrics.acc
     """
+    from ..store._manage import query, query_count
+
+    cols = None
+    if columns is not None:
+        from ._fields import parse_columns
+
+        cols = parse_columns(columns)
     store = get_store(ctx)
-    found = store.runs(where=where, namespace=namespace, status=status or None, tags=tags or None,
-                       order_by=order_by, limit=limit or None)  # fmt: skip
-    if fmt == "json":
+    filters: dict[str, Any] = dict(where=where, namespace=namespace, status=status or None, tags=tags or None,
+                                   name=name, since=_since(since), until=_since(until))  # fmt: skip
+    found: list[Any] = list(query(store, **filters, order_by=order_by, limit=limit or None))
+    archived_ids: set[str] = set()
+    if include_archived:
+        from ..store._manage import ARCHIVE_DIR, archive_store
+
+        if (store.root / ARCHIVE_DIR).is_dir():
+            extra = list(query(archive_store(store), **filters, order_by=order_by, limit=limit or None))
+            archived_ids = {r.id for r in extra}
+            if extra:
+                found = _merge(found, extra, order_by, limit)
+    if fmt == "json" and cols is None:
         from ..store._files import dumps
 
-        click.echo(dumps([r.to_dict() for r in found]).decode())
+        click.echo(dumps([{**r.to_dict(), "archived": r.id in archived_ids} for r in found]).decode())
         return
-    rows = []
-    for r in found:
-        rows.append([
-            r.id, r.namespace, r.name or "-", r.status, format_time(r.started or r.created),
-            format_duration(r.duration), _compact(dict(r.params)),
-            _compact({k: s.last for k, s in r.summaries.items()}),
-        ])  # fmt: skip
-    if not rows:
-        click.echo(
-            f"No runs in {store.root}" + (" match." if where or namespace or status or tags else " yet."), err=True
-        )
+    if not found:
+        if fmt == "table":
+            filtered = where or namespace or status or tags or name or since or until
+            click.echo(f"No runs in {store.root}" + (" match." if filtered else " yet."), err=True)
+        else:
+            emit(fmt, list(cols or DEFAULT_COLUMNS), [])
         return
-    print_table(None, ["id", "namespace", "name", "status", "started", "duration", "params", "metrics"], rows,
-                styles={3: [STATUS_STYLE.get(r[3], "") for r in rows]})  # fmt: skip
-    if limit and len(rows) == limit:
-        total = store.count(where=where, namespace=namespace, status=status or None, tags=tags or None)
+
+    if cols is None:
+        from ._fields import varying
+
+        cols = list(DEFAULT_COLUMNS)
+        if len({r.namespace for r in found}) > 1:
+            cols.insert(2, "namespace")
+        if archived_ids:
+            cols.append("archived")
+        cols += varying(found)
+    rows = [[_cell(r, c, fmt, archived_ids) for c in cols] for r in found]
+    headers = list(cols)
+    styles = {cols.index("status"): [STATUS_STYLE.get(r.status, "") for r in found]} if "status" in cols else None
+    emit(fmt, headers, rows, styles)
+    if fmt == "table" and limit and len(found) == limit:
+        total = query_count(store, **filters)
+        if include_archived and archived_ids:
+            from ..store._manage import archive_store
+            from ..store._manage import query_count as count2
+
+            total += count2(archive_store(store), **filters)
         if total > limit:
             click.echo(f"(showing {limit} of {total} runs; use --limit 0 for all)", err=True)
+
+
+def _cell(rec: Any, col: str, fmt: str, archived: set[str]) -> Any:
+    from ._fields import field_value
+
+    if col == "archived":
+        return rec.id in archived
+    value = field_value(rec, col)
+    if fmt in ("table", "markdown"):
+        if col in ("created", "started", "ended"):
+            return format_time(value)
+        if col == "duration":
+            return format_duration(value)
+        if col == "tags":
+            return ",".join(value) or "-"
+    elif fmt == "csv" and col in ("created", "started", "ended") and value is not None:
+        return value.isoformat()
+    return value
+
+
+def _merge(found: list[Any], extra: list[Any], order_by: str, limit: int) -> list[Any]:
+    from ._fields import sort_key
+
+    merged = found + extra
+    for key in reversed([k.strip() for k in (order_by or "created").split(",") if k.strip()]):
+        desc = key.startswith("-")
+        name = key.lstrip("+-").strip()
+        keyfn = sort_key(name)
+        nulls = [r for r in merged if keyfn(r)[0] == 2]
+        rest = sorted((r for r in merged if keyfn(r)[0] != 2), key=keyfn, reverse=desc)
+        merged = rest + nulls
+    return merged[:limit] if limit else merged

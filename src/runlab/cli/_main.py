@@ -94,7 +94,16 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import _config_cmd, _index_cmd, _list, _show  # noqa: F401  (commands register themselves)
+    from . import (  # noqa: F401  (commands register themselves)
+        _config_cmd,
+        _export,
+        _index_cmd,
+        _inspect,
+        _list,
+        _manage_cmd,
+        _scaffold,
+        _show,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

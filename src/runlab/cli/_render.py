@@ -10,7 +10,18 @@ from typing import Any
 
 import click
 
-__all__ = ["format_duration", "format_time", "format_value", "is_terminal", "print_table", "STATUS_STYLE"]
+__all__ = [
+    "FORMATS",
+    "emit",
+    "sparkline",
+    "use_color",
+    "format_duration",
+    "format_time",
+    "format_value",
+    "is_terminal",
+    "print_table",
+    "STATUS_STYLE",
+]
 
 STATUS_STYLE = {
     "created": "dim",
@@ -63,6 +74,7 @@ def print_table(
     """
     if is_terminal():
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title=title, header_style="bold", box=None, pad_edge=False)
@@ -70,7 +82,7 @@ def print_table(
             table.add_column(header, overflow="fold")
         for i, row in enumerate(rows):
             cells = [
-                f"[{styles[c][i]}]{cell}[/]" if styles and c in styles and styles[c][i] else cell
+                f"[{styles[c][i]}]{escape(cell)}[/]" if styles and c in styles and styles[c][i] else escape(cell)
                 for c, cell in enumerate(row)
             ]
             table.add_row(*cells)
@@ -83,3 +95,88 @@ def print_table(
     out = [("  ".join(h.ljust(widths[c]) for c, h in enumerate(headers))).rstrip()]
     out.extend(("  ".join(cell.ljust(widths[c]) for c, cell in enumerate(row))).rstrip() for row in rows)
     click.echo("\n".join(out))
+
+
+FORMATS = ("table", "json", "csv", "markdown")
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def use_color() -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (https://no-color.org)."""
+    return is_terminal() and not os.environ.get("NO_COLOR")
+
+
+def sparkline(values: Sequence[float], width: int = 24) -> str:
+    """A one-line chart of ``values`` (resampled to ``width`` points; non-finite values skipped).
+
+    Example:
+        >>> sparkline([1, 2, 3, 4])
+        '▁▃▆█'
+    """
+    finite = [float(v) for v in values if isinstance(v, (int, float)) and v == v and abs(v) != float("inf")]
+    if not finite:
+        return ""
+    if len(finite) > width:
+        step = len(finite) / width
+        finite = [finite[int(i * step)] for i in range(width - 1)] + [finite[-1]]
+    lo, hi = min(finite), max(finite)
+    span = hi - lo
+    if span == 0:
+        return _SPARKS[3] * len(finite)
+    return "".join(_SPARKS[min(7, int((v - lo) / span * 7 + 0.5))] for v in finite)
+
+
+def emit(
+    fmt: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    styles: dict[int, list[str]] | None = None,
+    title: str | None = None,
+) -> None:
+    """Print rows in one of :data:`FORMATS`: json (a list of objects), csv, markdown or a table.
+
+    Rows hold raw values; the table and markdown show them with :func:`format_value`.
+    """
+    if fmt == "json":
+        from ..store._files import dumps
+
+        click.echo(dumps([dict(zip(headers, row, strict=False)) for row in rows]).decode())
+    elif fmt == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows([["" if v is None else _plain(v) for v in row] for row in rows])
+        click.echo(buffer.getvalue(), nl=False)
+    elif fmt == "markdown":
+
+        def cell(v: Any) -> str:
+            return _plain(v).replace("|", "\\|").replace("\n", " ")
+
+        out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+        out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+        click.echo("\n".join(out))
+    else:
+        print_table(title, headers, [[_cell(v) for v in row] for row in rows], styles if use_color() else None)
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    if isinstance(value, datetime):
+        return format_time(value)
+    if isinstance(value, dict):
+        from ..store._files import dumps
+
+        return dumps(value, indent=False).decode()
+    return str(value)
+
+
+def _cell(value: Any) -> str:
+    return value if isinstance(value, str) else format_value(_plain(value) if value is not None else None, 40)

@@ -6,21 +6,22 @@ from typing import Any
 
 import click
 
+from ._complete import complete_run_id
 from ._main import cli, get_store, root_option
-from ._render import format_duration, format_time, format_value, is_terminal, print_table
+from ._render import format_duration, format_time, format_value, print_table, sparkline, use_color
 
 STATUS_COLOR = {"completed": "green", "failed": "red", "cancelled": "yellow", "crashed": "magenta", "running": "cyan"}
 
 
 def _section(title: str) -> None:
-    if is_terminal():
+    if use_color():
         click.secho(f"\n{title}", bold=True)
     else:
         click.echo(f"\n{title}")
 
 
 @cli.command("show")
-@click.argument("run_ref", metavar="ID")
+@click.argument("run_ref", metavar="ID", shell_complete=complete_run_id)
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @root_option
 @click.pass_context
@@ -34,18 +35,30 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
       runlab show 3f2a9c1b
       runlab show baseline --format json
     """
-    store = get_store(ctx)
-    record = store.load(run_ref)
+    from ..store._manage import find_record
+
+    owner, record = find_record(get_store(ctx), run_ref)
+    archived = owner.root.name == ".archive"
     meta: dict[str, Any] = record.metadata
     if fmt == "json":
         from ..store._files import dumps
 
         click.echo(
-            dumps({**record.to_dict(), "data": record.data, "artifacts": record.artifacts, "run": meta}).decode()
+            dumps(
+                {
+                    **record.to_dict(),
+                    "archived": archived,
+                    "data": record.data,
+                    "artifacts": record.artifacts,
+                    "run": meta,
+                }
+            ).decode()
         )
         return
     status = record.status
-    status_text = click.style(status, fg=STATUS_COLOR.get(status)) if is_terminal() else status
+    status_text = click.style(status, fg=STATUS_COLOR.get(status)) if use_color() else status
+    if archived:
+        status_text += " (archived)"
     lines = [
         ("id", record.id), ("name", record.name or "-"), ("namespace", record.namespace),
         ("experiment", record.experiment or "-"), ("status", status_text),
@@ -71,8 +84,10 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
         ])  # fmt: skip
     if record.summaries:
         _section("Metrics")
-        print_table(None, ["name", "last", "min", "max", "count", "last step"], [
-            [k, format_value(s.last), format_value(s.min), format_value(s.max), str(s.count), format_value(s.step)]
+        series = _series(record)
+        print_table(None, ["name", "last", "min", "max", "count", "last step", "history"], [
+            [k, format_value(s.last), format_value(s.min), format_value(s.max), str(s.count), format_value(s.step),
+             sparkline(series[k].values) if k in series else ""]
             for k, s in record.summaries.items()
         ])  # fmt: skip
     data = record.data
@@ -98,12 +113,32 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
         python = env.get("python") or {}
         click.echo(f"  Python {python.get('version')} ({python.get('executable')}) on {env.get('host')}, "
                    f"user {env.get('user')}, {env.get('cpu_count')} CPUs")  # fmt: skip
+    _plugin_records(meta)
     error = meta.get("error")
     if error:
         _section("Error")
         click.echo(f"  {error.get('type') or 'Error'}: {error.get('message')}")
         if error.get("traceback"):
             click.echo("  " + error["traceback"].rstrip().replace("\n", "\n  "))
+
+
+def _series(record: Any) -> dict[str, Any]:
+    try:
+        return dict(record.metrics())
+    except (OSError, ValueError):
+        return {}
+
+
+def _plugin_records(meta: dict[str, Any]) -> None:
+    plugins = meta.get("plugins") or {}
+    hooks = meta.get("hooks") or {}
+    if not plugins and not hooks:
+        return
+    _section("Plugins")
+    for name, info in plugins.items():
+        click.echo(f"  {name}: {format_value(info, 100)}")
+    for name, info in hooks.items():
+        click.echo(f"  hook {name}: {format_value(info, 100)}")
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

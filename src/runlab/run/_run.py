@@ -40,6 +40,11 @@ _UNCAUGHT: list[BaseException] = []
 _exit_hooks_installed = False
 
 
+def open_runs() -> list[Run]:
+    """The runs of this process that have started and not finished, oldest first."""
+    return sorted(_OPEN_RUNS, key=lambda r: r._started_at)
+
+
 def _install_exit_hooks() -> None:
     """Finish runs left open at interpreter exit, so no buffered metric is lost.
 

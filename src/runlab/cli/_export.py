@@ -1,0 +1,122 @@
+"""``runlab export``: runs as a CSV, JSON or Parquet file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import UsageError
+from ._main import cli, get_store, root_option
+
+
+def _check_output(path: str) -> Path | None:
+    if path == "-":
+        return None
+    out = Path(path)
+    parent = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        raise UsageError(f"Cannot write the export to {out}: it is a folder. Give a file name, e.g. {out}/runs.csv.")
+    if not parent.is_dir():
+        raise UsageError(f"Cannot write the export to {out}: the folder {parent} does not exist. Create it first.")
+    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UsageError(f"Cannot write the export to {out}: permission denied. Choose another path with -o.")
+    return out
+
+
+@cli.command("export")
+@click.option("-w", "--where", metavar="EXPR", help="Only runs matching this filter.")
+@click.option("-n", "--namespace", help="Only runs of this namespace.")
+@click.option("-s", "--status", multiple=True, help="Only runs with this status (repeatable).")
+@click.option("-t", "--tag", "tags", multiple=True, help="Only runs with this tag (repeatable).")
+@click.option("--sort", "order_by", metavar="FIELD", default="created", show_default=True)
+@click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default=None,
+              help="Output format (default: from the file extension, else csv).")  # fmt: skip
+@click.option("-o", "--output", "output", metavar="FILE", required=True, help="The file to write ('-' for stdout).")
+@root_option
+@click.pass_context
+def export(ctx: click.Context, where: str | None, namespace: str | None, status: tuple[str, ...],
+           tags: tuple[str, ...], order_by: str, fmt: str | None, output: str) -> None:  # fmt: skip
+    """Write one row per run (fields, params.X, metrics.X with .min/.max/.count/.step) to FILE.
+
+    Parquet needs pyarrow (pip install pyarrow).
+
+    \b
+    Examples:
+      runlab export --where "status == 'completed'" -o runs.csv
+      runlab export -n mnist --format json -o - | jq length
+      runlab export -o runs.parquet
+    """
+    if fmt is None:
+        suffix = Path(output).suffix.lower().lstrip(".")
+        fmt = suffix if suffix in ("csv", "json", "parquet") else "csv"
+    if fmt == "parquet":
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:
+            raise UsageError("Parquet export needs pyarrow, which is not installed: pip install pyarrow "
+                             "(or use --format csv or json).")  # fmt: skip
+        if output == "-":
+            raise UsageError("Parquet cannot be written to stdout; give a file name with -o.")
+    out = _check_output(output)
+    from ._fields import flat
+
+    records = get_store(ctx).runs(where=where, namespace=namespace, status=status or None, tags=tags or None,
+                                  order_by=order_by)  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    columns: dict[str, None] = {}
+    for rec in records:
+        row = flat(rec)
+        for key in ("created", "started", "ended"):
+            row[key] = row[key].isoformat() if row[key] is not None else None
+        rows.append(row)
+        columns.update(dict.fromkeys(row))
+    try:
+        if fmt == "json":
+            from ..store._files import dumps
+
+            data = dumps(rows) + b"\n"
+            if out is None:
+                click.echo(data.decode(), nl=False)
+            else:
+                out.write_bytes(data)
+        elif fmt == "csv":
+            _write_csv(out, list(columns), rows)
+        else:
+            import pandas as pd
+
+            frame = pd.DataFrame(rows, columns=list(columns))
+            frame["tags"] = frame["tags"].map(lambda t: ",".join(t) if isinstance(t, list) else t)
+            frame.to_parquet(out, index=False)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"Cannot write the export to {output}: {reason}. Choose another path with -o.") from None
+    if out is not None:
+        click.echo(f"Exported {len(rows)} run{'s' if len(rows) != 1 else ''} to {out} ({fmt}).", err=True)
+
+
+def _write_csv(out: Path | None, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    import csv
+    import io
+    import json
+
+    def cell(value: Any) -> Any:
+        if value is None:
+            return ""
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return ",".join(value)
+        if isinstance(value, (list, dict)):
+            return json.dumps(value)
+        return value
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([cell(row.get(c)) for c in columns])
+    if out is None:
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        out.write_text(buffer.getvalue(), encoding="utf-8")

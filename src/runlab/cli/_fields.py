@@ -1,0 +1,120 @@
+"""Fields of a run record by name (``params.lr``, ``metrics.acc.max``, ``status``...) for columns,
+comparisons, sorting archived runs and exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..errors import UsageError
+from ..store import RunRecord
+
+BASE_FIELDS = (
+    "id", "name", "namespace", "experiment", "status", "created", "started", "ended", "duration", "tags",
+    "description", "error", "sweep", "study", "parent", "path",
+)  # fmt: skip
+AGGREGATES = ("last", "min", "max", "count", "step")
+FIELDS_HELP = ", ".join(BASE_FIELDS) + ", params.<name>, metrics.<name>[.min|.max|.last|.count|.step]"
+
+
+def check_field(name: str) -> str:
+    """Raise a UsageError (exit 2) unless ``name`` is a known field."""
+    head, dot, rest = name.partition(".")
+    if name in BASE_FIELDS or (dot and head in ("params", "metrics") and rest):
+        return name
+    from difflib import get_close_matches
+
+    guess = get_close_matches(name, [*BASE_FIELDS, "params.", "metrics."], n=1)
+    hint = f" Did you mean '{guess[0]}'?" if guess else ""
+    raise UsageError(f"Unknown column {name!r}; valid columns: {FIELDS_HELP}.{hint}")
+
+
+def parse_columns(text: str) -> list[str]:
+    cols = [c.strip() for c in text.split(",") if c.strip()]
+    if not cols:
+        raise UsageError(f"Invalid --columns {text!r}: give field names separated by commas, e.g. 'id,name,params.lr'.")
+    return [check_field(c) for c in cols]
+
+
+def _param(params: Mapping[str, Any], key: str) -> Any:
+    if key in params:
+        return params[key]
+    value: Any = params
+    for part in key.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def field_value(rec: RunRecord, name: str) -> Any:
+    """The value of field ``name`` of ``rec`` (None when the run lacks it)."""
+    head, dot, rest = name.partition(".")
+    if dot and head == "params":
+        return _param(rec.params, rest)
+    if dot and head == "metrics":
+        summary = rec.summaries.get(rest)
+        agg = "last"
+        if summary is None:
+            base, _, last = rest.rpartition(".")
+            if last in AGGREGATES and base in rec.summaries:
+                summary, agg = rec.summaries[base], last
+        return None if summary is None else getattr(summary, agg)
+    if name == "path":
+        return str(rec.path)
+    return getattr(rec, name, None)
+
+
+def flat(rec: RunRecord, aggregates: bool = True) -> dict[str, Any]:
+    """Every field of a run, parameters flattened to ``params.a.b`` and metrics to ``metrics.X[.agg]``."""
+    out: dict[str, Any] = {f: field_value(rec, f) for f in BASE_FIELDS}
+    out["tags"] = list(rec.tags)
+
+    def walk(value: Mapping[str, Any], prefix: str) -> None:
+        for key, item in value.items():
+            if isinstance(item, Mapping) and item:
+                walk(item, f"{prefix}{key}.")
+            else:
+                out[f"params.{prefix}{key}"] = item
+
+    walk(rec.params, "")
+    for key, s in rec.summaries.items():
+        out[f"metrics.{key}"] = s.last
+        if aggregates:
+            for agg in AGGREGATES[1:]:
+                out[f"metrics.{key}.{agg}"] = getattr(s, agg)
+    return out
+
+
+def _key(value: Any) -> Any:
+    return repr(value) if isinstance(value, (list, dict)) else value
+
+
+def varying(records: Sequence[RunRecord]) -> list[str]:
+    """``params.X`` and ``metrics.X`` columns whose values differ among ``records`` (or that
+    only some have); with a single run, every parameter and metric."""
+    seen: dict[str, set[Any]] = {}
+    for rec in records:
+        for key, value in flat(rec, aggregates=False).items():
+            if key.startswith(("params.", "metrics.")):
+                seen.setdefault(key, set()).add(_key(value))
+    keys = [k for k in seen if len(records) == 1 or len(seen[k]) > 1 or _missing(records, k)]
+    return sorted(keys, key=lambda k: (not k.startswith("params."), k))
+
+
+def _missing(records: Iterable[RunRecord], key: str) -> bool:
+    return any(field_value(r, key) is None for r in records)
+
+
+def sort_key(name: str) -> Any:
+    """A key function for Python-side sorting by a field (nulls last)."""
+
+    def key(rec: RunRecord) -> tuple[int, Any]:
+        value = field_value(rec, name)
+        if value is None:
+            return (2, 0)
+        if isinstance(value, (int, float)):
+            return (0, value)
+        return (1, str(value))
+
+    return key

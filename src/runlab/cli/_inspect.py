@@ -1,0 +1,208 @@
+"""``runlab compare``, ``logs``, ``metrics``, ``artifacts`` and ``open``: look inside runs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import UsageError
+from ._complete import complete_run_id
+from ._main import cli, get_store, root_option
+from ._render import FORMATS, emit, format_time
+
+_FORMAT = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+
+
+def _record(ctx: click.Context, ref: str) -> Any:
+    from ..store._manage import find_record
+
+    return find_record(get_store(ctx), ref)[1]
+
+
+@cli.command("compare")
+@click.argument("run_refs", metavar="[ID]...", nargs=-1, shell_complete=complete_run_id)
+@click.option("-w", "--where", metavar="EXPR", help="Compare the runs matching this filter (instead of IDs).")
+@click.option("-l", "--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="With --where: at most N runs.")  # fmt: skip
+@click.option("-d", "--diff", is_flag=True, help="Only the fields whose values differ.")
+@click.option("--all-aggregates", is_flag=True, help="Also metrics.X.min, .max, .count and .step.")
+@_FORMAT
+@root_option
+@click.pass_context
+def compare(ctx: click.Context, run_refs: tuple[str, ...], where: str | None, limit: int, diff: bool,
+            all_aggregates: bool, fmt: str) -> None:  # fmt: skip
+    """Show parameters and metrics of runs side by side (one column per run).
+
+    \b
+    Examples:
+      runlab compare 3f2a 9b1c
+      runlab compare --where "namespace == 'mnist'" --diff
+      runlab compare lr-0 lr-1 --format json
+    """
+    from ._fields import flat
+
+    if bool(run_refs) == bool(where):
+        raise UsageError("Give run IDs or --where EXPR (not both), e.g. 'runlab compare 3f2a 9b1c'.")
+    if where:
+        records = list(get_store(ctx).runs(where=where, order_by="created", limit=limit))
+        if not records:
+            raise UsageError(f"No run matches --where {where!r}; nothing to compare.")
+    else:
+        records = [_record(ctx, ref) for ref in dict.fromkeys(run_refs)]
+    flats = [flat(r, aggregates=all_aggregates) for r in records]
+    keys = ["name", "status", "created", "duration", "tags"]
+    keys += sorted({k for f in flats for k in f if k.startswith("params.")})
+    keys += sorted({k for f in flats for k in f if k.startswith("metrics.")})
+    if diff:
+        keys = [k for k in keys if len({repr(f.get(k)) for f in flats}) > 1]
+    if fmt == "json":
+        from ..store._files import dumps
+
+        click.echo(
+            dumps([{"id": r.id, **{k: f.get(k) for k in keys}} for r, f in zip(records, flats, strict=True)]).decode()
+        )
+        return
+
+    def show(key: str, value: Any) -> Any:
+        if key == "created":
+            return format_time(value)
+        if key == "duration" and value is not None:
+            return round(value, 3)
+        return value
+
+    rows = [[k, *(show(k, f.get(k)) for f in flats)] for k in keys]
+    emit(fmt, ["field", *(r.id for r in records)], rows)
+    if diff and not keys:
+        click.echo("The runs do not differ in parameters or metrics.", err=True)
+
+
+@cli.command("logs")
+@click.argument("run_ref", metavar="ID", shell_complete=complete_run_id)
+@click.option("-n", "--tail", type=click.IntRange(min=0), default=None, help="Only the last N lines.")
+@click.option("-F", "--follow", is_flag=True, help="Keep printing new output until the run ends.")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=0.5, hidden=True)
+@root_option
+@click.pass_context
+def logs(ctx: click.Context, run_ref: str, tail: int | None, follow: bool, interval: float) -> None:
+    """Print a run's captured stdout and stderr (out.log).
+
+    \b
+    Examples:
+      runlab logs 3f2a --tail 20
+      runlab logs 3f2a --follow      # like tail -f, stops when the run ends
+    """
+    from ..store._manage import find_record
+
+    owner, record = find_record(get_store(ctx), run_ref)
+    path = record.path / "out.log"
+    if not path.exists() and not (follow and record.status == "running"):
+        click.echo(f"Run {record.id} has no output log ({path}); it ran without output capture.", err=True)
+        return
+    position = 0
+    if path.exists():
+        data = path.read_bytes()
+        if tail is not None:
+            lines = data.splitlines(keepends=True)
+            data = b"".join(lines[-tail:]) if tail else b""
+        click.echo(data.decode(errors="replace"), nl=False)
+        position = path.stat().st_size
+    if not follow:
+        return
+    try:
+        while True:
+            running = owner.load(record.id).status == "running"
+            if path.exists() and path.stat().st_size > position:
+                with open(path, "rb") as handle:
+                    handle.seek(position)
+                    chunk = handle.read()
+                position += len(chunk)
+                click.echo(chunk.decode(errors="replace"), nl=False)
+            if not running:
+                return
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return
+
+
+@cli.command("metrics")
+@click.argument("run_ref", metavar="ID", shell_complete=complete_run_id)
+@click.argument("name", required=False)
+@_FORMAT
+@root_option
+@click.pass_context
+def metrics(ctx: click.Context, run_ref: str, name: str | None, fmt: str) -> None:
+    """A run's metric summaries, or with NAME the full history of one metric.
+
+    \b
+    Examples:
+      runlab metrics 3f2a
+      runlab metrics 3f2a loss --format csv > loss.csv
+    """
+    record = _record(ctx, run_ref)
+    if name is None:
+        rows = [[k, s.last, s.min, s.max, s.count, s.step] for k, s in record.summaries.items()]
+        emit(fmt, ["name", "last", "min", "max", "count", "step"], rows)
+        if not rows and fmt == "table":
+            click.echo(f"Run {record.id} logged no metrics.", err=True)
+        return
+    series = record.metrics(name)
+    from datetime import datetime
+
+    def when(t: float) -> Any:
+        moment = datetime.fromtimestamp(t).astimezone()
+        return moment.isoformat() if fmt in ("json", "csv") else format_time(moment)
+
+    rows = [[s, v, when(t)] for s, v, t in zip(series.steps, series.values, series.times, strict=False)]
+    emit(fmt, ["step", "value", "time"], rows)
+
+
+@cli.command("artifacts")
+@click.argument("run_ref", metavar="ID", shell_complete=complete_run_id)
+@click.option("-p", "--paths", is_flag=True, help="Print absolute paths only, one a line (for xargs).")
+@_FORMAT
+@root_option
+@click.pass_context
+def artifacts(ctx: click.Context, run_ref: str, paths: bool, fmt: str) -> None:
+    """List a run's artifacts with their sizes.
+
+    \b
+    Examples:
+      runlab artifacts 3f2a
+      runlab artifacts 3f2a --paths | xargs ls -l
+    """
+    record = _record(ctx, run_ref)
+    base: Path = record.path / "artifacts"
+    names = record.artifacts
+    if paths:
+        for name in names:
+            click.echo(str(base / name))
+        return
+    rows = [[name, (base / name).stat().st_size, str(base / name)] for name in names]
+    emit(fmt, ["name", "bytes", "path"], rows)
+    if not rows and fmt == "table":
+        click.echo(f"Run {record.id} has no artifacts.", err=True)
+
+
+@cli.command("open")
+@click.argument("run_ref", metavar="ID", shell_complete=complete_run_id)
+@click.option("--launch", is_flag=True, help="Open the folder in the file manager instead of printing it.")
+@root_option
+@click.pass_context
+def open_run(ctx: click.Context, run_ref: str, launch: bool) -> None:
+    """Print a run's folder (or open it with --launch).
+
+    \b
+    Examples:
+      cd "$(runlab open 3f2a)"
+      runlab open 3f2a --launch
+    """
+    record = _record(ctx, run_ref)
+    if launch:
+        code = click.launch(str(record.path))
+        if code != 0:
+            raise click.ClickException(f"Could not open {record.path} (the opener exited with {code}).")
+        return
+    click.echo(str(record.path))

@@ -1,0 +1,359 @@
+"""Changing runs on a user's explicit request: tags, notes, archive, delete, garbage collection.
+
+Contract:
+    * A run's record only changes through these functions (and the live run itself while it
+      runs). Each rewrites ``run.json`` atomically and then updates the index, so the
+      folders stay the truth and ``runlab index rebuild`` gives the same result.
+    * A run that is still running (its process is alive) is never changed: its own process
+      rewrites ``run.json`` and a change made here would be lost or would break it.
+      :class:`RunIsLiveError` says so.
+    * Archived runs live in ``<root>/.archive/<namespace>/<run folder>/``. The archive is a
+      store of its own (:func:`archive_store`, with its index in
+      ``<root>/.archive/.runlab/index.sqlite``), so archived runs can be queried and rebuilt
+      like any others, while the main store's queries, which skip hidden folders, no
+      longer see them.
+
+Example:
+    >>> import runlab, tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> with runlab.start_run(name="a", root=root, capture=False) as run:
+    ...     pass
+    >>> store = runlab.Store(root)
+    >>> set_tags(store, "a", add=["best"]).tags
+    ('best',)
+    >>> _ = archive(store, "a")
+    >>> len(store.runs()), len(archive_store(store).runs())
+    (0, 1)
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import RunlabError, RunNotFoundError, UsageError
+from ._files import read_json, write_json_atomic
+from ._index import RUN_COLUMNS, effective_status
+from ._metrics_file import read_metrics, summaries_from_series
+from ._records import RunRecord, RunSet
+from ._store import Store
+
+__all__ = [
+    "ARCHIVE_DIR",
+    "RunIsLiveError",
+    "archive",
+    "archive_store",
+    "delete",
+    "find_record",
+    "gc_candidates",
+    "parse_age",
+    "parse_since",
+    "query",
+    "query_count",
+    "set_description",
+    "set_tags",
+    "unarchive",
+]
+
+ARCHIVE_DIR = ".archive"
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 86400.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
+
+
+class RunIsLiveError(UsageError, RuntimeError):
+    """The run is still running; its record cannot be changed safely now."""
+
+
+# -- the archive --------------------------------------------------------------------------
+def archive_store(store: Store) -> Store:
+    """The store of archived runs, ``<root>/.archive`` (created only when something is archived)."""
+    cached = getattr(store, "_runlab_archive", None)
+    if cached is None:
+        cached = Store(store.root / ARCHIVE_DIR)
+        object.__setattr__(store, "_runlab_archive", cached)
+    return cached
+
+
+def find_record(store: Store, ref: str, archived: bool | None = None) -> tuple[Store, RunRecord]:
+    """Find a run in the store and, when it is not there, in the archive: ``(its store, record)``.
+
+    Args:
+        archived: True to look in the archive only, False in the store only, None for both.
+    """
+    if archived is not True:
+        try:
+            return store, store.load(ref)
+        except RunNotFoundError:
+            if archived is False or not (store.root / ARCHIVE_DIR).is_dir():
+                raise
+    arch = archive_store(store)
+    try:
+        return arch, arch.load(ref)
+    except RunNotFoundError:
+        where = "archive" if archived else "store or its archive"
+        raise RunNotFoundError(
+            f"No run matches {ref!r} in the {where} ({store.root}). Use 'runlab list -a' to see run IDs and names."
+        ) from None
+
+
+# -- queries with the CLI's extra filters ----------------------------------------------------
+def parse_age(text: str) -> float:
+    """Seconds in an age such as ``'30m'``, ``'12h'``, ``'7d'``, ``'2w'`` (a bare number is days).
+
+    Example:
+        >>> parse_age("12h"), parse_age("2")
+        (43200.0, 172800.0)
+    """
+    match = _AGE.match(str(text))
+    if not match:
+        raise UsageError(f"Invalid age {text!r}: expected a number with a unit s, m, h, d or w (for example '7d').")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """Epoch seconds of a moment: an ISO date or datetime, or an age ago (``'3d'``).
+
+    Example:
+        >>> parse_since("1h", now=7200.0)
+        3600.0
+    """
+    try:
+        return datetime.fromisoformat(text.strip()).timestamp()
+    except ValueError:
+        pass
+    try:
+        return (time.time() if now is None else now) - parse_age(text)
+    except UsageError:
+        raise UsageError(
+            f"Invalid time {text!r}: expected an ISO date or datetime ('2026-11-23', '2026-11-23T14:00') "
+            "or an age such as '3d' or '12h'."
+        ) from None
+
+
+def _where(
+    store: Store,
+    where: str | None,
+    namespace: str | None,
+    status: Sequence[str] | None,
+    tags: Sequence[str] | None,
+    name: str | None,
+    since: float | None,
+    until: float | None,
+) -> tuple[str, list[Any]]:
+    sql, values = store._conditions(where, namespace, status or None, tags or None)
+    extra: list[str] = []
+    if name:
+        extra.append("r.name GLOB ?" if any(c in name for c in "*?[") else "r.name = ?")
+        values.append(name)
+    if since is not None:
+        extra.append("r.created >= ?")
+        values.append(since)
+    if until is not None:
+        extra.append("r.created < ?")
+        values.append(until)
+    if extra:
+        sql = (sql + " AND " if sql else " WHERE ") + " AND ".join(extra)
+    return sql, values
+
+
+def query(
+    store: Store,
+    where: str | None = None,
+    namespace: str | None = None,
+    status: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    name: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    order_by: str | None = None,
+    limit: int | None = None,
+) -> RunSet:
+    """:meth:`Store.runs` plus a name glob (``'lr-*'``) and a creation time window (epoch seconds)."""
+    from ._filter import compile_order
+
+    where_sql, values = _where(store, where, namespace, status, tags, name, since, until)
+    order_sql, order_values = compile_order(order_by)
+    if not store.root.is_dir():
+        return RunSet([], store.root)
+    sql = f"SELECT {','.join('r.' + c for c in RUN_COLUMNS)} FROM runs r{where_sql} ORDER BY {order_sql}"
+    values.extend(order_values)
+    if limit:
+        sql += " LIMIT ?"
+        values.append(limit)
+    return RunSet(store._safe(lambda idx: idx.execute(sql, values)), store.root)
+
+
+def query_count(
+    store: Store,
+    where: str | None = None,
+    namespace: str | None = None,
+    status: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    name: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+) -> int:
+    """The number of runs :func:`query` would return without a limit."""
+    where_sql, values = _where(store, where, namespace, status, tags, name, since, until)
+    if not store.root.is_dir():
+        return 0
+    return int(store._safe(lambda idx: idx.execute(f"SELECT count(*) FROM runs r{where_sql}", values))[0][0])
+
+
+# -- changing a run ---------------------------------------------------------------------------
+def _editable(store: Store, ref: str | RunRecord, action: str) -> tuple[Store, RunRecord, dict[str, Any]]:
+    owner, record = (store, ref) if isinstance(ref, RunRecord) else find_record(store, ref)
+    if isinstance(ref, RunRecord) and ARCHIVE_DIR in record.path.relative_to(store.root).parts[:1]:
+        owner = archive_store(store)
+    meta = read_json(record.path / "run.json")
+    live = meta.get("status") == "running" and _is_live(meta)
+    if live:
+        raise RunIsLiveError(
+            f"Cannot {action} run {record.id}: it is still running (pid {(meta.get('heartbeat') or {}).get('pid')}) "
+            "and rewrites its own record. Wait until it finishes, or stop it first."
+        )
+    return owner, record, meta
+
+
+def _is_live(meta: dict[str, Any]) -> bool:
+    beat = meta.get("heartbeat") or {}
+    return effective_status("running", beat.get("pid"), beat.get("host"), beat.get("time")) == "running"
+
+
+def _save(owner: Store, record: RunRecord, meta: dict[str, Any]) -> RunRecord:
+    write_json_atomic(record.path / "run.json", meta)
+    rel = record.path.relative_to(owner.root).as_posix()
+    owner._safe(lambda idx: idx.upsert(meta, rel, None))  # None keeps the metric rows
+    return owner.load(record.id)
+
+
+def _check_tag(tag: str) -> str:
+    if not isinstance(tag, str) or not tag.strip() or any(c.isspace() for c in tag) or "," in tag:
+        raise UsageError(f"Invalid tag {tag!r}: a tag is a non-empty word without spaces or commas.")
+    return tag
+
+
+def set_tags(
+    store: Store, ref: str | RunRecord, add: Iterable[str] = (), remove: Iterable[str] = (), dry_run: bool = False
+) -> RunRecord:
+    """Add and remove tags of a run (order kept, no duplicates); returns the updated record."""
+    adding = [_check_tag(t) for t in add]
+    removing = {_check_tag(t) for t in remove}
+    owner, record, meta = _editable(store, ref, "tag")
+    tags = [t for t in meta.get("tags") or [] if t not in removing]
+    tags += [t for t in dict.fromkeys(adding) if t not in tags]
+    if dry_run or tags == list(meta.get("tags") or []):
+        return record
+    meta["tags"] = tags
+    return _save(owner, record, meta)
+
+
+def set_description(store: Store, ref: str | RunRecord, text: str | None, dry_run: bool = False) -> RunRecord:
+    """Set (or with ``None`` or ``''``, clear) a run's description; returns the updated record."""
+    owner, record, meta = _editable(store, ref, "change the description of")
+    if dry_run:
+        return record
+    meta["description"] = text or None
+    return _save(owner, record, meta)
+
+
+def _move(src: Path, dest: Path) -> None:
+    if dest.exists():
+        raise RunlabError(f"Cannot move {src} to {dest}: the destination exists. Move or remove it first.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(src), str(dest))
+    parent = src.parent
+    try:  # drop namespace folders left empty
+        while parent.name and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+    except OSError:
+        pass
+
+
+def _summaries(folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    summaries = meta.get("metrics")
+    if summaries is None:
+        summaries = summaries_from_series(read_metrics(folder / "metrics.jsonl")[0])
+    return dict(summaries)
+
+
+def archive(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
+    """Move a run to ``<root>/.archive/`` (hidden from queries of the store); returns the new folder."""
+    owner, record, meta = _editable(store, ref, "archive")
+    if owner is not store:
+        raise UsageError(f"Run {record.id} is already archived ({record.path}).")
+    rel = record.path.relative_to(store.root)
+    arch = archive_store(store)
+    dest = arch.root / rel
+    if dry_run:
+        return dest
+    _ = arch.index  # open the archive's index before the folder appears in it
+    _move(record.path, dest)
+    store._safe(lambda idx: idx.delete([record.id]))
+    arch._safe(lambda idx: idx.upsert(meta, rel.as_posix(), _summaries(dest, meta)))
+    return dest
+
+
+def unarchive(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
+    """Move an archived run back into the store; returns its folder."""
+    arch = archive_store(store)
+    record = ref if isinstance(ref, RunRecord) else find_record(store, ref, archived=True)[1]
+    rel = record.path.relative_to(arch.root)
+    dest = store.root / rel
+    if dry_run:
+        return dest
+    meta = read_json(record.path / "run.json")
+    _ = store.index
+    _move(record.path, dest)
+    arch._safe(lambda idx: idx.delete([record.id]))
+    store._safe(lambda idx: idx.upsert(meta, rel.as_posix(), _summaries(dest, meta)))
+    return dest
+
+
+def delete(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
+    """Remove a run's folder and its index rows; returns the folder removed."""
+    owner, record, _ = _editable(store, ref, "delete")
+    if not dry_run:
+        shutil.rmtree(record.path)
+        owner._safe(lambda idx: idx.delete([record.id]))
+        parent = record.path.parent
+        try:
+            while parent != owner.root and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+        except OSError:
+            pass
+    return record.path
+
+
+def gc_candidates(
+    store: Store, older_than: float, crashed: bool = True, debug: bool = True, now: float | None = None
+) -> list[tuple[RunRecord, str]]:
+    """Runs that garbage collection would remove, with the reason: crashed runs and debug runs
+    (folder named ``debug``) created more than
+    ``older_than`` seconds ago.
+    """
+    cutoff = (time.time() if now is None else now) - older_than
+    found: list[tuple[RunRecord, str]] = []
+    if crashed:
+        for rec in query(store, status=["crashed"], until=cutoff):
+            found.append((rec, "crashed"))
+    if debug:
+        seen = {r.id for r, _ in found}
+        rows = store._safe(
+            lambda idx: idx.execute(
+                f"SELECT {','.join(RUN_COLUMNS)} FROM runs WHERE created < ? AND (folder = 'debug' OR folder LIKE "
+                "'%/debug') ORDER BY created",
+                (cutoff,),
+            )
+        ) if store.root.is_dir() else []  # fmt: skip
+        for rec in RunSet(rows, store.root):
+            if rec.id not in seen and rec.status != "running":
+                found.append((rec, "debug"))
+    return found
