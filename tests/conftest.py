@@ -22,6 +22,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     yield
     forget_stores()
+    if "runlab.plugins" in sys.modules:  # a test that activated plugins must not leak them into the next
+        sys.modules["runlab.plugins"].reset_manager()
 
 
 def forget_stores() -> None:

@@ -32,6 +32,9 @@ __all__ = [
     "MetricError",
     "MetricNotFoundError",
     "ParameterError",
+    "PluginError",
+    "PluginLoadError",
+    "PluginNotFoundError",
     "RunFinishedError",
     "RunNotFoundError",
     "RunlabError",
@@ -156,3 +159,28 @@ class ExperimentNotFoundError(UsageError, LookupError):
 
 class ValidationError(UsageError, ValueError):
     """Input to an experiment API has the wrong shape or type."""
+
+
+class PluginError(RunlabError, RuntimeError):
+    """A plugin failed.
+
+    Raised from a hook call when a *critical* plugin's implementation fails, so the caller's
+    run fails with it; other plugins' failures are isolated and only recorded.
+
+    Attributes:
+        plugin: the plugin's name.
+        hook: the hook being called ("" when the failure happened while loading).
+    """
+
+    def __init__(self, message: str, plugin: str = "", hook: str = "") -> None:
+        super().__init__(message)
+        self.plugin = plugin
+        self.hook = hook
+
+
+class PluginLoadError(PluginError):
+    """A plugin could not be imported, instantiated or initialised."""
+
+
+class PluginNotFoundError(UsageError, LookupError):
+    """No plugin of the given name was discovered."""

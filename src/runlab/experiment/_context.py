@@ -86,6 +86,9 @@ class RunContext:
                     f"Run {running[0].id} is still running in {store.root}; exclusive mode allows one at a time. "
                     "Wait for it, cancel it, or drop exclusive=True."
                 )
+        from ..plugins import get_manager
+
+        get_manager()  # plugins see every experiment-style run (loaded once per process)
         self._run = start_run(root=store, **opts)
         self._token = _current.set(self._run)
         return self._run

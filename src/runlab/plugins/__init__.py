@@ -1,0 +1,103 @@
+"""Hooks and plugins.
+
+A plugin is a :class:`Plugin` subclass whose :func:`hook` methods run at the hook points
+listed in :data:`HOOKS`. Plugins come from installed distributions (entry-point group
+``runlab.plugins``), from plugin folders and from runlab itself; see ``docs/plugins.md``.
+Nothing here is imported by ``import runlab``: plugins load on first use of the manager.
+
+Example:
+    >>> from runlab.plugins import Plugin, PluginManager, hook
+    >>> class Shout(Plugin):
+    ...     name = "shout"
+    ...     @hook("after_run", priority=10)
+    ...     def done(self, run, result):
+    ...         print(f"{run} returned {result!r}")
+    >>> pm = PluginManager(builtin=False)
+    >>> _ = pm.add(Shout)
+    >>> pm.apply("after_run", run="r1", result=42, experiment=None)
+    r1 returned 42
+"""
+
+from ._config import PluginConfig, load_plugin_config
+from ._discovery import ENTRY_POINT_GROUP, PluginSource, discover, plugin_folders
+from ._errors import PluginError, PluginLoadError, PluginNotFoundError, UnknownHookWarning
+from ._hookspecs import (
+    AFTER_EXPERIMENT_FINALIZE,
+    AFTER_EXPERIMENT_INITIALIZE,
+    AFTER_PLUGINS_LOADED,
+    AFTER_RUN,
+    ARTIFACT_SAVED,
+    BEFORE_EXPERIMENT_ERROR,
+    BEFORE_EXPERIMENT_INITIALIZE,
+    BEFORE_EXPERIMENT_PARAMETERS,
+    BEFORE_RUN,
+    BEFORE_TESTING,
+    CLI_REGISTER_COMMANDS,
+    EXPERIMENT_COMMIT_FIG,
+    EXPERIMENT_COMMIT_JSON,
+    EXPERIMENT_COMMIT_RAW,
+    EXPERIMENT_CONSTRUCTED,
+    EXPERIMENT_TRACK,
+    HOOKS,
+    METRICS_LOGGED,
+    RUN_STATE_CHANGED,
+    SWEEP_FINISHED,
+    SWEEP_STARTED,
+    HookSpec,
+)
+from ._manager import PluginManager, PluginRecord, get_manager, register_plugin_commands, reset_manager
+from ._plugin import Plugin, PluginContext, PluginMetadata, PluginResult, PluginState, StateChange, hook
+from ._record import record_failure
+from ._registry import HookImpl, HookRegistry, StopHook, accepted_arguments
+
+__all__ = [
+    "AFTER_EXPERIMENT_FINALIZE",
+    "AFTER_EXPERIMENT_INITIALIZE",
+    "AFTER_PLUGINS_LOADED",
+    "AFTER_RUN",
+    "ARTIFACT_SAVED",
+    "BEFORE_EXPERIMENT_ERROR",
+    "BEFORE_EXPERIMENT_INITIALIZE",
+    "BEFORE_EXPERIMENT_PARAMETERS",
+    "BEFORE_RUN",
+    "BEFORE_TESTING",
+    "CLI_REGISTER_COMMANDS",
+    "EXPERIMENT_COMMIT_FIG",
+    "EXPERIMENT_COMMIT_JSON",
+    "EXPERIMENT_COMMIT_RAW",
+    "EXPERIMENT_CONSTRUCTED",
+    "EXPERIMENT_TRACK",
+    "METRICS_LOGGED",
+    "RUN_STATE_CHANGED",
+    "SWEEP_FINISHED",
+    "SWEEP_STARTED",
+    "ENTRY_POINT_GROUP",
+    "HOOKS",
+    "HookImpl",
+    "HookRegistry",
+    "HookSpec",
+    "Plugin",
+    "PluginConfig",
+    "PluginContext",
+    "PluginError",
+    "PluginLoadError",
+    "PluginManager",
+    "PluginMetadata",
+    "PluginNotFoundError",
+    "PluginRecord",
+    "PluginResult",
+    "PluginSource",
+    "PluginState",
+    "StateChange",
+    "StopHook",
+    "UnknownHookWarning",
+    "accepted_arguments",
+    "discover",
+    "get_manager",
+    "hook",
+    "load_plugin_config",
+    "plugin_folders",
+    "record_failure",
+    "register_plugin_commands",
+    "reset_manager",
+]

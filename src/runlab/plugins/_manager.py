@@ -1,0 +1,496 @@
+"""The plugin manager: discovery, loading, lifecycle, hook calls and error isolation."""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import inspect
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._config import PluginConfig, load_plugin_config
+from ._discovery import PluginSource, discover, import_plugin_class
+from ._errors import PluginError, PluginLoadError, PluginNotFoundError
+from ._hookspecs import AFTER_PLUGINS_LOADED, RUN_STATE_CHANGED
+from ._plugin import Plugin, PluginContext, PluginResult, PluginState, StateChange, _elapsed_ms, _now
+from ._record import note_plugins, record_failure
+from ._registry import HookImpl, HookRegistry
+
+__all__ = ["PluginManager", "PluginRecord", "get_manager", "register_plugin_commands", "reset_manager"]
+
+_SERVING = (PluginState.INITIALIZED, PluginState.RUNNING, PluginState.ERROR)
+
+
+@dataclass
+class PluginRecord:
+    """What the manager knows about one plugin.
+
+    Attributes:
+        name: the plugin's name.
+        source: where it was found.
+        state: its current :class:`PluginState`; ``history`` holds every change with its time.
+        plugin: the instance once loaded (None before, or after a failure).
+        notice: one line on why it is inactive or failed ("" when fine).
+        error: the last error message; ``traceback`` its traceback.
+        shadowed: sources of the same name that this one hides.
+    """
+
+    name: str
+    source: PluginSource
+    state: PluginState = PluginState.DISCOVERED
+    history: list[StateChange] = field(default_factory=list)
+    plugin: Plugin | None = None
+    plugin_class: type[Plugin] | None = None
+    notice: str = ""
+    error: str | None = None
+    traceback: str | None = None
+    shadowed: list[PluginSource] = field(default_factory=list)
+    reported: set[tuple[str, str]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if not self.history:
+            self.history.append(StateChange(self.state, _now(), "found: " + self.source.describe()))
+
+    def set_state(self, state: PluginState, reason: str = "") -> None:
+        self.state = state
+        self.history.append(StateChange(state, _now(), reason))
+
+    @property
+    def version(self) -> str:
+        if self.plugin is not None:
+            return str(self.plugin.version)
+        if self.plugin_class is not None:
+            return str(self.plugin_class.version)
+        return self.source.distribution.rpartition(" ")[2] or "-"
+
+    @property
+    def critical(self) -> bool:
+        return bool(self.plugin_class is not None and self.plugin_class.critical)
+
+
+class PluginManager:
+    """Finds, loads and calls plugins; isolates their failures.
+
+    Discovery and loading happen on first use (:meth:`apply`, :meth:`plugins`, ...), never at
+    ``import runlab``. :meth:`activate` also subscribes to the run core's events, so every run
+    of the process fires ``run_state_changed``, ``metrics_logged`` and ``artifact_saved``.
+
+    Error isolation: an exception in a hook implementation is reported once on stderr with
+    the plugin's name, recorded in the run's ``run.json`` (``plugins.NAME.errors``) when the
+    call concerns a run, and the plugin is marked ERROR; the other plugins and the run go on.
+    A plugin failing to load is marked FAILED and its hooks are not registered. A plugin
+    with ``critical = True`` is not isolated: :meth:`apply` raises :class:`PluginError`, so
+    the caller's run fails; for run-core events (which cannot raise into the run) the manager
+    fails the run itself when it has not finished. Thread-safe.
+
+    Args:
+        project_dir: the folder with ``.runlab/plugins/`` (default: the nearest
+            ``pyproject.toml``'s folder, else the cwd).
+        config: enabled/disabled plugins and settings (default: ``[tool.runlab.plugins]``).
+        builtin: include runlab's built-in plugins.
+
+    Example:
+        >>> from runlab.plugins import PluginManager, Plugin, hook
+        >>> class Echo(Plugin):
+        ...     name = "echo"
+        ...     @hook("before_run")
+        ...     def before(self, run):
+        ...         return f"hello {run}"
+        >>> pm = PluginManager(builtin=False)
+        >>> _ = pm.add(Echo)
+        >>> pm.apply("before_run", run="r1", experiment=None)
+        'hello r1'
+    """
+
+    def __init__(
+        self, project_dir: str | Path | None = None, *, config: PluginConfig | None = None, builtin: bool = True
+    ) -> None:
+        self.config = config if config is not None else load_plugin_config(Path(project_dir) if project_dir else None)
+        self.project_dir = Path(project_dir) if project_dir else self.config.project_dir
+        self.builtin = builtin
+        self.registry = HookRegistry(on_error=self._hook_failed)
+        self._records: dict[str, PluginRecord] = {}
+        self._lock = threading.RLock()
+        self._discovered = False
+        self._loaded = False
+        self._remove_listener: Callable[[], None] | None = None
+
+    # -- discovery and loading --------------------------------------------------------
+    def discover(self) -> list[PluginRecord]:
+        """Find plugins (without importing them); returns the records of new plugins."""
+        sources, shadowed = discover(self.project_dir)
+        new = []
+        with self._lock:
+            self._discovered = True
+            for source in sources:
+                if source.kind == "builtin" and not self.builtin:
+                    continue
+                if source.name not in self._records:
+                    record = PluginRecord(source.name, source)
+                    self._records[source.name] = record
+                    new.append(record)
+            for source in shadowed:
+                if source.name in self._records:
+                    self._records[source.name].shadowed.append(source)
+        return new
+
+    def load_all(self) -> list[str]:
+        """Discover (once) and load every enabled plugin; fires ``after_plugins_loaded``.
+
+        Returns:
+            The names of the plugins now serving hooks.
+        """
+        with self._lock:
+            if not self._discovered:
+                self.discover()
+            first = not self._loaded
+            self._loaded = True
+            for record in list(self._records.values()):
+                if record.state is PluginState.DISCOVERED:
+                    self._load(record)
+            active = self.active()
+            for name in active:
+                record = self._records[name]
+                if record.state is PluginState.INITIALIZED:
+                    record.set_state(PluginState.RUNNING, "serving hooks")
+        if first:
+            self.apply(AFTER_PLUGINS_LOADED, manager=self, plugins=active)
+        return active
+
+    def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            self.load_all()
+
+    def add(self, plugin: type[Plugin] | Plugin, name: str | None = None) -> PluginRecord:
+        """Register a plugin class or instance directly (no discovery), loaded at once."""
+        cls = plugin if isinstance(plugin, type) else type(plugin)
+        name = name or cls.name or cls.__name__
+        source = PluginSource(name, "builtin" if cls.__module__.startswith("runlab.") else "added", cls.__module__)
+        with self._lock:
+            old = self._records.get(name)
+            if old is not None:
+                self._unload(old, "replaced")
+            record = PluginRecord(name, source)
+            self._records[name] = record
+            instance = plugin if isinstance(plugin, Plugin) else None
+            self._load(record, cls=cls, instance=instance)
+            if self._loaded and record.state is PluginState.INITIALIZED:
+                record.set_state(PluginState.RUNNING, "serving hooks")
+        self._loaded = True
+        return record
+
+    def _load(
+        self,
+        record: PluginRecord,
+        *,
+        cls: type[Plugin] | None = None,
+        instance: Plugin | None = None,
+        reload: bool = False,
+    ) -> None:
+        name = record.name
+        if not self.config.is_enabled(name):
+            record.notice = f"disabled in {self.config.source or 'the configuration'}"
+            record.set_state(PluginState.STOPPED, record.notice)
+            return
+        try:
+            if cls is None:
+                cls = import_plugin_class(record.source, reload=reload)
+            record.plugin_class = cls
+        except Exception as exc:
+            self._load_failed(record, "import", exc)
+            return
+        if cls.enabled_by_default is False and name not in self.config.enabled:
+            record.notice = f'off by default; enable it with enabled = ["{name}"] in [tool.runlab.plugins]'
+            record.set_state(PluginState.STOPPED, record.notice)
+            return
+        missing = [m for m in cls.requires if not _importable(m)]
+        if missing:
+            hint = cls.install_hint or f"pip install {' '.join(missing)}"
+            record.notice = f"inactive: needs {', '.join(missing)} ({hint})"
+            record.set_state(PluginState.STOPPED, record.notice)
+            return
+        settings = self.config.settings.get(name, {})
+        try:
+            plugin = instance if instance is not None else cls(settings)
+            if instance is not None and settings:
+                plugin.settings.update(settings)
+            if not plugin.name:
+                plugin.name = name
+            record.plugin = plugin
+            record.set_state(PluginState.LOADED, "imported " + record.source.describe())
+            plugin.initialize(PluginContext(name=name, config=dict(plugin.settings), manager=self))
+            hooks = plugin.hook_methods()
+        except Exception as exc:
+            record.plugin = None
+            self._load_failed(record, "initialize", exc)
+            return
+        for hook_name, priority, method in hooks:
+            self.registry.register(hook_name, method, priority, plugin=name)
+        record.notice = ""
+        record.error = record.traceback = None
+        record.set_state(PluginState.INITIALIZED, f"{len(hooks)} hook(s) registered")
+
+    def _load_failed(self, record: PluginRecord, step: str, exc: BaseException) -> None:
+        record.error = f"{type(exc).__name__}: {exc}"
+        record.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        record.notice = f"failed to {step}: {record.error}"
+        record.set_state(PluginState.FAILED, record.notice)
+        _report(f"plugin {record.name!r} could not {step}: {record.error}")
+        if record.plugin_class is not None and record.plugin_class.critical:
+            raise PluginLoadError(
+                f"Critical plugin {record.name!r} could not {step}: {record.error}. Fix or disable it "
+                f'(disabled = ["{record.name}"] in [tool.runlab.plugins]).',
+                record.name,
+            ) from exc
+
+    def _unload(self, record: PluginRecord, reason: str) -> None:
+        self.registry.unregister_plugin(record.name)
+        plugin, record.plugin = record.plugin, None
+        if plugin is not None:
+            try:
+                plugin.cleanup()
+            except Exception as exc:
+                _report(f"plugin {record.name!r} failed in cleanup: {type(exc).__name__}: {exc}")
+        if record.state is not PluginState.STOPPED:
+            record.set_state(PluginState.STOPPED, reason)
+
+    def reload(self, name: str) -> PluginRecord:
+        """Re-import plugin ``name``'s module and re-register its hooks, without restarting.
+
+        Raises:
+            PluginNotFoundError: no plugin of that name.
+        """
+        with self._lock:
+            record = self.get(name)
+            self._unload(record, "reloading")
+            record.reported.clear()
+            if record.source.kind == "added":
+                raise PluginError(
+                    f"Plugin {name!r} was added from code ({record.source.target}); only discovered plugins "
+                    "can be reloaded. Call manager.add() again with the new class.",
+                    name,
+                )
+            self._load(record, reload=True)
+            if self._loaded and record.state is PluginState.INITIALIZED:
+                record.set_state(PluginState.RUNNING, "serving hooks (reloaded)")
+            return record
+
+    # -- queries ----------------------------------------------------------------------
+    def plugins(self) -> list[PluginRecord]:
+        """Every known plugin's record (loading them on first use), sorted by name."""
+        self._ensure_loaded()
+        with self._lock:
+            return sorted(self._records.values(), key=lambda r: r.name)
+
+    def active(self) -> list[str]:
+        """The names of the plugins serving hooks."""
+        with self._lock:
+            return sorted(n for n, r in self._records.items() if r.state in _SERVING)
+
+    def get(self, name: str) -> PluginRecord:
+        """The record of plugin ``name``.
+
+        Raises:
+            PluginNotFoundError: no such plugin; the message lists close names.
+        """
+        if not self._discovered and not self._records:
+            self.discover()
+        with self._lock:
+            record = self._records.get(name)
+            if record is None:
+                close = difflib.get_close_matches(name, list(self._records), n=3)
+                hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+                known = ", ".join(sorted(self._records)) or "none"
+                raise PluginNotFoundError(
+                    f"No plugin named {name!r}.{hint} Known plugins: {known}. See 'runlab plugins list'."
+                )
+            return record
+
+    def hooks_of(self, name: str) -> list[str]:
+        """The hook names plugin ``name`` implements (registered ones, else declared ones)."""
+        record = self.get(name)
+        registered = self.registry.hooks_of(name)
+        if registered or record.plugin_class is None:
+            return registered
+        return sorted({h for h, _ in record.plugin_class.declared_hooks()})
+
+    def help(self, name: str | None = None) -> str:
+        """Help text of one plugin, or a summary line per plugin."""
+        if name is not None:
+            self._ensure_loaded()
+            record = self.get(name)
+            if record.plugin is not None:
+                text = record.plugin.help()
+            elif record.plugin_class is not None:
+                text = inspect.getdoc(record.plugin_class) or record.plugin_class.description or "(no help)"
+            else:
+                text = "(not loaded)"
+            head = f"{record.name} {record.version} ({record.source.describe()}, {record.state.value})"
+            hooks = self.hooks_of(name)
+            tail = f"\n\nHooks: {', '.join(hooks)}" if hooks else ""
+            notice = f"\nNote: {record.notice}" if record.notice else ""
+            return f"{head}{notice}\n\n{text}{tail}"
+        lines = []
+        for record in self.plugins():
+            desc = ""
+            if record.plugin is not None:
+                desc = record.plugin.metadata.description
+            elif record.plugin_class is not None:
+                desc = record.plugin_class.description or (record.plugin_class.__doc__ or "").strip().split("\n")[0]
+            lines.append(f"{record.name:<16} {desc or record.notice}")
+        return "\n".join(lines) + "\n\nUse 'runlab plugins help NAME' for one plugin's help."
+
+    # -- calling hooks ----------------------------------------------------------------
+    def apply(self, name: str, /, **kwargs: Any) -> Any:
+        """Call hook ``name`` with keyword arguments (see :meth:`HookRegistry.apply`).
+
+        Raises:
+            PluginError: a critical plugin's implementation failed.
+        """
+        self._ensure_loaded()
+        return self.registry.apply(name, **kwargs)
+
+    def _hook_failed(self, impl: HookImpl, exc: BaseException, kwargs: dict[str, Any]) -> None:
+        name = impl.owner
+        record = self._records.get(impl.plugin or "")
+        message = f"{type(exc).__name__}: {exc}"
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        run = kwargs.get("run")
+        critical = record is not None and record.critical
+        if record is not None:
+            with self._lock:
+                record.error, record.traceback = message, tb
+                if record.state is not PluginState.ERROR:
+                    record.set_state(PluginState.ERROR, f"{impl.hook}: {message}")
+                key = (impl.hook, type(exc).__name__)
+                first = key not in record.reported
+                record.reported.add(key)
+        else:
+            first = True
+        recorded = record_failure(
+            run, name, {"hook": impl.hook, "error": message, "traceback": tb, "critical": critical}
+        )
+        if first:
+            where = f" (recorded in run {getattr(run, 'id', '?')})" if recorded else ""
+            _report(f"plugin {name!r} failed in hook {impl.hook!r}: {message}{where}")
+        if critical:
+            raise PluginError(
+                f"Critical plugin {name!r} failed in hook {impl.hook!r}: {message}", name, impl.hook
+            ) from exc
+
+    def execute(self, name: str, context: PluginContext | None = None) -> PluginResult:
+        """Run plugin ``name``'s command (:meth:`Plugin.execute`), isolated and timed."""
+        self._ensure_loaded()
+        record = self.get(name)
+        start = time.perf_counter()
+        if record.plugin is None:
+            return PluginResult(False, error=f"Plugin {name!r} is not active: {record.notice or record.state.value}.")
+        context = context or PluginContext(name=name)
+        context.manager = context.manager or self
+        context.config = context.config or dict(record.plugin.settings)
+        try:
+            output = record.plugin.execute(context)
+        except Exception as exc:
+            return PluginResult(
+                False,
+                error=f"{type(exc).__name__}: {exc}",
+                traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+                duration_ms=_elapsed_ms(start),
+            )
+        return PluginResult(True, output=output, duration_ms=_elapsed_ms(start))
+
+    # -- run events -------------------------------------------------------------------
+    def activate(self) -> PluginManager:
+        """Load plugins and subscribe to the run core's events (idempotent)."""
+        self.load_all()
+        with self._lock:
+            if self._remove_listener is None:
+                from ..run import add_listener
+
+                self._remove_listener = add_listener(self._on_run_event)
+        return self
+
+    def _on_run_event(self, event: str, run: Any, **data: Any) -> None:
+        if event == RUN_STATE_CHANGED and data.get("new") == "created":
+            with self._lock:
+                active = {
+                    n: {"version": r.version, "source": r.source.describe(), "state": "active"}
+                    for n, r in self._records.items()
+                    if r.state in _SERVING
+                }
+            note_plugins(run, active)
+        try:
+            self.apply(event, run=run, **data)
+        except PluginError as error:
+            if run.status in ("created", "running"):
+                try:
+                    run.fail(error)
+                except Exception:  # finished meanwhile by its own thread
+                    pass
+
+    def close(self) -> None:
+        """Unsubscribe from run events and unload every plugin (state STOPPED)."""
+        with self._lock:
+            if self._remove_listener is not None:
+                self._remove_listener()
+                self._remove_listener = None
+            for record in self._records.values():
+                if record.plugin is not None:
+                    self._unload(record, "manager closed")
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _report(message: str) -> None:
+    print(f"runlab: {message}", file=sys.stderr)
+
+
+_manager: PluginManager | None = None
+_manager_lock = threading.Lock()
+
+
+def get_manager() -> PluginManager:
+    """The process's plugin manager, created, loaded and subscribed to run events on first use."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            _manager = PluginManager()
+            try:
+                _manager.activate()
+            except BaseException:
+                _manager.close()
+                _manager = None
+                raise
+        return _manager
+
+
+def reset_manager() -> None:
+    """Close the process's plugin manager; the next :func:`get_manager` starts afresh."""
+    global _manager
+    with _manager_lock:
+        if _manager is not None:
+            _manager.close()
+            _manager = None
+
+
+def register_plugin_commands(cli: Any) -> None:
+    """Let plugins add click commands to ``cli`` (fires ``cli_register_commands``).
+
+    Call it before ``cli.main()`` so the commands appear in ``runlab --help``. A plugin
+    failing here is reported and skipped; the command line still works.
+    """
+    try:
+        get_manager().apply("cli_register_commands", cli=cli)
+    except Exception as exc:
+        _report(f"plugin commands could not be registered: {type(exc).__name__}: {exc}")

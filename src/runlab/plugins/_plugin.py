@@ -1,0 +1,213 @@
+"""The plugin base class, the ``@hook`` decorator and the plugin data types."""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from ._manager import PluginManager
+
+__all__ = ["Plugin", "PluginContext", "PluginMetadata", "PluginResult", "PluginState", "StateChange", "hook"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hook(name: str, priority: int = 0) -> Callable[[F], F]:
+    """Mark a :class:`Plugin` method as the implementation of hook ``name``.
+
+    Higher priorities run first. The method receives the keyword arguments it names
+    (or all of them with ``**kwargs``).
+
+    Example:
+        >>> from runlab.plugins import Plugin, hook
+        >>> class Hello(Plugin):
+        ...     name = "hello"
+        ...     @hook("run_state_changed", priority=5)
+        ...     def changed(self, run, new):
+        ...         print(new)
+    """
+
+    def mark(fn: F) -> F:
+        marks: list[tuple[str, int]] = list(getattr(fn, "__runlab_hooks__", ()))
+        marks.append((name, int(priority)))
+        fn.__runlab_hooks__ = marks  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+class PluginState(str, enum.Enum):
+    """Where a plugin is in its life.
+
+    ``DISCOVERED`` found, not imported; ``LOADED`` imported and instantiated;
+    ``INITIALIZED`` :meth:`Plugin.initialize` ran and its hooks are registered;
+    ``RUNNING`` serving hooks after ``after_plugins_loaded``; ``STOPPED`` disabled,
+    inactive (a package missing) or unloaded; ``ERROR`` a hook raised (the plugin keeps
+    serving); ``FAILED`` loading or initialising failed (its hooks are not registered).
+    """
+
+    DISCOVERED = "discovered"
+    LOADED = "loaded"
+    INITIALIZED = "initialized"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    ERROR = "error"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """One entry of a plugin's state history."""
+
+    state: PluginState
+    time: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PluginMetadata:
+    """What a plugin says about itself (shown by ``runlab plugins info``)."""
+
+    name: str
+    version: str = "0"
+    author: str = ""
+    description: str = ""
+    dependencies: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class PluginContext:
+    """What a plugin's command (:meth:`Plugin.execute`) receives.
+
+    Attributes:
+        name: the plugin's name.
+        args: positional arguments of the command.
+        kwargs: keyword arguments of the command.
+        config: the plugin's settings from ``[tool.runlab.plugins.NAME]``.
+        manager: the plugin manager (None outside one).
+    """
+
+    name: str
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    manager: PluginManager | None = None
+
+
+@dataclass
+class PluginResult:
+    """The outcome of a plugin command: output on success, error text and traceback on failure."""
+
+    success: bool
+    output: Any = None
+    error: str | None = None
+    traceback: str | None = None
+    duration_ms: float = 0.0
+
+
+class Plugin:
+    """Base class of runlab plugins.
+
+    Subclass it, set the class attributes and decorate methods with :func:`hook`; the
+    manager instantiates the class once, calls :meth:`initialize` and registers the hook
+    methods. Hooks may be called from several threads (``metrics_logged`` comes from a
+    run's writer thread), so keep shared state behind a lock. A plugin never changes a
+    finished run's ``run.json``; it may add files under the run's ``artifacts/``.
+
+    Class attributes:
+        name: unique name (default: the entry-point name or file stem).
+        version, author, description, tags, dependencies: shown by ``runlab plugins info``.
+        requires: importable module names the plugin needs; when one is missing the plugin
+            stays inactive with a one-line notice (``install_hint`` says what to install).
+        critical: if True, the plugin's failure fails the run instead of being isolated.
+        enabled_by_default: False for plugins a project must enable in ``[tool.runlab]``.
+
+    Example:
+        >>> from runlab.plugins import Plugin, hook
+        >>> class Announce(Plugin):
+        ...     '''Print every state change.'''
+        ...     name = "announce"
+        ...     @hook("run_state_changed")
+        ...     def changed(self, run, new):
+        ...         print(run.id, new)
+    """
+
+    name: str = ""
+    version: str = "0"
+    author: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    install_hint: str = ""
+    critical: bool = False
+    enabled_by_default: bool = True
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        self.settings: dict[str, Any] = dict(settings or {})
+        self.state: dict[str, Any] = {}
+
+    @property
+    def metadata(self) -> PluginMetadata:
+        """The plugin's :class:`PluginMetadata` (description defaults to the docstring's first line)."""
+        doc = inspect.getdoc(type(self)) if type(self).__doc__ else ""
+        return PluginMetadata(
+            name=self.name,
+            version=str(self.version),
+            author=self.author,
+            description=self.description or (doc or "").split("\n\n")[0].replace("\n", " "),
+            dependencies=tuple(self.dependencies),
+            tags=tuple(self.tags),
+        )
+
+    @classmethod
+    def _hook_attributes(cls) -> list[str]:
+        found = []
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                if getattr(value, "__runlab_hooks__", None):
+                    found.append(attr)
+        return list(dict.fromkeys(found))
+
+    @classmethod
+    def declared_hooks(cls) -> list[tuple[str, int]]:
+        """``(hook name, priority)`` of every ``@hook`` method, without instantiating the class."""
+        return [mark for attr in cls._hook_attributes() for mark in getattr(getattr(cls, attr), "__runlab_hooks__", ())]
+
+    def hook_methods(self) -> list[tuple[str, int, Callable[..., Any]]]:
+        """``(hook name, priority, bound method)`` for every ``@hook`` method, in definition order."""
+        result = []
+        for attr in self._hook_attributes():
+            method = getattr(self, attr)
+            for name, priority in getattr(method, "__runlab_hooks__", ()):
+                result.append((name, priority, method))
+        return result
+
+    def initialize(self, context: PluginContext) -> None:
+        """Prepare resources before the hooks are registered; raise to fail loading."""
+
+    def cleanup(self) -> None:
+        """Release resources when the plugin is unloaded, reloaded or the manager closes."""
+
+    def execute(self, context: PluginContext) -> Any:
+        """Run the plugin's command; the return value becomes :attr:`PluginResult.output`."""
+        raise NotImplementedError(f"Plugin {self.name!r} has no command to execute.")
+
+    def help(self) -> str:
+        """Help text for ``runlab plugins help NAME`` (default: the class docstring)."""
+        return inspect.getdoc(type(self)) or self.description or "(no help)"
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _elapsed_ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 3)

@@ -1,0 +1,1 @@
+"""runlab's built-in plugins; each needs an optional extra and stays inactive without it."""
