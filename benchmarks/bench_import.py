@@ -4,7 +4,7 @@ Measures, each in fresh processes with bytecode caching on (one untimed warm-up 
 
 * wall time of ``python -c "import runlab"`` as a whole process, next to ``python -c pass``;
 * the import alone, timed inside the process (``perf_counter`` around the statement);
-* the import plus resolving ``runlab.start_run`` (the lazy ``runlab.run`` package);
+* the import plus resolving ``runlab.start_run`` (the lazy ``runlab.lifecycle`` package);
 * which of a list of heavy or optional modules ``import runlab`` loaded.
 
 Usage::

@@ -8,6 +8,9 @@ Quick use::
         for step in range(100):
             run.log_metric("loss", 1 / (step + 1))
 
+    with runlab.run(params={"lr": 0.01}):          # the context style: module functions
+        runlab.log_results({"loss": 0.1}, step=0)
+
     best = runlab.runs(where="metrics.loss < 0.05", order_by="metrics.loss")
 
 Heavy parts load on first use, so ``import runlab`` stays fast.
@@ -55,9 +58,10 @@ if TYPE_CHECKING:
         log_matplotlib_figure,
         log_results,
         log_text,
+        run,
     )
+    from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
-    from .run import Run, RunData, start_run
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
 _LAZY = {
@@ -71,14 +75,15 @@ _LAZY = {
     "log_matplotlib_figure": "runlab.experiment",
     "log_results": "runlab.experiment",
     "log_text": "runlab.experiment",
+    "run": "runlab.experiment",
     "Config": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "Param": "runlab.params",
     "expand": "runlab.params",
     "load_config": "runlab.params",
-    "Run": "runlab.run",
-    "RunData": "runlab.run",
-    "start_run": "runlab.run",
+    "Run": "runlab.lifecycle",
+    "RunData": "runlab.lifecycle",
+    "start_run": "runlab.lifecycle",
     "MetricSeries": "runlab.store",
     "MetricSummary": "runlab.store",
     "RebuildReport": "runlab.store",
@@ -135,6 +140,7 @@ __all__ = [
     "log_matplotlib_figure",
     "log_results",
     "log_text",
+    "run",
     "expand",
     "load_config",
     "load",

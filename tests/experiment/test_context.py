@@ -17,7 +17,7 @@ from runlab import experiment as ctx
 def test_block_records_params_results_and_artifacts(root: Path, tmp_path: Path) -> None:
     src = tmp_path / "weights.bin"
     src.write_bytes(b"w")
-    with ctx.run(params={"model": {"lr": 0.1, "depth": 3}}, name="ctx", tags=["t"], root=root):
+    with runlab.run(params={"model": {"lr": 0.1, "depth": 3}}, name="ctx", tags=["t"], root=root):
         assert ctx.get_status() == "running"
         assert ctx.get_params() == {"model": {"lr": 0.1, "depth": 3}}
         assert ctx.get_param("model.lr") == 0.1 and ctx.get_param("model.width", 64) == 64
@@ -35,7 +35,7 @@ def test_block_records_params_results_and_artifacts(root: Path, tmp_path: Path) 
 
 
 def test_replacing_a_step_warns(root: Path) -> None:
-    with ctx.run(root=root):
+    with runlab.run(root=root):
         ctx.log_results({"acc": 0.5}, step=1)
         with pytest.warns(UserWarning, match="Replacing the result 'acc' of step 1"):
             ctx.log_results({"acc": 0.6}, step=1)
@@ -48,7 +48,7 @@ def test_replacing_a_step_warns(root: Path) -> None:
 )  # fmt: skip
 def test_ending_the_block_early(root: Path, end, status: str, message: str | None) -> None:  # type: ignore[no-untyped-def]
     reached = False
-    with ctx.run(root=root) as run:
+    with runlab.run(root=root) as run:
         end()
         reached = True
     assert not reached
@@ -58,7 +58,7 @@ def test_ending_the_block_early(root: Path, end, status: str, message: str | Non
 
 
 def test_exception_fails_and_propagates(root: Path) -> None:
-    with pytest.raises(ZeroDivisionError), ctx.run(root=root) as run:
+    with pytest.raises(ZeroDivisionError), runlab.run(root=root) as run:
         1 / 0  # noqa: B018
     assert runlab.load(run.id, root=root).status == "failed"
 
@@ -73,7 +73,7 @@ def test_threads_and_tasks_see_their_own_run(root: Path) -> None:
     seen: dict[str, str] = {}
 
     def worker(label: str) -> None:
-        with ctx.run(name=label, root=root) as run:
+        with runlab.run(name=label, root=root) as run:
             barrier.wait(timeout=10)  # both runs are open at once
             seen[label] = ctx.current_run().id
             ctx.log_results({"x": 1})
@@ -88,7 +88,7 @@ def test_threads_and_tasks_see_their_own_run(root: Path) -> None:
     assert seen["t0"] != seen["t1"]
 
     async def task(label: str) -> str:
-        with ctx.run(name=label, root=root) as run:
+        with runlab.run(name=label, root=root) as run:
             await asyncio.sleep(0.01)
             assert ctx.current_run() is run
             return run.id
@@ -100,11 +100,11 @@ def test_threads_and_tasks_see_their_own_run(root: Path) -> None:
 
 
 def test_a_thread_inside_a_block_uses_the_only_open_run(root: Path) -> None:
-    with ctx.run(root=root) as run:
+    with runlab.run(root=root) as run:
         t = threading.Thread(target=lambda: ctx.log_results({"from_thread": 1.0}))
         t.start()
         t.join()
-        with ctx.run(root=root) as inner:  # two open runs: a bare thread is ambiguous
+        with runlab.run(root=root) as inner:  # two open runs: a bare thread is ambiguous
             errors: list[BaseException] = []
 
             def bare() -> None:
@@ -126,9 +126,12 @@ def test_a_thread_inside_a_block_uses_the_only_open_run(root: Path) -> None:
 
 
 def test_exclusive_mode_refuses_a_second_running_run(root: Path) -> None:
-    with ctx.run(root=root, exclusive=True), pytest.raises(runlab.ExperimentAlreadyRunningError, match="still running"):
-        ctx.run(root=root, exclusive=True).__enter__()
-    with ctx.run(root=root, exclusive=True) as later:
+    with (
+        runlab.run(root=root, exclusive=True),
+        pytest.raises(runlab.ExperimentAlreadyRunningError, match="still running"),
+    ):
+        runlab.run(root=root, exclusive=True).__enter__()
+    with runlab.run(root=root, exclusive=True) as later:
         pass
     assert later.status == "completed"
 
@@ -141,15 +144,22 @@ def test_require_clean_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "x"]):
         subprocess.run(["git", *args], cwd=repo, check=True, env=env)
     monkeypatch.chdir(repo)
-    with ctx.run(root=tmp_path / "store", require_clean_git=True) as run:
+    with runlab.run(root=tmp_path / "store", require_clean_git=True) as run:
         pass
     assert run.status == "completed"
     (repo / "dirty.txt").write_text("x")
     with pytest.raises(runlab.DirtyWorkingDirectoryError, match="uncommitted changes"):
-        ctx.run(root=tmp_path / "store", require_clean_git=True).__enter__()
+        runlab.run(root=tmp_path / "store", require_clean_git=True).__enter__()
     assert len(runlab.runs(root=tmp_path / "store")) == 1, "nothing is created when refused"
 
 
 def test_bad_params_are_refused() -> None:
     with pytest.raises(runlab.ValidationError, match="expected a mapping"):
-        ctx.run(params=[1, 2])  # type: ignore[arg-type]
+        runlab.run(params=[1, 2])  # type: ignore[arg-type]
+
+
+def test_runlab_run_is_the_function_even_after_the_lifecycle_package_loads() -> None:
+    import runlab.lifecycle
+
+    assert runlab.run is ctx.run and callable(runlab.run)
+    assert runlab.log_results is ctx.log_results

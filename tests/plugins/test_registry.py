@@ -129,7 +129,7 @@ def test_every_issue_hook_point_is_known() -> None:
         "cli_register_commands",
     ]
     assert list(HOOKS) == expected
-    from runlab.run import EVENTS
+    from runlab.lifecycle import EVENTS
 
     assert set(EVENTS) <= set(HOOKS)
 

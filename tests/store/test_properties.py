@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import runlab
-from runlab.run import RunData
+from runlab.lifecycle import RunData
 from runlab.store._metrics_file import encode_batch, read_metrics
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -306,3 +306,21 @@ def test_reading_a_missing_store_creates_nothing(tmp_path: Path) -> None:
     with pytest.raises(runlab.FilterError):
         runlab.runs(order_by="bogus", root=root)
     assert not root.exists()
+
+
+def test_opening_a_fresh_index_waits_for_a_lock_held_elsewhere(tmp_path: Path) -> None:
+    """Opening waits for another connection's lock instead of failing (see also Index._connect's retry)."""
+    import threading
+    import time
+
+    from runlab.store._index import Index
+
+    path = tmp_path / "index.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    threading.Timer(0.5, lambda: holder.execute("COMMIT")).start()
+    started = time.monotonic()
+    assert Index(path).count() == 0
+    assert time.monotonic() - started >= 0.4
+    holder.close()

@@ -23,8 +23,8 @@ from ..errors import (
     ExperimentContextError,
     ValidationError,
 )
-from ..run import Run, start_run
-from ..run._run import open_runs
+from ..lifecycle import Run, start_run
+from ..lifecycle._run import open_runs
 from ..store import RunStatus
 from ..store._api import get_store
 from ..store._store import Store
@@ -128,8 +128,7 @@ def run(
 
     Example:
         >>> import runlab, tempfile
-        >>> from runlab.experiment import run
-        >>> with run(params={"model": {"lr": 0.1}}, root=tempfile.mkdtemp()) as r:
+        >>> with runlab.run(params={"model": {"lr": 0.1}}, root=tempfile.mkdtemp()) as r:
         ...     runlab.log_results({"loss": 0.5}, step=0)
         ...     lr = runlab.get_param("model.lr")
         >>> lr, r.status
@@ -150,7 +149,7 @@ def run(
 
 
 def _check_clean_git() -> None:
-    from ..run._capture import capture_git
+    from ..lifecycle._capture import capture_git
 
     info, _ = capture_git(Path.cwd())
     if info.get("dirty"):

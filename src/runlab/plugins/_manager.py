@@ -411,7 +411,7 @@ class PluginManager:
         self.load_all()
         with self._lock:
             if self._remove_listener is None:
-                from ..run import add_listener
+                from ..lifecycle import add_listener
 
                 self._remove_listener = add_listener(self._on_run_event)
         return self

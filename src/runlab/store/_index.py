@@ -223,34 +223,49 @@ class Index:
     # -- connection -------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-        try:
-            conn.execute("PRAGMA busy_timeout = 60000")
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            if mode != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.create_function("runlab_status", 3, _sql_status)
-            row = None
+        deadline = time.monotonic() + 60.0
+        delay = 0.01
+        while True:
+            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
             try:
-                row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                self._prepare(conn)
+                return conn
             except sqlite3.OperationalError as exc:
-                if "no such table" not in str(exc):
-                    raise
-            if row is None:
-                conn.executescript(_SCHEMA)
-            elif row[0] != SCHEMA_VERSION:
-                conn.executescript("DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS params; "
-                                   "DROP TABLE IF EXISTS tags; DROP TABLE IF EXISTS metrics; "
-                                   "DROP TABLE IF EXISTS meta;")  # fmt: skip
-                conn.executescript(_SCHEMA)
-                conn.execute("INSERT OR REPLACE INTO meta VALUES ('needs_rebuild', '1')")
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            if _is_corruption(exc):
-                raise CorruptIndexError(f"The index {self.path} is damaged: {exc}") from exc
-            raise
-        return conn
+                conn.close()
+                # switching a new file to WAL needs an exclusive lock and does not wait on the busy
+                # timeout: several processes opening a fresh store at once retry here instead
+                if ("locked" in str(exc) or "busy" in str(exc)) and time.monotonic() < deadline:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.25)
+                    continue
+                raise
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                if _is_corruption(exc):
+                    raise CorruptIndexError(f"The index {self.path} is damaged: {exc}") from exc
+                raise
+
+    @staticmethod
+    def _prepare(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA busy_timeout = 60000")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.create_function("runlab_status", 3, _sql_status)
+        row = None
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+        if row is None:
+            conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+        elif row[0] != SCHEMA_VERSION:
+            conn.executescript(
+                "BEGIN IMMEDIATE; DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS params; DROP TABLE IF EXISTS tags; "
+                f"DROP TABLE IF EXISTS metrics; DROP TABLE IF EXISTS meta; {_SCHEMA} "
+                "INSERT OR REPLACE INTO meta VALUES ('needs_rebuild', '1'); COMMIT;"
+            )
 
     @property
     def conn(self) -> sqlite3.Connection:

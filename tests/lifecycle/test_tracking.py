@@ -227,7 +227,7 @@ def test_reading_one_metric_skips_the_others_but_reports_torn_lines(root: Path) 
     st.booleans(),
 )
 def test_buffer_keeps_each_metrics_points_in_order(tmp_path: Path, points: list, periodic: bool) -> None:
-    from runlab.run._tracking import MetricBuffer
+    from runlab.lifecycle._tracking import MetricBuffer
 
     if periodic:  # the log_metrics-in-a-loop pattern: names repeat with a fixed period
         points = [(name, None, float(i)) for i in range(len(points) % 7 + 1) for name in ("a", "b", "e")]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import runlab
-from runlab.run._capture import capture_environment, capture_git, list_distributions
+from runlab.lifecycle._capture import capture_environment, capture_git, list_distributions
 
 from ..conftest import run_python
 

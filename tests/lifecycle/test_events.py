@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import runlab
-from runlab.run import add_listener
+from runlab.lifecycle import add_listener
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ own errors.
 
 Example:
     >>> import runlab, tempfile
-    >>> from runlab.run import add_listener
+    >>> from runlab.lifecycle import add_listener
     >>> seen = []
     >>> remove = add_listener(lambda event, run, **data: seen.append((event, data.get("new"))))
     >>> with runlab.start_run(root=tempfile.mkdtemp(), capture=False) as run:

@@ -32,7 +32,7 @@ def test_completed_run_records_times_and_duration(root: Path) -> None:
 
 
 def test_created_state_before_start(root: Path) -> None:
-    from runlab.run import Run
+    from runlab.lifecycle import Run
 
     run = Run.create(store=runlab.Store(root), namespace="ns", capture=False)
     assert run.status == "created"
@@ -56,7 +56,7 @@ def test_finishing_twice_raises_run_finished_error(root: Path) -> None:
 
 
 def test_invalid_transition_is_refused(root: Path) -> None:
-    from runlab.run import Run
+    from runlab.lifecycle import Run
 
     run = Run.create(store=runlab.Store(root), capture=False)
     with pytest.raises(runlab.InvalidTransitionError, match="cannot go from 'created' to 'completed'"):
@@ -87,8 +87,8 @@ def test_sigterm_marks_cancelled_then_process_dies_of_sigterm(root: Path) -> Non
     code = f"""
 import runlab, sys, time
 with runlab.start_run(root={str(root)!r}, capture=False) as run:
-    print(run.id, flush=True)
     run.log_metric("x", 1.0)
+    print(run.id, flush=True)  # the parent signals once it reads this line
     time.sleep(30)
 """
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
