@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RunlabError, RunNotFoundError, UsageError
-from ._files import read_json, write_json_atomic
+from ._files import read_json
 from ._index import RUN_COLUMNS, effective_status
 from ._metrics_file import read_metrics, summaries_from_series
 from ._records import RunRecord, RunSet
@@ -226,9 +226,7 @@ def _is_live(meta: dict[str, Any]) -> bool:
 
 
 def _save(owner: Store, record: RunRecord, meta: dict[str, Any]) -> RunRecord:
-    write_json_atomic(record.path / "run.json", meta)
-    rel = record.path.relative_to(owner.root).as_posix()
-    owner._safe(lambda idx: idx.upsert(meta, rel, None))  # None keeps the metric rows
+    owner.save(record.path, meta)  # run.json atomically, then the index (metric rows kept)
     return owner.load(record.id)
 
 
