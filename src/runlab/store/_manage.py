@@ -135,32 +135,6 @@ def parse_since(text: str, now: float | None = None) -> float:
         ) from None
 
 
-def _where(
-    store: Store,
-    where: str | None,
-    namespace: str | None,
-    status: Sequence[str] | None,
-    tags: Sequence[str] | None,
-    name: str | None,
-    since: float | None,
-    until: float | None,
-) -> tuple[str, list[Any]]:
-    sql, values = store._conditions(where, namespace, status or None, tags or None)
-    extra: list[str] = []
-    if name:
-        extra.append("r.name GLOB ?" if any(c in name for c in "*?[") else "r.name = ?")
-        values.append(name)
-    if since is not None:
-        extra.append("r.created >= ?")
-        values.append(since)
-    if until is not None:
-        extra.append("r.created < ?")
-        values.append(until)
-    if extra:
-        sql = (sql + " AND " if sql else " WHERE ") + " AND ".join(extra)
-    return sql, values
-
-
 def query(
     store: Store,
     where: str | None = None,
@@ -173,19 +147,9 @@ def query(
     order_by: str | None = None,
     limit: int | None = None,
 ) -> RunSet:
-    """:meth:`Store.runs` plus a name glob (``'lr-*'``) and a creation time window (epoch seconds)."""
-    from ._filter import compile_order
-
-    where_sql, values = _where(store, where, namespace, status, tags, name, since, until)
-    order_sql, order_values = compile_order(order_by)
-    if not store.root.is_dir():
-        return RunSet([], store.root)
-    sql = f"SELECT {','.join('r.' + c for c in RUN_COLUMNS)} FROM runs r{where_sql} ORDER BY {order_sql}"
-    values.extend(order_values)
-    if limit:
-        sql += " LIMIT ?"
-        values.append(limit)
-    return RunSet(store._safe(lambda idx: idx.execute(sql, values)), store.root)
+    """:meth:`Store.runs` with the CLI's conventions: empty filters ignored, ``limit`` 0 means all."""
+    return store.runs(where, namespace, status or None, tags or None, order_by, limit or None,
+                      name=name, since=since, until=until)  # fmt: skip
 
 
 def query_count(
@@ -199,10 +163,7 @@ def query_count(
     until: float | None = None,
 ) -> int:
     """The number of runs :func:`query` would return without a limit."""
-    where_sql, values = _where(store, where, namespace, status, tags, name, since, until)
-    if not store.root.is_dir():
-        return 0
-    return int(store._safe(lambda idx: idx.execute(f"SELECT count(*) FROM runs r{where_sql}", values))[0][0])
+    return store.count(where, namespace, status or None, tags or None, name=name, since=since, until=until)
 
 
 # -- changing a run ---------------------------------------------------------------------------

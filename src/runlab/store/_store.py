@@ -244,6 +244,9 @@ class Store:
         namespace: str | None,
         status: str | Iterable[str] | None,
         tags: str | Iterable[str] | None,
+        name: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
     ) -> tuple[str, list[Any]]:
         from ._filter import compile_where
 
@@ -267,6 +270,15 @@ class Store:
         for tag in [tags] if isinstance(tags, str) else list(tags or ()):
             clauses.append("r.id IN (SELECT run_id FROM tags WHERE tag = ?)")
             values.append(tag)
+        if name:
+            clauses.append("r.name GLOB ?" if any(c in name for c in "*?[") else "r.name = ?")
+            values.append(name)
+        if since is not None:
+            clauses.append("r.created >= ?")
+            values.append(since)
+        if until is not None:
+            clauses.append("r.created < ?")
+            values.append(until)
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), values
 
     def runs(
@@ -277,11 +289,20 @@ class Store:
         tags: str | Iterable[str] | None = None,
         order_by: str | Sequence[str] | None = None,
         limit: int | None = None,
+        *,
+        name: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
     ) -> RunSet:
-        """Query the index; see :func:`runlab.runs` for the arguments."""
+        """Query the index; see :func:`runlab.runs` for the arguments.
+
+        ``name`` matches run names exactly, or as a glob when it holds ``*``, ``?`` or ``[``
+        (``"lr-*"``); ``since``/``until`` bound the creation time (epoch seconds, ``until``
+        exclusive).
+        """
         from ._filter import compile_order
 
-        where_sql, values = self._conditions(where, namespace, status, tags)
+        where_sql, values = self._conditions(where, namespace, status, tags, name, since, until)
         order_sql, order_values = compile_order(order_by)
         if not self.root.is_dir():  # reading never creates a store
             return RunSet([], self.root)
@@ -301,9 +322,13 @@ class Store:
         namespace: str | None = None,
         status: str | Iterable[str] | None = None,
         tags: str | Iterable[str] | None = None,
+        *,
+        name: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
     ) -> int:
         """Number of runs matching the same filters as :meth:`runs`."""
-        where_sql, values = self._conditions(where, namespace, status, tags)
+        where_sql, values = self._conditions(where, namespace, status, tags, name, since, until)
         if not self.root.is_dir():
             return 0
         return int(self._safe(lambda idx: idx.execute(f"SELECT count(*) FROM runs r{where_sql}", values))[0][0])
