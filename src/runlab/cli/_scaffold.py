@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import click
@@ -187,14 +186,9 @@ def init(ctx: click.Context, store_root: str | None, pyproject: Path, dry_run: b
     store_root = store_root or (ctx.find_root().obj or {}).get("root") or "runs"
     text = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
     if text:
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - Python 3.10
-            import tomli as tomllib
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise UsageError(f"{pyproject} is not valid TOML ({exc}); fix it before running 'runlab init'.") from None
+        from ..store._root import read_toml
+
+        data = read_toml(pyproject, text, "Fix it before running 'runlab init'.")
         if "runlab" in data.get("tool", {}):
             current = data["tool"]["runlab"].get("root")
             click.echo(f"{pyproject} already has a [tool.runlab] section (root = {current!r}); left unchanged.")

@@ -12,7 +12,6 @@ Example ``pyproject.toml``::
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ def _names(value: Any, key: str, pyproject: Path) -> set[str]:
 
 def load_plugin_config(start: Path | None = None) -> PluginConfig:
     """Read ``[tool.runlab.plugins]`` of the nearest ``pyproject.toml`` (defaults when absent)."""
-    from ..store._root import find_pyproject
+    from ..store._root import find_pyproject, read_toml
 
     pyproject = find_pyproject(start)
     if pyproject is None:
@@ -60,14 +59,7 @@ def load_plugin_config(start: Path | None = None) -> PluginConfig:
     text = pyproject.read_text(encoding="utf-8")
     if "runlab" not in text:
         return config
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"Cannot read {pyproject}: {exc}. Fix the TOML syntax.") from None
+    data = read_toml(pyproject, text)
     section = data.get("tool", {}).get("runlab", {}).get("plugins", {})
     if not isinstance(section, dict):
         raise UsageError(

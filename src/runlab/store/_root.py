@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
 
-__all__ = ["DEFAULT_ROOT", "find_pyproject", "resolve_root"]
+__all__ = ["DEFAULT_ROOT", "find_pyproject", "read_toml", "resolve_root"]
 
 DEFAULT_ROOT = "runs"
 
@@ -23,20 +24,27 @@ def find_pyproject(start: Path | None = None) -> Path | None:
     return None
 
 
-def _root_from_pyproject(pyproject: Path) -> Path | None:
-    text = pyproject.read_text(encoding="utf-8")
-    if "runlab" not in text:  # cheap check: avoid loading tomllib for unrelated projects
-        return None
+def read_toml(path: Path, text: str, fix: str = "Fix the TOML syntax.") -> dict[str, Any]:
+    """Parse TOML text read from ``path`` (tomllib, or tomli on Python 3.10).
+
+    Raises:
+        UsageError: the text is not valid TOML; the message ends with ``fix``, the next step.
+    """
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
     try:
-        data = tomllib.loads(text)
+        return dict(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(
-            f"Cannot read {pyproject}: {exc}. Fix the TOML syntax or set RUNLAB_ROOT to choose the store."
-        ) from None
+        raise UsageError(f"Cannot read {path}: {exc}. {fix}") from None
+
+
+def _root_from_pyproject(pyproject: Path) -> Path | None:
+    text = pyproject.read_text(encoding="utf-8")
+    if "runlab" not in text:  # cheap check: avoid loading tomllib for unrelated projects
+        return None
+    data = read_toml(pyproject, text, "Fix the TOML syntax or set RUNLAB_ROOT to choose the store.")
     root = data.get("tool", {}).get("runlab", {}).get("root")
     if root is None:
         return None
