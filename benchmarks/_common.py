@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "BENCH_DIR",
@@ -72,3 +75,25 @@ def median(values: Sequence[float]) -> float:
 
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
+
+
+def bench_main(
+    doc: str | None,
+    add_arguments: Callable[[argparse.ArgumentParser], None],
+    measure: Callable[[argparse.Namespace], dict[str, Any]],
+    report: Callable[[dict[str, Any]], None],
+    argv: list[str] | None = None,
+) -> None:
+    """The shared command line of a benchmark: its own options plus ``--json PATH``.
+
+    Parses ``argv``, runs ``measure(args)``, prints ``report(results)`` and, with
+    ``--json``, writes the results there.
+    """
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    add_arguments(parser)
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+    results = measure(args)
+    report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))

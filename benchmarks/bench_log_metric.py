@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import random
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _common import ensure_bytecode_caching
+from _common import bench_main, ensure_bytecode_caching
 
 NAMES4 = ("loss", "acc", "lr", "grad_norm")
 
@@ -117,15 +116,12 @@ def report(results: dict[str, Any]) -> None:
         )
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="approximate length of each loop")
-    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    args = parser.parse_args(argv)
-    results = run(args.seconds)
-    report(results)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+
+
+def main(argv: list[str] | None = None) -> None:
+    bench_main(__doc__, _arguments, lambda args: run(args.seconds), report, argv)
 
 
 if __name__ == "__main__":

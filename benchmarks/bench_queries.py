@@ -18,14 +18,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import PYTHON, STORES_DIR, ensure_bytecode_caching, fmt_ms, median, time_process
+from _common import PYTHON, STORES_DIR, bench_main, ensure_bytecode_caching, fmt_ms, median, time_process
 
 WHERE = "params.a == 3"
 RUNLAB = str(Path(PYTHON).parent / "runlab")
@@ -116,18 +115,17 @@ def report(results: dict[str, Any]) -> None:
         print(f"    runlab show ID (process)             {fmt_ms(r['cli_show_s']):>10}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="store sizes (runs)")
     parser.add_argument("--repeat", type=int, default=10, help="timed calls per in-process measurement")
     parser.add_argument("--process-repeat", type=int, default=5, help="timed processes per CLI measurement")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the stores even if they exist")
-    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    args = parser.parse_args(argv)
-    results = run(args.sizes, args.repeat, args.process_repeat, args.rebuild)
-    report(results)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+
+
+def main(argv: list[str] | None = None) -> None:
+    bench_main(
+        __doc__, _arguments, lambda args: run(args.sizes, args.repeat, args.process_repeat, args.rebuild), report, argv
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import PYTHON, clean_env, ensure_bytecode_caching, fmt_ms
+from _common import PYTHON, bench_main, clean_env, ensure_bytecode_caching, fmt_ms
 
 SCRIPT = """\
 import runlab
@@ -114,15 +113,12 @@ def report(r: dict[str, Any]) -> None:
         print(f"  {label:<34} {fmt_ms(r[name]):>9}  [{fmt_ms(r[name + '_min'])} - {fmt_ms(r[name + '_max'])}]")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", type=int, default=15, help="timed processes per variant")
-    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    args = parser.parse_args(argv)
-    results = run(args.repeat)
-    report(results)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+
+
+def main(argv: list[str] | None = None) -> None:
+    bench_main(__doc__, _arguments, lambda args: run(args.repeat), report, argv)
 
 
 if __name__ == "__main__":
