@@ -59,4 +59,24 @@ def test_a_failing_listener_does_not_disturb_the_run(root: Path, capfd: pytest.C
         remove()
     assert runlab.load(run.id, root=root).status == "completed"
     err = capfd.readouterr().err
-    assert err.count("listener bug") == 2  # reported once per event kind (state changes, metric batches)
+    assert err.count("listener bug") == 3  # once per event kind (state changes, metric batches, finishing)
+
+
+def test_run_finishing_comes_after_the_last_metrics_and_before_the_final_record(root: Path) -> None:
+    seen: list[tuple[str, str, int]] = []
+
+    def listener(event: str, run: Any, **data: Any) -> None:
+        if event == "run_finishing":
+            lines = (run.path / "metrics.jsonl").read_text().count("\n")
+            seen.append((data["status"], runlab.load(run.id, root=root).status, lines))
+            run.record_plugin("probe", saw=data["status"])
+
+    remove = add_listener(listener)
+    try:
+        with runlab.start_run(root=root, capture=False) as run:
+            run.log_metric("m", 1.0)
+    finally:
+        remove()
+    assert seen == [("completed", "running", 1)]  # metrics on disk, final state not yet written
+    record = runlab.load(run.id, root=root)
+    assert record.status == "completed" and record.metadata["plugins"]["probe"] == {"saw": "completed"}

@@ -124,6 +124,7 @@ def test_every_issue_hook_point_is_known() -> None:
         "run_state_changed",
         "metrics_logged",
         "artifact_saved",
+        "run_finishing",
         "sweep_started",
         "sweep_finished",
         "cli_register_commands",

@@ -13,6 +13,11 @@ Events and their keyword arguments (every event also gets ``run``):
     ``metrics.jsonl``. Fired from the run's background writer thread.
 ``artifact_saved``
     ``name`` (relative to ``artifacts/``) and ``path``.
+``run_finishing``
+    ``status``: the final state. Fired once while a run finishes, after its metrics,
+    data and capture are written and before its final record is: files a listener adds to
+    the folder and records it adds with ``run.record_plugin`` are part of the final record.
+    The run no longer accepts logging calls.
 
 A listener that raises does not disturb the run: the error is reported once per listener
 and event on stderr. Listeners that need more isolation (the plugin manager) catch their
@@ -39,7 +44,7 @@ from typing import Any, Protocol
 
 __all__ = ["EVENTS", "RunListener", "add_listener", "emit"]
 
-EVENTS = ("run_state_changed", "metrics_logged", "artifact_saved")
+EVENTS = ("run_state_changed", "metrics_logged", "artifact_saved", "run_finishing")
 
 
 class RunListener(Protocol):

@@ -404,6 +404,9 @@ class Run:
                 write_json_atomic(self.path / "data.json", snapshot)
             if self._capture_thread is not None:
                 self._capture_thread.join(timeout=30)
+            # metrics, data and capture are complete; what listeners add (plugin records,
+            # plots) becomes part of the final record written below
+            emit("run_finishing", self, status=target.value)
         finally:
             if self._output is not None:
                 self._output.stop()
@@ -460,6 +463,34 @@ class Run:
             elif callable(prev):
                 prev(signal.SIGTERM, None)
         return False
+
+    def record_plugin(self, plugin: str, *, error: Mapping[str, Any] | None = None, **fields: Any) -> None:
+        """Merge ``fields`` into ``run.json``'s ``plugins.PLUGIN`` section (and append ``error`` to its errors).
+
+        For plugins: an integration's own record (an MLflow run id, a URL) or a failure. While
+        the run is open the record is written with the next save and now; on a finished run
+        only this section is rewritten (plugin records are the one part of a finished run's
+        record that hooks firing on its final state may still add to).
+
+        Example:
+            >>> import runlab, tempfile
+            >>> with runlab.start_run(root=tempfile.mkdtemp(), capture=False) as run:
+            ...     run.record_plugin("mirror", url="file:///tmp/mlruns", remote_id="abc")
+            >>> runlab.load(run.id, root=run.store).metadata["plugins"]["mirror"]["remote_id"]
+            'abc'
+        """
+        if not isinstance(plugin, str) or not plugin:
+            raise UsageError(f"Invalid plugin name {plugin!r}: expected a non-empty string.")
+        with self._meta_lock:
+            record = self._meta.setdefault("plugins", {}).setdefault(plugin, {})
+            record.update(fields)
+            if error is not None:
+                entry = {"time": _now(), **dict(error)}
+                record.setdefault("errors", []).append(entry)
+            if self._closed or RunStatus(self._meta["status"]).finished:
+                self.store.save(self.path, self._meta)
+            else:
+                self._write_meta()
 
     # -- tracking ---------------------------------------------------------------------
     def log_metric(self, name: str, value: float, step: int | None = None) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "EXPERIMENT_TRACK",
     "HOOKS",
     "METRICS_LOGGED",
+    "RUN_FINISHING",
     "RUN_STATE_CHANGED",
     "SWEEP_FINISHED",
     "SWEEP_STARTED",
@@ -74,6 +75,7 @@ EXPERIMENT_TRACK = "experiment_track"
 RUN_STATE_CHANGED = "run_state_changed"
 METRICS_LOGGED = "metrics_logged"
 ARTIFACT_SAVED = "artifact_saved"
+RUN_FINISHING = "run_finishing"
 SWEEP_STARTED = "sweep_started"
 SWEEP_FINISHED = "sweep_finished"
 CLI_REGISTER_COMMANDS = "cli_register_commands"
@@ -140,6 +142,13 @@ _SPECS = [
         "``counts`` maps metric names to points in the batch. Runs in the run's writer thread.",
     ),
     HookSpec(ARTIFACT_SAVED, ("run", "name", "path"), "Fired by the run core after an artifact file was written."),
+    HookSpec(
+        RUN_FINISHING,
+        ("run", "status"),
+        "Fired by the run core for every run while it finishes: its metrics, data and capture are "
+        "written, its final record (``status``) is not yet. Files a plugin adds to ``run.path`` and "
+        "``run.record_plugin(...)`` records become part of the final record. No more logging calls.",
+    ),
     HookSpec(SWEEP_STARTED, ("sweep", "configs"), "Before a sweep or study launches its first run."),
     HookSpec(SWEEP_FINISHED, ("sweep", "runs"), "After every run of a sweep or study finished."),
     HookSpec(

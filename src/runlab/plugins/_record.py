@@ -1,19 +1,15 @@
 """Writing plugin records into a run's ``run.json`` (its ``plugins`` section).
 
-Until the run core has a public method for it, this module updates ``run._meta`` under
-``run._meta_lock``: a live run writes through ``run._write_meta()``; a finished run's
-record is written with ``Store.save`` (``run.json`` atomically, then the index row). The
-in-memory record is updated too, so a concurrent ``finish()`` keeps the entry.
+Failures go through :meth:`runlab.Run.record_plugin`. :func:`note_plugins` adds the active
+plugins to a new run's in-memory record (written with the run's next save, so a run costs
+no extra write for it).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 __all__ = ["note_plugins", "record_failure"]
-
-_FINISHED = {"completed", "failed", "cancelled", "crashed"}
 
 
 def _is_run(run: Any) -> bool:
@@ -35,16 +31,8 @@ def record_failure(run: Any, plugin: str, entry: dict[str, Any], state: str = "e
 
     Returns False when ``run`` is not a live :class:`runlab.Run` (nothing recorded).
     """
-    if not _is_run(run):
+    record = getattr(run, "record_plugin", None)
+    if not callable(record) or not _is_run(run):
         return False
-    entry = {"time": datetime.now().astimezone().isoformat(), **entry}
-    with run._meta_lock:
-        section = run._meta.setdefault("plugins", {})
-        record = section.setdefault(plugin, {})
-        record["state"] = state
-        record.setdefault("errors", []).append(entry)
-        if run.status in _FINISHED:
-            run.store.save(run.path, run._meta)
-        else:
-            run._write_meta()
+    record(plugin, state=state, error=entry)
     return True

@@ -13,9 +13,6 @@ from .._plugin import Plugin, hook
 
 __all__ = ["PlotTrackPlugin"]
 
-_FINISHED = ("completed", "failed", "cancelled")
-
-
 def _file_name(metric: str) -> str:
     """A safe file name for a metric name: ``val/acc`` -> ``val__acc``."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", metric.replace("/", "__")).strip("._") or "metric"
@@ -27,8 +24,8 @@ class PlotTrackPlugin(Plugin):
     Writes ``artifacts/plots/METRIC.png`` (one line plot per metric, value over step) and,
     for every figure series tracked with the ``experiment_track`` hook (a matplotlib figure
     as ``value``), an animated ``artifacts/plots/NAME.gif``. Uses matplotlib's object API
-    (no pyplot, no backend change). Files are added after the run's final state was
-    written; ``run.json`` is not changed.
+    (no pyplot, no backend change). Plots are drawn on ``run_finishing``: after the last
+    metric point was written and before the run's final record, so they are part of it.
 
     Off unless enabled: ``[tool.runlab.plugins] enabled = ["plot_track"]``.
 
@@ -61,11 +58,9 @@ class PlotTrackPlugin(Plugin):
         with self._lock:
             self._frames.setdefault((run.id, name), []).append(buffer.getvalue())
 
-    @hook("run_state_changed", priority=-10)
-    def plot(self, run: Any, new: str) -> list[Path]:
-        """When ``run`` finishes: plots of every metric and GIFs of tracked figures."""
-        if new not in _FINISHED:
-            return []
+    @hook("run_finishing", priority=-10)
+    def plot(self, run: Any) -> list[Path]:
+        """While ``run`` finishes: plots of every metric and GIFs of tracked figures."""
         written = self.plot_metrics(run) + self.write_gifs(run)
         return written
 
