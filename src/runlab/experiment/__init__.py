@@ -10,7 +10,6 @@ from ._context import (
     RunContext,
     cancel,
     completed,
-    current_run,
     fail,
     get_param,
     get_params,
@@ -21,9 +20,12 @@ from ._context import (
     log_text,
     run,
 )
+from ._current import current_run
+from ._driver import RunDriver
 
 __all__ = [
     "RunContext",
+    "RunDriver",
     "cancel",
     "completed",
     "current_run",

@@ -1,9 +1,10 @@
 """The context-manager style (Yanex): ``with runlab.run(...) as run:`` and module functions.
 
-The current run is held in a :mod:`contextvars` variable, so each asyncio task and each
-``with`` block sees its own run. A thread started inside a block has a fresh context; it
-falls back to the process's only open run, and asks for ``contextvars.copy_context()``
-when several are open.
+The block's run is the current run (see :mod:`runlab.experiment._current`): the module
+functions (:func:`get_params`, :func:`log_results`, ...) act on it, in this thread or task.
+Inside a script started by ``runlab run`` (or :func:`runlab.run_script`), the block joins
+the run the command created instead of starting its own: its ``params`` are added where the
+command did not set them, its tags are added, and ending the block early ends that run.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Mapping
-from contextvars import ContextVar, Token
+from contextvars import Token
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -20,14 +21,14 @@ from weakref import WeakKeyDictionary
 from ..errors import (
     DirtyWorkingDirectoryError,
     ExperimentAlreadyRunningError,
-    ExperimentContextError,
     ValidationError,
 )
-from ..lifecycle import Run, start_run
-from ..lifecycle._run import open_runs
+from ..lifecycle import Run
 from ..store import RunStatus
 from ..store._api import get_store
 from ..store._store import Store
+from ._current import attachable, current_run, reset_current, set_current
+from ._driver import RunDriver
 
 __all__ = [
     "RunContext",
@@ -45,7 +46,6 @@ __all__ = [
     "run",
 ]
 
-_current: ContextVar[Run | None] = ContextVar("runlab_current_run", default=None)
 _result_steps: WeakKeyDictionary[Run, dict[str, set[int]]] = WeakKeyDictionary()  # for "step replaced" warnings
 _MISSING = object()
 
@@ -65,18 +65,27 @@ class RunContext:
     Leaving the block normally completes the run; :func:`completed`, :func:`fail` and
     :func:`cancel` end it early with that state (and the block exits cleanly); any other
     exception fails the run and propagates; Ctrl-C and SIGTERM cancel it and propagate.
+    Plugins receive this object as ``experiment`` in the experiment hooks.
     """
 
     def __init__(self, **options: Any) -> None:
-        self._options = options
-        self._run: Run | None = None
+        self.options = options
+        self.run: Run | None = None
+        self._driver: RunDriver | None = None
         self._token: Token[Run | None] | None = None
 
     def __enter__(self) -> Run:
-        opts = dict(self._options)
+        opts = dict(self.options)
         exclusive = opts.pop("exclusive")
         require_clean_git = opts.pop("require_clean_git")
-        store = get_store(opts.pop("root"))
+        root = opts.pop("root")
+        joined = attachable()
+        if joined is not None:
+            self.run = joined
+            self._join(joined, opts)
+            self._token = set_current(joined)
+            return joined
+        store = get_store(root)
         if require_clean_git:
             _check_clean_git()
         if exclusive:
@@ -86,23 +95,36 @@ class RunContext:
                     f"Run {running[0].id} is still running in {store.root}; exclusive mode allows one at a time. "
                     "Wait for it, cancel it, or drop exclusive=True."
                 )
-        from ..plugins import get_manager
+        self._driver = RunDriver(self, store)
+        self.run = self._driver.initialize(**opts)
+        return self._driver.start()
 
-        get_manager()  # plugins see every experiment-style run (loaded once per process)
-        self._run = start_run(root=store, **opts)
-        self._token = _current.set(self._run)
-        return self._run
+    @staticmethod
+    def _join(run: Run, opts: Mapping[str, Any]) -> None:
+        present = run.params
+        extra = {k: v for k, v in (opts.get("params") or {}).items() if k not in present}
+        if extra:
+            run.log_params(extra)
+        tags = opts.get("tags")
+        if tags:
+            run.add_tags(*([tags] if isinstance(tags, str) else tags))
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
-        assert self._run is not None and self._token is not None
-        _current.reset(self._token)
-        if isinstance(exc, _EndRun):
-            self._run.finish(exc.status, exc.message if exc.status is not RunStatus.COMPLETED else None)
-            self._run.__exit__(None, None, None)  # restores signal handlers; the run is already closed
-            return True
-        return self._run.__exit__(exc_type, exc, tb)
+        assert self.run is not None
+        ended = isinstance(exc, _EndRun)
+        if ended:
+            assert isinstance(exc, _EndRun)
+            self.run.finish(exc.status, exc.message if exc.status is not RunStatus.COMPLETED else None)
+        if self._driver is None:  # joined the command's run: it finishes that run
+            assert self._token is not None
+            reset_current(self._token)
+            return ended
+        self._driver.end(None if ended else exc)
+        if not ended and exc is None and self._driver.error is not None:
+            raise self._driver.error  # a critical plugin failed the run
+        return ended
 
 
 def run(
@@ -157,29 +179,6 @@ def _check_clean_git() -> None:
             f"The git working tree at {info.get('repository')} has uncommitted changes and require_clean_git "
             "is set. Commit or stash them, or drop require_clean_git."
         )
-
-
-def current_run() -> Run:
-    """The run of the enclosing ``with runlab.run()`` block (or the process's only open run).
-
-    Raises:
-        ExperimentContextError: there is none, or several runs are open and this context
-            has none of them.
-    """
-    active = _current.get()
-    if active is not None:
-        return active
-    candidates = open_runs()
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise ExperimentContextError(
-            "No active run: call this inside 'with runlab.run(...):' or in a script started with 'runlab run'."
-        )
-    raise ExperimentContextError(
-        f"{len(candidates)} runs are open and this thread has none of them as its current run; start the thread "
-        "with contextvars.copy_context().run(...) inside the 'with runlab.run()' block it belongs to."
-    )
 
 
 def get_params() -> dict[str, Any]:

@@ -192,11 +192,18 @@ class Run:
         experiment: str | None = None,
         source: str | os.PathLike[str] | None = None,
         links: Mapping[str, str | None] | None = None,
+        origin: Mapping[str, Any] | None = None,
         folder_name: str | None = None,
         capture: bool = True,
         capture_output: bool = True,
     ) -> Run:
-        """Create a run in state ``created`` (its folder, ``run.json`` and index row)."""
+        """Create a run in state ``created`` (its folder, ``run.json`` and index row).
+
+        ``origin`` records how the run was started, so ``runlab rerun`` can start it again:
+        ``{"style": "functional" | "script" | "context", "path": ..., ...}`` (JSON values).
+        ``folder_name`` fixes the folder's name (replacing a previous folder of that name,
+        as debug runs do).
+        """
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise UsageError(f"Invalid run name {name!r}: expected a non-empty string.")
         if params is not None and not isinstance(params, Mapping):
@@ -220,6 +227,7 @@ class Run:
             "study": None,
             "parent": None,
             **dict(links or {}),
+            "origin": dict(origin) if origin else None,
             "source": None,
             "heartbeat": None,
             "git": None,
