@@ -254,8 +254,8 @@ def archive(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
         return dest
     _ = arch.index  # open the archive's index before the folder appears in it
     _move(record.path, dest)
-    store._safe(lambda idx: idx.delete([record.id]))
-    arch._safe(lambda idx: idx.upsert(meta, rel.as_posix(), _summaries(dest, meta)))
+    store.forget([record.id])
+    arch.adopt(dest, meta, _summaries(dest, meta))
     return dest
 
 
@@ -270,8 +270,8 @@ def unarchive(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path
     meta = read_json(record.path / "run.json")
     _ = store.index
     _move(record.path, dest)
-    arch._safe(lambda idx: idx.delete([record.id]))
-    store._safe(lambda idx: idx.upsert(meta, rel.as_posix(), _summaries(dest, meta)))
+    arch.forget([record.id])
+    store.adopt(dest, meta, _summaries(dest, meta))
     return dest
 
 
@@ -280,7 +280,7 @@ def delete(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
     owner, record, _ = _editable(store, ref, "delete")
     if not dry_run:
         shutil.rmtree(record.path)
-        owner._safe(lambda idx: idx.delete([record.id]))
+        owner.forget([record.id])
         parent = record.path.parent
         try:
             while parent != owner.root and parent.is_dir() and not any(parent.iterdir()):

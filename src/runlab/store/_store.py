@@ -201,6 +201,17 @@ class Store:
         rel = folder.relative_to(self.root).as_posix()
         self._safe(lambda idx: idx.upsert(meta, rel, summaries))
 
+    def forget(self, run_ids: Iterable[str]) -> None:
+        """Remove runs' rows from the index (their folders are left alone: delete or move them first)."""
+        ids = list(run_ids)
+        if ids and self.root.is_dir():
+            self._safe(lambda idx: idx.delete(ids))
+
+    def adopt(self, folder: Path, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None = None) -> None:
+        """Index a run folder that was moved into this store (``run.json`` is not rewritten)."""
+        rel = folder.relative_to(self.root).as_posix()
+        self._safe(lambda idx: idx.upsert(meta, rel, summaries))
+
     def heartbeat(self, run_id: str, beat: Mapping[str, Any], summaries: Mapping[str, Any] | None) -> None:
         """Record a live run's heartbeat (and metric summaries so far) in the index."""
         self._safe(lambda idx: idx.update_progress(run_id, beat, summaries))
