@@ -169,6 +169,7 @@ class Run:
         self._push_metric = self._metrics.push  # the hot path of log_metric, bound once
         self._metric_names = self._metrics.names
         self._closed = False
+        self._final_written = False  # closed runs: whether finish() wrote the final record yet
         self._worker: _Worker | None = None
         self._output: OutputCapture | None = None
         self._capture_thread: threading.Thread | None = None
@@ -429,6 +430,7 @@ class Run:
                     self._meta["writer_errors"] = self._worker.errors
                 self._meta["metrics"] = dict(self._metrics.summaries)
                 self._write_meta(self._meta["metrics"])
+                self._final_written = True
         emit("run_state_changed", self, old=old, new=target.value)
 
     def complete(self) -> None:
@@ -476,9 +478,9 @@ class Run:
         """Merge ``fields`` into ``run.json``'s ``plugins.PLUGIN`` section (and append ``error`` to its errors).
 
         For plugins: an integration's own record (an MLflow run id, a URL) or a failure. While
-        the run is open the record is written with the next save and now; on a finished run
-        only this section is rewritten (plugin records are the one part of a finished run's
-        record that hooks firing on its final state may still add to).
+        the run is open the record is written now; while it finishes (``run_finishing``) it
+        goes into the final record; after that, ``run.json`` is rewritten with it (plugin
+        records are the one part of a finished run's record that hooks may still add to).
 
         Example:
             >>> import runlab, tempfile
@@ -495,7 +497,9 @@ class Run:
             if error is not None:
                 entry = {"time": _now(), **dict(error)}
                 record.setdefault("errors", []).append(entry)
-            if self._closed or RunStatus(self._meta["status"]).finished:
+            if self._closed and not self._final_written:
+                return  # finishing: the final record, written next, includes it
+            if self._closed:
                 self.store.save(self.path, self._meta)
             else:
                 self._write_meta()

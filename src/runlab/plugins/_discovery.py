@@ -34,6 +34,8 @@ ENTRY_POINT_GROUP = "runlab.plugins"
 BUILTIN = {
     "plot_track": "runlab.plugins.builtin.plot_track:PlotTrackPlugin",
     "notify": "runlab.plugins.builtin.notify:NotifyPlugin",
+    "mlflow": "runlab.plugins.builtin.mlflow:MlflowPlugin",
+    "wandb": "runlab.plugins.builtin.wandb:WandbPlugin",
 }
 
 
