@@ -48,8 +48,13 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .experiment import (
+        Experiment,
+        ExperimentMixin,
+        Script,
+        ScriptExecutor,
         cancel,
         completed,
+        entrypoint,
         fail,
         get_param,
         get_params,
@@ -59,12 +64,19 @@ if TYPE_CHECKING:
         log_results,
         log_text,
         run,
+        run_script,
     )
     from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
 _LAZY = {
+    "Experiment": "runlab.experiment",
+    "ExperimentMixin": "runlab.experiment",
+    "Script": "runlab.experiment",
+    "ScriptExecutor": "runlab.experiment",
+    "entrypoint": "runlab.experiment",
+    "run_script": "runlab.experiment",
     "cancel": "runlab.experiment",
     "completed": "runlab.experiment",
     "fail": "runlab.experiment",
@@ -102,8 +114,10 @@ __all__ = [
     "ConfigError",
     "ConfigGenerator",
     "DirtyWorkingDirectoryError",
+    "Experiment",
     "ExperimentAlreadyRunningError",
     "ExperimentContextError",
+    "ExperimentMixin",
     "ExperimentNotFoundError",
     "FilterError",
     "InvalidTransitionError",
@@ -125,6 +139,8 @@ __all__ = [
     "RunSet",
     "RunStatus",
     "RunlabError",
+    "Script",
+    "ScriptExecutor",
     "StorageError",
     "Store",
     "UsageError",
@@ -132,6 +148,7 @@ __all__ = [
     "__version__",
     "cancel",
     "completed",
+    "entrypoint",
     "fail",
     "get_param",
     "get_params",
@@ -141,6 +158,7 @@ __all__ = [
     "log_results",
     "log_text",
     "run",
+    "run_script",
     "expand",
     "load_config",
     "load",

@@ -102,6 +102,7 @@ def _register() -> None:
         _list,
         _manage_cmd,
         _plugins_cmd,
+        _run_cmd,
         _scaffold,
         _show,
     )

@@ -4,6 +4,20 @@ The context-manager style (Yanex)::
 
     with runlab.run(params={"lr": 0.1}) as run:
         runlab.log_results({"loss": 0.5}, step=0)
+
+The functional style (PyComex)::
+
+    experiment = runlab.Experiment(glob=globals())   # UPPERCASE globals are the parameters
+
+    @experiment
+    def main(e):
+        e.track("loss", 0.5)
+
+    experiment.run_if_main()
+
+The plain-script style (KohakuEngine)::
+
+    runlab.run_script("train.py", runlab.Config(globals_dict={"learning_rate": 0.1}))
 """
 
 from ._context import (
@@ -22,13 +36,24 @@ from ._context import (
 )
 from ._current import current_run
 from ._driver import RunDriver
+from ._entrypoint import entrypoint
+from ._functional import Experiment
+from ._loader import exec_file
+from ._mixin import ExperimentMixin
+from ._script import Script, ScriptExecutor, run_script, script_params
 
 __all__ = [
+    "Experiment",
+    "ExperimentMixin",
     "RunContext",
     "RunDriver",
+    "Script",
+    "ScriptExecutor",
     "cancel",
     "completed",
     "current_run",
+    "entrypoint",
+    "exec_file",
     "fail",
     "get_param",
     "get_params",
@@ -38,4 +63,6 @@ __all__ = [
     "log_results",
     "log_text",
     "run",
+    "run_script",
+    "script_params",
 ]

@@ -96,7 +96,7 @@ class RunContext:
                     "Wait for it, cancel it, or drop exclusive=True."
                 )
         self._driver = RunDriver(self, store)
-        self.run = self._driver.initialize(**opts)
+        self.run = self._driver.initialize(**opts, origin=_origin())
         return self._driver.start()
 
     @staticmethod
@@ -168,6 +168,14 @@ def run(
         exclusive=exclusive,
         require_clean_git=require_clean_git,
     )
+
+
+def _origin() -> dict[str, Any] | None:
+    """How ``runlab rerun`` starts this block's run again: its script, with the run's params."""
+    from ..lifecycle._run import _main_source
+
+    source = _main_source()
+    return {"style": "context", "path": str(source)} if source is not None else None
 
 
 def _check_clean_git() -> None:

@@ -155,8 +155,10 @@ class Store:
 
         Args:
             meta: the run's metadata without ``id``; ``namespace`` and ``created`` are used.
-            folder_name: a fixed folder name (``debug`` runs) instead of ``{date}_{time}_{id}``.
-            replace: with ``folder_name``, remove an existing folder of that name first.
+            folder_name: a fixed folder name (``debug`` runs) instead of ``{date}_{time}_{id}``,
+                or a pattern holding ``{id}`` (and optionally ``{date}``, ``{time}``), such as
+                ``"ablation_{date}_{time}_{id}"``; a pattern never replaces a folder.
+            replace: with a fixed ``folder_name``, remove an existing folder of that name first.
 
         Returns:
             The metadata with its ``id`` set and the run's folder.
@@ -166,11 +168,19 @@ class Store:
         _ = self.index  # open (and if needed rebuild) the index before making a folder it would pick up
         parent = self.root / namespace
         parent.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.fromisoformat(meta["created"]).strftime("%Y-%m-%d_%H-%M-%S")
+        created = datetime.fromisoformat(meta["created"])
+        stamp = created.strftime("%Y-%m-%d_%H-%M-%S")
+        pattern = folder_name is not None and "{id}" in folder_name
         for _ in range(_ID_ATTEMPTS):
             run_id = os.urandom(4).hex()  # what secrets.token_hex(4) does, without importing hashlib
-            folder = parent / (folder_name or f"{stamp}_{run_id}")
-            if folder_name and folder.exists():
+            if pattern:
+                assert folder_name is not None
+                name = folder_name.replace("{date}", created.strftime("%Y-%m-%d"))
+                name = name.replace("{time}", created.strftime("%H-%M-%S")).replace("{id}", run_id)
+                folder = parent / name
+            else:
+                folder = parent / (folder_name or f"{stamp}_{run_id}")
+            if folder_name and not pattern and folder.exists():
                 if not replace:
                     raise StorageError(f"Run folder {folder} exists; pass replace=True to reuse it.")
                 self._drop_folder(folder)

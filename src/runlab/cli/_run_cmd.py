@@ -1,0 +1,158 @@
+"""``runlab run`` and ``runlab rerun``: start an experiment file, or a recorded run again."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._main import cli, get_store, root_option
+
+_EXIT = {"completed": 0, "failed": 1, "cancelled": 130}
+_SETTINGS = {"ignore_unknown_options": True}
+
+
+def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--description", "-d", metavar="TEXT", help="Description of the run(s).")(fn)
+    fn = click.option("--tag", "-t", "tags", multiple=True, metavar="TAG", help="Tag the run(s); repeatable.")(fn)
+    fn = click.option("--name", metavar="NAME", help="Name of the run(s).")(fn)
+    return fn
+
+
+def _report(runs: list[Any], error: BaseException | None) -> int:
+    """Print one line per run (id, state, folder); the exit code of the worst state."""
+    code = 0
+    for run in runs:
+        status = run.status
+        click.echo(f"run {run.id} {status:<9} {run.path}")
+        code = max(code, _EXIT.get(status, 1))
+    if error is not None and not runs:
+        code = 130 if isinstance(error, KeyboardInterrupt) else 1
+    return code
+
+
+def _execute(start: Callable[[], list[Any]]) -> None:
+    """Run ``start``, report its runs and exit 0 / 1 / 130 by their final states."""
+    from ..errors import UsageError
+    from ..lifecycle import add_listener
+
+    created: list[Any] = []  # every run this command creates, also when an error ends it early
+
+    def collect(event: str, run: Any, **data: Any) -> None:
+        if event == "run_state_changed" and data.get("old") is None:
+            created.append(run)
+
+    remove = add_listener(collect)
+    runs: list[Any] = []
+    error: BaseException | None = None
+    try:
+        runs = start()
+    except UsageError:
+        raise  # bad input: one line, exit 2 (no run was created)
+    except KeyboardInterrupt as exc:
+        error = exc
+        click.echo("Interrupted.", err=True)
+    except BaseException as exc:
+        if isinstance(exc, SystemExit) and exc.code in (0, None):
+            pass
+        else:
+            error = exc
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    finally:
+        remove()
+    runs = list(dict.fromkeys([*runs, *created]))
+    code = _report(runs, error)
+    sys.stdout.flush()
+    if code:
+        sys.exit(code)
+
+
+@cli.command("run", context_settings=_SETTINGS)
+@click.argument("path", metavar="PATH")
+@click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
+@click.option(
+    "-c", "--config", "configs", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE", help="Config file (.py, .yml, .toml, .json); repeatable, merged in order; a sweep runs each.",
+)  # fmt: skip
+@_run_options
+@click.option("--namespace", "-n", metavar="NS", help="Namespace of the run(s) (default: the file's name).")
+@click.option("--entrypoint", "-e", metavar="NAME", help="Function of a plain script to call (default: discovered).")
+@root_option
+@click.pass_context
+def run_command(
+    ctx: click.Context,
+    path: str,
+    overrides: tuple[str, ...],
+    configs: tuple[Path, ...],
+    name: str | None,
+    tags: tuple[str, ...],
+    description: str | None,
+    namespace: str | None,
+    entrypoint: str | None,
+) -> None:
+    """Run an experiment file: a functional experiment, a plain script or a config file.
+
+    Parameter overrides follow the path: --NAME=VALUE, --NAME VALUE, -p NAME=VALUE or
+    --set a.b=VALUE (dotted names reach into dicts). A script global that is also one of
+    the options below (e.g. `name`) is set with -p name=VALUE. Prints each run's id, state
+    and folder; exits 0 when every run completed, 1 when one failed, 130 when cancelled,
+    2 for bad input (nothing is run).
+
+    \b
+    Examples:
+      runlab run train.py --LEARNING_RATE=0.01 --EPOCHS 5 --tag baseline
+      runlab run hello.py -c configs/hello_config.py
+      runlab run train.py -c configs/sweep.yml          # one run per config
+      runlab run configs/experiment_config.yml          # its `extend` names the file
+      runlab run tools.py:evaluate -p checkpoint=best.pt
+    """
+    from ..experiment._dispatch import launch
+
+    root = (ctx.find_root().obj or {}).get("root")  # None: the config's root, else the default store
+    _execute(
+        lambda: launch(
+            path,
+            list(overrides),
+            list(configs),
+            name=name,
+            tags=list(tags),
+            description=description,
+            namespace=namespace,
+            root=root,
+            entrypoint=entrypoint,
+        )
+    )
+
+
+@cli.command("rerun", context_settings=_SETTINGS)
+@click.argument("run_ref", metavar="ID")
+@click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
+@_run_options
+@root_option
+@click.pass_context
+def rerun_command(
+    ctx: click.Context,
+    run_ref: str,
+    overrides: tuple[str, ...],
+    name: str | None,
+    tags: tuple[str, ...],
+    description: str | None,
+) -> None:
+    """Run a recorded run's experiment again with the same parameters plus overrides.
+
+    The new run is linked to the original (`rerun_of` in its record, shown by `runlab show`).
+    Exit codes as for `runlab run`.
+
+    \b
+    Examples:
+      runlab rerun 3f2a                      # same parameters
+      runlab rerun best-lr --EPOCHS=50       # by name, one parameter changed
+    """
+    from ..experiment._dispatch import rerun
+
+    store = get_store(ctx)
+    _execute(lambda: rerun(run_ref, list(overrides), root=store, name=name, tags=list(tags), description=description))

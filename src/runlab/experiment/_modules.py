@@ -1,0 +1,113 @@
+"""Loading experiment and mixin files as modules (never as ``__main__``) for ``extend`` and ``include``."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import types
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import ExperimentNotFoundError, ValidationError
+
+__all__ = ["find_instance", "load_module", "resolve_file"]
+
+T = TypeVar("T")
+
+_loading: ContextVar[tuple[Path, ...]] = ContextVar("runlab_loading_experiment_files", default=())
+_counter = iter(range(1, 1 << 62))
+
+
+def resolve_file(path: str | os.PathLike[str], glob: Mapping[str, Any] | None, what: str) -> Path:
+    """An existing ``.py`` file; a relative ``path`` is taken from the folder of ``glob['__file__']``.
+
+    Raises:
+        ValidationError: the file does not exist or is not a Python file.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValidationError(f"Invalid {what} path {path!r}: expected the path of a .py file.")
+    target = Path(os.path.expanduser(os.fspath(path)))
+    if not target.is_absolute():
+        here = (glob or {}).get("__file__")
+        base = Path(here).resolve().parent if isinstance(here, str) and here else Path.cwd()
+        target = base / target
+    target = target.resolve()
+    if not target.is_file():
+        raise ValidationError(f"Cannot find the {what} file {path!r} (looked for {target}). Check the path.")
+    if target.suffix != ".py":
+        raise ValidationError(f"Invalid {what} file {target}: expected a Python file ending in .py.")
+    return target
+
+
+@contextmanager
+def _on_path(folder: Path) -> Iterator[None]:
+    entry = str(folder)
+    added = entry not in sys.path
+    if added:
+        sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if added:
+            try:
+                sys.path.remove(entry)
+            except ValueError:
+                pass
+
+
+def load_module(path: Path, what: str) -> types.ModuleType:
+    """Execute ``path`` as a fresh module (its ``__name__`` is not ``"__main__"``).
+
+    Its folder is on ``sys.path`` while it runs, so it imports its neighbours as with
+    ``python file.py``. Each call loads the file anew.
+
+    Raises:
+        ValidationError: the file takes part in an ``extend`` / ``include`` cycle, or has a syntax error.
+    """
+    chain = _loading.get()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain[chain.index(path) :], path))
+        raise ValidationError(f"{what.capitalize()} cycle: {cycle}. An experiment cannot extend itself.")
+    name = f"_runlab_{what}_{path.stem}_{next(_counter)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - only for non-.py paths
+        raise ValidationError(f"Cannot load {path} as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    token = _loading.set((*chain, path))
+    try:
+        with _on_path(path.parent):
+            spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(name, None)
+        raise ValidationError(
+            f"Syntax error in {exc.filename or path}, line {exc.lineno}: {exc.msg}. Fix the file and try again."
+        ) from None
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    finally:
+        _loading.reset(token)
+    return module
+
+
+def find_instance(module: types.ModuleType, cls: type[T], preferred: str) -> T | None:
+    """The ``cls`` instance among the module's globals: the one named ``preferred``, else the only one."""
+    found: dict[int, T] = {}
+    for value in vars(module).values():
+        if isinstance(value, cls):
+            found.setdefault(id(value), value)
+    named = vars(module).get(preferred)
+    if isinstance(named, cls):
+        return named
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if len(found) > 1:
+        raise ExperimentNotFoundError(
+            f"{module.__file__} defines {len(found)} {cls.__name__} objects; name the one to use {preferred!r}."
+        )
+    return None

@@ -1,0 +1,523 @@
+"""Plain scripts (KohakuEngine style): run any ``.py`` file with injected globals as one run.
+
+The execution model of :func:`run_script` (and :meth:`ScriptExecutor.execute`), per config:
+
+1. The script is parsed (syntax errors, a missing entry point and protected names are
+   reported before any run exists).
+2. A run is created and started through :class:`~runlab.experiment.RunDriver` (the same hooks
+   as every style). Its parameters are the script's literal defaults (:func:`script_params`)
+   updated with the injected globals. ``with runlab.run()`` blocks inside the script join it,
+   and the module functions (``runlab.log_results`` ...) log to it.
+3. A copy of the script's tree loses its top-level assignments to the injected names (so
+   top-level code sees the injected values, not the file's defaults) and its
+   ``if __name__ == "__main__":`` blocks; it runs as ``__main__`` with the globals injected
+   (see :mod:`runlab.experiment._loader`).
+4. The entry point (:mod:`runlab.experiment._entrypoint`) is called with the config's args
+   and the kwargs it accepts, or the main block runs; its return value is the run's result
+   (``run.data["result"]``).
+
+Example:
+    >>> import pathlib, tempfile, runlab
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "hello.py").write_text(
+    ...     "name = 'World'\\n"
+    ...     "def main(excited=False):\\n"
+    ...     "    return f'Hello, {name}' + ('!' if excited else '')\\n"
+    ...     "if __name__ == '__main__':\\n"
+    ...     "    main()\\n")
+    >>> config = runlab.Config(globals_dict={"name": "runlab"}, kwargs={"excited": True})
+    >>> run = runlab.run_script(folder / "hello.py", config, root=folder / "runs", capture=False)
+    >>> run.status, run.params["name"], run.data["result"]
+    ('completed', 'runlab', 'Hello, runlab!')
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, overload
+
+from ..errors import ValidationError
+from ..lifecycle import Run
+from ..params import Config, ConfigGenerator, Param, is_usable, load_config, read_descriptions
+from ..params._param import _resolve_annotation
+from ..plugins import get_manager
+from ..plugins._hookspecs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
+from ..store import RunStatus
+from ..store._api import get_store
+from ..store._files import dumps_light
+from ..store._store import Store
+from . import _current
+from ._context import _EndRun
+from ._driver import RunDriver
+from ._entrypoint import ScriptInfo, analyse, bindable, call_entrypoint, check_static, find_entrypoint
+from ._loader import SINK, check_inject, check_python_file, compile_tree, loaded_module, parse_file, prepare_tree
+
+__all__ = ["Script", "ScriptConfig", "ScriptExecutor", "run_script", "script_params"]
+
+ScriptConfig = Config | Mapping[str, Any] | ConfigGenerator | Iterable[Config] | str | os.PathLike[str] | None
+"""What ``config`` may be: a :class:`Config`, a dict of globals, several configs, or a config file."""
+
+
+def script_params(path: str | os.PathLike[str]) -> dict[str, Param]:
+    """A script's parameters, read statically: its top-level assignments of literal values.
+
+    Any case counts (plain scripts use lowercase globals); names starting with ``_`` do not.
+    Types come from annotations (simple builtin names), else from the default; descriptions
+    from the comment beside or directly above. Annotated assignments of non-literal values
+    are included with the default ``None``. Use with :func:`runlab.params.parse_overrides`.
+
+    Raises:
+        ExperimentNotFoundError, ValidationError: no such ``.py`` file, or a syntax error.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "train.py"
+        >>> _ = f.write_text("# Step size.\\nlearning_rate = 0.01\\n"
+        ...                  "batch_size: int = 32  # per step\\nmodel = object()\\n")
+        >>> ps = script_params(f)
+        >>> sorted(ps), ps["learning_rate"].description, ps["batch_size"].type
+        (['batch_size', 'learning_rate'], 'Step size.', <class 'int'>)
+        >>> from runlab.params import parse_overrides
+        >>> parse_overrides(["--learning_rate=0.1"], ps)
+        {'learning_rate': 0.1}
+    """
+    file = check_python_file(path)
+    tree = parse_file(file)
+    descriptions = read_descriptions(importlib.util.decode_source(file.read_bytes()))
+    params: dict[str, Param] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            annotation = None
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            names, annotation = [node.target.id], _resolve_annotation(ast.unparse(node.annotation))
+        else:
+            continue
+        assert node.value is not None
+        try:
+            default, literal = ast.literal_eval(node.value), True
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            default, literal = None, False
+        if not literal and annotation is None:
+            continue
+        type_ = annotation if annotation is not None else (Any if default is None else type(default))
+        for name in names:
+            if not name.startswith("_") and name not in params:
+                usable = literal and is_usable(default)
+                params[name] = Param(name, type_, default, descriptions.get(name, ""), usable)
+    return params
+
+
+def _as_config(value: Any, where: str) -> Config:
+    if isinstance(value, Config):
+        return value
+    if isinstance(value, Mapping):
+        return Config(globals_dict=dict(value))
+    raise ValidationError(
+        f"Invalid config {value!r} in {where}: expected a runlab.Config or a dict of globals such as "
+        "{'learning_rate': 0.1}."
+    )
+
+
+def _configs(config: ScriptConfig) -> tuple[Iterator[Config], bool]:
+    """The configs to run, lazily, and whether there is exactly one by construction."""
+    if config is None:
+        return iter([Config()]), True
+    if isinstance(config, (Config, Mapping)):
+        single = _as_config(config, "config")
+        check_inject(single.globals_dict)
+        return iter([single]), True
+    if isinstance(config, (str, os.PathLike)):
+        loaded = load_config(os.fspath(config))
+        return iter(loaded), len(loaded) == 1
+    if isinstance(config, (bytes, bytearray)) or not isinstance(config, Iterable):
+        raise ValidationError(
+            f"Invalid config {config!r}: expected a runlab.Config, a dict of globals, a list or generator of "
+            "Configs, or the path of a config file."
+        )
+    return (_as_config(item, f"config item {i + 1}") for i, item in enumerate(config)), False
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        dumps_light(value, indent=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+@dataclass
+class Script:
+    """A plain Python script to run as an experiment, checked when created.
+
+    Attributes:
+        path: the ``.py`` file; ``"train.py:fit"`` names the entry point too.
+        config: the default config (see :data:`ScriptConfig`); ``None`` injects nothing.
+        entrypoint: the function to call (discovered when None; see :mod:`runlab.experiment._entrypoint`).
+        run_as_main: run with ``__name__ == "__main__"`` (else the module is named after the file).
+
+    Raises:
+        ExperimentNotFoundError: the file does not exist.
+        ValidationError: not a ``.py`` file, a syntax error (file and line in the message), an
+            explicit entry point the script surely lacks, or several marked entry points.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "fit.py"
+        >>> _ = f.write_text("def fit():\\n    return 1\\n")
+        >>> Script(f"{f}:fit").entrypoint, Script(f).name
+        ('fit', 'fit')
+    """
+
+    path: str | os.PathLike[str]
+    config: ScriptConfig = None
+    entrypoint: str | None = None
+    run_as_main: bool = True
+    file: Path = field(init=False, repr=False, compare=False)
+    info: ScriptInfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        text = os.fspath(self.path)
+        if ":" in text and not Path(text).exists():
+            text, _, function = text.rpartition(":")
+            if self.entrypoint is None and function:
+                self.entrypoint = function
+        self.path = Path(text)
+        self.file = check_python_file(self.path)
+        self.info = analyse(parse_file(self.file), self.file)
+        if isinstance(self.config, (Config, Mapping)):
+            self.config = _as_config(self.config, "config")
+            check_inject(self.config.globals_dict)
+        names = self.config.globals_dict if isinstance(self.config, Config) else {}
+        check_static(self.info, self.entrypoint, list(names))
+
+    @property
+    def name(self) -> str:
+        """The file name without ``.py``."""
+        return self.file.stem
+
+    def __repr__(self) -> str:
+        return f"Script(path={str(self.path)!r}, entrypoint={self.entrypoint!r}, config={type(self.config).__name__})"
+
+
+class ScriptExecutor:
+    """Runs a :class:`Script`, one run per :meth:`execute` call.
+
+    Args:
+        script: the script.
+        root: the store (path or :class:`~runlab.Store`; the default store when None).
+        namespace: the runs' namespace (default: the config's ``namespace`` metadata, else the script's name).
+        name, tags, description, links, capture: as for :func:`runlab.start_run`; the
+            description defaults to the script's docstring.
+        params: extra run parameters, recorded but not injected.
+
+    Attributes:
+        module: the module of the last execution (its globals as the script left them).
+        result: the entry point's return value in the last execution.
+        run: the last run.
+
+    Fires ``experiment_constructed`` once, and ``before_experiment_parameters`` before each
+    run (with the script's defaults and the config's values; what a plugin adds or changes
+    is injected and recorded too, e.g. ``__NOTIFY__``).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "double.py"
+        >>> _ = f.write_text("x = 1\\ndef main():\\n    return 2 * x\\n")
+        >>> ex = ScriptExecutor(Script(f), root=f.parent / "runs", capture=False)
+        >>> ex.execute({"x": 21}).data["result"], ex.result, ex.module.x
+        (42, 42, 21)
+    """
+
+    def __init__(
+        self,
+        script: Script,
+        *,
+        root: str | os.PathLike[str] | Store | None = None,
+        namespace: str | None = None,
+        name: str | None = None,
+        tags: Iterable[str] | str | None = None,
+        description: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        links: Mapping[str, Any] | None = None,
+        capture: bool = True,
+    ) -> None:
+        if params is not None and not isinstance(params, Mapping):
+            raise ValidationError(f"Invalid params {params!r}: expected a mapping of names to values.")
+        self.script = script
+        self.store = get_store(root)
+        self.options: dict[str, Any] = {"namespace": namespace, "name": name, "description": description}
+        self.tags = tags
+        self.params = dict(params or {})
+        self.links = dict(links or {})
+        self.capture = capture
+        self.module: ModuleType | None = None
+        self.result: Any = None
+        self.run: Run | None = None
+        self._param_info: dict[str, Param] | None = None
+        get_manager().apply(EXPERIMENT_CONSTRUCTED, experiment=script)
+
+    def _known(self) -> dict[str, Param]:
+        if self._param_info is None:
+            self._param_info = script_params(self.script.file)
+        return self._param_info
+
+    def _parameters(self, injected: Mapping[str, Any]) -> dict[str, Any]:
+        """The globals to inject: the config's, plus what ``before_experiment_parameters`` plugins add or change.
+
+        Plugins see the script's defaults with the config's values on top (a mutable dict).
+        """
+        defaults = {name: param.default for name, param in self._known().items()}
+        parameters = {**defaults, **injected}
+        get_manager().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=self.script, parameters=parameters)
+        return {k: v for k, v in parameters.items() if k in injected or k not in defaults or v is not defaults[k]}
+
+    def _info_for(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        known = self._known()
+        return {n: {"type": known[n].type_name, "description": known[n].description} for n in names if n in known}
+
+    def _origin(self, config: Config) -> dict[str, Any]:
+        origin: dict[str, Any] = {
+            "style": "script",
+            "path": str(self.script.file),
+            "entrypoint": self.script.entrypoint,
+            "args": list(config.args),
+            "kwargs": {k: v for k, v in config.kwargs.items() if _jsonable(v)},
+        }
+        unrecorded = [f"kwargs.{k}" for k in config.kwargs if k not in origin["kwargs"]]
+        if not _jsonable(origin["args"]):
+            origin["args"], unrecorded = None, ["args", *unrecorded]
+        if unrecorded:
+            origin["unrecorded"] = unrecorded  # not JSON: a rerun cannot give these back
+        return origin
+
+    def execute(self, config: Config | Mapping[str, Any] | None = None) -> Run:
+        """Run the script once with ``config`` (default: the script's own single config).
+
+        Returns:
+            The finished run (completed, or failed/cancelled when the code ended it so).
+
+        Raises:
+            ValidationError: a protected or invalid global name, a missing entry point (before
+                the run is created when that can be known from the source).
+            BaseException: the script's exception, after its run was recorded as failed
+                (cancelled for KeyboardInterrupt). ``SystemExit(0)`` / ``SystemExit(None)``
+                complete the run and are not raised.
+        """
+        if config is None:
+            own = self.script.config
+            if own is not None and not isinstance(own, Config):
+                raise ValidationError(
+                    f"{self.script} holds several configs; run them with runlab.run_script, or pass one to execute()."
+                )
+            config = own or Config()
+        config = _as_config(config, "execute()")
+        values = self._parameters(config.globals_dict)
+        check_inject(values)
+        check_static(self.script.info, self.script.entrypoint, list(values))
+
+        meta = config.metadata
+        options = {k: v if v is not None else _text(meta.get(k)) for k, v in self.options.items()}
+        defaults = {n: p.default for n, p in self._known().items() if p.usable}
+        recorded = {**defaults, **self.params, **values}
+        driver = RunDriver(self.script, self.store)
+        run = self.run = driver.initialize(
+            namespace=options["namespace"] or self.script.name,
+            name=options["name"],
+            description=options["description"] or self.script.info.docstring,
+            params=recorded,
+            param_info=self._info_for(recorded),
+            tags=self.tags,
+            experiment=self.script.name,
+            source=self.script.file,
+            links=self.links or None,
+            origin=self._origin(config),
+            capture=self.capture,
+        )
+        if meta:
+            run.data["config/metadata"] = meta if _jsonable(meta) else repr(meta)
+        driver.start(attachable=True)
+        error: BaseException | None = None
+        result: Any = None
+        try:
+            result = self._execute(values, config)
+        except _EndRun as end:  # runlab.completed() / fail() / cancel() outside a with block
+            if end.status is not RunStatus.COMPLETED:
+                run.finish(end.status, end.message)
+        except SystemExit as exc:
+            error = None if exc.code in (0, None) else exc
+        except BaseException as exc:
+            error = exc
+        self.result = result
+        if run not in _current._attachable:  # a ``with runlab.run()`` block joined: rerun it as such
+            _mark_context(run)
+        if error is None and result is not None and run.status == RunStatus.RUNNING.value:
+            if _jsonable(result):
+                run.data["result"] = result
+            else:
+                run.data["result_repr"] = repr(result)
+        driver.end(error, result=result)
+        if error is not None:
+            raise error
+        if driver.error is not None:
+            raise driver.error  # a critical plugin failed the run
+        return run
+
+    def _execute(self, values: dict[str, Any], config: Config) -> Any:
+        script, info = self.script, self.script.info
+        body, mains, sink = prepare_tree(info.tree, values, script.run_as_main)
+        code = compile_tree(body, script.file)
+        with loaded_module(script.file, as_main=script.run_as_main) as module:
+            self.module = module
+            namespace = module.__dict__
+            namespace.update(values)
+            if sink:
+                namespace[SINK] = {}
+            try:
+                exec(code, namespace)
+                entry = find_entrypoint(module, info, script.entrypoint)
+                if entry.func is not None:
+                    plain = not config.args and not config.kwargs
+                    # a main block calling main(args) it builds itself runs as with ``python script.py``
+                    if not (entry.rule == "main_block_call" and plain and not bindable(entry.func, [], {})):
+                        return call_entrypoint(entry.func, config.args, config.kwargs)
+                if config.args or config.kwargs:
+                    raise ValidationError(
+                        f"{script.file} has no entry point function to give the config's args/kwargs to; define "
+                        f"main() or choose one of its functions ({info.describe_functions()}) as entry point."
+                    )
+                for main in mains:
+                    exec(compile_tree(main, script.file), namespace)
+                return None
+            finally:
+                namespace.pop(SINK, None)
+
+
+def _mark_context(run: Run) -> None:
+    """Record that the run's parameters belong to a context block (``runlab rerun`` passes them as params)."""
+    with run._meta_lock:
+        origin = run._meta.get("origin")
+        if isinstance(origin, dict):
+            origin["style"] = "context"
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@overload
+def run_script(
+    path: str | os.PathLike[str],
+    config: Config | Mapping[str, Any] | None = None,
+    entrypoint: str | None = None,
+    run_as_main: bool = True,
+    *,
+    root: str | os.PathLike[str] | Store | None = None,
+    namespace: str | None = None,
+    name: str | None = None,
+    tags: Iterable[str] | str | None = None,
+    description: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    links: Mapping[str, Any] | None = None,
+    capture: bool = True,
+) -> Run: ...
+@overload
+def run_script(
+    path: str | os.PathLike[str],
+    config: ConfigGenerator | Iterable[Config],
+    entrypoint: str | None = None,
+    run_as_main: bool = True,
+    *,
+    root: str | os.PathLike[str] | Store | None = None,
+    namespace: str | None = None,
+    name: str | None = None,
+    tags: Iterable[str] | str | None = None,
+    description: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    links: Mapping[str, Any] | None = None,
+    capture: bool = True,
+) -> list[Run]: ...
+@overload
+def run_script(
+    path: str | os.PathLike[str],
+    config: str | os.PathLike[str],
+    entrypoint: str | None = None,
+    run_as_main: bool = True,
+    *,
+    root: str | os.PathLike[str] | Store | None = None,
+    namespace: str | None = None,
+    name: str | None = None,
+    tags: Iterable[str] | str | None = None,
+    description: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    links: Mapping[str, Any] | None = None,
+    capture: bool = True,
+) -> Run | list[Run]: ...
+def run_script(
+    path: str | os.PathLike[str],
+    config: ScriptConfig = None,
+    entrypoint: str | None = None,
+    run_as_main: bool = True,
+    *,
+    root: str | os.PathLike[str] | Store | None = None,
+    namespace: str | None = None,
+    name: str | None = None,
+    tags: Iterable[str] | str | None = None,
+    description: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    links: Mapping[str, Any] | None = None,
+    capture: bool = True,
+) -> Run | list[Run]:
+    """Run a plain Python script as an experiment: one run per config, globals injected.
+
+    Args:
+        path: the ``.py`` file; ``"train.py:fit"`` also names the entry point.
+        config: ``None``; a :class:`~runlab.Config` or a dict of globals (one run); a
+            :class:`~runlab.ConfigGenerator` or list of Configs (a sweep, in order); or a config
+            file (``.py`` with ``config_gen()``/``CONFIG``, ``.yml``, ``.toml``, ``.json``).
+        entrypoint: the function to call; discovered when None.
+        run_as_main: run with ``__name__ == "__main__"``.
+        root, namespace, name, tags, description, links, capture: the runs' settings (see
+            :class:`ScriptExecutor`).
+        params: extra run parameters, recorded but not injected.
+
+    Returns:
+        The finished :class:`~runlab.Run` for a single config (a config file with exactly one
+        config included); the list of runs for a generator or list of configs, or a file with several.
+
+    Raises:
+        ExperimentNotFoundError, ValidationError, ConfigError: bad input, before any run exists.
+        BaseException: the script's exception once its run is recorded as failed; a sweep stops there.
+
+    Example:
+        >>> import pathlib, tempfile, runlab
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "square.py"
+        >>> _ = f.write_text("x = 2\\nif __name__ == '__main__':\\n    print(x * x)\\n")
+        >>> runs = runlab.run_script(f, [runlab.Config({"x": 3}), runlab.Config({"x": 4})], root=f.parent / "r",
+        ...                          capture=False)
+        9
+        16
+        >>> [r.params["x"] for r in runs]
+        [3, 4]
+    """
+    script = Script(path, config, entrypoint, run_as_main)
+    configs, single = _configs(config)
+    executor = ScriptExecutor(
+        script,
+        root=root,
+        namespace=namespace,
+        name=name,
+        tags=tags,
+        description=description,
+        params=params,
+        links=links,
+        capture=capture,
+    )
+    runs = [executor.execute(item) for item in configs]
+    return runs[0] if single and len(runs) == 1 else runs
