@@ -196,6 +196,8 @@ def test_rerun_keeps_the_parameters_applies_overrides_and_links_the_original(roo
     second = next(r for r in all_runs(root) if r.id != first.id)
     assert second.params["EPOCHS"] == 7 and second.params["LEARNING_RATE"] == 0.05
     assert second.metadata["rerun_of"] == first.id and second.summaries["loss"].count == 7
+    shown = invoke("--root", str(root), "show", second.id).output  # type: ignore[attr-defined]
+    assert f"rerun of      {first.id}" in shown and "functional.py (functional)" in shown
 
 
 @pytest.mark.parametrize(("style", "param"), [("script", "epochs"), ("context", "epochs")])

@@ -92,14 +92,24 @@ def _key(value: Any) -> Any:
 
 def varying(records: Sequence[RunRecord]) -> list[str]:
     """``params.X`` and ``metrics.X`` columns whose values differ among ``records`` (or that
-    only some have); with a single run, every parameter and metric."""
+    only some have); with a single run, every parameter and metric. Special parameters
+    (``params.__DEBUG__`` ...) show only when their values differ."""
     seen: dict[str, set[Any]] = {}
     for rec in records:
         for key, value in flat(rec, aggregates=False).items():
             if key.startswith(("params.", "metrics.")):
                 seen.setdefault(key, set()).add(_key(value))
-    keys = [k for k in seen if len(records) == 1 or len(seen[k]) > 1 or _missing(records, k)]
+    keys = [
+        k
+        for k in seen
+        if len(seen[k]) > 1 or (not _special(k) and (len(records) == 1 or _missing(records, k)))
+    ]
     return sorted(keys, key=lambda k: (not k.startswith("params."), k))
+
+
+def _special(key: str) -> bool:
+    name = key.partition(".")[2]
+    return key.startswith("params.") and name.startswith("__") and name.endswith("__")
 
 
 def _missing(records: Iterable[RunRecord], key: str) -> bool:

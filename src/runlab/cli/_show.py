@@ -71,6 +71,11 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     for link in ("parent", "sweep", "study"):
         if getattr(record, link):
             lines.append((link, getattr(record, link)))
+    if meta.get("rerun_of"):
+        lines.append(("rerun of", meta["rerun_of"]))
+    origin = meta.get("origin") or {}
+    if origin.get("path"):
+        lines.append(("started from", f"{origin['path']} ({origin.get('style', '?')})"))
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         click.echo(f"{key.ljust(width)}  {value}")
