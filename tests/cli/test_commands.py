@@ -247,7 +247,19 @@ def test_python_templates_run_as_they_are(kind: str, tmp_path: Path, root: Path)
                          env={**os.environ, "RUNLAB_ROOT": str(root)}, timeout=60)  # fmt: skip
     assert ran.returncode == 0, ran.stderr
     if kind != "analysis":
-        assert len(runlab.runs(root=root)) == 1
+        [record] = runlab.runs(root=root)
+    if kind == "experiment":  # testing mode shrinks EPOCHS; the run's analysis.py runs on its own
+        assert record.params["EPOCHS"] == 5 and record.summaries["loss"].count == 5
+        quick = subprocess.run([sys.executable, str(path), "--__TESTING__=True"], capture_output=True, text=True,
+                               env={**os.environ, "RUNLAB_ROOT": str(root)}, timeout=60)  # fmt: skip
+        assert quick.returncode == 0, quick.stderr
+        tested = next(r for r in runlab.runs(root=root) if r.id != record.id)
+        assert tested.params["EPOCHS"] == 1 and "testing" in tested.tags
+        analysis = subprocess.run([sys.executable, str(tested.path / "analysis.py")], capture_output=True, text=True,
+                                  timeout=60)  # fmt: skip
+        assert analysis.returncode == 0 and "final loss 0.9000" in analysis.stdout, analysis.stderr
+    if kind == "mixin":  # the demonstration includes the mixin: its hooks recorded the time
+        assert record.data["demo_thing"]["seconds"] > 0
     again = CliRunner().invoke(cli, ["template", kind, "demo_thing", "-o", str(tmp_path)])
     assert again.exit_code == 2 and "--force" in again.output
 
@@ -324,7 +336,7 @@ def test_every_command_as_a_real_subprocess(root: Path, runs: dict[str, str], tm
         (["export", "-o", "-", *r], "params.lr"),
         (["index", "rebuild", *r], "Indexed 4"),
         (["index", "check", *r], "OK"),
-        (["template", "experiment", "exp", "--dry-run"], "start_run"),
+        (["template", "experiment", "exp", "--dry-run"], "run_if_main"),
         (["init", "--dry-run", "-p", str(tmp_path / "p.toml")], "[tool.runlab]"),
         (["completion", "zsh"], "compdef"),
     ]

@@ -14,32 +14,43 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 EXPERIMENT = '''"""{name}: an experiment recorded by runlab.
 
-Run it:  python {file}
-See it:  runlab list --name {name}   /   runlab show {name}
+Run it:   python {file} --LEARNING_RATE=0.05        (or: runlab run {file} --EPOCHS 10)
+Check it: python {file} --__TESTING__=True           (a quick run with the testing settings)
+See it:   runlab list -n {name}   /   runlab show ID
 """
 
-import runlab
+from runlab import Experiment
 
-# Parameters: change them here (every value is recorded with the run).
-PARAMS = {{
-    "learning_rate": 0.01,
-    "epochs": 5,
-}}
+# Step size of the update.
+LEARNING_RATE: float = 0.01
+EPOCHS: int = 5  # passes over the data
 
-
-def main() -> None:
-    with runlab.start_run(namespace="{name}", name="{name}", params=PARAMS) as run:
-        loss = 1.0
-        for epoch in range(PARAMS["epochs"]):
-            loss *= 1 - PARAMS["learning_rate"] * 10
-            run.log_metric("loss", loss, step=epoch)
-        run.data["final/loss"] = loss
-        run.save_text("summary.txt", f"final loss {{loss:.4f}}\\n")
-    print(f"run {{run.id}} finished: loss {{loss:.4f}}")
+experiment = Experiment(glob=globals())
 
 
-if __name__ == "__main__":
-    main()
+@experiment.testing
+def testing(e: Experiment) -> None:
+    e.EPOCHS = 1  # just check that the code runs
+
+
+@experiment
+def main(e: Experiment) -> None:
+    loss = 1.0
+    for _ in range(e.EPOCHS):
+        loss *= 1 - e.LEARNING_RATE * 10
+        e.track("loss", loss)  # a metric point per epoch
+    e["final/loss"] = loss  # data.json
+    e.commit_raw("summary.txt", f"final loss {{loss:.4f}}\\n")  # an artifact
+    e.log(f"final loss {{loss:.4f}}")
+
+
+@experiment.analysis
+def analysis(e: Experiment) -> None:
+    # written into each run's analysis.py: python <run folder>/analysis.py
+    print(f"final loss {{e['final/loss']:.4f}}")
+
+
+experiment.run_if_main()
 '''
 
 CONFIG = """# {name}: parameters for an experiment, with a sweep.
@@ -82,45 +93,43 @@ if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else None)
 '''
 
-MIXIN = '''"""{name}: reusable behaviour to mix into experiments.
+MIXIN = '''"""{name}: hooks and parameters to share between experiments.
 
-A mixin here is a class of hooks an experiment calls around its run:
-
-    from {name} import {cls}
-    mixin = {cls}()
-    with runlab.start_run(params=...) as run:
-        mixin.before_run(run)
-        ...
-        mixin.after_run(run)
-
-Run it:  python {file}     (a small demonstration)
+Use it in an experiment file:   experiment.include("{file}")
+Run it:  python {file}     (a small demonstration experiment that includes it)
 """
 
 import time
 
-import runlab
+from runlab import Experiment, ExperimentMixin
+
+{upper}_REPORT: bool = True  # log how long the run's main function took
+
+mixin = ExperimentMixin(glob=globals())
 
 
-class {cls}:
-    """Records the wall time of the run body and tags the run."""
+@mixin.hook("before_run")
+def start_clock(e: Experiment) -> None:
+    e["_{name}/start"] = time.perf_counter()  # keys starting with _ stay in memory
 
-    tag = "{name}"
 
-    def before_run(self, run: "runlab.Run") -> None:
-        self._start = time.perf_counter()
-        run.log_metric("{name}/started", 1)
-
-    def after_run(self, run: "runlab.Run") -> None:
-        run.data["{name}/seconds"] = time.perf_counter() - self._start
+@mixin.hook("after_run")
+def stop_clock(e: Experiment) -> None:
+    seconds = time.perf_counter() - e["_{name}/start"]
+    e["{name}/seconds"] = seconds
+    if e.{upper}_REPORT:
+        e.log(f"{name}: main took {{seconds:.3f}} s")
 
 
 if __name__ == "__main__":
-    mixin = {cls}()
-    with runlab.start_run(name="{name}-demo", tags=[{cls}.tag]) as run:
-        mixin.before_run(run)
-        total = sum(range(100_000))
-        mixin.after_run(run)
-    print(f"run {{run.id}}: total {{total}}")
+    demo = Experiment(namespace="{name}_demo", glob={{"__file__": __file__, "__name__": "{name}_demo"}})
+    demo.include(__file__)
+
+    @demo
+    def main(e: Experiment) -> None:
+        e.log(f"sum: {{sum(range(100_000))}}")
+
+    demo.run()
 '''
 
 TEMPLATES = {
@@ -155,7 +164,7 @@ def template(kind: str, name: str, out_dir: Path, force: bool, dry_run: bool) ->
     suffix, text = TEMPLATES[kind]
     path = out_dir / f"{name}{suffix}"
     cls = "".join(part.capitalize() for part in name.split("_")) + ("" if name.endswith("mixin") else "Mixin")
-    content = text.format(name=name, file=path.name, cls=cls)
+    content = text.format(name=name, file=path.name, cls=cls, upper=name.upper())
     if dry_run:
         click.echo(content, nl=False)
         return
