@@ -101,6 +101,7 @@ class RunContext:
 
     @staticmethod
     def _join(run: Run, opts: Mapping[str, Any]) -> None:
+        run.update_origin(style="context")  # runlab rerun gives the block its params back
         present = run.params
         extra = {k: v for k, v in (opts.get("params") or {}).items() if k not in present}
         if extra:

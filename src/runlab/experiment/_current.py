@@ -18,7 +18,7 @@ from ..errors import ExperimentContextError
 from ..lifecycle import Run
 from ..lifecycle._run import open_runs
 
-__all__ = ["attachable", "current_run", "mark_attachable", "set_current", "reset_current"]
+__all__ = ["attachable", "current_run", "mark_attachable", "reset_current", "set_current"]
 
 _current: ContextVar[Run | None] = ContextVar("runlab_current_run", default=None)
 _attachable: WeakSet[Run] = WeakSet()

@@ -52,7 +52,6 @@ from ..store import RunStatus
 from ..store._api import get_store
 from ..store._files import dumps_light
 from ..store._store import Store
-from . import _current
 from ._context import _EndRun
 from ._driver import RunDriver
 from ._entrypoint import ScriptInfo, analyse, bindable, call_entrypoint, check_static, find_entrypoint
@@ -355,8 +354,6 @@ class ScriptExecutor:
         except BaseException as exc:
             error = exc
         self.result = result
-        if run not in _current._attachable:  # a ``with runlab.run()`` block joined: rerun it as such
-            _mark_context(run)
         if error is None and result is not None and run.status == RunStatus.RUNNING.value:
             if _jsonable(result):
                 run.data["result"] = result
@@ -397,14 +394,6 @@ class ScriptExecutor:
                 return None
             finally:
                 namespace.pop(SINK, None)
-
-
-def _mark_context(run: Run) -> None:
-    """Record that the run's parameters belong to a context block (``runlab rerun`` passes them as params)."""
-    with run._meta_lock:
-        origin = run._meta.get("origin")
-        if isinstance(origin, dict):
-            origin["style"] = "context"
 
 
 def _text(value: Any) -> str | None:

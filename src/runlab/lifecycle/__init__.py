@@ -3,6 +3,16 @@
 from ._api import start_run
 from ._data import RunData
 from ._events import EVENTS, RunListener, add_listener
-from ._run import Run, RunTerminated
+from ._run import Run, RunTerminated, finish_open_runs, open_runs
 
-__all__ = ["EVENTS", "Run", "RunData", "RunListener", "RunTerminated", "add_listener", "start_run"]
+__all__ = [
+    "EVENTS",
+    "Run",
+    "RunData",
+    "RunListener",
+    "RunTerminated",
+    "add_listener",
+    "finish_open_runs",
+    "open_runs",
+    "start_run",
+]

@@ -64,10 +64,15 @@ def _install_exit_hooks() -> None:
         previous(exc_type, exc, tb)
 
     sys.excepthook = excepthook
-    atexit.register(_finish_open_runs)
+    atexit.register(finish_open_runs)
 
 
-def _finish_open_runs() -> None:
+def finish_open_runs() -> None:
+    """Finish the runs of this process that are still open, as at interpreter exit.
+
+    Registered with :mod:`atexit` when the first run starts. Integrations whose own exit
+    hooks stop something the runs' finishing needs (a service process) call it first.
+    """
     exc = _UNCAUGHT[-1] if _UNCAUGHT else None
     for run in list(_OPEN_RUNS):
         try:
@@ -473,6 +478,16 @@ class Run:
             elif callable(prev):
                 prev(signal.SIGTERM, None)
         return False
+
+    def update_origin(self, **fields: Any) -> None:
+        """Change how ``runlab rerun`` starts this run again (``style``, ``path``, ...) while it is open.
+
+        Raises:
+            RunFinishedError: the run has finished.
+        """
+        with self._meta_lock:
+            self._check_open()
+            self._meta["origin"] = {**(self._meta.get("origin") or {}), **fields}
 
     def record_plugin(self, plugin: str, *, error: Mapping[str, Any] | None = None, **fields: Any) -> None:
         """Merge ``fields`` into ``run.json``'s ``plugins.PLUGIN`` section (and append ``error`` to its errors).

@@ -48,11 +48,9 @@ def _finish_open_runs_first() -> None:
     first), so runs left open at exit are mirrored while wandb still listens. runlab's
     own exit hook then finds nothing left to finish.
     """
-    try:
-        from ...lifecycle._run import _finish_open_runs
-    except ImportError:  # pragma: no cover - the run core renamed it
-        return
-    _finish_open_runs()
+    from ...lifecycle import finish_open_runs
+
+    finish_open_runs()
 
 
 def _after_first_init(previous_excepthook: Any) -> None:
