@@ -489,13 +489,16 @@ class Run:
             self._check_open()
             self._meta["origin"] = {**(self._meta.get("origin") or {}), **fields}
 
-    def record_plugin(self, plugin: str, *, error: Mapping[str, Any] | None = None, **fields: Any) -> None:
+    def record_plugin(
+        self, plugin: str, *, error: Mapping[str, Any] | None = None, save: bool = True, **fields: Any
+    ) -> None:
         """Merge ``fields`` into ``run.json``'s ``plugins.PLUGIN`` section (and append ``error`` to its errors).
 
         For plugins: an integration's own record (an MLflow run id, a URL) or a failure. While
         the run is open the record is written now; while it finishes (``run_finishing``) it
         goes into the final record; after that, ``run.json`` is rewritten with it (plugin
         records are the one part of a finished run's record that hooks may still add to).
+        ``save=False`` leaves the write to the run's next save.
 
         Example:
             >>> import runlab, tempfile
@@ -512,8 +515,8 @@ class Run:
             if error is not None:
                 entry = {"time": _now(), **dict(error)}
                 record.setdefault("errors", []).append(entry)
-            if self._closed and not self._final_written:
-                return  # finishing: the final record, written next, includes it
+            if not save or (self._closed and not self._final_written):
+                return  # written with the run's next save (finishing: the final record)
             if self._closed:
                 self.store.save(self.path, self._meta)
             else:

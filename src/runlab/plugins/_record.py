@@ -13,17 +13,15 @@ __all__ = ["note_plugins", "record_failure"]
 
 
 def _is_run(run: Any) -> bool:
-    return hasattr(run, "_meta") and hasattr(run, "_meta_lock") and hasattr(run, "path")
+    return callable(getattr(run, "record_plugin", None)) and hasattr(run, "path")
 
 
 def note_plugins(run: Any, plugins: dict[str, dict[str, Any]]) -> None:
     """Record the active plugins (name -> version, source) in a new run's record; no write."""
     if not _is_run(run):
         return
-    with run._meta_lock:
-        section = run._meta.setdefault("plugins", {})
-        for name, info in plugins.items():
-            section.setdefault(name, {}).update(info)
+    for name, info in plugins.items():
+        run.record_plugin(name, save=False, **info)
 
 
 def record_failure(run: Any, plugin: str, entry: dict[str, Any], state: str = "error") -> bool:
@@ -31,8 +29,7 @@ def record_failure(run: Any, plugin: str, entry: dict[str, Any], state: str = "e
 
     Returns False when ``run`` is not a live :class:`runlab.Run` (nothing recorded).
     """
-    record = getattr(run, "record_plugin", None)
-    if not callable(record) or not _is_run(run):
+    if not _is_run(run):
         return False
-    record(plugin, state=state, error=entry)
+    run.record_plugin(plugin, state=state, error=entry)
     return True
