@@ -235,3 +235,21 @@ def test_json_listing_after_runs(root: Path) -> None:
     assert invoke("--root", str(root), "run", str(STYLES / "script.py")).exit_code == 0
     listed = json.loads(CliRunner().invoke(cli, ["--root", str(root), "list", "-f", "json"]).output)
     assert [r["namespace"] for r in listed] == ["script"]
+
+
+def test_ctrl_c_cancels_the_run_and_exits_130(tmp_path: Path, root: Path) -> None:
+    import signal
+    import time
+
+    script = _write(
+        tmp_path / "sleepy.py", "import time\ndef main():\n    print('sleeping', flush=True)\n    time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([*RUNLAB, "run", str(script), "--root", str(root)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "sleeping"  # the run is under way
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and " cancelled " in out
+    assert [r.status for r in all_runs(root)] == ["cancelled"]
