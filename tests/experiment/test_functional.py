@@ -96,6 +96,12 @@ def test_sub_experiment_example_extends_includes_and_records_everything(root: Pa
         "path": str(EXAMPLES / "sub_experiment.py"),
         "config": None,
     }
+    hooks = rec.metadata["hooks"]  # the experiment's own hooks, in the order they run
+    assert [Path(o).name for o in hooks["before_run"]["origins"]] == [
+        "base_experiment.py",
+        "logging_mixin.py",
+        "sub_experiment.py",
+    ] and hooks["before_run"]["num"] == 3
 
 
 def test_base_experiment_help_and_bad_overrides_on_the_command_line(root: Path) -> None:

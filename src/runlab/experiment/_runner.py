@@ -24,6 +24,7 @@ from ..store._api import get_store
 from ..store._store import Store
 from ._base import DEFAULT_NAME_FORMAT, SAFE_NAME, ExperimentBase, _actionable
 from ._driver import RunDriver
+from ._hooks import describe_hooks
 from ._launch import Launch, current_launch
 
 __all__ = ["ExperimentRunner"]
@@ -161,6 +162,7 @@ class ExperimentRunner(ExperimentBase):
                 "config": str(self._config_path) if self._config_path else None,
             },
             "folder_name": folder,
+            "hooks": describe_hooks(self.hook_entries()),
         }
 
     def _execute(self, overrides: Mapping[str, Any], opts: _Options, launch: Launch | None = None) -> Run:

@@ -199,12 +199,14 @@ class Run:
         source: str | os.PathLike[str] | None = None,
         links: Mapping[str, str | None] | None = None,
         origin: Mapping[str, Any] | None = None,
+        hooks: Mapping[str, Any] | None = None,
         folder_name: str | None = None,
         capture: bool = True,
         capture_output: bool = True,
     ) -> Run:
         """Create a run in state ``created`` (its folder, ``run.json`` and index row).
 
+        ``hooks`` describes the experiment's own hooks (name -> implementations) for the record.
         ``origin`` records how the run was started, so ``runlab rerun`` can start it again:
         ``{"style": "functional" | "script" | "context", "path": ..., ...}`` (JSON values).
         ``folder_name`` fixes the folder's name (replacing a previous folder of that name,
@@ -238,7 +240,7 @@ class Run:
             "heartbeat": None,
             "git": None,
             "env": None,
-            "hooks": {},
+            "hooks": dict(hooks or {}),
             "plugins": {},
         }
         meta, folder = store.create(meta, folder_name=folder_name, replace=folder_name is not None)
