@@ -50,14 +50,9 @@ def file_kind(path: str | os.PathLike[str]) -> FileKind:
     _check_file(path)
     if path.suffix in CONFIG_SUFFIXES:
         return "config"
-    source = path.read_text(encoding="utf-8")
-    try:
-        tree = ast.parse(source, filename=str(path))
-    except SyntaxError as exc:
-        raise ValidationError(
-            f"Syntax error in {path}, line {exc.lineno}: {exc.msg}. Fix the file and run it again."
-        ) from None
-    for node in ast.walk(tree):
+    from ._loader import parse_file
+
+    for node in ast.walk(parse_file(path)):
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr == "run_if_main":
@@ -117,11 +112,11 @@ def launch(
         >>> run.status, runlab.load(run.id, root=folder / "runs").data["result"]
         ('completed', 'Hello runlab')
     """
-    text = str(path)
-    target, _, function = text.rpartition(":") if text.count(":") and not Path(text).exists() else (text, "", "")
+    from ._loader import split_target
+
+    target, function = split_target(path)
     file = Path(target)
-    if function and not entrypoint:
-        entrypoint = function
+    entrypoint = entrypoint or function
     kind = file_kind(file)
     options: dict[str, Any] = {"name": name, "tags": _tags(tags), "description": description, "namespace": namespace}
     if kind == "config":

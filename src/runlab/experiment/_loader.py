@@ -50,6 +50,7 @@ __all__ = [
     "loaded_module",
     "parse_file",
     "prepare_tree",
+    "split_target",
 ]
 
 PROTECTED_NAMES = frozenset(
@@ -62,6 +63,21 @@ SINK = "__runlab_discard__"
 
 _LOCK = threading.RLock()
 _TRY_TYPES: tuple[type[ast.stmt], ...] = tuple(t for t in (ast.Try, getattr(ast, "TryStar", None)) if t is not None)
+
+
+def split_target(path: str | os.PathLike[str]) -> tuple[str, str | None]:
+    """``"train.py:fit"`` -> ``("train.py", "fit")``; a path without a function (or an existing
+    file whose name has a colon) -> ``(path, None)``.
+
+    Example:
+        >>> split_target("tools/train.py:fit"), split_target("train.py")
+        (('tools/train.py', 'fit'), ('train.py', None))
+    """
+    text = os.fspath(path)
+    if ":" in text and not Path(text).exists():
+        file, _, function = text.rpartition(":")
+        return file, function or None
+    return text, None
 
 
 def check_python_file(path: str | os.PathLike[str]) -> Path:

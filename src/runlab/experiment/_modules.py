@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import ExperimentNotFoundError, ValidationError
+from ._loader import compile_tree, parse_file
 
 __all__ = ["find_instance", "load_module", "resolve_file"]
 
@@ -72,21 +73,17 @@ def load_module(path: Path, what: str) -> types.ModuleType:
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain[chain.index(path) :], path))
         raise ValidationError(f"{what.capitalize()} cycle: {cycle}. An experiment cannot extend itself.")
+    code = compile_tree(parse_file(path), path)  # a syntax error: ValidationError with file and line
     name = f"_runlab_{what}_{path.stem}_{next(_counter)}"
     spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:  # pragma: no cover - only for non-.py paths
+    if spec is None:  # pragma: no cover - only for non-.py paths
         raise ValidationError(f"Cannot load {path} as a Python module.")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     token = _loading.set((*chain, path))
     try:
         with _on_path(path.parent):
-            spec.loader.exec_module(module)
-    except SyntaxError as exc:
-        sys.modules.pop(name, None)
-        raise ValidationError(
-            f"Syntax error in {exc.filename or path}, line {exc.lineno}: {exc.msg}. Fix the file and try again."
-        ) from None
+            exec(code, module.__dict__)
     except BaseException:
         sys.modules.pop(name, None)
         raise

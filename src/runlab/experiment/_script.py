@@ -55,7 +55,16 @@ from ..store._store import Store
 from ._context import _EndRun
 from ._driver import RunDriver
 from ._entrypoint import ScriptInfo, analyse, bindable, call_entrypoint, check_static, find_entrypoint
-from ._loader import SINK, check_inject, check_python_file, compile_tree, loaded_module, parse_file, prepare_tree
+from ._loader import (
+    SINK,
+    check_inject,
+    check_python_file,
+    compile_tree,
+    loaded_module,
+    parse_file,
+    prepare_tree,
+    split_target,
+)
 
 __all__ = ["Script", "ScriptConfig", "ScriptExecutor", "run_script", "script_params"]
 
@@ -182,11 +191,9 @@ class Script:
     info: ScriptInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        text = os.fspath(self.path)
-        if ":" in text and not Path(text).exists():
-            text, _, function = text.rpartition(":")
-            if self.entrypoint is None and function:
-                self.entrypoint = function
+        text, function = split_target(self.path)
+        if self.entrypoint is None and function:
+            self.entrypoint = function
         self.path = Path(text)
         self.file = check_python_file(self.path)
         self.info = analyse(parse_file(self.file), self.file)
