@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import types
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .. import _pyfile as pyfile
 from ..errors import ExperimentNotFoundError, ValidationError
 from ._loader import compile_tree, parse_file
 
@@ -20,7 +18,6 @@ __all__ = ["find_instance", "load_module", "resolve_file"]
 T = TypeVar("T")
 
 _loading: ContextVar[tuple[Path, ...]] = ContextVar("runlab_loading_experiment_files", default=())
-_counter = iter(range(1, 1 << 62))
 
 
 def resolve_file(path: str | os.PathLike[str], glob: Mapping[str, Any] | None, what: str) -> Path:
@@ -44,27 +41,12 @@ def resolve_file(path: str | os.PathLike[str], glob: Mapping[str, Any] | None, w
     return target
 
 
-@contextmanager
-def _on_path(folder: Path) -> Iterator[None]:
-    entry = str(folder)
-    added = entry not in sys.path
-    if added:
-        sys.path.insert(0, entry)
-    try:
-        yield
-    finally:
-        if added:
-            try:
-                sys.path.remove(entry)
-            except ValueError:
-                pass
-
-
 def load_module(path: Path, what: str) -> types.ModuleType:
-    """Execute ``path`` as a fresh module (its ``__name__`` is not ``"__main__"``).
+    """Execute ``path`` as a fresh module (its ``__name__`` is not ``"__main__"``) with :mod:`runlab._pyfile`.
 
     Its folder is on ``sys.path`` while it runs, so it imports its neighbours as with
-    ``python file.py``. Each call loads the file anew.
+    ``python file.py``. Each call loads the file anew; the module stays in ``sys.modules``
+    (so what it defines pickles).
 
     Raises:
         ValidationError: the file takes part in an ``extend`` / ``include`` cycle, or has a syntax error.
@@ -74,19 +56,9 @@ def load_module(path: Path, what: str) -> types.ModuleType:
         cycle = " -> ".join(p.name for p in (*chain[chain.index(path) :], path))
         raise ValidationError(f"{what.capitalize()} cycle: {cycle}. An experiment cannot extend itself.")
     code = compile_tree(parse_file(path), path)  # a syntax error: ValidationError with file and line
-    name = f"_runlab_{what}_{path.stem}_{next(_counter)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None:  # pragma: no cover - only for non-.py paths
-        raise ValidationError(f"Cannot load {path} as a Python module.")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
     token = _loading.set((*chain, path))
     try:
-        with _on_path(path.parent):
-            exec(code, module.__dict__)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
+        module = pyfile.load_module(path, pyfile.module_name(path, f"_runlab_{what}"), code=code)
     finally:
         _loading.reset(token)
     return module

@@ -44,7 +44,7 @@ from typing import Any, overload
 
 from ..errors import ValidationError
 from ..lifecycle import Run
-from ..params import Config, ConfigGenerator, Param, is_usable, load_config, read_descriptions
+from ..params import Config, ConfigGenerator, Param, is_usable, iter_configs, read_descriptions
 from ..params._param import _resolve_annotation
 from ..plugins import get_manager
 from ..plugins._hookspecs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
@@ -67,7 +67,7 @@ from ._loader import (
 )
 from ._request import Links, Origin, RunOptions, RunRequest, RunResult, Target
 
-__all__ = ["Script", "ScriptConfig", "ScriptExecutor", "run_script", "script_params"]
+__all__ = ["Script", "ScriptConfig", "ScriptExecutor", "function_params", "run_script", "script_params"]
 
 ScriptConfig = Config | Mapping[str, Any] | ConfigGenerator | Iterable[Config] | str | os.PathLike[str] | None
 """What ``config`` may be: a :class:`Config`, a dict of globals, several configs, or a config file."""
@@ -123,6 +123,42 @@ def script_params(path: str | os.PathLike[str]) -> dict[str, Param]:
     return params
 
 
+def function_params(path: str | os.PathLike[str], function: str) -> dict[str, Param]:
+    """The arguments of a script's top-level ``function`` that can be given by name, read statically.
+
+    Types come from annotations (simple builtin names), else from literal defaults; an
+    argument without a default has the default None (and must then be given).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "tools.py"
+        >>> _ = f.write_text("def evaluate(checkpoint: str, *, batch=32):\\n    pass\\n")
+        >>> {n: (p.type, p.default) for n, p in function_params(f, "evaluate").items()}
+        {'checkpoint': (<class 'str'>, None), 'batch': (<class 'int'>, 32)}
+    """
+    tree = parse_file(check_python_file(path))
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            break
+    else:
+        return {}
+    spec = node.args
+    named = [*spec.posonlyargs, *spec.args]
+    defaults: list[ast.expr | None] = [None] * (len(named) - len(spec.defaults)) + list(spec.defaults)
+    pairs = list(zip(named, defaults, strict=True))[len(spec.posonlyargs) :]
+    pairs += list(zip(spec.kwonlyargs, spec.kw_defaults, strict=True))
+    params: dict[str, Param] = {}
+    for arg, default_node in pairs:
+        annotation = _resolve_annotation(ast.unparse(arg.annotation)) if arg.annotation is not None else None
+        try:
+            default = ast.literal_eval(default_node) if default_node is not None else None
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            default = None
+        type_ = annotation if annotation is not None else (Any if default is None else type(default))
+        params[arg.arg] = Param(arg.arg, type_, default, f"argument of {function}()", is_usable(default))
+    return params
+
+
 def _as_config(value: Any, where: str) -> Config:
     if isinstance(value, Config):
         return value
@@ -142,9 +178,8 @@ def _configs(config: ScriptConfig) -> tuple[Iterator[Config], bool]:
         single = _as_config(config, "config")
         check_inject(single.globals_dict)
         return iter([single]), True
-    if isinstance(config, (str, os.PathLike)):
-        loaded = load_config(os.fspath(config))
-        return iter(loaded), len(loaded) == 1
+    if isinstance(config, (str, os.PathLike)):  # a config_gen() is asked for each next config after a run
+        return iter_configs(os.fspath(config))
     if isinstance(config, (bytes, bytearray)) or not isinstance(config, Iterable):
         raise ValidationError(
             f"Invalid config {config!r}: expected a runlab.Config, a dict of globals, a list or generator of "

@@ -18,7 +18,6 @@ import importlib
 import importlib.util
 import inspect
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,27 +115,17 @@ def _module_name(source: PluginSource) -> str:
 
 
 def _import_file(source: PluginSource) -> ModuleType:
+    """A folder plugin's file (or package folder), loaded anew with :mod:`runlab._pyfile`.
+
+    Compiled from source each time: a reload sees the file as it is now (a cached .pyc is
+    only checked by mtime and size), and nothing is written beside the user's plugin.
+    """
+    from .._pyfile import load_module
+
     path = Path(source.target)
-    name = _module_name(source)
-    if path.is_dir():
-        spec = importlib.util.spec_from_file_location(
-            name, path / "__init__.py", submodule_search_locations=[str(path)]
-        )
-    else:
-        spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise PluginLoadError(f"Cannot import plugin file {path}.", source.name)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        # compiled from source each time: a reload sees the file as it is now (a cached .pyc
-        # is only checked by mtime and size), and nothing is written beside the user's plugin
-        origin = str(spec.origin)
-        exec(compile(Path(origin).read_bytes(), origin, "exec"), module.__dict__)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return module
+    if path.is_dir() and not (path / "__init__.py").is_file():
+        raise PluginLoadError(f"Cannot import plugin folder {path}: it has no __init__.py.", source.name)
+    return load_module(path, _module_name(source))
 
 
 def _import_target(target: str, reload: bool) -> Any:
