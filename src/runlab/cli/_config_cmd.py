@@ -106,7 +106,7 @@ def check(script: Path, configs: tuple[Path, ...]) -> None:
       runlab config check train.py -c sweep.yml
     """
     from ..experiment._dispatch import file_kind
-    from ..experiment._script import script_params
+    from ..experiment._script_params import script_params
     from ..params import SPECIAL_PARAMS, did_you_mean, scan_source
 
     if file_kind(script) == "script":

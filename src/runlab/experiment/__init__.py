@@ -40,7 +40,9 @@ from ._entrypoint import entrypoint
 from ._functional import Experiment
 from ._loader import exec_file
 from ._mixin import ExperimentMixin
-from ._script import Script, ScriptExecutor, run_script, script_params
+from ._run_script import run_script
+from ._script import Script, ScriptExecutor
+from ._script_params import function_params, script_params
 
 __all__ = [
     "Experiment",
@@ -64,5 +66,6 @@ __all__ = [
     "log_text",
     "run",
     "run_script",
+    "function_params",
     "script_params",
 ]

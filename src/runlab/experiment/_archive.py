@@ -15,14 +15,27 @@ import os
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RunNotFoundError
 from ..store._api import get_store
 from ..store._files import read_json
 from ..store._store import Store
 
-__all__ = ["analysis_source", "find_archive", "module_imports", "render_analysis", "write_analysis"]
+if TYPE_CHECKING:
+    from ._functional import Experiment
+
+__all__ = [
+    "analyse",
+    "metadata_of",
+    "metrics_of",
+    "analysis_source",
+    "archived_experiment",
+    "find_archive",
+    "module_imports",
+    "render_analysis",
+    "write_analysis",
+]
 
 _TEMPLATE = '''\
 def analysis(e):
@@ -182,3 +195,90 @@ def write_analysis(
     target = folder / "analysis.py"
     target.write_text(render_analysis(meta, functions, files, source), encoding="utf-8")
     return target
+
+
+def archived_experiment(cls: type[Experiment], ref: str | os.PathLike[str], root: Any = None) -> Experiment:
+    """A read-only ``cls`` view of an archived run (see ``Experiment.load``)."""
+    from ..lifecycle import RunData
+    from ..params import Param
+
+    folder, store = find_archive(ref, root)
+    meta = read_json(folder / "run.json")
+    obj = cls.__new__(cls)
+    obj._blank()
+    try:
+        data = read_json(folder / "data.json")
+    except FileNotFoundError:
+        data = {}
+    source = meta.get("source")
+    obj.namespace, obj.run_name, obj.root = meta.get("namespace"), meta.get("name"), store.root
+    obj.description, obj.tags = meta.get("description"), list(meta.get("tags") or [])
+    obj.file = Path(source) if source else None
+    obj.archive, obj.store = folder, store
+    obj.own_data = RunData(data if isinstance(data, dict) else {})
+    for name, rec in (meta.get("params") or {}).items():
+        value = rec.get("value") if isinstance(rec, dict) else rec
+        description = (rec.get("description") if isinstance(rec, dict) else "") or ""
+        obj.params.defs[name] = Param(name, Any, value, description, bool(rec.get("usable", True)))
+        obj.params.defaults[name] = value
+    return obj
+
+
+def analyse(experiment: Experiment, target: Any = None) -> Any:
+    """Call ``experiment``'s analysis functions with an archived run (see ``Experiment.analyse``)."""
+    from ..errors import ExperimentContextError
+
+    cls = type(experiment)
+    if target is None:
+        if experiment.archive is not None:
+            view = experiment
+        elif experiment.current_run is not None:
+            view = cls.load(experiment.current_run.path)
+        else:
+            raise ExperimentContextError("Nothing to analyse yet: run the experiment, or pass a run.")
+    elif isinstance(target, (str, os.PathLike)):
+        view = cls.load(target, root=experiment.root)
+    else:
+        view = cls.load(target.path)
+    result = None
+    for fn in experiment.analyses:
+        value = fn(view)
+        if value is not None:
+            result = value
+    return result
+
+
+def metadata_of(experiment: Experiment) -> dict[str, Any]:
+    """``e.metadata``: the run's record (archived, running or last run), parameters, hooks, tracked names."""
+    from ._hooks import describe_hooks
+
+    meta: dict[str, Any]
+    if experiment.archive is not None:
+        meta = read_json(Path(experiment.archive) / "run.json")
+    elif experiment.current_run is not None:
+        meta = experiment.current_run.metadata
+    else:
+        meta = {"namespace": experiment.namespace, "name": experiment.run_name,
+                "description": experiment.description, "experiment": experiment.experiment_name}  # fmt: skip
+    defs = experiment.params.defs
+    meta["parameters"] = {n: defs[n].to_dict(v) for n, v in experiment.parameters.items() if n in defs}
+    meta["hooks"] = describe_hooks(experiment.hook_entries())
+    meta["__track__"] = sorted(experiment.recorder.steps)
+    return meta
+
+
+def metrics_of(folder: Path, name: str | None = None) -> Any:
+    """The metric history in run folder ``folder``: every series, or ``name``'s.
+
+    Raises:
+        MetricNotFoundError: the run has no metric ``name``.
+    """
+    from ..errors import MetricNotFoundError
+    from ..store._metrics_file import read_metrics
+
+    series, _ = read_metrics(folder / "metrics.jsonl")
+    if name is None:
+        return series
+    if name not in series:
+        raise MetricNotFoundError(f"The run has no metric {name!r}; it has: {', '.join(series) or 'none'}.")
+    return series[name]

@@ -179,7 +179,8 @@ def _finish(result: RunResult) -> Run:
 def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] | None) -> list[Run]:
     """Run a plain script once per config; ``argv`` is parsed here, against the script's globals."""
     from ..params import parse_overrides
-    from ._script import Script, ScriptExecutor, function_params, script_params
+    from ._script import Script, ScriptExecutor
+    from ._script_params import function_params, script_params
 
     target = base.target
     file = target.path
