@@ -9,26 +9,41 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import types
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from .. import _pyfile as pyfile
 from ..errors import ExperimentNotFoundError, ValidationError
 from ..params import did_you_mean
 from ..plugins._hookspecs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
 from ..store._store import Store
 from ._hooks import HookMap
+from ._loader import compile_tree, parse_file
 from ._mixin import ExperimentMixin
-from ._modules import find_instance, load_module, resolve_file
 from ._names import DEFAULT_NAME_FORMAT, check_name_format
 from ._parameters import ParameterSet
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from ..params import ConfigSpec
     from ..params._config import Config
     from ._functional import Experiment
 
-__all__ = ["OPTIONS", "experiment_from_config", "experiment_from_spec", "extend_file", "include_files", "setup"]
+__all__ = [
+    "OPTIONS",
+    "experiment_from_config",
+    "experiment_from_spec",
+    "extend_file",
+    "find_instance",
+    "include_files",
+    "load_module",
+    "resolve_file",
+    "setup",
+]
 
 OPTIONS = ("root", "base_path", "debug", "name_format", "console_width", "name", "description", "tags", "notify")
 """The options ``Experiment.extend`` passes on to the new experiment."""
@@ -188,3 +203,69 @@ def experiment_from_config(cls: type[Experiment], path: str | os.PathLike[str]) 
             f"Run the sweep with 'runlab run {path}' (one run per config), or remove the sweep."
         )
     return experiment_from_spec(cls, spec, configs[0], Path(path))
+
+
+# -- the files extend and include load ------------------------------------------------
+_loading: ContextVar[tuple[Path, ...]] = ContextVar("runlab_loading_experiment_files", default=())
+
+
+def resolve_file(path: str | os.PathLike[str], glob: Mapping[str, Any] | None, what: str) -> Path:
+    """An existing ``.py`` file; a relative ``path`` is taken from the folder of ``glob['__file__']``.
+
+    Raises:
+        ValidationError: the file does not exist or is not a Python file.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValidationError(f"Invalid {what} path {path!r}: expected the path of a .py file.")
+    target = Path(os.path.expanduser(os.fspath(path)))
+    if not target.is_absolute():
+        here = (glob or {}).get("__file__")
+        base = Path(here).resolve().parent if isinstance(here, str) and here else Path.cwd()
+        target = base / target
+    target = target.resolve()
+    if not target.is_file():
+        raise ValidationError(f"Cannot find the {what} file {path!r} (looked for {target}). Check the path.")
+    if target.suffix != ".py":
+        raise ValidationError(f"Invalid {what} file {target}: expected a Python file ending in .py.")
+    return target
+
+
+def load_module(path: Path, what: str) -> types.ModuleType:
+    """Execute ``path`` as a fresh module (its ``__name__`` is not ``"__main__"``) with :mod:`runlab._pyfile`.
+
+    Its folder is on ``sys.path`` while it runs, so it imports its neighbours as with
+    ``python file.py``. Each call loads the file anew; the module stays in ``sys.modules``
+    (so what it defines pickles).
+
+    Raises:
+        ValidationError: the file takes part in an ``extend`` / ``include`` cycle, or has a syntax error.
+    """
+    chain = _loading.get()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain[chain.index(path) :], path))
+        raise ValidationError(f"{what.capitalize()} cycle: {cycle}. An experiment cannot extend itself.")
+    code = compile_tree(parse_file(path), path)  # a syntax error: ValidationError with file and line
+    token = _loading.set((*chain, path))
+    try:
+        module = pyfile.load_module(path, pyfile.module_name(path, f"_runlab_{what}"), code=code)
+    finally:
+        _loading.reset(token)
+    return module
+
+
+def find_instance(module: types.ModuleType, cls: type[T], preferred: str) -> T | None:
+    """The ``cls`` instance among the module's globals: the one named ``preferred``, else the only one."""
+    found: dict[int, T] = {}
+    for value in vars(module).values():
+        if isinstance(value, cls):
+            found.setdefault(id(value), value)
+    named = vars(module).get(preferred)
+    if isinstance(named, cls):
+        return named
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if len(found) > 1:
+        raise ExperimentNotFoundError(
+            f"{module.__file__} defines {len(found)} {cls.__name__} objects; name the one to use {preferred!r}."
+        )
+    return None
