@@ -25,7 +25,6 @@ depends only on the path). Python config files are short-lived: their loader pas
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import sys
@@ -44,6 +43,8 @@ def module_name(path: str | os.PathLike[str], prefix: str) -> str:
         >>> module_name("/work/exp/base.py", "_runlab_experiment").startswith("_runlab_experiment_base_")
         True
     """
+    import hashlib
+
     resolved = Path(path).resolve()
     digest = hashlib.sha1(str(resolved).encode("utf-8")).hexdigest()[:10]
     stem = "".join(c if c.isalnum() or c == "_" else "_" for c in resolved.stem)

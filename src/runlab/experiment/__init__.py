@@ -20,6 +20,9 @@ The plain-script style (KohakuEngine)::
     runlab.run_script("train.py", runlab.Config(globals_dict={"learning_rate": 0.1}))
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._context import (
     RunContext,
     cancel,
@@ -35,14 +38,43 @@ from ._context import (
     run,
 )
 from ._current import current_run
-from ._driver import RunDriver
-from ._entrypoint import entrypoint
-from ._functional import Experiment
-from ._loader import exec_file
-from ._mixin import ExperimentMixin
-from ._run_script import run_script
-from ._script import Script, ScriptExecutor
-from ._script_params import function_params, script_params
+
+if TYPE_CHECKING:
+    from ._driver import RunDriver
+    from ._entrypoint import entrypoint
+    from ._functional import Experiment
+    from ._loader import exec_file
+    from ._mixin import ExperimentMixin
+    from ._run_script import run_script
+    from ._script import Script, ScriptExecutor
+    from ._script_params import function_params, script_params
+
+_LAZY = {  # loaded on first use: a plain script run needs none of the functional style
+    "RunDriver": "._driver",
+    "entrypoint": "._entrypoint",
+    "Experiment": "._functional",
+    "exec_file": "._loader",
+    "ExperimentMixin": "._mixin",
+    "run_script": "._run_script",
+    "Script": "._script",
+    "ScriptExecutor": "._script",
+    "function_params": "._script_params",
+    "script_params": "._script_params",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runlab.experiment' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Experiment",

@@ -13,9 +13,7 @@ Example:
 
 from __future__ import annotations
 
-import base64
 import math
-import pickle
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +45,9 @@ def encode_value(value: Any, name: str = "value") -> Any:
     """
     if json_holds(value):
         return value
+    import base64
+    import pickle
+
     try:
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
@@ -64,6 +65,9 @@ def decode_value(value: Any, name: str = "value") -> Any:
         ValidationError: a pickled value cannot be loaded here (a class or module missing).
     """
     if isinstance(value, dict) and set(value) == {_PICKLE} and isinstance(value[_PICKLE], str):
+        import base64
+        import pickle
+
         try:
             return pickle.loads(base64.b64decode(value[_PICKLE]))
         except Exception as exc:
