@@ -17,10 +17,10 @@ from typing import Any
 
 from ..errors import MetricError
 from ..store._metrics_file import encode_batch, merge_summary, summarize
+from ._values import INT64_MAX, INT64_MIN
 
-__all__ = ["NUMBER_TYPES", "MetricBuffer", "check_metric_name", "coerce_metric_value", "coerce_step"]
+__all__ = ["MAX_STEP", "MetricBuffer", "check_metric_name", "coerce_metric_value", "coerce_step"]
 
-NUMBER_TYPES = frozenset({int, float})
 _FIELDS = 4  # name, step, value, time
 
 
@@ -39,17 +39,27 @@ def _encodable(text: str) -> bool:
 
 
 def coerce_metric_value(name: str, value: object) -> float | int:
-    """Accept bools, numpy scalars and anything with ``__float__``; refuse the rest."""
+    """Accept bools, numpy scalars and anything with ``__float__``; refuse the rest.
+
+    Metric values are real numbers stored as JSON numbers: an integer that does not fit in
+    64 bits becomes a float (``10**30`` -> ``1e30``); one beyond the float range is refused.
+    """
     if isinstance(value, (bool, int, float)):
-        return int(value) if isinstance(value, bool) else value
+        if isinstance(value, bool):
+            return int(value)
+        if value.__class__ is not int and isinstance(value, int):
+            value = int(value)  # IntEnum and other int subclasses
+        return _bounded(name, value) if isinstance(value, int) else float(value)
     item = getattr(value, "item", None)  # numpy / torch scalars
     if callable(item):
         try:
             out = item()
         except (TypeError, ValueError):
             out = None
+        if isinstance(out, bool):
+            return int(out)
         if isinstance(out, (int, float)):
-            return out
+            return _bounded(name, out) if isinstance(out, int) else out
     if isinstance(value, (str, bytes)) or not hasattr(value, "__float__"):
         raise MetricError(
             f"Invalid value for metric {name!r}: {value!r} is not a number. Log numbers with log_metric; "
@@ -58,13 +68,36 @@ def coerce_metric_value(name: str, value: object) -> float | int:
     return float(value)  # type: ignore[arg-type]
 
 
+def _bounded(name: str, value: int) -> float | int:
+    if INT64_MIN <= value <= INT64_MAX:
+        return value
+    try:
+        return float(value)
+    except OverflowError:
+        raise MetricError(
+            f"Invalid value for metric {name!r}: an integer of {len(str(abs(value)))} digits is beyond the range "
+            "of a float (about 1.8e308). Log a smaller number (a logarithm, for example)."
+        ) from None
+
+
+#: The largest step: the next automatic step (``step + 1``) must still fit in 64 bits.
+MAX_STEP = INT64_MAX - 1
+
+
 def coerce_step(step: object) -> int:
+    """A step as an ``int`` that fits in 64 bits (numpy integers accepted); refuse the rest."""
     if isinstance(step, bool) or not isinstance(step, int):
         item = getattr(step, "item", None)
-        if callable(item) and isinstance(item(), int):
-            return int(item())
-        raise MetricError(f"Invalid step {step!r}: expected a whole number (0, 1, 2, ...).")
-    return step
+        out = item() if callable(item) else None
+        if isinstance(out, bool) or not isinstance(out, int):
+            raise MetricError(f"Invalid step {step!r}: expected a whole number (0, 1, 2, ...).")
+        step = out
+    if not INT64_MIN <= step <= MAX_STEP:
+        raise MetricError(
+            f"Invalid step {step}: steps must fit in 64 bits ({INT64_MIN} to {MAX_STEP}). "
+            "Use a smaller step, such as a counter of iterations."
+        )
+    return int(step)
 
 
 def _group(
