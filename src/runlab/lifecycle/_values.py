@@ -22,7 +22,6 @@ duck-typed: nothing is imported to recognise them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -156,6 +155,7 @@ def _convert(value: Any, key: str, inner: str) -> Any:
         return array().tolist()
     if isinstance(value, os.PathLike):
         return os.fspath(value)
+    import dataclasses
     import datetime
     import enum
     import uuid
