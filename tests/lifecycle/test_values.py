@@ -340,3 +340,25 @@ def test_setting_odd_values_never_loses_the_other_keys(
             node = node[part]
         assert node == value
     forget_stores()
+
+
+@pytest.mark.parametrize(
+    ("returned", "stored"),
+    [
+        ("10**400", {"result_repr": str(10**400)}),
+        ("[1, 2**70]", {"result_repr": f"[1, {2**70}]"}),
+        ("(1, 2)", {"result": [1, 2]}),
+    ],
+)
+def test_a_script_result_that_is_not_storable_is_kept_as_text(tmp_path: Path, returned: str, stored: Any) -> None:
+    """The script style stores its entry point's result in run.data; the same rule applies."""
+    script = tmp_path / "job.py"
+    script.write_text(f"def main():\n    return {returned}\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "runlab", "run", str(script), "--root", str(tmp_path / "runs")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    _index_is_clean(tmp_path / "runs")
+    (record,) = runlab.runs(root=tmp_path / "runs")
+    assert record.status == "completed" and record.data == stored
