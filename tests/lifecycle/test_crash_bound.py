@@ -110,3 +110,48 @@ def test_sigkill_loses_at_most_about_the_last_second(tmp_path: Path, switch: flo
             f"kill {kill + 1}: {required + 1:,} points were logged more than {LIMIT} s before SIGKILL, "
             f"but metrics.jsonl holds only {on_disk:,} (the newest written point is about {behind:.2f} s old)"
         )
+
+
+def test_a_starved_writer_still_gets_points_written_and_listeners_stay_off_the_loop(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In process: the GIL is held by the loop (long switch interval), so only ``log_metric`` can write.
+
+    The points reach the file while the loop runs, and ``metrics_logged`` listeners are still never
+    called from the logging thread during the loop; every point is reported exactly once.
+    """
+    import threading
+
+    import runlab
+    from runlab.lifecycle import _run, add_listener
+
+    monkeypatch.setattr(_run, "FLUSH_INTERVAL", 0.05)
+    calls: list[tuple[str, int]] = []
+    remove = add_listener(
+        lambda event, run, **data: (
+            calls.append((threading.current_thread().name, sum(data["counts"].values())))
+            if event == "metrics_logged"
+            else None
+        )
+    )
+    previous = sys.getswitchinterval()
+    run = runlab.start_run(root=root, capture=False, capture_output=False)
+    try:
+        sys.setswitchinterval(30.0)
+        logged = 0
+        end = time.monotonic() + 0.6
+        while time.monotonic() < end:
+            for _ in range(1000):
+                run.log_metric("x", 0.5)
+            logged += 1000
+        sys.setswitchinterval(previous)
+        during = list(calls)
+        size_before_finish = (run.path / "metrics.jsonl").stat().st_size
+        run.finish()
+    finally:
+        sys.setswitchinterval(previous)
+        remove()
+    assert size_before_finish > 0, "log_metric did not write while the writer thread was starved"
+    assert all(name != threading.main_thread().name for name, _ in during), during
+    assert sum(count for _, count in calls) == logged
+    assert len(runlab.load(run.id, root=root).metrics("x")) == logged

@@ -392,9 +392,9 @@ class Run:
         self._prev_sigterm = None
         return prev
 
-    def _flush(self) -> None:
+    def _flush(self, notify: bool = True) -> None:
         self._flush_due = _time() + FLUSH_INTERVAL
-        self._metrics.flush()
+        self._metrics.flush(notify)
         snapshot = self.data.snapshot()
         if snapshot is not None:
             write_json_atomic(self.path / "data.json", snapshot, fsync=False)
@@ -404,11 +404,12 @@ class Run:
 
         This keeps the crash-loss bound (a SIGKILL loses at most about the last second) when a
         tight logging loop leaves the worker thread no CPU time. Failures are reported like
-        the worker's, never raised into the caller's loop.
+        the worker's, never raised into the caller's loop; ``metrics_logged`` for these points
+        still fires from the worker (or at finish), so listeners never slow the loop.
         """
         self._flush_due = _time() + FLUSH_INTERVAL
         try:
-            self._flush()
+            self._flush(notify=False)
         except Exception as exc:
             worker = self._worker
             if worker is not None:

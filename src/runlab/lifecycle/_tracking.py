@@ -148,6 +148,7 @@ class MetricBuffer:
         self._fd: int | None = None
         self._lock = threading.Lock()
         self._on_batch = on_batch
+        self._unreported: dict[str, int] = {}  # counts written by flush(notify=False), reported later
 
     def add_name(self, name: object) -> None:
         """Validate a metric name the first time it is seen."""
@@ -168,35 +169,49 @@ class MetricBuffer:
         self.next_step[name] = start
         return out
 
-    def flush(self) -> int:
-        """Write what is queued; return the number of points written."""
+    def flush(self, notify: bool = True) -> int:
+        """Write what is queued; return the number of points written.
+
+        ``notify=False`` (a flush from the logging thread) writes but leaves the ``on_batch``
+        call to the next notifying flush, which reports both batches' counts together; so
+        listeners are called from the writer thread (or the finishing one), never from the
+        caller's logging loop.
+        """
         with self._lock:
-            queue = self._queue
-            size = len(queue) - len(queue) % _FIELDS
-            if not size:
-                return 0
-            chunk = queue[:size]
-            del queue[:size]
-            names = chunk[0::_FIELDS]
-            steps = chunk[1::_FIELDS]
-            values = chunk[2::_FIELDS]
-            times = chunk[3::_FIELDS]
-            del chunk
-            groups = _group(names, steps, values, times)
-            lines = []
-            counts = {}
-            for name, group_steps, group_values, group_times in groups:
-                numbered = self._number_steps(name, group_steps)
-                lines.append(encode_batch(name, numbered, group_values, group_times))
-                self.summaries[name] = merge_summary(self.summaries.get(name), summarize(numbered, group_values))
-                counts[name] = len(group_values)
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            view = memoryview(b"".join(lines))
-            while view:
-                view = view[os.write(self._fd, view) :]
-        if self._on_batch is not None:
+            size = self._write()
+            if not notify:
+                return size
+            counts, self._unreported = self._unreported, {}
+        if counts and self._on_batch is not None:
             self._on_batch(counts)
+        return size
+
+    def _write(self) -> int:
+        """Append the queued points (the lock is held); their counts join ``_unreported``."""
+        queue = self._queue
+        size = len(queue) - len(queue) % _FIELDS
+        if not size:
+            return 0
+        chunk = queue[:size]
+        del queue[:size]
+        names = chunk[0::_FIELDS]
+        steps = chunk[1::_FIELDS]
+        values = chunk[2::_FIELDS]
+        times = chunk[3::_FIELDS]
+        del chunk
+        groups = _group(names, steps, values, times)
+        lines = []
+        counts = self._unreported
+        for name, group_steps, group_values, group_times in groups:
+            numbered = self._number_steps(name, group_steps)
+            lines.append(encode_batch(name, numbered, group_values, group_times))
+            self.summaries[name] = merge_summary(self.summaries.get(name), summarize(numbered, group_values))
+            counts[name] = counts.get(name, 0) + len(group_values)
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        view = memoryview(b"".join(lines))
+        while view:
+            view = view[os.write(self._fd, view) :]
         return size // _FIELDS
 
     def close(self) -> None:
