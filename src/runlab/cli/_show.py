@@ -135,16 +135,15 @@ def _read_files(record: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]
 
     problems: list[str] = []
     meta: dict[str, Any] = {}
-    try:
-        meta = record.metadata
-    except DamagedFileError as exc:
-        problems.append(str(exc))
-    except FileNotFoundError:
-        problems.append(f"{record.path / 'run.json'} is gone; run 'runlab index rebuild'.")
     if record.problem:
-        if not problems:
-            problems.append(f"{record.path / 'run.json'}: {record.problem}.")
-        meta = {}
+        problems.append(f"{record.path}: {record.problem}.")
+    else:
+        try:
+            meta = record.metadata
+        except DamagedFileError as exc:
+            problems.append(f"{exc} Run 'runlab index rebuild' to record the run as damaged.")
+        except FileNotFoundError:
+            problems.append(f"{record.path / 'run.json'} is gone; run 'runlab index rebuild'.")
     data: dict[str, Any] = {}
     try:
         data = record.data

@@ -151,7 +151,7 @@ class IndexEntry:
         stat: ``(mtime_ns, size)`` of ``run.json`` when read (None for a live writer's entry).
     """
 
-    __slots__ = ("folder", "meta", "problems", "run_id", "stat", "summaries")
+    __slots__ = ("_fields", "folder", "meta", "problems", "run_id", "stat", "summaries")
 
     def __init__(
         self,
@@ -168,6 +168,14 @@ class IndexEntry:
         self.summaries = summaries
         self.problems = list(problems)
         self.stat = stat
+        self._fields: dict[str, Any] | None = None
+
+    def check(self) -> IndexEntry:
+        """Check the fields of ``meta`` now (adding to ``problems``); returns the entry."""
+        if self._fields is None:
+            self._fields, problems = meta_fields(self.meta)
+            self.problems += problems
+        return self
 
     @classmethod
     def of(cls, meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None = None) -> IndexEntry:
@@ -176,11 +184,11 @@ class IndexEntry:
 
     def rows(self) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """``(runs row, params rows, tags rows, metrics rows)``; the fields are checked here."""
-        fields, problems = meta_fields(self.meta)
-        problems = self.problems + problems
+        f = self.check()._fields
+        assert f is not None
+        problems = self.problems
         rid = self.run_id
         summaries = self.summaries or {}
-        f = fields
         row = (
             rid, f["name"], f["namespace"], f["experiment"], DAMAGED if problems else f["status"], f["created"],
             f["started"], f["ended"], f["duration"], f["heartbeat"], f["pid"], f["host"], self.folder,

@@ -41,7 +41,7 @@ from ..errors import RunlabError, RunNotFoundError, UsageError
 from ._index import RUN_COLUMNS, effective_status
 from ._metrics_file import read_metrics, summaries_from_series
 from ._records import RunRecord, RunSet
-from ._runfile import meta_fields, read_run_file
+from ._runfile import read_run_file, record_problems
 from ._store import ARCHIVE_DIR, Store
 
 __all__ = [
@@ -192,7 +192,7 @@ def _readable(record: RunRecord, action: str) -> dict[str, Any]:
             f"Cannot {action} run {record.id}: {path} is gone. Run 'runlab index rebuild' to update the index.",
             str(path),
         ) from None
-    problems = found.problems or meta_fields(found.meta)[1]
+    problems = record_problems(found)
     if problems:
         raise DamagedFileError(
             f"Cannot {action} run {record.id}: its record is damaged ({'; '.join(problems)}; file {path}). "
@@ -327,8 +327,8 @@ def gc_candidates(
     store: Store, older_than: float, crashed: bool = True, debug: bool = True, now: float | None = None
 ) -> list[tuple[RunRecord, str]]:
     """Runs that garbage collection would remove, with the reason: crashed runs and debug runs
-    (folder named ``debug``) created more than
-    ``older_than`` seconds ago.
+    (folder named ``debug``, or ``debug-<id>`` when a debug run found ``debug`` busy) created
+    more than ``older_than`` seconds ago.
     """
     cutoff = (time.time() if now is None else now) - older_than
     found: list[tuple[RunRecord, str]] = []
@@ -340,7 +340,8 @@ def gc_candidates(
         rows = store._safe(
             lambda idx: idx.execute(
                 f"SELECT {','.join(RUN_COLUMNS)} FROM runs WHERE created < ? AND (folder = 'debug' OR folder LIKE "
-                "'%/debug') ORDER BY created",
+                "'%/debug' OR folder GLOB '*/debug-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]') "
+                "ORDER BY created",
                 (cutoff,),
             )
         ) if store.root.is_dir() else []  # fmt: skip

@@ -118,7 +118,7 @@ def read_entry(root: Path, folder: Path, warnings: list[str] | None = None, metr
 
     run_id = found.run_id if found is not None else fallback_id(folder, root)
     rel = folder.relative_to(root).as_posix()
-    return IndexEntry(run_id, meta, rel, summaries, problems, found.stat if found is not None else None)
+    return IndexEntry(run_id, meta, rel, summaries, problems, found.stat if found is not None else None).check()
 
 
 def _stat(folder: Path) -> tuple[int, int] | None:

@@ -299,6 +299,9 @@ class RunRecord:
         if name not in series:
             from ..errors import DamagedFileError, MetricNotFoundError
 
+            logged = self.summaries
+            if logged and name not in logged:
+                raise MetricNotFoundError(f"Run {self.id} has no metric {name!r}; it has: {', '.join(logged)}.")
             if report.skipped:
                 line, why = report.skipped[0]
                 raise DamagedFileError(
@@ -307,14 +310,14 @@ class RunRecord:
                     f"line {line}: {why}). Restore it from a backup; 'runlab show {self.id}' shows the rest.",
                     str(path),
                 )
-            if name in self.summaries:
+            if name in logged:
                 state = "empty" if path.exists() else "missing"
                 raise DamagedFileError(
                     f"Cannot read metric {name!r} of run {self.id}: {path} is {state}, although the run "
-                    f"logged {self.summaries[name].count} points of it. Restore the file from a backup.",
+                    f"logged {logged[name].count} points of it. Restore the file from a backup.",
                     str(path),
                 )
-            names = sorted(read_metrics(path)[0]) if series or path.exists() else []
+            names = sorted(read_metrics(path)[0])
             raise MetricNotFoundError(f"Run {self.id} has no metric {name!r}; it has: {', '.join(names) or 'none'}.")
         return series[name]
 

@@ -31,7 +31,10 @@ from typing import Any
 
 from ..errors import DamagedFileError
 
-__all__ = ["RunFile", "fallback_id", "meta_fields", "read_data", "read_json_file", "read_run_file"]
+__all__ = [
+    "RunFile", "check_summaries", "fallback_id", "meta_fields", "read_data", "read_json_file", "read_run_file",
+    "record_problems",
+]  # fmt: skip
 
 DAMAGED = "damaged"
 WRITTEN_STATUSES = frozenset({"created", "running", "completed", "failed", "cancelled"})
@@ -126,7 +129,7 @@ def meta_fields(meta: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     status = meta.get("status")
     if status is None:
         status = "created"
-    elif status not in WRITTEN_STATUSES:
+    elif not isinstance(status, str) or status not in WRITTEN_STATUSES:
         bad("status", status, f"one of {', '.join(sorted(WRITTEN_STATUSES))}")
         status = DAMAGED
     out["status"] = status
@@ -247,6 +250,14 @@ def read_run_file(folder: Path, root: Path | None = None) -> RunFile:
     if isinstance(rid, str) and rid:
         return RunFile(meta, rid, [], stat)
     return RunFile(meta, fallback_id(folder, root), [], stat)
+
+
+def record_problems(found: RunFile) -> list[str]:
+    """Everything wrong with a ``run.json`` as read: its form, its fields, its metric summaries."""
+    if found.problems:
+        return found.problems
+    bad = check_summaries(found.meta.get("metrics"))
+    return meta_fields(found.meta)[1] + ([bad] if bad else [])
 
 
 def read_json_file(path: Path, what: str, run_id: str, missing: Any = None) -> Any:

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -29,6 +30,21 @@ T = TypeVar("T")
 ARCHIVE_DIR = ".archive"
 _NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 _ID_ATTEMPTS = 10
+_FINAL = ("completed", "failed", "cancelled")
+
+
+def _live_run_in(folder: Path) -> bool:
+    """True when ``folder`` holds the record of a run whose process is still running."""
+    from ._index import effective_status
+    from ._runfile import meta_fields, read_run_file
+
+    try:
+        fields, problems = meta_fields(read_run_file(folder).meta)
+    except OSError:
+        return False
+    if problems or fields["status"] != "running":
+        return False
+    return effective_status("running", fields["pid"], fields["host"], fields["heartbeat"]) == "running"
 
 
 def _claim(index: Index, meta: Mapping[str, Any], folder: str) -> bool:
@@ -78,6 +94,8 @@ class Store:
         #: True for the store of another store's archived runs (:attr:`archive`).
         self.is_archive = _archive_of is not None
         self._archive: Store | None = None
+        self._held: dict[str, int] = {}  # fixed run folders (debug) held by runs of this process: lock fds
+        self._held_lock = threading.Lock()
 
     @property
     def archive(self) -> Store:
@@ -150,7 +168,12 @@ class Store:
             folder_name: a fixed folder name (``debug`` runs) instead of ``{date}_{time}_{id}``,
                 or a pattern holding ``{id}`` (and optionally ``{date}``, ``{time}``), such as
                 ``"ablation_{date}_{time}_{id}"``; a pattern never replaces a folder.
-            replace: with a fixed ``folder_name``, remove an existing folder of that name first.
+            replace: with a fixed ``folder_name``, remove an existing folder of that name first,
+                unless a live run holds it: then this run takes a fresh folder
+                ``<folder_name>-<id>`` and a :class:`RunlabWarning` says so (two debug runs at
+                once never share or delete each other's folder). A fixed folder is held, with
+                a lock under ``.runlab/locks/``, until the run's final record is saved or its
+                process ends.
 
         Returns:
             The metadata with its ``id`` set and the run's folder.
@@ -163,6 +186,9 @@ class Store:
         created = datetime.fromisoformat(meta["created"])
         stamp = created.strftime("%Y-%m-%d_%H-%M-%S")
         pattern = folder_name is not None and "{id}" in folder_name
+        busy: Path | None = None
+        if folder_name and not pattern and replace and not self._hold(parent / folder_name):
+            busy, folder_name, pattern = parent / folder_name, f"{folder_name}-{{id}}", True
         for _ in range(_ID_ATTEMPTS):
             run_id = os.urandom(4).hex()  # what secrets.token_hex(4) does, without importing hashlib
             if pattern:
@@ -184,9 +210,51 @@ class Store:
             rel = folder.relative_to(self.root).as_posix()
             write_json_atomic(folder / "run.json", meta, fsync=False)
             if self._safe(partial(_claim, meta=meta, folder=rel)):
+                if busy is not None:
+                    warnings.warn(
+                        f"The run folder {busy} belongs to a run that is still running; this run uses {folder} "
+                        "instead ('runlab gc' removes old debug folders).",
+                        RunlabWarning,
+                        stacklevel=3,
+                    )
                 return meta, folder
             shutil.rmtree(folder, ignore_errors=True)
         raise StorageError(f"Could not find a free run ID in {self.root} after {_ID_ATTEMPTS} attempts.")
+
+    def _hold(self, folder: Path) -> bool:
+        """Lock a fixed run folder for the run about to use it; False when a live run holds it.
+
+        The lock is an ``flock`` on ``.runlab/locks/<folder>.lock``, released by :meth:`save`
+        when the run's final record is written, or by the system when the process ends.
+        A live run found in the folder without the lock (another host) also counts.
+        """
+        import fcntl
+
+        rel = folder.relative_to(self.root).as_posix()
+        lock = self.meta_dir / "locks" / (rel.replace("/", "%") + ".lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        if _live_run_in(folder):
+            os.close(fd)
+            return False
+        with self._held_lock:
+            old = self._held.pop(rel, None)
+            self._held[rel] = fd
+        if old is not None:
+            os.close(old)
+        return True
+
+    def _release(self, folder: Path) -> None:
+        if self._held:
+            with self._held_lock:
+                fd = self._held.pop(folder.relative_to(self.root).as_posix(), None)
+            if fd is not None:
+                os.close(fd)
 
     def _drop_folder(self, folder: Path) -> None:
         try:
@@ -202,6 +270,8 @@ class Store:
         write_json_atomic(folder / "run.json", meta)
         rel = folder.relative_to(self.root).as_posix()
         self._safe(lambda idx: idx.upsert(meta, rel, summaries))
+        if meta.get("status") in _FINAL:
+            self._release(folder)
 
     def forget(self, run_ids: Iterable[str]) -> None:
         """Remove runs' rows from the index (their folders are left alone: delete or move them first)."""
@@ -362,7 +432,7 @@ class Store:
         return int(self._safe(lambda idx: idx.execute(sql, values))[0][0])
 
     def _has_archive(self) -> bool:
-        return not self.is_archive and (self.archive.root / ".runlab" / "index.sqlite").exists()
+        return not self.is_archive and self.archive.root.is_dir()
 
     def _union_query(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Run a query over the store's runs and the archive's at once.
