@@ -58,7 +58,8 @@ def test_runs_archived_false_true_and_counts(mixed: runlab.Store) -> None:
     assert sorted(r.params["a"] for r in mixed.runs()) == [0, 2, 4]
     assert sorted(r.params["a"] for r in mixed.runs(archived=True)) == [1, 3, 5]
     assert all(r.archived for r in mixed.runs(archived=True)) and not any(r.archived for r in mixed.runs())
-    assert [r.params["a"] for r in mixed.runs(where="params.a >= 2", order_by="params.a", archived=None)] == [2, 3, 4, 5]
+    both = mixed.runs(where="params.a >= 2", order_by="params.a", archived=None)
+    assert [r.params["a"] for r in both] == [2, 3, 4, 5]
     assert (mixed.count(), mixed.count(archived=True), mixed.count(archived=None)) == (3, 3, 6)
     assert mixed.count(where="metrics.score > 6", archived=None) == 4
     assert mixed.archive.is_archive and mixed.archive is mixed.archive
