@@ -151,7 +151,7 @@ class IndexEntry:
         stat: ``(mtime_ns, size)`` of ``run.json`` when read (None for a live writer's entry).
     """
 
-    __slots__ = ("_fields", "folder", "meta", "problems", "run_id", "stat", "summaries")
+    __slots__ = ("_fields", "_rows", "folder", "meta", "problems", "run_id", "stat", "summaries")
 
     def __init__(
         self,
@@ -169,6 +169,7 @@ class IndexEntry:
         self.problems = list(problems)
         self.stat = stat
         self._fields: dict[str, Any] | None = None
+        self._rows: Any = None
 
     def check(self) -> IndexEntry:
         """Check the fields of ``meta`` now (adding to ``problems``); returns the entry."""
@@ -183,7 +184,13 @@ class IndexEntry:
         return cls(meta["id"], meta, folder, summaries)
 
     def rows(self) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """``(runs row, params rows, tags rows, metrics rows)``; the fields are checked here."""
+        """``(runs row, params rows, tags rows, metrics rows)``; the fields are checked here (once:
+        a rebuild computes the rows before it takes the write lock)."""
+        if self._rows is None:
+            self._rows = self._make_rows()
+        return self._rows  # type: ignore[no-any-return]
+
+    def _make_rows(self) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         f = self.check()._fields
         assert f is not None
         problems = self.problems

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["CHUNK", "IndexCheck", "RebuildReport", "check_index", "read_entry", "rebuild"]
 
 #: Runs written per write transaction of a rebuild.
-CHUNK = 500
+CHUNK = 200
 _FINISHED = ("completed", "failed", "cancelled")
 
 
@@ -121,9 +121,9 @@ def read_entry(root: Path, folder: Path, warnings: list[str] | None = None, metr
     return IndexEntry(run_id, meta, rel, summaries, problems, found.stat if found is not None else None).check()
 
 
-def _stat(folder: Path) -> tuple[int, int] | None:
+def _stat(folder: str) -> tuple[int, int] | None:
     try:
-        st = os.stat(folder / "run.json")
+        st = os.stat(f"{folder}/run.json")
     except OSError:
         return None
     return st.st_mtime_ns, st.st_size
@@ -139,6 +139,7 @@ def _entries(store: Store, report: RebuildReport) -> Iterator[IndexEntry]:
             report.problems.append(f"{folder}: run ID {entry.run_id} is also used by {seen[entry.run_id]}; skipped.")
             continue
         seen[entry.run_id] = entry.folder
+        entry.rows()  # the rows are made here, before the chunk takes the write lock
         yield entry
 
 
@@ -156,15 +157,15 @@ def rebuild(store: Store) -> RebuildReport:
         report.problems.append(f"The index was damaged; moved it to {moved}.")
         before = set()
     root = store.root
+    base = str(root)
 
     def refresh(entry: IndexEntry) -> IndexEntry | None:
-        folder = root / entry.folder
-        stat = _stat(folder)
+        stat = _stat(f"{base}/{entry.folder}")
         if stat is None:
             return None  # deleted or moved since it was read
         if entry.stat is not None and stat == entry.stat:
             return entry
-        fresh = read_entry(root, folder)
+        fresh = read_entry(root, root / entry.folder)
         return fresh if fresh is not None and fresh.run_id == entry.run_id else None
 
     seen: dict[str, str] = {}
