@@ -214,3 +214,22 @@ def test_two_debug_runs_at_once_never_share_a_folder(tmp_path: Path, root: Path)
     assert len(runlab.runs(root=root)) == 2
     gc = _manage.gc_candidates(runlab.Store(root), older_than=0, now=time.time() + 10)
     assert sorted(r.path.name[:6] for r, why in gc if why == "debug") == ["debug", "debug-"]
+
+
+def test_records_are_built_without_parsing_and_parse_on_access(root: Path) -> None:
+    with runlab.start_run(params={"lr": 0.1}, tags=["a"], root=root, capture=False) as run:
+        run.log_metric("loss", 0.5)
+    row = list(runlab.Store(root).index.execute("SELECT * FROM runs")[0])
+    from runlab.store._index import RUN_COLUMNS
+
+    broken = list(row)
+    broken[RUN_COLUMNS.index("params")] = "{not json"
+    rec = runlab.RunRecord(tuple(broken), root)  # nothing is parsed yet
+    assert rec.id == run.id and rec.status == "completed" and rec.path == run.path
+    with pytest.raises(ValueError):
+        _ = rec.params
+    good = runlab.RunRecord(tuple(row), root)
+    assert good.params == {"lr": 0.1} and good.tags == ("a",) and good.summaries["loss"].last == 0.5
+    assert good == runlab.load(run.id, root=root) and hash(good) == hash(runlab.load(run.id, root=root))
+    with pytest.raises(AttributeError, match="read-only"):
+        good.name = "x"  # type: ignore[misc]

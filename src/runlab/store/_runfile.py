@@ -15,7 +15,7 @@ Example:
     >>> folder.mkdir()
     >>> _ = (folder / "run.json").write_text('{"id": "0badc0de", "params": [1]}')
     >>> found = read_run_file(folder)
-    >>> found.run_id, found.problems
+    >>> found.run_id, record_problems(found)
     ('0badc0de', ["run.json: 'params' is a list, expected an object (name: value)"])
 """
 
