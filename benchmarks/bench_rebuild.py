@@ -5,9 +5,10 @@ For each size the store (``benchmarks/.stores/runs-<N>``, built by ``build_store
 missing, shared with ``bench_queries.py``) has its index deleted and rebuilt in a fresh
 process, twice:
 
-* plain: wall time, the process's peak resident memory (``ru_maxrss``) next to that of a
-  process that only imports runlab and opens the store, and the write-lock hold times (each
-  chunk's transaction and the final one: count, median, maximum);
+* plain: wall time and CPU time (the latter is steadier on a busy machine), the process's
+  peak resident memory (``ru_maxrss``) next to that of a process that only imports runlab
+  and opens the store, and the write-lock hold times (each chunk's transaction and the
+  final one: count, median, maximum);
 * under ``tracemalloc``: the peak of Python allocations during the rebuild (slower; only
   the memory figure is kept).
 
@@ -50,13 +51,15 @@ base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if traced:
     import tracemalloc
     tracemalloc.start()
+cpu = time.process_time()
 start = time.perf_counter()
 report = store.rebuild_index()
 elapsed = time.perf_counter() - start
+cpu = time.process_time() - cpu
 peak = tracemalloc.get_traced_memory()[1] if traced else None
 holds.sort()
 print(json.dumps({
-    "indexed": report.indexed, "seconds": elapsed, "base_rss_kb": base_rss,
+    "indexed": report.indexed, "seconds": elapsed, "cpu_seconds": cpu, "base_rss_kb": base_rss,
     "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "tracemalloc_peak_b": peak,
     "transactions": len(holds), "hold_median_s": holds[len(holds) // 2], "hold_max_s": holds[-1],
 }))
@@ -91,7 +94,7 @@ def report(results: dict[str, Any]) -> None:
     for size, r in results.items():
         traced = r.get("tracemalloc_peak_b")
         print(f"  {int(size):,} runs")
-        print(f"    time                                  {r['seconds']:>9.2f} s")
+        print(f"    time (wall / CPU of the process)      {r['seconds']:>9.2f} s / {r['cpu_seconds']:.2f} s")
         print(f"    peak RSS (process)                    {r['peak_rss_kb'] / 1024:>9.1f} MB "
               f"(before the rebuild: {r['base_rss_kb'] / 1024:.1f} MB)")  # fmt: skip
         if traced is not None:

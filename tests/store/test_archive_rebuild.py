@@ -61,6 +61,7 @@ def test_runs_archived_false_true_and_counts(mixed: runlab.Store) -> None:
     both = mixed.runs(where="params.a >= 2", order_by="params.a", archived=None)
     assert [r.params["a"] for r in both] == [2, 3, 4, 5]
     assert (mixed.count(), mixed.count(archived=True), mixed.count(archived=None)) == (3, 3, 6)
+    assert len(runlab.runs(root=mixed.root, archived=None)) == 6 and len(runlab.runs(root=mixed.root)) == 3
     assert mixed.count(where="metrics.score > 6", archived=None) == 4
     assert mixed.archive.is_archive and mixed.archive is mixed.archive
     with pytest.raises(runlab.UsageError, match="archive already"):
