@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from ._index import CorruptIndexError, Index, IndexEntry, _is_corruption
 from ._metrics_file import read_metrics, summaries_from_series
-from ._runfile import check_summaries, read_run_file
+from ._runfile import check_summaries, fallback_id, read_run_file
 
 if TYPE_CHECKING:
     from ._store import Store
@@ -114,8 +114,6 @@ def read_entry(root: Path, folder: Path, warnings: list[str] | None = None, metr
             path = folder / "metrics.jsonl"
             warnings += [f"{path}:{n}: unreadable line skipped ({why})." for n, why in report.skipped]
         summaries = summaries_from_series(series)
-    from ._runfile import fallback_id
-
     run_id = found.run_id if found is not None else fallback_id(folder, root)
     rel = folder.relative_to(root).as_posix()
     return IndexEntry(run_id, meta, rel, summaries, problems, found.stat if found is not None else None).check()

@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import sqlite3
-import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -16,6 +15,7 @@ from typing import Any, TypeVar
 
 from ..errors import AmbiguousRunError, RunNotFoundError, StorageError, UsageError
 from ._files import read_json, write_json_atomic
+from ._folder_locks import FolderLocks
 from ._index import RUN_COLUMNS, STATUS_SQL, CorruptIndexError, Index, _is_corruption
 from ._rebuild import IndexCheck, RebuildReport
 from ._records import RunRecord, RunSet
@@ -31,20 +31,6 @@ ARCHIVE_DIR = ".archive"
 _NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 _ID_ATTEMPTS = 10
 _FINAL = ("completed", "failed", "cancelled")
-
-
-def _live_run_in(folder: Path) -> bool:
-    """True when ``folder`` holds the record of a run whose process is still running."""
-    from ._index import effective_status
-    from ._runfile import meta_fields, read_run_file
-
-    try:
-        fields, problems = meta_fields(read_run_file(folder).meta)
-    except OSError:
-        return False
-    if problems or fields["status"] != "running":
-        return False
-    return effective_status("running", fields["pid"], fields["host"], fields["heartbeat"]) == "running"
 
 
 def _claim(index: Index, meta: Mapping[str, Any], folder: str) -> bool:
@@ -94,8 +80,7 @@ class Store:
         #: True for the store of another store's archived runs (:attr:`archive`).
         self.is_archive = _archive_of is not None
         self._archive: Store | None = None
-        self._held: dict[str, int] = {}  # fixed run folders (debug) held by runs of this process: lock fds
-        self._held_lock = threading.Lock()
+        self._locks = FolderLocks(self.root)  # fixed run folders (debug) held by runs of this process
 
     @property
     def archive(self) -> Store:
@@ -187,7 +172,7 @@ class Store:
         stamp = created.strftime("%Y-%m-%d_%H-%M-%S")
         pattern = folder_name is not None and "{id}" in folder_name
         busy: Path | None = None
-        if folder_name and not pattern and replace and not self._hold(parent / folder_name):
+        if folder_name and not pattern and replace and not self._locks.hold(parent / folder_name):
             busy, folder_name, pattern = parent / folder_name, f"{folder_name}-{{id}}", True
         for _ in range(_ID_ATTEMPTS):
             run_id = os.urandom(4).hex()  # what secrets.token_hex(4) does, without importing hashlib
@@ -221,41 +206,6 @@ class Store:
             shutil.rmtree(folder, ignore_errors=True)
         raise StorageError(f"Could not find a free run ID in {self.root} after {_ID_ATTEMPTS} attempts.")
 
-    def _hold(self, folder: Path) -> bool:
-        """Lock a fixed run folder for the run about to use it; False when a live run holds it.
-
-        The lock is an ``flock`` on ``.runlab/locks/<folder>.lock``, released by :meth:`save`
-        when the run's final record is written, or by the system when the process ends.
-        A live run found in the folder without the lock (another host) also counts.
-        """
-        import fcntl
-
-        rel = folder.relative_to(self.root).as_posix()
-        lock = self.meta_dir / "locks" / (rel.replace("/", "%") + ".lock")
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False
-        if _live_run_in(folder):
-            os.close(fd)
-            return False
-        with self._held_lock:
-            old = self._held.pop(rel, None)
-            self._held[rel] = fd
-        if old is not None:
-            os.close(old)
-        return True
-
-    def _release(self, folder: Path) -> None:
-        if self._held:
-            with self._held_lock:
-                fd = self._held.pop(folder.relative_to(self.root).as_posix(), None)
-            if fd is not None:
-                os.close(fd)
-
     def _drop_folder(self, folder: Path) -> None:
         try:
             old = read_json(folder / "run.json").get("id")
@@ -271,7 +221,7 @@ class Store:
         rel = folder.relative_to(self.root).as_posix()
         self._safe(lambda idx: idx.upsert(meta, rel, summaries))
         if meta.get("status") in _FINAL:
-            self._release(folder)
+            self._locks.release(folder)
 
     def forget(self, run_ids: Iterable[str]) -> None:
         """Remove runs' rows from the index (their folders are left alone: delete or move them first)."""
