@@ -13,6 +13,9 @@ Quick use::
 
     best = runlab.runs(where="metrics.loss < 0.05", order_by="metrics.loss")
 
+    @runlab.branch(configs=[{"temperature": 0.2}, {"temperature": 0.9}], strategy="shadow")
+    def answer(question, config): ...              # try several configs in live use, record each branch
+
 Heavy parts load on first use, so ``import runlab`` stays fast.
 """
 
@@ -47,6 +50,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .branch import branch
     from .experiment import (
         Experiment,
         ExperimentMixin,
@@ -71,6 +75,7 @@ if TYPE_CHECKING:
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
 _LAZY = {
+    "branch": "runlab.branch",
     "Experiment": "runlab.experiment",
     "ExperimentMixin": "runlab.experiment",
     "Script": "runlab.experiment",
@@ -146,6 +151,7 @@ __all__ = [
     "UsageError",
     "ValidationError",
     "__version__",
+    "branch",
     "cancel",
     "completed",
     "entrypoint",
