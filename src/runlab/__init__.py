@@ -177,7 +177,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'runlab' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    if name == "branch":  # the package itself: callable as the decorator, and runlab.branch.StoreLogger works
+        value = import_module(module)
+    else:
+        value = getattr(import_module(module), name)
     globals()[name] = value
     return value
 

@@ -108,7 +108,7 @@ def test_bad_pools(configs: Any, model: type | None, match: str) -> None:
 def test_bad_files_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
     bad.write_text("parameters: [unclosed\n")
-    with pytest.raises(BranchConfigError, match="bad.yml"):
+    with pytest.raises(BranchConfigError, match=r"bad\.yml"):
         resolve_configs(bad)
     empty = tmp_path / "empty"
     empty.mkdir()

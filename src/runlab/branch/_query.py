@@ -50,7 +50,7 @@ def _glob(pattern: str, root: str | os.PathLike[str] | Store | None, status: str
     keep = [r.id for r in every if r.experiment and fnmatch.fnmatchcase(r.experiment, pattern)]
     if not keep:
         return RunSet([], store.root)
-    return store.runs(where="id in (" + ", ".join(f"'{i}'" for i in keep) + ")", tags=BRANCH_TAG)
+    return store.runs(where="id in [" + ", ".join(f"'{i}'" for i in keep) + "]", tags=BRANCH_TAG)
 
 
 def _folder(session: RunRecord | Any, root: str | os.PathLike[str] | Store | None) -> Path:

@@ -1,0 +1,106 @@
+"""The runlab store backend: session runs in the index, branch logs in their folders, queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import runlab
+import runlab.branch as rb
+from runlab.errors import UsageError
+from runlab.lifecycle import finish_open_runs
+
+
+def _decorated(logger: rb.StoreLogger) -> object:
+    @rb.branch(configs=[{"model": "a"}, {"model": "b", "t": 0.5}], strategy="multi_branch", logger=logger)
+    def generate(prompt: str, config: dict[str, object]) -> str:
+        if config["model"] == "b":
+            raise TimeoutError("model b timed out")
+        return f"{config['model']}:{prompt}"
+
+    return generate
+
+
+def test_a_session_run_per_function_is_indexed_and_completes_at_close(root: Path) -> None:
+    logger = rb.StoreLogger(root=root, namespace="live")
+    generate = _decorated(logger)
+    for prompt in ("x", "y"):
+        generate(prompt)  # type: ignore[operator]
+    logger.flush()
+    (session,) = rb.sessions(root=root)
+    assert session.status == "running" and session.namespace == "live" and "branch" in session.tags
+    assert session.experiment is not None and session.experiment.endswith("generate")
+    assert session.params["strategy"] == "multi_branch" and len(session.params["configs"]) == 2
+    logger.close()
+    record = runlab.load(session.id, root=root)
+    assert record.status == "completed"
+    assert record.summaries["branches/success"].last == 2 and record.summaries["branches/failed"].last == 2
+    per_config = record.data["branches"]
+    assert sorted((v["success"], v["failed"]) for v in per_config.values()) == [(0, 2), (2, 0)]
+    assert rb.sessions(function=session.experiment, root=root).ids == [session.id]
+    assert rb.sessions(function="*.generate", root=root).ids == [session.id]
+    assert len(rb.sessions(function="other.fn", root=root)) == 0
+    assert len(runlab.runs(where="metrics.branches/failed > 1", root=root)) == 1
+
+
+def test_read_branches_filters_and_adds_configs(root: Path) -> None:
+    logger = rb.StoreLogger(root=root)
+    generate = _decorated(logger)
+    generate("q")  # type: ignore[operator]
+    logger.close()
+    session = rb.sessions(root=root)[0]
+    rows = rb.read_branches(session)
+    assert len(rows) == 2 and {r["status"] for r in rows} == {"success", "failed"}
+    (failed,) = rb.read_branches(session.id, root=root, status="failed")
+    assert failed["config"] == {"model": "b", "t": 0.5} and failed["exception"]["type"] == "TimeoutError"
+    assert rb.read_branches(session, config_id=failed["config_id"][:5]) == [failed]
+    assert "config" not in rb.read_branches(session, with_config=False)[0]
+    assert rb.read_branches(session, status=["success", "failed"]) == rows
+    with pytest.raises(UsageError, match="Invalid branch status 'ok'"):
+        rb.read_branches(session, status="ok")
+
+
+def test_the_folder_is_the_truth_rebuild_and_torn_lines(root: Path) -> None:
+    logger = rb.StoreLogger(root=root)
+    generate = _decorated(logger)
+    generate("q")  # type: ignore[operator]
+    logger.close()
+    store = runlab.Store(root)
+    (store.meta_dir / "index.sqlite").unlink()
+    store.close()
+    from ..conftest import forget_stores
+
+    forget_stores()
+    (session,) = rb.sessions(root=root)
+    log = session.path / rb.BRANCH_LOG
+    with open(log, "ab") as handle:
+        handle.write(b'{"config_id": "torn')  # a writer died mid-line
+    assert len(rb.read_branches(session)) == 2
+
+
+def test_a_run_that_is_not_a_session_is_refused(root: Path) -> None:
+    with runlab.start_run(root=root, capture=False) as run:
+        pass
+    with pytest.raises(UsageError, match="not a branch session run"):
+        rb.read_branches(run.id, root=root)
+
+
+def test_runlab_exit_hook_finishing_the_session_writes_pending_branches_first(root: Path) -> None:
+    logger = rb.StoreLogger(root=root, flush_interval=3600)  # only explicit flushes
+    generate = _decorated(logger)
+    generate("first")  # type: ignore[operator]
+    logger.flush()  # opens the session run
+    generate("second")  # type: ignore[operator]
+    finish_open_runs()  # what runlab's own exit hook does
+    session = rb.sessions(root=root)[0]
+    assert session.status == "completed"
+    assert len(rb.read_branches(session)) == 4
+    logger.close()
+
+
+def test_invalid_settings_are_refused(root: Path) -> None:
+    with pytest.raises(UsageError, match="Invalid namespace"):
+        rb.StoreLogger(root=root, namespace="../escape")
+    with pytest.raises(rb.BranchError, match="flush_interval"):
+        rb.StoreLogger(root=root, flush_interval=0)
