@@ -177,10 +177,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'runlab' has no attribute {name!r}")
-    if name == "branch":  # the package itself: callable as the decorator, and runlab.branch.StoreLogger works
-        value = import_module(module)
-    else:
-        value = getattr(import_module(module), name)
+    # "branch" is the package itself: callable as the decorator, and runlab.branch.StoreLogger works
+    value = import_module(module) if name == "branch" else getattr(import_module(module), name)
     globals()[name] = value
     return value
 
