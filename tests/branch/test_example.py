@@ -42,3 +42,19 @@ def test_spearmint_usage_example_runs_and_records_every_branch(tmp_path: Path) -
     rows = rb.read_branches(found["__main__.answer_all"])
     assert all(isinstance(r["config"]["temperature"], (int, float)) for r in rows)
     assert sorted(p.name for p in EXAMPLE.parent.rglob("*")) == before  # running it leaves the example folder as it was
+
+
+def test_runlab_branch_is_the_decorator_and_the_package_in_a_fresh_process() -> None:
+    from ..conftest import run_python
+
+    out = run_python("""
+import sys, runlab
+assert "runlab.branch" not in sys.modules          # import runlab stays light
+deco = runlab.branch(configs=[{"n": 2}], strategy="single", logger=None)
+f = deco(lambda x, config: x * config["n"])
+import runlab.branch
+g = runlab.branch(configs=[{"n": 3}], logger=None)(lambda x, config: x * config["n"])
+from runlab.branch import branch, StoreLogger
+print(f(5), g(5), runlab.branch.StoreLogger is StoreLogger, callable(branch))
+""")
+    assert out.stdout.split() == ["10", "15", "True", "True"]

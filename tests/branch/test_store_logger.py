@@ -104,3 +104,28 @@ def test_invalid_settings_are_refused(root: Path) -> None:
         rb.StoreLogger(root=root, namespace="../escape")
     with pytest.raises(rb.BranchError, match="flush_interval"):
         rb.StoreLogger(root=root, flush_interval=0)
+
+
+def test_the_writer_thread_writes_without_an_explicit_flush(root: Path) -> None:
+    import time
+
+    logger = rb.StoreLogger(root=root, flush_interval=0.05)
+    generate = _decorated(logger)
+    generate("q")  # type: ignore[operator]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = rb.sessions(root=root)
+        if len(found) == 1 and len(rb.read_branches(found[0])) == 2:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the writer thread wrote nothing")
+    logger.close()
+
+
+def test_the_mlflow_default_is_the_database_beside_the_index(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    logger = rb.MlflowLogger(root=root)
+    assert logger.tracking_uri == "sqlite:///" + (root / ".runlab" / "mlflow.db").as_posix()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere.db")
+    assert rb.MlflowLogger(root=root).tracking_uri == "sqlite:////elsewhere.db"
