@@ -124,6 +124,8 @@ def test_bad_files_name_the_file(tmp_path: Path) -> None:
         ({"configs": [{"model": "a"}], "strategy": "shadw"}, rb.UnknownStrategyError, "Did you mean 'shadow'"),
         ({"configs": [{"model": "a"}], "strategy": 3}, rb.StrategyError, "3 is not a strategy"),
         ({"configs": [{"model": "a"}], "strategy": object}, rb.StrategyError, "class object"),
+        ({"configs": [{"model": "a"}], "strategy": rb.Shadow(primary=1)}, rb.StrategyError, "primary=1"),
+        ({"configs": [{"model": "a"}], "strategy": rb.SingleConfig(index=-2)}, rb.StrategyError, "from 0 to 0"),
         ({"configs": [{"model": "a"}], "logger": "sqlite"}, rb.BranchError, "Unknown logger 'sqlite'"),
         ({"configs": [{"model": "a"}], "logger": object()}, rb.BranchError, "Invalid logger"),
     ],

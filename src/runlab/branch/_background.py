@@ -66,7 +66,10 @@ class Worker:
                         self._threads -= 1
                         return
                 job = self._queue.get()
-            job()
+            try:
+                job()
+            except BaseException as exc:  # a job's own errors are recorded by the job; keep the thread
+                print(f"runlab: branch thread: {type(exc).__name__}: {exc}", file=sys.__stderr__)
             with self._lock:
                 self._idle += 1
 

@@ -89,6 +89,9 @@ class Branching:
         self.configs: list[BranchConfig] = resolve_configs(configs, self.model)
         self._ids = {c.config_id for c in self.configs}
         self.strategy, self.strategy_name = _strategy(strategy)
+        check = getattr(self.strategy, "check", None)
+        if callable(check):
+            check(self.configs)
         self.logger: LoggerBackend | None = resolve_logger(logger)
         function = f"{getattr(fn, '__module__', None) or '?'}.{fn.__qualname__}"
         self.session = BranchSession(os.urandom(6).hex(), function, self.strategy_name, tuple(self.configs))
@@ -182,11 +185,12 @@ class Branching:
                 branch.mark_success(output)
         except BranchStateError:
             return False
-        finally:
+        else:
+            self._record(branch)
+            return True
+        finally:  # after the record: whoever waits for background branches then finds it in the logger
             if branch.role == "background":
                 bg.untrack(branch)
-        self._record(branch)
-        return True
 
     def _result(self, plan: Plan, run: list[Branch], errors: Sequence[BaseException | None]) -> Any:
         if plan.returns == "all":

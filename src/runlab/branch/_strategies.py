@@ -49,7 +49,9 @@ class Strategy(Protocol):
 
     ``configs`` is the function's whole pool, in order, every call. ``plan`` may be called from
     several threads and tasks at once; a strategy with state guards it. An optional ``name``
-    attribute names the strategy in records (default: the class name).
+    attribute names the strategy in records (default: the class name). An optional method
+    ``check(configs)`` is called once when the function is decorated, to refuse a pool the
+    strategy cannot serve (raise :class:`~runlab.branch.StrategyError`).
     """
 
     def plan(self, configs: Sequence[BranchConfig]) -> Plan: ...
@@ -63,6 +65,12 @@ def check_strategy(strategy: object, given: object = None) -> Strategy:
                             "registered name (see runlab.branch.registry.list()), a strategy object, or a class "
                             "whose instances have plan().")  # fmt: skip
     return strategy  # type: ignore[return-value]
+
+
+def _check_index(strategy: str, name: str, index: int, configs: Sequence[BranchConfig]) -> None:
+    if isinstance(index, bool) or not isinstance(index, int) or not -len(configs) <= index < len(configs):
+        raise StrategyError(f"{strategy}({name}={index!r}) needs a config at that position, but the pool has "
+                            f"{len(configs)} config(s): give {name} from 0 to {len(configs) - 1}.")  # fmt: skip
 
 
 class SingleConfig:
@@ -79,6 +87,9 @@ class SingleConfig:
 
     def __init__(self, index: int = 0) -> None:
         self.index = index
+
+    def check(self, configs: Sequence[BranchConfig]) -> None:
+        _check_index("SingleConfig", "index", self.index, configs)
 
     def plan(self, configs: Sequence[BranchConfig]) -> Plan:
         return Plan(run=(configs[self.index],))
@@ -122,6 +133,9 @@ class Shadow:
 
     def __init__(self, primary: int = 0) -> None:
         self.primary = primary
+
+    def check(self, configs: Sequence[BranchConfig]) -> None:
+        _check_index("Shadow", "primary", self.primary, configs)
 
     def plan(self, configs: Sequence[BranchConfig]) -> Plan:
         primary = configs[self.primary]
