@@ -129,3 +129,48 @@ def test_the_mlflow_default_is_the_database_beside_the_index(root: Path, monkeyp
     assert logger.tracking_uri == "sqlite:///" + (root / ".runlab" / "mlflow.db").as_posix()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere.db")
     assert rb.MlflowLogger(root=root).tracking_uri == "sqlite:////elsewhere.db"
+
+
+def test_a_failed_write_keeps_the_batch_and_retries(root: Path) -> None:
+    import shutil
+
+    logger = rb.StoreLogger(root=root, flush_interval=3600)
+    generate = _decorated(logger)
+    generate("one")  # type: ignore[operator]
+    logger.flush()
+    (session,) = rb.sessions(root=root)
+    log = session.path / rb.BRANCH_LOG
+    kept = log.read_bytes()
+    log.unlink()
+    log.mkdir()  # the next append fails: IsADirectoryError
+    generate("two")  # type: ignore[operator]
+    with pytest.raises(IsADirectoryError):
+        logger.flush()
+    shutil.rmtree(log)
+    log.write_bytes(kept)
+    logger.close()  # the kept batch is written now
+    outputs = sorted(str(r["output"]) for r in rb.read_branches(session))
+    assert outputs == ["None", "None", "a:one", "a:two"]
+
+
+def test_a_killed_process_keeps_what_was_written_and_shows_crashed(root: Path) -> None:
+    from ..conftest import run_python
+
+    code = """
+import os, signal, sys, runlab.branch as rb
+logger = rb.StoreLogger(root=sys.argv[1])
+
+@rb.branch(configs=[{"n": 1}, {"n": 2}], strategy="multi_branch", logger=logger)
+def f(config):
+    return config["n"]
+
+for _ in range(5):
+    f()
+logger.flush()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    out = run_python(code, str(root), check=False, timeout=120)
+    assert out.returncode == -9
+    (session,) = rb.sessions(root=root)
+    assert session.status == "crashed"
+    assert len(rb.read_branches(session)) == 10

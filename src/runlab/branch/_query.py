@@ -73,6 +73,8 @@ def iter_branches(
 def _rows(folder: Path) -> Iterator[dict[str, Any]]:
     path = folder / BRANCH_LOG
     if not path.is_file():
+        if _is_session(folder):  # created a moment ago: its log comes right after the run
+            return
         raise UsageError(f"Run folder {path.parent} has no {BRANCH_LOG}: it is not a branch session run. "
                          "Find session runs with runlab.branch.sessions() or 'runlab branch list'.")  # fmt: skip
     with open(path, "rb") as handle:
@@ -83,6 +85,15 @@ def _rows(folder: Path) -> Iterator[dict[str, Any]]:
                 yield loads(line)
             except ValueError:
                 continue
+
+
+def _is_session(folder: Path) -> bool:
+    from ..store._files import read_json
+
+    try:
+        return BRANCH_TAG in (read_json(folder / "run.json").get("tags") or [])
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def read_branches(session: RunRecord | Any, root: str | os.PathLike[str] | Store | None = None, *,
