@@ -83,6 +83,9 @@ def checks(sizes: list[int]) -> list[Check]:
                      ("queries", str(size), "runs_where_s"), query, "time"))  # fmt: skip
         rows.append((f"{size:,} runs: `runlab list --limit 50` as a process", _limit(cli),
                      ("queries", str(size), "cli_list_s"), cli, "time"))  # fmt: skip
+    for case in ("record", "sync_single"):
+        rows.append((f"branches/s recorded into the store, {case}", "≥ 5,000",
+                     ("branch", case, "per_s"), 5000, "rate"))  # fmt: skip
     return rows
 
 
@@ -123,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         results["trivial"] = run_script("bench_trivial_run.py", [], out)
         results["log_metric"] = run_script("bench_log_metric.py", [], out)
         results["queries"] = run_script("bench_queries.py", ["--sizes", *map(str, sizes)], out)
+        results["branch"] = run_script("bench_branch.py", [], out)
     print(f"\nAll benchmarks: {time.perf_counter() - start:.0f} s wall")
     print(f"\n{datetime.date.today()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
     print(summary_table(results, sizes))
