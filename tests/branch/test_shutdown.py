@@ -93,3 +93,37 @@ def test_shutdown_in_process_returns_the_cancelled_branches() -> None:
         release.set()
     assert f.branching.join(30) == []
     assert cancelled[0].status is rb.BranchStatus.CANCELLED  # the late outcome was dropped
+
+
+def test_the_background_pool_is_bounded_and_queues_the_rest() -> None:
+    from runlab.branch._background import Worker, run_in_thread
+
+    pool = Worker("test", limit=2)
+    release = threading.Event()
+    lock = threading.Lock()
+    running = [0]
+    peak = [0]
+
+    def job() -> None:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        release.wait(30)
+        with lock:
+            running[0] -= 1
+
+    events = [run_in_thread(pool, job) for _ in range(6)]
+    deadline = time.monotonic() + 30
+    while running[0] < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert running[0] == 2  # the other four wait in the queue
+    release.set()
+    assert all(e.wait(30) for e in events)
+    assert peak[0] == 2
+
+    def boom() -> None:
+        raise RuntimeError("a job's own error")
+
+    assert run_in_thread(pool, boom).wait(30)
+    assert run_in_thread(pool, lambda: None).wait(30)  # the pool still works
