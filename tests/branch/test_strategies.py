@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import runlab
@@ -142,6 +144,27 @@ def test_round_robin_rotates_call_by_call_under_threads(log: InMemoryLogger) -> 
         t.join()
     assert Counter(results) == {0: 100, 1: 100, 2: 100}
     assert len(log.records) == 300
+
+
+@given(st.integers(1, 6), st.integers(0, 40))
+def test_round_robin_gives_every_config_its_turn(size: int, calls: int) -> None:
+    pool = rb.resolve_configs([{"i": i} for i in range(size)])
+    strategy = rb.RoundRobin()
+    picked = [strategy.plan(pool).run[0].value["i"] for _ in range(calls)]
+    assert picked == [i % size for i in range(calls)]
+
+
+def test_a_strategy_class_that_needs_arguments_is_refused_at_decoration() -> None:
+    class Needs:
+        def __init__(self, weight: float) -> None:
+            self.weight = weight
+
+        def plan(self, configs: Sequence[BranchConfig]) -> Plan:
+            return Plan(run=(configs[0],))
+
+    with pytest.raises(rb.StrategyError, match=r"Cannot make strategy Needs\(\) without arguments"):
+        rb.branch(configs=[{"a": 1}], strategy=Needs, logger=None)(lambda config: config)
+    assert rb.branch(configs=[{"a": 1}], strategy=Needs(0.5), logger=None)(lambda config: config)() == {"a": 1}
 
 
 def test_round_robin_rotates_under_asyncio(log: InMemoryLogger) -> None:

@@ -66,7 +66,12 @@ def _strategy(spec: Any) -> tuple[Strategy, str]:
     if isinstance(spec, type):
         if not callable(getattr(spec, "plan", None)):
             check_strategy(spec, f"class {spec.__name__}")
-        obj = check_strategy(spec(), f"an instance of {spec.__name__}")
+        try:
+            made = spec()
+        except TypeError as exc:
+            raise StrategyError(f"Cannot make strategy {spec.__name__}() without arguments ({exc}); pass an "
+                                f"object instead, e.g. strategy={spec.__name__}(...).") from None  # fmt: skip
+        obj = check_strategy(made, f"an instance of {spec.__name__}")
     else:
         obj = check_strategy(spec)
     return obj, str(getattr(obj, "name", None) or type(obj).__name__)
