@@ -391,3 +391,19 @@ def test_a_closed_logger_does_not_break_the_caller(capfd: pytest.CaptureFixture[
     logger.close()
     assert f() == 1 and f() == 1
     assert capfd.readouterr().err.count("no longer recorded") == 1
+
+
+def test_callable_objects_sync_and_async() -> None:
+    class Sync:
+        def __call__(self, config: dict[str, int]) -> int:
+            return config["a"]
+
+    class Async:
+        async def __call__(self, config: dict[str, int]) -> int:
+            await asyncio.sleep(0)
+            return config["a"] * 10
+
+    sync = rb.branch(configs=[{"a": 1}], logger=None)(Sync())
+    async_ = rb.branch(configs=[{"a": 2}], logger=None)(Async())
+    assert sync() == 1 and asyncio.run(async_()) == 20
+    assert async_.branching.is_async and async_.branching.session.function.endswith("Async")

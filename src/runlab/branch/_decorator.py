@@ -28,6 +28,10 @@ __all__ = ["Branching", "branch"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _qualname(fn: Any) -> str:
+    return str(getattr(fn, "__qualname__", None) or type(fn).__qualname__)
+
+
 def _model_of(annotation: Any) -> type | None:
     for candidate in (annotation, *typing.get_args(annotation)):
         if isinstance(candidate, type) and hasattr(candidate, "model_validate"):
@@ -47,11 +51,11 @@ def _target(fn: Callable[..., Any]) -> tuple[str, type | None, int | None]:
     if chosen is None:
         chosen = next((p for p in params if _model_of(hints.get(p.name, p.annotation)) is not None), None)
     if chosen is None:
-        raise ValidationError(f"{fn.__qualname__}() has no parameter to receive its config: add a parameter named "
+        raise ValidationError(f"{_qualname(fn)}() has no parameter to receive its config: add a parameter named "
                               "'config', or one annotated with a pydantic model (settings: MyModel).")  # fmt: skip
     if chosen.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.VAR_POSITIONAL,
                        inspect.Parameter.VAR_KEYWORD):  # fmt: skip
-        raise ValidationError(f"{fn.__qualname__}(): the config parameter {chosen.name!r} must accept a keyword "
+        raise ValidationError(f"{_qualname(fn)}(): the config parameter {chosen.name!r} must accept a keyword "
                               "argument (not positional-only, *args or **kwargs).")  # fmt: skip
     position = None
     if chosen.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
@@ -89,7 +93,9 @@ class Branching:
 
     def __init__(self, fn: Callable[..., Any], configs: ConfigSource, strategy: Any, logger: Any) -> None:
         self.fn = fn
-        self.is_async = inspect.iscoroutinefunction(fn)
+        self.is_async = inspect.iscoroutinefunction(fn) or (
+            not inspect.isfunction(fn) and inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+        )
         self.param, self.model, self._position = _target(fn)
         self.configs: list[BranchConfig] = resolve_configs(configs, self.model)
         self._ids = {c.config_id for c in self.configs}
@@ -98,7 +104,7 @@ class Branching:
         if callable(check):
             check(self.configs)
         self.logger: LoggerBackend | None = resolve_logger(logger)
-        function = f"{getattr(fn, '__module__', None) or '?'}.{fn.__qualname__}"
+        function = f"{getattr(fn, '__module__', None) or '?'}.{_qualname(fn)}"
         self.session = BranchSession(os.urandom(6).hex(), function, self.strategy_name, tuple(self.configs))
         self._calls = itertools.count(1)
         self._last_var: contextvars.ContextVar[BranchContainer | None] = contextvars.ContextVar(
@@ -141,7 +147,7 @@ class Branching:
     # -- a call -----------------------------------------------------------------------
     def _plan(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Plan, str]:
         if self.param in kwargs or (self._position is not None and len(args) > self._position):
-            raise ValidationError(f"{self.fn.__qualname__}() receives {self.param!r} from @branch; call it without "
+            raise ValidationError(f"{_qualname(self.fn)}() receives {self.param!r} from @branch; call it without "
                                   f"that argument.")  # fmt: skip
         plan = self.strategy.plan(self.configs)
         if not isinstance(plan, Plan) or not plan.run:
