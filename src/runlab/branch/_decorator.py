@@ -94,7 +94,7 @@ class Branching:
     def __init__(self, fn: Callable[..., Any], configs: ConfigSource, strategy: Any, logger: Any) -> None:
         self.fn = fn
         self.is_async = inspect.iscoroutinefunction(fn) or (
-            not inspect.isfunction(fn) and inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+            not inspect.isfunction(fn) and inspect.iscoroutinefunction(type(fn).__call__)
         )
         self.param, self.model, self._position = _target(fn)
         self.configs: list[BranchConfig] = resolve_configs(configs, self.model)
