@@ -25,6 +25,7 @@ from ._version import __version__
 from .errors import (
     AmbiguousRunError,
     ArtifactPathError,
+    CacheError,
     ConfigError,
     DirtyWorkingDirectoryError,
     ExperimentAlreadyRunningError,
@@ -47,6 +48,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .cache import Cache, cached
     from .experiment import (
         Experiment,
         ExperimentMixin,
@@ -71,6 +73,8 @@ if TYPE_CHECKING:
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
 _LAZY = {
+    "Cache": "runlab.cache",
+    "cached": "runlab.cache",
     "Experiment": "runlab.experiment",
     "ExperimentMixin": "runlab.experiment",
     "Script": "runlab.experiment",
@@ -110,6 +114,8 @@ _LAZY = {
 __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
+    "Cache",
+    "CacheError",
     "Config",
     "ConfigError",
     "ConfigGenerator",
@@ -146,6 +152,7 @@ __all__ = [
     "UsageError",
     "ValidationError",
     "__version__",
+    "cached",
     "cancel",
     "completed",
     "entrypoint",

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
+    "CacheError",
     "ConfigError",
     "DirtyWorkingDirectoryError",
     "ExperimentAlreadyRunningError",
@@ -159,6 +160,10 @@ class ExperimentNotFoundError(UsageError, LookupError):
 
 class ValidationError(UsageError, ValueError):
     """Input to an experiment API has the wrong shape or type."""
+
+
+class CacheError(UsageError, ValueError):
+    """A cache name, scope, backend or argument that cannot be used (see :mod:`runlab.cache`)."""
 
 
 class PluginError(RunlabError, RuntimeError):
