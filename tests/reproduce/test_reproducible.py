@@ -70,3 +70,103 @@ def test_a_run_recorded_without_reproducible_mode_says_what_is_missing(tmp_path:
     with pytest.raises(ReproduceError, match=r"recorded without reproducible mode.*--__REPRODUCIBLE__=True"):
         build_environment(run.path, run.id, tmp_path / "env")
     assert not (tmp_path / "env").exists()
+
+
+FUNCTIONAL = """
+from runlab import Experiment
+from helpers.maths import double
+
+SEED: int = 3
+
+experiment = Experiment(glob=globals())
+
+@experiment
+def main(e):
+    e.track("y", double(e.SEED))
+    return double(e.SEED)
+
+experiment.run_if_main()
+"""
+
+SCRIPT = """
+from helpers.maths import double
+
+seed = 3
+
+def main():
+    import runlab
+    runlab.log_results({"y": double(seed)}, step=0)
+    return double(seed)
+"""
+
+SUBMIT_SCRIPT = """
+import sys
+from pathlib import Path
+from runlab.request import RunOptions, RunRequest, Target, execute
+result = execute(RunRequest(Target("script", Path(sys.argv[1]), "main"), {"seed": 4},
+                            RunOptions(root=sys.argv[2], reproducible=True)))
+print(result.run_id)
+"""
+
+
+def _project(tmp_path: Path, name: str, text: str) -> Path:
+    project = tmp_path / "project"
+    (project / "helpers").mkdir(parents=True, exist_ok=True)
+    (project / "helpers" / "__init__.py").write_text("")
+    (project / "helpers" / "maths.py").write_text("def double(x):\n    return 2 * x\n")
+    (project / name).write_text(text)
+    return project
+
+
+def _run_id(stdout: str) -> str:
+    """The id from ``runlab run``'s ``run ID STATE FOLDER`` line."""
+    [line] = [line for line in stdout.splitlines() if line.startswith("run ")]
+    return line.split()[1]
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "runlab", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600, check=False)  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("style", ["functional", "script"])
+def test_reproduce_reruns_the_archived_code_in_a_new_environment(tmp_path: Path, style: str) -> None:
+    root = tmp_path / "store"
+    if style == "functional":
+        project = _project(tmp_path, "exp.py", FUNCTIONAL)
+        done = _cli("run", "exp.py", "--SEED=4", "--__REPRODUCIBLE__=True", "--root", str(root), cwd=project)
+        assert done.returncode == 0, done.stderr
+        original_id = _run_id(done.stdout)
+    else:
+        project = _project(tmp_path, "job.py", SCRIPT)
+        done = subprocess.run([sys.executable, "-c", SUBMIT_SCRIPT, str(project / "job.py"), str(root)], cwd=project,
+                              capture_output=True, text=True, timeout=300, check=True)  # fmt: skip
+        original_id = done.stdout.split()[-1]
+    original = runlab.load(original_id, root=root)
+    assert original.status == "completed" and original.summaries["y"].last == 8
+    for file in project.rglob("*.py"):  # the original code is gone: reproduce uses the archive
+        file.unlink()
+
+    done = _cli("reproduce", original_id, "--root", str(root), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Reproduced run {original_id} as " in done.stdout
+    new = runlab.load(done.stdout.split(f"Reproduced run {original_id} as ")[1].split()[0], root=root)
+    assert new.id != original.id and new.status == "completed"
+    assert new.metadata["rerun_of"] == original.id
+    assert new.metadata["origin"]["via"] == "runlab reproduce"
+    assert new.summaries["y"].last == original.summaries["y"].last == 8
+    assert new.params["SEED" if style == "functional" else "seed"] == 4
+    assert (root / ".runlab" / "envs" / original.id / "bin" / "python").exists()
+
+
+def test_reproduce_refuses_a_run_without_reproducible_mode(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    project = _project(tmp_path, "exp.py", FUNCTIONAL)
+    done = _cli("run", "exp.py", "--root", str(root), cwd=project)
+    assert done.returncode == 0, done.stderr
+    refused = _cli("reproduce", _run_id(done.stdout), "--root", str(root), cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "recorded without reproducible mode" in refused.stderr and "Traceback" not in refused.stderr
+    env_only = _cli("reproduce", _run_id(done.stdout), "--env-only", "--root", str(root), cwd=tmp_path)
+    assert env_only.returncode == 2 and not (root / ".runlab" / "envs").exists()

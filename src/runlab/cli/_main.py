@@ -103,6 +103,7 @@ def _register() -> None:
         _list,
         _manage_cmd,
         _plugins_cmd,
+        _reproduce_cmd,
         _run_cmd,
         _scaffold,
         _show,

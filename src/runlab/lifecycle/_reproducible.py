@@ -131,16 +131,70 @@ def _build_source(project: Path, out_dir: Path) -> str:
     return new[-1]
 
 
-def _local_modules(base: Path, exclude: Iterable[Path]) -> list[tuple[Path, Path]]:
-    """(file, path relative to ``base``) of imported modules below ``base``, outside ``exclude``."""
+def _module_file(base: Path, dotted: str) -> list[Path]:
+    """Files below ``base`` that importing ``dotted`` runs: package ``__init__``s and the module."""
+    parts = dotted.split(".")
+    files = []
+    for i in range(1, len(parts) + 1):
+        folder = base.joinpath(*parts[:i])
+        if (folder / "__init__.py").is_file():
+            files.append(folder / "__init__.py")
+        elif folder.with_suffix(".py").is_file():
+            files.append(folder.with_suffix(".py"))
+            break
+        elif not folder.is_dir():
+            break
+    return files
+
+
+def _static_imports(source: Path, base: Path) -> set[Path]:
+    """Local files ``source`` imports (its ``import`` statements, followed through the files found)."""
+    import ast
+
+    found: set[Path] = set()
+    todo = [source]
+    while todo:
+        file = todo.pop()
+        try:
+            tree = ast.parse(file.read_text(encoding="utf-8"), str(file))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        names = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                package = file.parent
+                for _ in range(max(node.level - 1, 0)):
+                    package = package.parent
+                prefix = "" if node.level == 0 else ".".join(package.relative_to(base).parts)
+                module = ".".join(p for p in (prefix, node.module or "") if p)
+                names += [module] + [f"{module}.{a.name}" if module else a.name for a in node.names]
+        for name in names:
+            for path in _module_file(base, name) if name else ():
+                if path not in found:
+                    found.add(path)
+                    todo.append(path)
+    return found
+
+
+def _local_modules(base: Path, source: Path, exclude: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """(file, path relative to ``base``) of local modules the experiment imported, outside ``exclude``.
+
+    Two sources, merged: modules still in ``sys.modules`` whose file lies below ``base``, and the
+    files that ``source``'s import statements name (a script runner may have unloaded its
+    modules by the time the run ends).
+    """
     skip = [p.resolve() for p in exclude]
     prefixes = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    found = []
+    candidates = set(_static_imports(source, base))
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
-        if not file or not file.endswith(".py"):
-            continue
-        path = Path(file).resolve()
+        if file and file.endswith(".py"):
+            candidates.add(Path(file))
+    found = []
+    for candidate in candidates:
+        path = candidate.resolve()
         if not path.is_relative_to(base) or any(path.is_relative_to(p) for p in (*skip, *prefixes)):
             continue
         if "site-packages" in path.parts or "__pycache__" in path.parts:
@@ -149,8 +203,10 @@ def _local_modules(base: Path, exclude: Iterable[Path]) -> list[tuple[Path, Path
     return sorted(set(found))
 
 
-def capture_reproducible(run_path: Path, source: Path | None) -> dict[str, Any]:
-    """Save what :func:`runlab reproduce <runlab.cli>` needs into the run folder.
+def capture_reproducible(run_path: Path, source: Path | None, extra: Iterable[Path] = ()) -> dict[str, Any]:
+    """Save what ``runlab reproduce`` needs into the run folder.
+
+    ``extra`` names more files the run was started with (a config file) to copy into ``code/``.
 
     Returns:
         the ``reproducible`` record for ``run.json``: python, counts, sources, modules, problems.
@@ -187,7 +243,7 @@ def capture_reproducible(run_path: Path, source: Path | None) -> dict[str, Any]:
     modules: list[str] = []
     if source is not None:
         base = source.parent.resolve()
-        for file, rel in _local_modules(base, editable_roots):
+        for file, rel in _local_modules(base, source.resolve(), editable_roots):
             if file == source.resolve():
                 continue
             target = run_path / "code" / rel
@@ -197,5 +253,14 @@ def capture_reproducible(run_path: Path, source: Path | None) -> dict[str, Any]:
                 modules.append(str(rel))
             except OSError as exc:
                 problems.append(f"module {rel}: {exc}")
+    for file in extra:
+        target = run_path / "code" / file.name
+        try:
+            if file.is_file() and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(file, target)
+                modules.append(file.name)
+        except OSError as exc:
+            problems.append(f"file {file}: {exc}")
     return {"python": record["python"], "needed": len(needed), "sources": sorted(sources.values()),
             "modules": modules, "problems": problems}  # fmt: skip

@@ -375,7 +375,9 @@ class Run:
         from ._reproducible import capture_reproducible
 
         try:
-            record = capture_reproducible(self.path, self._source or _main_source())
+            origin = self._meta.get("origin") or {}
+            extra = [Path(origin["config"])] if isinstance(origin.get("config"), str) else []
+            record = capture_reproducible(self.path, self._source or _main_source(), extra)
         except Exception as exc:  # reproducible capture must never break the run
             record = {"problems": [f"{type(exc).__name__}: {exc}"]}
         with self._meta_lock:

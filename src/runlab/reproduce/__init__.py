@@ -7,5 +7,14 @@ Example (a run recorded with ``reproducible=True``)::
 """
 
 from ._env import ReproduceError, RunEnvironment, build_environment, environment_folder, read_dependencies
+from ._rerun import archived_request, run_in_environment
 
-__all__ = ["ReproduceError", "RunEnvironment", "build_environment", "environment_folder", "read_dependencies"]
+__all__ = [
+    "ReproduceError",
+    "RunEnvironment",
+    "archived_request",
+    "build_environment",
+    "environment_folder",
+    "read_dependencies",
+    "run_in_environment",
+]
