@@ -28,11 +28,14 @@ _COMMANDS = {
     **dict.fromkeys(("compare", "logs", "metrics", "artifacts", "open"), "_inspect"),
     **dict.fromkeys(("tag", "untag", "note", "gc", "archive", "unarchive", "delete"), "_manage_cmd"),
     **dict.fromkeys(("template", "init", "completion"), "_scaffold"),
+    "branch": "_branch_cmd",
+    "cache": "_cache_cmd",
     "config": "_config_cmd",
     "export": "_export",
     "index": "_index_cmd",
     "list": "_list",
     "plugins": "_plugins_cmd",
+    "reproduce": "_reproduce_cmd",
     "show": "_show",
 }
 """Which module of :mod:`runlab.cli` defines each command: a command's module loads when it is used."""
@@ -132,6 +135,8 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 def _register() -> None:
     from . import (  # noqa: F401  (commands register themselves)
+        _branch_cmd,
+        _cache_cmd,
         _config_cmd,
         _export,
         _index_cmd,
@@ -139,6 +144,7 @@ def _register() -> None:
         _list,
         _manage_cmd,
         _plugins_cmd,
+        _reproduce_cmd,
         _run_cmd,
         _scaffold,
         _show,

@@ -171,6 +171,7 @@ class ExperimentRunner:
             "folder_name": folder,
             "hooks": describe_hooks(exp.hook_entries()),
             "capture": opts.capture,
+            "reproducible": opts.reproducible or bool(values.get("__REPRODUCIBLE__")),
         }
 
     def _execute(self, request: RunRequest) -> RunResult:

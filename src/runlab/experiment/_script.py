@@ -42,6 +42,7 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..lifecycle import Run
+from ..lifecycle._values import to_json_value
 from ..params import Config, ConfigGenerator, Param
 from ..plugins import get_manager
 from ..plugins._hookspecs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
@@ -83,9 +84,11 @@ def _as_config(value: Any, where: str) -> Config:
 
 
 def _jsonable(value: Any) -> bool:
+    """Whether ``value`` can be written as JSON and read back (no integer beyond 64 bits, no lone surrogate)."""
     try:
         dumps_light(value, indent=False)
-    except (TypeError, ValueError):
+        to_json_value(value)
+    except (TypeError, ValueError):  # DataError is both
         return False
     return True
 
@@ -240,7 +243,7 @@ class ScriptExecutor:
         config = _as_config(config, "execute()")
         check_inject(config.globals_dict)
         meta = config.metadata
-        opts = {k: v if v is not None else _text(meta.get(k)) for k, v in self.options.items()}
+        opts: dict[str, Any] = {k: v if v is not None else _text(meta.get(k)) for k, v in self.options.items()}
         script = self.script
         return RunRequest(
             Target("script", script.file, script.entrypoint, tuple(config.args), config.kwargs, script.run_as_main),
@@ -305,6 +308,7 @@ class ScriptExecutor:
             links=request.links.to_dict(),
             origin=request.record_origin(),
             capture=opts.capture,
+            reproducible=opts.reproducible,
         )
         if metadata:
             run.data["config/metadata"] = dict(metadata) if _jsonable(metadata) else repr(metadata)
