@@ -204,3 +204,19 @@ def test_running_the_analysis_example_leaves_the_work_tree_clean(tmp_path: Path)
                            str(analysis)], capture_output=True, text=True)  # fmt: skip
     assert lint.returncode == 0, lint.stdout
     assert "import random" not in analysis.read_text()  # imports the analysis does not use are left out
+
+
+def test_rerun_of_one_run_of_a_config_sweep_makes_one_run(tmp_path: Path) -> None:
+    """The rerun's request carries the run's own values (typed), not the whole sweep of its config file."""
+    sweep = write(
+        tmp_path / "sweep.yml",
+        f"extend: {REPO / 'examples/styles/functional.py'}\nparameters:\n  POINTS: 5\nsweep:\n  EPOCHS: [2, 3]\n",
+    )
+    root = tmp_path / "s"
+    assert invoke("--root", str(root), "run", str(sweep)).exit_code == 0  # type: ignore[attr-defined]
+    first = next(r for r in records(root) if r.params["EPOCHS"] == 3)
+    result = invoke("--root", str(root), "rerun", first.id, "--POINTS=7")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    [again] = [r for r in records(root) if r.metadata["rerun_of"] == first.id]
+    assert len(records(root)) == 3 and again.params["EPOCHS"] == 3 and again.params["POINTS"] == 7
+    assert again.metadata["origin"]["via"] == "runlab rerun" and again.metadata["origin"]["config"] == str(sweep)

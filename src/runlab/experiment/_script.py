@@ -369,3 +369,21 @@ def _tag_tuple(tags: Iterable[str] | str | None) -> tuple[str, ...]:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+_MOVED = {
+    "script_params": "._script_params",
+    "function_params": "._script_params",
+    "run_script": "._run_script",
+    "_configs": "._run_script",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Names that moved to :mod:`._script_params` and :mod:`._run_script`, still importable from here."""
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(module, __package__), name)
