@@ -176,11 +176,12 @@ def rebuild(store: Store) -> RebuildReport:
                 report.damaged.append((entry.folder, "; ".join(entry.problems)))
         chunk.clear()
 
-    for entry in _entries(store, report):
-        chunk.append(entry)
-        if len(chunk) >= CHUNK:
-            flush()
-    flush()
+    with index.bulk():
+        for entry in _entries(store, report):
+            chunk.append(entry)
+            if len(chunk) >= CHUNK:
+                flush()
+        flush()
 
     def check(run_id: str, folder: str) -> IndexEntry | None:
         entry = read_entry(root, root / folder)
