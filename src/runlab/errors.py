@@ -23,6 +23,7 @@ __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
     "ConfigError",
+    "DataError",
     "DamagedFileError",
     "DirtyWorkingDirectoryError",
     "ExperimentAlreadyRunningError",
@@ -160,6 +161,23 @@ class ExperimentNotFoundError(UsageError, LookupError):
 
 class ValidationError(UsageError, ValueError):
     """Input to an experiment API has the wrong shape or type."""
+
+
+class DataError(ValidationError, TypeError):
+    """A value given to ``run.data[...]`` (or ``e[...]``) cannot be stored as JSON.
+
+    Raised when the value is set, so nothing already stored is lost. Also a ``ValueError``
+    (an integer beyond 64 bits) and a ``TypeError`` (a function, an object).
+
+    Attributes:
+        key: the data key (or parameter name) concerned.
+        type_name: the type of the refused value.
+    """
+
+    def __init__(self, message: str, key: str = "", type_name: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+        self.type_name = type_name
 
 
 class PluginError(RunlabError, RuntimeError):

@@ -164,10 +164,12 @@ def test_writers_proceed_and_nothing_is_lost_while_a_rebuild_runs(root: Path, mo
 
 # -- debug folders ----------------------------------------------------------------------------
 EXPERIMENT = '''
+import os
 import time
 from runlab import Experiment
 
 STEPS: int = 30
+GATE: str = ""  # a file to wait for before ending (keeps the run live on a loaded machine)
 
 experiment = Experiment(glob=globals())
 
@@ -177,6 +179,8 @@ def main(e):
     for i in range(e.STEPS):
         e.track("x", i)
         time.sleep(0.05)
+    while e.GATE and not os.path.exists(e.GATE):
+        time.sleep(0.02)
 
 
 experiment.run_if_main()
@@ -190,12 +194,15 @@ def test_two_debug_runs_at_once_never_share_a_folder(tmp_path: Path, root: Path)
     import os
 
     env = {**os.environ, "RUNLAB_ROOT": str(root)}
-    first = subprocess.Popen([sys.executable, str(script), *env_root], env=env, stderr=subprocess.PIPE, text=True)
+    gate = tmp_path / "gate"
+    first = subprocess.Popen([sys.executable, str(script), *env_root, f"--GATE={gate}"], env=env,
+                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 60
     while not (root / "exp" / "debug" / "metrics.jsonl").exists() and time.monotonic() < deadline:
         time.sleep(0.05)  # the first run is live and logging
     second = subprocess.run([sys.executable, str(script), *env_root], env=env, capture_output=True, text=True,
                             timeout=120)  # fmt: skip
+    gate.touch()
     _, first_err = first.communicate(timeout=120)
     assert first.returncode == 0 and second.returncode == 0, (first_err, second.stderr)
     assert "still running" in second.stderr and "debug-" in second.stderr

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import AmbiguousRunError, RunNotFoundError, StorageError, UsageError
+from ..errors import AmbiguousRunError, RunNotFoundError, StorageError, UsageError, ValidationError
 from ._files import read_json, write_json_atomic
 from ._folder_locks import FolderLocks
 from ._index import RUN_COLUMNS, STATUS_SQL, CorruptIndexError, Index, _is_corruption
@@ -30,6 +30,8 @@ T = TypeVar("T")
 ARCHIVE_DIR = ".archive"
 _NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 _ID_ATTEMPTS = 10
+MAX_NAMESPACE = 200  # characters in a whole namespace
+MAX_SEGMENT = 100  # characters in one of its folder names
 _FINAL = ("completed", "failed", "cancelled")
 
 
@@ -47,14 +49,37 @@ class RunlabWarning(UserWarning):
 def validate_namespace(namespace: str) -> str:
     """Check a namespace: folder-safe segments separated by ``/``.
 
+    Each segment is 1-100 characters of letters, digits, ``_``, ``-`` and ``.`` (not
+    starting with ``.``); the whole namespace is at most 200 characters. Anything else
+    (control characters such as a newline, spaces, ``..``) is refused here, before any
+    folder is made.
+
+    Raises:
+        ValidationError: the namespace breaks a rule; the message says which.
+
     Example:
         >>> validate_namespace("mnist/baselines")
         'mnist/baselines'
     """
-    if not isinstance(namespace, str) or not _NAMESPACE_RE.match(namespace):
-        raise UsageError(
-            f"Invalid namespace {namespace!r}: use letters, digits, '_', '-' and '.', in segments separated "
+    if not isinstance(namespace, str):
+        raise ValidationError(f"Invalid namespace {namespace!r}: expected a string such as 'mnist/baselines'.")
+    if len(namespace) > MAX_NAMESPACE:
+        raise ValidationError(
+            f"Invalid namespace {namespace[:40]!r}... ({len(namespace)} characters): at most {MAX_NAMESPACE} "
+            "characters are allowed. Choose a shorter namespace."
+        )
+    if not _NAMESPACE_RE.fullmatch(namespace):
+        bad = next((c for c in namespace if not c.isprintable()), None)
+        what = f"it contains the control character {bad!r}; " if bad is not None else ""
+        raise ValidationError(
+            f"Invalid namespace {namespace!r}: {what}use letters, digits, '_', '-' and '.', in segments separated "
             "by '/', not starting with '.' (for example 'mnist/baselines')."
+        )
+    longest = max(namespace.split("/"), key=len)
+    if len(longest) > MAX_SEGMENT:
+        raise ValidationError(
+            f"Invalid namespace {namespace[:40]!r}...: the segment {longest[:20]!r}... has {len(longest)} characters; "
+            f"at most {MAX_SEGMENT} are allowed per segment. Choose shorter names."
         )
     return namespace
 
