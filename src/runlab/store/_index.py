@@ -361,15 +361,18 @@ class Index:
 
     def finish_rebuild(
         self, seen: Mapping[str, str], check: Callable[[str, str], IndexEntry | None]
-    ) -> tuple[set[str], set[str]]:
+    ) -> tuple[set[str], set[str], int]:
         """End a rebuild: rows the scan did not see are checked with ``check(id, folder)``
         (a run created while the scan ran is kept, one whose folder is gone is removed).
 
+        The rows are listed before the write lock is taken (a row added after that is a
+        new run, kept anyway); under the lock only the unseen ones are checked.
+
         Returns:
-            The IDs removed, and the IDs in the index now.
+            The IDs removed, the unseen IDs kept, and the number of runs in the index now.
         """
+        unseen = [(rid, folder) for rid, folder in self.execute("SELECT id, folder FROM runs") if rid not in seen]
         with self.transaction() as conn:
-            unseen = [(rid, folder) for rid, folder in conn.execute("SELECT id, folder FROM runs") if rid not in seen]
             removed: set[str] = set()
             kept: list[IndexEntry] = []
             for rid, folder in unseen:
@@ -383,8 +386,8 @@ class Index:
                 conn.executemany(f"DELETE FROM {table} WHERE {col} = ?", ids)
             self._write(conn, kept)
             conn.execute("DELETE FROM meta WHERE key = 'needs_rebuild'")
-            after = {row[0] for row in conn.execute("SELECT id FROM runs")}
-        return removed, after
+            count = int(conn.execute("SELECT count(*) FROM runs").fetchone()[0])
+        return removed, {e.run_id for e in kept}, count
 
     # -- reads ------------------------------------------------------------------------
     def execute(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
