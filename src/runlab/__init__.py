@@ -28,6 +28,7 @@ from ._version import __version__
 from .errors import (
     AmbiguousRunError,
     ArtifactPathError,
+    CacheError,
     ConfigError,
     DamagedFileError,
     DataError,
@@ -53,6 +54,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .branch import branch
+    from .cache import Cache, cached
     from .experiment import (
         Experiment,
         ExperimentMixin,
@@ -74,10 +76,13 @@ if TYPE_CHECKING:
     )
     from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
+    from .request import RunRequest, RunResult, execute
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
 _LAZY = {
     "branch": "runlab.branch",
+    "Cache": "runlab.cache",
+    "cached": "runlab.cache",
     "Experiment": "runlab.experiment",
     "ExperimentMixin": "runlab.experiment",
     "Script": "runlab.experiment",
@@ -95,6 +100,9 @@ _LAZY = {
     "log_results": "runlab.experiment",
     "log_text": "runlab.experiment",
     "run": "runlab.experiment",
+    "RunRequest": "runlab.request",
+    "RunResult": "runlab.request",
+    "execute": "runlab.request",
     "Config": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "Param": "runlab.params",
@@ -117,6 +125,8 @@ _LAZY = {
 __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
+    "Cache",
+    "CacheError",
     "Config",
     "ConfigError",
     "DataError",
@@ -145,6 +155,8 @@ __all__ = [
     "RunFinishedError",
     "RunNotFoundError",
     "RunRecord",
+    "RunRequest",
+    "RunResult",
     "RunSet",
     "RunStatus",
     "RunlabError",
@@ -156,9 +168,11 @@ __all__ = [
     "ValidationError",
     "__version__",
     "branch",
+    "cached",
     "cancel",
     "completed",
     "entrypoint",
+    "execute",
     "fail",
     "get_param",
     "get_params",
