@@ -13,7 +13,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import AmbiguousRunError, RunNotFoundError, StorageError, UsageError, ValidationError
+from ..errors import AmbiguousRunError, RunNotFoundError, StorageError, UsageError
+from ..errors import ValidationError as _ValidationError
 from ._files import read_json, write_json_atomic
 from ._index import RUN_COLUMNS, STATUS_SQL, CorruptIndexError, Index, IndexEntry, _is_corruption, run_row
 from ._metrics_file import read_metrics, summaries_from_series
@@ -27,8 +28,6 @@ T = TypeVar("T")
 
 _NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 _ID_ATTEMPTS = 10
-MAX_NAMESPACE = 200  # characters in a whole namespace
-MAX_SEGMENT = 100  # characters in one of its folder names
 
 
 def _claim(index: Index, meta: Mapping[str, Any], folder: str) -> bool:
@@ -40,6 +39,10 @@ def _claim(index: Index, meta: Mapping[str, Any], folder: str) -> bool:
 
 class RunlabWarning(UserWarning):
     """Something runlab repaired or skipped on its own (a damaged index, a torn metrics line)."""
+
+
+MAX_NAMESPACE = 200  # characters in a whole namespace
+MAX_SEGMENT = 100  # characters in one of its folder names
 
 
 def validate_namespace(namespace: str) -> str:
@@ -58,22 +61,22 @@ def validate_namespace(namespace: str) -> str:
         'mnist/baselines'
     """
     if not isinstance(namespace, str):
-        raise ValidationError(f"Invalid namespace {namespace!r}: expected a string such as 'mnist/baselines'.")
+        raise _ValidationError(f"Invalid namespace {namespace!r}: expected a string such as 'mnist/baselines'.")
     if len(namespace) > MAX_NAMESPACE:
-        raise ValidationError(
+        raise _ValidationError(
             f"Invalid namespace {namespace[:40]!r}... ({len(namespace)} characters): at most {MAX_NAMESPACE} "
             "characters are allowed. Choose a shorter namespace."
         )
     if not _NAMESPACE_RE.fullmatch(namespace):
         bad = next((c for c in namespace if not c.isprintable()), None)
         what = f"it contains the control character {bad!r}; " if bad is not None else ""
-        raise ValidationError(
+        raise _ValidationError(
             f"Invalid namespace {namespace!r}: {what}use letters, digits, '_', '-' and '.', in segments separated "
             "by '/', not starting with '.' (for example 'mnist/baselines')."
         )
     longest = max(namespace.split("/"), key=len)
     if len(longest) > MAX_SEGMENT:
-        raise ValidationError(
+        raise _ValidationError(
             f"Invalid namespace {namespace[:40]!r}...: the segment {longest[:20]!r}... has {len(longest)} characters; "
             f"at most {MAX_SEGMENT} are allowed per segment. Choose shorter names."
         )
