@@ -21,6 +21,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from ._activation import activate_plugins as _activate_plugins
 from ._version import __version__
 from .errors import (
     AmbiguousRunError,
@@ -31,6 +32,7 @@ from .errors import (
     ExperimentContextError,
     ExperimentNotFoundError,
     FilterError,
+    HookSignatureError,
     InvalidTransitionError,
     MetricError,
     MetricNotFoundError,
@@ -45,6 +47,7 @@ from .errors import (
     UsageError,
     ValidationError,
 )
+from .hooks import get_registry as _get_registry
 
 if TYPE_CHECKING:
     from .experiment import (
@@ -69,6 +72,8 @@ if TYPE_CHECKING:
     from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
+
+_get_registry().set_activator(_activate_plugins)  # plugins load once per process, for every run (_activation.py)
 
 _LAZY = {
     "Experiment": "runlab.experiment",
@@ -120,6 +125,7 @@ __all__ = [
     "ExperimentMixin",
     "ExperimentNotFoundError",
     "FilterError",
+    "HookSignatureError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",
