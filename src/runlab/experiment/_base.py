@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..errors import ExperimentContextError, ParameterError, RunFinishedError, ValidationError
+from ..hooks._specs import EXPERIMENT_COMMIT_FIG, EXPERIMENT_COMMIT_JSON, EXPERIMENT_COMMIT_RAW, EXPERIMENT_TRACK
 from ..lifecycle import Run, RunData
 from ..params import ActionableParameterType, Param, did_you_mean, is_param_name, is_usable
-from ..plugins._hookspecs import EXPERIMENT_COMMIT_FIG, EXPERIMENT_COMMIT_JSON, EXPERIMENT_COMMIT_RAW, EXPERIMENT_TRACK
 from ..store._api import get_store
 from ..store._store import Store
 from ._hooks import HookEntries, HookMap, apply_hooks, compose, describe_hooks
@@ -334,9 +334,9 @@ class ExperimentBase:
         return path
 
     def _plugins(self, hook: str, run: Run, /, **kwargs: Any) -> Any:
-        from ..plugins import get_manager
+        from ..hooks import get_registry
 
-        return get_manager().apply(hook, experiment=self, run=run, **kwargs)
+        return get_registry().apply(hook, experiment=self, run=run, **kwargs)
 
     @property
     def metadata(self) -> dict[str, Any]:
