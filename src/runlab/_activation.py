@@ -30,8 +30,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
-__all__ = ["ENTRY_POINT_GROUP", "activate_plugins", "desktop_session", "plugins_configured", "user_plugin_folder"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "activate_plugins",
+    "desktop_session",
+    "plugins_configured",
+    "register_plugin_commands",
+    "user_plugin_folder",
+]
 
 ENTRY_POINT_GROUP = "runlab.plugins"
 
@@ -137,3 +145,18 @@ def activate_plugins() -> None:
         from .plugins import get_manager
 
         get_manager()
+
+
+def register_plugin_commands(cli: Any) -> None:
+    """Let plugins add click commands to ``cli`` (fires ``cli_register_commands``).
+
+    Call it before ``cli.main()`` so the commands appear in ``runlab --help``. Plugins load
+    as for a run (only where one is configured). A plugin failing here is reported and
+    skipped; the command line still works.
+    """
+    from .hooks import get_registry
+
+    try:
+        get_registry().apply("cli_register_commands", cli=cli)
+    except Exception as exc:
+        print(f"runlab: plugin commands could not be registered: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -18,6 +18,7 @@ Example:
     r1 returned 42
 """
 
+from .._activation import register_plugin_commands
 from ._config import PluginConfig, load_plugin_config
 from ._discovery import ENTRY_POINT_GROUP, PluginSource, discover, plugin_folders
 from ._errors import PluginError, PluginLoadError, PluginNotFoundError, UnknownHookWarning
@@ -45,7 +46,7 @@ from ._hookspecs import (
     SWEEP_STARTED,
     HookSpec,
 )
-from ._manager import PluginManager, PluginRecord, get_manager, register_plugin_commands, reset_manager
+from ._manager import PluginManager, PluginRecord, get_manager, reset_manager
 from ._plugin import Plugin, PluginContext, PluginMetadata, PluginResult, PluginState, StateChange, hook
 from ._record import record_failure
 from ._registry import HookImpl, HookRegistry, StopHook, accepted_arguments

@@ -23,7 +23,7 @@ from ._plugin import Plugin, PluginContext, PluginResult, PluginState, StateChan
 from ._record import note_plugins, record_failure
 from ._registry import HookImpl, HookRegistry
 
-__all__ = ["PluginManager", "PluginRecord", "get_manager", "register_plugin_commands", "reset_manager"]
+__all__ = ["PluginManager", "PluginRecord", "get_manager", "reset_manager"]
 
 _SERVING = (PluginState.INITIALIZED, PluginState.RUNNING, PluginState.ERROR)
 
@@ -513,15 +513,3 @@ def reset_manager() -> None:
             _manager.close()
             _manager = None
         get_registry().reset_activation()
-
-
-def register_plugin_commands(cli: Any) -> None:
-    """Let plugins add click commands to ``cli`` (fires ``cli_register_commands``).
-
-    Call it before ``cli.main()`` so the commands appear in ``runlab --help``. A plugin
-    failing here is reported and skipped; the command line still works.
-    """
-    try:
-        get_registry().apply("cli_register_commands", cli=cli)  # loads plugins only where one is configured
-    except Exception as exc:
-        _report(f"plugin commands could not be registered: {type(exc).__name__}: {exc}")
