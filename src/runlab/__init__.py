@@ -47,6 +47,7 @@ from .errors import (
     UsageError,
     ValidationError,
 )
+from .hooks import StopHook
 from .hooks import get_registry as _get_registry
 
 if TYPE_CHECKING:
@@ -147,6 +148,7 @@ __all__ = [
     "RunlabError",
     "Script",
     "ScriptExecutor",
+    "StopHook",
     "StorageError",
     "Store",
     "UsageError",
