@@ -112,7 +112,7 @@ def test_the_error_carries_the_hook_the_argument_and_the_implementation(tmp_path
     with pytest.raises(HookSignatureError) as info:
         _register_plugin_method(tmp_path, "after_run", "reslt")
     assert (info.value.hook, info.value.argument) == ("after_run", "reslt")
-    assert "Misspelt.impl of plugin 'misspelt'" in info.value.implementation
+    assert info.value.implementation == "Misspelt.impl (plugin 'misspelt')"
 
 
 @pytest.mark.parametrize(

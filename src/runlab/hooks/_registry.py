@@ -163,7 +163,7 @@ def check_signature(
         >>> check_signature("after_run", lambda run, reslt: None, spec=HOOKS["after_run"])
         Traceback (most recent call last):
         ...
-        runlab.errors.HookSignatureError: Invalid implementation <lambda> of hook 'after_run': ...
+        runlab.errors.HookSignatureError: Invalid implementation of hook 'after_run' in <lambda>: ...
     """
     who = owner or _owner_name(fn)
     try:
@@ -176,7 +176,7 @@ def check_signature(
     if experiment:
         if not params or params[0].kind not in (*positional, inspect.Parameter.VAR_POSITIONAL):
             raise HookSignatureError(
-                f"Invalid implementation {who} of experiment hook {name!r}: it has no parameter for the experiment. "
+                f"Invalid implementation of experiment hook {name!r} in {who}: it has no parameter for the experiment. "
                 f"An experiment's hook is called as fn(e, **kwargs): write def "
                 f"{getattr(fn, '__name__', 'hook')}(e): ...",
                 name,
@@ -201,7 +201,7 @@ def check_signature(
         hint = f" Did you mean {close[0]!r}?" if close else ""
         offered = ", ".join(passes) if passes else "only keyword arguments"
         raise HookSignatureError(
-            f"Invalid implementation {who} of hook {name!r}: its argument {param.name!r} {problem}.{hint} "
+            f"Invalid implementation of hook {name!r} in {who}: argument {param.name!r} {problem}.{hint} "
             f"{name!r} passes: {offered}. Accept a subset of them (or **kwargs).",
             name,
             param.name,
@@ -352,7 +352,7 @@ class HookRegistry:
         """
         if not callable(fn):
             raise TypeError(f"Invalid hook implementation for {name!r}: {fn!r} is not callable.")
-        owner = f"{_owner_name(fn)} of plugin {plugin!r}" if plugin else None
+        owner = f"{_owner_name(fn)} (plugin {plugin!r})" if plugin else None
         check_signature(name, fn, spec=self.specs.get(name), experiment=scope is not None, owner=owner)
         if scope is None and name not in self.known:
             import difflib

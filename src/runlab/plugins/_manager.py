@@ -183,7 +183,7 @@ class PluginManager:
         """Register a plugin class or instance directly (no discovery), loaded at once."""
         cls = plugin if isinstance(plugin, type) else type(plugin)
         name = name or cls.name or cls.__name__
-        cls.check_hooks(self.registry.specs)  # a misspelt argument is the caller's to fix: raise
+        cls.check_hooks(self.registry.specs, name)  # a misspelt argument is the caller's to fix: raise
         source = PluginSource(name, "builtin" if cls.__module__.startswith("runlab.") else "added", cls.__module__)
         with self._lock:
             old = self._records.get(name)
@@ -223,7 +223,7 @@ class PluginManager:
             record.set_state(PluginState.STOPPED, record.notice)
             return
         try:
-            cls.check_hooks(self.registry.specs)
+            cls.check_hooks(self.registry.specs, name)
         except HookSignatureError as exc:
             self._load_failed(record, "register its hooks", exc)
             return
