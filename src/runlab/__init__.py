@@ -21,7 +21,6 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from ._activation import activate_plugins as _activate_plugins
 from ._version import __version__
 from .errors import (
     AmbiguousRunError,
@@ -47,8 +46,6 @@ from .errors import (
     UsageError,
     ValidationError,
 )
-from .hooks import StopHook
-from .hooks import get_registry as _get_registry
 
 if TYPE_CHECKING:
     from .experiment import (
@@ -70,13 +67,15 @@ if TYPE_CHECKING:
         run,
         run_script,
     )
+    from .hooks import StopHook
     from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
-_get_registry().set_activator(_activate_plugins)  # plugins load once per process, for every run (_activation.py)
+
 
 _LAZY = {
+    "StopHook": "runlab.hooks",
     "Experiment": "runlab.experiment",
     "ExperimentMixin": "runlab.experiment",
     "Script": "runlab.experiment",

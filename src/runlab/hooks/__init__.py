@@ -7,9 +7,11 @@ mixins, ``extend``) are scoped entries of it. ``runlab.plugins`` re-exports the 
 need; see ``docs/plugins.md``.
 
 The process registry activates plugins once, before its first hook call (or when a run is
-created): ``runlab`` installs the activator, which loads the plugin manager only when a
-plugin could be active (see :func:`runlab._activation.plugins_configured`), so a process
-without plugins never imports the plugin machinery.
+created). Its activator is :func:`runlab._activation.activate_plugins`, imported when it
+runs: the one place this layer reaches up, by design, so every run of every style loads
+plugins through the same path. It loads the plugin manager only when a plugin could act
+(:func:`runlab._activation.plugins_configured`), so a process without plugins never imports
+the plugin machinery; ``import runlab`` does not import this package at all.
 
 Example:
     >>> from runlab.hooks import get_registry
@@ -51,6 +53,15 @@ __all__ = [
 ]
 
 _registry = HookRegistry()
+
+
+def _activate_plugins() -> None:
+    from .._activation import activate_plugins  # the package's top level: it may import runlab.plugins
+
+    activate_plugins()
+
+
+_registry.set_activator(_activate_plugins)
 
 
 def get_registry() -> HookRegistry:

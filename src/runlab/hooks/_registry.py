@@ -36,14 +36,15 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import inspect
 
 from ..errors import HookSignatureError
 from ._specs import HOOKS, HookSpec
@@ -84,6 +85,8 @@ _cache_lock = threading.Lock()
 
 
 def _parameters(fn: Callable[..., Any]) -> list[inspect.Parameter]:
+    import inspect  # not at import: ``import runlab`` stays light
+
     func = getattr(fn, "__func__", fn)
     params = list(inspect.signature(func).parameters.values())
     if func is not fn and params:  # a bound method: drop self/cls
@@ -100,6 +103,8 @@ def _inspect(fn: Callable[..., Any]) -> tuple[frozenset[str] | None, str | None]
             return _signature_cache[key]
     except (KeyError, TypeError):
         pass
+    import inspect
+
     params = _parameters(fn)
     names: frozenset[str] | None
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
@@ -165,6 +170,8 @@ def check_signature(
         ...
         runlab.errors.HookSignatureError: Invalid implementation of hook 'after_run' in <lambda>: ...
     """
+    import inspect
+
     who = owner or _owner_name(fn)
     try:
         params = _parameters(fn)
@@ -233,9 +240,10 @@ class HookScope:
         return f"<HookScope {self.origin} ({len(self.impls)} hooks)>"
 
 
-@dataclass(eq=False)
 class HookImpl:
     """One registered implementation (a plugin's, a function's, or an experiment's own).
+
+    Made by :meth:`HookRegistry.register`, which checks it first.
 
     Attributes:
         hook: the hook name.
@@ -248,19 +256,42 @@ class HookImpl:
         default: experiment hooks: runs only when the hook has no implementation that is not a default.
         on_error: what to do with its exceptions (None: they propagate).
         first: experiment hooks: the parameter that receives the experiment positionally.
+        order: the registration order (process-wide).
     """
 
-    hook: str
-    function: Callable[..., Any]
-    priority: int = 0
-    plugin: str | None = None
-    accepts: frozenset[str] | None = None
-    scope: HookScope | None = None
-    replace: bool = False
-    default: bool = False
-    on_error: ErrorHandler | None = None
-    first: str | None = None
-    order: int = field(default_factory=lambda: next(_order))
+    __slots__ = (
+        "__weakref__", "accepts", "default", "first", "function", "hook", "on_error", "order", "plugin", "priority",
+        "replace", "scope",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        hook: str,
+        function: Callable[..., Any],
+        priority: int = 0,
+        plugin: str | None = None,
+        accepts: frozenset[str] | None = None,
+        scope: HookScope | None = None,
+        replace: bool = False,
+        default: bool = False,
+        on_error: ErrorHandler | None = None,
+        first: str | None = None,
+    ) -> None:
+        self.hook = hook
+        self.function = function
+        self.priority = priority
+        self.plugin = plugin
+        self.accepts = accepts
+        self.scope = scope
+        self.replace = replace
+        self.default = default
+        self.on_error = on_error
+        self.first = first
+        self.order = next(_order)
+
+    def __repr__(self) -> str:
+        where = f" plugin={self.plugin!r}" if self.plugin else f" scope={self.origin!r}" if self.scope else ""
+        return f"<HookImpl {self.hook!r} {self.owner} priority={self.priority}{where}>"
 
     @property
     def name(self) -> str:
