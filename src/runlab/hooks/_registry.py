@@ -525,6 +525,8 @@ class HookRegistry:
         Its errors propagate, and it runs again next time. Hook calls the activator makes
         itself (``after_plugins_loaded``) do not recurse.
         """
+        if self._activated:  # the common case, without the lock
+            return
         with self._lock:
             if self._activated or self._activating or self._activator is None:
                 return
