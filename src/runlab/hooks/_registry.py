@@ -41,12 +41,9 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import inspect
-
-from ..errors import HookSignatureError
+from ._signature import _ALL, _inspect, _owner_name, accepted_arguments, check_signature
 from ._specs import HOOKS, HookSpec
 
 __all__ = [
@@ -75,145 +72,6 @@ class StopHook(Exception):
 
 class UnknownHookWarning(UserWarning):
     """A hook implementation was registered for a name that is not a known hook point."""
-
-
-_ALL = None  # marker: the function takes **kwargs
-_signature_cache: weakref.WeakKeyDictionary[Callable[..., Any], tuple[frozenset[str] | None, str | None]] = (
-    weakref.WeakKeyDictionary()
-)
-_cache_lock = threading.Lock()
-
-
-def _parameters(fn: Callable[..., Any]) -> list[inspect.Parameter]:
-    import inspect  # not at import: ``import runlab`` stays light
-
-    func = getattr(fn, "__func__", fn)
-    params = list(inspect.signature(func).parameters.values())
-    if func is not fn and params:  # a bound method: drop self/cls
-        params = params[1:]
-    return params
-
-
-def _inspect(fn: Callable[..., Any]) -> tuple[frozenset[str] | None, str | None]:
-    """``(keyword names or None for **kwargs, name of the first positional parameter)``, cached."""
-    func = getattr(fn, "__func__", fn)
-    key = func if func is not fn else fn
-    try:
-        with _cache_lock:
-            return _signature_cache[key]
-    except (KeyError, TypeError):
-        pass
-    import inspect
-
-    params = _parameters(fn)
-    names: frozenset[str] | None
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        names = _ALL
-    else:
-        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        names = frozenset(p.name for p in params if p.kind in kinds)
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    first = params[0].name if params and params[0].kind in positional else None
-    try:
-        with _cache_lock:
-            _signature_cache[key] = (names, first)
-    except TypeError:  # not weak-referenceable (some builtins)
-        pass
-    return names, first
-
-
-def accepted_arguments(fn: Callable[..., Any]) -> frozenset[str] | None:
-    """The keyword arguments ``fn`` accepts, or None when it takes ``**kwargs`` (all of them).
-
-    Inspected once per function (bound methods share their function's entry).
-
-    Example:
-        >>> sorted(accepted_arguments(lambda run, new: None))
-        ['new', 'run']
-        >>> accepted_arguments(lambda **kw: None) is None
-        True
-    """
-    return _inspect(fn)[0]
-
-
-def _owner_name(fn: Callable[..., Any]) -> str:
-    return str(getattr(fn, "__qualname__", None) or repr(fn))
-
-
-def check_signature(
-    name: str,
-    fn: Callable[..., Any],
-    *,
-    spec: HookSpec | None,
-    experiment: bool = False,
-    unbound: bool = False,
-    owner: str | None = None,
-) -> None:
-    """Refuse ``fn`` as an implementation of hook ``name`` when it names an argument the hook never passes.
-
-    Args:
-        name: the hook's name.
-        fn: the implementation (a bound method's ``self`` is not counted).
-        spec: the hook's spec; None (a hook without a spec) checks only the shape.
-        experiment: an experiment's own hook: the first parameter receives the experiment.
-        unbound: ``fn`` is a method taken from its class: its first parameter is ``self``.
-        owner: who registered it, for the message (default: the function's qualified name).
-
-    Raises:
-        HookSignatureError: an argument outside the spec, a positional-only argument, or an
-            experiment hook without a parameter for the experiment.
-
-    Example:
-        >>> from runlab.hooks import HOOKS
-        >>> check_signature("after_run", lambda run, reslt: None, spec=HOOKS["after_run"])
-        Traceback (most recent call last):
-        ...
-        runlab.errors.HookSignatureError: Invalid implementation of hook 'after_run' in <lambda>: ...
-    """
-    import inspect
-
-    who = owner or _owner_name(fn)
-    try:
-        params = _parameters(fn)
-    except (TypeError, ValueError):  # no signature to inspect (some builtins): nothing to check
-        return
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    if unbound and params and params[0].kind in positional:
-        params = params[1:]
-    if experiment:
-        if not params or params[0].kind not in (*positional, inspect.Parameter.VAR_POSITIONAL):
-            raise HookSignatureError(
-                f"Invalid implementation of experiment hook {name!r} in {who}: it has no parameter for the experiment. "
-                f"An experiment's hook is called as fn(e, **kwargs): write def "
-                f"{getattr(fn, '__name__', 'hook')}(e): ...",
-                name,
-                "",
-                who,
-            )
-        if params[0].kind in positional:
-            params = params[1:]
-    passes = spec.arguments if spec is not None else None
-    for param in params:
-        if param.kind in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL):
-            continue
-        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
-            problem = "is positional-only, but hooks pass keyword arguments only"
-        elif passes is not None and param.name not in passes:
-            problem = "is not an argument of this hook"
-        else:
-            continue
-        import difflib
-
-        close = difflib.get_close_matches(param.name, passes or (), n=1, cutoff=0.6)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        offered = ", ".join(passes) if passes else "only keyword arguments"
-        raise HookSignatureError(
-            f"Invalid implementation of hook {name!r} in {who}: argument {param.name!r} {problem}.{hint} "
-            f"{name!r} passes: {offered}. Accept a subset of them (or **kwargs).",
-            name,
-            param.name,
-            who,
-        )
 
 
 _order = itertools.count()

@@ -50,8 +50,9 @@ from ._hookspecs import (
     SWEEP_STARTED,
     HookSpec,
 )
-from ._manager import PluginManager, PluginRecord, get_manager, reset_manager
+from ._manager import PluginManager, PluginRecord
 from ._plugin import Plugin, PluginContext, PluginMetadata, PluginResult, PluginState, StateChange, hook
+from ._process import get_manager, reset_manager
 from ._record import record_failure
 from ._registry import HookImpl, HookRegistry, StopHook, accepted_arguments
 

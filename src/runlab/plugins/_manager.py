@@ -23,7 +23,7 @@ from ._plugin import Plugin, PluginContext, PluginResult, PluginState, StateChan
 from ._record import note_plugins, record_failure
 from ._registry import HookImpl, HookRegistry
 
-__all__ = ["PluginManager", "PluginRecord", "get_manager", "reset_manager"]
+__all__ = ["PluginManager", "PluginRecord"]
 
 _SERVING = (PluginState.INITIALIZED, PluginState.RUNNING, PluginState.ERROR)
 
@@ -480,36 +480,3 @@ def _importable(module: str) -> bool:
 
 def _report(message: str) -> None:
     print(f"runlab: {message}", file=sys.stderr)
-
-
-_manager: PluginManager | None = None
-_manager_lock = threading.RLock()  # the registry's activator calls get_manager() from inside it
-
-
-def get_manager() -> PluginManager:
-    """The process's plugin manager, created and loaded on first use; its hooks live in the process registry.
-
-    Every run and experiment loads it by itself when a plugin is configured (see
-    ``runlab/_activation.py``); call it to load the plugins whatever the configuration.
-    """
-    global _manager
-    with _manager_lock:
-        if _manager is None:
-            _manager = manager = PluginManager(registry=get_registry())
-            try:
-                manager.activate()
-            except BaseException:
-                manager.close()
-                _manager = None
-                raise
-        return _manager
-
-
-def reset_manager() -> None:
-    """Close the process's plugin manager; the next :func:`get_manager` starts afresh."""
-    global _manager
-    with _manager_lock:
-        if _manager is not None:
-            _manager.close()
-            _manager = None
-        get_registry().reset_activation()
