@@ -22,11 +22,8 @@ Example:
 """
 
 from .._activation import register_plugin_commands
-from ..hooks import HookScope, check_signature, get_registry
-from ._config import PluginConfig, load_plugin_config
-from ._discovery import ENTRY_POINT_GROUP, PluginSource, discover, plugin_folders
-from ._errors import HookSignatureError, PluginError, PluginLoadError, PluginNotFoundError, UnknownHookWarning
-from ._hookspecs import (
+from ..hooks import HookImpl, HookRegistry, HookScope, StopHook, accepted_arguments, check_signature, get_registry
+from ..hooks._specs import (
     AFTER_EXPERIMENT_FINALIZE,
     AFTER_EXPERIMENT_INITIALIZE,
     AFTER_PLUGINS_LOADED,
@@ -50,11 +47,13 @@ from ._hookspecs import (
     SWEEP_STARTED,
     HookSpec,
 )
+from ._config import PluginConfig, load_plugin_config
+from ._discovery import ENTRY_POINT_GROUP, PluginSource, discover, plugin_folders
+from ._errors import HookSignatureError, PluginError, PluginLoadError, PluginNotFoundError, UnknownHookWarning
 from ._manager import PluginManager, PluginRecord
 from ._plugin import Plugin, PluginContext, PluginMetadata, PluginResult, PluginState, StateChange, hook
 from ._process import get_manager, reset_manager
 from ._record import record_failure
-from ._registry import HookImpl, HookRegistry, StopHook, accepted_arguments
 
 __all__ = [
     "AFTER_EXPERIMENT_FINALIZE",

@@ -1,4 +1,7 @@
-"""The hook points, re-exported from :mod:`runlab.hooks` (where the registry checks against them)."""
+"""The hook points, re-exported from :mod:`runlab.hooks._specs` (where the registry checks against them).
+
+Kept so imports of ``runlab.plugins._hookspecs`` keep working; new code imports ``runlab.hooks``.
+"""
 
 from __future__ import annotations
 

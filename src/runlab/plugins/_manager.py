@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import HookSignatureError
-from ..hooks import get_registry
+from ..hooks import HookImpl, HookRegistry, get_registry
+from ..hooks._specs import AFTER_PLUGINS_LOADED, RUN_STATE_CHANGED
 from ._config import PluginConfig, load_plugin_config
 from ._discovery import PluginSource, discover, import_plugin_class
 from ._errors import PluginError, PluginLoadError, PluginNotFoundError
-from ._hookspecs import AFTER_PLUGINS_LOADED, RUN_STATE_CHANGED
 from ._plugin import Plugin, PluginContext, PluginResult, PluginState, StateChange, _elapsed_ms, _now
 from ._record import note_plugins, record_failure
-from ._registry import HookImpl, HookRegistry
 
 __all__ = ["PluginManager", "PluginRecord"]
 
