@@ -94,6 +94,14 @@ def _owner_name(fn: Callable[..., Any]) -> str:
     return str(getattr(fn, "__qualname__", None) or repr(fn))
 
 
+def _where(fn: Callable[..., Any]) -> str:
+    """`` (file:line)`` of a function defined in a file, else ""."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if code is None or code.co_filename.startswith("<"):
+        return ""
+    return f" ({code.co_filename}:{code.co_firstlineno})"
+
+
 def check_signature(
     name: str,
     fn: Callable[..., Any],
@@ -126,7 +134,7 @@ def check_signature(
     """
     import inspect
 
-    who = owner or _owner_name(fn)
+    who = (owner or _owner_name(fn)) + _where(fn)
     try:
         params = _parameters(fn)
     except (TypeError, ValueError):  # no signature to inspect (some builtins): nothing to check
