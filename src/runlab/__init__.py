@@ -13,6 +13,9 @@ Quick use::
 
     best = runlab.runs(where="metrics.loss < 0.05", order_by="metrics.loss")
 
+    @runlab.branch(configs=[{"temperature": 0.2}, {"temperature": 0.9}], strategy="shadow")
+    def answer(question, config): ...              # try several configs in live use, record each branch
+
 Heavy parts load on first use, so ``import runlab`` stays fast.
 """
 
@@ -25,7 +28,10 @@ from ._version import __version__
 from .errors import (
     AmbiguousRunError,
     ArtifactPathError,
+    CacheError,
     ConfigError,
+    DamagedFileError,
+    DataError,
     DirtyWorkingDirectoryError,
     ExperimentAlreadyRunningError,
     ExperimentContextError,
@@ -48,6 +54,8 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .branch import branch
+    from .cache import Cache, cached
     from .experiment import (
         Experiment,
         ExperimentMixin,
@@ -70,12 +78,16 @@ if TYPE_CHECKING:
     from .hooks import StopHook
     from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
+    from .request import RunRequest, RunResult, execute
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
 
 
 _LAZY = {
     "StopHook": "runlab.hooks",
+    "branch": "runlab.branch",
+    "Cache": "runlab.cache",
+    "cached": "runlab.cache",
     "Experiment": "runlab.experiment",
     "ExperimentMixin": "runlab.experiment",
     "Script": "runlab.experiment",
@@ -93,6 +105,9 @@ _LAZY = {
     "log_results": "runlab.experiment",
     "log_text": "runlab.experiment",
     "run": "runlab.experiment",
+    "RunRequest": "runlab.request",
+    "RunResult": "runlab.request",
+    "execute": "runlab.request",
     "Config": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "Param": "runlab.params",
@@ -115,8 +130,11 @@ _LAZY = {
 __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
+    "Cache",
+    "CacheError",
     "Config",
     "ConfigError",
+    "DataError",
     "ConfigGenerator",
     "DirtyWorkingDirectoryError",
     "Experiment",
@@ -136,12 +154,15 @@ __all__ = [
     "PluginLoadError",
     "PluginNotFoundError",
     "MetricSummary",
+    "DamagedFileError",
     "RebuildReport",
     "Run",
     "RunData",
     "RunFinishedError",
     "RunNotFoundError",
     "RunRecord",
+    "RunRequest",
+    "RunResult",
     "RunSet",
     "RunStatus",
     "RunlabError",
@@ -153,9 +174,12 @@ __all__ = [
     "UsageError",
     "ValidationError",
     "__version__",
+    "branch",
+    "cached",
     "cancel",
     "completed",
     "entrypoint",
+    "execute",
     "fail",
     "get_param",
     "get_params",
@@ -178,7 +202,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'runlab' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    # "branch" is the package itself: callable as the decorator, and runlab.branch.StoreLogger works
+    value = import_module(module) if name == "branch" else getattr(import_module(module), name)
     globals()[name] = value
     return value
 
