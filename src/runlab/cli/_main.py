@@ -156,7 +156,7 @@ def _register_plugin_commands(group: click.Group) -> None:
     if RunlabGroup._plugins_registered:
         return
     RunlabGroup._plugins_registered = True
-    from ..plugins import register_plugin_commands
+    from .._activation import register_plugin_commands
 
     register_plugin_commands(group)
 

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import _pyfile as pyfile
 from ..errors import ExperimentNotFoundError, ValidationError
+from ..hooks import get_registry
+from ..hooks._specs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
 from ..params import did_you_mean
-from ..plugins._hookspecs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
 from ..store._store import Store
 from ._hooks import HookMap
 from ._loader import compile_tree, parse_file
@@ -105,16 +106,14 @@ def setup(
     if glob is not None:
         exp.globs.append(exp.glob)
     exp.params.discover(exp.glob)
-    from ..plugins import get_manager
-
     changed = dict(exp.params.defaults)
-    get_manager().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=exp, parameters=changed)
+    get_registry().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=exp, parameters=changed)
     exp.params.apply_changes(changed)
     if debug:
         exp.params.set_default("__DEBUG__", True)
     if notify is not None:
         exp.params.set_default("__NOTIFY__", bool(notify))
-    get_manager().apply(EXPERIMENT_CONSTRUCTED, experiment=exp)
+    get_registry().apply(EXPERIMENT_CONSTRUCTED, experiment=exp)
 
 
 def extend_file(

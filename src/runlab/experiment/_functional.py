@@ -199,18 +199,21 @@ class Experiment:
         self.func = func
         return self
 
-    def hook(self, name: str, replace: bool = False, default: bool = False) -> Callable[[F], F]:
-        """Register the decorated ``fn(e, **kwargs)`` for experiment hook ``name`` (``before_run`` and
-        ``after_run`` wrap the main function; others run with :meth:`apply_hook`). ``replace`` drops the
-        implementations registered before; a ``default`` runs only when no other implementation exists."""
-        return self.hook_map.decorator(name, replace=replace, default=default)
+    def hook(self, name: str, replace: bool = False, default: bool = False, priority: int = 0) -> Callable[[F], F]:
+        """Register the decorated ``fn(e, **kwargs)`` for experiment hook ``name`` (``before_run`` (``run``) and
+        ``after_run`` (``run``, ``result``) wrap the main function; others run with :meth:`apply_hook`; a
+        ``before_run``/``after_run`` naming another argument is refused: :class:`~runlab.HookSignatureError`).
+        ``replace`` drops earlier implementations; a ``default`` runs only when no other one exists; higher
+        ``priority`` runs first (equal: base, mixins, this file)."""
+        return self.hook_map.decorator(name, replace=replace, default=default, priority=priority)
 
     def hook_entries(self) -> HookEntries:
         """Every hook implementation in call order: base, mixins (include order), this file."""
         return compose([self.base_entries, *(m.hook_entries() for m in self.included), self.hook_map.entries()])
 
     def apply_hook(self, name: str, /, **kwargs: Any) -> Any:
-        """Call the implementations of hook ``name`` as ``fn(e, **kwargs)``; returns the last non-None result."""
+        """Call the implementations of hook ``name`` as ``fn(e, **kwargs)``; returns the last non-None result
+        (or the value of a ``StopHook`` an implementation raised to end the chain)."""
         return apply_hooks(self.hook_entries(), name, self, **kwargs)
 
     def testing(self, func: F) -> F:

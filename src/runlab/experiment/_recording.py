@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExperimentContextError, RunFinishedError, ValidationError
-from ..plugins._hookspecs import EXPERIMENT_COMMIT_FIG, EXPERIMENT_COMMIT_JSON, EXPERIMENT_COMMIT_RAW, EXPERIMENT_TRACK
+from ..hooks._specs import EXPERIMENT_COMMIT_FIG, EXPERIMENT_COMMIT_JSON, EXPERIMENT_COMMIT_RAW, EXPERIMENT_TRACK
 
 if TYPE_CHECKING:
     from ..lifecycle import Run
@@ -49,9 +49,9 @@ class RunRecorder:
         return run
 
     def _announce(self, hook: str, run: Run, /, **kwargs: Any) -> Any:
-        from ..plugins import get_manager
+        from ..hooks import get_registry
 
-        return get_manager().apply(hook, experiment=self.experiment, run=run, **kwargs)
+        return get_registry().apply(hook, experiment=self.experiment, run=run, **kwargs)
 
     def store(self, key: str, value: Any) -> None:
         """``e[key] = value``: into the run's data (into memory before the first run).

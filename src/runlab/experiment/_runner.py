@@ -205,9 +205,9 @@ class ExperimentRunner:
                     fn(exp)
             if values.get("__REPRODUCIBLE__"):
                 self._package()
-            exp.apply_hook("before_run")
+            exp.apply_hook("before_run", run=run)
             result = self._call_main()
-            exp.apply_hook("after_run", result=result)
+            exp.apply_hook("after_run", run=run, result=result)
         except BaseException as exc:
             error = exc
         finally:
