@@ -200,11 +200,10 @@ class Experiment:
         return self
 
     def hook(self, name: str, replace: bool = False, default: bool = False, priority: int = 0) -> Callable[[F], F]:
-        """Register the decorated ``fn(e, **kwargs)`` for experiment hook ``name`` (``before_run`` (``run``) and
-        ``after_run`` (``run``, ``result``) wrap the main function; others run with :meth:`apply_hook`; a
-        ``before_run``/``after_run`` naming another argument is refused: :class:`~runlab.HookSignatureError`).
-        ``replace`` drops earlier implementations; a ``default`` runs only when no other one exists; higher
-        ``priority`` runs first (equal: base, mixins, this file)."""
+        """Register ``fn(e, **kwargs)`` for hook ``name``: ``before_run`` (``run``) and ``after_run`` (``run``,
+        ``result``) wrap the main function (other arguments: :class:`~runlab.HookSignatureError`), others run with
+        :meth:`apply_hook`. ``replace`` drops earlier implementations; a ``default`` runs only when no other one
+        exists; higher ``priority`` runs first (equal: base, mixins, this file)."""
         return self.hook_map.decorator(name, replace=replace, default=default, priority=priority)
 
     def hook_entries(self) -> HookEntries:
@@ -229,8 +228,8 @@ class Experiment:
         return func
 
     def run(self, overrides: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Run:
-        """Run the experiment now with parameter overrides; returns the finished run. The user's
-        exception propagates once the run is recorded as failed (cancelled for Ctrl-C).
+        """Run now with parameter overrides; returns the finished run (the user's exception propagates
+        once the run is recorded as failed, cancelled for Ctrl-C).
 
         Raises:
             ParameterError: an unknown parameter or a value of the wrong type (no run is made).
