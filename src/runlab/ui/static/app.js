@@ -35,6 +35,7 @@ async function api(path, params) {
 function fmt(value, column) {
   if (value === null || value === undefined) return "–";
   if (column === "duration" && typeof value === "number") {
+    if (value < 1) return Math.round(value * 1000) + " ms";
     if (value < 60) return value.toFixed(1) + " s";
     if (value < 3600) return (value / 60).toFixed(1) + " min";
     return (value / 3600).toFixed(1) + " h";
@@ -271,9 +272,9 @@ function runPage() {
     const traces = [];
     for (const [name, s] of Object.entries(series)) {
       if (!chosen.has(name)) continue;
-      traces.push({ x: s.steps, y: s.values, name, mode: "lines", type: "scattergl",
+      traces.push({ x: s.steps, y: s.values, name, mode: s.steps.length < 30 ? "lines+markers" : "lines", type: "scatter",
         opacity: alpha ? 0.25 : 1, showlegend: !alpha });
-      if (alpha) traces.push({ x: s.steps, y: ema(s.values, alpha), name, mode: "lines", type: "scattergl" });
+      if (alpha) traces.push({ x: s.steps, y: ema(s.values, alpha), name, mode: "lines", type: "scatter" });
     }
     const layout = chartLayout($("#logy").checked, { uirevision: "keep" });
     if (zoom) layout.xaxis.range = zoom;
@@ -298,7 +299,7 @@ function runPage() {
     if (!details.system_metrics.length) return;
     const body = await api(`/api/runs/${runId}/metrics`, { name: details.system_metrics.slice(0, 12), points: 1000 });
     const traces = Object.entries(body.metrics).map(([name, s]) =>
-      ({ x: s.steps, y: s.values, name, mode: "lines", type: "scattergl" }));
+      ({ x: s.steps, y: s.values, name, mode: s.steps.length < 30 ? "lines+markers" : "lines", type: "scatter" }));
     Plotly.react("sys-chart", traces, chartLayout(false, { uirevision: "keep" }), plotConfig);
   }
 
@@ -360,7 +361,8 @@ function comparePage() {
       return;
     }
     try {
-      data = await api("/api/compare", { ids: ids.join(","), metric: state.get("metric"), group_by: state.get("group_by") });
+      const points = Math.max(100, Math.min(1000, Math.floor(40000 / ids.length)));  // SVG stays quick at 100 runs
+      data = await api("/api/compare", { ids: ids.join(","), metric: state.get("metric"), group_by: state.get("group_by"), points });
     } catch (err) {
       $("#compare-error").textContent = err.message;
       $("#compare-error").hidden = false;
@@ -394,7 +396,7 @@ function comparePage() {
         traces.push({ x: b.step, y: b.mean, mode: "lines", name: label, line: { color }, legendgroup: label });
       });
     } else {
-      data.curves.forEach((c, i) => traces.push({ x: c.steps, y: c.values, name: c.name, mode: "lines", type: "scattergl",
+      data.curves.forEach((c, i) => traces.push({ x: c.steps, y: c.values, name: c.name, mode: "lines", type: "scatter",
         line: { color: PALETTE[i % PALETTE.length] } }));
     }
     Plotly.react("curves", traces, chartLayout($("#logy").checked, { uirevision: "keep" }), plotConfig);
@@ -427,7 +429,31 @@ function comparePage() {
     if (metricVals) dims.push({ label: data.metric, values: metricVals.map((v) => (v === null ? NaN : v)) });
     if (!dims.length) { $("#parcoords").textContent = "No parameters differ."; return; }
     const line = metricVals ? { color: metricVals.map((v) => (v === null ? 0 : v)), colorscale: "Viridis", showscale: true } : {};
-    Plotly.react("parcoords", [{ type: "parcoords", dimensions: dims, line }], { margin: { l: 60, r: 60, t: 40, b: 20 } }, plotConfig);
+    Plotly.react("parcoords", [{ type: "parcoords", dimensions: dims, line }], { margin: { l: 60, r: 60, t: 40, b: 20 } }, plotConfig)
+      .then((div) => {
+        if (div.querySelector(".no-webgl")) {  // parcoords needs WebGL: draw the same axes in SVG instead
+          Plotly.purge(div);
+          drawParallelSVG(dims);
+        }
+      });
+  }
+
+  function drawParallelSVG(dims) {  // without WebGL: one SVG line per run over axes scaled to 0..1
+    const labels = dims.map((d) => d.label);
+    const scaled = dims.map((d) => {
+      const finite = d.values.filter((v) => Number.isFinite(v));
+      const lo = Math.min(...finite);
+      const hi = Math.max(...finite);
+      return d.values.map((v) => (Number.isFinite(v) ? (hi > lo ? (v - lo) / (hi - lo) : 0.5) : null));
+    });
+    const traces = data.runs.map((r, i) => ({
+      x: labels, y: scaled.map((col) => col[i]), mode: "lines+markers", name: r.name || r.id,
+      line: { color: PALETTE[i % PALETTE.length] },
+      text: dims.map((d) => (d.ticktext ? d.ticktext[d.values[i]] : fmt(d.values[i]))), hovertemplate: "%{x}: %{text}",
+    }));
+    const layout = { margin: { l: 40, r: 20, t: 20, b: 40 }, yaxis: { showticklabels: false, range: [-0.05, 1.05] },
+      xaxis: { type: "category" }, showlegend: data.runs.length <= 20 };
+    Plotly.react("parcoords", traces, layout, plotConfig);
   }
 
   $("#metric").addEventListener("change", () => { state.set("metric", $("#metric").value); save(); load(); });
