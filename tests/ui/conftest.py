@@ -17,8 +17,6 @@ import pytest
 
 import runlab
 
-pytest.importorskip("fastapi", reason="the 'ui' extra is not installed")
-
 
 def tiny_png(width: int = 4, height: int = 3) -> bytes:
     """A valid red PNG image, built without any imaging library."""
