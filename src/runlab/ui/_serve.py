@@ -114,5 +114,8 @@ def serve(
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after shutting down cleanly: a normal stop
+        pass
     finally:
         sock.close()
+    echo("runlab UI stopped.", True)
