@@ -358,3 +358,25 @@ def test_token_in_the_address_sets_a_cookie_for_the_page_requests(root: Path, ui
     client = TestClient(create_app(root, token="abc"))
     assert client.get("/", params={"token": "abc"}).status_code == 200
     assert client.get("/api/runs").status_code == 200  # the cookie carries it from now on
+
+
+def test_metric_columns_resolve_like_the_cli(client: TestClient, root: Path) -> None:
+    with runlab.start_run(name="agg", root=root, capture=False) as run:
+        run.log_metric("val", 3.0)
+        run.log_metric("val", 1.0)
+        run.log_metric("val.max", 42.0)  # a metric literally named like an aggregate wins, as in `runlab list`
+    cols = "metrics.val,metrics.val.min,metrics.val.max,metrics.val.count,metrics.val.step,metrics.nope"
+    page = client.get("/api/runs", params={"where": "name == 'agg'", "columns": cols}).json()
+    assert page["runs"][0]["cells"] == [1.0, 1.0, 42.0, 2, 1, None]
+    rec = runlab.load("agg", root=root)
+    from runlab.cli._fields import field_value
+
+    assert page["runs"][0]["cells"] == [field_value(rec, c) for c in cols.split(",")]
+
+
+def test_many_metric_names_give_a_few_default_columns(client: TestClient, root: Path) -> None:
+    with runlab.start_run(name="wide", root=root, capture=False) as run:
+        run.log_metrics({f"m{i:03d}": float(i) for i in range(300)}, step=0)
+    page = client.get("/api/runs", params={"where": "name == 'wide'"}).json()
+    assert [c for c in page["columns"] if c.startswith("metrics.")] == [f"metrics.m00{i}" for i in range(4)]
+    assert len(client.get("/api/fields", params={"q": "m2"}).json()["metrics"]) == 100

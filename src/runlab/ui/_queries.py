@@ -17,11 +17,11 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..cli._fields import check_field, field_value, flat, varying
+from ..cli._fields import check_field, field_value, flat
 from ..errors import UsageError
 from ..store import RunRecord, Store
 from ._downsample import band, minmax_buckets, window
@@ -40,6 +40,7 @@ __all__ = [
 DEFAULT_COLUMNS = ("name", "status", "created", "duration")
 MAX_COMPARE = 500
 _MAX_DEFAULT_EXTRA = 12
+_MANY_METRICS = 20
 _LIVE = ("created", "running")
 
 
@@ -82,12 +83,15 @@ def runs_page(
     found = store.runs(where=where or None, order_by=sort or "-created", limit=offset + limit)
     page = found[offset:]
     total = len(found) if len(found) < offset + limit else store.count(where=where or None)
-    cols = chosen
-    if cols is None:
-        cols = list(DEFAULT_COLUMNS) + varying(list(page))[:_MAX_DEFAULT_EXTRA]
-    rows = [
-        {"id": rec.id, "status": rec.status, "cells": [_json_value(field_value(rec, c)) for c in cols]} for rec in page
-    ]
+    cols = chosen if chosen is not None else default_columns(store, list(page))
+    metric_cells = _metric_cells(store, [r.id for r in page], [c for c in cols if c.startswith("metrics.")])
+
+    def cell(rec: RunRecord, col: str) -> Any:
+        if col.startswith("metrics."):
+            return _json_value(metric_cells.get((rec.id, col)))
+        return _json_value(field_value(rec, col))
+
+    rows = [{"id": rec.id, "status": rec.status, "cells": [cell(rec, c) for c in cols]} for rec in page]
     return {
         "total": total,
         "offset": offset,
@@ -96,6 +100,80 @@ def runs_page(
         "runs": rows,
         "live": sum(1 for r in rows if r["status"] in _LIVE),
     }
+
+
+def _flat_params(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in params.items():
+        if isinstance(value, Mapping) and value:
+            yield from _flat_params(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+_AGGREGATES = ("last", "min", "max", "count", "step")
+
+
+def _metric_cells(store: Store, ids: Sequence[str], cols: Sequence[str]) -> dict[tuple[str, str], Any]:
+    """``metrics.X[.agg]`` values of the runs ``ids``, read from the index's metric summaries.
+
+    Only the named metrics are read, so a page of runs that log thousands of metrics costs
+    no more than one that logs two. Names resolve as in :func:`runlab.cli._fields.field_value`:
+    a metric literally named ``X.min`` wins over the ``min`` of metric ``X``.
+    """
+    if not ids or not cols or not store.root.is_dir():
+        return {}
+    wanted: dict[str, list[tuple[str, str, str]]] = {}  # metric name -> (column, aggregate, kind)
+    for col in cols:
+        rest = col[len("metrics.") :]
+        wanted.setdefault(rest, []).append((col, "last", "exact"))
+        base, _, agg = rest.rpartition(".")
+        if base and agg in _AGGREGATES:
+            wanted.setdefault(base, []).append((col, agg, "aggregate"))
+    id_marks, name_marks = ",".join("?" * len(ids)), ",".join("?" * len(wanted))
+    sql = (f"SELECT run_id, name, last, min, max, count, step FROM metrics "
+           f"WHERE run_id IN ({id_marks}) AND name IN ({name_marks})")  # fmt: skip
+    out: dict[tuple[str, str], Any] = {}
+    exact: set[tuple[str, str]] = set()
+    for run_id, name, *values in store.index.execute(sql, (*ids, *wanted)):
+        summary = dict(zip(_AGGREGATES, values, strict=True))
+        for col, agg, kind in wanted[name]:
+            if kind == "exact":
+                exact.add((run_id, col))
+                out[(run_id, col)] = summary["last"]
+            elif (run_id, col) not in exact:
+                out[(run_id, col)] = summary[agg]
+    return out
+
+
+def default_columns(store: Store, page: Sequence[RunRecord]) -> list[str]:
+    """Name, status, created, duration, the parameters that vary on the page, then metrics.
+
+    Only the metric names of the page's runs are looked up (in the index), and when there
+    are many (a run may log thousands) only the first few become columns: the rest are one
+    search away in the column chooser. So a page never parses every summary of every run.
+    """
+    seen: dict[str, set[str]] = {}
+    have: dict[str, int] = {}
+    for rec in page:
+        for key, value in _flat_params(rec.params):
+            seen.setdefault(key, set()).add(repr(value))
+            have[key] = have.get(key, 0) + 1
+
+    def shown(key: str) -> bool:
+        special = key.startswith("__") and key.endswith("__")  # __DEBUG__ and the like: only when they differ
+        return len(seen[key]) > 1 or (not special and (len(page) == 1 or have[key] < len(page)))
+
+    params = [f"params.{k}" for k in seen if shown(k)][: _MAX_DEFAULT_EXTRA - 4]
+    names: list[str] = []
+    if page and store.root.is_dir():
+        marks = ",".join("?" * len(page))
+        sql = f"SELECT name FROM metrics WHERE run_id IN ({marks}) GROUP BY name ORDER BY name LIMIT ?"
+        rows = store.index.execute(sql, (*[r.id for r in page], _MANY_METRICS + 1))
+        names = [str(r[0]) for r in rows]
+    if len(names) > _MANY_METRICS:
+        names = names[:4]
+    metrics = [f"metrics.{n}" for n in names][: _MAX_DEFAULT_EXTRA - len(params)]
+    return [*DEFAULT_COLUMNS, *params, *metrics]
 
 
 def field_names(store: Store, query: str = "", limit: int = 200) -> dict[str, list[str]]:
