@@ -220,7 +220,7 @@ function runPage() {
       return el("tr", {}, el("th", { text: k }), el("td", { text: fmt(v) }),
         el("td", { class: "muted", text: [info.type, info.description].filter(Boolean).join(" · ") }));
     });
-    $("#params").replaceChildren(...rows);
+    $("#params").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { class: "muted", text: "none" }))]));
     if (Object.keys(details.data).length) { $("#data").textContent = pretty(details.data); $("#data-section").hidden = false; }
     const err = details.error_detail;
     if (err) {
@@ -316,11 +316,12 @@ function runPage() {
     return body;
   }
 
-  async function follow() {  // while the run runs: charts grow, the log follows
+  async function follow() {  // while the run runs: charts grow, the log follows, new metrics appear
+    await loadDetails();
     const body = await loadMetrics();
     await loadSystem();
     const log = await loadLog();
-    if ((body && body.live) || log.live) setTimeout(follow, 1500);
+    if ((body && body.live) || log.live || details.live) setTimeout(follow, 1500);
     else await loadDetails();
   }
 
