@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 import subprocess
 import sys
@@ -86,3 +87,20 @@ def test_help_describes_the_command() -> None:
     result = _run("ui", "--help")
     assert result.returncode == 0
     assert "--host" in result.stdout and "token" in result.stdout and "runlab[ui]" in result.stdout
+
+
+@pytest.mark.parametrize(("host_header", "status"), [
+    ("evil.example", 403), ("evil.example:8765", 403), ("", 403),
+    ("localhost", 200), ("127.0.0.1:1", 200), ("[::1]:8765", 200),
+])  # fmt: skip
+def test_a_local_ui_refuses_other_host_names(ui_server: UIServer, host_header: str, status: int) -> None:
+    """A page on another site cannot reach the local UI by DNS rebinding: its Host header gives it away."""
+    host, port = ui_server.base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn.request("GET", "/api/runs", headers={"Host": host_header})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    assert resp.status == status, body
+    if status == 403:
+        assert b"runs" not in body and b"Host header" in body

@@ -12,7 +12,7 @@ import hmac
 import importlib.util
 import mimetypes
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,10 +28,12 @@ from ..store._files import dumps
 from . import _queries
 from ._files import confined_artifact, preview_kind, read_log
 
-__all__ = ["TOKEN_COOKIE", "create_app", "plotly_js"]
+__all__ = ["LOCAL_HOSTS", "TOKEN_COOKIE", "create_app", "plotly_js"]
 
 HERE = Path(__file__).resolve().parent
 TOKEN_COOKIE = "runlab_token"
+#: Host names a UI bound to a loopback address answers to.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -56,6 +58,18 @@ def plotly_js() -> Path:
     return path
 
 
+def _host_name(header: str) -> str:
+    """The host of a ``Host`` header, without its port.
+
+    Example:
+        >>> _host_name("127.0.0.1:8765"), _host_name("[::1]:80"), _host_name("localhost")
+        ('127.0.0.1', '::1', 'localhost')
+    """
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
 def _status_of(exc: Exception) -> int:
     if isinstance(exc, RunNotFoundError):
         return 404
@@ -64,7 +78,11 @@ def _status_of(exc: Exception) -> int:
     return 500
 
 
-def create_app(root: str | os.PathLike[str] | Store | None = None, token: str | None = None) -> FastAPI:
+def create_app(
+    root: str | os.PathLike[str] | Store | None = None,
+    token: str | None = None,
+    allowed_hosts: Collection[str] | None = None,
+) -> FastAPI:
     """Build the UI application for a store.
 
     Args:
@@ -72,6 +90,8 @@ def create_app(root: str | os.PathLike[str] | Store | None = None, token: str | 
             :func:`runlab.store.resolve_root`).
         token: when set, every request must carry it: ``?token=`` (which also sets a
             cookie), the cookie, or an ``Authorization: Bearer`` header.
+        allowed_hosts: when set, requests whose ``Host`` header names another host are
+            refused (403): a web page cannot reach a UI on 127.0.0.1 through DNS rebinding.
 
     Example:
         >>> import tempfile
@@ -100,6 +120,8 @@ def create_app(root: str | os.PathLike[str] | Store | None = None, token: str | 
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if allowed_hosts is not None and _host_name(request.headers.get("host", "")) not in allowed_hosts:
+            return JSONBytes({"detail": "Unexpected Host header: open the UI at the address 'runlab ui' printed."}, 403)
         from_query = request.query_params.get("token")
         if token is not None:
             auth = request.headers.get("authorization", "")

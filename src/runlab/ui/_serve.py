@@ -96,11 +96,12 @@ def serve(
     """
     import uvicorn
 
-    from ._app import create_app
+    from ._app import LOCAL_HOSTS, create_app
 
     sock = bind(host, port)
-    token = None if is_loopback(host) else secrets.token_urlsafe(24)
-    app = create_app(root, token=token)
+    local = is_loopback(host)
+    token = None if local else secrets.token_urlsafe(24)
+    app = create_app(root, token=token, allowed_hosts=LOCAL_HOSTS | {host.strip("[]")} if local else None)
     real_port = sock.getsockname()[1]
     url = url_for(host, real_port, token)
     if token:
