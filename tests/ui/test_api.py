@@ -12,6 +12,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import runlab
 
@@ -380,3 +382,25 @@ def test_many_metric_names_give_a_few_default_columns(client: TestClient, root: 
     page = client.get("/api/runs", params={"where": "name == 'wide'"}).json()
     assert [c for c in page["columns"] if c.startswith("metrics.")] == [f"metrics.m00{i}" for i in range(4)]
     assert len(client.get("/api/fields", params={"q": "m2"}).json()["metrics"]) == 100
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=st.text(max_size=60), sort=st.one_of(st.none(), st.text(max_size=20)))
+def test_any_filter_text_is_answered_200_or_400_never_500(client: TestClient, where: str, sort: str | None) -> None:
+    resp = client.get("/api/runs", params={"where": where, **({"sort": sort} if sort is not None else {})})
+    assert resp.status_code in (200, 400), (where, sort, resp.text)
+    if resp.status_code == 400:
+        assert resp.json()["detail"]
+
+
+@pytest.mark.parametrize("ref", ["..%2F..%2Fetc", "%2e%2e", "..", "%00", "a'%20OR%20'1'='1"])
+def test_odd_run_references_are_404(traversal_server: tuple[UIServer, str, Path], ref: str) -> None:
+    server, _, _ = traversal_server
+    host, port = server.base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn.request("GET", f"/api/runs/{ref}/artifacts/notes.txt")
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    assert resp.status == 404, (ref, resp.status, body[:200])
+    assert b"notes of" not in body

@@ -362,7 +362,7 @@ function comparePage() {
       return;
     }
     try {
-      const points = Math.max(100, Math.min(1000, Math.floor(40000 / ids.length)));  // SVG stays quick at 100 runs
+      const points = Math.max(100, Math.min(1000, Math.floor(20000 / ids.length)));  // SVG stays quick at 100 runs
       data = await api("/api/compare", { ids: ids.join(","), metric: state.get("metric"), group_by: state.get("group_by"), points });
     } catch (err) {
       $("#compare-error").textContent = err.message;
