@@ -204,3 +204,21 @@ def test_a_running_runs_chart_grows_and_its_log_follows(session: Session, root: 
         proc.wait(timeout=60)
     assert proc.returncode == 0
     page.wait_for_selector("#run-title .status-completed")  # the page notices the end on its own
+
+
+def test_a_run_with_many_metrics_lists_a_few_and_finds_the_rest(session: Session, root: Path) -> None:
+    import runlab
+
+    with runlab.start_run(name="wide", root=root, capture=False) as run:
+        for step in range(3):
+            run.log_metrics({f"layer{i:03d}/loss": float(i + step) for i in range(500)}, step=step)
+    page = session.page
+    session.goto("/runs/wide")
+    page.wait_for_selector("#chart .scatterlayer .trace")
+    assert page.locator("#metric-choice input").count() == 41  # the chosen one and 40 more
+    page.fill("#metric-filter", "layer499")
+    page.check("#metric-choice input[value='layer499/loss']")
+    session.wait("document.getElementById('chart').data.length === 2")
+    session.goto("/?where=name%20%3D%3D%20'nothing'")
+    page.wait_for_selector("#runs tbody td.muted")
+    assert page.inner_text("#runs tbody") == "No runs match this filter."

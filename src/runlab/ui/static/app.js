@@ -113,6 +113,11 @@ function runsPage() {
       });
       return tr;
     });
+    if (!rows.length) {
+      const filtered = state.get("where");
+      const text = filtered ? "No runs match this filter." : `No runs in ${document.querySelector(".root").textContent} yet.`;
+      rows.push(el("tr", {}, el("td", { colspan: String(page.columns.length + 2), class: "muted", text })));
+    }
     $("#runs tbody").replaceChildren(...rows);
     const first = page.total ? page.offset + 1 : 0;
     const last = page.offset + page.runs.length;
@@ -232,14 +237,24 @@ function runPage() {
     $("#plugins").textContent = pretty({ plugins: details.plugins, hooks: details.hooks });
     renderArtifacts();
     if (!chosen.size && details.metrics.length) chosen.add(details.metrics[0]);
-    const boxes = details.metrics.map((m) => {
+    renderMetricChoice();
+    $("#sys-section").hidden = !details.system_metrics.length;
+  }
+
+  function renderMetricChoice() {  // a run may log thousands of metrics: show the chosen and 40 matches
+    const q = $("#metric-filter").value.trim().toLowerCase();
+    $("#metric-filter").hidden = details.metrics.length <= 40;
+    const matches = details.metrics.filter((m) => chosen.has(m) || m.toLowerCase().includes(q));
+    const shown = matches.filter((m) => chosen.has(m)).concat(matches.filter((m) => !chosen.has(m)).slice(0, 40));
+    const boxes = shown.map((m) => {
       const box = el("input", { type: "checkbox", value: m });
       box.checked = chosen.has(m);
       box.addEventListener("change", () => { box.checked ? chosen.add(m) : chosen.delete(m); loadMetrics(); });
       return el("label", {}, box, " " + m);
     });
+    const more = matches.length - shown.length;
+    if (more > 0) boxes.push(el("span", { class: "muted", text: `and ${more} more: type to find them` }));
     $("#metric-choice").replaceChildren(...(boxes.length ? boxes : [el("span", { class: "muted", text: "no metrics" })]));
-    $("#sys-section").hidden = !details.system_metrics.length;
   }
 
   function renderArtifacts() {
@@ -325,6 +340,7 @@ function runPage() {
     else await loadDetails();
   }
 
+  $("#metric-filter").addEventListener("input", renderMetricChoice);
   $("#logy").addEventListener("change", draw);
   $("#smooth").addEventListener("input", draw);
   loadDetails().then(async () => {
