@@ -404,3 +404,20 @@ def test_odd_run_references_are_404(traversal_server: tuple[UIServer, str, Path]
     conn.close()
     assert resp.status == 404, (ref, resp.status, body[:200])
     assert b"notes of" not in body
+
+
+@pytest.mark.parametrize(("file", "content"), [
+    ("run.json", b""), ("run.json", b"{not json"), ("run.json", b"[1, 2]"),
+    ("data.json", b"{torn"), ("data.json", b"3"),
+])  # fmt: skip
+def test_a_damaged_file_is_reported_and_the_rest_still_shows(client: TestClient, root: Path, ui_store: dict[str, str],
+                                                              file: str, content: bytes) -> None:  # fmt: skip
+    rid = ui_store["lr0.1-s2"]
+    (runlab.load(rid, root=root).path / file).write_bytes(content)
+    resp = client.get(f"/api/runs/{rid}")
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert len(body["problems"]) == 1 and body["problems"][0].startswith(f"{file} ")
+    assert body["run"]["id"] == rid and body["metrics"] == ["loss", "acc"]  # from the index
+    loss = client.get(f"/api/runs/{rid}/metrics", params={"name": "loss"}).json()["metrics"]["loss"]
+    assert len(loss["steps"]) == 200

@@ -17,12 +17,12 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from ..cli._fields import check_field, field_value, flat
-from ..errors import UsageError
+from ..errors import RunlabError, UsageError
 from ..store import RunRecord, Store
 from ._downsample import band, minmax_buckets, window
 from ._files import artifact_listing
@@ -198,7 +198,9 @@ def field_names(store: Store, query: str = "", limit: int = 200) -> dict[str, li
 def run_details(store: Store, ref: str) -> dict[str, Any]:
     """Everything the run page shows except metric points and the log: record, data, artifacts, capture."""
     rec = store.load(ref)
-    meta = rec.metadata
+    problems: list[str] = []
+    meta: dict[str, Any] = _read_part(lambda: rec.metadata, "run.json", problems) or {}
+    data = _read_part(lambda: rec.data, "data.json", problems) or {}
     record = rec.to_dict()
     flat_params = flat(rec, aggregates=False).items()
     record["params_flat"] = {k[len("params.") :]: v for k, v in flat_params if k.startswith("params.")}
@@ -207,7 +209,8 @@ def run_details(store: Store, ref: str) -> dict[str, Any]:
         "run": record,
         "metrics": [n for n in names if not n.startswith("sys/")],
         "system_metrics": [n for n in names if n.startswith("sys/")],
-        "data": rec.data,
+        "data": data,
+        "problems": problems,
         "artifacts": artifact_listing(rec.path),
         "git": meta.get("git"),
         "env": meta.get("env"),
@@ -219,6 +222,19 @@ def run_details(store: Store, ref: str) -> dict[str, Any]:
         "param_info": _param_info(meta.get("params")),
         "live": rec.status in _LIVE,
     }
+
+
+def _read_part(read: Callable[[], Any], name: str, problems: list[str]) -> Any:
+    """A file of the run read for the page; a damaged one is reported, not fatal (the rest still shows)."""
+    try:
+        value = read()
+    except (OSError, ValueError, RunlabError) as exc:
+        problems.append(f"{name} cannot be read: {exc}")
+        return None
+    if not isinstance(value, dict):
+        problems.append(f"{name} holds {type(value).__name__}, expected an object.")
+        return None
+    return value
 
 
 def _param_info(params: Any) -> dict[str, dict[str, Any]]:

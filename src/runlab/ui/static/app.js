@@ -227,6 +227,8 @@ function runPage() {
     });
     $("#params").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { class: "muted", text: "none" }))]));
     if (Object.keys(details.data).length) { $("#data").textContent = pretty(details.data); $("#data-section").hidden = false; }
+    $("#problems").textContent = details.problems.join("\n");
+    $("#problems").hidden = !details.problems.length;
     const err = details.error_detail;
     if (err) {
       $("#error-trace").textContent = typeof err === "string" ? err : (err.traceback || `${err.type}: ${err.message}`);
