@@ -421,3 +421,13 @@ def test_a_damaged_file_is_reported_and_the_rest_still_shows(client: TestClient,
     assert body["run"]["id"] == rid and body["metrics"] == ["loss", "acc"]  # from the index
     loss = client.get(f"/api/runs/{rid}/metrics", params={"name": "loss"}).json()["metrics"]["loss"]
     assert len(loss["steps"]) == 200
+
+
+def test_a_missing_store_is_shown_empty_and_not_created(tmp_path: Path) -> None:
+    root = tmp_path / "nothing-here"
+    client = TestClient(create_app(root))
+    assert client.get("/api/runs").json()["total"] == 0
+    assert client.get("/api/fields").json() == {"params": [], "metrics": []}
+    assert client.get("/").status_code == 200
+    assert client.get("/api/runs/abc").status_code == 404
+    assert not root.exists()
