@@ -222,3 +222,25 @@ def test_a_run_with_many_metrics_lists_a_few_and_finds_the_rest(session: Session
     session.goto("/?where=name%20%3D%3D%20'nothing'")
     page.wait_for_selector("#runs tbody td.muted")
     assert page.inner_text("#runs tbody") == "No runs match this filter."
+
+
+def test_zooming_fetches_the_window_in_full_detail_and_smoothing_adds_a_curve(session: Session, root: Path) -> None:
+    import runlab
+
+    with runlab.start_run(name="long", root=root, capture=False) as run:
+        for step in range(20_000):
+            run.log_metric("loss", 1.0 / (1 + step) + (step % 7) * 1e-4, step=step)
+    page = session.page
+    session.goto("/runs/long")
+    page.wait_for_selector("#chart .scatterlayer .trace")
+    assert session.js("document.getElementById('chart').data[0].x.length") <= 2000  # downsampled on the server
+    assert "of 20000 points" in page.inner_text("#points-info")
+    session.js("Plotly.relayout('chart', {'xaxis.range': [1000, 1100]})")
+    session.wait("document.getElementById('chart').data[0].x.length === 101")  # steps 1000..1100, every one
+    page.locator("#smooth").fill("0.9")
+    session.wait("document.getElementById('chart').data.length === 2")
+    smoothed = session.js("document.getElementById('chart').data[1].y")
+    raw = session.js("document.getElementById('chart').data[0].y")
+    assert len(smoothed) == len(raw) and smoothed != raw
+    session.js("Plotly.relayout('chart', {'xaxis.autorange': true})")
+    session.wait("document.getElementById('chart').data[0].x[0] === 0")

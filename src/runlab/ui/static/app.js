@@ -349,6 +349,7 @@ function runPage() {
     await loadMetrics();
     document.getElementById("chart").on("plotly_relayout", (ev) => {
       if (ev["xaxis.range[0]"] !== undefined) zoom = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
+      else if (Array.isArray(ev["xaxis.range"])) zoom = ev["xaxis.range"].slice();
       else if (ev["xaxis.autorange"]) zoom = null;
       else return;
       loadMetrics();  // the zoomed window again, in full detail
