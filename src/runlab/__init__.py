@@ -13,6 +13,9 @@ Quick use::
 
     best = runlab.runs(where="metrics.loss < 0.05", order_by="metrics.loss")
 
+    @runlab.branch(configs=[{"temperature": 0.2}, {"temperature": 0.9}], strategy="shadow")
+    def answer(question, config): ...              # try several configs in live use, record each branch
+
 Heavy parts load on first use, so ``import runlab`` stays fast.
 """
 
@@ -25,7 +28,10 @@ from ._version import __version__
 from .errors import (
     AmbiguousRunError,
     ArtifactPathError,
+    CacheError,
     ConfigError,
+    DamagedFileError,
+    DataError,
     DirtyWorkingDirectoryError,
     ExperimentAlreadyRunningError,
     ExperimentContextError,
@@ -47,6 +53,8 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .branch import branch
+    from .cache import Cache, cached
     from .experiment import (
         Experiment,
         ExperimentMixin,
@@ -68,9 +76,13 @@ if TYPE_CHECKING:
     )
     from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
+    from .request import RunRequest, RunResult, execute
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
 _LAZY = {
+    "branch": "runlab.branch",
+    "Cache": "runlab.cache",
+    "cached": "runlab.cache",
     "Experiment": "runlab.experiment",
     "ExperimentMixin": "runlab.experiment",
     "Script": "runlab.experiment",
@@ -88,6 +100,9 @@ _LAZY = {
     "log_results": "runlab.experiment",
     "log_text": "runlab.experiment",
     "run": "runlab.experiment",
+    "RunRequest": "runlab.request",
+    "RunResult": "runlab.request",
+    "execute": "runlab.request",
     "Config": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "Param": "runlab.params",
@@ -110,8 +125,11 @@ _LAZY = {
 __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
+    "Cache",
+    "CacheError",
     "Config",
     "ConfigError",
+    "DataError",
     "ConfigGenerator",
     "DirtyWorkingDirectoryError",
     "Experiment",
@@ -130,12 +148,15 @@ __all__ = [
     "PluginLoadError",
     "PluginNotFoundError",
     "MetricSummary",
+    "DamagedFileError",
     "RebuildReport",
     "Run",
     "RunData",
     "RunFinishedError",
     "RunNotFoundError",
     "RunRecord",
+    "RunRequest",
+    "RunResult",
     "RunSet",
     "RunStatus",
     "RunlabError",
@@ -146,9 +167,12 @@ __all__ = [
     "UsageError",
     "ValidationError",
     "__version__",
+    "branch",
+    "cached",
     "cancel",
     "completed",
     "entrypoint",
+    "execute",
     "fail",
     "get_param",
     "get_params",
@@ -171,7 +195,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'runlab' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    # "branch" is the package itself: callable as the decorator, and runlab.branch.StoreLogger works
+    value = import_module(module) if name == "branch" else getattr(import_module(module), name)
     globals()[name] = value
     return value
 
