@@ -431,3 +431,22 @@ def test_a_missing_store_is_shown_empty_and_not_created(tmp_path: Path) -> None:
     assert client.get("/").status_code == 200
     assert client.get("/api/runs/abc").status_code == 404
     assert not root.exists()
+
+
+def test_archived_runs_on_request_with_their_metrics(client: TestClient, root: Path, ui_store: dict[str, str]) -> None:
+    from runlab.store._manage import archive
+
+    rid = ui_store["lr0.01-s2"]
+    archive(runlab.Store(root), rid)
+    cols = {"columns": "name,metrics.loss.count"}
+    assert rid not in [r["id"] for r in client.get("/api/runs", params=cols).json()["runs"]]
+    only = client.get("/api/runs", params={**cols, "archived": "only"}).json()
+    assert only["total"] == 1 and only["runs"][0]["archived"] and only["runs"][0]["cells"] == ["lr0.01-s2", 200]
+    both = client.get("/api/runs", params={**cols, "archived": "all"}).json()
+    assert both["total"] == 5 and sum(r["archived"] for r in both["runs"]) == 1
+    default = client.get("/api/runs", params={"archived": "all", "where": "name == 'lr0.01-s2'"}).json()
+    assert "metrics.loss" in default["columns"]  # metric names come from the archive's index too
+    assert client.get(f"/api/runs/{rid}").json()["run"]["archived"] is True
+    assert len(client.get(f"/api/runs/{rid}/metrics").json()["metrics"]["loss"]["steps"]) == 200
+    assert client.get(f"/api/runs/{rid}/artifacts/notes.txt").status_code == 200
+    assert client.get("/api/runs", params={"archived": "maybe"}).status_code == 400

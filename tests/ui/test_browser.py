@@ -111,6 +111,9 @@ def test_runs_page_filters_sorts_and_shows_errors_with_the_caret(session: Sessio
     page.fill("#col-input", "metrics.loss.min")
     page.click("#col-add")
     page.wait_for_selector("th[data-col='metrics.loss.min']")
+    page.select_option("#archived", "only")  # nothing archived in this store
+    page.wait_for_selector("#runs tbody td.muted")
+    assert "archived=only" in page.url
 
 
 def test_run_page_plots_a_metric_with_log_scale_artifacts_and_data(session: Session, ui_store: dict[str, str]) -> None:

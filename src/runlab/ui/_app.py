@@ -161,10 +161,11 @@ def create_app(
         offset: Annotated[int, Query(description="Runs to skip")] = 0,
         limit: Annotated[int, Query(description="Runs per page (1-1000)")] = 50,
         columns: Annotated[list[str] | None, Query(description="Fields to show, e.g. params.lr (repeat or ,)")] = None,
+        archived: Annotated[str, Query(description="Archived runs: no, only or all")] = "no",
     ) -> Any:
         """Runs matching ``where``, sorted, one page, with the chosen columns. A bad filter is a 400 whose
         ``detail`` shows the expression with a caret under the problem."""
-        return _queries.runs_page(store, where, sort, offset, limit, columns)
+        return _queries.runs_page(store, where, sort, offset, limit, columns, archived)
 
     @app.get("/api/fields", tags=["runs"], summary="Parameter and metric names for the column chooser")
     def api_fields(
@@ -190,14 +191,14 @@ def create_app(
 
     @app.get("/api/runs/{ref}/log", tags=["run"], summary="The run's output log from a byte offset")
     def api_log(ref: str, offset: Annotated[int, Query(description="Byte offset; negative for the tail")] = -1) -> Any:
-        rec = store.load(ref)
+        rec = _queries.load_run(store, ref)
         return {**read_log(rec.path, offset), "status": rec.status, "live": rec.status in ("created", "running")}
 
     @app.get("/api/runs/{ref}/artifacts/{name:path}", tags=["run"], summary="One artifact file",
              response_class=FileResponse)  # fmt: skip
     def api_artifact(ref: str, name: str) -> Response:
         """Paths are confined to the run's ``artifacts/`` folder: anything else is a 404."""
-        rec = store.load(ref)
+        rec = _queries.load_run(store, ref)
         path = confined_artifact(rec.path, name)
         if path is None:
             raise RunNotFoundError(f"Run {rec.id} has no artifact {name!r}.")
@@ -227,7 +228,7 @@ def create_app(
 
     @app.get("/runs/{ref}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(request: Request, ref: str) -> HTMLResponse:
-        rec = store.load(ref)
+        rec = _queries.load_run(store, ref)
         return page(request, "run.html", title=rec.name or rec.id, run_id=rec.id)
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)

@@ -32,6 +32,7 @@ __all__ = [
     "MAX_COMPARE",
     "compare",
     "field_names",
+    "load_run",
     "metric_series",
     "run_details",
     "runs_page",
@@ -69,6 +70,7 @@ def runs_page(
     offset: int = 0,
     limit: int = 50,
     columns: Sequence[str] | None = None,
+    archived: str = "no",
 ) -> dict[str, Any]:
     """One page of the runs table: ``total``, the ``columns`` shown and one row per run.
 
@@ -79,19 +81,26 @@ def runs_page(
         raise UsageError(f"Invalid offset {offset!r}: expected a whole number >= 0.")
     if isinstance(limit, bool) or not 1 <= limit <= 1000:
         raise UsageError(f"Invalid limit {limit!r}: expected a whole number from 1 to 1000.")
+    if archived not in ARCHIVED:
+        raise UsageError(f"Invalid archived {archived!r}: expected one of {', '.join(ARCHIVED)}.")
     chosen = parse_columns(columns)
-    found = store.runs(where=where or None, order_by=sort or "-created", limit=offset + limit)
-    page = found[offset:]
-    total = len(found) if len(found) < offset + limit else store.count(where=where or None)
-    cols = chosen if chosen is not None else default_columns(store, list(page))
-    metric_cells = _metric_cells(store, [r.id for r in page], [c for c in cols if c.startswith("metrics.")])
+    which = ARCHIVED[archived]
+    found = store.runs(where=where or None, order_by=sort or "-created", limit=offset + limit, archived=which)
+    page = list(found[offset:])
+    total = len(found) if len(found) < offset + limit else store.count(where=where or None, archived=which)
+    cols = chosen if chosen is not None else default_columns(store, page)
+    metric_cells = _metric_cells(store, page, [c for c in cols if c.startswith("metrics.")])
 
     def cell(rec: RunRecord, col: str) -> Any:
         if col.startswith("metrics."):
             return _json_value(metric_cells.get((rec.id, col)))
         return _json_value(field_value(rec, col))
 
-    rows = [{"id": rec.id, "status": rec.status, "cells": [cell(rec, c) for c in cols]} for rec in page]
+    rows = [
+        {"id": rec.id, "status": rec.status, "archived": rec.archived,
+         "cells": [cell(rec, c) for c in cols]}
+        for rec in page
+    ]  # fmt: skip
     return {
         "total": total,
         "offset": offset,
@@ -113,14 +122,35 @@ def _flat_params(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[
 _AGGREGATES = ("last", "min", "max", "count", "step")
 
 
-def _metric_cells(store: Store, ids: Sequence[str], cols: Sequence[str]) -> dict[tuple[str, str], Any]:
+ARCHIVED = {"no": False, "only": True, "all": None}
+
+
+def load_run(store: Store, ref: str) -> RunRecord:
+    """A run by ID, ID prefix or name; archived runs are found too (the store's own first)."""
+    from ..store._manage import find_record
+
+    return find_record(store, ref)[1]
+
+
+def _index_rows(store: Store, page: Sequence[RunRecord], sql: str, extra: Sequence[Any]) -> list[Any]:
+    """Run ``sql`` (its first ``?`` list: run IDs) on the index of the page's runs and of its archived ones."""
+    rows: list[Any] = []
+    for archived, source in ((False, store), (True, store.archive)):
+        ids = [r.id for r in page if r.archived is archived]
+        if ids and source.root.is_dir():
+            marks = ",".join("?" * len(ids))
+            rows.extend(source.index.execute(sql.replace("(?ids)", f"({marks})"), (*ids, *extra)))
+    return rows
+
+
+def _metric_cells(store: Store, page: Sequence[RunRecord], cols: Sequence[str]) -> dict[tuple[str, str], Any]:
     """``metrics.X[.agg]`` values of the runs ``ids``, read from the index's metric summaries.
 
     Only the named metrics are read, so a page of runs that log thousands of metrics costs
     no more than one that logs two. Names resolve as in :func:`runlab.cli._fields.field_value`:
     a metric literally named ``X.min`` wins over the ``min`` of metric ``X``.
     """
-    if not ids or not cols or not store.root.is_dir():
+    if not page or not cols:
         return {}
     wanted: dict[str, list[tuple[str, str, str]]] = {}  # metric name -> (column, aggregate, kind)
     for col in cols:
@@ -129,12 +159,12 @@ def _metric_cells(store: Store, ids: Sequence[str], cols: Sequence[str]) -> dict
         base, _, agg = rest.rpartition(".")
         if base and agg in _AGGREGATES:
             wanted.setdefault(base, []).append((col, agg, "aggregate"))
-    id_marks, name_marks = ",".join("?" * len(ids)), ",".join("?" * len(wanted))
+    name_marks = ",".join("?" * len(wanted))
     sql = (f"SELECT run_id, name, last, min, max, count, step FROM metrics "
-           f"WHERE run_id IN ({id_marks}) AND name IN ({name_marks})")  # fmt: skip
+           f"WHERE run_id IN (?ids) AND name IN ({name_marks})")  # fmt: skip
     out: dict[tuple[str, str], Any] = {}
     exact: set[tuple[str, str]] = set()
-    for run_id, name, *values in store.index.execute(sql, (*ids, *wanted)):
+    for run_id, name, *values in _index_rows(store, page, sql, list(wanted)):
         summary = dict(zip(_AGGREGATES, values, strict=True))
         for col, agg, kind in wanted[name]:
             if kind == "exact":
@@ -165,11 +195,9 @@ def default_columns(store: Store, page: Sequence[RunRecord]) -> list[str]:
 
     params = [f"params.{k}" for k in seen if shown(k)][: _MAX_DEFAULT_EXTRA - 4]
     names: list[str] = []
-    if page and store.root.is_dir():
-        marks = ",".join("?" * len(page))
-        sql = f"SELECT name FROM metrics WHERE run_id IN ({marks}) GROUP BY name ORDER BY name LIMIT ?"
-        rows = store.index.execute(sql, (*[r.id for r in page], _MANY_METRICS + 1))
-        names = [str(r[0]) for r in rows]
+    if page:
+        sql = "SELECT DISTINCT name FROM metrics WHERE run_id IN (?ids) ORDER BY name LIMIT ?"
+        names = sorted({str(r[0]) for r in _index_rows(store, page, sql, [_MANY_METRICS + 1])})
     if len(names) > _MANY_METRICS:
         names = names[:4]
     metrics = [f"metrics.{n}" for n in names][: _MAX_DEFAULT_EXTRA - len(params)]
@@ -197,7 +225,7 @@ def field_names(store: Store, query: str = "", limit: int = 200) -> dict[str, li
 
 def run_details(store: Store, ref: str) -> dict[str, Any]:
     """Everything the run page shows except metric points and the log: record, data, artifacts, capture."""
-    rec = store.load(ref)
+    rec = load_run(store, ref)
     problems: list[str] = []
     meta: dict[str, Any] = _read_part(lambda: rec.metadata, "run.json", problems) or {}
     data = _read_part(lambda: rec.data, "data.json", problems) or {}
@@ -264,7 +292,7 @@ def metric_series(
     ``start``/``end`` restrict the steps (a zoomed chart asks for its window in full detail).
     """
     points = _check_points(points)
-    rec = store.load(ref)
+    rec = load_run(store, ref)
     wanted = list(dict.fromkeys(names)) or list(rec.summaries)
     series = _series(rec, wanted)
     out: dict[str, Any] = {}
@@ -312,7 +340,7 @@ def compare(
         raise UsageError(f"Too many runs to compare: {len(ids)}; at most {MAX_COMPARE}. Filter the runs table first.")
     if group_by:
         check_field(group_by)
-    records = [store.load(r) for r in ids]
+    records = [load_run(store, r) for r in ids]
     flats = [flat(r, aggregates=False) for r in records]
     param_keys = sorted({k for f in flats for k in f if k.startswith("params.")})
     diff = []

@@ -69,7 +69,7 @@ function runsPage() {
     try {
       page = await api("/api/runs", {
         where: state.get("where"), sort: state.get("sort"), offset: state.get("offset") || 0,
-        limit: state.get("limit") || 50, columns: columns().join(","),
+        limit: state.get("limit") || 50, columns: columns().join(","), archived: state.get("archived") || "no",
       });
     } catch (err) {
       $("#where-error").textContent = err.message;
@@ -104,8 +104,9 @@ function runsPage() {
         $("#compare-btn").disabled = selected.size < 2;
         $("#compare-btn").textContent = `Compare selected (${selected.size})`;
       });
-      const tr = el("tr", { "data-id": run.id, "data-status": run.status }, el("td", {}, box),
-        el("td", {}, el("a", { href: `/runs/${run.id}`, text: run.id })));
+      const idCell = el("td", {}, el("a", { href: `/runs/${run.id}`, text: run.id }));
+      if (run.archived) idCell.append(" ", el("span", { class: "status status-archived", text: "archived" }));
+      const tr = el("tr", { "data-id": run.id, "data-status": run.status }, el("td", {}, box), idCell);
       run.cells.forEach((v, i) => {
         const c = page.columns[i];
         if (c === "status") tr.append(el("td", {}, statusBadge(v)));
@@ -147,6 +148,12 @@ function runsPage() {
     ev.preventDefault();
     const where = $("#where").value.trim();
     where ? state.set("where", where) : state.delete("where");
+    state.delete("offset");
+    save(); load();
+  });
+  $("#archived").value = state.get("archived") || "no";
+  $("#archived").addEventListener("change", () => {
+    $("#archived").value === "no" ? state.delete("archived") : state.set("archived", $("#archived").value);
     state.delete("offset");
     save(); load();
   });
