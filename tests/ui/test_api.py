@@ -450,3 +450,15 @@ def test_archived_runs_on_request_with_their_metrics(client: TestClient, root: P
     assert len(client.get(f"/api/runs/{rid}/metrics").json()["metrics"]["loss"]["steps"]) == 200
     assert client.get(f"/api/runs/{rid}/artifacts/notes.txt").status_code == 200
     assert client.get("/api/runs", params={"archived": "maybe"}).status_code == 400
+
+
+def test_a_damaged_run_is_listed_as_damaged_and_its_page_says_why(client: TestClient, root: Path,
+                                                                  ui_store: dict[str, str]) -> None:  # fmt: skip
+    rid = ui_store["lr0.1-s2"]
+    (runlab.load(rid, root=root).path / "run.json").write_bytes(b"{torn")
+    runlab.Store(root).rebuild_index()
+    rows = client.get("/api/runs", params={"columns": "status"}).json()["runs"]
+    assert {r["id"]: r["status"] for r in rows}[rid] == "damaged"
+    body = client.get(f"/api/runs/{rid}").json()
+    assert body["run"]["status"] == "damaged" and body["problems"]
+    assert any("run.json" in p for p in body["problems"])

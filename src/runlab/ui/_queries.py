@@ -226,7 +226,7 @@ def field_names(store: Store, query: str = "", limit: int = 200) -> dict[str, li
 def run_details(store: Store, ref: str) -> dict[str, Any]:
     """Everything the run page shows except metric points and the log: record, data, artifacts, capture."""
     rec = load_run(store, ref)
-    problems: list[str] = []
+    problems: list[str] = [rec.problem] if rec.problem else []
     meta: dict[str, Any] = _read_part(lambda: rec.metadata, "run.json", problems) or {}
     data = _read_part(lambda: rec.data, "data.json", problems) or {}
     record = rec.to_dict()
