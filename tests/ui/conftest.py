@@ -18,13 +18,16 @@ import pytest
 import runlab
 
 
-def tiny_png(width: int = 4, height: int = 3) -> bytes:
-    """A valid red PNG image, built without any imaging library."""
+def tiny_png(width: int = 120, height: int = 80) -> bytes:
+    """A valid PNG image (a colour gradient), built without any imaging library."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    def row(y: int) -> bytes:
+        return b"\x00" + b"".join(bytes((255 * x // width, 255 * y // height, 160)) for x in range(width))
+
+    raw = b"".join(row(y) for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
