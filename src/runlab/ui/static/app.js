@@ -426,7 +426,9 @@ function comparePage() {
       data.curves.forEach((c, i) => traces.push({ x: c.steps, y: c.values, name: c.name, mode: "lines", type: "scatter",
         line: { color: PALETTE[i % PALETTE.length] } }));
     }
-    Plotly.react("curves", traces, chartLayout($("#logy").checked, { uirevision: "keep" }), plotConfig);
+    const many = data.curves.length > 20 && !data.groups.length;  // 100 legend entries cost more than the curves
+    Plotly.react("curves", traces, chartLayout($("#logy").checked,
+      { uirevision: "keep", showlegend: !many, hovermode: many ? "closest" : "x unified" }), plotConfig);
   }
 
   function drawDiff() {
