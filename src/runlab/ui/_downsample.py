@@ -56,9 +56,18 @@ def minmax_buckets(steps: Sequence[int], values: Sequence[float], points: int) -
         end = 1 + int((b + 1) * width) if b < buckets - 1 else n - 1
         if end <= start:
             continue
-        idx = range(start, end)
-        lo = min(idx, key=lo_key)
-        hi = max(idx, key=hi_key)
+        chunk = values[start:end]
+        try:
+            clean = math.isfinite(sum(chunk))  # one pass in C; NaN (or inf - inf) takes the slow path
+        except TypeError:
+            clean = False
+        if clean:
+            lo = start + chunk.index(min(chunk))
+            hi = start + chunk.index(max(chunk))
+        else:
+            idx = range(start, end)
+            lo = min(idx, key=lo_key)
+            hi = max(idx, key=hi_key)
         keep.extend((lo, hi) if lo <= hi else (hi, lo))
     keep.append(n - 1)
     kept: list[int] = []
