@@ -148,6 +148,7 @@ def _register() -> None:
         _run_cmd,
         _scaffold,
         _show,
+        _ui_cmd,
     )
 
 
