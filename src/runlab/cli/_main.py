@@ -37,6 +37,7 @@ _COMMANDS = {
     "plugins": "_plugins_cmd",
     "reproduce": "_reproduce_cmd",
     "show": "_show",
+    "ui": "_ui_cmd",
 }
 """Which module of :mod:`runlab.cli` defines each command: a command's module loads when it is used."""
 
@@ -55,6 +56,9 @@ class RunlabGroup(click.Group):
         if module is not None and cmd_name not in self.commands:
             import_module(f"{__package__}.{module}")
         command = super().get_command(ctx, cmd_name)
+        if command is None and module is None:  # a command missing from _COMMANDS still works: load them all
+            _register()
+            command = super().get_command(ctx, cmd_name)
         if command is None and not RunlabGroup._plugins_registered:
             _register_plugin_commands(self)
             command = super().get_command(ctx, cmd_name)
