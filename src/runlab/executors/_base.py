@@ -85,6 +85,10 @@ class Executor(ABC):
     def _start(self, request: RunRequest) -> cf.Future[RunResult]:
         """Start or queue one request; the future's result is its :class:`RunResult`."""
 
+    def future(self, ticket: int) -> cf.Future[RunResult]:
+        """The future of the request with ``ticket`` (for waiting on several at once)."""
+        return self._futures[ticket]
+
     def results(self) -> Iterator[RunResult]:
         """Every result, in submission order (waits for each)."""
         for future in list(self._futures):

@@ -43,9 +43,23 @@ def run_request_file(request_file: Path, result_file: Path) -> None:
     _write(result_file, result.to_json())
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM (the run records itself cancelled) when the fork server, so the sweep, dies."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() == 1:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def run_forked(request_file: str, result_file: str, cwd: str, env: dict[str, str], quiet: bool) -> None:
     """The body of a forked run process: own session, the caller's cwd and environment, SIGINT cancels."""
     os.setsid()  # Ctrl-C in the terminal reaches the sweep only; it forwards one SIGINT per run
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.chdir(cwd)
     os.environ.clear()

@@ -41,7 +41,7 @@ class RunResult:
     run_id: str | None
     status: str
     folder: str | None = None
-    result: Any = None
+    value: Any = None
     error: str | None = None
 
     def to_json(self) -> str:

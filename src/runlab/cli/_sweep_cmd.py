@@ -1,0 +1,213 @@
+"""``runlab sweep list|show`` and the sweep options of ``runlab run``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._main import cli, get_store, root_option
+from ._render import FORMATS, STATUS_STYLE, emit
+
+__all__ = ["sweep_options", "start_sweep"]
+
+
+def sweep_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the sweep and executor options to a command (``runlab run``)."""
+    opts = [
+        click.option("--sweep", "sweeps", multiple=True, metavar="NAME=V1,V2,...",
+                     help="Sweep a parameter over values (repeatable; grid by default). Sweep text also works in "
+                          "-p: -p 'lr=logspace(-4,-1,4)'."),
+        click.option("--sweep-mode", type=click.Choice(["grid", "zip", "random"]), default="grid", show_default=True,
+                     help="Combine swept parameters: every combination, the i-th values together, or random draws."),
+        click.option("--samples", type=click.IntRange(min=1), metavar="N",
+                     help="Random sampling: N runs drawn from the swept values and ranges (uniform(a,b), "
+                          "loguniform(a,b), randint(a,b))."),
+        click.option("--seed", type=int, metavar="S", help="Seed of random sampling (the same seed, the same runs)."),
+        click.option("-x", "--executor", metavar="NAME", help="Where runs execute: inline, local (default), dask."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Runs at a time (default 1)."),
+        click.option("--dask-scheduler", metavar="ADDRESS", help="Dask scheduler tcp://host:port (implies -x dask)."),
+        click.option("--retry-failed", is_flag=True, help="Resuming: run the configs that failed last time again."),
+        click.option("--max-retries", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+                     help="Run a failed or crashed config again up to N times."),
+        click.option("--fail-fast", is_flag=True, help="Cancel the sweep at the first failed run (default: go on)."),
+        click.option("--dry-run", is_flag=True, help="List the runs the sweep would make; run nothing."),
+    ]  # fmt: skip
+    for option in reversed(opts):
+        fn = option(fn)
+    return fn
+
+
+def is_sweep(sweeps: Sequence[str], samples: int | None, argv: Sequence[str]) -> bool:
+    """Whether these options ask for a sweep (more than one run, or an executor)."""
+    from ..params import sweep_argv
+
+    return bool(sweeps) or samples is not None or len(sweep_argv(argv)) > 1
+
+
+def start_sweep(
+    path: str,
+    argv: Sequence[str],
+    *,
+    root: Any,
+    options: dict[str, Any],
+    sweeps: Sequence[str] = (),
+    sweep_mode: str = "grid",
+    samples: int | None = None,
+    seed: int | None = None,
+    executor: str | None = None,
+    jobs: int | None = None,
+    dask_scheduler: str | None = None,
+    retry_failed: bool = False,
+    max_retries: int = 0,
+    fail_fast: bool = False,
+    dry_run: bool = False,
+) -> int:
+    """Expand, plan and run a sweep from command-line options; returns the exit code.
+
+    0 when every run completed, 1 when one failed or crashed, 130 when cancelled (Ctrl-C).
+
+    Raises:
+        UsageError: bad sweep text, an unknown executor or option (nothing is run).
+    """
+    from ..executors import get_executor
+    from ..params import sweep_argv
+    from ..store import get_store as _get
+    from ..sweep import SweepProgress, plan_sweep, run_sweep
+
+    argvs = sweep_argv(list(argv), list(sweeps), sweep_mode, samples, seed)  # type: ignore[arg-type]
+    store = _get(root)
+    sweep_id, configs = plan_sweep(path, argvs, store.root, options)
+    if dry_run:
+        click.echo(f"sweep {sweep_id}: {len(configs)} run(s) of {path}")
+        for i, config in enumerate(configs, 1):
+            click.echo(f"{i:>4}  {config.config}  {' '.join(config.argv)}")
+        return 0
+    name = executor or ("dask" if dask_scheduler else "local")
+    settings: dict[str, Any] = {}
+    if jobs is not None and name != "inline":
+        settings["workers"] = jobs
+    if dask_scheduler is not None:
+        settings["scheduler"] = dask_scheduler
+    definition = {"path": path, "argv": list(argv), "sweeps": list(sweeps), "mode": sweep_mode,
+                  "samples": samples, "seed": seed, "options": {k: v for k, v in options.items() if v}}  # fmt: skip
+    with get_executor(name, **settings) as ex:
+        progress = SweepProgress()
+        try:
+            record = run_sweep(configs, sweep_id, store.root, ex, definition=definition, retry_failed=retry_failed,
+                               max_retries=max_retries, fail_fast=fail_fast, observer=progress)  # fmt: skip
+        except KeyboardInterrupt:
+            click.echo("Interrupted: the sweep was cancelled; start it again to resume.", err=True)
+            return 130
+    _summary(store, record)
+    return 0 if record.state == "completed" else 130 if record.state == "cancelled" else 1
+
+
+def _summary(store: Any, record: Any) -> None:
+    rows, cols = _rows(store, record, None, False)
+    if rows and len(rows) <= 50:
+        emit("table", cols, rows, title=f"sweep {record.id}")
+    sys.stdout.flush()
+
+
+def _rows(store: Any, record: Any, sort: str | None, descending: bool) -> tuple[list[list[Any]], list[str]]:
+    """One row per config: run, status, the swept parameters and final metrics."""
+    from ._fields import field_value, sort_key, varying
+
+    records = []
+    for run_id in record.run_ids:
+        try:
+            records.append(store.load(run_id))
+        except Exception:  # deleted since: the sweep record still names it
+            continue
+    cols = ["id", "status", *varying(records)] if len(records) > 1 else ["id", "status"]
+    if len(records) == 1:
+        cols += [f"params.{k}" for k in records[0].params] + [f"metrics.{k}" for k in records[0].summaries]
+    if sort:
+        key = sort if "." in sort else f"metrics.{sort}"
+        keyfn = sort_key(key)
+        nulls = [r for r in records if keyfn(r)[0] == 2]
+        records = sorted((r for r in records if keyfn(r)[0] != 2), key=keyfn, reverse=descending) + nulls
+        if key not in cols:
+            cols.append(key)
+    return [[field_value(r, c) for c in cols] for r in records], cols
+
+
+@cli.group("sweep")
+def sweep_group() -> None:
+    """Sweeps: many runs of one experiment (`runlab run FILE --sweep NAME=V1,V2 -j N`).
+
+    \b
+    Examples:
+      runlab sweep list
+      runlab sweep show 3f2a --sort -acc      # best accuracy first
+      runlab list --where "sweep == '3f2a9c1d'"
+    """
+
+
+@sweep_group.command("list")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@root_option
+@click.pass_context
+def sweep_list(ctx: click.Context, fmt: str) -> None:
+    """List the store's sweeps, newest first: id, state, runs done of total, experiment."""
+    from ..sweep import list_sweeps
+
+    store = get_store(ctx)
+    records = list(list_sweeps(store.root))
+    if not records and fmt == "table":
+        click.echo(f"No sweeps in {store.root} yet. Start one with: runlab run FILE --sweep NAME=V1,V2", err=True)
+        return
+    headers = ["id", "state", "completed", "failed", "total", "created", "experiment", "executor"]
+    rows = []
+    for r in records:
+        counts = r.counts()
+        bad = counts.get("failed", 0) + counts.get("crashed", 0)
+        when = datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M")
+        execu = f"{r.executor.get('name', '')} x{r.executor.get('workers', '')}" if r.executor else ""
+        rows.append([r.id, r.effective_state, counts.get("completed", 0), bad, len(r.entries), when,
+                     Path(str(r.definition.get("path", ""))).name, execu])  # fmt: skip
+    styles = {1: [STATUS_STYLE.get(r.effective_state, "") for r in records]}
+    emit(fmt, headers, rows, styles)
+
+
+@sweep_group.command("show")
+@click.argument("ref", metavar="ID")
+@click.option("--sort", metavar="METRIC", help="Sort by a metric or field; '-' for descending, e.g. -acc, params.lr.")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@root_option
+@click.pass_context
+def sweep_show(ctx: click.Context, ref: str, sort: str | None, fmt: str) -> None:
+    """Show a sweep: its definition, then each config's run with its parameters against its final metrics."""
+    from ..sweep import load_sweep
+
+    store = get_store(ctx)
+    record = load_sweep(store.root, ref)
+    descending = bool(sort and sort.startswith("-"))
+    if sort:
+        from ._fields import check_field
+
+        sort = sort.lstrip("+-")
+        check_field(sort if "." in sort else f"metrics.{sort}")
+    rows, cols = _rows(store, record, sort, descending)
+    if fmt == "table":
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(record.counts().items()))
+        d = record.definition
+        click.echo(f"sweep {record.id}  {record.effective_state}  ({counts})")
+        click.echo(f"  experiment: {d.get('path')}")
+        for key in ("sweeps", "argv"):
+            if d.get(key):
+                click.echo(f"  {key}: {' '.join(d[key])}")
+        mode = d.get("mode")
+        if d.get("samples"):
+            mode = f"random, {d['samples']} samples, seed {d.get('seed')}"
+        click.echo(f"  mode: {mode}   executor: {record.executor.get('name')} x{record.executor.get('workers')}")
+        pending = [e for e in record.entries if e.run_id is None]
+        if pending:
+            click.echo(f"  {len(pending)} config(s) without a run yet; run the same command again to resume.")
+    styles = {1: [STATUS_STYLE.get(str(r[1]), "") for r in rows]} if rows else None
+    emit(fmt, cols, rows, styles)
