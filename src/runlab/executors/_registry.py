@@ -34,7 +34,7 @@ EXECUTORS: dict[str, ExecutorSpec] = {
         "runlab.executors._dask:DaskExecutor",
         {"workers": _WORKERS, "scheduler": (str, "scheduler address tcp://host:port (default: a LocalCluster)"),
          "timeout": (float, "seconds to wait for the scheduler"),
-         "index": (bool, "workers write the SQLite index (False: the submitting process indexes)")},
+         "grace": (float, "seconds a cancelled run gets before it is killed")},
     ),
 }
 

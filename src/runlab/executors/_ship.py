@@ -86,6 +86,11 @@ def execute_catching(request: RunRequest) -> tuple[RunResult, BaseException | No
     if not created:
         return RunResult(None, "failed", error=_text(error) or "no run was created"), error
     run = created[0]
+    if isinstance(error, KeyboardInterrupt) and str(run.status) in ("created", "running"):
+        try:  # interrupted between the run's start and its own Ctrl-C handling
+            run.cancel("cancelled: interrupted")
+        except Exception:
+            pass
     result = None
     try:
         from ..store import load

@@ -1,0 +1,57 @@
+"""Executors under test and a trivial experiment script."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runlab.executors import Executor, RunRequest, get_executor
+
+SCRIPT = """\
+import os, signal, time
+X = 0
+MODE = "ok"
+SLEEP = 0.0
+
+def main():
+    if SLEEP:
+        time.sleep(SLEEP)
+    if MODE == "fail":
+        raise ValueError(f"boom {X}")
+    if MODE == "die":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return X * 2
+"""
+
+EXECUTORS = ["inline", "local", "dask"]
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Path:
+    path = tmp_path / "exp.py"
+    path.write_text(SCRIPT)
+    return path
+
+
+def make_executor(name: str, workers: int = 2) -> Executor:
+    if name == "inline":
+        return get_executor("inline", settings=False)
+    if name == "dask":
+        pytest.importorskip("distributed")
+    return get_executor(name, settings=False, workers=workers)
+
+
+@pytest.fixture(params=EXECUTORS)
+def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
+    ex = make_executor(request.param)
+    try:
+        yield ex
+    finally:
+        ex.cancel() if ex.cancelled else None
+        ex.close()
+
+
+def req(script: Path, root: Path, *argv: str, sweep: str | None = None) -> RunRequest:
+    return RunRequest(str(script), list(argv), str(root), {"sweep": sweep} if sweep else {}, {})
