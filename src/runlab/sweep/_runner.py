@@ -61,22 +61,30 @@ def plan_sweep(
     sweep_id = config_id({"path": file, "argvs": [list(a) for a in argvs], "options": opts, "name": name})[:8]
     configs = []
     for argv in argvs:
-        request = RunRequest(path, list(argv), str(root), {"sweep": sweep_id}, dict(opts))
-        configs.append(SweepConfig(config_id({"argv": list(argv)})[:12], list(argv), request))
+        cid = config_id({"argv": list(argv)})[:12]
+        request = RunRequest(path, list(argv), str(root), {"sweep": sweep_id, "trial": cid}, dict(opts))
+        configs.append(SweepConfig(cid, list(argv), request))
     return sweep_id, configs
 
 
 def _reconcile(record: SweepRecord) -> None:
-    """Bring entries up to date with the store: a run that finished after the sweep's process died."""
+    """Bring entries up to date with the store's runs of this sweep (each names its config as ``trial``).
+
+    A run may have finished after the sweep's process died, before the record heard of it.
+    """
     from ..store import get_store
 
     store = get_store(record.root)
-    for entry in record.entries:
-        if entry.run_id and entry.status in ("pending", "running", "crashed"):
-            try:
-                entry.status = str(store.load(entry.run_id).status)
-            except Exception:
-                continue
+    entries = {e.config: e for e in record.entries}
+    for run in store.runs(order_by="created"):
+        if run.sweep != record.id:
+            continue
+        entry = entries.get(str(run.metadata.get("trial")))
+        if entry is None or entry.status == "completed":
+            continue
+        if run.status == "completed" or entry.run_id in (None, run.id):
+            entry.run_id, entry.status = run.id, str(run.status)
+            entry.attempts = max(entry.attempts, 1)
 
 
 def _open_record(sweep_id: str, root: Path, configs: Sequence[SweepConfig], definition: Mapping[str, Any],
