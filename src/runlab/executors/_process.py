@@ -20,7 +20,7 @@ from ._ship import RunResult, crashed
 
 __all__ = ["RunProcess", "read_result"]
 
-_PRELOAD = ["runlab.executors._child", "runlab.experiment", "runlab.lifecycle", "runlab.store", "runlab.params"]
+_PRELOAD = ["runlab.executors._warm", "runlab.executors._child"]
 
 
 def _forkserver() -> Any:
