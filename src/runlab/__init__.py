@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     )
     from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
+    from .request import RunRequest, RunResult, execute
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
 _LAZY = {
@@ -88,6 +89,9 @@ _LAZY = {
     "log_results": "runlab.experiment",
     "log_text": "runlab.experiment",
     "run": "runlab.experiment",
+    "RunRequest": "runlab.request",
+    "RunResult": "runlab.request",
+    "execute": "runlab.request",
     "Config": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "Param": "runlab.params",
@@ -136,6 +140,8 @@ __all__ = [
     "RunFinishedError",
     "RunNotFoundError",
     "RunRecord",
+    "RunRequest",
+    "RunResult",
     "RunSet",
     "RunStatus",
     "RunlabError",
@@ -149,6 +155,7 @@ __all__ = [
     "cancel",
     "completed",
     "entrypoint",
+    "execute",
     "fail",
     "get_param",
     "get_params",
