@@ -54,4 +54,10 @@ def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
 
 
 def req(script: Path, root: Path, *argv: str, sweep: str | None = None) -> RunRequest:
-    return RunRequest(str(script), list(argv), str(root), {"sweep": sweep} if sweep else {}, {})
+    """A request for ``script`` with overrides written ``--NAME=VALUE`` (parsed as ``runlab run`` does)."""
+    from runlab.experiment._script import script_params
+    from runlab.params import parse_overrides
+    from runlab.request import Links, RunOptions, Target
+
+    params = parse_overrides(list(argv), script_params(script), allow_new=True)
+    return RunRequest(Target("script", script), params, RunOptions(root=str(root), capture=False), Links(sweep=sweep))

@@ -46,14 +46,17 @@ def test_a_failing_run_is_a_result_not_an_exception(executor: Executor, script: 
 def test_links_reach_the_run_record(executor: Executor, script: Path, root: Path) -> None:
     executor.submit(req(script, root, sweep="abcd1234"))
     [result] = executor.results()
-    assert Store(root).load(str(result.run_id)).sweep == "abcd1234"
+    record = Store(root).load(str(result.run_id))
+    assert record.sweep == "abcd1234" and record.metadata["origin"]["path"] == str(script)
 
 
-def test_a_bad_request_fails_without_a_run(executor: Executor, script: Path, root: Path) -> None:
-    executor.submit(req(script, root, "--NOPE=1"))
+def test_a_request_for_a_missing_file_fails_without_a_run(executor: Executor, script: Path, root: Path) -> None:
+    request = req(script, root)
+    script.unlink()
+    executor.submit(request)
     [result] = executor.results()
     assert result.status == "failed" and result.run_id is None
-    assert "NOPE" in str(result.error)
+    assert "exp.py" in str(result.error)
     assert len(Store(root).runs()) == 0
 
 

@@ -14,17 +14,22 @@ import pytest
 
 from runlab.executors import get_executor
 from runlab.params import sweep_argv
+from runlab.request import RunOptions
 from runlab.store import Store
-from runlab.sweep import SweepRecord, list_sweeps, load_sweep, plan_sweep, run_sweep
+from runlab.sweep import SweepRecord, build_requests, list_sweeps, load_sweep, plan_sweep, run_sweep
 
 
 def sweep(script: Path, root: Path, argv: list[str], sweeps: list[str], executor: str = "local",
           **kw: Any) -> SweepRecord:  # fmt: skip
     hooks: list[tuple[str, dict[str, Any]]] = kw.pop("hooks", [])
-    sweep_id, configs = plan_sweep(str(script), sweep_argv(argv, sweeps), root)
+    sweep_id, configs = plan(script, root, sweep_argv(argv, sweeps))
     options = {} if executor == "inline" else {"workers": 2}
     with get_executor(executor, settings=False, **options) as ex:
         return run_sweep(configs, sweep_id, root, ex, on_hook=lambda name, **a: hooks.append((name, a)), **kw)
+
+
+def plan(script: Path, root: Path, argvs: list[list[str]]) -> tuple[str, list[Any]]:
+    return plan_sweep(build_requests(script, argvs, options=RunOptions(root=str(root), capture=False)))
 
 
 def statuses(record: SweepRecord) -> list[str]:
@@ -72,7 +77,7 @@ def test_max_retries_runs_a_failed_config_again(script: Path, root: Path) -> Non
 
 def test_fail_fast_cancels_the_rest(script: Path, root: Path) -> None:
     argvs = [["--MODE=fail"]] + [[f"--X={i}", "--SLEEP=20"] for i in range(1, 6)]
-    sweep_id, configs = plan_sweep(str(script), argvs, root)
+    sweep_id, configs = plan(script, root, argvs)
     with get_executor("local", settings=False, workers=2) as ex:
         start = time.monotonic()
         record = run_sweep(configs, sweep_id, root, ex, fail_fast=True, on_hook=lambda *a, **k: None)
@@ -91,17 +96,13 @@ def test_a_run_killing_its_process_is_crashed_and_the_sweep_goes_on(script: Path
     assert run_id is not None and Store(root).load(run_id).status == "crashed"
 
 
-DRIVER = """\
-import sys
-from runlab.cli._sweep_cmd import start_sweep
-xs = ",".join(map(str, range(int(sys.argv[3]))))
-sys.exit(start_sweep(sys.argv[1], ["--SLEEP=" + sys.argv[2]], root="runs", options={}, sweeps=["X=" + xs], jobs=2))
-"""
-
-
 def _driver(script: Path, sleep: float, n: int) -> subprocess.Popen[str]:
+    """``runlab run exp.py --SLEEP=S --sweep X=0,1,... -j 2`` as a real process with Ctrl-C enabled."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.Popen([sys.executable, "-c", DRIVER, str(script), str(sleep), str(n)], env=env, text=True,
+    xs = ",".join(map(str, range(n)))
+    cmd = [sys.executable, "-m", "runlab", "--root", "runs", "run", str(script), f"--SLEEP={sleep}", "--sweep",
+           f"X={xs}", "-j", "2"]  # fmt: skip
+    return subprocess.Popen(cmd, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))  # fmt: skip
 

@@ -13,7 +13,7 @@ import click
 from ._main import cli, get_store, root_option
 from ._render import FORMATS, STATUS_STYLE, emit
 
-__all__ = ["sweep_options", "start_sweep"]
+__all__ = ["start_sweep", "sweep_options", "wants_sweep"]
 
 
 def sweep_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,19 +42,32 @@ def sweep_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def is_sweep(sweeps: Sequence[str], samples: int | None, argv: Sequence[str]) -> bool:
-    """Whether these options ask for a sweep (more than one run, or an executor)."""
-    from ..params import sweep_argv
+def wants_sweep(path: str, argv: Sequence[str], configs: Sequence[Path], options: dict[str, Any]) -> bool:
+    """Whether ``runlab run`` makes a sweep: sweep options, swept overrides, or configs that expand to several."""
+    from ..params import CONFIG_SUFFIXES, load_config, load_spec, sweep_argv
 
-    return bool(sweeps) or samples is not None or len(sweep_argv(argv)) > 1
+    defaults = {"sweep_mode": "grid", "max_retries": 0}
+    if any(v not in (None, False, (), [], defaults.get(k)) for k, v in options.items()):
+        return True
+    if len(sweep_argv(list(argv))) > 1:
+        return True
+    file = Path(path.split(":")[0])
+    if file.suffix in CONFIG_SUFFIXES and file.is_file():
+        return len(load_spec(file, *configs).to_configs()) > 1
+    return bool(configs) and len(load_config(*configs)) > 1
 
 
 def start_sweep(
     path: str,
     argv: Sequence[str],
+    configs: Sequence[Path] = (),
     *,
-    root: Any,
-    options: dict[str, Any],
+    root: str | None = None,
+    name: str | None = None,
+    tags: Sequence[str] = (),
+    description: str | None = None,
+    namespace: str | None = None,
+    entrypoint: str | None = None,
     sweeps: Sequence[str] = (),
     sweep_mode: str = "grid",
     samples: int | None = None,
@@ -67,43 +80,59 @@ def start_sweep(
     fail_fast: bool = False,
     dry_run: bool = False,
 ) -> int:
-    """Expand, plan and run a sweep from command-line options; returns the exit code.
+    """Expand, validate and run a sweep from ``runlab run``'s options; returns the exit code.
 
-    0 when every run completed, 1 when one failed or crashed, 130 when cancelled (Ctrl-C).
+    Prints ``run ID STATE FOLDER`` per config (in order) on stdout, progress and failures on
+    stderr. 0 when every run completed, 1 when one failed or crashed, 130 when cancelled.
 
     Raises:
-        UsageError: bad sweep text, an unknown executor or option (nothing is run).
+        UsageError: bad sweep text, value, executor or option (nothing is run).
     """
     from ..executors import get_executor
     from ..params import sweep_argv
+    from ..request import RunOptions
     from ..store import get_store as _get
-    from ..sweep import SweepProgress, plan_sweep, run_sweep
+    from ..sweep import SweepProgress, build_requests, plan_sweep, run_sweep
 
     argvs = sweep_argv(list(argv), list(sweeps), sweep_mode, samples, seed)  # type: ignore[arg-type]
-    store = _get(root)
-    sweep_id, configs = plan_sweep(path, argvs, store.root, options)
+    options = RunOptions(name, tuple(tags), description, namespace, root)
+    requests = build_requests(path, argvs, list(configs), options=options, entrypoint=entrypoint)
+    sweep_id, planned = plan_sweep(requests)
+    store = _get(planned[0].request.options.root if planned else root)
     if dry_run:
-        click.echo(f"sweep {sweep_id}: {len(configs)} run(s) of {path}")
-        for i, config in enumerate(configs, 1):
-            click.echo(f"{i:>4}  {config.config}  {' '.join(config.argv)}")
+        click.echo(f"sweep {sweep_id}: {len(planned)} run(s) of {path} (dry run: nothing is run)")
+        for i, config in enumerate(planned, 1):
+            values = " ".join(f"{k}={v!r}" for k, v in config.request.params.items())
+            click.echo(f"{i:>4}  {config.config}  {values}")
         return 0
-    name = executor or ("dask" if dask_scheduler else "local")
+    kind = executor or ("dask" if dask_scheduler else "local")
     settings: dict[str, Any] = {}
-    if jobs is not None and name != "inline":
+    if jobs is not None and kind != "inline":
         settings["workers"] = jobs
+    if kind == "local":
+        settings.setdefault("quiet", (jobs or 1) > 1)
     if dask_scheduler is not None:
         settings["scheduler"] = dask_scheduler
-    definition = {"path": path, "argv": list(argv), "sweeps": list(sweeps), "mode": sweep_mode,
-                  "samples": samples, "seed": seed, "options": {k: v for k, v in options.items() if v}}  # fmt: skip
-    with get_executor(name, **settings) as ex:
+    definition = {"path": path, "argv": list(argv), "configs": [str(c) for c in configs], "sweeps": list(sweeps),
+                  "mode": "random" if samples else sweep_mode, "samples": samples, "seed": seed}  # fmt: skip
+    with get_executor(kind, **settings) as ex:
         progress = SweepProgress()
         try:
-            record = run_sweep(configs, sweep_id, store.root, ex, definition=definition, retry_failed=retry_failed,
+            record = run_sweep(planned, sweep_id, store.root, ex, definition=definition, retry_failed=retry_failed,
                                max_retries=max_retries, fail_fast=fail_fast, observer=progress)  # fmt: skip
         except KeyboardInterrupt:
-            click.echo("Interrupted: the sweep was cancelled; start it again to resume.", err=True)
+            click.echo("Interrupted: the sweep was cancelled; run the same command again to resume.", err=True)
             return 130
-    _summary(store, record)
+    for entry in record.entries:
+        folder = ""
+        if entry.run_id:
+            try:
+                folder = str(store.load(entry.run_id).path)
+            except Exception:
+                folder = ""
+        click.echo(f"run {entry.run_id or '-':<8} {entry.status:<9} {folder}".rstrip())
+    if sys.stdout.isatty():
+        _summary(store, record)
     return 0 if record.state == "completed" else 130 if record.state == "cancelled" else 1
 
 

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from ._ship import RunRequest, RunResult
+from ._ship import RunRequest, RunResult, not_started
 
 __all__ = ["Executor"]
 
@@ -75,7 +75,7 @@ class Executor(ABC):
         ticket = len(self._futures)
         if self.cancelled:
             future: cf.Future[RunResult] = cf.Future()
-            future.set_result(RunResult(None, "cancelled", error="the sweep was cancelled before this run started"))
+            future.set_result(not_started())
         else:
             future = self._start(request)
         self._futures.append(future)

@@ -27,7 +27,8 @@ def _write(path: Path, text: str) -> None:
 def run_request_file(request_file: Path, result_file: Path) -> None:
     """Execute the request in ``request_file``; write its :class:`RunResult` JSON to ``result_file``."""
     from ..lifecycle import add_listener
-    from ._ship import execute_text
+    from ..request import RunRequest
+    from ._ship import execute_catching
 
     announced = result_file.with_name(result_file.name + ".run")
 
@@ -37,7 +38,7 @@ def run_request_file(request_file: Path, result_file: Path) -> None:
 
     remove = add_listener(announce)
     try:
-        result = execute_text(request_file.read_text(encoding="utf-8"))
+        result, _ = execute_catching(RunRequest.read(request_file))
     finally:
         remove()
     _write(result_file, result.to_json())

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..store import RunStatus
 from ._base import Executor
-from ._ship import RunRequest, RunResult, environment
+from ._ship import RunRequest, RunResult, environment, not_started
 
 __all__ = ["DaskExecutor"]
 
@@ -35,7 +36,7 @@ def _task(request_json: str, cwd: str, env: dict[str, str], event: str, grace: f
     folder = Path(tempfile.mkdtemp(prefix="runlab-dask-"))
     try:
         if cancel.is_set():
-            return RunResult(None, "cancelled", error="the sweep was cancelled before this run started").to_json()
+            return not_started().to_json()
         request_file = folder / "request.json"
         request_file.write_text(request_json, encoding="utf-8")
         proc = RunProcess(request_file, cwd if os.path.isdir(cwd) else str(folder), env)
@@ -109,7 +110,8 @@ class DaskExecutor(Executor):
                 result = RunResult.from_json(task.result())
             except BaseException as exc:  # the worker was lost, or the task was cancelled
                 cancelled = self.cancelled and task.status == "cancelled"
-                result = RunResult(None, "cancelled" if cancelled else "crashed", error=f"{type(exc).__name__}: {exc}")
+                status = RunStatus.CANCELLED if cancelled else RunStatus.FAILED
+                result = RunResult(None, status, None, error=f"the Dask task ended: {type(exc).__name__}: {exc}")
             future.set_result(result)
 
         task.add_done_callback(done)

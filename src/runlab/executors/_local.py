@@ -17,11 +17,10 @@ from pathlib import Path
 
 from ._base import Executor
 from ._process import RunProcess
-from ._ship import RunRequest, RunResult, environment
+from ._ship import RunRequest, RunResult, environment, not_started
 
 __all__ = ["LocalExecutor"]
 
-_NOT_STARTED = "the sweep was cancelled before this run started"
 
 
 class LocalExecutor(Executor):
@@ -59,7 +58,7 @@ class LocalExecutor(Executor):
     def _run(self, number: int, request_file: Path) -> RunResult:
         with self._lock:
             if self.cancelled:
-                return RunResult(None, "cancelled", error=_NOT_STARTED)
+                return not_started()
             proc = RunProcess(request_file, self._cwd, self._env, self._quiet)
             self._procs[number] = proc
             self._running += 1

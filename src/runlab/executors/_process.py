@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
 from ._ship import RunResult, crashed
 
 __all__ = ["RunProcess", "read_result"]
@@ -103,7 +104,7 @@ def read_result(result_file: Path, exitcode: int | None) -> RunResult:
     """The result a run process left, or a crashed result naming the run it announced."""
     try:
         return RunResult.from_json(result_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, UsageError):
         pass
     announced = result_file.with_name(result_file.name + ".run")
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,31 +39,42 @@ class SweepObserver(Protocol):
 
 
 def plan_sweep(
-    path: str,
-    argvs: Sequence[Sequence[str]],
-    root: Path,
-    options: Mapping[str, Any] | None = None,
+    requests: Sequence[tuple[Sequence[str], RunRequest]],
     name: str | None = None,
 ) -> tuple[str, list[SweepConfig]]:
-    """The sweep id and one :class:`SweepConfig` per override list.
+    """The sweep id and one :class:`SweepConfig` per ``(argv, request)`` (from :func:`build_requests`).
 
-    The id is a hash of the experiment file, the configs and the run options, so the same
-    sweep started again gets the same id (and resumes). Each request links its run to the sweep.
+    A config's id is a hash of its validated parameter values and target; the sweep's id a hash
+    of its configs and run options, so the same sweep started again gets the same id (and
+    resumes). Each request gets the links ``sweep`` (the sweep id) and ``trial`` (its config id).
 
     Example:
         >>> from pathlib import Path
-        >>> sid, configs = plan_sweep("train.py", [["-p", "LR=0.1"], ["-p", "LR=0.2"]], Path("runs"))
-        >>> len(sid), [c.argv for c in configs]
-        (8, [['-p', 'LR=0.1'], ['-p', 'LR=0.2']])
+        >>> from runlab.request import RunRequest, Target
+        >>> reqs = [([], RunRequest(Target("script", Path("/tmp/t.py")), {"lr": lr})) for lr in (0.1, 0.2)]
+        >>> sid, configs = plan_sweep(reqs)
+        >>> len(sid), configs[0].request.links.sweep == sid, configs[0].request.links.trial == configs[0].config
+        (8, True, True)
     """
-    opts = {k: v for k, v in dict(options or {}).items() if v not in (None, [], ())}
-    file = str(Path(path).resolve()) if ":" not in Path(path).name else path
-    sweep_id = config_id({"path": file, "argvs": [list(a) for a in argvs], "options": opts, "name": name})[:8]
+    from ..request import Links
+
+    ids = []
+    for _, request in requests:
+        t = request.target
+        ids.append(config_id({"target": [t.kind, str(t.path), t.entrypoint, list(t.args), dict(t.kwargs)],
+                              "params": dict(request.params)})[:12])  # fmt: skip
+    options = requests[0][1].options if requests else None
+    opts = {k: v for k, v in vars(options).items() if v not in (None, (), True)} if options else {}
+    sweep_id = config_id({"configs": ids, "options": opts, "name": name})[:8]
     configs = []
-    for argv in argvs:
-        cid = config_id({"argv": list(argv)})[:12]
-        request = RunRequest(path, list(argv), str(root), {"sweep": sweep_id, "trial": cid}, dict(opts))
-        configs.append(SweepConfig(cid, list(argv), request))
+    seen: set[str] = set()
+    for (argv, request), cid in zip(requests, ids, strict=True):
+        if cid in seen:
+            continue  # the same config twice (e.g. random sampling drew it again): one run
+        seen.add(cid)
+        linked = replace(request, links=replace(request.links if isinstance(request.links, Links) else Links(),
+                                                sweep=sweep_id, trial=cid))  # fmt: skip
+        configs.append(SweepConfig(cid, list(argv), linked))
     return sweep_id, configs
 
 
