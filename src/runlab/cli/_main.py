@@ -106,6 +106,7 @@ def _register() -> None:
         _scaffold,
         _show,
         _sweep_cmd,
+        _workflow_cmd,
     )
 
 

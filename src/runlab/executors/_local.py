@@ -30,6 +30,8 @@ class LocalExecutor(Executor):
         workers: how many runs execute at once (``-j N``; default 1).
         quiet: send the runs' terminal output to their ``out.log`` only (default True).
         grace: seconds a cancelled run gets to record itself before it is killed.
+        fork: fork run processes from a warm fork server (fast); False starts a fresh
+            interpreter per run (``python -m runlab.executors._child``), for full isolation.
 
     Example:
         >>> LocalExecutor(workers=2).workers
@@ -38,7 +40,7 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, workers: int = 1, quiet: bool = True, grace: float = 10.0) -> None:
+    def __init__(self, workers: int = 1, quiet: bool = True, grace: float = 10.0, fork: bool = True) -> None:
         super().__init__(workers=workers)
         self._pool = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runlab-local")
         self._tmp = Path(tempfile.mkdtemp(prefix="runlab-local-"))
@@ -48,6 +50,7 @@ class LocalExecutor(Executor):
         self._count = 0
         self._env = environment()
         self._cwd = os.getcwd()
+        self._fork = fork
 
     def _start(self, request: RunRequest) -> cf.Future[RunResult]:
         self._count += 1
@@ -59,7 +62,7 @@ class LocalExecutor(Executor):
         with self._lock:
             if self.cancelled:
                 return not_started()
-            proc = RunProcess(request_file, self._cwd, self._env, self._quiet)
+            proc = RunProcess(request_file, self._cwd, self._env, self._quiet, self._fork)
             self._procs[number] = proc
             self._running += 1
         try:

@@ -28,7 +28,8 @@ EXECUTORS: dict[str, ExecutorSpec] = {
     "local": ExecutorSpec(
         "runlab.executors._local:LocalExecutor",
         {"workers": _WORKERS, "quiet": (bool, "runs' output to out.log only"),
-         "grace": (float, "seconds a cancelled run gets before it is killed")},
+         "grace": (float, "seconds a cancelled run gets before it is killed"),
+         "fork": (bool, "fork runs from a warm process (False: a fresh interpreter per run)")},
     ),
     "dask": ExecutorSpec(
         "runlab.executors._dask:DaskExecutor",
