@@ -108,6 +108,8 @@ def test_a_config_file_sweep_is_a_recorded_sweep(script: Path, tmp_path: Path, r
         (["--sweep", "X=1,2", "--sweep-mode", "zip", "--sweep", "MODE=a,b,c"], "equal length"),
         (["--sweep", "X=1,2", "-j", "0"], "-j"),
         (["--sweep", "X=1,2", "--dask-scheduler", "tcp://127.0.0.1:9"], "does not answer"),
+        (["--sweep", "X=1,2", "--partition", "gpu"], "--partition applies to the slurm executor"),
+        (["--sweep", "X=1,2", "-x", "slurm"], "needs SLURM's 'sbatch'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_no_run(args: list[str], message: str, script: Path, root: Path,
@@ -123,3 +125,13 @@ def test_bad_input_exits_2_with_one_line_and_no_run(args: list[str], message: st
 def test_sweep_show_of_an_unknown_sweep(root: Path) -> None:
     result = CliRunner().invoke(cli, ["--root", str(root), "sweep", "show", "nope"])
     assert result.exit_code == 2 and "No sweep 'nope'" in result.output
+
+
+def test_a_sweep_on_slurm_through_submitit_local(script: Path, tmp_path: Path, root: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.runlab.executors.slurm]\ncluster = "local"\npoll = 0.2\n')
+    result = invoke("--root", str(root), "run", str(script), "--sweep", "X=1,2", "-x", "slurm", "--time", "5",
+                    "--cpus", "1")  # fmt: skip
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    runs = Store(root).runs()
+    assert sorted(r.params["X"] for r in runs) == [1, 2] and len({r.sweep for r in runs}) == 1
+    assert (root / ".runlab" / "slurm").is_dir()  # submitit's job files live with the store

@@ -25,7 +25,7 @@ def main():
     return X * 2
 """
 
-EXECUTORS = ["inline", "local", "dask"]
+EXECUTORS = ["inline", "local", "dask", "slurm"]
 
 
 @pytest.fixture
@@ -40,6 +40,9 @@ def make_executor(name: str, workers: int = 2) -> Executor:
         return get_executor("inline", settings=False)
     if name == "dask":
         pytest.importorskip("distributed")
+    if name == "slurm":  # submitit's local executor: each job a local process
+        pytest.importorskip("submitit")
+        return get_executor(name, settings=False, workers=workers, cluster="local", folder="slurm-jobs", poll=0.2)
     return get_executor(name, settings=False, workers=workers)
 
 

@@ -68,7 +68,7 @@ def test_cancel_before_start_makes_no_run(executor: Executor, script: Path, root
     assert executor.cancelled
 
 
-@pytest.mark.parametrize("name", ["local", "dask"])
+@pytest.mark.parametrize("name", ["local", "dask", "slurm"])
 def test_a_run_killing_its_process_is_crashed_and_others_go_on(name: str, script: Path, root: Path) -> None:
     from .conftest import make_executor
 
@@ -81,7 +81,7 @@ def test_a_run_killing_its_process_is_crashed_and_others_go_on(name: str, script
     assert ok.status == "completed" and ok.value == 4
 
 
-@pytest.mark.parametrize("name", ["local", "dask"])
+@pytest.mark.parametrize("name", ["local", "dask", "slurm"])
 def test_cancel_interrupts_running_runs(name: str, script: Path, root: Path) -> None:
     from .conftest import make_executor
 

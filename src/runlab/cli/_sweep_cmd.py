@@ -28,9 +28,17 @@ def sweep_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="Random sampling: N runs drawn from the swept values and ranges (uniform(a,b), "
                           "loguniform(a,b), randint(a,b))."),
         click.option("--seed", type=int, metavar="S", help="Seed of random sampling (the same seed, the same runs)."),
-        click.option("-x", "--executor", metavar="NAME", help="Where runs execute: inline, local (default), dask."),
+        click.option("-x", "--executor", metavar="NAME",
+                     help="Where runs execute: inline, local (default), dask, slurm."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Runs at a time (default 1)."),
         click.option("--dask-scheduler", metavar="ADDRESS", help="Dask scheduler tcp://host:port (implies -x dask)."),
+        click.option("--partition", metavar="NAME", help="SLURM partition (-x slurm)."),
+        click.option("--time", "time_min", type=click.FloatRange(min=1), metavar="MIN",
+                     help="SLURM job time limit in minutes (-x slurm)."),
+        click.option("--cpus", type=click.IntRange(min=1), metavar="N", help="CPUs per SLURM job (-x slurm)."),
+        click.option("--gpus", type=click.IntRange(min=0), metavar="N", help="GPUs per SLURM job (-x slurm)."),
+        click.option("--mem", type=click.FloatRange(min=0), metavar="GB", help="Memory per SLURM job (-x slurm)."),
+        click.option("--account", metavar="NAME", help="SLURM account (-x slurm)."),
         click.option("--retry-failed", is_flag=True, help="Resuming: run the configs that failed last time again."),
         click.option("--max-retries", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
                      help="Run a failed or crashed config again up to N times."),
@@ -75,6 +83,12 @@ def start_sweep(
     executor: str | None = None,
     jobs: int | None = None,
     dask_scheduler: str | None = None,
+    partition: str | None = None,
+    time_min: float | None = None,
+    cpus: int | None = None,
+    gpus: int | None = None,
+    mem: float | None = None,
+    account: str | None = None,
     retry_failed: bool = False,
     max_retries: int = 0,
     fail_fast: bool = False,
@@ -88,6 +102,7 @@ def start_sweep(
     Raises:
         UsageError: bad sweep text, value, executor or option (nothing is run).
     """
+    from ..errors import UsageError
     from ..executors import get_executor
     from ..params import sweep_argv
     from ..request import RunOptions
@@ -113,6 +128,17 @@ def start_sweep(
         settings.setdefault("quiet", (jobs or 1) > 1)
     if dask_scheduler is not None:
         settings["scheduler"] = dask_scheduler
+    slurm = {"partition": partition, "time": time_min, "cpus": cpus, "gpus": gpus, "mem": mem, "account": account}
+    given = {k: v for k, v in slurm.items() if v is not None}
+    if given and kind != "slurm":
+        flag = "--time" if next(iter(given)) == "time" else f"--{next(iter(given))}"
+        raise UsageError(f"{flag} applies to the slurm executor; add -x slurm or leave it out.")
+    settings.update(given)
+    if kind == "slurm":
+        from ..executors._registry import executor_settings
+
+        if "folder" not in executor_settings("slurm"):
+            settings["folder"] = str(store.root / ".runlab" / "slurm")
     definition = {"path": path, "argv": list(argv), "configs": [str(c) for c in configs], "sweeps": list(sweeps),
                   "mode": "random" if samples else sweep_mode, "samples": samples, "seed": seed}  # fmt: skip
     with get_executor(kind, **settings) as ex:

@@ -111,5 +111,7 @@ def read_result(result_file: Path, exitcode: int | None) -> RunResult:
         run = json.loads(announced.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         run = None
-    how = f"killed by signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+    if exitcode is None:
+        return crashed(run, "the run's process died before the run finished")
+    how = f"killed by signal {-exitcode}" if exitcode < 0 else f"exit code {exitcode}"
     return crashed(run, f"the run's process died ({how}) before the run finished")

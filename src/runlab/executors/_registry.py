@@ -37,6 +37,15 @@ EXECUTORS: dict[str, ExecutorSpec] = {
          "timeout": (float, "seconds to wait for the scheduler"),
          "grace": (float, "seconds a cancelled run gets before it is killed")},
     ),
+    "slurm": ExecutorSpec(
+        "runlab.executors._slurm:SlurmExecutor",
+        {"workers": (int, "jobs of an array running at once"), "partition": (str, "SLURM partition"),
+         "time": (float, "job time limit in minutes"), "cpus": (int, "CPUs per job"), "gpus": (int, "GPUs per job"),
+         "mem": (float, "memory per job in GB"), "account": (str, "SLURM account"),
+         "folder": (str, "job files and logs, on a shared filesystem"),
+         "cluster": (str, "slurm, or local to run the jobs as local processes"),
+         "poll": (float, "seconds between job state checks")},
+    ),
 }
 
 
