@@ -83,6 +83,15 @@ def checks(sizes: list[int]) -> list[Check]:
                      ("queries", str(size), "runs_where_s"), query, "time"))  # fmt: skip
         rows.append((f"{size:,} runs: `runlab list --limit 50` as a process", _limit(cli),
                      ("queries", str(size), "cli_list_s"), cli, "time"))  # fmt: skip
+    rows += [
+        ("100 trivial runs, each in its own process, `local -j 2` (runs/s)", "≥ 30",
+         ("sweep", "local_j2", "runs_per_s"), 30, "rate"),
+        ("100 trivial runs, `inline` (runs/s)", "≥ 200", ("sweep", "inline", "runs_per_s"), 200, "rate"),
+        ("200 runs of 50 ms CPU on 2 workers, `local`: parallel efficiency (%)", "≥ 85",
+         ("sweep", "efficiency_local", "efficiency_pct"), 85, "rate"),
+        ("200 runs of 50 ms CPU on 2 workers, `dask`: parallel efficiency (%)", "≥ 85",
+         ("sweep", "efficiency_dask", "efficiency_pct"), 85, "rate"),
+    ]  # fmt: skip
     return rows
 
 
@@ -123,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         results["trivial"] = run_script("bench_trivial_run.py", [], out)
         results["log_metric"] = run_script("bench_log_metric.py", [], out)
         results["queries"] = run_script("bench_queries.py", ["--sizes", *map(str, sizes)], out)
+        results["sweep"] = run_script("bench_sweep.py", [], out)
     print(f"\nAll benchmarks: {time.perf_counter() - start:.0f} s wall")
     print(f"\n{datetime.date.today()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
     print(summary_table(results, sizes))
