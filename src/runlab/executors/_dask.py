@@ -65,7 +65,8 @@ class DaskExecutor(Executor):
         UsageError: the scheduler does not answer (nothing was run).
 
     Example:
-        >>> ex = DaskExecutor(workers=1)  # doctest: +SKIP
+        >>> DaskExecutor.name  # get_executor("dask", workers=2) starts a LocalCluster
+        'dask'
     """
 
     name = "dask"
