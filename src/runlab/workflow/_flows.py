@@ -285,7 +285,7 @@ class Pipeline(Workflow):
     Example:
         >>> import pathlib, tempfile
         >>> d = pathlib.Path(tempfile.mkdtemp())
-        >>> _ = (d / "prep.py").write_text("def main():\n    return 1\n")
+        >>> _ = (d / "prep.py").write_text("def main():\\n    return 1\\n")
         >>> pipe = Pipeline(root=d / "runs")
         >>> prep = pipe.step("prep", d / "prep.py")
         >>> train = pipe.step("train", d / "prep.py", after=[prep])
