@@ -87,9 +87,7 @@ def _reconcile(record: SweepRecord) -> None:
 
     store = get_store(record.root)
     entries = {e.config: e for e in record.entries}
-    for run in store.runs(order_by="created"):
-        if run.sweep != record.id:
-            continue
+    for run in store.runs(where=f"sweep == '{record.id}'", order_by="created"):
         entry = entries.get(str(run.metadata.get("trial")))
         if entry is None or entry.status == "completed":
             continue
