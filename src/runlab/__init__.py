@@ -28,6 +28,7 @@ from ._version import __version__
 from .errors import (
     AmbiguousRunError,
     ArtifactPathError,
+    CacheError,
     ConfigError,
     DamagedFileError,
     DataError,
@@ -53,6 +54,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .branch import branch
+    from .cache import Cache, cached
     from .experiment import (
         Experiment,
         ExperimentMixin,
@@ -80,6 +82,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "branch": "runlab.branch",
+    "Cache": "runlab.cache",
+    "cached": "runlab.cache",
     "Experiment": "runlab.experiment",
     "ExperimentMixin": "runlab.experiment",
     "Script": "runlab.experiment",
@@ -126,6 +130,8 @@ _LAZY = {
 __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
+    "Cache",
+    "CacheError",
     "Config",
     "ConfigError",
     "DataError",
@@ -170,6 +176,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "branch",
+    "cached",
     "cancel",
     "completed",
     "entrypoint",
