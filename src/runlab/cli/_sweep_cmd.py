@@ -109,6 +109,9 @@ def start_sweep(
     from ..store import get_store as _get
     from ..sweep import SweepProgress, build_requests, plan_sweep, run_sweep
 
+    if seed is not None and samples is None and sweep_mode != "random":
+        raise UsageError(f"--seed {seed} applies to random sampling (--samples N); to set a parameter named "
+                         f"'seed', write -p seed={seed}.")  # fmt: skip
     argvs = sweep_argv(list(argv), list(sweeps), sweep_mode, samples, seed)  # type: ignore[arg-type]
     options = RunOptions(name, tuple(tags), description, namespace, root)
     requests = build_requests(path, argvs, list(configs), options=options, entrypoint=entrypoint)
@@ -131,8 +134,11 @@ def start_sweep(
     slurm = {"partition": partition, "time": time_min, "cpus": cpus, "gpus": gpus, "mem": mem, "account": account}
     given = {k: v for k, v in slurm.items() if v is not None}
     if given and kind != "slurm":
-        flag = "--time" if next(iter(given)) == "time" else f"--{next(iter(given))}"
-        raise UsageError(f"{flag} applies to the slurm executor; add -x slurm or leave it out.")
+        option = next(iter(given))
+        value = given[option]
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        raise UsageError(f"--{option} applies to the slurm executor; add -x slurm or leave it out (to set a "
+                         f"parameter named '{option}', write -p {option}={text}).")  # fmt: skip
     settings.update(given)
     if kind == "slurm":
         from ..executors._registry import executor_settings
