@@ -128,7 +128,11 @@ def start_sweep(
     if jobs is not None and kind != "inline":
         settings["workers"] = jobs
     if kind == "local":
-        settings.setdefault("quiet", (jobs or 1) > 1)
+        from ..executors._registry import executor_settings
+
+        configured = executor_settings("local")
+        if "quiet" not in configured:  # output to the terminal when runs do not interleave
+            settings["quiet"] = (jobs or configured.get("workers") or 1) > 1
     if dask_scheduler is not None:
         settings["scheduler"] = dask_scheduler
     slurm = {"partition": partition, "time": time_min, "cpus": cpus, "gpus": gpus, "mem": mem, "account": account}
