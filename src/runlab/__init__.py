@@ -37,6 +37,7 @@ from .errors import (
     ExperimentContextError,
     ExperimentNotFoundError,
     FilterError,
+    HookSignatureError,
     InvalidTransitionError,
     MetricError,
     MetricNotFoundError,
@@ -74,13 +75,17 @@ if TYPE_CHECKING:
         run,
         run_script,
     )
+    from .hooks import StopHook
     from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
     from .request import RunRequest, RunResult, execute
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
     from .workflow import Parallel, Pipeline, Sequential, inputs
 
+
+
 _LAZY = {
+    "StopHook": "runlab.hooks",
     "branch": "runlab.branch",
     "Cache": "runlab.cache",
     "cached": "runlab.cache",
@@ -143,6 +148,7 @@ __all__ = [
     "ExperimentMixin",
     "ExperimentNotFoundError",
     "FilterError",
+    "HookSignatureError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",
@@ -170,6 +176,7 @@ __all__ = [
     "Script",
     "ScriptExecutor",
     "Sequential",
+    "StopHook",
     "StorageError",
     "Store",
     "UsageError",
