@@ -37,6 +37,8 @@ _COMMANDS = {
     "plugins": "_plugins_cmd",
     "reproduce": "_reproduce_cmd",
     "show": "_show",
+    "sweep": "_sweep_cmd",
+    "workflow": "_workflow_cmd",
     "ui": "_ui_cmd",
 }
 """Which module of :mod:`runlab.cli` defines each command: a command's module loads when it is used."""
@@ -152,7 +154,9 @@ def _register() -> None:
         _run_cmd,
         _scaffold,
         _show,
+        _sweep_cmd,
         _ui_cmd,
+        _workflow_cmd,
     )
 
 

@@ -64,9 +64,9 @@ from ._loader import (
     split_target,
 )
 from ._request import Links, Origin, RunOptions, RunRequest, RunResult, Target
-from ._script_params import script_params
+from ._script_params import function_params, script_params
 
-__all__ = ["Script", "ScriptConfig", "ScriptExecutor"]
+__all__ = ["Script", "ScriptConfig", "ScriptExecutor", "function_params", "script_params"]
 
 ScriptConfig = Config | Mapping[str, Any] | ConfigGenerator | Iterable[Config] | str | os.PathLike[str] | None
 """What ``config`` may be: a :class:`Config`, a dict of globals, several configs, or a config file."""
@@ -372,15 +372,13 @@ def _text(value: Any) -> str | None:
 
 
 _MOVED = {
-    "script_params": "._script_params",
-    "function_params": "._script_params",
     "run_script": "._run_script",
     "_configs": "._run_script",
 }
 
 
 def __getattr__(name: str) -> Any:
-    """Names that moved to :mod:`._script_params` and :mod:`._run_script`, still importable from here."""
+    """Names that moved to :mod:`._run_script`, still importable from here."""
     module = _MOVED.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

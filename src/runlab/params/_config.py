@@ -14,7 +14,7 @@ from typing import Any
 
 from ._errors import ConfigError, did_you_mean
 
-__all__ = ["Config", "ConfigGenerator", "load_python_config", "open_python_config"]
+__all__ = ["Config", "ConfigGenerator", "load_python_config", "open_python_config", "yields_configs"]
 
 _FIELDS = ("globals_dict", "args", "kwargs", "metadata")
 _ALIASES = {"globals": "globals_dict", "params": "globals_dict", "parameters": "globals_dict"}
@@ -165,6 +165,31 @@ def load_python_config(path: str | Path) -> list[Config]:
     """
     configs, _ = open_python_config(path)
     return list(configs)
+
+
+def yields_configs(path: str | Path) -> bool:
+    """Whether a Python config file's ``config_gen()`` is a generator (it ``yield``s), read statically.
+
+    Such a generator is consulted lazily, one config per run (see :func:`open_python_config`),
+    so nothing may count its configs before the runs.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "gen.py"
+        >>> _ = f.write_text("def config_gen():\\n    yield 1\\n")
+        >>> yields_configs(f), yields_configs(f.parent / "missing.py")
+        (True, False)
+    """
+    import ast
+
+    try:
+        tree = ast.parse(Path(path).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "config_gen":
+            return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node))
+    return False
 
 
 def open_python_config(path: str | Path) -> tuple[Iterator[Config], bool]:
