@@ -118,6 +118,10 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
         python = env.get("python") or {}
         click.echo(f"  Python {python.get('version')} ({python.get('executable')}) on {env.get('host')}, "
                    f"user {env.get('user')}, {env.get('cpu_count')} CPUs")  # fmt: skip
+        for gpu in env.get("gpus") or []:
+            memory = gpu.get("memory_bytes")
+            size = f", {memory / 2**30:.0f} GiB" if isinstance(memory, (int, float)) else ""
+            click.echo(f"  GPU {gpu.get('index')}: {gpu.get('name')}{size}, driver {gpu.get('driver') or '?'}")
     _plugin_records(meta)
     error = meta.get("error")
     if error:

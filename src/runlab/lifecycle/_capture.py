@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
+from ._gpu import gpu_inventory
+
 __all__ = ["capture_environment", "capture_git", "snapshot_code", "list_distributions", "SECRET_PATTERN"]
 
 #: Environment variables whose names match this are never recorded.
@@ -168,7 +170,10 @@ def _user() -> str | None:
 
 
 def capture_environment() -> dict[str, Any]:
-    """Python, platform, host, user, CPU count, memory and environment variables.
+    """Python, platform, host, user, CPU count, memory, GPUs and environment variables.
+
+    ``gpus`` lists each NVIDIA GPU's model, memory and driver (:func:`gpu_inventory`; an
+    empty list where there is none or NVML is unavailable).
 
     Variables whose names look like secrets (KEY, TOKEN, SECRET, PASSWORD, ...) are left
     out; their names are listed under ``variables_redacted``.
@@ -199,6 +204,7 @@ def capture_environment() -> dict[str, Any]:
         "user": _user(),
         "cpu_count": os.cpu_count(),
         "memory_bytes": _memory_bytes(),
+        "gpus": gpu_inventory(),
         "cwd": os.getcwd(),
         "argv": list(sys.argv),
         "variables": dict(sorted(variables.items())),
