@@ -105,6 +105,7 @@ def _register() -> None:
         _run_cmd,
         _scaffold,
         _show,
+        _watch,
     )
 
 

@@ -76,6 +76,8 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     origin = meta.get("origin") or {}
     if origin.get("path"):
         lines.append(("started from", f"{origin['path']} ({origin.get('style', '?')})"))
+    if status == "running":
+        lines.append(("live", _next_update(meta, bool(record.summaries))))
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         click.echo(f"{key.ljust(width)}  {value}")
@@ -129,6 +131,21 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
         click.echo(f"  {error.get('type') or 'Error'}: {error.get('message')}")
         if error.get("traceback"):
             click.echo("  " + error["traceback"].rstrip().replace("\n", "\n  "))
+
+
+def _next_update(meta: dict[str, Any], has_metrics: bool) -> str:
+    """When a running run's metric summaries next reach the index (with its next heartbeat)."""
+    import time
+
+    beat = meta.get("heartbeat") or {}
+    every = beat.get("every") if isinstance(beat.get("every"), (int, float)) else 5.0
+    last = beat.get("time") if isinstance(beat.get("time"), (int, float)) else None
+    due = max(0.0, last + every - time.time()) if last is not None else every
+    what = "metric summaries" if has_metrics else "no metrics yet; summaries"
+    return (
+        f"{what} reach the index every {every:g} s; next update due in ~{due:.0f} s "
+        "('runlab watch' or 'runlab metrics ID NAME -F' follow it live)"
+    )
 
 
 def _series(record: Any) -> dict[str, Any]:

@@ -315,7 +315,7 @@ class Run:
             self._transition(RunStatus.RUNNING)
             self._meta["started"] = _now()
             self._started_at = time.monotonic()
-            self._meta["heartbeat"] = {"pid": os.getpid(), "host": _HOST, "time": _time()}
+            self._meta["heartbeat"] = {"pid": os.getpid(), "host": _HOST, "time": _time(), "every": HEARTBEAT_INTERVAL}
             self._write_meta()
         if self._capture_output:
             self._output = OutputCapture(self.path / "out.log")
@@ -389,7 +389,7 @@ class Run:
         with self._meta_lock:
             if self._closed:
                 return
-            beat = {"pid": os.getpid(), "host": _HOST, "time": _time()}
+            beat = {"pid": os.getpid(), "host": _HOST, "time": _time(), "every": HEARTBEAT_INTERVAL}
             self._meta["heartbeat"] = beat
             write_json_atomic(self.path / "run.json", self._meta)
         self.store.heartbeat(self.id, beat, dict(self._metrics.summaries))
@@ -562,6 +562,26 @@ class Run:
         self._check_open()
         with self._meta_lock:
             self._meta["tags"] = list(dict.fromkeys([*self._meta["tags"], *_tags(list(tags))]))
+            self._write_meta()
+
+    def set_total(self, total: int) -> None:
+        """Say how many steps the run will take (its last step + 1), for progress and an ETA.
+
+        ``runlab watch`` shows ``step/total`` and the estimated time left; the value is kept in
+        ``run.json`` as ``total``.
+
+        Example:
+            >>> import runlab, tempfile
+            >>> with runlab.start_run(root=tempfile.mkdtemp(), capture=False) as run:
+            ...     run.set_total(100)
+            >>> runlab.load(run.id, root=run.store).metadata["total"]
+            100
+        """
+        self._check_open()
+        if isinstance(total, bool) or not isinstance(total, int) or total < 1:
+            raise UsageError(f"Invalid total {total!r}: expected the number of steps, a whole number >= 1.")
+        with self._meta_lock:
+            self._meta["total"] = total
             self._write_meta()
 
     def _check_open(self) -> None:
