@@ -34,6 +34,8 @@ LOG_CASES = (
     ("harmonic_1name", "1/(i+1)"),
     ("random_4names", "random floats, 4 names"),
     ("harmonic_4names", "1/(i+1), 4 names"),
+    ("random_10names", "random floats, 10 names"),
+    ("harmonic_10names", "1/(i+1), 10 names"),
 )
 QUERY_LIMITS = {10_000: (0.020, 0.300), 100_000: (0.100, 1.0)}  # runs(where=...), runlab list
 
