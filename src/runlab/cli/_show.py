@@ -71,6 +71,12 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     for link in ("parent", "sweep", "study"):
         if getattr(record, link):
             lines.append((link, getattr(record, link)))
+    attempts = meta.get("attempts") or []
+    if len(attempts) > 1:
+        lines.append(("attempts", "; ".join(
+            f"{a.get('status')} {format_time(_when(a.get('start')))} on {a.get('host')} (pid {a.get('pid')})"
+            for a in attempts
+        )))  # fmt: skip
     if meta.get("rerun_of"):
         lines.append(("rerun of", meta["rerun_of"]))
     origin = meta.get("origin") or {}
@@ -131,6 +137,15 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
         click.echo(f"  {error.get('type') or 'Error'}: {error.get('message')}")
         if error.get("traceback"):
             click.echo("  " + error["traceback"].rstrip().replace("\n", "\n  "))
+
+
+def _when(text: Any) -> Any:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def _next_update(meta: dict[str, Any], has_metrics: bool) -> str:

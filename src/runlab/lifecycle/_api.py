@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..errors import UsageError
 from ..store._api import get_store
 from ..store._store import Store
 from ._run import Run
@@ -25,6 +26,7 @@ def start_run(
     source: str | os.PathLike[str] | None = None,
     capture: bool = True,
     capture_output: bool = True,
+    resume: str | None = None,
 ) -> Run:
     """Create and start a run; use it as a context manager to finish it.
 
@@ -43,6 +45,20 @@ def start_run(
         source: the experiment's source file to snapshot (default: the ``__main__`` file).
         capture: record git state, environment, dependencies and a code snapshot.
         capture_output: copy stdout and stderr into ``out.log``.
+        resume: continue a run that crashed or was cancelled instead of creating one: its
+            ID (or ID prefix, or name), or ``"auto"``: the newest run called ``name`` in
+            ``namespace`` if it crashed, was cancelled or never started, else a new run
+            (what a job requeued by SLURM needs). The run keeps its ID, folder and
+            parameters (``params`` given must match); metrics continue after their last
+            step; ``run.json``'s ``attempts`` records each attempt. A completed or failed
+            run, or one still running, raises :class:`~runlab.RunNotResumableError`.
+
+    Example of resuming::
+
+        with runlab.start_run(name="train-7", params={"lr": 0.1}, resume="auto") as run:
+            start = run.next_step("loss")       # 0 on the first attempt
+            for step in range(start, 1000):
+                run.log_metric("loss", train_one_epoch(), step=step)
 
     Example:
         >>> import runlab, tempfile
@@ -52,8 +68,24 @@ def start_run(
         >>> run.status, sorted(runlab.load(run.id, root=run.store).summaries)
         ('completed', ['acc', 'loss'])
     """
+    store = get_store(root)
+    if resume is not None:
+        from ._resume import latest_resumable, resume_run
+
+        if not isinstance(resume, str) or not resume.strip():
+            raise UsageError(f"Invalid resume {resume!r}: expected a run ID, a run name or 'auto'.")
+        target: str | None = resume
+        if resume == "auto":
+            if not name:
+                raise UsageError("resume='auto' needs a stable run name (name=...) to find the run to continue.")
+            target = latest_resumable(store, name, namespace)
+        if target is not None:
+            return resume_run(
+                store, target, name=name, namespace=namespace, params=params, tags=tags, description=description,
+                capture=capture, capture_output=capture_output,
+            ).start()  # fmt: skip
     run = Run.create(
-        store=get_store(root),
+        store=store,
         namespace=namespace,
         name=name,
         params=params,

@@ -182,6 +182,7 @@ class Run:
         self._source: Path | None = None
         self._capture = True
         self._capture_output = True
+        self._prior_duration = 0.0  # a resumed run: the seconds its earlier attempts ran
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -313,9 +314,14 @@ class Run:
         """Move to ``running``: start the heartbeat, the flusher, capture and output copying."""
         with self._meta_lock:
             self._transition(RunStatus.RUNNING)
-            self._meta["started"] = _now()
+            now = _now()
+            if self._meta["started"] is None:  # a resumed run keeps its first start
+                self._meta["started"] = now
             self._started_at = time.monotonic()
             self._meta["heartbeat"] = {"pid": os.getpid(), "host": _HOST, "time": _time(), "every": HEARTBEAT_INTERVAL}
+            self._meta.setdefault("attempts", []).append(
+                {"start": now, "end": None, "status": RunStatus.RUNNING.value, "host": _HOST, "pid": os.getpid()}
+            )
             self._write_meta()
         if self._capture_output:
             self._output = OutputCapture(self.path / "out.log")
@@ -430,8 +436,11 @@ class Run:
             with self._meta_lock:
                 ended = datetime.now().astimezone()
                 self._meta["ended"] = ended.isoformat()
-                if self._meta["started"]:
-                    self._meta["duration"] = round(time.monotonic() - self._started_at, 6)
+                if self._meta["started"] and hasattr(self, "_started_at"):
+                    self._meta["duration"] = round(self._prior_duration + time.monotonic() - self._started_at, 6)
+                attempts = self._meta.get("attempts")
+                if attempts and attempts[-1].get("end") is None:
+                    attempts[-1].update(end=self._meta["ended"], status=target.value)
                 self._meta["error"] = _error_record(error) if error is not None else None
                 if self._worker is not None and self._worker.errors:
                     self._meta["writer_errors"] = self._worker.errors
@@ -541,6 +550,22 @@ class Run:
         if name not in self._metric_names:
             self._metrics.add_name(name)
         self._push_metric((name, step, value, _time()))
+
+    def next_step(self, name: str) -> int:
+        """The step the next point of metric ``name`` gets by default: its last step + 1, else 0.
+
+        A resumed run counts the steps of its earlier attempts, so a training loop can
+        continue where the last attempt stopped.
+
+        Example:
+            >>> import runlab, tempfile
+            >>> with runlab.start_run(root=tempfile.mkdtemp(), capture=False) as run:
+            ...     run.log_metric("loss", 0.5, step=9)
+            ...     run.next_step("loss"), run.next_step("acc")
+            (10, 0)
+        """
+        self._metrics.flush()
+        return self._metrics.next_step.get(name, 0)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Record several metrics at once (each with ``step``, or its own next step)."""
