@@ -71,6 +71,8 @@ def checks(sizes: list[int]) -> list[Check]:
         ("warm_store_no_capture", "warm store, capture=False"),
     ):
         rows.append((f"trivial run as a process, {label}", "≤ 100 ms", ("trivial", key), 0.1, "time"))
+    rows.append(("MLflow mirror: time added to a trivial run (in process, MLflow imported)", "≤ 500 ms",
+                 ("mirror", "added_s"), 0.5, "time"))  # fmt: skip
     for case, label in LOG_CASES:
         rows.append((f"`log_metric` calls/s incl. final flush, {label}", "≥ 1,000,000",
                      ("log_metric", case, "calls_per_s"), 1e6, "rate"))  # fmt: skip
@@ -124,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         results["import"] = run_script("bench_import.py", [], out)
         results["trivial"] = run_script("bench_trivial_run.py", [], out)
         results["log_metric"] = run_script("bench_log_metric.py", [], out)
+        results["mirror"] = run_script("bench_mirror.py", [], out)
         results["queries"] = run_script("bench_queries.py", ["--sizes", *map(str, sizes)], out)
     print(f"\nAll benchmarks: {time.perf_counter() - start:.0f} s wall")
     print(f"\n{datetime.date.today()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")

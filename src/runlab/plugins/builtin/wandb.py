@@ -249,7 +249,7 @@ class WandbPlugin(Plugin):
         record: dict[str, Any] = {"run_id": wrun.id, "project": wrun.project, "mode": mode, "folder": str(sync_dir)}
         if mode == "offline":
             record["sync"] = f"wandb sync {sync_dir}"
-        url = getattr(wrun, "url", None)
+        url = getattr(wrun, "url", None) if mode != "offline" else None  # offline: wandb warns "URL not available"
         if url:
             record["url"] = str(url)
         run.record_plugin("wandb", **record)
