@@ -79,8 +79,8 @@ def test_wandb_offline_mirror_prints_nothing(tmp_path: Path) -> None:
     pytest.importorskip("wandb")
     (tmp_path / "pyproject.toml").write_text('[tool.runlab.plugins]\nenabled = ["wandb"]\ndisabled = ["system"]\n')
     (tmp_path / "job.py").write_text(SCRIPT)
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path),
-           "WANDB_CONFIG_DIR": str(tmp_path / "wandb-config"), "WANDB_CACHE_DIR": str(tmp_path / "wandb-cache")}  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path)}
+    env.update(WANDB_CONFIG_DIR=str(tmp_path / "wandb-config"), WANDB_CACHE_DIR=str(tmp_path / "wandb-cache"))
     out = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, capture_output=True, text=True, env=env,
                          timeout=300, check=False)  # fmt: skip
     assert out.returncode == 0, out.stderr
