@@ -28,16 +28,19 @@ def _section(title: str) -> None:
 def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     """Show one run: parameters, metrics, data, artifacts, git, environment and error.
 
-    ID is a full run ID, a unique prefix of one, or a run name.
+    ID is a full run ID, a unique prefix of one, or a run name. A name used by several
+    runs shows the latest (with a note); NAME~1 is the one before it, NAME~2 the one
+    before that.
 
     \b
     Examples:
       runlab show 3f2a9c1b
       runlab show baseline --format json
+      runlab show baseline~1      # the run called baseline before the latest
     """
-    from ..store._manage import find_record
+    from ._refs import find_named
 
-    owner, record = find_record(get_store(ctx), run_ref)
+    owner, record = find_named(get_store(ctx), run_ref)
     archived = owner.root.name == ".archive"
     meta: dict[str, Any] = record.metadata
     if fmt == "json":
