@@ -28,7 +28,7 @@ def test_mlflow_mirror_is_quiet_and_complete_after_the_program_exits(tmp_path: P
     pytest.importorskip("mlflow")
     (tmp_path / "pyproject.toml").write_text('[tool.runlab.plugins]\nenabled = ["mlflow"]\ndisabled = ["system"]\n')
     (tmp_path / "job.py").write_text(SCRIPT)
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "RUNLAB_QUIET": "1"}
     env.pop("MLFLOW_TRACKING_URI", None)
     out = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, capture_output=True, text=True, env=env,
                          timeout=300, check=False)  # fmt: skip
@@ -80,6 +80,7 @@ def test_wandb_offline_mirror_prints_nothing(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.runlab.plugins]\nenabled = ["wandb"]\ndisabled = ["system"]\n')
     (tmp_path / "job.py").write_text(SCRIPT)
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path)}
+    env["RUNLAB_QUIET"] = "1"
     env.update(WANDB_CONFIG_DIR=str(tmp_path / "wandb-config"), WANDB_CACHE_DIR=str(tmp_path / "wandb-cache"))
     out = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, capture_output=True, text=True, env=env,
                          timeout=300, check=False)  # fmt: skip
