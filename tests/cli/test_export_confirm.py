@@ -71,3 +71,13 @@ def test_answering_n_changes_nothing_and_exits_0(root: Path, two: list[str], com
     result = _invoke(root, *command, input="n\n")
     assert result.exit_code == 0 and "Nothing changed." in result.output, result.output
     assert sorted(r.id for r in runlab.runs(root=root)) == before
+
+
+@pytest.mark.parametrize("command", [["list"], ["watch"]])
+def test_a_root_that_does_not_exist_is_named(tmp_path: Path, command: list[str]) -> None:
+    missing = tmp_path / "no-such-store"
+    result = CliRunner().invoke(cli, ["--root", str(missing), *command])
+    assert result.exit_code == 2 and f"The store folder {missing} (from --root) does not exist" in result.output
+    result = CliRunner().invoke(cli, command, env={"RUNLAB_ROOT": str(missing)})
+    assert result.exit_code == 2 and "(from RUNLAB_ROOT) does not exist" in result.output
+    assert not missing.exists()

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ._main import cli, get_store, root_option
+from ._main import cli, existing_store, root_option
 from ._render import (
     FORMATS,
     STATUS_STYLE,
@@ -74,7 +74,7 @@ def list_runs(ctx: click.Context, where: str | None, namespace: str | None, stat
         from ._fields import parse_columns
 
         cols = parse_columns(columns)
-    store = get_store(ctx)
+    store = existing_store(ctx)
     filters: dict[str, Any] = dict(where=where, namespace=namespace, status=status or None, tags=tags or None,
                                    name=name, since=_since(since), until=_since(until))  # fmt: skip
     found: list[Any] = list(query(store, **filters, order_by=order_by, limit=limit or None))

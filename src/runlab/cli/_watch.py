@@ -13,7 +13,7 @@ import click
 
 from ..errors import RunNotFoundError, UsageError
 from ._complete import complete_run_id
-from ._main import cli, get_store, root_option
+from ._main import cli, existing_store, root_option
 from ._render import STATUS_STYLE, format_duration, is_terminal, print_table, sparkline, use_color
 
 __all__ = ["WatchedRun", "Watcher", "watch"]
@@ -245,7 +245,7 @@ def watch(
     """
     if run_refs and where:
         raise UsageError("Give run IDs or --where EXPR, not both, e.g. 'runlab watch 3f2a' or 'runlab watch -w ...'.")
-    watcher = Watcher(get_store(ctx), list(dict.fromkeys(run_refs)), where, metrics)
+    watcher = Watcher(existing_store(ctx), list(dict.fromkeys(run_refs)), where, metrics)
     if not watcher.runs and not once:
         which = f" matching --where {where!r}" if where else ""
         click.echo(f"No run{which} is running; nothing to watch. Give run IDs to see ended runs.", err=True)
