@@ -635,7 +635,7 @@ def test_plugin_hooks_fire_in_the_driver_order(root: Path, tmp_path: Path) -> No
         ("after_run", 3),
         ("after_experiment_finalize", "completed"),
     ]
-    assert run.params["__SEEN__"] is True  # what a plugin adds is recorded (and injected)
+    assert "__SEEN__" not in run.params  # a special parameter a plugin offers: not for a plain script
     Lifecycle.seen = []
     failing = write(tmp_path, "hooked_fail.py", "def main():\n    raise RuntimeError('no')\n")
     with pytest.raises(RuntimeError):
@@ -651,3 +651,14 @@ def test_a_script_named_like_an_imported_module_does_not_hide_it(root: Path, tmp
     stdlib = sys.modules["json"]
     run = runlab.run_script(script, run_as_main=False, root=root, capture=False)
     assert run.data["result"] == ["json", "[1]"] and sys.modules["json"] is stdlib
+
+
+def test_special_parameters_a_plugin_offers_stay_out_of_a_plain_script(tmp_path: Path) -> None:
+    pytest.importorskip("desktop_notifier")
+    from runlab.plugins import get_manager
+
+    assert "notify" in get_manager().active()  # it offers __NOTIFY__ through before_experiment_parameters
+    script = tmp_path / "plain.py"
+    script.write_text("LR = 0.1\n")
+    run = runlab.run_script(script, root=tmp_path / "runs")
+    assert runlab.load(run.id, root=tmp_path / "runs").params == {"LR": 0.1}

@@ -152,6 +152,10 @@ def _configs(config: ScriptConfig) -> tuple[Iterator[Config], bool]:
     return (_as_config(item, f"config item {i + 1}") for i, item in enumerate(config)), False
 
 
+def _dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__") and len(name) > 4
+
+
 def _jsonable(value: Any) -> bool:
     try:
         dumps_light(value, indent=False)
@@ -278,11 +282,18 @@ class ScriptExecutor:
         """The globals to inject: the config's, plus what ``before_experiment_parameters`` plugins add or change.
 
         Plugins see the script's defaults with the config's values on top (a mutable dict).
+        Special parameters a plugin offers (``__NOTIFY__``) are kept only when the script
+        defines them: a plain script does not read them, so they are neither injected nor
+        recorded among its parameters (the plugin then uses its own setting).
         """
         defaults = {name: param.default for name, param in self._known().items()}
         parameters = {**defaults, **injected}
         get_manager().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=self.script, parameters=parameters)
-        return {k: v for k, v in parameters.items() if k in injected or k not in defaults or v is not defaults[k]}
+        return {
+            k: v
+            for k, v in parameters.items()
+            if k in injected or (k in defaults and v is not defaults[k]) or (k not in defaults and not _dunder(k))
+        }
 
     def _info_for(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
         known = self._known()
