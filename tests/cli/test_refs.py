@@ -55,3 +55,18 @@ def test_a_unique_name_and_a_name_with_a_tilde(root: Path, three: list[str]) -> 
         pass
     code, out, _ = _show(root, "odd~1")
     assert code == 0 and out.splitlines()[0].split() == ["id", run.id]
+
+
+def test_show_prints_plugin_records_as_fields(root: Path) -> None:
+    with runlab.start_run(root=root, name="p", capture=False) as run:
+        run.record_plugin("mirror", version="1.0", source="builtin", run_id="abc123", params_truncated=["a", "b"])
+        run.record_plugin("mirror", error={"hook": "run_finishing", "error": "RuntimeError: boom"})
+    code, out, _ = _show(root, run.id)
+    assert code == 0
+    section = out[out.index("Plugins") :].splitlines()
+    assert section[1:5] == [
+        "  mirror (1.0, builtin)",
+        "    run_id            abc123",
+        "    params_truncated  a, b",
+        "    error in run_finishing: RuntimeError: boom",
+    ]

@@ -180,7 +180,20 @@ def _plugin_records(meta: dict[str, Any]) -> None:
         return
     _section("Plugins")
     for name, info in plugins.items():
-        click.echo(f"  {name}: {format_value(info, 100)}")
+        if not isinstance(info, dict):
+            click.echo(f"  {name}: {format_value(info, 100)}")
+            continue
+        about = ", ".join(str(info[k]) for k in ("version", "source", "state") if info.get(k) not in (None, ""))
+        click.echo(f"  {name}" + (f" ({about})" if about else ""))
+        fields = [(k, v) for k, v in _flatten(info) if k not in ("version", "source", "state", "errors")]
+        width = max([len(k) for k, _ in fields], default=0)
+        for key, value in fields:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else format_value(value, 100)
+            click.echo(f"    {key.ljust(width)}  {shown}")
+        for error in info.get("errors") or []:
+            if isinstance(error, dict):
+                where = f" in {error['hook']}" if error.get("hook") else ""
+                click.echo(f"    error{where}: {format_value(error.get('error') or error.get('message'), 100)}")
     for name, info in hooks.items():
         click.echo(f"  hook {name}: {format_value(info, 100)}")
 
