@@ -662,3 +662,25 @@ def test_special_parameters_a_plugin_offers_stay_out_of_a_plain_script(tmp_path:
     script.write_text("LR = 0.1\n")
     run = runlab.run_script(script, root=tmp_path / "runs")
     assert runlab.load(run.id, root=tmp_path / "runs").params == {"LR": 0.1}
+
+
+@pytest.mark.parametrize(
+    ("body", "metrics"),
+    [
+        ("return X * 2", {"result": 6}),
+        ("return {'acc': 0.5, 'n': X, 'label': 'x', 'ok': True}", {"result/acc": 0.5, "result/n": 3}),
+        ("return 'text'", {}),
+        ("runlab.log_results({'result': 1.5}, step=0)\n    return 9", {"result": 1.5}),
+    ],
+)
+def test_a_numeric_result_is_a_metric_to_list_sort_and_filter(
+    tmp_path: Path, body: str, metrics: dict[str, float]
+) -> None:
+    script = tmp_path / "res.py"
+    script.write_text(f"import runlab\nX = 3\ndef main():\n    {body}\n")
+    root = tmp_path / "runs"
+    run = runlab.run_script(script, root=root, capture=False)
+    record = runlab.load(run.id, root=root)
+    assert {k: s.last for k, s in record.summaries.items()} == metrics
+    if "result" in metrics:
+        assert [r.id for r in runlab.runs(where=f"metrics.result == {metrics['result']}", root=root)] == [run.id]

@@ -152,6 +152,27 @@ def _configs(config: ScriptConfig) -> tuple[Iterator[Config], bool]:
     return (_as_config(item, f"config item {i + 1}") for i, item in enumerate(config)), False
 
 
+def _result_metrics(run: Run, result: Any) -> None:
+    """A numeric result (or a dict's numeric values) also as metrics ``result`` (``result/KEY``).
+
+    So it can be listed, sorted, filtered and compared like any metric
+    (``runlab list --sort -metrics.result``); a name the script logged itself is left alone.
+    """
+
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    items = {"result": result} if number(result) else {}
+    if isinstance(result, Mapping):
+        items = {f"result/{k}": v for k, v in result.items() if isinstance(k, str) and k.strip() and number(v)}
+    for name, value in items.items():
+        if name not in run._metric_names:
+            try:
+                run.log_metric(name, value)
+            except Exception:  # an odd key: the result stays in data.json
+                pass
+
+
 def _dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__") and len(name) > 4
 
@@ -375,6 +396,7 @@ class ScriptExecutor:
         if error is None and result is not None and run.status == RunStatus.RUNNING.value:
             if _jsonable(result):
                 run.data["result"] = result
+                _result_metrics(run, result)
             else:
                 run.data["result_repr"] = repr(result)
         driver.end(error, result=result)
