@@ -13,6 +13,9 @@ Quick use::
 
     best = runlab.runs(where="metrics.loss < 0.05", order_by="metrics.loss")
 
+    @runlab.branch(configs=[{"temperature": 0.2}, {"temperature": 0.9}], strategy="shadow")
+    def answer(question, config): ...              # try several configs in live use, record each branch
+
 Heavy parts load on first use, so ``import runlab`` stays fast.
 """
 
@@ -26,6 +29,8 @@ from .errors import (
     AmbiguousRunError,
     ArtifactPathError,
     ConfigError,
+    DamagedFileError,
+    DataError,
     DirtyWorkingDirectoryError,
     ExperimentAlreadyRunningError,
     ExperimentContextError,
@@ -48,6 +53,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .branch import branch
     from .experiment import (
         Experiment,
         ExperimentMixin,
@@ -72,6 +78,7 @@ if TYPE_CHECKING:
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
 _LAZY = {
+    "branch": "runlab.branch",
     "Experiment": "runlab.experiment",
     "ExperimentMixin": "runlab.experiment",
     "Script": "runlab.experiment",
@@ -113,6 +120,7 @@ __all__ = [
     "ArtifactPathError",
     "Config",
     "ConfigError",
+    "DataError",
     "ConfigGenerator",
     "DirtyWorkingDirectoryError",
     "Experiment",
@@ -131,6 +139,7 @@ __all__ = [
     "PluginLoadError",
     "PluginNotFoundError",
     "MetricSummary",
+    "DamagedFileError",
     "RebuildReport",
     "Run",
     "RunData",
@@ -148,6 +157,7 @@ __all__ = [
     "UsageError",
     "ValidationError",
     "__version__",
+    "branch",
     "cancel",
     "completed",
     "entrypoint",
@@ -173,7 +183,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'runlab' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    # "branch" is the package itself: callable as the decorator, and runlab.branch.StoreLogger works
+    value = import_module(module) if name == "branch" else getattr(import_module(module), name)
     globals()[name] = value
     return value
 

@@ -13,6 +13,9 @@ class RunStatus(str, Enum):
     ``created -> running -> completed | failed | cancelled``. ``crashed`` is never
     written by a live process: it is what queries report for a run whose record says
     ``running`` while its process is gone (its heartbeat stopped or its pid is dead).
+    ``damaged`` is never written either: it is what the index records for a run whose
+    ``run.json`` cannot be read or holds a field of the wrong type (``RunRecord.problem``
+    says what is wrong); the run is kept and listed, never dropped.
 
     Example:
         >>> RunStatus("completed").finished
@@ -25,6 +28,7 @@ class RunStatus(str, Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     CRASHED = "crashed"
+    DAMAGED = "damaged"
 
     @property
     def finished(self) -> bool:
@@ -35,7 +39,9 @@ class RunStatus(str, Enum):
         return self.value
 
 
-FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.CRASHED})
+FINISHED = frozenset(
+    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.CRASHED, RunStatus.DAMAGED}
+)
 
 TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.CREATED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED, RunStatus.FAILED}),
@@ -44,4 +50,5 @@ TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.FAILED: frozenset(),
     RunStatus.CANCELLED: frozenset(),
     RunStatus.CRASHED: frozenset(),
+    RunStatus.DAMAGED: frozenset(),
 }
