@@ -28,6 +28,7 @@ from ._version import __version__
 from .errors import (
     AmbiguousRunError,
     ArtifactPathError,
+    CacheError,
     ConfigError,
     DamagedFileError,
     DataError,
@@ -54,6 +55,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .branch import branch
+    from .cache import Cache, cached
     from .experiment import (
         Experiment,
         ExperimentMixin,
@@ -75,10 +77,13 @@ if TYPE_CHECKING:
     )
     from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
+    from .request import RunRequest, RunResult, execute
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
 _LAZY = {
     "branch": "runlab.branch",
+    "Cache": "runlab.cache",
+    "cached": "runlab.cache",
     "Experiment": "runlab.experiment",
     "ExperimentMixin": "runlab.experiment",
     "Script": "runlab.experiment",
@@ -96,6 +101,9 @@ _LAZY = {
     "log_results": "runlab.experiment",
     "log_text": "runlab.experiment",
     "run": "runlab.experiment",
+    "RunRequest": "runlab.request",
+    "RunResult": "runlab.request",
+    "execute": "runlab.request",
     "Config": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "Param": "runlab.params",
@@ -118,6 +126,8 @@ _LAZY = {
 __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
+    "Cache",
+    "CacheError",
     "Config",
     "ConfigError",
     "DataError",
@@ -147,6 +157,8 @@ __all__ = [
     "RunNotFoundError",
     "RunNotResumableError",
     "RunRecord",
+    "RunRequest",
+    "RunResult",
     "RunSet",
     "RunStatus",
     "RunlabError",
@@ -158,9 +170,11 @@ __all__ = [
     "ValidationError",
     "__version__",
     "branch",
+    "cached",
     "cancel",
     "completed",
     "entrypoint",
+    "execute",
     "fail",
     "get_param",
     "get_params",

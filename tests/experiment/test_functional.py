@@ -16,8 +16,9 @@ import pytest
 
 import runlab
 from runlab import Experiment
-from runlab.experiment._launch import Launch, launching
+from runlab.experiment._pending import PendingRequest, pending
 from runlab.plugins import Plugin, get_manager, hook
+from runlab.request import Links, Origin, RunOptions, RunRequest, Target
 
 from ..conftest import forget_stores
 
@@ -95,6 +96,8 @@ def test_sub_experiment_example_extends_includes_and_records_everything(root: Pa
         "style": "functional",
         "path": str(EXAMPLES / "sub_experiment.py"),
         "config": None,
+        "via": "run_if_main",
+        "argv": ["--LEARNING_RATE=0.2"],
     }
     hooks = rec.metadata["hooks"]  # the experiment's own hooks, in the order they run
     assert [Path(o).name for o in hooks["before_run"]["origins"]] == [
@@ -417,20 +420,27 @@ def test_runlab_run_launch_supplies_overrides_and_options(tmp_path: Path, in_sto
         experiment.run_if_main()
     """,
     )
-    request = Launch(
-        argv=["--LR=0.5"], name="first", tags=["cli"], description="from the command", links={"parent": "p1"}
+    request = PendingRequest(
+        RunRequest(
+            Target("functional", path),
+            options=RunOptions(name="first", tags=("cli",), description="from the command"),
+            links=Links(parent="p1"),
+            origin=Origin("runlab run", ("--LR=0.5",)),
+        ),
+        argv=["--LR=0.5"],
     )
-    with launching(request):
+    with pending(request):
         runpy.run_path(str(path), run_name="__main__")
-    [run] = request.runs
-    assert request.claimed and run.status == "completed" and run.name == "first"
+    [result] = request.results
+    run = result.run
+    assert request.claimed and run is not None and run.status == "completed" and run.name == "first"
     rec = runlab.load(run.id)
     assert rec.data == {"lr": 0.5} and rec.tags == ("cli",) and rec.description == "from the command"
     assert rec.parent == "p1"
-    bad = Launch(argv=["--LRR=1"])
-    with launching(bad), pytest.raises(runlab.ParameterError, match="Did you mean 'LR'"):
+    bad = PendingRequest(RunRequest(Target("functional", path)), argv=["--LRR=1"])
+    with pending(bad), pytest.raises(runlab.ParameterError, match="Did you mean 'LR'"):
         runpy.run_path(str(path), run_name="__main__")
-    assert bad.claimed and bad.runs == [] and len(stored(in_store)) == 1
+    assert bad.claimed and bad.results == [] and len(stored(in_store)) == 1
     runpy.run_path(str(path), run_name="not_main")  # imported: run_if_main does nothing
     assert len(stored(in_store)) == 1
 

@@ -220,7 +220,8 @@ def test_from_config_builds_the_experiment_of_a_config_file(tmp_path: Path, in_s
     assert rec.params["LEARNING_RATE"] == 0.3 and rec.params["NUM_EPOCHS"] == 1 and rec.experiment == "base_experiment"
     assert "mixin: before_run (logging level: DEBUG)" in log_lines(rec)
     assert rec.metadata["origin"] == {"style": "functional", "path": str(EXAMPLES / "base_experiment.py"),
-                                      "config": str(EXAMPLES / "experiment_config.yml")}  # fmt: skip
+                                      "config": str(EXAMPLES / "experiment_config.yml"),
+                                      "via": "Experiment.run"}  # fmt: skip
     sweep = write(
         tmp_path, "sweep.yml", f"extend: {EXAMPLES / 'base_experiment.py'}\nparameters:\n  NUM_EPOCHS: [1, 2]\n"
     )

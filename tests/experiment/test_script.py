@@ -61,6 +61,7 @@ def test_seed_hello_with_hello_config(root: Path) -> None:
         "entrypoint": None,
         "args": [],
         "kwargs": {"excited": True},
+        "via": "run_script",
     }
     assert rec.metadata["source"] == origin["path"]
     assert (rec.path / "code").is_dir()  # captured like any run

@@ -29,6 +29,13 @@ from ..store._api import get_store
 from ..store._store import Store
 from ._current import attachable, current_run, reset_current, set_current
 from ._driver import RunDriver
+from ._request import Origin, RunOptions, RunRequest, Target
+
+
+def _main_source() -> Path | None:
+    from ..lifecycle._run import _main_source as main_source
+
+    return main_source()
 
 __all__ = [
     "RunContext",
@@ -74,21 +81,36 @@ class RunContext:
         self._driver: RunDriver | None = None
         self._token: Token[Run | None] | None = None
 
+    def request(self) -> RunRequest:
+        """The block's :class:`~runlab.request.RunRequest`: a ``"context"`` target (the script
+        running the block, as ``runlab rerun`` starts it again), its params and options."""
+        opts = self.options
+        tags = opts.get("tags")
+        return RunRequest(
+            Target("context", _main_source()),
+            params=dict(opts.get("params") or {}),
+            options=RunOptions(
+                name=opts.get("name"),
+                tags=(tags,) if isinstance(tags, str) else tuple(tags or ()),
+                description=opts.get("description"),
+                namespace=opts.get("namespace"),
+                root=opts.get("root"),
+            ),
+            origin=Origin("runlab.run"),
+        )
+
     def __enter__(self) -> Run:
-        opts = dict(self.options)
-        exclusive = opts.pop("exclusive")
-        require_clean_git = opts.pop("require_clean_git")
-        root = opts.pop("root")
+        request = self.request()
         joined = attachable()
         if joined is not None:
             self.run = joined
-            self._join(joined, opts)
+            self._join(joined, request)
             self._token = set_current(joined)
             return joined
-        store = get_store(root)
-        if require_clean_git:
+        store = get_store(self.options.get("root"))
+        if self.options.get("require_clean_git"):
             _check_clean_git()
-        if exclusive:
+        if self.options.get("exclusive"):
             running = store.runs(status="running", limit=5)
             if len(running):
                 raise ExperimentAlreadyRunningError(
@@ -96,20 +118,28 @@ class RunContext:
                     "Wait for it, cancel it, or drop exclusive=True."
                 )
         self._driver = RunDriver(self, store)
-        self.run = self._driver.initialize(**opts, origin=_origin())
+        opts = request.options
+        self.run = self._driver.initialize(
+            params=request.params,
+            name=opts.name,
+            tags=list(opts.tags),
+            description=opts.description,
+            namespace=opts.namespace,
+            links=request.links.to_dict(),
+            origin=request.record_origin() if request.target.path is not None else None,
+        )
         _announce(self.run)  # before the run starts: not copied into out.log
         return self._driver.start()
 
     @staticmethod
-    def _join(run: Run, opts: Mapping[str, Any]) -> None:
+    def _join(run: Run, request: RunRequest) -> None:
         run.update_origin(style="context")  # runlab rerun gives the block its params back
         present = run.params
-        extra = {k: v for k, v in (opts.get("params") or {}).items() if k not in present}
+        extra = {k: v for k, v in request.params.items() if k not in present}
         if extra:
             run.log_params(extra)
-        tags = opts.get("tags")
-        if tags:
-            run.add_tags(*([tags] if isinstance(tags, str) else tags))
+        if request.options.tags:
+            run.add_tags(*request.options.tags)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -185,14 +215,6 @@ def _announce(run: Run) -> None:
     if folder.startswith(".."):
         folder = str(run.path)
     print(f"runlab: run {run.id} in {folder}", file=sys.stderr, flush=True)
-
-
-def _origin() -> dict[str, Any] | None:
-    """How ``runlab rerun`` starts this block's run again: its script, with the run's params."""
-    from ..lifecycle._run import _main_source
-
-    source = _main_source()
-    return {"style": "context", "path": str(source)} if source is not None else None
 
 
 def _check_clean_git() -> None:

@@ -11,16 +11,22 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ExperimentNotFoundError, UsageError, ValidationError
 from ..lifecycle import Run
-from ..params import CONFIG_SUFFIXES, Config, format_override, load_config, load_spec
+from ..params import CONFIG_SUFFIXES, Config, load_config, load_spec
 from ..store._api import get_store
 from ..store._store import Store
+from ._execute import run_config, run_file
+from ._request import Links, Origin, RunOptions, RunRequest, RunResult, Target
 
-__all__ = ["FileKind", "file_kind", "launch", "rerun"]
+if TYPE_CHECKING:
+    from ..store import RunRecord
+
+__all__ = ["FileKind", "file_kind", "launch", "request_of_record", "rerun"]
 
 FileKind = Literal["config", "functional", "script"]
 
@@ -64,12 +70,18 @@ def file_kind(path: str | os.PathLike[str]) -> FileKind:
     return "script"
 
 
-def _override_args(values: Mapping[str, Any]) -> list[str]:
-    return [format_override(name, value) for name, value in values.items()]
+def _tags(tags: Iterable[str] | str | None) -> tuple[str, ...]:
+    return (tags,) if isinstance(tags, str) else tuple(tags or ())
 
 
-def _tags(tags: Iterable[str] | str | None) -> list[str]:
-    return [tags] if isinstance(tags, str) else list(tags or [])
+def _with_metadata(options: RunOptions, metadata: Mapping[str, Any]) -> RunOptions:
+    """``options`` with a config's ``namespace``/``name``/``description`` where the command set none."""
+    changes = {
+        key: metadata[key]
+        for key in ("namespace", "name", "description")
+        if getattr(options, key) is None and isinstance(metadata.get(key), str) and metadata[key]
+    }
+    return replace(options, **changes) if changes else options
 
 
 def launch(
@@ -84,9 +96,13 @@ def launch(
     root: str | os.PathLike[str] | Store | None = None,
     entrypoint: str | None = None,
     links: Mapping[str, Any] | None = None,
-    params: Mapping[str, Any] | None = None,
+    via: str = "runlab run",
 ) -> list[Run]:
     """Run an experiment file with overrides: one run per config, in order.
+
+    Each run is a :class:`~runlab.request.RunRequest` built here (parameters parsed once:
+    a plain script's against its globals, a functional experiment's by the experiment, whose
+    parameters exist once its file ran) and executed as :func:`runlab.execute` would.
 
     Args:
         path: a functional experiment, a plain script (``file.py:function`` names its entry
@@ -95,8 +111,8 @@ def launch(
         configs: config files applied before ``argv`` (a sweep gives one run per config).
         name, tags, description, namespace, root: run options (the file's own settings otherwise).
         entrypoint: a plain script's function to call.
-        links: extra links in each run's record (``{"rerun_of": ID}``).
-        params: run parameters recorded but not injected (a context-style script's).
+        links: links in each run's record (``{"sweep": ID}``).
+        via: the entry point recorded as ``origin.via``.
 
     Returns:
         The finished runs. The user's exception propagates once its run is recorded as failed.
@@ -114,101 +130,135 @@ def launch(
     """
     from ._loader import split_target
 
-    target, function = split_target(path)
-    file = Path(target)
+    text, function = split_target(path)
+    file = Path(text)
     entrypoint = entrypoint or function
     kind = file_kind(file)
-    options: dict[str, Any] = {"name": name, "tags": _tags(tags), "description": description, "namespace": namespace}
+    base = RunRequest(
+        Target("functional", file),
+        options=RunOptions(name, _tags(tags), description, namespace, _root(root)),
+        links=Links.from_mapping(links),
+        origin=Origin(via, tuple(argv)),
+    )
     if kind == "config":
-        return _launch_config(file, list(argv), list(configs), root, options, dict(links or {}))
-    store = get_store(root)
+        return _launch_config(file, base, list(argv), list(configs))
     if kind == "functional":
         if entrypoint:
             raise ValidationError(f"--entrypoint applies to plain scripts; {file} is a functional experiment.")
-        config_list = load_config(*map(Path, configs)) if configs else [Config()]
         runs: list[Run] = []
-        for config in config_list:
-            runs += _launch_functional(file, _override_args(config.globals_dict) + list(argv), store, options, links)
+        for config in _config_list(configs):
+            request = replace(base, params=config.globals_dict, options=_with_metadata(base.options, config.metadata))
+            runs.append(_finish(run_file(request, list(argv))))
         return runs
-    return _launch_script(file, list(argv), list(configs), store, options, entrypoint, links, params)
+    target = Target("script", file, entrypoint)
+    return _launch_script(replace(base, target=target), list(argv), _config_list(configs) if configs else None)
 
 
-def _launch_functional(
-    file: Path, argv: list[str], store: Store, options: Mapping[str, Any], links: Mapping[str, Any] | None
-) -> list[Run]:
-    from ._launch import Launch, launching
-    from ._loader import exec_file
-
-    request = Launch(argv=argv, root=store, links=dict(links or {}), **options)
-    with launching(request):
-        exec_file(file, as_main=True, argv=[str(file), *argv])
-    if not request.claimed:
-        raise ExperimentNotFoundError(
-            f"{file} defines no experiment that runs: end it with 'experiment.run_if_main()' (or run it as a script)."
-        )
-    return list(request.runs)
+def _root(root: str | os.PathLike[str] | Store | None) -> str | None:
+    if root is None:
+        return None
+    return str(root.root) if isinstance(root, Store) else os.fspath(root)
 
 
-def _launch_script(
-    file: Path,
-    argv: list[str],
-    configs: list[str | os.PathLike[str]],
-    store: Store,
-    options: Mapping[str, Any],
-    entrypoint: str | None,
-    links: Mapping[str, Any] | None,
-    params: Mapping[str, Any] | None,
-    base: Sequence[Config] | None = None,
-) -> list[Run]:
+def _config_list(configs: Sequence[str | os.PathLike[str]]) -> Iterable[Config]:
+    return load_config(*map(Path, configs)) if configs else [Config()]
+
+
+def _finish(result: RunResult) -> Run:
+    """The run of ``result``; its exception propagates (the CLI reports it, a sweep stops)."""
+    if result.exception is not None:
+        raise result.exception
+    assert result.run is not None
+    return result.run
+
+
+def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] | None) -> list[Run]:
+    """Run a plain script once per config; ``argv`` is parsed here, against the script's globals."""
     from ..params import parse_overrides
-    from ._script import run_script, script_params
+    from ._script import Script, ScriptExecutor, script_params
 
-    overrides = parse_overrides(argv, script_params(file)) if argv else {}
-    config_list = list(base) if base is not None else (load_config(*map(Path, configs)) if configs else [])
-    if not config_list and (overrides or params is not None or links):
-        config_list = [Config()]
-    for config in config_list:
-        config.globals_dict.update(overrides)
-    result = run_script(
-        file,
-        config=config_list or None,
-        entrypoint=entrypoint,
-        root=store,
-        params=params,
-        links=dict(links or {}) or None,
-        **options,
-    )
-    return result if isinstance(result, list) else [result]
+    target = base.target
+    assert target.path is not None
+    overrides = parse_overrides(argv, script_params(target.path)) if argv else {}
+    script = Script(target.path, entrypoint=target.entrypoint, run_as_main=target.run_as_main)
+    options = base.options
+    executor = ScriptExecutor(script, root=options.root, capture=options.capture)
+    runs: list[Run] = []
+    for config in configs if configs is not None else [Config()]:
+        request = replace(
+            base,
+            target=replace(target, args=tuple(config.args), kwargs=config.kwargs) if configs is not None else target,
+            params={**base.params, **config.globals_dict, **overrides} if target.kind == "script" else base.params,
+            options=_with_metadata(options, config.metadata),
+        )
+        runs.append(_finish(executor.execute_request(request, metadata=config.metadata)))
+    return runs
 
 
-def _launch_config(
-    file: Path,
-    argv: list[str],
-    configs: list[str | os.PathLike[str]],
-    root: str | os.PathLike[str] | Store | None,
-    options: dict[str, Any],
-    links: dict[str, Any],
-) -> list[Run]:
+def _launch_config(file: Path, base: RunRequest, argv: list[str], configs: list[str | os.PathLike[str]]) -> list[Run]:
     spec = load_spec(file, *map(Path, configs))
     if spec.extend is None:
         raise ValidationError(
             f"{file} names no experiment: add 'extend: path/to/experiment.py' to it, or run "
             f"'runlab run EXPERIMENT.py -c {file}'."
         )
-    for key in ("namespace", "name", "description"):
-        if options.get(key) is None:
-            options[key] = getattr(spec, key)
-    store = get_store(root if root is not None else spec.root)
-    configs_out = spec.to_configs()
+    options = _with_metadata(base.options, {"namespace": spec.namespace, "name": spec.name,
+                                            "description": spec.description})  # fmt: skip
+    if options.root is None and spec.root is not None:
+        options = replace(options, root=_root(spec.root))
+    base = replace(base, options=options)
     if file_kind(spec.extend) == "functional":
-        from ._functional import Experiment
-
         runs: list[Run] = []
-        for config in configs_out:
-            experiment = Experiment.from_spec(spec, config)
-            runs += experiment.launch(_override_args(config.globals_dict) + argv, root=store, links=links, **options)
+        for config in spec.to_configs():
+            request = replace(base, target=Target("config", file), params=config.globals_dict)
+            runs.append(_finish(run_config(request, argv)))
         return runs
-    return _launch_script(spec.extend, argv, [], store, options, None, links, None, base=configs_out)
+    return _launch_script(replace(base, target=Target("script", spec.extend)), argv, spec.to_configs())
+
+
+def request_of_record(record: RunRecord, argv: Sequence[str] = (), code_dir: Path | None = None) -> RunRequest:
+    """The request that starts recorded run ``record`` again (``rerun_of`` it), from its ``origin``.
+
+    With ``code_dir`` (the run's archived ``code/`` folder, as ``runlab reproduce`` uses it) the
+    experiment and config files are taken from there, by name, instead of where they were.
+
+    Raises:
+        UsageError: the run was not started from an experiment file, or its file is gone.
+    """
+    meta = record.metadata
+    origin = meta.get("origin")
+    if not origin or not origin.get("path"):
+        raise UsageError(
+            f"Run {record.id} cannot be rerun: it was not started from an experiment file "
+            "(runlab.start_run records no origin). Start it again from your code."
+        )
+
+    def located(file: str) -> Path:
+        return code_dir / Path(file).name if code_dir is not None else Path(file)
+
+    path = located(origin["path"])
+    if not path.exists():
+        raise ExperimentNotFoundError(
+            f"Run {record.id} was started from {path}, which no longer exists. Restore the file "
+            f"(the run's code/ folder holds a snapshot: {record.path / 'code'})."
+        )
+    values = {k: v["value"] for k, v in meta["params"].items() if v.get("usable", True)}
+    style = origin.get("style")
+    if style == "functional":
+        config = origin.get("config")
+        use_config = bool(config) and located(config).exists()
+        target = Target("config", located(config)) if use_config else Target("functional", path)
+    elif style == "script":
+        args = tuple(origin.get("args") or ())
+        target = Target("script", path, origin.get("entrypoint"), args, dict(origin.get("kwargs") or {}))
+    elif style == "context":
+        target = Target("context", path)
+    else:
+        raise UsageError(f"Run {record.id} has an unknown origin style {style!r}; it cannot be rerun.")
+    options = RunOptions(
+        tags=tuple(meta.get("tags") or ()), description=meta.get("description"), namespace=meta.get("namespace")
+    )
+    return RunRequest(target, values, options, Links(rerun_of=record.id), Origin("runlab rerun", tuple(argv)))
 
 
 def rerun(
@@ -230,47 +280,22 @@ def rerun(
         UsageError: the run was not started from an experiment file, or its file is gone.
     """
     store = get_store(root)
-    record = store.load(ref)
-    meta = record.metadata
-    origin = meta.get("origin")
-    if not origin or not origin.get("path"):
-        raise UsageError(
-            f"Run {record.id} cannot be rerun: it was not started from an experiment file "
-            "(runlab.start_run records no origin). Start it again from your code."
-        )
-    path = Path(origin["path"])
-    if not path.exists():
-        raise ExperimentNotFoundError(
-            f"Run {record.id} was started from {path}, which no longer exists. Restore the file "
-            f"(the run's code/ folder holds a snapshot: {record.path / 'code'})."
-        )
-    values = {k: v["value"] for k, v in meta["params"].items() if v.get("usable", True)}
-    options: dict[str, Any] = {
-        "name": name,
-        "tags": _tags(tags) or list(meta.get("tags") or []),
-        "description": description if description is not None else meta.get("description"),
-        "namespace": meta.get("namespace"),
-        "root": store,
-        "links": {"rerun_of": record.id},
-    }
-    style = origin.get("style")
-    if style == "functional":
-        config = origin.get("config")
-        target = Path(config) if config and Path(config).exists() else path
-        return launch(target, _override_args(values) + list(argv), **options)
-    if style == "script":
-        base = Config(values, list(origin.get("args") or []), dict(origin.get("kwargs") or {}))
-        return _launch_script(
-            path, list(argv), [], store, _opts(options), origin.get("entrypoint"), options["links"], None, [base]
-        )
-    if style == "context":  # the block's params come from the run; overrides change them
+    request = request_of_record(store.load(ref), argv)
+    changes: dict[str, Any] = {"root": str(store.root), "name": name}
+    if tags:
+        changes["tags"] = _tags(tags)
+    if description is not None:
+        changes["description"] = description
+    request = request.with_options(**changes)
+    kind = request.target.kind
+    if kind == "functional":
+        return [_finish(run_file(request, list(argv)))]
+    if kind == "config":
+        return [_finish(run_config(request, list(argv)))]
+    if kind == "context":  # the block's params come from the run; overrides change them
         from ..params import Param, parse_overrides
 
-        known = {k: Param(k, type(v) if v is not None else Any, v) for k, v in values.items()}
-        values.update(parse_overrides(list(argv), known))
-        return _launch_script(path, [], [], store, _opts(options), None, options["links"], values)
-    raise UsageError(f"Run {record.id} has an unknown origin style {style!r}; it cannot be rerun.")
-
-
-def _opts(options: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: options[k] for k in ("name", "tags", "description", "namespace")}
+        known = {k: Param(k, type(v) if v is not None else Any, v) for k, v in request.params.items()}
+        request = request.with_params(parse_overrides(list(argv), known))
+        argv = ()
+    return _launch_script(request, list(argv), None)

@@ -1,4 +1,8 @@
-"""Running a functional experiment: :meth:`run`, :meth:`launch`, :meth:`run_if_main` and the run itself.
+"""Running a functional experiment: :meth:`run`, :meth:`execute`, :meth:`run_if_main` and the run itself.
+
+Every way in builds a :class:`~runlab.request.RunRequest` (``run(**overrides)``, a plain
+``python exp.py --LR=0.1``, or the request ``runlab run`` / :func:`runlab.execute` left
+pending for the file) and :meth:`_execute` runs it.
 
 A run goes through :class:`~runlab.experiment.RunDriver` like every style's: the run is
 created (``analysis.py`` and copies of base, mixin and config files are written), started,
@@ -9,11 +13,10 @@ state for what happened, and the user's exception propagates afterwards.
 
 from __future__ import annotations
 
-import dataclasses
-import os
+import inspect
 import shutil
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +24,13 @@ from ..errors import ParameterError, UsageError, ValidationError
 from ..lifecycle import Run
 from ..params import parse_overrides
 from ..store._api import get_store
-from ..store._store import Store
 from ._base import DEFAULT_NAME_FORMAT, SAFE_NAME, ExperimentBase, _actionable
 from ._driver import RunDriver
 from ._hooks import describe_hooks
-from ._launch import Launch, current_launch
+from ._pending import PendingRequest, current_pending
+from ._request import Origin, RunRequest, RunResult, Target
 
 __all__ = ["ExperimentRunner"]
-
-
-@dataclasses.dataclass
-class _Options:
-    """Per-run options given by ``runlab run`` or :meth:`ExperimentRunner.launch` (None: the experiment's)."""
-
-    name: str | None = None
-    tags: list[str] = dataclasses.field(default_factory=list)
-    description: str | None = None
-    namespace: str | None = None
-    root: Any = None
-    links: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class ExperimentRunner(ExperimentBase):
@@ -56,41 +47,52 @@ class ExperimentRunner(ExperimentBase):
             ParameterError: an unknown parameter or a value of the wrong type (no run is made).
             ValidationError: no main function was registered with ``@experiment``.
         """
-        self._refresh()
-        values = self._coerce_overrides({**dict(overrides or {}), **kwargs})
-        return self._execute(values, _Options())
+        result = self.execute(self.request({**dict(overrides or {}), **kwargs}, via="Experiment.run"))
+        if result.exception is not None:
+            raise result.exception
+        assert result.run is not None
+        return result.run
 
-    def launch(
-        self,
-        argv: Sequence[str] = (),
-        *,
-        root: str | os.PathLike[str] | Store | None = None,
-        links: Mapping[str, Any] | None = None,
-        name: str | None = None,
-        tags: Iterable[str] | str | None = None,
-        description: str | None = None,
-        namespace: str | None = None,
-    ) -> list[Run]:
-        """Run with command-line overrides (``["--LR=0.1"]``) and run options; for ``runlab run``."""
+    def request(self, params: Mapping[str, Any] | None = None, *, via: str = "api", **changes: Any) -> RunRequest:
+        """A :class:`~runlab.request.RunRequest` for a run of this experiment with ``params`` over its defaults.
+
+        The values are validated here (unknown names and wrong types raise
+        :class:`~runlab.ParameterError`); ``changes`` are further ``RunRequest`` fields
+        (``options=``, ``links=``). Such a request runs here with :meth:`execute`, or in
+        another process with :func:`runlab.execute` when the experiment has a file.
+        """
         self._refresh()
-        overrides = parse_overrides(list(argv), self._defs)
-        tag_list = [tags] if isinstance(tags, str) else list(tags or [])
-        opts = _Options(name, tag_list, description, namespace, root, dict(links or {}))
-        return [self._execute(overrides, opts)]
+        config = self._config_path
+        path = self.source_file
+        target = Target("config", config) if config is not None else Target("functional", path)
+        values = self._coerce_overrides(dict(params or {}))
+        changes.setdefault("origin", Origin(via))
+        return RunRequest(target, values, **changes)
+
+    def execute(self, request: RunRequest) -> RunResult:
+        """Run ``request`` with this experiment object (its parameters validated again, cheaply).
+
+        Returns the result also when the user's code failed (``result.exception`` holds the
+        error); raises only for bad input, before any run exists.
+        """
+        self._refresh()
+        request = request.with_params(self._coerce_overrides(request.params))
+        return self._execute(request)
 
     def run_if_main(self) -> Run | None:
         """Run when the module is executed as a script; returns the run (None when imported).
 
         ``python exp.py --LEARNING_RATE=0.1 --__DEBUG__=true`` sets parameters; ``--help``
         lists them. A bad override prints one line and exits with status 2. Under
-        ``runlab run`` the command's overrides and options apply and errors propagate.
+        ``runlab run`` (or :func:`runlab.execute`) the request's values, overrides and
+        options apply and errors propagate.
         """
         if self.glob.get("__name__") != "__main__":
             return None
-        launch = current_launch()
-        if launch is not None and not launch.claimed:
-            launch.claimed = True
-            return self._launched(launch)
+        waiting = current_pending()
+        if waiting is not None and not waiting.claimed:
+            waiting.claimed = True
+            return self._claim(waiting)
         argv = sys.argv[1:]
         if "--help" in argv or "-h" in argv:
             print(self.help_text())
@@ -98,27 +100,39 @@ class ExperimentRunner(ExperimentBase):
         try:
             self._refresh()
             overrides = parse_overrides(argv, self._defs)
-            self._plan(overrides, _Options())
+            request = self.request(overrides, origin=Origin("run_if_main", tuple(argv)))
+            self._plan(request)
         except UsageError as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
-        return self._execute(overrides, _Options())
+        result = self._execute(request)
+        if result.exception is not None:
+            raise result.exception
+        return result.run
 
-    def _launched(self, launch: Launch) -> Run:
+    def _claim(self, waiting: PendingRequest) -> Run:
+        """Run the pending request: its values validated, the command line's overrides parsed (once)."""
         self._refresh()
-        overrides = parse_overrides(list(launch.argv), self._defs)
-        opts = _Options(
-            launch.name, list(launch.tags), launch.description, launch.namespace, launch.root, dict(launch.links)
-        )
-        return self._execute(overrides, opts, launch)
+        request = waiting.request
+        values = self._coerce_overrides(request.params)
+        if waiting.argv:
+            values.update(parse_overrides(list(waiting.argv), self._defs))
+        result = self._execute(request.with_params(values))
+        waiting.results.append(result)
+        if result.exception is not None:
+            raise result.exception
+        assert result.run is not None
+        return result.run
 
-    def _plan(self, overrides: Mapping[str, Any], opts: _Options) -> dict[str, Any]:
+    def _plan(self, request: RunRequest) -> dict[str, Any]:
         """Check everything a run needs before anything is created; returns Run.create's arguments."""
         if self.func is None:
             raise ValidationError(
                 f"{self.file or 'The experiment'} has no main function: decorate one with @experiment "
                 "(def main(e): ...)."
             )
+        overrides = request.params
+        opts = request.options
         merged = {**self._defaults, **overrides}
         values = {n: merged[n] for n in sorted(merged, key=lambda n: n.startswith("__"))}  # special ones last
         if self.debug and "__DEBUG__" not in overrides:  # experiment.debug = True after construction
@@ -146,40 +160,41 @@ class ExperimentRunner(ExperimentBase):
             *(["testing"] if values.get("__TESTING__") else []),
         ]
         source = self.source_file
+        recorded = {**request.recorded, **values}
+        origin = request.record_origin()
+        origin["path"] = str(source) if source else None
+        origin["config"] = str(self._config_path) if self._config_path else None
         return {
             "namespace": opts.namespace or self.namespace,
             "name": name,
-            "params": values,
-            "param_info": {n: self._info(self._defs[n], v) for n, v in values.items() if n in self._defs},
+            "params": recorded,
+            "param_info": {n: self._info(self._defs[n], v) for n, v in recorded.items() if n in self._defs},
             "tags": list(dict.fromkeys(tags)),
             "description": opts.description if opts.description is not None else self.description,
             "experiment": self.experiment_name,
             "source": source,
-            "links": opts.links or None,
-            "origin": {
-                "style": "functional",
-                "path": str(source) if source else None,
-                "config": str(self._config_path) if self._config_path else None,
-            },
+            "links": request.links.to_dict(),
+            "origin": origin,
             "folder_name": folder,
             "hooks": describe_hooks(self.hook_entries()),
+            "capture": opts.capture,
+            "reproducible": opts.reproducible or bool(values.get("__REPRODUCIBLE__")),
         }
 
-    def _execute(self, overrides: Mapping[str, Any], opts: _Options, launch: Launch | None = None) -> Run:
+    def _execute(self, request: RunRequest) -> RunResult:
         if self._archive is not None:
             raise ValidationError(f"{self._archive} is an archived run; it cannot run again (use 'runlab rerun').")
         if self._active is not None:
             raise ValidationError("This experiment is already running a run; one experiment object runs one at a time.")
-        create = self._plan(overrides, opts)
-        values: dict[str, Any] = create["params"]
-        store = get_store(opts.root if opts.root is not None else self.root)
+        create = self._plan(request)
+        values: dict[str, Any] = {n: v for n, v in create["params"].items() if n not in request.recorded}
+        root = request.options.root
+        store = get_store(root if root is not None else self.root)
         driver = RunDriver(self, store)
         run = driver.initialize(**create)
         object.__setattr__(self, "_run", run)
         object.__setattr__(self, "_active", dict(values))
         object.__setattr__(self, "_track_steps", {})
-        if launch is not None:
-            launch.runs.append(run)
         self._write_files(run)
         saved = self._patch_globals(values)
         error: BaseException | None = None
@@ -198,7 +213,7 @@ class ExperimentRunner(ExperimentBase):
                 self._package()
             self.apply_hook("before_run")
             assert self.func is not None
-            result = self.func(self)
+            result = self._call_main()
             self.apply_hook("after_run", result=result)
         except BaseException as exc:
             error = exc
@@ -208,11 +223,17 @@ class ExperimentRunner(ExperimentBase):
             driver.end(error, result=result)
         finally:
             self._finish(None)
-        if error is not None:
-            raise error
-        if driver.error is not None:
-            raise driver.error
-        return run
+        return RunResult.of(run, result, error if error is not None else driver.error)
+
+    def _call_main(self) -> Any:
+        """Call the main function; a coroutine function runs to its end with :func:`asyncio.run`."""
+        assert self.func is not None
+        result = self.func(self)
+        if inspect.iscoroutine(result):
+            import asyncio
+
+            result = asyncio.run(result)
+        return result
 
     def _finish(self, saved: list[tuple[dict[str, Any], str, Any]] | None) -> None:
         if saved is not None:

@@ -66,6 +66,7 @@ from ._loader import (
     prepare_tree,
     split_target,
 )
+from ._request import Links, Origin, RunOptions, RunRequest, RunResult, Target
 
 __all__ = ["Script", "ScriptConfig", "ScriptExecutor", "run_script", "script_params"]
 
@@ -295,6 +296,8 @@ class ScriptExecutor:
         self.result: Any = None
         self.run: Run | None = None
         self._param_info: dict[str, Param] | None = None
+        self.via = "ScriptExecutor"
+        """The entry point recorded as ``origin.via`` (:func:`run_script` sets its own name)."""
         get_manager().apply(EXPERIMENT_CONSTRUCTED, experiment=script)
 
     def _known(self) -> dict[str, Param]:
@@ -323,20 +326,36 @@ class ScriptExecutor:
         known = self._known()
         return {n: {"type": known[n].type_name, "description": known[n].description} for n in names if n in known}
 
-    def _origin(self, config: Config) -> dict[str, Any]:
-        origin: dict[str, Any] = {
-            "style": "script",
-            "path": str(self.script.file),
-            "entrypoint": self.script.entrypoint,
-            "args": list(config.args),
-            "kwargs": {k: v for k, v in config.kwargs.items() if _jsonable(v)},
-        }
-        unrecorded = [f"kwargs.{k}" for k in config.kwargs if k not in origin["kwargs"]]
-        if not _jsonable(origin["args"]):
-            origin["args"], unrecorded = None, ["args", *unrecorded]
-        if unrecorded:
-            origin["unrecorded"] = unrecorded  # not JSON: a rerun cannot give these back
-        return origin
+    def request(self, config: Config | Mapping[str, Any] | None = None, *, via: str | None = None) -> RunRequest:
+        """The :class:`~runlab.request.RunRequest` of one run with ``config`` (default: the script's own).
+
+        The config's globals become the request's parameters (injected), its args and kwargs
+        the entry point's, its ``namespace``/``name``/``description`` metadata the run's
+        options where the executor sets none.
+
+        Raises:
+            ValidationError: several configs, a bad config, or a protected global name.
+        """
+        if config is None:
+            own = self.script.config
+            if own is not None and not isinstance(own, Config):
+                raise ValidationError(
+                    f"{self.script} holds several configs; run them with runlab.run_script, or pass one to execute()."
+                )
+            config = own or Config()
+        config = _as_config(config, "execute()")
+        check_inject(config.globals_dict)
+        meta = config.metadata
+        opts: dict[str, Any] = {k: v if v is not None else _text(meta.get(k)) for k, v in self.options.items()}
+        script = self.script
+        return RunRequest(
+            Target("script", script.file, script.entrypoint, tuple(config.args), config.kwargs, script.run_as_main),
+            params=dict(config.globals_dict),
+            options=RunOptions(tags=_tag_tuple(self.tags), root=str(self.store.root), capture=self.capture, **opts),
+            links=Links.from_mapping(self.links),
+            origin=Origin(self.via if via is None else via),
+            recorded=self.params,
+        )
 
     def execute(self, config: Config | Mapping[str, Any] | None = None) -> Run:
         """Run the script once with ``config`` (default: the script's own single config).
@@ -351,43 +370,56 @@ class ScriptExecutor:
                 (cancelled for KeyboardInterrupt). ``SystemExit(0)`` / ``SystemExit(None)``
                 complete the run and are not raised.
         """
-        if config is None:
-            own = self.script.config
-            if own is not None and not isinstance(own, Config):
-                raise ValidationError(
-                    f"{self.script} holds several configs; run them with runlab.run_script, or pass one to execute()."
-                )
-            config = own or Config()
-        config = _as_config(config, "execute()")
-        values = self._parameters(config.globals_dict)
+        metadata = _as_config(config, "execute()").metadata if config is not None else {}
+        result = self.execute_request(self.request(config), metadata=metadata)
+        if result.exception is not None:
+            raise result.exception
+        assert result.run is not None
+        return result.run
+
+    def execute_request(self, request: RunRequest, *, metadata: Mapping[str, Any] | None = None) -> RunResult:
+        """Run ``request`` (a ``"script"`` or ``"context"`` target of this executor's script).
+
+        Returns the result also when the script failed (``result.exception`` holds its error);
+        raises only for bad input, before the run exists. ``metadata`` (a config's) goes to
+        the run's data as ``config/metadata``.
+        """
+        target = request.target
+        if target.kind == "context":  # the block reads the values from the run: record, inject nothing
+            injected: dict[str, Any] = {}
+            extra = {**request.recorded, **request.params}
+        else:
+            injected, extra = dict(request.params), dict(request.recorded)
+        values = self._parameters(injected)
         check_inject(values)
         check_static(self.script.info, self.script.entrypoint, list(values))
-
-        meta = config.metadata
-        options = {k: v if v is not None else _text(meta.get(k)) for k, v in self.options.items()}
+        opts = request.options
         defaults = {n: p.default for n, p in self._known().items() if p.usable}
-        recorded = {**defaults, **self.params, **values}
-        driver = RunDriver(self.script, self.store)
+        recorded = {**defaults, **extra, **values}
+        root = opts.root
+        store = self.store if root is None or Path(root) == self.store.root else get_store(root)
+        driver = RunDriver(self.script, store)
         run = self.run = driver.initialize(
-            namespace=options["namespace"] or self.script.name,
-            name=options["name"],
-            description=options["description"] or self.script.info.docstring,
+            namespace=opts.namespace or self.script.name,
+            name=opts.name,
+            description=opts.description or self.script.info.docstring,
             params=recorded,
             param_info=self._info_for(recorded),
-            tags=self.tags,
+            tags=list(opts.tags),
             experiment=self.script.name,
             source=self.script.file,
-            links=self.links or None,
-            origin=self._origin(config),
-            capture=self.capture,
+            links=request.links.to_dict(),
+            origin=request.record_origin(),
+            capture=opts.capture,
+            reproducible=opts.reproducible,
         )
-        if meta:
-            run.data["config/metadata"] = meta if _jsonable(meta) else repr(meta)
+        if metadata:
+            run.data["config/metadata"] = dict(metadata) if _jsonable(metadata) else repr(metadata)
         driver.start(attachable=True)
         error: BaseException | None = None
         result: Any = None
         try:
-            result = self._execute(values, config)
+            result = self._execute(values, target.args, target.kwargs)
         except _EndRun as end:  # runlab.completed() / fail() / cancel() outside a with block
             if end.status is not RunStatus.COMPLETED:
                 run.finish(end.status, end.message)
@@ -403,13 +435,9 @@ class ScriptExecutor:
             else:
                 run.data["result_repr"] = repr(result)
         driver.end(error, result=result)
-        if error is not None:
-            raise error
-        if driver.error is not None:
-            raise driver.error  # a critical plugin failed the run
-        return run
+        return RunResult.of(run, result, error if error is not None else driver.error)
 
-    def _execute(self, values: dict[str, Any], config: Config) -> Any:
+    def _execute(self, values: dict[str, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
         script, info = self.script, self.script.info
         body, mains, sink = prepare_tree(info.tree, values, script.run_as_main)
         code = compile_tree(body, script.file)
@@ -423,11 +451,11 @@ class ScriptExecutor:
                 exec(code, namespace)
                 entry = find_entrypoint(module, info, script.entrypoint)
                 if entry.func is not None:
-                    plain = not config.args and not config.kwargs
+                    plain = not args and not kwargs
                     # a main block calling main(args) it builds itself runs as with ``python script.py``
                     if not (entry.rule == "main_block_call" and plain and not bindable(entry.func, [], {})):
-                        return call_entrypoint(entry.func, config.args, config.kwargs)
-                if config.args or config.kwargs:
+                        return call_entrypoint(entry.func, list(args), dict(kwargs))
+                if args or kwargs:
                     raise ValidationError(
                         f"{script.file} has no entry point function to give the config's args/kwargs to; define "
                         f"main() or choose one of its functions ({info.describe_functions()}) as entry point."
@@ -437,6 +465,10 @@ class ScriptExecutor:
                 return None
             finally:
                 namespace.pop(SINK, None)
+
+
+def _tag_tuple(tags: Iterable[str] | str | None) -> tuple[str, ...]:
+    return (tags,) if isinstance(tags, str) else tuple(tags or ())
 
 
 def _text(value: Any) -> str | None:
@@ -551,5 +583,6 @@ def run_script(
         links=links,
         capture=capture,
     )
+    executor.via = "run_script"
     runs = [executor.execute(item) for item in configs]
     return runs[0] if single and len(runs) == 1 else runs

@@ -26,6 +26,7 @@ def start_run(
     source: str | os.PathLike[str] | None = None,
     capture: bool = True,
     capture_output: bool = True,
+    reproducible: bool = False,
     resume: str | None = None,
 ) -> Run:
     """Create and start a run; use it as a context manager to finish it.
@@ -45,6 +46,9 @@ def start_run(
         source: the experiment's source file to snapshot (default: the ``__main__`` file).
         capture: record git state, environment, dependencies and a code snapshot.
         capture_output: copy stdout and stderr into ``out.log``.
+        reproducible: also save what ``runlab reproduce`` needs to rebuild the run's
+            environment (dependencies with their origins, editable packages' sources, imported
+            local modules); see docs/reproduce.md.
         resume: continue a run that crashed or was cancelled instead of creating one: its
             ID (or ID prefix, or name), or ``"auto"``: the newest run called ``name`` in
             ``namespace`` if it crashed, was cancelled or never started, else a new run
@@ -95,5 +99,6 @@ def start_run(
         source=source,
         capture=capture,
         capture_output=capture_output,
+        reproducible=reproducible,
     )
     return run.start()

@@ -1,0 +1,482 @@
+"""The run request: what every way of starting a run builds, and what :func:`runlab.execute` runs.
+
+A :class:`RunRequest` says *what* to run (a :class:`Target`: a functional experiment file, a
+config file whose ``extend`` names one, a plain script, or a script whose context block
+records the parameters), the parameter values (parsed and validated where they entered:
+typed values, never command-line text), the run :class:`RunOptions`, the :class:`Links`
+written to ``run.json`` (``rerun_of``, ``sweep``, ``study``, ``trial``, ``workflow``,
+``parent``) and the :class:`Origin` (which entry point built it).
+
+Serialisation rule: :meth:`RunRequest.to_json` writes a value as JSON when JSON holds it
+exactly (``None``, ``bool``, ``int``, finite ``float``, ``str`` and lists / string-keyed
+dicts of those); any other value (a tuple, a ``Path``, a set, a NaN, a numpy array, an
+object) travels as ``{"__pickle__": "<base64 pickle>"}``, so it arrives as the same type.
+Pickled values must be importable where the request is read (classes and functions are
+pickled by reference: define them in an importable module, not in ``__main__``).
+
+Example:
+    >>> req = RunRequest(Target("script", Path("/tmp/train.py")), params={"lr": 0.1, "shape": (2, 3)},
+    ...                  links=Links(sweep="s1"))
+    >>> back = RunRequest.from_json(req.to_json())
+    >>> back == req, back.params["shape"]
+    (True, (2, 3))
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import pickle
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from ..errors import ValidationError
+from ..store._status import RunStatus
+
+if TYPE_CHECKING:
+    from ..lifecycle import Run
+
+__all__ = [
+    "FORMAT",
+    "LINK_NAMES",
+    "Links",
+    "Origin",
+    "RunOptions",
+    "RunRequest",
+    "RunResult",
+    "Target",
+    "TargetKind",
+    "decode_value",
+    "encode_value",
+]
+
+FORMAT = 1
+"""The version of the request's JSON layout (``"runlab_request"`` in the document)."""
+
+TargetKind = Literal["functional", "config", "script", "context"]
+_KINDS: tuple[str, ...] = get_args(TargetKind)
+_PICKLE = "__pickle__"
+
+
+# -- values ---------------------------------------------------------------------------
+def _json_holds(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, str)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if type(value) is list:
+        return all(_json_holds(v) for v in value)
+    if type(value) is dict:
+        return _PICKLE not in value and all(isinstance(k, str) and _json_holds(v) for k, v in value.items())
+    return False
+
+
+def encode_value(value: Any, name: str = "value") -> Any:
+    """``value`` as JSON holds it, or ``{"__pickle__": base64}`` (see the module's rule).
+
+    Raises:
+        ValidationError: the value can be neither JSON nor pickled (``name`` says which).
+    """
+    if _json_holds(value):
+        return value
+    try:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise ValidationError(
+            f"Cannot send {name} = {value!r:.80} to another process: JSON cannot hold it and pickle failed "
+            f"({type(exc).__name__}: {exc}). Use plain values, or objects of classes defined in an importable module."
+        ) from None
+    return {_PICKLE: base64.b64encode(data).decode("ascii")}
+
+
+def decode_value(value: Any, name: str = "value") -> Any:
+    """The inverse of :func:`encode_value`.
+
+    Raises:
+        ValidationError: a pickled value cannot be loaded here (a class or module missing).
+    """
+    if isinstance(value, dict) and set(value) == {_PICKLE} and isinstance(value[_PICKLE], str):
+        try:
+            return pickle.loads(base64.b64decode(value[_PICKLE]))
+        except Exception as exc:
+            raise ValidationError(
+                f"Cannot load {name} of the run request: {type(exc).__name__}: {exc}. Its class or function must be "
+                "importable in this process (define it in a module on the path, not in __main__)."
+            ) from None
+    return value
+
+
+def _encode_map(values: Mapping[str, Any], what: str) -> dict[str, Any]:
+    return {str(k): encode_value(v, f"{what}[{k!r}]") for k, v in values.items()}
+
+
+def _decode_map(values: Any, what: str) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise ValidationError(f"Invalid run request: {what} must be an object, got {values!r:.60}.")
+    return {k: decode_value(v, f"{what}[{k!r}]") for k, v in values.items()}
+
+
+# -- parts ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Target:
+    """What to run.
+
+    Attributes:
+        kind: ``"functional"`` (a file making a :class:`runlab.Experiment`), ``"config"`` (a
+            YAML/TOML/JSON config whose ``extend`` names a functional experiment), ``"script"``
+            (a plain script; the parameters are injected as globals) or ``"context"`` (a script
+            whose ``with runlab.run()`` block reads the parameters; they are recorded, not injected).
+        path: the file (absolute); None for an experiment made in memory (it runs only in-process).
+        entrypoint: a plain script's function to call (discovered when None).
+        args, kwargs: the entry point's arguments (plain scripts).
+        run_as_main: a plain script runs with ``__name__ == "__main__"``.
+    """
+
+    kind: TargetKind
+    path: Path | None = None
+    entrypoint: str | None = None
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    run_as_main: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValidationError(f"Invalid target kind {self.kind!r}: expected one of {', '.join(_KINDS)}.")
+        if self.path is not None:
+            object.__setattr__(self, "path", Path(self.path).resolve())
+        object.__setattr__(self, "args", tuple(self.args))
+        object.__setattr__(self, "kwargs", dict(self.kwargs))
+
+    def describe(self) -> str:
+        """``kind path[:entrypoint]`` for messages."""
+        where = str(self.path) if self.path is not None else "<in memory>"
+        return f"{self.kind} {where}{':' + self.entrypoint if self.entrypoint else ''}"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Run settings; None (or empty) leaves the experiment's own setting.
+
+    Attributes:
+        name, tags, description, namespace: as for :func:`runlab.start_run`.
+        root: the store's folder (None: ``RUNLAB_ROOT``, ``[tool.runlab] root`` or ``./runs``).
+        capture: capture git, environment and code snapshots.
+        reproducible: also save what ``runlab reproduce`` needs (docs/reproduce.md); a functional
+            experiment's ``__REPRODUCIBLE__`` does the same.
+    """
+
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    description: str | None = None
+    namespace: str | None = None
+    root: str | None = None
+    capture: bool = True
+    reproducible: bool = False
+
+    def __post_init__(self) -> None:
+        tags = self.tags
+        object.__setattr__(self, "tags", (tags,) if isinstance(tags, str) else tuple(tags or ()))
+        if self.root is not None and not isinstance(self.root, str):
+            object.__setattr__(self, "root", os.fspath(getattr(self.root, "root", self.root)))
+
+
+LINK_NAMES = ("rerun_of", "sweep", "study", "trial", "workflow", "parent")
+"""The links a run records in ``run.json`` (each key always present, None when unset)."""
+
+
+@dataclass(frozen=True)
+class Links:
+    """Which runs and groups a run belongs to; written to ``run.json`` under these names.
+
+    Attributes:
+        rerun_of: the run this one starts again (``runlab rerun``).
+        sweep, study, trial, workflow: the sweep, Optuna study, trial number and workflow it belongs to.
+        parent: a run this one was started from (a run started inside another).
+    """
+
+    rerun_of: str | None = None
+    sweep: str | None = None
+    study: str | None = None
+    trial: str | int | None = None
+    workflow: str | None = None
+    parent: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every link name with its value (None when unset)."""
+        return {name: getattr(self, name) for name in LINK_NAMES}
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> Links:
+        """Links from a mapping such as ``{"rerun_of": ID}``.
+
+        Raises:
+            ValidationError: an unknown link name.
+        """
+        values = dict(values or {})
+        unknown = [k for k in values if k not in LINK_NAMES]
+        if unknown:
+            raise ValidationError(f"Unknown run link {unknown[0]!r}; links are: {', '.join(LINK_NAMES)}.")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Which entry point built the request (recorded as ``origin.via`` in ``run.json``).
+
+    Attributes:
+        via: ``"runlab run"``, ``"runlab rerun"``, ``"run_if_main"``, ``"Experiment.run"``,
+            ``"run_script"``, ``"ScriptExecutor"``, ``"runlab.run"``, ``"config"`` or a caller's own
+            (an executor or a sweep names itself).
+        argv: the command line's parameter overrides as typed (for the record; never re-parsed).
+    """
+
+    via: str = "api"
+    argv: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "argv", tuple(self.argv))
+
+
+# -- the request ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunRequest:
+    """One run to make: target, validated parameter values, options, links and origin.
+
+    Build one with keyword arguments; :func:`runlab.execute` runs it here, ``python -m
+    runlab.execute FILE`` runs one written with :meth:`write` in a fresh process.
+
+    Attributes:
+        target: what to run.
+        params: parameter values for this run (over the experiment's defaults), already
+            validated: typed values, not text. A functional experiment's overrides; a plain
+            script's injected globals; a ``"context"`` target's values for its block (recorded
+            in the run, where the block reads them; nothing is injected).
+        recorded: more values recorded as parameters but not given to the code.
+        options, links, origin: see :class:`RunOptions`, :class:`Links`, :class:`Origin`.
+
+    Example:
+        >>> req = RunRequest(Target("functional", Path("/tmp/exp.py")), {"LR": 0.1}, RunOptions(name="a"))
+        >>> req.with_params(EPOCHS=3).params
+        {'LR': 0.1, 'EPOCHS': 3}
+    """
+
+    target: Target
+    params: Mapping[str, Any] = field(default_factory=dict)
+    options: RunOptions = field(default_factory=RunOptions)
+    links: Links = field(default_factory=Links)
+    origin: Origin = field(default_factory=Origin)
+    recorded: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.target, Target):
+            raise ValidationError(f"Invalid target {self.target!r}: expected a runlab.request.Target.")
+        if not isinstance(self.params, Mapping):
+            raise ValidationError(f"Invalid params {self.params!r}: expected a mapping of names to values.")
+        object.__setattr__(self, "params", {str(k): v for k, v in self.params.items()})
+        if not isinstance(self.recorded, Mapping):
+            raise ValidationError(f"Invalid recorded {self.recorded!r}: expected a mapping of names to values.")
+        object.__setattr__(self, "recorded", {str(k): v for k, v in self.recorded.items()})
+        if isinstance(self.links, Mapping):
+            object.__setattr__(self, "links", Links.from_mapping(self.links))
+
+    def with_params(self, values: Mapping[str, Any] | None = None, /, **more: Any) -> RunRequest:
+        """A copy with ``values`` set over this request's parameters."""
+        return replace(self, params={**self.params, **dict(values or {}), **more})
+
+    def with_options(self, **changes: Any) -> RunRequest:
+        """A copy with run options changed (``name=``, ``tags=`` ...)."""
+        return replace(self, options=replace(self.options, **changes))
+
+    def with_links(self, **changes: Any) -> RunRequest:
+        """A copy with links changed (``sweep=``, ``trial=`` ...)."""
+        return replace(self, links=replace(self.links, **changes))
+
+    def record_origin(self) -> dict[str, Any]:
+        """What ``run.json`` records as ``origin``: how to start the run again, and the entry point."""
+        target = self.target
+        style = "functional" if target.kind == "config" else target.kind
+        origin: dict[str, Any] = {"style": style, "path": str(target.path) if target.path else None}
+        if target.kind in ("functional", "config"):
+            origin["config"] = str(target.path) if target.kind == "config" else None
+        if target.kind == "script":
+            origin["entrypoint"] = target.entrypoint
+            origin["args"] = list(target.args) if _json_holds(list(target.args)) else None
+            origin["kwargs"] = {k: v for k, v in target.kwargs.items() if _json_holds(v)}
+            unrecorded = [f"kwargs.{k}" for k in target.kwargs if k not in origin["kwargs"]]
+            if origin["args"] is None:
+                unrecorded.insert(0, "args")
+            if unrecorded:
+                origin["unrecorded"] = unrecorded  # not JSON: a rerun cannot give these back
+        origin["via"] = self.origin.via
+        if self.origin.argv:
+            origin["argv"] = list(self.origin.argv)
+        return origin
+
+    # -- serialisation ----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (values JSON cannot hold are pickled; see the module's rule)."""
+        target = self.target
+        return {
+            "runlab_request": FORMAT,
+            "target": {
+                "kind": target.kind,
+                "path": str(target.path) if target.path is not None else None,
+                "entrypoint": target.entrypoint,
+                "args": [encode_value(a, f"args[{i}]") for i, a in enumerate(target.args)],
+                "kwargs": _encode_map(target.kwargs, "kwargs"),
+                "run_as_main": target.run_as_main,
+            },
+            "params": _encode_map(self.params, "params"),
+            "recorded": _encode_map(self.recorded, "recorded"),
+            "options": {f.name: getattr(self.options, f.name) for f in fields(RunOptions)}
+            | {"tags": list(self.options.tags)},
+            "links": self.links.to_dict(),
+            "origin": {"via": self.origin.via, "argv": list(self.origin.argv)},
+        }
+
+    def to_json(self) -> str:
+        """The request as JSON text (see :meth:`from_json`)."""
+        return json.dumps(self.to_dict(), indent=1)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunRequest:
+        """The request of :meth:`to_dict`'s output.
+
+        Raises:
+            ValidationError: not a run request, a newer format, or a malformed part.
+        """
+        if not isinstance(data, dict) or "runlab_request" not in data:
+            raise ValidationError("Not a run request: expected a JSON object with 'runlab_request' and 'target'.")
+        if data["runlab_request"] != FORMAT:
+            raise ValidationError(
+                f"Run request format {data['runlab_request']!r} is not supported (this runlab reads {FORMAT}); "
+                "write and read requests with the same runlab version."
+            )
+        try:
+            t = data["target"]
+            target = Target(
+                kind=t["kind"],
+                path=Path(t["path"]) if t.get("path") else None,
+                entrypoint=t.get("entrypoint"),
+                args=tuple(decode_value(a, f"args[{i}]") for i, a in enumerate(t.get("args") or [])),
+                kwargs=_decode_map(t.get("kwargs") or {}, "kwargs"),
+                run_as_main=bool(t.get("run_as_main", True)),
+            )
+            opts = dict(data.get("options") or {})
+            return cls(
+                target=target,
+                params=_decode_map(data.get("params") or {}, "params"),
+                recorded=_decode_map(data.get("recorded") or {}, "recorded"),
+                options=RunOptions(**opts),
+                links=Links.from_mapping(data.get("links")),
+                origin=Origin(**(data.get("origin") or {})),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValidationError(f"Malformed run request: {type(exc).__name__}: {exc}.") from None
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> RunRequest:
+        """Read a request written by :meth:`to_json`.
+
+        Raises:
+            ValidationError: not JSON, or not a run request.
+        """
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ValidationError(f"A run request must be JSON: {exc}.") from None
+        return cls.from_dict(data)
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the request to ``path`` (atomically); returns the path."""
+        from ..store._files import atomic_write_bytes
+
+        target = Path(path)
+        atomic_write_bytes(target, self.to_json().encode("utf-8"))
+        return target
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> RunRequest:
+        """Read a request file written by :meth:`write`.
+
+        Raises:
+            ValidationError: the file is missing or holds no run request (the message names it).
+        """
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValidationError(f"Cannot read run request {path}: {exc.strerror or exc}.") from None
+        try:
+            return cls.from_json(text)
+        except ValidationError as exc:
+            raise ValidationError(f"{path}: {exc}") from None
+
+
+@dataclass
+class RunResult:
+    """What executing a request gave.
+
+    Attributes:
+        run_id: the run's ID (None when no run was created).
+        status: the run's final state.
+        folder: the run's folder.
+        value: the experiment's return value (the main function's or the entry point's).
+        error: ``"TypeError: message"`` when the run failed or was cancelled, else None.
+        exception: the exception itself (in-process only; not serialised).
+        run: the :class:`~runlab.Run` (in-process only; not serialised).
+    """
+
+    run_id: str | None
+    status: RunStatus
+    folder: Path | None
+    value: Any = None
+    error: str | None = None
+    exception: BaseException | None = field(default=None, compare=False, repr=False)
+    run: Run | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, run: Run, value: Any = None, error: BaseException | None = None) -> RunResult:
+        """The result of ``run`` (finished), its return ``value`` and the ``error`` it ended with."""
+        summary = None
+        if error is not None:
+            summary = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        elif run.status != RunStatus.COMPLETED.value:
+            recorded = run.metadata.get("error") or {}
+            summary = f"{recorded.get('type') or run.status}: {recorded.get('message') or ''}".rstrip(": ")
+        return cls(run.id, RunStatus(run.status), run.path, value, summary, error, run)
+
+    def to_json(self) -> str:
+        """The result as JSON (the value by the request's rule)."""
+        return json.dumps(
+            {
+                "run_id": self.run_id,
+                "status": self.status.value,
+                "folder": str(self.folder) if self.folder is not None else None,
+                "value": encode_value(self.value, "the result value"),
+                "error": self.error,
+            },
+            indent=1,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> RunResult:
+        """Read a result written by :meth:`to_json`.
+
+        Raises:
+            ValidationError: not a run result.
+        """
+        try:
+            data = json.loads(text)
+            return cls(
+                run_id=data["run_id"],
+                status=RunStatus(data["status"]),
+                folder=Path(data["folder"]) if data.get("folder") else None,
+                value=decode_value(data.get("value"), "the result value"),
+                error=data.get("error"),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValidationError(f"Not a run result: {type(exc).__name__}: {exc}.") from None
