@@ -190,3 +190,89 @@ def test_show_lists_the_attempts(root: Path) -> None:
     out = CliRunner().invoke(cli, ["--root", str(root), "show", run_id]).output
     line = next(x for x in out.splitlines() if x.startswith("attempts"))
     assert "crashed" in line and "completed" in line and line.count("pid") == 2
+
+
+PLAIN = """
+import time, runlab
+from runlab.experiment import current_run
+run = current_run()
+start = run.next_step("loss")
+for step in range(start, start + 5):
+    runlab.log_results({"loss": 1 / (step + 1)}, step=step)
+run.next_step("loss")
+print("logged", start, flush=True)
+if start == 0:
+    time.sleep(120)
+"""
+
+FUNCTIONAL = """
+import time
+from runlab import Experiment
+
+EPOCHS: int = 3
+experiment = Experiment(glob=globals(), name="fx", resume="auto", root="runs")
+
+
+@experiment
+def main(e: Experiment) -> None:
+    start = e.current_run.next_step("loss")
+    for _ in range(EPOCHS):
+        e.track("loss", 0.5)
+    e.current_run.next_step("loss")
+    print("logged", start, flush=True)
+    if start == 0:
+        time.sleep(120)
+
+
+experiment.run_if_main()
+"""
+
+
+def _killed_then_finished(argv: list[str], cwd: Path) -> list[str]:
+    """Run ``argv`` twice: the first attempt is killed after logging, the second completes."""
+    outputs = []
+    for attempt in range(2):
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        while line and not line.startswith("logged"):  # the experiment's own header lines
+            line = proc.stdout.readline()
+        if not line:
+            proc.wait(timeout=60)
+            raise AssertionError(proc.stderr.read() if proc.stderr else "no output")
+        if attempt == 0:
+            proc.send_signal(signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)
+        assert attempt == 0 or proc.returncode == 0, err
+        outputs.append(line + out)
+    return outputs
+
+
+def test_runlab_run_resume_auto_continues_a_killed_script(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text(PLAIN)
+    argv = [sys.executable, "-m", "runlab", "run", "plain.py", "--root", "runs", "--name", "job", "--resume", "auto"]
+    first, second = _killed_then_finished(argv, tmp_path)
+    assert first.startswith("logged 0") and second.startswith("logged 5")
+    [record] = runlab.runs(root=tmp_path / "runs")
+    assert record.status == "completed" and record.metrics("loss").steps == list(range(10))
+    assert [a["status"] for a in record.metadata["attempts"]] == ["crashed", "completed"]
+    assert f"run {record.id} completed" in second
+
+
+def test_experiment_resume_auto_continues_a_killed_functional_run(tmp_path: Path) -> None:
+    (tmp_path / "fx.py").write_text(FUNCTIONAL)
+    first, second = _killed_then_finished([sys.executable, "fx.py"], tmp_path)
+    assert first.startswith("logged 0") and second.startswith("logged 3")
+    [record] = runlab.runs(root=tmp_path / "runs")
+    assert record.status == "completed" and record.metrics("loss").steps == list(range(6))
+    assert [a["status"] for a in record.metadata["attempts"]] == ["crashed", "completed"]
+
+
+def test_runlab_run_resume_refuses_a_sweep(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text("X = 1\n")
+    (tmp_path / "a.yml").write_text("X: 2\n")
+    (tmp_path / "b.yml").write_text("X: 3\n")
+    out = subprocess.run([sys.executable, "-m", "runlab", "run", "plain.py", "-c", "a.yml", "-c", "b.yml",
+                          "--resume", "auto", "--name", "x", "--root", "runs"], cwd=tmp_path, capture_output=True,
+                         text=True, env=_env(), check=False)  # fmt: skip
+    assert out.returncode == 2 and "--resume continues one run" in out.stderr

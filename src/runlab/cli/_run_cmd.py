@@ -81,6 +81,9 @@ def _execute(start: Callable[[], list[Any]]) -> None:
 @_run_options
 @click.option("--namespace", "-n", metavar="NS", help="Namespace of the run(s) (default: the file's name).")
 @click.option("--entrypoint", "-e", metavar="NAME", help="Function of a plain script to call (default: discovered).")
+@click.option("--resume", metavar="ID|auto",
+              help="Continue a crashed or cancelled run (same ID and folder; steps go on) instead of starting one; "
+                   "'auto': the newest run called --name if it did not finish, else a new run.")  # fmt: skip
 @root_option
 @click.pass_context
 def run_command(
@@ -93,6 +96,7 @@ def run_command(
     description: str | None,
     namespace: str | None,
     entrypoint: str | None,
+    resume: str | None,
 ) -> None:
     """Run an experiment file: a functional experiment, a plain script or a config file.
 
@@ -109,6 +113,7 @@ def run_command(
       runlab run train.py -c configs/sweep.yml          # one run per config
       runlab run configs/experiment_config.yml          # its `extend` names the file
       runlab run tools.py:evaluate -p checkpoint=best.pt
+      runlab run train.py --name job-7 --resume auto    # in a job a cluster may requeue
     """
     from ..experiment._dispatch import launch
 
@@ -124,6 +129,7 @@ def run_command(
             namespace=namespace,
             root=root,
             entrypoint=entrypoint,
+            resume=resume,
         )
     )
 

@@ -167,6 +167,8 @@ class RunOptions:
         capture: capture git, environment and code snapshots.
         reproducible: also save what ``runlab reproduce`` needs (docs/reproduce.md); a functional
             experiment's ``__REPRODUCIBLE__`` does the same.
+        resume: continue a crashed or cancelled run instead of creating one: its ID or name,
+            or ``"auto"`` (see :func:`runlab.start_run`).
     """
 
     name: str | None = None
@@ -176,6 +178,7 @@ class RunOptions:
     root: str | None = None
     capture: bool = True
     reproducible: bool = False
+    resume: str | None = None
 
     def __post_init__(self) -> None:
         tags = self.tags

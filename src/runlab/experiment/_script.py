@@ -412,6 +412,7 @@ class ScriptExecutor:
             origin=request.record_origin(),
             capture=opts.capture,
             reproducible=opts.reproducible,
+            resume=opts.resume,
         )
         if metadata:
             run.data["config/metadata"] = dict(metadata) if _jsonable(metadata) else repr(metadata)

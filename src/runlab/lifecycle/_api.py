@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import UsageError
 from ..store._api import get_store
 from ..store._store import Store
 from ._run import Run
@@ -74,20 +73,14 @@ def start_run(
     """
     store = get_store(root)
     if resume is not None:
-        from ._resume import latest_resumable, resume_run
+        from ._resume import reopen
 
-        if not isinstance(resume, str) or not resume.strip():
-            raise UsageError(f"Invalid resume {resume!r}: expected a run ID, a run name or 'auto'.")
-        target: str | None = resume
-        if resume == "auto":
-            if not name:
-                raise UsageError("resume='auto' needs a stable run name (name=...) to find the run to continue.")
-            target = latest_resumable(store, name, namespace)
-        if target is not None:
-            return resume_run(
-                store, target, name=name, namespace=namespace, params=params, tags=tags, description=description,
-                capture=capture, capture_output=capture_output,
-            ).start()  # fmt: skip
+        resumed = reopen(
+            store, resume, name=name, namespace=namespace, params=params, tags=tags, description=description,
+            capture=capture, capture_output=capture_output,
+        )  # fmt: skip
+        if resumed is not None:
+            return resumed.start()
     run = Run.create(
         store=store,
         namespace=namespace,

@@ -30,7 +30,7 @@ from ..store._store import Store
 from ._data import RunData
 from ._run import Run, _param_record, _tags
 
-__all__ = ["RESUMABLE", "latest_resumable", "resume_run"]
+__all__ = ["RESUMABLE", "latest_resumable", "reopen", "resume_run"]
 
 #: The (reported) states a run can be resumed from.
 RESUMABLE = frozenset({RunStatus.CRASHED.value, RunStatus.CANCELLED.value, RunStatus.CREATED.value})
@@ -48,6 +48,40 @@ def latest_resumable(store: Store, name: str, namespace: str | None) -> str | No
         if record.status in RESUMABLE:
             return record.id
     return None
+
+
+def reopen(
+    store: Store,
+    resume: str,
+    *,
+    name: str | None = None,
+    namespace: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Iterable[str] | str | None = None,
+    description: str | None = None,
+    capture: bool = True,
+    capture_output: bool = True,
+) -> Run | None:
+    """The run that ``resume`` (an ID, prefix, name, or ``"auto"``) continues, reopened; None
+    when ``"auto"`` finds nothing to continue (then a new run starts). See :func:`runlab.start_run`.
+
+    Raises:
+        UsageError: ``resume`` is empty, or ``"auto"`` without a ``name``.
+        RunNotResumableError: the run completed or failed, or is still running.
+    """
+    if not isinstance(resume, str) or not resume.strip():
+        raise UsageError(f"Invalid resume {resume!r}: expected a run ID, a run name or 'auto'.")
+    target: str | None = resume
+    if resume == "auto":
+        if not name:
+            raise UsageError("resume='auto' needs a stable run name (name=...) to find the run to continue.")
+        target = latest_resumable(store, name, namespace)
+    if target is None:
+        return None
+    return resume_run(
+        store, target, name=name, namespace=namespace, params=params, tags=tags, description=description,
+        capture=capture, capture_output=capture_output,
+    )  # fmt: skip
 
 
 def resume_run(
