@@ -88,3 +88,30 @@ def test_wandb_offline_mirror_prints_nothing(tmp_path: Path) -> None:
     assert out.stderr == "" and out.stdout.startswith("RUN "), (out.stdout, out.stderr)
     run_id = out.stdout.split()[1]
     assert runlab.load(run_id, root=tmp_path / "runs").metadata["plugins"]["wandb"]["mode"] == "offline"
+
+
+OPEN_AT_EXIT = """
+import runlab
+with runlab.run(name="first", root="runs") as run:
+    runlab.log_results({"loss": 0.5}, step=0)
+left = runlab.start_run(name="left-open", root="runs", capture=False)
+left.log_metric("loss", 0.25)
+print(run.id, left.id)
+"""
+
+
+def test_wandb_mirror_sends_in_the_background_and_finishes_runs_left_open_at_exit(tmp_path: Path) -> None:
+    pytest.importorskip("wandb")
+    (tmp_path / "pyproject.toml").write_text('[tool.runlab.plugins]\nenabled = ["wandb"]\ndisabled = ["system"]\n')
+    (tmp_path / "job.py").write_text(OPEN_AT_EXIT)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "WANDB_MODE": "offline", "RUNLAB_QUIET": "1"}
+    env.update(WANDB_CONFIG_DIR=str(tmp_path / "wandb-config"), WANDB_CACHE_DIR=str(tmp_path / "wandb-cache"))
+    out = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, capture_output=True, text=True, env=env,
+                         timeout=300, check=False)  # fmt: skip
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    first, left = out.stdout.split()
+    for run_id, metrics in ((first, 1), (left, 1)):
+        record = runlab.load(run_id, root=tmp_path / "runs")
+        assert record.status == "completed"
+        mirror = record.metadata["plugins"]["wandb"]
+        assert mirror["exit_code"] == 0 and mirror["metrics"] == metrics, mirror

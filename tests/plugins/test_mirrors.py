@@ -272,6 +272,7 @@ def test_wandb_mirrors_a_run_offline(tmp_path: Path, root: Path, wandb_env: None
             root=root,
             capture=False,
         ) as run:
+            assert pm.get("wandb").plugin.flush(timeout=120)  # created in the background
             live = run.metadata["plugins"]["wandb"]
             assert live["mode"] == "offline" and Path(live["folder"]).is_dir()
             for step in range(5):

@@ -58,6 +58,17 @@ class BackgroundSender:
                 atexit.register(self._at_exit)
         self._queue.put((hook, run, job))
 
+    def exit_last(self) -> None:
+        """Register the exit drain again, so it runs before exit hooks registered until now.
+
+        ``atexit`` runs the hook registered last first: a library that registers its own
+        teardown on first use (wandb's service) is drained for before it is torn down.
+        """
+        with self._lock:
+            atexit.unregister(self._at_exit)
+            atexit.register(self._at_exit)
+            self._exit_hook = True
+
     def _work(self) -> None:
         while True:
             item = self._queue.get()
