@@ -276,3 +276,12 @@ def test_runlab_run_resume_refuses_a_sweep(tmp_path: Path) -> None:
                           "--resume", "auto", "--name", "x", "--root", "runs"], cwd=tmp_path, capture_output=True,
                          text=True, env=_env(), check=False)  # fmt: skip
     assert out.returncode == 2 and "--resume continues one run" in out.stderr
+
+
+def test_a_run_request_carries_resume_only_when_set() -> None:
+    from runlab.experiment._request import RunOptions, RunRequest, Target
+
+    plain = RunRequest(Target("script", Path("/tmp/x.py")), {}, RunOptions(name="a"))
+    assert "resume" not in plain.to_dict()["options"]  # readable by a runlab without resume
+    request = RunRequest(Target("script", Path("/tmp/x.py")), {}, RunOptions(name="a", resume="auto"))
+    assert RunRequest.from_json(request.to_json()).options.resume == "auto"

@@ -335,7 +335,12 @@ class RunRequest:
             },
             "params": _encode_map(self.params, "params"),
             "recorded": _encode_map(self.recorded, "recorded"),
-            "options": {f.name: getattr(self.options, f.name) for f in fields(RunOptions)}
+            # resume (added later) only when set: a request without it stays readable by older runlab
+            "options": {
+                f.name: getattr(self.options, f.name)
+                for f in fields(RunOptions)
+                if f.name != "resume" or self.options.resume is not None
+            }
             | {"tags": list(self.options.tags)},
             "links": self.links.to_dict(),
             "origin": {"via": self.origin.via, "argv": list(self.origin.argv)},
