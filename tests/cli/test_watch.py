@@ -196,3 +196,13 @@ def test_metrics_tail_holds_back_a_line_still_being_written(tmp_path: Path) -> N
 def test_set_total_refuses_what_is_not_a_step_count(root: Path, total: object) -> None:
     with runlab.start_run(root=root, capture=False) as run, pytest.raises(runlab.UsageError, match="Invalid total"):
         run.set_total(total)  # type: ignore[arg-type]
+
+
+def test_metrics_of_a_running_run_without_metrics_says_when_they_come(root: Path) -> None:
+    run = runlab.start_run(root=root, capture=False)
+    try:
+        result = CliRunner().invoke(cli, ["--root", str(root), "metrics", run.id])
+    finally:
+        run.complete()
+    assert result.exit_code == 0
+    assert "is running; no metrics yet; summaries reach the index every" in result.output

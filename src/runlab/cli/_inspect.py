@@ -160,7 +160,12 @@ def metrics(ctx: click.Context, run_ref: str, name: str | None, fmt: str, follow
         rows = [[k, s.last, s.min, s.max, s.count, s.step] for k, s in record.summaries.items()]
         emit(fmt, ["name", "last", "min", "max", "count", "step"], rows)
         if not rows and fmt == "table":
-            click.echo(f"Run {record.id} logged no metrics.", err=True)
+            if record.status == "running":
+                from ._show import _next_update
+
+                click.echo(f"Run {record.id} is running; {_next_update(record.metadata, False)}.", err=True)
+            else:
+                click.echo(f"Run {record.id} logged no metrics.", err=True)
         return
     series = record.metrics(name)
 
