@@ -72,9 +72,11 @@ class SystemSampler:
         self._last_cpu: tuple[float, float] | None = None  # (busy, total) of the machine
         self._last_proc: tuple[float, float] | None = None  # (cpu seconds, wall time) of the process
         self._last_sample = 0.0
+        self._started = 0.0
 
     def start(self) -> SystemSampler:
         """Start sampling in the background (the first sample comes after ``interval`` s)."""
+        self._started = time.monotonic()
         self._thread = threading.Thread(target=self._loop, name=f"runlab-system-{self.run.id}", daemon=True)
         self._thread.start()
         return self
@@ -86,12 +88,18 @@ class SystemSampler:
         self.stop()
 
     def stop(self, final: bool = True) -> None:
-        """Stop sampling; with ``final``, take one last sample if the last is at least 1 s old."""
+        """Stop sampling; with ``final``, take one last sample if the last is at least 1 s old.
+
+        The thread ends by itself; it is waited for only when a last sample is due, so a run
+        shorter than a second never waits for psutil's import.
+        """
         self._stop.set()
+        if not final or time.monotonic() - self._started < _FINAL_MIN_GAP:
+            return
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=30)
-        if final and self._psutil is not None and time.monotonic() - self._last_sample >= _FINAL_MIN_GAP:
+        if self._psutil is not None and time.monotonic() - self._last_sample >= _FINAL_MIN_GAP:
             self._record()
 
     def _loop(self) -> None:
