@@ -37,6 +37,7 @@ from .errors import (
     ExperimentContextError,
     ExperimentNotFoundError,
     FilterError,
+    HookSignatureError,
     InvalidTransitionError,
     MetricError,
     MetricNotFoundError,
@@ -75,12 +76,16 @@ if TYPE_CHECKING:
         run,
         run_script,
     )
+    from .hooks import StopHook
     from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
     from .request import RunRequest, RunResult, execute
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
 
+
+
 _LAZY = {
+    "StopHook": "runlab.hooks",
     "branch": "runlab.branch",
     "Cache": "runlab.cache",
     "cached": "runlab.cache",
@@ -139,6 +144,7 @@ __all__ = [
     "ExperimentMixin",
     "ExperimentNotFoundError",
     "FilterError",
+    "HookSignatureError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",
@@ -164,6 +170,7 @@ __all__ = [
     "RunlabError",
     "Script",
     "ScriptExecutor",
+    "StopHook",
     "StorageError",
     "Store",
     "UsageError",
