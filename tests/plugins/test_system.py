@@ -151,3 +151,12 @@ def test_no_gpu_metrics_where_there_is_no_gpu(root: Path) -> None:
         _busy(0.6)
     names = set(runlab.load(run.id, root=root).summaries)
     assert names and not any(n.startswith("sys/gpu") for n in names)
+
+
+def test_the_system_plugin_makes_plugins_load_for_experiment_styles_only(tmp_path: Path) -> None:
+    from runlab._activation import plugins_configured
+
+    assert plugins_configured(tmp_path, experiment=True)  # psutil is installed, system not disabled
+    assert not plugins_configured(tmp_path)  # bare start_run: nothing could act
+    (tmp_path / "pyproject.toml").write_text('[tool.runlab.plugins]\ndisabled = ["system"]\n')
+    assert not plugins_configured(tmp_path, experiment=True)

@@ -77,6 +77,9 @@ class RunDriver:
         self.experiment = experiment
         self.store = store
         self.hooks: HookRegistry = get_registry()
+        from .._activation import activate_for_experiment
+
+        activate_for_experiment()  # the system plugin samples experiment-style runs only
         self.run: Run | None = None
         self.error: BaseException | None = None
         """After :meth:`end`: the error the run ended with (a critical plugin's, if one failed in after_run)."""

@@ -217,8 +217,8 @@ class SystemMetricsPlugin(Plugin):
 
     On by default for runs started by an experiment style (``@runlab.experiment``,
     ``with runlab.run()``, a script) and by ``runlab run``, sweeps and workflows included;
-    bare :func:`runlab.start_run` loads no plugins and records none (wrap its block in a
-    :class:`SystemSampler` to get them). The first sample comes ``interval`` seconds after
+    bare :func:`runlab.start_run` fires no experiment hooks and records none (wrap its block
+    in a :class:`SystemSampler` to get them). The first sample comes ``interval`` seconds after
     the run starts and a last one when its code ends, so runs shorter than a second record
     none. Switch it off with ``disabled = ["system"]`` in ``[tool.runlab.plugins]``.
 
