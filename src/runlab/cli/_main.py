@@ -125,6 +125,7 @@ def _register() -> None:
         _run_cmd,
         _scaffold,
         _show,
+        _ui_cmd,
         _watch,
     )
 
