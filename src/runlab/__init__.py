@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from .params import Config, ConfigGenerator, Param, expand, load_config
     from .request import RunRequest, RunResult, execute
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
+    from .workflow import Parallel, Pipeline, Sequential, inputs
 
 
 
@@ -109,6 +110,10 @@ _LAZY = {
     "RunRequest": "runlab.request",
     "RunResult": "runlab.request",
     "execute": "runlab.request",
+    "Parallel": "runlab.workflow",
+    "Pipeline": "runlab.workflow",
+    "Sequential": "runlab.workflow",
+    "inputs": "runlab.workflow",
     "Config": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "Param": "runlab.params",
@@ -149,8 +154,10 @@ __all__ = [
     "MetricError",
     "MetricNotFoundError",
     "MetricSeries",
+    "Parallel",
     "Param",
     "ParameterError",
+    "Pipeline",
     "PluginError",
     "PluginLoadError",
     "PluginNotFoundError",
@@ -170,6 +177,7 @@ __all__ = [
     "RunlabError",
     "Script",
     "ScriptExecutor",
+    "Sequential",
     "StopHook",
     "StorageError",
     "Store",
@@ -186,6 +194,7 @@ __all__ = [
     "get_param",
     "get_params",
     "get_status",
+    "inputs",
     "log_artifact",
     "log_matplotlib_figure",
     "log_results",

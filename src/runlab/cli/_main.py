@@ -125,8 +125,10 @@ def _register() -> None:
         _run_cmd,
         _scaffold,
         _show,
+        _sweep_cmd,
         _ui_cmd,
         _watch,
+        _workflow_cmd,
     )
 
 
