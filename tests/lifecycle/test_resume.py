@@ -270,12 +270,11 @@ def test_experiment_resume_auto_continues_a_killed_functional_run(tmp_path: Path
 
 def test_runlab_run_resume_refuses_a_sweep(tmp_path: Path) -> None:
     (tmp_path / "plain.py").write_text("X = 1\n")
-    (tmp_path / "a.yml").write_text("X: 2\n")
-    (tmp_path / "b.yml").write_text("X: 3\n")
-    out = subprocess.run([sys.executable, "-m", "runlab", "run", "plain.py", "-c", "a.yml", "-c", "b.yml",
+    out = subprocess.run([sys.executable, "-m", "runlab", "run", "plain.py", "--sweep", "X=2,3",
                           "--resume", "auto", "--name", "x", "--root", "runs"], cwd=tmp_path, capture_output=True,
                          text=True, env=_env(), check=False)  # fmt: skip
-    assert out.returncode == 2 and "--resume continues one run" in out.stderr
+    assert out.returncode == 2 and "--resume continues one run" in out.stderr, out.stderr
+    assert not (tmp_path / "runs").exists()
 
 
 def test_a_run_request_carries_resume_only_when_set() -> None:
