@@ -34,6 +34,8 @@ LOG_CASES = (
     ("harmonic_1name", "1/(i+1)"),
     ("random_4names", "random floats, 4 names"),
     ("harmonic_4names", "1/(i+1), 4 names"),
+    ("random_10names", "random floats, 10 names"),
+    ("harmonic_10names", "1/(i+1), 10 names"),
 )
 QUERY_LIMITS = {10_000: (0.020, 0.300), 100_000: (0.100, 1.0)}  # runs(where=...), runlab list
 
@@ -72,6 +74,8 @@ def checks(sizes: list[int]) -> list[Check]:
     for key, label in (("runlab_run_script_ratio", "plain script"), ("runlab_run_functional_ratio", "functional")):
         rows.append((f"`runlab run` of a trivial {label}, as a process / the `start_run` process", "≤ 1.5x",
                       ("startup", key), 1.5, "ratio"))  # fmt: skip
+    rows.append(("MLflow mirror: time added to a trivial run (in process, MLflow imported)", "≤ 500 ms",
+                 ("mirror", "added_s"), 0.5, "time"))  # fmt: skip
     for case, label in LOG_CASES:
         rows.append((f"`log_metric` calls/s incl. final flush, {label}", "≥ 1,000,000",
                      ("log_metric", case, "calls_per_s"), 1e6, "rate"))  # fmt: skip
@@ -145,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         results["trivial"] = run_script("bench_trivial_run.py", [], out)
         results["startup"] = run_script("bench_run_startup.py", [], out)
         results["log_metric"] = run_script("bench_log_metric.py", [], out)
+        results["mirror"] = run_script("bench_mirror.py", [], out)
         results["queries"] = run_script("bench_queries.py", ["--sizes", *map(str, sizes)], out)
         results["rebuild"] = run_script("bench_rebuild.py", ["--sizes", *map(str, sizes), "--no-tracemalloc"], out)
         for figures in results["rebuild"].values():

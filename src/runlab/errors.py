@@ -42,6 +42,7 @@ __all__ = [
     "PluginNotFoundError",
     "RunFinishedError",
     "RunNotFoundError",
+    "RunNotResumableError",
     "RunlabError",
     "StorageError",
     "UsageError",
@@ -86,6 +87,10 @@ class InvalidTransitionError(RunlabError, RuntimeError):
 
 class RunFinishedError(InvalidTransitionError):
     """The run has already finished; its record no longer changes."""
+
+
+class RunNotResumableError(UsageError, InvalidTransitionError):
+    """A run cannot be resumed: it completed or failed, or its process is still running."""
 
 
 class FilterError(UsageError, ValueError):

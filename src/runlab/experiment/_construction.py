@@ -65,6 +65,7 @@ def setup(
     tags: Iterable[str] | None = None,
     notify: bool | None = None,
     base: Experiment | None = None,
+    resume: str | None = None,
 ) -> None:
     """Set every attribute of ``exp`` from its options (see :class:`runlab.Experiment`); ``base`` is
     the experiment it extends: its main, hooks, testing and analysis functions and parameters carry over.
@@ -87,6 +88,7 @@ def setup(
     exp.name_format = check_name_format(name_format or (base.name_format if base else DEFAULT_NAME_FORMAT))
     exp.console_width = int(console_width or (base.console_width if base else 100))
     exp.run_name = name if name is not None else (base.run_name if base else None)
+    exp.resume = resume  # continue a crashed or cancelled run (an ID, a name or "auto")
     doc = exp.glob.get("__doc__")
     own_doc = doc.strip() if isinstance(doc, str) and doc.strip() else None
     exp.description = description if description is not None else own_doc or (base.description if base else None)

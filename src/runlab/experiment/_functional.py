@@ -59,6 +59,7 @@ class Experiment:
         name_format: the run folder's name; ``{date}``, ``{time}`` and ``{id}`` (required).
         console_width: width of ``log_parameters()`` and ``--help`` output.
         name, description, tags: the runs' (the description defaults to the module docstring).
+        resume: continue a crashed or cancelled run (its ID or name, or ``"auto"``; see :func:`runlab.start_run`).
 
     Example:
         >>> import tempfile
@@ -86,12 +87,13 @@ class Experiment:
         description: str | None = None,
         tags: Iterable[str] | None = None,
         notify: bool | None = None,
+        resume: str | None = None,
     ) -> None:
         from ._construction import setup
 
         setup(self, namespace=namespace, glob=glob, root=root, debug=debug, name_format=name_format,
               console_width=console_width, base_path=base_path, name=name, description=description, tags=tags,
-              notify=notify)  # fmt: skip
+              notify=notify, resume=resume)  # fmt: skip
 
     def _blank(self) -> None:
         """Every attribute with its empty value (experiments and archived views start here)."""
@@ -104,6 +106,7 @@ class Experiment:
         self.name_format = DEFAULT_NAME_FORMAT
         self.console_width = 100
         self.run_name: str | None = None
+        self.resume: str | None = None
         self.description: str | None = None
         self.tags: list[str] = []
         self.func: Callable[[Any], Any] | None = None
@@ -319,10 +322,8 @@ class Experiment:
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
-
     def __contains__(self, key: object) -> bool:
         return key in self.data
-
     def log(self, message: Any) -> None:
         """Print a timestamped line (the run's ``out.log`` gets it too)."""
         print(f"{datetime.now():%Y-%m-%d %H:%M:%S} | {message}", flush=True)
@@ -369,7 +370,6 @@ class Experiment:
     def record(self) -> RunRecord:
         """The store's record of the run (archived, running or last run)."""
         from ..store._files import read_json
-
         return (self.store or get_store(self.root)).load(read_json(self.path / "run.json")["id"])
 
     @classmethod

@@ -74,7 +74,7 @@ class RunRecorder:
             ValidationError: ``value`` is neither a number nor a figure.
         """
         run = self.running("e.track()")
-        step = self.steps.get(name, 0)
+        step = self.steps[name] if name in self.steps else run.next_step(name)  # a resumed run goes on
         if callable(getattr(value, "savefig", None)):
             safe = re.sub(r"[^A-Za-z0-9_.\-]+", "_", name.replace("/", "__"))
             run.log_figure(value, f"track/{safe}_{step:03d}.png")

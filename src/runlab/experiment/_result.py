@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from ._values import decode_value, encode_value
 if TYPE_CHECKING:
     from ..lifecycle import Run
 
-__all__ = ["RunResult"]
+__all__ = ["RunResult", "record_result_metrics"]
 
 
 @dataclass
@@ -81,3 +82,24 @@ class RunResult:
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ValidationError(f"Not a run result: {type(exc).__name__}: {exc}.") from None
+
+
+def record_result_metrics(run: Run, result: Any) -> None:
+    """A numeric result (or a dict's numeric values) also as metrics ``result`` (``result/KEY``).
+
+    So it can be listed, sorted, filtered and compared like any metric
+    (``runlab list --sort -metrics.result``); a name the script logged itself is left alone.
+    """
+
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    items = {"result": result} if number(result) else {}
+    if isinstance(result, Mapping):
+        items = {f"result/{k}": v for k, v in result.items() if isinstance(k, str) and k.strip() and number(v)}
+    for name, value in items.items():
+        if name not in run._metric_names:
+            try:
+                run.log_metric(name, value)
+            except Exception:  # an odd key: the result stays in data.json
+                pass

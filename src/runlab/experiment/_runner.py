@@ -172,6 +172,7 @@ class ExperimentRunner:
             "hooks": describe_hooks(exp.hook_entries()),
             "capture": opts.capture,
             "reproducible": opts.reproducible or bool(values.get("__REPRODUCIBLE__")),
+            "resume": opts.resume or exp.resume,
         }
 
     def _execute(self, request: RunRequest) -> RunResult:

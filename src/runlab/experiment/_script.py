@@ -64,7 +64,8 @@ from ._loader import (
     split_target,
 )
 from ._request import Links, Origin, RunOptions, RunRequest, RunResult, Target
-from ._script_params import function_params, script_params
+from ._result import record_result_metrics
+from ._script_params import function_params, is_dunder, script_params
 
 __all__ = ["Script", "ScriptConfig", "ScriptExecutor", "function_params", "script_params"]
 
@@ -213,11 +214,18 @@ class ScriptExecutor:
         """The globals to inject: the config's, plus what ``before_experiment_parameters`` plugins add or change.
 
         Plugins see the script's defaults with the config's values on top (a mutable dict).
+        Special parameters a plugin offers (``__NOTIFY__``) are kept only when the script
+        defines them: a plain script does not read them, so they are neither injected nor
+        recorded among its parameters (the plugin then uses its own setting).
         """
         defaults = {name: param.default for name, param in self._known().items()}
         parameters = {**defaults, **injected}
         get_registry().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=self.script, parameters=parameters)
-        return {k: v for k, v in parameters.items() if k in injected or k not in defaults or v is not defaults[k]}
+        return {
+            k: v
+            for k, v in parameters.items()
+            if k in injected or (k in defaults and v is not defaults[k]) or (k not in defaults and not is_dunder(k))
+        }
 
     def _info_for(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
         known = self._known()
@@ -309,6 +317,7 @@ class ScriptExecutor:
             origin=request.record_origin(),
             capture=opts.capture,
             reproducible=opts.reproducible,
+            resume=opts.resume,
         )
         if metadata:
             run.data["config/metadata"] = dict(metadata) if _jsonable(metadata) else repr(metadata)
@@ -328,6 +337,7 @@ class ScriptExecutor:
         if error is None and result is not None and run.status == RunStatus.RUNNING.value:
             if _jsonable(result):
                 run.data["result"] = result
+                record_result_metrics(run, result)
             else:
                 run.data["result_repr"] = repr(result)
         driver.end(error, result=result)

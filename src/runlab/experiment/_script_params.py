@@ -11,7 +11,7 @@ from ..params import Param, is_usable, read_descriptions
 from ..params._param import _resolve_annotation
 from ._loader import check_python_file, parse_file
 
-__all__ = ["function_params", "script_params"]
+__all__ = ["function_params", "is_dunder", "script_params"]
 
 
 def script_params(path: str | os.PathLike[str]) -> dict[str, Param]:
@@ -98,3 +98,8 @@ def function_params(path: str | os.PathLike[str], function: str) -> dict[str, Pa
         type_ = annotation if annotation is not None else (Any if default is None else type(default))
         params[arg.arg] = Param(arg.arg, type_, default, f"argument of {function}()", is_usable(default))
     return params
+
+
+def is_dunder(name: str) -> bool:
+    """Whether ``name`` is a special name such as ``__NOTIFY__``."""
+    return name.startswith("__") and name.endswith("__") and len(name) > 4
