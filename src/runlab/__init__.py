@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from .params import Config, ConfigGenerator, Param, expand, load_config
     from .request import RunRequest, RunResult, execute
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
+    from .sweep import study
     from .workflow import Parallel, Pipeline, Sequential, inputs
 
 _LAZY = {
@@ -97,6 +98,7 @@ _LAZY = {
     "Pipeline": "runlab.workflow",
     "Sequential": "runlab.workflow",
     "inputs": "runlab.workflow",
+    "study": "runlab.sweep",
     "Config": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "Param": "runlab.params",
@@ -180,6 +182,7 @@ __all__ = [
     "load",
     "runs",
     "start_run",
+    "study",
 ]
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "PluginNotFoundError",
     "RunFinishedError",
     "RunNotFoundError",
+    "RunPruned",
     "RunlabError",
     "StorageError",
     "UsageError",
@@ -139,6 +140,14 @@ class ConfigError(UsageError, ValueError):
         super().__init__(message)
         self.path = path
         self.line = line
+
+
+class RunPruned(RunlabError):
+    """Raised inside a study trial's run when the study's pruner stops it; the run ends ``pruned``.
+
+    runlab raises it from the metric-logging call that reported the step the pruner rejected.
+    Let it propagate (do not catch it with ``except Exception``): the trial is then PRUNED.
+    """
 
 
 class ExperimentContextError(RunlabError, RuntimeError):

@@ -101,10 +101,12 @@ def _register() -> None:
         _inspect,
         _list,
         _manage_cmd,
+        _optimize_cmd,
         _plugins_cmd,
         _run_cmd,
         _scaffold,
         _show,
+        _study_cmd,
         _sweep_cmd,
         _workflow_cmd,
     )

@@ -30,6 +30,7 @@ STATUS_STYLE = {
     "failed": "red",
     "cancelled": "yellow",
     "crashed": "magenta",
+    "pruned": "blue",
 }
 
 

@@ -64,6 +64,7 @@ class ExperimentBase:
     _included: list[ExperimentMixin]
     _testing: list[Callable[..., Any]]
     _analyses: list[Callable[..., Any]]
+    _search_space: Callable[..., Any] | None
     _globs: list[Mapping[str, Any]]
     _files: list[Path]
     _inherited: dict[str, Param]
@@ -89,7 +90,7 @@ class ExperimentBase:
             ("_base_entries", {}), ("_included", []), ("_testing", []), ("_analyses", []), ("_globs", []),
             ("_files", []), ("_inherited", {}), ("_defs", {}), ("_defaults", {}), ("_explicit", set()),
             ("_own", set()), ("_active", None), ("_run", None), ("_data", RunData()), ("_track_steps", {}),
-            ("_config_path", None), ("_archive", None), ("_store", None),
+            ("_config_path", None), ("_archive", None), ("_store", None), ("_search_space", None),
         ):  # fmt: skip
             set_(self, key, value)
 
@@ -136,6 +137,21 @@ class ExperimentBase:
         globals of the experiment file).
         """
         self._analyses.append(func)
+        return func
+
+    def search_space(self, func: F) -> F:
+        """``@experiment.search_space``: ``fn(e, trial)`` returns the values of one study trial.
+
+        ``runlab optimize`` calls it with the experiment and an ``optuna.Trial`` for every trial;
+        it suggests values (``trial.suggest_float("LR", 1e-5, 1e-1, log=True)``) and returns
+        ``{PARAMETER: value}``. See ``docs/optimize.md``.
+
+        Example:
+            >>> # @experiment.search_space
+            >>> # def space(e, trial):
+            >>> #     return {"LR": trial.suggest_float("LR", 1e-5, 1e-1, log=True)}
+        """
+        object.__setattr__(self, "_search_space", func)
         return func
 
     # -- parameters -------------------------------------------------------------------

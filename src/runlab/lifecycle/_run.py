@@ -7,13 +7,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Literal
 
-from ..errors import InvalidTransitionError, RunFinishedError, UsageError
+from ..errors import InvalidTransitionError, RunFinishedError, RunPruned, UsageError
 from ..store._files import atomic_write_bytes, dumps, dumps_light, write_json_atomic
 from ..store._status import TRANSITIONS, RunStatus
 from ..store._store import Store
@@ -182,6 +182,7 @@ class Run:
         self._source: Path | None = None
         self._capture = True
         self._capture_output = True
+        self._step_listeners: list[Callable[[str, float, int], None]] = []
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -470,6 +471,8 @@ class Run:
             self.finish(RunStatus.COMPLETED)
         elif isinstance(exc, (KeyboardInterrupt, RunTerminated)):
             self.finish(RunStatus.CANCELLED, exc)
+        elif isinstance(exc, RunPruned):
+            self.finish(RunStatus.PRUNED, exc)
         elif isinstance(exc, SystemExit) and exc.code in (0, None):
             self.finish(RunStatus.COMPLETED)
         else:
@@ -544,6 +547,17 @@ class Run:
         if name not in self._metric_names:
             self._metrics.add_name(name)
         self._push_metric((name, step, value, _time()))
+        if self._step_listeners and step is not None:
+            for listener in self._step_listeners:
+                listener(name, value, step)
+
+    def add_step_listener(self, listener: Callable[[str, float, int], None]) -> None:
+        """Call ``listener(name, value, step)`` in the logging thread for every metric logged with a step.
+
+        What the listener raises reaches the code that logged the point: a study trial's run
+        uses it to report intermediate values and to stop (:class:`~runlab.errors.RunPruned`).
+        """
+        self._step_listeners.append(listener)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Record several metrics at once (each with ``step``, or its own next step)."""

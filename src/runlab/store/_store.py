@@ -378,7 +378,7 @@ class Store:
             report.problems.append(f"{folder}: run.json is unreadable ({type(exc).__name__}: {exc}); skipped.")
             return None
         summaries = meta.get("metrics")
-        if summaries is None or meta.get("status") not in ("completed", "failed", "cancelled"):
+        if summaries is None or meta.get("status") not in ("completed", "failed", "cancelled", "pruned"):
             series, read_report = read_metrics(folder / "metrics.jsonl")
             for line, reason in read_report.skipped:
                 report.problems.append(f"{folder / 'metrics.jsonl'}:{line}: unreadable line skipped ({reason}).")
