@@ -97,13 +97,13 @@ def optimize_command(
       runlab optimize configs/search.yml -n 100 -x dask --dask-scheduler tcp://head:8786
       runlab study show train
     """
+    import optuna
+
     from ..executors import get_executor
     from ..request import RunOptions
     from ..store import get_store
     from ..sweep import StudyProgress, open_study, plan_study, recover_trials, run_study
     from ._sweep_cmd import executor_settings
-
-    import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     root = (ctx.find_root().obj or {}).get("root")
