@@ -1,0 +1,89 @@
+"""The issue's acceptance tests, as real processes: SVC on digits with -j 2, and kill/restart of optimize."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import runlab
+from runlab.store import Store
+
+REPO = Path(__file__).resolve().parents[2]
+SVC = REPO / "examples" / "optimize" / "svc_digits.py"
+
+SLOW = """\
+import time
+import runlab
+
+XV = 0.0
+experiment = runlab.Experiment(namespace="slow", glob=globals())
+
+
+@experiment
+def main(e):
+    time.sleep(0.4)
+    return (e.XV - 1) ** 2
+
+
+experiment.run_if_main()
+"""
+
+
+def _optimize(root: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    cmd = [sys.executable, "-m", "runlab", "--root", str(root), "optimize", *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen)  # type: ignore[call-overload, no-any-return]
+
+
+def _wait_for(check: Callable[[], bool], timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < end, "timed out waiting"
+        time.sleep(0.2)
+
+
+def test_svc_on_digits_with_two_workers_reaches_097(root: Path) -> None:
+    proc = _optimize(root, str(SVC), "-n", "20", "-j", "2", "--objective", "metrics.val_acc", "--direction",
+                     "maximize", "--search", "C=float(1e-2,1e3,log)", "--search", "GAMMA=float(1e-5,1e-1,log)",
+                     "--seed", "0")  # fmt: skip
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    study, runs = runlab.study("svc_digits", root=root)
+    assert len(study.trials) == 20 and all(t.state.name == "COMPLETE" for t in study.trials)
+    assert study.best_value >= 0.97
+    assert len(runs) == 20 and sorted(r.metadata["trial"] for r in runs) == list(range(20))
+    assert {r.metadata["study"] for r in runs} == {"svc_digits"} and {str(r.status) for r in runs} == {"completed"}
+    best_run = next(r for r in runs if r.metadata["trial"] == study.best_trial.number)
+    assert best_run.summaries["val_acc"].last == study.best_value
+    assert f"best trial {study.best_trial.number}" in out
+
+
+def test_killing_optimize_and_starting_again_continues_the_study(tmp_path: Path, root: Path) -> None:
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW)
+    args = (str(path), "-n", "10", "-j", "2", "--search", "XV=float(-3,3)", "--seed", "0")
+    store = Store(root)
+    first = _optimize(root, *args)
+    try:
+        _wait_for(lambda: (root / ".runlab").is_dir() and len(store.runs(status="completed")) >= 2)
+    finally:
+        first.kill()
+        first.communicate(timeout=30)
+    _wait_for(lambda: len(store.runs(status="running")) == 0, timeout=60)  # the runs die with it
+    before = runlab.study("slow", root=root).study.trials
+    assert any(t.state.name == "RUNNING" for t in before)  # left behind by the killed process
+    again = _optimize(root, str(path), "-n", "3", "-j", "2", "--search", "XV=float(-3,3)", "--seed", "0")
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert "left running by an optimize process that stopped" in err
+    study, runs = runlab.study("slow", root=root)
+    numbers = [t.number for t in study.trials]
+    assert numbers == list(range(len(before) + 3))  # no duplicate trial numbers
+    assert not [t for t in study.trials if t.state.name == "RUNNING"]
+    assert sum(t.state.name == "COMPLETE" for t in study.trials) >= 5
+    linked = {r.metadata["trial"] for r in runs if str(r.status) == "completed"}
+    assert {t.number for t in study.trials if t.state.name == "COMPLETE"} <= linked
