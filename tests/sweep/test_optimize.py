@@ -110,15 +110,15 @@ def test_every_trial_is_a_run_linked_to_its_study(quad: Path, root: Path) -> Non
     assert "best trial" in result.stdout
     study, runs = runlab.study("quad", root=root)
     assert [t.state.name for t in study.trials] == ["COMPLETE"] * 6
+    record = json.loads((root / ".runlab" / "studies" / "quad.json").read_text())
     assert len(runs) == 6 and {r.metadata["study"] for r in runs} == {"quad"}
     by_trial = {r.metadata["trial"]: r for r in runs}
     for t in study.trials:
         run = by_trial[t.number]
-        assert t.user_attrs["runlab.runs"] == [run.id]
+        assert record["runs"][str(t.number)] == [run.id]
         assert {k: run.params[k] for k in ("XV", "YV", "OPT")} == t.params  # the run ran the trial's values
         assert t.value == pytest.approx((t.params["XV"] - 2) ** 2 + t.params["YV"] + 0.5 * (t.params["OPT"] == "b"))
     assert (root / ".runlab" / "studies" / "quad.log").is_file()  # Optuna's JournalFileBackend
-    record = json.loads((root / ".runlab" / "studies" / "quad.json").read_text())
     assert sorted(record["runs"]) == [str(i) for i in range(6)] and record["directions"] == ["minimize"]
     assert len(Store(root).runs(where="study == 'quad'")) == 6
     journal = optuna.load_study(study_name="quad", storage=optuna.storages.JournalStorage(
@@ -167,7 +167,8 @@ def test_failures_make_fail_trials_and_the_study_goes_on(
     ts = trials(root, "quad")
     assert [t.state.name for t in ts] == [state] * 4  # all four ran
     assert all(error in t.user_attrs["runlab.error"] for t in ts)
-    assert all(t.user_attrs["runlab.runs"] for t in ts)  # each is still a run in the store
+    runs = runlab.study("quad", root=root).runs
+    assert sorted(r.metadata["trial"] for r in runs) == [0, 1, 2, 3]  # each is still a run in the store
 
 
 def test_a_failing_run_among_good_ones(quad: Path, root: Path) -> None:
@@ -187,7 +188,7 @@ def test_repeats_run_each_config_k_times_and_report_the_mean(quad: Path, root: P
     study, runs = runlab.study("quad", root=root)
     assert len(runs) == 6
     for t in study.trials:
-        assert len(t.user_attrs["runlab.runs"]) == 3
+        assert sum(r.metadata["trial"] == t.number for r in runs) == 3
         assert t.value == pytest.approx((t.params["XV"] - 2) ** 2 + 1)
 
 

@@ -77,7 +77,7 @@ def test_killing_optimize_and_starting_again_continues_the_study(tmp_path: Path,
     before = runlab.study("slow", root=root).study.trials
     assert any(t.state.name == "RUNNING" for t in before)  # left behind by the killed process
     again = _optimize(root, str(path), "-n", "3", "-j", "2", "--search", "XV=float(-3,3)", "--seed", "0")
-    out, err = again.communicate(timeout=300)
+    _, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     assert "left running by an optimize process that stopped" in err
     study, runs = runlab.study("slow", root=root)

@@ -96,7 +96,7 @@ def _trial_rows(study: Any, record: Any) -> tuple[list[str], list[list[Any]], li
     rows, styles = [], []
     for t in study.get_trials(deepcopy=False):
         values = list(t.values) if t.values is not None else [None] * n_values
-        runs = t.user_attrs.get("runlab.runs") or record.runs.get(str(t.number)) or []
+        runs = record.runs.get(str(t.number)) or []
         rows.append([t.number, t.state.name.lower(), *values, *(t.params.get(n) for n in names), " ".join(runs),
                      t.user_attrs.get("runlab.error") or ""])  # fmt: skip
         styles.append(_STATE_STYLE.get(t.state.name, ""))
@@ -150,7 +150,7 @@ def study_best(ctx: click.Context, name: str, fmt: str) -> None:
         click.echo(f"Study {name!r} has no completed trial yet.", err=True)
         raise SystemExit(1)
     items = [{"trial": t.number, "values": list(t.values), "params": dict(t.params),
-              "runs": t.user_attrs.get("runlab.runs") or record.runs.get(str(t.number)) or []}
+              "runs": record.runs.get(str(t.number)) or []}
              for t in best]  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps(items if len(study.directions) > 1 else items[0], indent=1))

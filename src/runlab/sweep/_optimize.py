@@ -29,7 +29,6 @@ from ._study import Objective, StudyFile, StudySpec
 __all__ = ["StudyObserver", "TrialOutcome", "TrialPlanner", "recover_trials", "run_study"]
 
 ERROR_ATTR = "runlab.error"
-RUNS_ATTR = "runlab.runs"
 DRIVER_ATTR = "runlab.driver"
 
 
@@ -257,7 +256,6 @@ def run_study(
             if outcome.error is None:
                 outcome.values = [sum(col) / len(col) for col in zip(*rows, strict=True)]
                 outcome.state = "complete"
-        trial.set_user_attr(RUNS_ATTR, runs)
         if outcome.error:
             trial.set_user_attr(ERROR_ATTR, outcome.error)
         state = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "fail": TrialState.FAIL}[outcome.state]

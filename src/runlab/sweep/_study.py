@@ -231,9 +231,9 @@ class StudyFile:
         known.extend(r for r in run_ids if r not in known)
 
     def save(self) -> None:
-        """Replace the file atomically."""
+        """Replace the file atomically (not fsynced: the runs also name their study and trial)."""
         self.data["updated"] = time.time()
-        write_json_atomic(self.path, self.data)
+        write_json_atomic(self.path, self.data, fsync=False)
 
     def storage(self) -> Any:
         """The study's Optuna storage."""
