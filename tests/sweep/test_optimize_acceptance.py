@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 import runlab
 from runlab.store import Store
 
@@ -46,11 +48,13 @@ def _wait_for(check: Callable[[], bool], timeout: float = 120) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_svc_on_digits_with_two_workers_reaches_097(root: Path) -> None:
     proc = _optimize(root, str(SVC), "-n", "20", "-j", "2", "--objective", "metrics.val_acc", "--direction",
                      "maximize", "--search", "C=float(1e-2,1e3,log)", "--search", "GAMMA=float(1e-5,1e-1,log)",
                      "--seed", "0")  # fmt: skip
-    out, err = proc.communicate(timeout=600)
+    out, err = proc.communicate(timeout=850)
     assert proc.returncode == 0, err
     study, runs = runlab.study("svc_digits", root=root)
     assert len(study.trials) == 20 and all(t.state.name == "COMPLETE" for t in study.trials)
@@ -62,6 +66,7 @@ def test_svc_on_digits_with_two_workers_reaches_097(root: Path) -> None:
     assert f"best trial {study.best_trial.number}" in out
 
 
+@pytest.mark.slow
 def test_killing_optimize_and_starting_again_continues_the_study(tmp_path: Path, root: Path) -> None:
     path = tmp_path / "slow.py"
     path.write_text(SLOW)

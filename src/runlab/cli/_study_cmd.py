@@ -71,7 +71,7 @@ def study_list(ctx: click.Context, fmt: str) -> None:
         click.echo(f"No studies in {store.root} yet. Start one with: runlab optimize FILE -n N --search ...", err=True)
         return
     headers = ["name", "trials", "complete", "pruned", "failed", "best", "directions", "created", "experiment"]
-    rows = []
+    rows: list[list[Any]] = []
     for r in records:
         try:
             study = r.load()
