@@ -7,8 +7,14 @@ and reused while their index holds N runs. For each size:
   ``runlab.runs(where="params.a == 3", root=...)`` (the per-process store is reused, as
   in a notebook), the same on a new ``runlab.Store(root)`` each time (new connection),
   ``len()`` of the result, and materialising ``list(...)`` of the records;
+* every run of the store as records: ``list(runlab.runs())`` (records are built lazily, so
+  this is the cost of building them), and the same reading ``id``, ``status``, ``created``
+  and ``params`` of each (the cost of parsing on access);
 * as whole processes, median of ``--process-repeat`` after one warm-up, stdout to a pipe:
-  ``runlab list --limit 50 --root ...`` and ``runlab show <id> --root ...``.
+  ``runlab list --limit 50 --root ...`` and ``runlab show <id> --root ...``; and a fresh
+  ``python -c`` that imports runlab and runs the ``where`` query, once only counting the
+  matches and once reading fields of every matching record (the whole-process figures next
+  to the in-process ones).
 
 Usage::
 
@@ -87,6 +93,17 @@ def measure(root: Path, repeat: int, process_repeat: int) -> dict[str, Any]:
         "len_s": time_call(lambda: len(runlab.runs(where=WHERE, root=root)), repeat),
         "list_s": time_call(lambda: list(runlab.runs(where=WHERE, root=root)), repeat),
     }
+    def touch_all() -> None:
+        for rec in runlab.runs(root=root):
+            _ = (rec.id, rec.status, rec.created, rec.params)
+
+    results["all_records_s"] = time_call(lambda: list(runlab.runs(root=root)), max(1, repeat // 3))
+    results["all_records_fields_s"] = time_call(touch_all, max(1, repeat // 3))
+    results["all_records_n"] = len(runlab.runs(root=root))
+    query = f"import runlab; rs = runlab.runs(where={WHERE!r}, root={str(root)!r}); n = len(rs)"
+    fields = "; _ = [(r.id, r.status, r.created, r.params['a']) for r in rs]"
+    results["process_filter_s"] = median(time_process([PYTHON, "-c", query], process_repeat))
+    results["process_filter_records_s"] = median(time_process([PYTHON, "-c", query + fields], process_repeat))
     list_argv = [RUNLAB, "list", "--limit", "50", "--root", str(root)]
     show_argv = [RUNLAB, "show", some_id, "--root", str(root)]
     results["cli_list_s"] = median(time_process(list_argv, process_repeat))
@@ -111,6 +128,10 @@ def report(results: dict[str, Any]) -> None:
         print(f"    Store(root).runs(where=...) new conn {fmt_ms(r['runs_where_new_store_s']):>10}")
         print(f"    len(runlab.runs(where=...))          {fmt_ms(r['len_s']):>10}")
         print(f"    list(runlab.runs(where=...))         {fmt_ms(r['list_s']):>10}")
+        print(f"    list(runlab.runs()), {r['all_records_n']:,} records   {fmt_ms(r['all_records_s']):>10}")
+        print(f"      + reading id/status/created/params {fmt_ms(r['all_records_fields_s']):>10}")
+        print(f"    process: import + runs(where=...)    {fmt_ms(r['process_filter_s']):>10}")
+        print(f"    process: the same + fields of each   {fmt_ms(r['process_filter_records_s']):>10}")
         print(f"    runlab list --limit 50 (process)     {fmt_ms(r['cli_list_s']):>10}")
         print(f"    runlab show ID (process)             {fmt_ms(r['cli_show_s']):>10}")
 

@@ -83,6 +83,14 @@ def checks(sizes: list[int]) -> list[Check]:
                      ("queries", str(size), "runs_where_s"), query, "time"))  # fmt: skip
         rows.append((f"{size:,} runs: `runlab list --limit 50` as a process", _limit(cli),
                      ("queries", str(size), "cli_list_s"), cli, "time"))  # fmt: skip
+    if 100_000 in sizes:
+        rows.append(("100,000 runs: `list(runlab.runs())` (100,000 records)", "≤ 1 s",
+                     ("queries", "100000", "all_records_s"), 1.0, "time"))  # fmt: skip
+        rows.append(("100,000 runs: `rebuild_index()` peak RSS (MB)", "≤ 200",
+                     ("rebuild", "100000", "peak_rss_mb"), 200, "size"))  # fmt: skip
+    for case in ("record", "sync_single"):
+        rows.append((f"branches/s recorded into the store, {case}", "≥ 5,000",
+                     ("branch", case, "per_s"), 5000, "rate"))  # fmt: skip
     rows += [
         ("100 trivial runs, each in its own process, `local -j 2` (runs/s)", "≥ 30",
          ("sweep", "local_j2", "runs_per_s"), 30, "rate"),
@@ -134,6 +142,10 @@ def main(argv: list[str] | None = None) -> None:
         results["trivial"] = run_script("bench_trivial_run.py", [], out)
         results["log_metric"] = run_script("bench_log_metric.py", [], out)
         results["queries"] = run_script("bench_queries.py", ["--sizes", *map(str, sizes)], out)
+        results["rebuild"] = run_script("bench_rebuild.py", ["--sizes", *map(str, sizes), "--no-tracemalloc"], out)
+        for figures in results["rebuild"].values():
+            figures["peak_rss_mb"] = figures["peak_rss_kb"] / 1024
+        results["branch"] = run_script("bench_branch.py", [], out)
         results["sweep"] = run_script("bench_sweep.py", [], out)
         results["optimize"] = run_script("bench_optimize.py", [], out)
     print(f"\nAll benchmarks: {time.perf_counter() - start:.0f} s wall")

@@ -13,6 +13,9 @@ Quick use::
 
     best = runlab.runs(where="metrics.loss < 0.05", order_by="metrics.loss")
 
+    @runlab.branch(configs=[{"temperature": 0.2}, {"temperature": 0.9}], strategy="shadow")
+    def answer(question, config): ...              # try several configs in live use, record each branch
+
 Heavy parts load on first use, so ``import runlab`` stays fast.
 """
 
@@ -26,6 +29,8 @@ from .errors import (
     AmbiguousRunError,
     ArtifactPathError,
     ConfigError,
+    DamagedFileError,
+    DataError,
     DirtyWorkingDirectoryError,
     ExperimentAlreadyRunningError,
     ExperimentContextError,
@@ -48,6 +53,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .branch import branch
     from .experiment import (
         Experiment,
         ExperimentMixin,
@@ -75,6 +81,7 @@ if TYPE_CHECKING:
     from .workflow import Parallel, Pipeline, Sequential, inputs
 
 _LAZY = {
+    "branch": "runlab.branch",
     "Experiment": "runlab.experiment",
     "ExperimentMixin": "runlab.experiment",
     "Script": "runlab.experiment",
@@ -124,6 +131,7 @@ __all__ = [
     "ArtifactPathError",
     "Config",
     "ConfigError",
+    "DataError",
     "ConfigGenerator",
     "DirtyWorkingDirectoryError",
     "Experiment",
@@ -144,6 +152,7 @@ __all__ = [
     "PluginLoadError",
     "PluginNotFoundError",
     "MetricSummary",
+    "DamagedFileError",
     "RebuildReport",
     "Run",
     "RunData",
@@ -164,6 +173,7 @@ __all__ = [
     "UsageError",
     "ValidationError",
     "__version__",
+    "branch",
     "cancel",
     "completed",
     "entrypoint",
@@ -192,7 +202,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'runlab' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    # "branch" is the package itself: callable as the decorator, and runlab.branch.StoreLogger works
+    value = import_module(module) if name == "branch" else getattr(import_module(module), name)
     globals()[name] = value
     return value
 

@@ -23,6 +23,8 @@ __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
     "ConfigError",
+    "DataError",
+    "DamagedFileError",
     "DirtyWorkingDirectoryError",
     "ExperimentAlreadyRunningError",
     "ExperimentContextError",
@@ -170,6 +172,23 @@ class ValidationError(UsageError, ValueError):
     """Input to an experiment API has the wrong shape or type."""
 
 
+class DataError(ValidationError, TypeError):
+    """A value given to ``run.data[...]`` (or ``e[...]``) cannot be stored as JSON.
+
+    Raised when the value is set, so nothing already stored is lost. Also a ``ValueError``
+    (an integer beyond 64 bits) and a ``TypeError`` (a function, an object).
+
+    Attributes:
+        key: the data key (or parameter name) concerned.
+        type_name: the type of the refused value.
+    """
+
+    def __init__(self, message: str, key: str = "", type_name: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+        self.type_name = type_name
+
+
 class PluginError(RunlabError, RuntimeError):
     """A plugin failed.
 
@@ -193,3 +212,19 @@ class PluginLoadError(PluginError):
 
 class PluginNotFoundError(UsageError, LookupError):
     """No plugin of the given name was discovered."""
+
+
+class DamagedFileError(StorageError):
+    """A file of a run (``run.json``, ``data.json``, ``metrics.jsonl``) cannot be read: it is
+    empty, not JSON, or holds values of the wrong type. The message names the file and what is wrong.
+
+    Attributes:
+        path: the damaged file, as text.
+    """
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self) -> str:  # OSError would format its args as (errno, strerror)
+        return str(self.args[0]) if self.args else ""

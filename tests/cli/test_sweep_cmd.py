@@ -57,6 +57,8 @@ def test_sweep_from_the_command_line_is_recorded_and_shown(script: Path, root: P
     completed = [row for row in rows if row["status"] == "completed"]
     assert [row["params.X"] for row in completed] == [3, 2, 1]  # sorted by the metric, best first
     assert [row["metrics.score"] for row in completed] == [30, 20, 10]
+    where = invoke("--root", str(root), "list", "--where", f"sweep == '{sweep_id}'", "-f", "json")
+    assert len(json.loads(where.output)) == 6  # type: ignore[attr-defined]
     table = invoke("--root", str(root), "sweep", "show", sweep_id).output  # type: ignore[attr-defined]
     assert f"sweep {sweep_id}" in table and "3 completed, 3 failed" in table and "X=1,2,3" in table
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -69,7 +70,8 @@ with runlab.start_run(root={str(repo / "runs")!r}) as run:
     script.write_text(script.read_text() + "# edited\n")
     result = subprocess.run(["python", str(script)], capture_output=True, text=True, check=True, cwd=repo,
                             env={"PATH": f"{Path(__import__('sys').executable).parent}:/usr/bin:/bin",
-                                 "MY_API_KEY": "hunter2", "DB_PASSWORD": "pw", "PLAIN_SETTING": "ok"})  # fmt: skip
+                                 "MY_API_KEY": "hunter2", "DB_PASSWORD": "pw", "PLAIN_SETTING": "ok",
+                                 **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}})  # fmt: skip
     rec = runlab.load(result.stdout.strip(), root=repo / "runs")
     meta = rec.metadata
     assert meta["git"]["commit"] and meta["git"]["dirty"] is True
@@ -78,7 +80,7 @@ with runlab.start_run(root={str(repo / "runs")!r}) as run:
     assert meta["source"] == str(script)
     env = meta["env"]
     assert env["variables"]["PLAIN_SETTING"] == "ok"
-    assert "MY_API_KEY" not in env["variables"] and "DB_PASSWORD" not in env["variables"]
+    assert env["variables"]["MY_API_KEY"] == env["variables"]["DB_PASSWORD"] == "<redacted>"
     assert set(env["variables_redacted"]) >= {"MY_API_KEY", "DB_PASSWORD"}
     assert "hunter2" not in (rec.path / "run.json").read_text()
     deps = json.loads((rec.path / "env" / "dependencies.json").read_text())

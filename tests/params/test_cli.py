@@ -118,3 +118,33 @@ def test_subprocess_show_json_and_bad_input(registered: bool, tmp_path: Path) ->
     out = _run("config", "validate", str(bad), registered=registered)
     assert out.returncode == 2 and "Malformed YAML" in out.stderr and "line 3" in out.stderr
     assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("command", ["validate", "show"])
+def test_config_commands_say_when_they_run_a_python_config(tmp_path: Path, command: str) -> None:
+    """Docs and behaviour agree: YAML/TOML/JSON are only read; a Python config's code runs, and the output says so."""
+    marker = tmp_path / "ran.txt"
+    py = write(
+        tmp_path / "gen.py",
+        f"""
+        from pathlib import Path
+        from runlab.params import Config
+        Path({str(marker)!r}).write_text("ran")
+        def config_gen():
+            yield Config(globals_dict={{"LR": 0.1}})
+        """,
+    )
+    yml = write(tmp_path / "c.yml", "parameters:\n  LR: 0.1\n")
+    result = invoke("config", command, str(py))
+    assert result.exit_code == 0, result.output
+    assert "Python config: ran its code" in result.output and marker.read_text() == "ran"
+    plain = invoke("config", command, str(yml))
+    assert plain.exit_code == 0 and "ran its code" not in plain.output
+    help_text = " ".join(invoke("config", command, "--help").output.split())
+    assert "only read" in help_text and "Python config" in help_text
+    docs = (REPO / "docs" / "parameters.md").read_text(encoding="utf-8")
+    assert "Python config file is code" in docs
+    assert "without running anything" not in (REPO / "README.md").read_text(encoding="utf-8")

@@ -202,8 +202,10 @@ def test_rebuild_reports_unreadable_files_without_changing_them(root: Path) -> N
     bad.mkdir(parents=True)
     (bad / "run.json").write_text("{not json")
     report = runlab.Store(root).rebuild_index()
-    assert report.indexed == 2
-    assert any("deadbeef" in p and "run.json is unreadable" in p for p in report.problems)
+    assert report.indexed == 3  # the damaged run is kept, flagged
+    assert any("deadbeef" in p and "run.json is not valid JSON" in p for p in report.problems)
+    assert [f for f, _ in report.damaged] == ["default/2026-01-01_00-00-00_deadbeef"]
+    assert runlab.load("deadbeef", root=root).status == "damaged"
     assert any("metrics.jsonl:2" in p for p in report.problems)
     assert (bad / "run.json").read_text() == "{not json"
     assert runlab.load(torn.id, root=root).summaries["m"].count == 1

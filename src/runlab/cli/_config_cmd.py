@@ -1,4 +1,10 @@
-"""``runlab config validate | show | check``: inspect config files without running anything."""
+"""``runlab config validate | show | check``: inspect config files.
+
+YAML, TOML and JSON files are only read. A Python config file (``CONFIG`` or
+``config_gen()``) is code: to know its configs, these commands import it and call
+``config_gen()``, exactly as ``runlab run -c`` does, and say so in their output. No
+experiment runs and nothing is written to the store.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,10 @@ def _load(paths: tuple[Path, ...]) -> list[Any]:
 def config_group() -> None:
     """Check and show config files (YAML, TOML, JSON, Python) and their sweeps.
 
+    YAML, TOML and JSON files are only read. A Python config file is run (imported, and its
+    config_gen() called) to get its configs, so only use these on Python files you trust.
+    No experiment runs and nothing is written to the store.
+
     \b
     Examples:
       runlab config validate configs/sweep.yml
@@ -36,11 +46,17 @@ def config_group() -> None:
 def validate(paths: tuple[Path, ...]) -> None:
     """Check that config files load and expand (several files merge left to right).
 
-    Exits with 2 and a one-line message when a file is invalid.
+    YAML, TOML and JSON files are only read; a Python config file is run to get its configs
+    (the output says "ran its code"). Exits with 2 and a one-line message when a file is invalid.
     """
     configs = _load(paths)
     names = ", ".join(str(p) for p in paths)
-    click.echo(f"OK: {names}: {len(configs)} config{'s' if len(configs) != 1 else ''}.")
+    ran = " (Python config: ran its code)" if _python(paths) else ""
+    click.echo(f"OK: {names}{ran}: {len(configs)} config{'s' if len(configs) != 1 else ''}.")
+
+
+def _python(paths: tuple[Path, ...]) -> bool:
+    return any(p.suffix.lower() == ".py" for p in paths)
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
@@ -56,6 +72,8 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def show(paths: tuple[Path, ...], fmt: str) -> None:
     """Show the expanded configs: one row per config with its id and values.
+
+    A Python config file is run to get its configs (YAML, TOML and JSON are only read).
 
     \b
     Examples:
@@ -86,7 +104,9 @@ def show(paths: tuple[Path, ...], fmt: str) -> None:
         for i, (c, flat) in enumerate(zip(configs, flat_rows, strict=False))
     ]
     print_table(None, headers, rows)
-    click.echo(f"{len(configs)} config{'s' if len(configs) != 1 else ''} from {', '.join(map(str, paths))}", err=True)
+    ran = " (Python config: ran its code)" if _python(paths) else ""
+    count = f"{len(configs)} config{'s' if len(configs) != 1 else ''}"
+    click.echo(f"{count} from {', '.join(map(str, paths))}{ran}", err=True)
 
 
 @config_group.command("check")
@@ -97,6 +117,7 @@ def check(script: Path, configs: tuple[Path, ...]) -> None:
     """List config names that SCRIPT does not define, with suggestions (exit 1 if any; for CI).
 
     The script is read, not run: its parameters are its top-level UPPERCASE assignments.
+    A Python config file given with -c is run to get its configs, as in 'runlab run -c'.
     Values are also checked against simple annotations and literal defaults (exit 2 when wrong).
 
     \b

@@ -1,5 +1,5 @@
 """Fields of a run record by name (``params.lr``, ``metrics.acc.max``, ``status``...) for columns,
-comparisons, sorting archived runs and exports."""
+comparisons and exports. The names come from the store's one field list (``RunRecord.FIELDS``)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from typing import Any
 
 from ..errors import UsageError
 from ..store import RunRecord
+from ..store._records import SUMMARY_FIELDS
 
-BASE_FIELDS = (
-    "id", "name", "namespace", "experiment", "status", "created", "started", "ended", "duration", "tags",
-    "description", "error", "sweep", "study", "parent", "path",
-)  # fmt: skip
-AGGREGATES = ("last", "min", "max", "count", "step")
+BASE_FIELDS = RunRecord.FIELDS
+AGGREGATES = SUMMARY_FIELDS
 FIELDS_HELP = ", ".join(BASE_FIELDS) + ", params.<name>, metrics.<name>[.min|.max|.last|.count|.step]"
 
 
@@ -114,17 +112,3 @@ def _special(key: str) -> bool:
 
 def _missing(records: Iterable[RunRecord], key: str) -> bool:
     return any(field_value(r, key) is None for r in records)
-
-
-def sort_key(name: str) -> Any:
-    """A key function for Python-side sorting by a field (nulls last)."""
-
-    def key(rec: RunRecord) -> tuple[int, Any]:
-        value = field_value(rec, name)
-        if value is None:
-            return (2, 0)
-        if isinstance(value, (int, float)):
-            return (0, value)
-        return (1, str(value))
-
-    return key

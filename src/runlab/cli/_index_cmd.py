@@ -22,64 +22,64 @@ def index_group() -> None:
 @root_option
 @click.pass_context
 def rebuild(ctx: click.Context) -> None:
-    """Recreate the index from the run folders (and the archive's index, if any).
+    """Recreate the index from the run folders, and the archive's from the archived ones.
 
     Picks up run folders copied in from elsewhere and drops entries whose folder is
-    gone. Unreadable files are listed; they are never modified.
+    gone. A run whose run.json is damaged (empty, not JSON, a field of the wrong type) is
+    kept with status 'damaged' and listed; files are never modified. The work is done in
+    short chunks, so runs being written meanwhile are not held up.
 
     \b
     Example:
       runlab index rebuild --root /data/runs
     """
-    from ..store._manage import ARCHIVE_DIR, archive_store
-
     store = get_store(ctx)
     report = store.rebuild_index()
     click.echo(f"Indexed {report.indexed} runs in {store.root} "
                f"({len(report.added)} added, {len(report.removed)} removed).")  # fmt: skip
     problems = list(report.problems)
-    if (store.root / ARCHIVE_DIR).is_dir():
-        arch = archive_store(store).rebuild_index()
-        click.echo(f"Indexed {arch.indexed} archived runs.")
+    damaged = len(report.damaged)
+    if report.archive is not None:
+        arch = report.archive
+        click.echo(f"Indexed {arch.indexed} archived runs ({len(arch.added)} added, {len(arch.removed)} removed).")
         problems += arch.problems
+        damaged += len(arch.damaged)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
+    if damaged:
+        click.echo(f"{damaged} damaged run{'s' if damaged != 1 else ''} kept with status 'damaged': "
+                   "'runlab show ID' says what is wrong; repair the file or 'runlab delete ID'.", err=True)  # fmt: skip
 
 
 @index_group.command("check")
 @root_option
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Compare the index with the run folders without changing anything (exit 1 when they differ).
+    """Compare the index (and the archive's) with the run folders without changing anything.
+
+    Exits 1 when they differ ('runlab index rebuild' fixes that). Runs whose run.json is
+    damaged are listed; when the index already records them as 'damaged' the index is up
+    to date and the exit code stays 0 (a rebuild cannot repair a file).
 
     \b
     Example:
       runlab index check || runlab index rebuild
     """
-    from ..store._files import read_json
-
     store = get_store(ctx)
-    on_disk: dict[str, str] = {}
-    problems: list[str] = []
-    for folder in store.run_folders():
-        try:
-            rid = read_json(folder / "run.json")["id"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            problems.append(f"{folder}: run.json is unreadable ({type(exc).__name__})")
-            continue
-        on_disk[rid] = folder.relative_to(store.root).as_posix()
-    indexed = dict(store.index.execute("SELECT id, folder FROM runs")) if store.root.is_dir() else {}
-    for rid, folder in on_disk.items():
-        if rid not in indexed:
-            problems.append(f"{folder}: run {rid} is not in the index")
-        elif indexed[rid] != folder:
-            problems.append(f"{folder}: run {rid} is indexed at {indexed[rid]}")
-    for rid, folder in indexed.items():
-        if rid not in on_disk:
-            problems.append(f"{folder}: run {rid} is in the index but its folder is gone")
+    result = store.check_index()
+    parts = [("", store.root, result)]
+    if result.archive is not None:
+        parts.append(("archive: ", store.archive.root, result.archive))
+    problems = [f"{label}{p}" for label, _, r in parts for p in r.problems]
+    for label, _, r in parts:
+        for folder, problem in r.damaged:
+            click.echo(f"{label}{folder}: damaged: {problem}", err=True)
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}; run 'runlab index rebuild'.", err=True)
         raise click.exceptions.Exit(1)
-    click.echo(f"OK: the index matches the {len(on_disk)} run folders in {store.root}.")
+    archived = f" and the {result.archive.runs} archived ones" if result.archive is not None else ""
+    damaged = sum(len(r.damaged) for _, _, r in parts)
+    note = f" ({damaged} damaged, listed above)" if damaged else ""
+    click.echo(f"OK: the index matches the {result.runs} run folders in {store.root}{archived}{note}.")

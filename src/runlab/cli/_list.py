@@ -64,21 +64,13 @@ def list_runs(ctx: click.Context, where: str | None, namespace: str | None, stat
         cols = parse_columns(columns)
     store = get_store(ctx)
     filters: dict[str, Any] = dict(where=where, namespace=namespace, status=status or None, tags=tags or None,
-                                   name=name, since=_since(since), until=_since(until))  # fmt: skip
+                                   name=name, since=_since(since), until=_since(until),
+                                   archived=None if include_archived else False)  # fmt: skip
     found: list[Any] = list(query(store, **filters, order_by=order_by, limit=limit or None))
-    archived_ids: set[str] = set()
-    if include_archived:
-        from ..store._manage import ARCHIVE_DIR, archive_store
-
-        if (store.root / ARCHIVE_DIR).is_dir():
-            extra = list(query(archive_store(store), **filters, order_by=order_by, limit=limit or None))
-            archived_ids = {r.id for r in extra}
-            if extra:
-                found = _merge(found, extra, order_by, limit)
     if fmt == "json" and cols is None:
         from ..store._files import dumps
 
-        click.echo(dumps([{**r.to_dict(), "archived": r.id in archived_ids} for r in found]).decode())
+        click.echo(dumps([r.to_dict() for r in found]).decode())
         return
     if not found:
         if fmt == "table":
@@ -94,29 +86,22 @@ def list_runs(ctx: click.Context, where: str | None, namespace: str | None, stat
         cols = list(DEFAULT_COLUMNS)
         if len({r.namespace for r in found}) > 1:
             cols.insert(2, "namespace")
-        if archived_ids:
+        if any(r.archived for r in found):
             cols.append("archived")
         cols += varying(found)
-    rows = [[_cell(r, c, fmt, archived_ids) for c in cols] for r in found]
+    rows = [[_cell(r, c, fmt) for c in cols] for r in found]
     headers = list(cols)
     styles = {cols.index("status"): [STATUS_STYLE.get(r.status, "") for r in found]} if "status" in cols else None
     emit(fmt, headers, rows, styles)
     if fmt == "table" and limit and len(found) == limit:
         total = query_count(store, **filters)
-        if include_archived and archived_ids:
-            from ..store._manage import archive_store
-            from ..store._manage import query_count as count2
-
-            total += count2(archive_store(store), **filters)
         if total > limit:
             click.echo(f"(showing {limit} of {total} runs; use --limit 0 for all)", err=True)
 
 
-def _cell(rec: Any, col: str, fmt: str, archived: set[str]) -> Any:
+def _cell(rec: Any, col: str, fmt: str) -> Any:
     from ._fields import field_value
 
-    if col == "archived":
-        return rec.id in archived
     value = field_value(rec, col)
     if fmt in ("table", "markdown"):
         if col in ("created", "started", "ended"):
@@ -128,17 +113,3 @@ def _cell(rec: Any, col: str, fmt: str, archived: set[str]) -> Any:
     elif fmt == "csv" and col in ("created", "started", "ended") and value is not None:
         return value.isoformat()
     return value
-
-
-def _merge(found: list[Any], extra: list[Any], order_by: str, limit: int) -> list[Any]:
-    from ._fields import sort_key
-
-    merged = found + extra
-    for key in reversed([k.strip() for k in (order_by or "created").split(",") if k.strip()]):
-        desc = key.startswith("-")
-        name = key.lstrip("+-").strip()
-        keyfn = sort_key(name)
-        nulls = [r for r in merged if keyfn(r)[0] == 2]
-        rest = sorted((r for r in merged if keyfn(r)[0] != 2), key=keyfn, reverse=desc)
-        merged = rest + nulls
-    return merged[:limit] if limit else merged

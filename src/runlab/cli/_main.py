@@ -95,6 +95,7 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 
 def _register() -> None:
     from . import (  # noqa: F401  (commands register themselves)
+        _branch_cmd,
         _config_cmd,
         _export,
         _index_cmd,

@@ -24,7 +24,7 @@ _DRY = click.option("--dry-run", is_flag=True, help="Only print what would be do
 
 def _select(ctx: click.Context, refs: Sequence[str], where: str | None, archived: bool = False) -> list[Any]:
     """The records named by ``refs`` and matched by ``where`` (each once, in order)."""
-    from ..store._manage import archive_store, find_record
+    from ..store._manage import find_record
 
     if not refs and not where:
         raise UsageError("No runs given: pass run IDs (or ID prefixes or names) or --where EXPR.")
@@ -34,8 +34,7 @@ def _select(ctx: click.Context, refs: Sequence[str], where: str | None, archived
         record = find_record(store, ref, archived=True if archived else None)[1]
         found.setdefault(record.id, record)
     if where:
-        source = archive_store(store) if archived else store
-        for record in source.runs(where=where, order_by="created"):
+        for record in store.runs(where=where, order_by="created", archived=archived):
             found.setdefault(record.id, record)
     return list(found.values())
 

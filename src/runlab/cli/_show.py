@@ -11,7 +11,7 @@ from ._main import cli, get_store, root_option
 from ._render import format_duration, format_time, format_value, print_table, sparkline, use_color
 
 STATUS_COLOR = {"completed": "green", "failed": "red", "cancelled": "yellow", "crashed": "magenta", "running": "cyan",
-                "pruned": "blue"}
+                "pruned": "blue", "damaged": "red"}
 
 
 def _section(title: str) -> None:
@@ -38,21 +38,15 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     """
     from ..store._manage import find_record
 
-    owner, record = find_record(get_store(ctx), run_ref)
-    archived = owner.root.name == ".archive"
-    meta: dict[str, Any] = record.metadata
+    _, record = find_record(get_store(ctx), run_ref)
+    archived = record.archived
+    meta, data, problems = _read_files(record)
     if fmt == "json":
         from ..store._files import dumps
 
         click.echo(
             dumps(
-                {
-                    **record.to_dict(),
-                    "archived": archived,
-                    "data": record.data,
-                    "artifacts": record.artifacts,
-                    "run": meta,
-                }
+                {**record.to_dict(), "data": data, "artifacts": record.artifacts, "run": meta, "problems": problems}
             ).decode()
         )
         return
@@ -81,7 +75,7 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     for key, value in lines:
         click.echo(f"{key.ljust(width)}  {value}")
 
-    params = meta.get("params") or {}
+    params = meta.get("params") or {name: {"value": value} for name, value in record.params.items()}
     if params:
         _section("Parameters")
         print_table(None, ["name", "value", "type", "description"], [
@@ -96,7 +90,6 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
              sparkline(series[k].values) if k in series else ""]
             for k, s in record.summaries.items()
         ])  # fmt: skip
-    data = record.data
     if data:
         _section("Data")
         for key, value in _flatten(data):
@@ -126,6 +119,45 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
         click.echo(f"  {error.get('type') or 'Error'}: {error.get('message')}")
         if error.get("traceback"):
             click.echo("  " + error["traceback"].rstrip().replace("\n", "\n  "))
+    if problems:
+        _section("Damaged files")
+        for problem in problems:
+            click.echo(f"  {problem}")
+
+
+def _read_files(record: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """``run.json`` and ``data.json`` of a run, and one line per damaged file (which file, what is wrong).
+
+    A ``run.json`` with fields of the wrong type is not used for the sections (the record's
+    checked values are shown instead).
+    """
+    from ..errors import DamagedFileError
+
+    problems: list[str] = []
+    meta: dict[str, Any] = {}
+    if record.problem:
+        problems.append(f"{record.path}: {record.problem}.")
+    else:
+        try:
+            meta = record.metadata
+        except DamagedFileError as exc:
+            problems.append(f"{exc} Run 'runlab index rebuild' to record the run as damaged.")
+        except FileNotFoundError:
+            problems.append(f"{record.path / 'run.json'} is gone; run 'runlab index rebuild'.")
+    data: dict[str, Any] = {}
+    try:
+        data = record.data
+    except DamagedFileError as exc:
+        problems.append(str(exc))
+    path = record.path / "metrics.jsonl"
+    skipped = record.metrics_report().skipped
+    if skipped:
+        line, why = skipped[0]
+        problems.append(f"{path} has {len(skipped)} unreadable line{'s' if len(skipped) != 1 else ''} "
+                        f"(line {line}: {why}); the readable points are shown.")  # fmt: skip
+    elif record.summaries and (not path.exists() or path.stat().st_size == 0):
+        problems.append(f"{path} is {'empty' if path.exists() else 'missing'}, although the run logged metrics.")
+    return meta, data, problems
 
 
 def _series(record: Any) -> dict[str, Any]:

@@ -190,7 +190,7 @@ def _summary(store: Any, record: Any) -> None:
 
 def _rows(store: Any, record: Any, sort: str | None, descending: bool) -> tuple[list[list[Any]], list[str]]:
     """One row per config: run, status, the swept parameters and final metrics."""
-    from ._fields import field_value, sort_key, varying
+    from ._fields import field_value, varying
 
     records = []
     for run_id in record.run_ids:
@@ -203,12 +203,20 @@ def _rows(store: Any, record: Any, sort: str | None, descending: bool) -> tuple[
         cols += [f"params.{k}" for k in records[0].params] + [f"metrics.{k}" for k in records[0].summaries]
     if sort:
         key = sort if "." in sort else f"metrics.{sort}"
-        keyfn = sort_key(key)
-        nulls = [r for r in records if keyfn(r)[0] == 2]
-        records = sorted((r for r in records if keyfn(r)[0] != 2), key=keyfn, reverse=descending) + nulls
+        values = {r.id: field_value(r, key) for r in records}
+        nulls = [r for r in records if values[r.id] is None]
+        records = sorted((r for r in records if values[r.id] is not None), key=lambda r: _order(values[r.id]),
+                         reverse=descending) + nulls  # fmt: skip
         if key not in cols:
             cols.append(key)
     return [[field_value(r, c) for c in cols] for r in records], cols
+
+
+def _order(value: Any) -> tuple[int, Any]:
+    """Sort numbers by value, then everything else by its text (runs without the value go last)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value))
 
 
 @cli.group("sweep")

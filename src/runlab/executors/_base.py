@@ -37,6 +37,9 @@ class Executor(ABC):
     """
 
     name: ClassVar[str] = ""
+    #: False when the runs write their folders only, not the store's SQLite index (runs on other
+    #: hosts): the caller indexes each finished run's folder (a sweep does).
+    index_writes: bool = True
 
     def __init__(self, workers: int = 1) -> None:
         self.workers = workers

@@ -60,18 +60,22 @@ class DaskExecutor(Executor):
         scheduler: a running scheduler's address, e.g. ``tcp://10.0.0.5:8786``.
         timeout: seconds to wait for the scheduler to answer.
         grace: seconds a cancelled run gets before it is killed.
+        index: the runs write the store's SQLite index; False: their folders only, and the
+            submitting process indexes them (workers on other hosts: SQLite over NFS is unsafe).
+            Default: True for a LocalCluster, False with ``scheduler``.
 
     Raises:
         UsageError: the scheduler does not answer (nothing was run).
 
     Example:
-        >>> ex = DaskExecutor(workers=1)  # doctest: +SKIP
+        >>> DaskExecutor.name  # get_executor("dask", workers=2) starts a LocalCluster
+        'dask'
     """
 
     name = "dask"
 
     def __init__(self, workers: int = 1, scheduler: str | None = None, timeout: float = 10.0,
-                 grace: float = 10.0) -> None:  # fmt: skip
+                 grace: float = 10.0, index: bool | None = None) -> None:  # fmt: skip
         super().__init__(workers=workers)
         import logging
 
@@ -93,6 +97,10 @@ class DaskExecutor(Executor):
         self._event_name = f"runlab-cancel-{uuid.uuid4().hex}"
         self._event = Event(self._event_name, client=self._client)
         self._env = environment()
+        index = scheduler is None if index is None else index
+        self.index_writes = index
+        if not index:
+            self._env["RUNLAB_INDEX_WRITES"] = "0"
         self._cwd = os.getcwd()
         self._grace = grace
         self._dask_futures: list[Any] = []

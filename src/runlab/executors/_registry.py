@@ -35,7 +35,8 @@ EXECUTORS: dict[str, ExecutorSpec] = {
         "runlab.executors._dask:DaskExecutor",
         {"workers": _WORKERS, "scheduler": (str, "scheduler address tcp://host:port (default: a LocalCluster)"),
          "timeout": (float, "seconds to wait for the scheduler"),
-         "grace": (float, "seconds a cancelled run gets before it is killed")},
+         "grace": (float, "seconds a cancelled run gets before it is killed"),
+         "index": (bool, "runs write the SQLite index (False: folders only; the submitter indexes)")},
     ),
     "slurm": ExecutorSpec(
         "runlab.executors._slurm:SlurmExecutor",
@@ -44,7 +45,8 @@ EXECUTORS: dict[str, ExecutorSpec] = {
          "mem": (float, "memory per job in GB"), "account": (str, "SLURM account"),
          "folder": (str, "job files and logs, on a shared filesystem"),
          "cluster": (str, "slurm, or local to run the jobs as local processes"),
-         "poll": (float, "seconds between job state checks")},
+         "poll": (float, "seconds between job state checks"),
+         "index": (bool, "jobs write the SQLite index too (default False: the submitter indexes)")},
     ),
 }
 

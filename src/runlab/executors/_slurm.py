@@ -86,6 +86,8 @@ class SlurmExecutor(Executor):
         folder: where submitit keeps job files and logs (on a shared filesystem).
         cluster: ``"slurm"`` (default), or ``"local"`` to run the jobs as local processes.
         poll: seconds between job state checks.
+        index: the jobs write the store's SQLite index too (default False: SQLite locking is not
+            safe over NFS; the submitting process indexes each finished run's folder).
 
     Raises:
         UsageError: ``sbatch`` is not on PATH (for ``cluster="slurm"``).
@@ -95,7 +97,7 @@ class SlurmExecutor(Executor):
 
     def __init__(self, workers: int = 16, partition: str | None = None, time: float = 60.0, cpus: int = 1,
                  gpus: int = 0, mem: float | None = None, account: str | None = None, folder: str | None = None,
-                 cluster: str = "slurm", poll: float = 0.5) -> None:  # fmt: skip
+                 cluster: str = "slurm", poll: float = 0.5, index: bool = False) -> None:  # fmt: skip
         super().__init__(workers=workers)
         if cluster not in ("slurm", "local"):
             raise UsageError(f"Invalid cluster {cluster!r} for the slurm executor: use 'slurm' or 'local'.")
@@ -117,6 +119,9 @@ class SlurmExecutor(Executor):
         self._pending: list[tuple[RunRequest, cf.Future[RunResult]]] = []
         self._jobs: list[tuple[Any, cf.Future[RunResult], Path]] = []
         self._env = environment()
+        self.index_writes = index
+        if not index:
+            self._env["RUNLAB_INDEX_WRITES"] = "0"
         self._cwd = os.getcwd()
         self._poll = poll
         self._count = 0

@@ -44,6 +44,7 @@ from typing import Any, overload
 
 from ..errors import ValidationError
 from ..lifecycle import Run
+from ..lifecycle._values import to_json_value
 from ..params import Config, ConfigGenerator, Param, is_usable, load_config, read_descriptions
 from ..params._param import _resolve_annotation
 from ..plugins import get_manager
@@ -154,9 +155,11 @@ def _configs(config: ScriptConfig) -> tuple[Iterator[Config], bool]:
 
 
 def _jsonable(value: Any) -> bool:
+    """Whether ``value`` can be written as JSON and read back (no integer beyond 64 bits, no lone surrogate)."""
     try:
         dumps_light(value, indent=False)
-    except (TypeError, ValueError):
+        to_json_value(value)
+    except (TypeError, ValueError):  # DataError is both
         return False
     return True
 

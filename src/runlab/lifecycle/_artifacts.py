@@ -8,14 +8,46 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import ArtifactPathError, UsageError
 
-__all__ = ["copy_artifact", "safe_artifact_path"]
+__all__ = ["MAX_NAME", "MAX_PART_BYTES", "copy_artifact", "safe_artifact_path"]
+
+MAX_PART_BYTES = 255  # one folder or file name, in UTF-8 bytes (NAME_MAX of common file systems)
+MAX_NAME = 1024  # the whole relative name, in characters
+
+
+def _check_characters(text: str) -> None:
+    bad = next((c for c in text if ord(c) < 32 or ord(c) == 127), None)
+    if bad is not None:
+        raise ArtifactPathError(
+            f"Invalid artifact name {text!r}: it contains the control character {bad!r}; use printable characters."
+        )
+    try:
+        encoded = [part.encode("utf-8") for part in text.replace("\\", "/").split("/")]
+    except UnicodeEncodeError:
+        raise ArtifactPathError(
+            f"Invalid artifact name {text!r}: it is not valid Unicode (lone surrogates); use a plain text name."
+        ) from None
+    if len(text) > MAX_NAME:
+        raise ArtifactPathError(
+            f"Invalid artifact name {text[:40]!r}... ({len(text)} characters): at most {MAX_NAME} characters "
+            "are allowed. Choose a shorter name."
+        )
+    longest = max(encoded, key=len)
+    if len(longest) > MAX_PART_BYTES:
+        raise ArtifactPathError(
+            f"Invalid artifact name {text[:40]!r}...: the part {longest[:20].decode(errors='replace')!r}... is "
+            f"{len(longest)} bytes long; file systems allow at most {MAX_PART_BYTES} per folder or file name. "
+            "Choose a shorter name."
+        )
 
 
 def safe_artifact_path(base: Path, name: str | os.PathLike[str]) -> Path:
     """Resolve ``name`` under ``base`` and refuse anything that would lead outside it.
 
-    Refused: empty names, absolute paths, ``..`` segments, and names that pass through a
-    symbolic link pointing outside ``base``.
+    Refused, with :class:`~runlab.ArtifactPathError`: empty names, control characters
+    (NUL, newline ...), text that is not valid Unicode, a part longer than
+    ``MAX_PART_BYTES`` bytes or a name longer than ``MAX_NAME`` characters (file systems
+    refuse them), absolute paths, ``..`` segments, and names that pass through a symbolic
+    link pointing outside ``base``.
 
     Example:
         >>> import tempfile, pathlib
@@ -26,6 +58,7 @@ def safe_artifact_path(base: Path, name: str | os.PathLike[str]) -> Path:
     text = os.fspath(name)
     if not isinstance(text, str) or not text.strip():
         raise ArtifactPathError(f"Invalid artifact name {name!r}: give a relative path such as 'plots/loss.png'.")
+    _check_characters(text)
     pure = PurePosixPath(text.replace("\\", "/"))
     if pure.is_absolute() or text.startswith(("/", "\\")) or (len(text) > 1 and text[1] == ":"):
         raise ArtifactPathError(

@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["capture_environment", "capture_git", "snapshot_code", "list_distributions", "SECRET_PATTERN"]
+from ._secrets import load_rules, redact_argv, redact_environ
 
-#: Environment variables whose names match this are never recorded.
-SECRET_PATTERN = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE|SESSION", re.IGNORECASE)
+__all__ = ["capture_environment", "capture_git", "snapshot_code", "list_distributions"]
 
 _GIT_TIMEOUT = 10.0
 
@@ -168,23 +167,21 @@ def _user() -> str | None:
 
 
 def capture_environment() -> dict[str, Any]:
-    """Python, platform, host, user, CPU count, memory and environment variables.
+    """Python, platform, host, user, CPU count, memory, command line and environment variables.
 
-    Variables whose names look like secrets (KEY, TOKEN, SECRET, PASSWORD, ...) are left
-    out; their names are listed under ``variables_redacted``.
+    Secrets are redacted from the variables and from ``argv`` (see :mod:`._secrets`): a
+    variable whose name looks like a secret (PASSWORD, TOKEN, DSN, ...) keeps its name with
+    the value ``<redacted>``; in other values and arguments URL passwords and well-known
+    token formats are replaced. Redacted variable names are listed under
+    ``variables_redacted``; ``[tool.runlab.secrets]`` adjusts the rule.
 
     Example:
         >>> env = capture_environment()
         >>> env["python"]["version"].count(".") >= 2
         True
     """
-    variables = {}
-    redacted = []
-    for key, value in os.environ.items():
-        if SECRET_PATTERN.search(key):
-            redacted.append(key)
-        else:
-            variables[key] = value
+    rules = load_rules()
+    variables, redacted = redact_environ(os.environ, rules)
     uname = os.uname()
     return {
         "python": {
@@ -200,9 +197,9 @@ def capture_environment() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "memory_bytes": _memory_bytes(),
         "cwd": os.getcwd(),
-        "argv": list(sys.argv),
-        "variables": dict(sorted(variables.items())),
-        "variables_redacted": sorted(redacted),
+        "argv": redact_argv(sys.argv, rules),
+        "variables": variables,
+        "variables_redacted": redacted,
     }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from ..errors import UsageError
+from ._values import to_json_value
 
 __all__ = ["RunData"]
 
@@ -30,7 +31,10 @@ class RunData(MutableMapping[str, Any]):
     """Nested run data addressed with slash paths.
 
     Keys whose any segment starts with ``_`` are kept in memory only and never written to
-    ``data.json``. Safe to use from several threads.
+    ``data.json``; other values are checked and converted to JSON when they are set
+    (:func:`~runlab.lifecycle._values.to_json_value`: arrays and tensors become lists), and a
+    value that cannot be stored raises :class:`~runlab.DataError` there, leaving every other
+    key as it was. Safe to use from several threads.
 
     Example:
         >>> d = RunData()
@@ -39,6 +43,10 @@ class RunData(MutableMapping[str, Any]):
         {'val': {'acc': 0.9}}
         >>> "metrics/val/acc" in d, d.to_dict()
         (True, {'metrics': {'val': {'acc': 0.9}}})
+        >>> d["fn"] = print
+        Traceback (most recent call last):
+        ...
+        runlab.errors.DataError: Cannot store 'fn': this type is not a JSON value (builtin_function_or_method). ...
     """
 
     def __init__(self, initial: dict[str, Any] | None = None) -> None:
@@ -48,6 +56,8 @@ class RunData(MutableMapping[str, Any]):
 
     def __setitem__(self, path: str, value: Any) -> None:
         parts = _split(path)
+        if not any(part.startswith("_") for part in parts):  # private keys stay in memory, as given
+            value = to_json_value(value, path)
         with self._lock:
             node = self._root
             for i, part in enumerate(parts[:-1]):

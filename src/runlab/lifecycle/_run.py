@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Literal
 
-from ..errors import InvalidTransitionError, RunFinishedError, RunPruned, UsageError
+from ..errors import DataError, InvalidTransitionError, RunFinishedError, RunPruned, UsageError
 from ..store._files import atomic_write_bytes, dumps, dumps_light, write_json_atomic
 from ..store._status import TRANSITIONS, RunStatus
 from ..store._store import Store
@@ -21,7 +21,8 @@ from ._artifacts import copy_artifact, safe_artifact_path
 from ._data import RunData
 from ._events import emit
 from ._output import OutputCapture
-from ._tracking import NUMBER_TYPES, MetricBuffer, coerce_metric_value, coerce_step
+from ._tracking import MAX_STEP, MetricBuffer, coerce_metric_value, coerce_step
+from ._values import INT64_MIN, to_json_value
 
 __all__ = ["Run", "RunTerminated"]
 
@@ -91,15 +92,21 @@ def _now() -> str:
 
 
 def _param_record(name: str, value: Any, info: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A parameter's ``run.json`` record; a value that is not storable JSON is recorded as its ``repr``.
+
+    Storable means :func:`~runlab.lifecycle._values.to_json_value` accepts it; what it does
+    not (an object, an integer beyond 64 bits) becomes text with ``usable: false``, so the
+    run starts and its record shows the value, but a rerun cannot give it back.
+    """
     info = info or {}
+    kind = type(value).__name__
     try:
-        dumps_light(value, indent=False)
-        usable = True
-    except TypeError:
+        value, usable = to_json_value(value, name), True
+    except DataError:
         value, usable = repr(value), False
     return {
         "value": value,
-        "type": info.get("type") or type(value).__name__,
+        "type": info.get("type") or kind,
         "description": info.get("description"),
         "usable": info.get("usable", usable),
     }
@@ -133,10 +140,14 @@ class _Worker(threading.Thread):
                     next_beat = time.monotonic() + HEARTBEAT_INTERVAL
                     self._run._beat()
             except Exception as exc:  # keep the run going; report once per kind
-                message = f"{type(exc).__name__}: {exc}"
-                if message not in self.errors:
-                    self.errors.append(message)
-                    print(f"runlab: background writer of run {self._run.id}: {message}", file=sys.__stderr__)
+                self.report(exc)
+
+    def report(self, exc: Exception) -> None:
+        """Record a failed write (once per kind of failure) and say so on stderr."""
+        message = f"{type(exc).__name__}: {exc}"
+        if message not in self.errors:
+            self.errors.append(message)
+            print(f"runlab: background writer of run {self._run.id}: {message}", file=sys.__stderr__)
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -173,6 +184,7 @@ class Run:
         self._metrics = MetricBuffer(folder / "metrics.jsonl", on_batch=self._metrics_written)
         self._push_metric = self._metrics.push  # the hot path of log_metric, bound once
         self._metric_names = self._metrics.names
+        self._flush_due = float("inf")  # when log_metric flushes itself: FLUSH_INTERVAL after the last flush
         self._closed = False
         self._final_written = False  # closed runs: whether finish() wrote the final record yet
         self._worker: _Worker | None = None
@@ -329,6 +341,7 @@ class Run:
                 target=self._run_capture, name=f"runlab-capture-{self.id}", daemon=True
             )
             self._capture_thread.start()
+        self._flush_due = _time() + FLUSH_INTERVAL
         self._worker = _Worker(self)
         self._worker.start()
         _OPEN_RUNS.add(self)
@@ -383,11 +396,28 @@ class Run:
         self._prev_sigterm = None
         return prev
 
-    def _flush(self) -> None:
-        self._metrics.flush()
+    def _flush(self, notify: bool = True) -> None:
+        self._flush_due = _time() + FLUSH_INTERVAL
+        self._metrics.flush(notify)
         snapshot = self.data.snapshot()
         if snapshot is not None:
             write_json_atomic(self.path / "data.json", snapshot, fsync=False)
+
+    def _flush_now(self) -> None:
+        """Flush from the logging thread: the worker has not flushed for ``FLUSH_INTERVAL``.
+
+        This keeps the crash-loss bound (a SIGKILL loses at most about the last second) when a
+        tight logging loop leaves the worker thread no CPU time. Failures are reported like
+        the worker's, never raised into the caller's loop; ``metrics_logged`` for these points
+        still fires from the worker (or at finish), so listeners never slow the loop.
+        """
+        self._flush_due = _time() + FLUSH_INTERVAL
+        try:
+            self._flush(notify=False)
+        except Exception as exc:
+            worker = self._worker
+            if worker is not None:
+                worker.report(exc)
 
     def _beat(self) -> None:
         with self._meta_lock:
@@ -540,13 +570,16 @@ class Run:
         """
         if self._closed:
             raise RunFinishedError(f"Run {self.id} has finished; metrics can no longer be logged.")
-        if value.__class__ not in NUMBER_TYPES:
+        if value.__class__ is not float:
             value = coerce_metric_value(name, value)
-        if step is not None and step.__class__ is not int:
+        if step is not None and (step.__class__ is not int or step > MAX_STEP or step < INT64_MIN):
             step = coerce_step(step)
         if name not in self._metric_names:
             self._metrics.add_name(name)
-        self._push_metric((name, step, value, _time()))
+        now = _time()
+        self._push_metric((name, step, value, now))
+        if now >= self._flush_due:  # the flusher is late (a busy loop starves it): write from here
+            self._flush_now()
         if self._step_listeners and step is not None:
             for listener in self._step_listeners:
                 listener(name, value, step)

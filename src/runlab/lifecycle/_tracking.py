@@ -17,10 +17,10 @@ from typing import Any
 
 from ..errors import MetricError
 from ..store._metrics_file import encode_batch, merge_summary, summarize
+from ._values import INT64_MAX, INT64_MIN
 
-__all__ = ["NUMBER_TYPES", "MetricBuffer", "check_metric_name", "coerce_metric_value", "coerce_step"]
+__all__ = ["MAX_STEP", "MetricBuffer", "check_metric_name", "coerce_metric_value", "coerce_step"]
 
-NUMBER_TYPES = frozenset({int, float})
 _FIELDS = 4  # name, step, value, time
 
 
@@ -39,17 +39,27 @@ def _encodable(text: str) -> bool:
 
 
 def coerce_metric_value(name: str, value: object) -> float | int:
-    """Accept bools, numpy scalars and anything with ``__float__``; refuse the rest."""
+    """Accept bools, numpy scalars and anything with ``__float__``; refuse the rest.
+
+    Metric values are real numbers stored as JSON numbers: an integer that does not fit in
+    64 bits becomes a float (``10**30`` -> ``1e30``); one beyond the float range is refused.
+    """
     if isinstance(value, (bool, int, float)):
-        return int(value) if isinstance(value, bool) else value
+        if isinstance(value, bool):
+            return int(value)
+        if value.__class__ is not int and isinstance(value, int):
+            value = int(value)  # IntEnum and other int subclasses
+        return _bounded(name, value) if isinstance(value, int) else float(value)
     item = getattr(value, "item", None)  # numpy / torch scalars
     if callable(item):
         try:
             out = item()
         except (TypeError, ValueError):
             out = None
+        if isinstance(out, bool):
+            return int(out)
         if isinstance(out, (int, float)):
-            return out
+            return _bounded(name, out) if isinstance(out, int) else out
     if isinstance(value, (str, bytes)) or not hasattr(value, "__float__"):
         raise MetricError(
             f"Invalid value for metric {name!r}: {value!r} is not a number. Log numbers with log_metric; "
@@ -58,13 +68,36 @@ def coerce_metric_value(name: str, value: object) -> float | int:
     return float(value)  # type: ignore[arg-type]
 
 
+def _bounded(name: str, value: int) -> float | int:
+    if INT64_MIN <= value <= INT64_MAX:
+        return value
+    try:
+        return float(value)
+    except OverflowError:
+        raise MetricError(
+            f"Invalid value for metric {name!r}: an integer of {len(str(abs(value)))} digits is beyond the range "
+            "of a float (about 1.8e308). Log a smaller number (a logarithm, for example)."
+        ) from None
+
+
+#: The largest step: the next automatic step (``step + 1``) must still fit in 64 bits.
+MAX_STEP = INT64_MAX - 1
+
+
 def coerce_step(step: object) -> int:
+    """A step as an ``int`` that fits in 64 bits (numpy integers accepted); refuse the rest."""
     if isinstance(step, bool) or not isinstance(step, int):
         item = getattr(step, "item", None)
-        if callable(item) and isinstance(item(), int):
-            return int(item())
-        raise MetricError(f"Invalid step {step!r}: expected a whole number (0, 1, 2, ...).")
-    return step
+        out = item() if callable(item) else None
+        if isinstance(out, bool) or not isinstance(out, int):
+            raise MetricError(f"Invalid step {step!r}: expected a whole number (0, 1, 2, ...).")
+        step = out
+    if not INT64_MIN <= step <= MAX_STEP:
+        raise MetricError(
+            f"Invalid step {step}: steps must fit in 64 bits ({INT64_MIN} to {MAX_STEP}). "
+            "Use a smaller step, such as a counter of iterations."
+        )
+    return int(step)
 
 
 def _group(
@@ -115,6 +148,7 @@ class MetricBuffer:
         self._fd: int | None = None
         self._lock = threading.Lock()
         self._on_batch = on_batch
+        self._unreported: dict[str, int] = {}  # counts written by flush(notify=False), reported later
 
     def add_name(self, name: object) -> None:
         """Validate a metric name the first time it is seen."""
@@ -135,35 +169,49 @@ class MetricBuffer:
         self.next_step[name] = start
         return out
 
-    def flush(self) -> int:
-        """Write what is queued; return the number of points written."""
+    def flush(self, notify: bool = True) -> int:
+        """Write what is queued; return the number of points written.
+
+        ``notify=False`` (a flush from the logging thread) writes but leaves the ``on_batch``
+        call to the next notifying flush, which reports both batches' counts together; so
+        listeners are called from the writer thread (or the finishing one), never from the
+        caller's logging loop.
+        """
         with self._lock:
-            queue = self._queue
-            size = len(queue) - len(queue) % _FIELDS
-            if not size:
-                return 0
-            chunk = queue[:size]
-            del queue[:size]
-            names = chunk[0::_FIELDS]
-            steps = chunk[1::_FIELDS]
-            values = chunk[2::_FIELDS]
-            times = chunk[3::_FIELDS]
-            del chunk
-            groups = _group(names, steps, values, times)
-            lines = []
-            counts = {}
-            for name, group_steps, group_values, group_times in groups:
-                numbered = self._number_steps(name, group_steps)
-                lines.append(encode_batch(name, numbered, group_values, group_times))
-                self.summaries[name] = merge_summary(self.summaries.get(name), summarize(numbered, group_values))
-                counts[name] = len(group_values)
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            view = memoryview(b"".join(lines))
-            while view:
-                view = view[os.write(self._fd, view) :]
-        if self._on_batch is not None:
+            size = self._write()
+            if not notify:
+                return size
+            counts, self._unreported = self._unreported, {}
+        if counts and self._on_batch is not None:
             self._on_batch(counts)
+        return size
+
+    def _write(self) -> int:
+        """Append the queued points (the lock is held); their counts join ``_unreported``."""
+        queue = self._queue
+        size = len(queue) - len(queue) % _FIELDS
+        if not size:
+            return 0
+        chunk = queue[:size]
+        del queue[:size]
+        names = chunk[0::_FIELDS]
+        steps = chunk[1::_FIELDS]
+        values = chunk[2::_FIELDS]
+        times = chunk[3::_FIELDS]
+        del chunk
+        groups = _group(names, steps, values, times)
+        lines = []
+        counts = self._unreported
+        for name, group_steps, group_values, group_times in groups:
+            numbered = self._number_steps(name, group_steps)
+            lines.append(encode_batch(name, numbered, group_values, group_times))
+            self.summaries[name] = merge_summary(self.summaries.get(name), summarize(numbered, group_values))
+            counts[name] = counts.get(name, 0) + len(group_values)
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        view = memoryview(b"".join(lines))
+        while view:
+            view = view[os.write(self._fd, view) :]
         return size // _FIELDS
 
     def close(self) -> None:

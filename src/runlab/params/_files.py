@@ -16,6 +16,7 @@ from ._coerce import parse_text
 from ._config import Config, load_python_config
 from ._errors import ConfigError, did_you_mean
 from ._sweep import SweepMode, expand, sweep_values
+from ._yaml import load_yaml
 
 __all__ = ["CONFIG_SUFFIXES", "ConfigSpec", "interpolate_env", "load_config", "load_dir", "load_spec", "read_file"]
 
@@ -141,8 +142,12 @@ def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, A
 def read_file(path: str | Path) -> dict[str, Any]:
     """Parse one YAML, TOML or JSON file into a dict (YAML with ``safe_load`` only).
 
+    Nothing is executed. YAML aliases may add at most :data:`~runlab.params._yaml.MAX_ALIAS_NODES`
+    values (no "billion laughs" file can make runlab grow to gigabytes).
+
     Raises:
-        ConfigError: the file is missing, malformed (with its line number) or not a mapping.
+        ConfigError: the file is missing, malformed (with its line number), not a mapping, or
+            its YAML aliases expand too far or refer to themselves.
     """
     path = Path(path)
     if not path.is_file():
@@ -153,7 +158,7 @@ def read_file(path: str | Path) -> dict[str, Any]:
         import yaml
 
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text, path)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = mark.line + 1 if mark is not None else None

@@ -3,12 +3,14 @@
 from ._api import get_store, load, runs
 from ._index import effective_status
 from ._metrics_file import MetricSeries, read_metrics
+from ._rebuild import IndexCheck, RebuildReport
 from ._records import MetricSummary, RunRecord, RunSet
 from ._root import resolve_root
 from ._status import RunStatus
-from ._store import RebuildReport, RunlabWarning, Store, validate_namespace
+from ._store import RunlabWarning, Store, validate_namespace
 
 __all__ = [
+    "IndexCheck",
     "MetricSeries",
     "MetricSummary",
     "RebuildReport",

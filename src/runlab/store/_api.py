@@ -35,6 +35,7 @@ def runs(
     order_by: str | Sequence[str] | None = None,
     limit: int | None = None,
     root: str | os.PathLike[str] | Store | None = None,
+    archived: bool | None = False,
 ) -> RunSet:
     """Query the runs of a store.
 
@@ -46,12 +47,15 @@ def runs(
             ``== != < <= > >= in, not in``, combined with ``and``, ``or``, ``not`` and
             parentheses. Compiled to SQL with bound values, never evaluated.
         namespace: only runs of this namespace.
-        status: a status or several (``crashed`` included: runs whose process died).
+        status: a status or several (``crashed``: runs whose process died; ``damaged``: runs
+            whose ``run.json`` cannot be read, see ``RunRecord.problem``).
         tags: a tag or several; runs must have all of them.
         order_by: fields as in ``where``, ``-`` for descending, e.g. ``"-metrics.acc"``;
             default ``"created"``.
         limit: at most this many runs.
         root: the store (default: see :func:`runlab.store.resolve_root`).
+        archived: False (default) for the store's runs, True for its archived runs
+            (``runlab archive``), None for both in one result (``RunRecord.archived`` tells).
 
     Returns:
         A :class:`RunSet` of frozen :class:`RunRecord` objects.
@@ -66,7 +70,7 @@ def runs(
         [3, 2]
     """
     return get_store(root).runs(
-        where=where, namespace=namespace, status=status, tags=tags, order_by=order_by, limit=limit
+        where=where, namespace=namespace, status=status, tags=tags, order_by=order_by, limit=limit, archived=archived
     )
 
 

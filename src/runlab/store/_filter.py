@@ -24,8 +24,10 @@ Fields:
     default), ``count``, ``step``. A metric whose name ends in one of these words needs an
     explicit aggregate: ``metrics.val.min.last``.
     ``status``: the effective status (a ``running`` run whose process is gone is
-    ``crashed``); one of created, running, completed, failed, cancelled, crashed, pruned.
-    ``name``, ``namespace``, ``experiment``, ``description``, ``id``, ``error``: text.
+    ``crashed``); one of created, running, completed, failed, cancelled, crashed, pruned, damaged
+    (a run whose ``run.json`` cannot be read; ``problem`` says why).
+    ``name``, ``namespace``, ``experiment``, ``description``, ``id``, ``error``, ``sweep``,
+    ``study``, ``parent``, ``problem``: text.
     ``created``, ``started``, ``ended``: an ISO date or datetime string (naive means local
     time, ``'2026-11-23'`` is midnight) or epoch seconds. ``duration``: seconds.
     ``tags``: ``tags == 'x'`` and ``'x' in tags`` (has x), ``tags != 'x'`` and
@@ -64,21 +66,15 @@ from typing import Any, NoReturn
 
 from ..errors import FilterError
 from ._index import STATUS_SQL
+from ._records import FIELD_KINDS
 from ._status import RunStatus
 
 __all__ = ["FIELDS_HELP", "compile_order", "compile_where"]
 
 AGGREGATES = ("min", "max", "last", "count", "step")
-FIELDS_HELP = (
-    "params.<name>, metrics.<name>[.min|.max|.last|.count|.step], status, name, namespace, experiment, tags, "
-    "created, started, ended, duration, id, description, error, sweep, study, parent"
-)
+_KINDS = {name: kind for name, kind in FIELD_KINDS.items() if kind is not None}
+FIELDS_HELP = "params.<name>, metrics.<name>[.min|.max|.last|.count|.step], " + ", ".join(_KINDS)
 _STATUSES = tuple(s.value for s in RunStatus)
-_KINDS = {
-    "status": "status", "name": "text", "namespace": "text", "experiment": "text", "description": "text",
-    "id": "text", "error": "text", "created": "time", "started": "time", "ended": "time", "duration": "number",
-    "tags": "tags", "sweep": "text", "study": "text", "parent": "text",
-}  # fmt: skip
 _NOT_NULL = {"id", "namespace", "status"}
 _LIKELY_AGGREGATES = {"mean", "avg", "average", "median", "sum", "std", "first", "minimum", "maximum"}
 _KEYWORDS = {"and", "or", "not", "in", "true", "false", "null", "none"}

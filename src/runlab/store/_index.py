@@ -17,17 +17,18 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError
+from ._entry import IndexEntry, _metric_rows, flatten_params, param_values, run_row
 from ._files import dumps_light
 
 __all__ = ["SCHEMA_VERSION", "Index", "IndexEntry", "effective_status", "flatten_params", "param_values", "run_row"]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 #: Seconds after which a heartbeat from another host counts as stale (the run crashed).
 STALE_REMOTE = float(os.environ.get("RUNLAB_STALE_AFTER", "60"))
@@ -41,7 +42,7 @@ STATUS_SQL = "(CASE WHEN r.status = 'running' THEN runlab_status(r.pid, r.host, 
 
 RUN_COLUMNS = (
     "id", "name", "namespace", "experiment", "status", "created", "started", "ended", "duration",
-    "heartbeat", "pid", "host", "folder", "description", "error", "sweep", "study", "parent",
+    "heartbeat", "pid", "host", "folder", "description", "error", "sweep", "study", "parent", "problem",
     "params", "tags", "metrics",
 )  # fmt: skip
 
@@ -51,7 +52,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, name TEXT, namespace TEXT NOT NULL, experiment TEXT,
     status TEXT NOT NULL, created REAL, started REAL, ended REAL, duration REAL,
     heartbeat REAL, pid INTEGER, host TEXT, folder TEXT NOT NULL, description TEXT,
-    error TEXT, sweep TEXT, study TEXT, parent TEXT, params TEXT, tags TEXT, metrics TEXT
+    error TEXT, sweep TEXT, study TEXT, parent TEXT, problem TEXT, params TEXT, tags TEXT, metrics TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs(created, id);
 CREATE INDEX IF NOT EXISTS runs_name ON runs(name);
@@ -73,9 +74,6 @@ CREATE INDEX IF NOT EXISTS metrics_name_last ON metrics(name, last);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '{SCHEMA_VERSION}');
 """
 
-IndexEntry = tuple[dict[str, Any], str, Mapping[str, Any] | None]
-"""What the index holds of one run: its ``run.json`` content, its folder relative to the
-root, and its metric summaries (or None to keep what the index has)."""
 
 
 def _pid_alive(pid: int) -> bool:
@@ -115,85 +113,18 @@ def _sql_status(pid: int | None, host: str | None, heartbeat: float | None) -> s
     return effective_status("running", pid, host, heartbeat)
 
 
-def _index_value(value: Any) -> Any:
-    if value is None or isinstance(value, (int, float, str)):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        return value  # bool is an int subclass: stored as 0/1
-    return dumps_light(value, indent=False, sort_keys=True).decode()
-
-
-def flatten_params(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Yield ``(key, index value)`` for every parameter; nested dicts also as dotted keys."""
-    for key, value in params.items():
-        full = f"{prefix}{key}"
-        yield full, _index_value(value)
-        if isinstance(value, Mapping) and value:
-            yield from flatten_params(value, prefix=f"{full}.")
-
-
-def param_values(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Parameter values from ``run.json``'s param records (``{name: {"value": ..., "type": ...}}``)."""
-    return {k: v["value"] if isinstance(v, Mapping) and "value" in v else v for k, v in (params or {}).items()}
-
-
-def _epoch(value: Any) -> float | None:
-    if value is None or isinstance(value, (int, float)):
-        return value
-    from datetime import datetime
-
-    return datetime.fromisoformat(value).timestamp()
-
-
-def run_row(meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None) -> tuple[Any, ...]:
-    error = meta.get("error") or {}
-    heartbeat = meta.get("heartbeat") or {}
-    return (
-        meta["id"],
-        meta.get("name"),
-        meta.get("namespace") or "default",
-        meta.get("experiment"),
-        meta.get("status") or "created",
-        _epoch(meta.get("created")),
-        _epoch(meta.get("started")),
-        _epoch(meta.get("ended")),
-        meta.get("duration"),
-        _epoch(heartbeat.get("time")),
-        heartbeat.get("pid"),
-        heartbeat.get("host"),
-        folder,
-        meta.get("description"),
-        error.get("type") if isinstance(error, Mapping) else None,
-        meta.get("sweep"),
-        meta.get("study"),
-        meta.get("parent"),
-        dumps_light(param_values(meta.get("params")), indent=False).decode(),
-        dumps_light(list(meta.get("tags") or []), indent=False).decode(),
-        dumps_light(summaries or {}, indent=False).decode() if summaries is not None else None,
-    )
-
-
+_INSERT_RUN = f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))})"
+_UPSERT_FULL = (
+    f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))}) ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in RUN_COLUMNS[1:])
+)
+_UPSERT_PARTIAL = (  # every column but the metric summaries, which the index keeps
+    f"INSERT INTO runs ({','.join(RUN_COLUMNS[:-1])}) VALUES ({','.join('?' * (len(RUN_COLUMNS) - 1))}) "
+    f"ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in RUN_COLUMNS[1:-1])
+)
 _INSERT_PARAM = "INSERT OR REPLACE INTO params VALUES (?, ?, ?)"
 _INSERT_TAG = "INSERT OR IGNORE INTO tags VALUES (?, ?)"
 _INSERT_METRIC = "INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?)"
-
-
-def _param_rows(meta: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    run_id = meta["id"]
-    return [(run_id, k, v) for k, v in flatten_params(param_values(meta.get("params")))]
-
-
-def _tag_rows(meta: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    run_id = meta["id"]
-    return [(run_id, str(t)) for t in meta.get("tags") or ()]
-
-
-def _metric_rows(run_id: str, summaries: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    return [
-        (run_id, name, _index_value(s.get("last")), _index_value(s.get("min")), _index_value(s.get("max")),
-         s.get("count"), s.get("step"))
-        for name, s in summaries.items()
-    ]  # fmt: skip
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
@@ -246,26 +177,41 @@ class Index:
                 raise
 
     @staticmethod
-    def _prepare(conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA busy_timeout = 60000")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.create_function("runlab_status", 3, _sql_status)
-        row = None
+    def _schema_ok(conn: sqlite3.Connection) -> bool:
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         except sqlite3.OperationalError as exc:
             if "no such table" not in str(exc):
                 raise
-        if row is None:
-            conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
-        elif row[0] != SCHEMA_VERSION:
-            conn.executescript(
-                "BEGIN IMMEDIATE; DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS params; DROP TABLE IF EXISTS tags; "
-                f"DROP TABLE IF EXISTS metrics; DROP TABLE IF EXISTS meta; {_SCHEMA} "
-                "INSERT OR REPLACE INTO meta VALUES ('needs_rebuild', '1'); COMMIT;"
-            )
+            return False
+        columns = tuple(r[1] for r in conn.execute("PRAGMA table_info(runs)"))
+        return row is not None and row[0] == SCHEMA_VERSION and columns == RUN_COLUMNS
+
+    @classmethod
+    def _prepare(cls, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA busy_timeout = 60000")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.create_function("runlab_status", 3, _sql_status)
+        if cls._schema_ok(conn):
+            return
+        # a new file, an empty (0-byte) one, another schema version or tables that are not ours:
+        # start afresh (checked again under the write lock: another process may have just done it)
+        # and flag the index, so that the store rebuilds the rows from the folders
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if not cls._schema_ok(conn):
+                for table in ("runs", "params", "tags", "metrics", "meta"):
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('needs_rebuild', '1')")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -313,10 +259,12 @@ class Index:
     # -- writes -----------------------------------------------------------------------
     def insert_new(self, meta: Mapping[str, Any], folder: str) -> bool:
         """Index a new run; False when its ID is already taken (the caller picks another)."""
+        row, params, tags, _ = IndexEntry.of(meta, folder, {}).rows()
         try:
             with self.transaction() as conn:
-                conn.execute(f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))})", run_row(meta, folder, {}))
-                self._write_children(conn, meta, None)
+                conn.execute(_INSERT_RUN, row)
+                conn.executemany(_INSERT_PARAM, params)
+                conn.executemany(_INSERT_TAG, tags)
         except sqlite3.IntegrityError:
             return False
         return True
@@ -324,40 +272,38 @@ class Index:
     def upsert(self, meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None = None) -> None:
         """Write (or replace) one run's rows; ``summaries=None`` keeps the metric rows as they are."""
         with self.transaction() as conn:
-            self._upsert(conn, meta, folder, summaries)
-
-    def _upsert(
-        self, conn: sqlite3.Connection, meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None
-    ) -> None:
-        row = run_row(meta, folder, summaries)
-        if summaries is None:
-            cols = [c for c in RUN_COLUMNS if c != "metrics"]
-            values = row[:-1]
-        else:
-            cols, values = list(RUN_COLUMNS), row
-        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
-        conn.execute(
-            f"INSERT INTO runs ({','.join(cols)}) VALUES ({','.join('?' * len(cols))}) "
-            f"ON CONFLICT(id) DO UPDATE SET {updates}",
-            values,
-        )
-        self._write_children(conn, meta, summaries)
-
-    def _write_children(
-        self, conn: sqlite3.Connection, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None
-    ) -> None:
-        run_id = meta["id"]
-        conn.execute("DELETE FROM params WHERE run_id = ?", (run_id,))
-        conn.executemany(_INSERT_PARAM, _param_rows(meta))
-        conn.execute("DELETE FROM tags WHERE run_id = ?", (run_id,))
-        conn.executemany(_INSERT_TAG, _tag_rows(meta))
-        if summaries is not None:
-            self._write_metrics(conn, run_id, summaries)
+            self._write(conn, [IndexEntry.of(meta, folder, summaries)])
 
     @staticmethod
-    def _write_metrics(conn: sqlite3.Connection, run_id: str, summaries: Mapping[str, Any]) -> None:
-        conn.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
-        conn.executemany(_INSERT_METRIC, _metric_rows(run_id, summaries))
+    def _write(conn: sqlite3.Connection, entries: Sequence[IndexEntry]) -> None:
+        """Replace the rows of ``entries`` (inside the caller's transaction)."""
+        full: list[tuple[Any, ...]] = []
+        partial: list[tuple[Any, ...]] = []
+        params: list[tuple[Any, ...]] = []
+        tags: list[tuple[Any, ...]] = []
+        metrics: list[tuple[Any, ...]] = []
+        ids = [(e.run_id,) for e in entries]
+        with_metrics: list[tuple[str]] = []
+        for entry in entries:
+            row, p, t, m = entry.rows()
+            params += p
+            tags += t
+            if entry.summaries is None:
+                partial.append(row[:-1])
+            else:
+                full.append(row)
+                metrics += m
+                with_metrics.append((entry.run_id,))
+        conn.executemany("DELETE FROM params WHERE run_id = ?", ids)
+        conn.executemany("DELETE FROM tags WHERE run_id = ?", ids)
+        conn.executemany("DELETE FROM metrics WHERE run_id = ?", with_metrics)
+        if full:
+            conn.executemany(_UPSERT_FULL, full)
+        if partial:
+            conn.executemany(_UPSERT_PARTIAL, partial)
+        conn.executemany(_INSERT_PARAM, params)
+        conn.executemany(_INSERT_TAG, tags)
+        conn.executemany(_INSERT_METRIC, metrics)
 
     def update_progress(self, run_id: str, heartbeat: Mapping[str, Any], summaries: Mapping[str, Any] | None) -> None:
         """Record a heartbeat and, when given, the metric summaries so far."""
@@ -370,7 +316,8 @@ class Index:
                 conn.execute(
                     "UPDATE runs SET metrics = ? WHERE id = ?", (dumps_light(summaries, indent=False).decode(), run_id)
                 )
-                self._write_metrics(conn, run_id, summaries)
+                conn.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+                conn.executemany(_INSERT_METRIC, _metric_rows(run_id, summaries))
 
     def delete(self, run_ids: Iterable[str]) -> None:
         """Remove runs from the index (their folders are not touched)."""
@@ -379,37 +326,48 @@ class Index:
             for table, col in (("runs", "id"), ("params", "run_id"), ("tags", "run_id"), ("metrics", "run_id")):
                 conn.executemany(f"DELETE FROM {table} WHERE {col} = ?", ids)
 
-    def replace_all(
-        self, produce: Callable[[dict[str, tuple[Any, ...]]], Iterable[IndexEntry]]
-    ) -> tuple[set[str], set[str]]:
-        """Replace every row with what ``produce(before)`` yields, in one write transaction.
+    # -- rebuilding in chunks -----------------------------------------------------------
+    def write_chunk(
+        self, entries: Iterable[IndexEntry], refresh: Callable[[IndexEntry], IndexEntry | None]
+    ) -> list[IndexEntry]:
+        """Write one chunk of a rebuild in one short write transaction; returns what was written.
 
-        ``produce`` runs while the write lock is held (writers in other processes wait) and
-        receives the ``runs`` rows as they were, ``{id: row}``, so it can bring in what changed.
-
-        Returns:
-            The run IDs before and after.
+        Under the write lock, ``refresh(entry)`` is called for every entry: it returns the
+        entry, a fresh one when the folder changed since it was read (a writer updates the
+        folder first and the index second, so whatever it wrote before the lock is seen),
+        or None when the folder is gone.
         """
         with self.transaction() as conn:
-            current = {row[0]: row for row in conn.execute(f"SELECT {','.join(RUN_COLUMNS)} FROM runs")}
-            before = set(current)
-            for table in ("runs", "params", "tags", "metrics"):
-                conn.execute(f"DELETE FROM {table}")
+            written = [e for e in (refresh(entry) for entry in entries) if e is not None]
+            self._write(conn, written)
+        return written
+
+    def finish_rebuild(
+        self, seen: Mapping[str, str], check: Callable[[str, str], IndexEntry | None]
+    ) -> tuple[set[str], set[str]]:
+        """End a rebuild: rows the scan did not see are checked with ``check(id, folder)``
+        (a run created while the scan ran is kept, one whose folder is gone is removed).
+
+        Returns:
+            The IDs removed, and the IDs in the index now.
+        """
+        with self.transaction() as conn:
+            unseen = [(rid, folder) for rid, folder in conn.execute("SELECT id, folder FROM runs") if rid not in seen]
+            removed: set[str] = set()
+            kept: list[IndexEntry] = []
+            for rid, folder in unseen:
+                entry = check(rid, folder)
+                if entry is None:
+                    removed.add(rid)
+                else:
+                    kept.append(entry)
+            ids = [(i,) for i in removed]
+            for table, col in (("runs", "id"), ("params", "run_id"), ("tags", "run_id"), ("metrics", "run_id")):
+                conn.executemany(f"DELETE FROM {table} WHERE {col} = ?", ids)
+            self._write(conn, kept)
             conn.execute("DELETE FROM meta WHERE key = 'needs_rebuild'")
-            runs: dict[str, tuple[Any, ...]] = {}
-            params: list[tuple[Any, ...]] = []
-            tags: list[tuple[Any, ...]] = []
-            metrics: list[tuple[Any, ...]] = []
-            for meta, folder, summaries in produce(current):  # the tables are empty: plain batched inserts
-                runs[meta["id"]] = run_row(meta, folder, summaries or {})
-                params += _param_rows(meta)
-                tags += _tag_rows(meta)
-                metrics += _metric_rows(meta["id"], summaries or {})
-            conn.executemany(f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))})", runs.values())
-            conn.executemany(_INSERT_PARAM, params)
-            conn.executemany(_INSERT_TAG, tags)
-            conn.executemany(_INSERT_METRIC, metrics)
-        return before, set(runs)
+            after = {row[0] for row in conn.execute("SELECT id FROM runs")}
+        return removed, after
 
     # -- reads ------------------------------------------------------------------------
     def execute(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:

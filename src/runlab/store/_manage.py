@@ -8,10 +8,11 @@ Contract:
       rewrites ``run.json`` and a change made here would be lost or would break it.
       :class:`RunIsLiveError` says so.
     * Archived runs live in ``<root>/.archive/<namespace>/<run folder>/``. The archive is a
-      store of its own (:func:`archive_store`, with its index in
+      store of its own (:attr:`Store.archive`, with its index in
       ``<root>/.archive/.runlab/index.sqlite``), so archived runs can be queried and rebuilt
-      like any others, while the main store's queries, which skip hidden folders, no
-      longer see them.
+      like any others; ``Store.runs(archived=None)`` queries both at once.
+    * A run whose ``run.json`` is damaged can be deleted; other changes are refused with a
+      :class:`~runlab.DamagedFileError` naming the file and what is wrong.
 
 Example:
     >>> import runlab, tempfile
@@ -22,7 +23,7 @@ Example:
     >>> set_tags(store, "a", add=["best"]).tags
     ('best',)
     >>> _ = archive(store, "a")
-    >>> len(store.runs()), len(archive_store(store).runs())
+    >>> len(store.runs()), len(store.archive.runs())
     (0, 1)
 """
 
@@ -37,11 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RunlabError, RunNotFoundError, UsageError
-from ._files import read_json
 from ._index import RUN_COLUMNS, effective_status
 from ._metrics_file import read_metrics, summaries_from_series
 from ._records import RunRecord, RunSet
-from ._store import Store
+from ._runfile import read_run_file, record_problems
+from ._store import ARCHIVE_DIR, Store
 
 __all__ = [
     "ARCHIVE_DIR",
@@ -60,7 +61,6 @@ __all__ = [
     "unarchive",
 ]
 
-ARCHIVE_DIR = ".archive"
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 86400.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
 
@@ -71,12 +71,8 @@ class RunIsLiveError(UsageError, RuntimeError):
 
 # -- the archive --------------------------------------------------------------------------
 def archive_store(store: Store) -> Store:
-    """The store of archived runs, ``<root>/.archive`` (created only when something is archived)."""
-    cached = getattr(store, "_runlab_archive", None)
-    if cached is None:
-        cached = Store(store.root / ARCHIVE_DIR)
-        object.__setattr__(store, "_runlab_archive", cached)
-    return cached
+    """The store of archived runs, ``<root>/.archive``: :attr:`Store.archive`."""
+    return store.archive
 
 
 def find_record(store: Store, ref: str, archived: bool | None = None) -> tuple[Store, RunRecord]:
@@ -89,9 +85,9 @@ def find_record(store: Store, ref: str, archived: bool | None = None) -> tuple[S
         try:
             return store, store.load(ref)
         except RunNotFoundError:
-            if archived is False or not (store.root / ARCHIVE_DIR).is_dir():
+            if archived is False or not store.archive.root.is_dir():
                 raise
-    arch = archive_store(store)
+    arch = store.archive
     try:
         return arch, arch.load(ref)
     except RunNotFoundError:
@@ -146,10 +142,11 @@ def query(
     until: float | None = None,
     order_by: str | None = None,
     limit: int | None = None,
+    archived: bool | None = False,
 ) -> RunSet:
     """:meth:`Store.runs` with the CLI's conventions: empty filters ignored, ``limit`` 0 means all."""
     return store.runs(where, namespace, status or None, tags or None, order_by, limit or None,
-                      name=name, since=since, until=until)  # fmt: skip
+                      name=name, since=since, until=until, archived=archived)  # fmt: skip
 
 
 def query_count(
@@ -161,17 +158,19 @@ def query_count(
     name: str | None = None,
     since: float | None = None,
     until: float | None = None,
+    archived: bool | None = False,
 ) -> int:
     """The number of runs :func:`query` would return without a limit."""
-    return store.count(where, namespace, status or None, tags or None, name=name, since=since, until=until)
+    return store.count(where, namespace, status or None, tags or None, name=name, since=since, until=until,
+                       archived=archived)  # fmt: skip
 
 
 # -- changing a run ---------------------------------------------------------------------------
 def _editable(store: Store, ref: str | RunRecord, action: str) -> tuple[Store, RunRecord, dict[str, Any]]:
     owner, record = (store, ref) if isinstance(ref, RunRecord) else find_record(store, ref)
-    if isinstance(ref, RunRecord) and ARCHIVE_DIR in record.path.relative_to(store.root).parts[:1]:
-        owner = archive_store(store)
-    meta = read_json(record.path / "run.json")
+    if isinstance(ref, RunRecord) and record.archived:
+        owner = store.archive
+    meta = _readable(record, action)
     live = meta.get("status") == "running" and _is_live(meta)
     if live:
         raise RunIsLiveError(
@@ -179,6 +178,28 @@ def _editable(store: Store, ref: str | RunRecord, action: str) -> tuple[Store, R
             "and rewrites its own record. Wait until it finishes, or stop it first."
         )
     return owner, record, meta
+
+
+def _readable(record: RunRecord, action: str) -> dict[str, Any]:
+    """The run's ``run.json``, or a DamagedFileError saying what is wrong and what to do."""
+    from ..errors import DamagedFileError
+
+    path = record.path / "run.json"
+    try:
+        found = read_run_file(record.path)
+    except FileNotFoundError:
+        raise DamagedFileError(
+            f"Cannot {action} run {record.id}: {path} is gone. Run 'runlab index rebuild' to update the index.",
+            str(path),
+        ) from None
+    problems = record_problems(found)
+    if problems:
+        raise DamagedFileError(
+            f"Cannot {action} run {record.id}: its record is damaged ({'; '.join(problems)}; file {path}). "
+            f"Repair the file, or remove the run with 'runlab delete {record.id}'.",
+            str(path),
+        )
+    return found.meta
 
 
 def _is_live(meta: dict[str, Any]) -> bool:
@@ -248,7 +269,7 @@ def archive(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
     if owner is not store:
         raise UsageError(f"Run {record.id} is already archived ({record.path}).")
     rel = record.path.relative_to(store.root)
-    arch = archive_store(store)
+    arch = store.archive
     dest = arch.root / rel
     if dry_run:
         return dest
@@ -261,13 +282,13 @@ def archive(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
 
 def unarchive(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
     """Move an archived run back into the store; returns its folder."""
-    arch = archive_store(store)
+    arch = store.archive
     record = ref if isinstance(ref, RunRecord) else find_record(store, ref, archived=True)[1]
     rel = record.path.relative_to(arch.root)
     dest = store.root / rel
     if dry_run:
         return dest
-    meta = read_json(record.path / "run.json")
+    meta = _readable(record, "unarchive")
     _ = store.index
     _move(record.path, dest)
     arch.forget([record.id])
@@ -276,8 +297,19 @@ def unarchive(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path
 
 
 def delete(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
-    """Remove a run's folder and its index rows; returns the folder removed."""
-    owner, record, _ = _editable(store, ref, "delete")
+    """Remove a run's folder and its index rows; returns the folder removed.
+
+    A run whose ``run.json`` is damaged can be deleted (a live run cannot).
+    """
+    from ..errors import DamagedFileError
+
+    owner, record = (store, ref) if isinstance(ref, RunRecord) else find_record(store, ref)
+    if record.archived:
+        owner = store.archive
+    try:
+        owner, record, _ = _editable(store, record, "delete")
+    except DamagedFileError:
+        pass  # a damaged record can always be deleted (no live process writes it)
     if not dry_run:
         shutil.rmtree(record.path)
         owner.forget([record.id])
@@ -295,8 +327,8 @@ def gc_candidates(
     store: Store, older_than: float, crashed: bool = True, debug: bool = True, now: float | None = None
 ) -> list[tuple[RunRecord, str]]:
     """Runs that garbage collection would remove, with the reason: crashed runs and debug runs
-    (folder named ``debug``) created more than
-    ``older_than`` seconds ago.
+    (folder named ``debug``, or ``debug-<id>`` when a debug run found ``debug`` busy) created
+    more than ``older_than`` seconds ago.
     """
     cutoff = (time.time() if now is None else now) - older_than
     found: list[tuple[RunRecord, str]] = []
@@ -308,7 +340,8 @@ def gc_candidates(
         rows = store._safe(
             lambda idx: idx.execute(
                 f"SELECT {','.join(RUN_COLUMNS)} FROM runs WHERE created < ? AND (folder = 'debug' OR folder LIKE "
-                "'%/debug') ORDER BY created",
+                "'%/debug' OR folder GLOB '*/debug-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]') "
+                "ORDER BY created",
                 (cutoff,),
             )
         ) if store.root.is_dir() else []  # fmt: skip

@@ -7,16 +7,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from ._files import loads, read_json
-from ._index import effective_status
+from ._files import loads
+from ._index import RUN_COLUMNS, effective_status
 from ._metrics_file import MetricSeries, ReadReport, read_metrics
+from ._runfile import read_data, read_json_file
 
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["MetricSummary", "RunRecord", "RunSet"]
+__all__ = ["FIELD_KINDS", "SUMMARY_FIELDS", "MetricSummary", "RunRecord", "RunSet"]
 
 _SUMMARY_FIELDS = ("last", "min", "max", "count", "step")
+#: The aggregates of a metric summary, ``last`` first (``metrics.X`` means ``metrics.X.last``).
+SUMMARY_FIELDS = _SUMMARY_FIELDS
+
+#: The plain fields of a run, in display order, with the kind a query treats them as (None:
+#: not queryable). The one list of field names: queries, record attributes, CLI columns.
+FIELD_KINDS: dict[str, str | None] = {
+    "id": "text", "name": "text", "namespace": "text", "experiment": "text", "status": "status",
+    "created": "time", "started": "time", "ended": "time", "duration": "number", "tags": "tags",
+    "description": "text", "error": "text", "sweep": "text", "study": "text", "parent": "text",
+    "problem": "text", "archived": None, "path": None,
+}  # fmt: skip
 
 
 class _Frozen:
@@ -59,12 +71,17 @@ def _dt(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value).astimezone()
 
 
-class RunRecord(_Frozen):
+_C = {name: i for i, name in enumerate(RUN_COLUMNS)}
+_UNSET: Any = object()
+
+
+class RunRecord:
     """A frozen snapshot of one run as the store knows it.
 
     Records come from :func:`runlab.runs` and :func:`runlab.load`. Scalar fields are read
-    from the index; ``data``, ``artifacts``, ``metadata`` and ``metrics()`` read the run's
-    folder when asked.
+    from the index row, and parsed (times, parameters, summaries) only when asked; ``data``,
+    ``artifacts``, ``metadata`` and ``metrics()`` read the run's folder when asked.
+    ``FIELDS`` lists the fields by name (the query vocabulary's plain fields).
 
     Example:
         >>> import runlab, tempfile
@@ -72,90 +89,179 @@ class RunRecord(_Frozen):
         >>> with runlab.start_run(params={"lr": 0.1}, root=root, capture=False) as run:
         ...     run.log_metric("loss", 0.5)
         >>> rec = runlab.load(run.id, root=root)
-        >>> rec.status, rec.params["lr"], rec.summaries["loss"].last
-        ('completed', 0.1, 0.5)
+        >>> rec.status, rec.params["lr"], rec.summaries["loss"].last, rec.archived
+        ('completed', 0.1, 0.5, False)
         >>> rec.metrics("loss").values
         [0.5]
     """
 
-    __slots__ = (
-        "created",
-        "description",
-        "duration",
-        "ended",
-        "error",
-        "experiment",
-        "id",
-        "name",
-        "namespace",
-        "params",
-        "parent",
-        "path",
-        "started",
-        "status",
-        "study",
-        "summaries",
-        "sweep",
-        "tags",
-    )  # fmt: skip
-    id: str
-    name: str | None
-    namespace: str
-    experiment: str | None
-    status: str
-    created: datetime | None
-    started: datetime | None
-    ended: datetime | None
-    duration: float | None
-    params: Mapping[str, Any]
-    tags: tuple[str, ...]
-    summaries: Mapping[str, MetricSummary]
-    description: str | None
-    error: str | None
-    sweep: str | None
-    study: str | None
-    parent: str | None
-    path: Path
+    FIELDS: tuple[str, ...] = tuple(FIELD_KINDS)
+    __slots__ = ("_archived", "_params", "_root", "_row", "_summaries", "_tags")
+    _row: Sequence[Any]
+    _root: Path
+    _archived: bool
+    _params: Any
+    _tags: Any
+    _summaries: Any
+
+    def __init__(self, row: Sequence[Any], root: Path, archived: bool = False) -> None:
+        object.__setattr__(self, "_row", row)
+        object.__setattr__(self, "_root", root)
+        object.__setattr__(self, "_archived", archived)
+        object.__setattr__(self, "_params", _UNSET)
+        object.__setattr__(self, "_tags", _UNSET)
+        object.__setattr__(self, "_summaries", _UNSET)
 
     @classmethod
-    def from_row(cls, row: Sequence[Any], root: Path) -> RunRecord:
-        """Build a record from a ``runs`` row (columns in ``RUN_COLUMNS`` order)."""
-        (rid, name, namespace, experiment, status, created, started, ended, duration, heartbeat, pid, host,
-         folder, description, error, sweep, study, parent, params, tags, metrics) = row  # fmt: skip
-        summaries = loads(metrics) if metrics else {}
-        return cls(
-            id=rid,
-            name=name,
-            namespace=namespace,
-            experiment=experiment,
-            status=effective_status(status, pid, host, heartbeat),
-            created=_dt(created),
-            started=_dt(started),
-            ended=_dt(ended),
-            duration=duration,
-            params=loads(params) if params else {},
-            tags=tuple(loads(tags)) if tags else (),
-            summaries={k: MetricSummary(**{f: v.get(f) for f in _SUMMARY_FIELDS}) for k, v in summaries.items()},
-            description=description,
-            error=error,
-            sweep=sweep,
-            study=study,
-            parent=parent,
-            path=root / folder,
+    def from_row(cls, row: Sequence[Any], root: Path, archived: bool = False) -> RunRecord:
+        """A record of a ``runs`` row (columns in ``RUN_COLUMNS`` order; folder relative to ``root``)."""
+        return cls(row, root, archived)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, RunRecord)
+        return (self._row, self._root, self._archived) == (other._row, other._root, other._archived)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._row[0]))
+
+    def __repr__(self) -> str:
+        return (
+            f"RunRecord(id={self.id!r}, name={self.name!r}, namespace={self.namespace!r}, "
+            f"experiment={self.experiment!r}, status={self.status!r}, created={self.created!r}, ...)"
         )
 
     @property
+    def id(self) -> str:
+        """The run's ID."""
+        return self._row[0]  # type: ignore[no-any-return]
+
+    @property
+    def name(self) -> str | None:
+        return self._row[1]  # type: ignore[no-any-return]
+
+    @property
+    def namespace(self) -> str:
+        return self._row[2]  # type: ignore[no-any-return]
+
+    @property
+    def experiment(self) -> str | None:
+        return self._row[3]  # type: ignore[no-any-return]
+
+    @property
+    def status(self) -> str:
+        """The status a query reports (``crashed`` for a running run whose process is gone)."""
+        row = self._row
+        return effective_status(row[4], row[_C["pid"]], row[_C["host"]], row[_C["heartbeat"]])
+
+    @property
+    def created(self) -> datetime | None:
+        return _dt(self._row[5])
+
+    @property
+    def started(self) -> datetime | None:
+        return _dt(self._row[6])
+
+    @property
+    def ended(self) -> datetime | None:
+        return _dt(self._row[7])
+
+    @property
+    def duration(self) -> float | None:
+        return self._row[8]  # type: ignore[no-any-return]
+
+    @property
+    def description(self) -> str | None:
+        return self._row[_C["description"]]  # type: ignore[no-any-return]
+
+    @property
+    def error(self) -> str | None:
+        """The type of the exception a failed run ended with."""
+        return self._row[_C["error"]]  # type: ignore[no-any-return]
+
+    @property
+    def sweep(self) -> str | None:
+        return self._row[_C["sweep"]]  # type: ignore[no-any-return]
+
+    @property
+    def study(self) -> str | None:
+        return self._row[_C["study"]]  # type: ignore[no-any-return]
+
+    @property
+    def parent(self) -> str | None:
+        return self._row[_C["parent"]]  # type: ignore[no-any-return]
+
+    @property
+    def problem(self) -> str | None:
+        """What is wrong with a ``damaged`` run's ``run.json`` (None when it is fine)."""
+        return self._row[_C["problem"]]  # type: ignore[no-any-return]
+
+    @property
+    def archived(self) -> bool:
+        """True for a run in the store's archive (``<root>/.archive``)."""
+        return self._archived  # type: ignore[no-any-return]
+
+    @property
+    def path(self) -> Path:
+        """The run's folder."""
+        return self._root / self._row[_C["folder"]]  # type: ignore[no-any-return]
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """Parameter values by name."""
+        if self._params is _UNSET:
+            text = self._row[_C["params"]]
+            object.__setattr__(self, "_params", loads(text) if text else {})
+        return self._params  # type: ignore[no-any-return]
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        if self._tags is _UNSET:
+            text = self._row[_C["tags"]]
+            object.__setattr__(self, "_tags", tuple(loads(text)) if text else ())
+        return self._tags  # type: ignore[no-any-return]
+
+    @property
+    def summaries(self) -> Mapping[str, MetricSummary]:
+        """Metric summaries by name (last, min, max, count, step)."""
+        if self._summaries is _UNSET:
+            text = self._row[_C["metrics"]]
+            raw = loads(text) if text else {}
+            value = {k: MetricSummary(**{f: v.get(f) for f in _SUMMARY_FIELDS}) for k, v in raw.items()}
+            object.__setattr__(self, "_summaries", value)
+        return self._summaries  # type: ignore[no-any-return]
+
+    @property
     def metadata(self) -> dict[str, Any]:
-        """The full ``run.json``: git, environment, error traceback, links and more."""
-        return read_json(self.path / "run.json")  # type: ignore[no-any-return]
+        """The full ``run.json``: git, environment, error traceback, links and more.
+
+        Raises:
+            DamagedFileError: ``run.json`` is empty, not JSON or not an object (a field of the
+                wrong type is returned as it is; :attr:`problem` describes it).
+        """
+        meta = read_json_file(self.path / "run.json", "record (run.json)", self.id)
+        if not isinstance(meta, dict):
+            from ..errors import DamagedFileError
+
+            raise DamagedFileError(
+                f"The record (run.json) of run {self.id} is damaged: {self.path / 'run.json'} holds "
+                f"{type(meta).__name__}, expected an object.",
+                str(self.path / "run.json"),
+            )
+        return meta
 
     @property
     def data(self) -> dict[str, Any]:
-        """The run's user data (``data.json``) as nested dicts."""
-        try:
-            return read_json(self.path / "data.json")  # type: ignore[no-any-return]
-        except FileNotFoundError:
-            return {}
+        """The run's user data (``data.json``) as nested dicts (``{}`` when it has none).
+
+        Raises:
+            DamagedFileError: ``data.json`` is empty, not JSON or not an object.
+        """
+        return read_data(self.path, self.id)
 
     @property
     def artifacts(self) -> list[str]:
@@ -183,16 +289,36 @@ class RunRecord(_Frozen):
 
         Raises:
             MetricNotFoundError: the run never logged a metric of that name (a ``KeyError``).
+            DamagedFileError: the metric cannot be read because ``metrics.jsonl`` is damaged
+                (unreadable lines) or missing although the run logged it.
         """
-        series, _ = read_metrics(self.path / "metrics.jsonl", None if name is None else [name])
+        path = self.path / "metrics.jsonl"
+        series, report = read_metrics(path, None if name is None else [name])
         if name is None:
             return series
         if name not in series:
-            from ..errors import MetricNotFoundError
+            from ..errors import DamagedFileError, MetricNotFoundError
 
-            raise MetricNotFoundError(
-                f"Run {self.id} has no metric {name!r}; it has: {', '.join(self.summaries) or 'none'}."
-            )
+            logged = self.summaries
+            if logged and name not in logged:
+                raise MetricNotFoundError(f"Run {self.id} has no metric {name!r}; it has: {', '.join(logged)}.")
+            if report.skipped:
+                line, why = report.skipped[0]
+                raise DamagedFileError(
+                    f"Cannot read metric {name!r} of run {self.id}: {path} is damaged "
+                    f"({len(report.skipped)} unreadable line{'s' if len(report.skipped) != 1 else ''}; "
+                    f"line {line}: {why}). Restore it from a backup; 'runlab show {self.id}' shows the rest.",
+                    str(path),
+                )
+            if name in logged:
+                state = "empty" if path.exists() else "missing"
+                raise DamagedFileError(
+                    f"Cannot read metric {name!r} of run {self.id}: {path} is {state}, although the run "
+                    f"logged {logged[name].count} points of it. Restore the file from a backup.",
+                    str(path),
+                )
+            names = sorted(read_metrics(path)[0])
+            raise MetricNotFoundError(f"Run {self.id} has no metric {name!r}; it has: {', '.join(names) or 'none'}.")
         return series[name]
 
     def metrics_report(self) -> ReadReport:
@@ -202,7 +328,7 @@ class RunRecord(_Frozen):
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the record."""
         out: dict[str, Any] = {}
-        for f in self.__slots__:
+        for f in (*self.FIELDS, "params", "summaries"):
             value = getattr(self, f)
             if isinstance(value, datetime):
                 value = value.isoformat()
@@ -234,11 +360,14 @@ class RunSet(Sequence[RunRecord]):
         ['id', 'name', 'namespace']
     """
 
-    __slots__ = ("_records", "_root", "_rows")
+    __slots__ = ("_archived", "_records", "_root", "_rows")
 
-    def __init__(self, rows: Sequence[Sequence[Any]], root: Path) -> None:
+    def __init__(self, rows: Sequence[Sequence[Any]], root: Path, archived: bool | None = False) -> None:
+        """``rows`` in ``RUN_COLUMNS`` order, folders relative to ``root``; ``archived`` None:
+        each row ends with an extra archived flag (0 or 1)."""
         self._rows = rows
         self._root = root
+        self._archived = archived
         self._records: list[RunRecord | None] = [None] * len(rows)
 
     def __len__(self) -> int:
@@ -247,7 +376,9 @@ class RunSet(Sequence[RunRecord]):
     def _get(self, i: int) -> RunRecord:
         record = self._records[i]
         if record is None:
-            record = self._records[i] = RunRecord.from_row(self._rows[i], self._root)
+            row = self._rows[i]
+            archived = bool(row[-1]) if self._archived is None else self._archived
+            record = self._records[i] = RunRecord(row, self._root, archived)
         return record
 
     @overload
@@ -256,7 +387,7 @@ class RunSet(Sequence[RunRecord]):
     def __getitem__(self, i: slice) -> RunSet: ...
     def __getitem__(self, i: int | slice) -> RunRecord | RunSet:
         if isinstance(i, slice):
-            return RunSet(self._rows[i], self._root)
+            return RunSet(self._rows[i], self._root, self._archived)
         if i < 0:
             i += len(self._rows)
         if not 0 <= i < len(self._rows):

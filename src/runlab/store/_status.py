@@ -14,6 +14,9 @@ class RunStatus(str, Enum):
     trial's run stopped early by the study's pruner (see ``docs/optimize.md``). ``crashed`` is never
     written by a live process: it is what queries report for a run whose record says
     ``running`` while its process is gone (its heartbeat stopped or its pid is dead).
+    ``damaged`` is never written either: it is what the index records for a run whose
+    ``run.json`` cannot be read or holds a field of the wrong type (``RunRecord.problem``
+    says what is wrong); the run is kept and listed, never dropped.
 
     Example:
         >>> RunStatus("completed").finished
@@ -27,6 +30,7 @@ class RunStatus(str, Enum):
     CANCELLED = "cancelled"
     CRASHED = "crashed"
     PRUNED = "pruned"
+    DAMAGED = "damaged"
 
     @property
     def finished(self) -> bool:
@@ -38,7 +42,8 @@ class RunStatus(str, Enum):
 
 
 FINISHED = frozenset(
-    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.CRASHED, RunStatus.PRUNED}
+    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.CRASHED, RunStatus.PRUNED,
+     RunStatus.DAMAGED}
 )
 
 TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
@@ -49,4 +54,5 @@ TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.CANCELLED: frozenset(),
     RunStatus.CRASHED: frozenset(),
     RunStatus.PRUNED: frozenset(),
+    RunStatus.DAMAGED: frozenset(),
 }

@@ -13,20 +13,26 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import AmbiguousRunError, RunNotFoundError, StorageError, UsageError
+from ..errors import AmbiguousRunError, RunNotFoundError, StorageError, UsageError, ValidationError
 from ._files import read_json, write_json_atomic
-from ._index import RUN_COLUMNS, STATUS_SQL, CorruptIndexError, Index, IndexEntry, _is_corruption, run_row
-from ._metrics_file import read_metrics, summaries_from_series
+from ._folder_locks import FolderLocks
+from ._index import RUN_COLUMNS, STATUS_SQL, CorruptIndexError, Index, _is_corruption
+from ._rebuild import IndexCheck, RebuildReport
 from ._records import RunRecord, RunSet
 from ._root import resolve_root
 from ._status import RunStatus
 
-__all__ = ["RebuildReport", "RunlabWarning", "Store", "validate_namespace"]
+__all__ = ["ARCHIVE_DIR", "IndexCheck", "RebuildReport", "RunlabWarning", "Store", "validate_namespace"]
 
 T = TypeVar("T")
 
+#: The folder under a store's root that holds its archive (a store of its own).
+ARCHIVE_DIR = ".archive"
 _NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 _ID_ATTEMPTS = 10
+MAX_NAMESPACE = 200  # characters in a whole namespace
+MAX_SEGMENT = 100  # characters in one of its folder names
+_FINAL = ("completed", "failed", "cancelled", "pruned")
 
 
 def _claim(index: Index, meta: Mapping[str, Any], folder: str) -> bool:
@@ -43,39 +49,39 @@ class RunlabWarning(UserWarning):
 def validate_namespace(namespace: str) -> str:
     """Check a namespace: folder-safe segments separated by ``/``.
 
+    Each segment is 1-100 characters of letters, digits, ``_``, ``-`` and ``.`` (not
+    starting with ``.``); the whole namespace is at most 200 characters. Anything else
+    (control characters such as a newline, spaces, ``..``) is refused here, before any
+    folder is made.
+
+    Raises:
+        ValidationError: the namespace breaks a rule; the message says which.
+
     Example:
         >>> validate_namespace("mnist/baselines")
         'mnist/baselines'
     """
-    if not isinstance(namespace, str) or not _NAMESPACE_RE.match(namespace):
-        raise UsageError(
-            f"Invalid namespace {namespace!r}: use letters, digits, '_', '-' and '.', in segments separated "
+    if not isinstance(namespace, str):
+        raise ValidationError(f"Invalid namespace {namespace!r}: expected a string such as 'mnist/baselines'.")
+    if len(namespace) > MAX_NAMESPACE:
+        raise ValidationError(
+            f"Invalid namespace {namespace[:40]!r}... ({len(namespace)} characters): at most {MAX_NAMESPACE} "
+            "characters are allowed. Choose a shorter namespace."
+        )
+    if not _NAMESPACE_RE.fullmatch(namespace):
+        bad = next((c for c in namespace if not c.isprintable()), None)
+        what = f"it contains the control character {bad!r}; " if bad is not None else ""
+        raise ValidationError(
+            f"Invalid namespace {namespace!r}: {what}use letters, digits, '_', '-' and '.', in segments separated "
             "by '/', not starting with '.' (for example 'mnist/baselines')."
         )
-    return namespace
-
-
-class RebuildReport:
-    """What :meth:`Store.rebuild_index` found.
-
-    Attributes:
-        indexed: runs in the new index.
-        added: IDs that the old index did not have (folders copied in, for example).
-        removed: IDs that the old index had but no folder holds any more.
-        problems: one line per folder or file that could not be read fully.
-    """
-
-    def __init__(self) -> None:
-        self.indexed = 0
-        self.added: list[str] = []
-        self.removed: list[str] = []
-        self.problems: list[str] = []
-
-    def __repr__(self) -> str:
-        return (
-            f"RebuildReport(indexed={self.indexed}, added={len(self.added)}, removed={len(self.removed)}, "
-            f"problems={len(self.problems)})"
+    longest = max(namespace.split("/"), key=len)
+    if len(longest) > MAX_SEGMENT:
+        raise ValidationError(
+            f"Invalid namespace {namespace[:40]!r}...: the segment {longest[:20]!r}... has {len(longest)} characters; "
+            f"at most {MAX_SEGMENT} are allowed per segment. Choose shorter names."
         )
+    return namespace
 
 
 class Store:
@@ -92,10 +98,34 @@ class Store:
         0
     """
 
-    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, root: str | os.PathLike[str] | None = None, *, _archive_of: Store | None = None) -> None:
         self.root = resolve_root(root)
         self.meta_dir = self.root / ".runlab"
         self._index: Index | None = None
+        #: True for the store of another store's archived runs (:attr:`archive`).
+        self.is_archive = _archive_of is not None
+        self._archive: Store | None = None
+        self._locks = FolderLocks(self.root)  # fixed run folders (debug) held by runs of this process
+        #: False where ``RUNLAB_INDEX_WRITES=0``: runs write their folders only, not the SQLite index
+        #: (runs on other hosts: the submitting process or ``runlab index rebuild`` indexes them).
+        self.index_writes = os.environ.get("RUNLAB_INDEX_WRITES") != "0"
+
+    @property
+    def archive(self) -> Store:
+        """The store of archived runs, ``<root>/.archive`` (a store of its own, with its own index;
+        the folder appears when the first run is archived).
+
+        Example:
+            >>> import tempfile
+            >>> store = Store(tempfile.mkdtemp())
+            >>> store.archive.root.name, store.archive.is_archive
+            ('.archive', True)
+        """
+        if self.is_archive:
+            raise UsageError(f"{self.root} is an archive already; it has no archive of its own.")
+        if self._archive is None:
+            self._archive = Store(self.root / ARCHIVE_DIR, _archive_of=self)
+        return self._archive
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"
@@ -106,21 +136,14 @@ class Store:
         """The SQLite index, opened (and rebuilt if missing or damaged) on first use."""
         if self._index is None:
             path = self.meta_dir / "index.sqlite"
-            fresh = not path.exists()
             index = Index(path)
             self._index = index
             try:
-                if (fresh and self._has_run_folders()) or index.needs_rebuild():
-                    self.rebuild_index()
+                if index.needs_rebuild():  # a new, emptied, damaged-schema or older index
+                    self.rebuild_index(archive=False)
             except CorruptIndexError:
                 self._recover()
         return self._index
-
-    def _has_run_folders(self) -> bool:
-        try:
-            return any(not p.name.startswith(".") and p.is_dir() for p in self.root.iterdir())
-        except FileNotFoundError:
-            return False
 
     def _recover(self) -> None:
         assert self._index is not None
@@ -130,7 +153,7 @@ class Store:
             RunlabWarning,
             stacklevel=3,
         )
-        self.rebuild_index()
+        self.rebuild_index(archive=False)
 
     def _safe(self, fn: Callable[[Index], T]) -> T:
         index = self.index
@@ -158,19 +181,28 @@ class Store:
             folder_name: a fixed folder name (``debug`` runs) instead of ``{date}_{time}_{id}``,
                 or a pattern holding ``{id}`` (and optionally ``{date}``, ``{time}``), such as
                 ``"ablation_{date}_{time}_{id}"``; a pattern never replaces a folder.
-            replace: with a fixed ``folder_name``, remove an existing folder of that name first.
+            replace: with a fixed ``folder_name``, remove an existing folder of that name first,
+                unless a live run holds it: then this run takes a fresh folder
+                ``<folder_name>-<id>`` and a :class:`RunlabWarning` says so (two debug runs at
+                once never share or delete each other's folder). A fixed folder is held, with
+                a lock under ``.runlab/locks/``, until the run's final record is saved or its
+                process ends.
 
         Returns:
             The metadata with its ``id`` set and the run's folder.
         """
         namespace = validate_namespace(meta.get("namespace") or "default")
         meta["namespace"] = namespace
-        _ = self.index  # open (and if needed rebuild) the index before making a folder it would pick up
+        if self.index_writes:
+            _ = self.index  # open (and if needed rebuild) the index before making a folder it would pick up
         parent = self.root / namespace
         parent.mkdir(parents=True, exist_ok=True)
         created = datetime.fromisoformat(meta["created"])
         stamp = created.strftime("%Y-%m-%d_%H-%M-%S")
         pattern = folder_name is not None and "{id}" in folder_name
+        busy: Path | None = None
+        if folder_name and not pattern and replace and not self._locks.hold(parent / folder_name):
+            busy, folder_name, pattern = parent / folder_name, f"{folder_name}-{{id}}", True
         for _ in range(_ID_ATTEMPTS):
             run_id = os.urandom(4).hex()  # what secrets.token_hex(4) does, without importing hashlib
             if pattern:
@@ -191,7 +223,14 @@ class Store:
             meta["id"] = run_id
             rel = folder.relative_to(self.root).as_posix()
             write_json_atomic(folder / "run.json", meta, fsync=False)
-            if self._safe(partial(_claim, meta=meta, folder=rel)):
+            if not self.index_writes or self._safe(partial(_claim, meta=meta, folder=rel)):
+                if busy is not None:
+                    warnings.warn(
+                        f"The run folder {busy} belongs to a run that is still running; this run uses {folder} "
+                        "instead ('runlab gc' removes old debug folders).",
+                        RunlabWarning,
+                        stacklevel=3,
+                    )
                 return meta, folder
             shutil.rmtree(folder, ignore_errors=True)
         raise StorageError(f"Could not find a free run ID in {self.root} after {_ID_ATTEMPTS} attempts.")
@@ -202,14 +241,17 @@ class Store:
         except (OSError, ValueError):
             old = None
         shutil.rmtree(folder)
-        if old:
+        if old and self.index_writes:
             self._safe(lambda idx: idx.delete([old]))
 
     def save(self, folder: Path, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None = None) -> None:
         """Write ``run.json`` atomically and update the index (metric summaries too, if given)."""
         write_json_atomic(folder / "run.json", meta)
         rel = folder.relative_to(self.root).as_posix()
-        self._safe(lambda idx: idx.upsert(meta, rel, summaries))
+        if self.index_writes:
+            self._safe(lambda idx: idx.upsert(meta, rel, summaries))
+        if meta.get("status") in _FINAL:
+            self._locks.release(folder)
 
     def forget(self, run_ids: Iterable[str]) -> None:
         """Remove runs' rows from the index (their folders are left alone: delete or move them first)."""
@@ -218,13 +260,15 @@ class Store:
             self._safe(lambda idx: idx.delete(ids))
 
     def adopt(self, folder: Path, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None = None) -> None:
-        """Index a run folder that was moved into this store (``run.json`` is not rewritten)."""
+        """Index a run folder that was moved into this store, or written on another host (``run.json`` is
+        not rewritten); this writes the index also where :attr:`index_writes` is off."""
         rel = folder.relative_to(self.root).as_posix()
         self._safe(lambda idx: idx.upsert(meta, rel, summaries))
 
     def heartbeat(self, run_id: str, beat: Mapping[str, Any], summaries: Mapping[str, Any] | None) -> None:
         """Record a live run's heartbeat (and metric summaries so far) in the index."""
-        self._safe(lambda idx: idx.update_progress(run_id, beat, summaries))
+        if self.index_writes:
+            self._safe(lambda idx: idx.update_progress(run_id, beat, summaries))
 
     # -- finding runs -----------------------------------------------------------------
     def resolve(self, ref: str) -> tuple[str, Path]:
@@ -257,7 +301,7 @@ class Store:
         """The record of one run, found by ID, unique ID prefix or name."""
         rid, _ = self.resolve(ref)
         rows = self._safe(lambda idx: idx.execute(f"SELECT {','.join(RUN_COLUMNS)} FROM runs WHERE id = ?", (rid,)))
-        return RunRecord.from_row(rows[0], self.root)
+        return RunRecord(rows[0], self.root, self.is_archive)
 
     def _conditions(
         self,
@@ -314,28 +358,37 @@ class Store:
         name: str | None = None,
         since: float | None = None,
         until: float | None = None,
+        archived: bool | None = False,
     ) -> RunSet:
         """Query the index; see :func:`runlab.runs` for the arguments.
 
         ``name`` matches run names exactly, or as a glob when it holds ``*``, ``?`` or ``[``
         (``"lr-*"``); ``since``/``until`` bound the creation time (epoch seconds, ``until``
-        exclusive).
+        exclusive). ``archived``: False (the default) for the store's runs, True for the
+        archived ones only, None for both in one ordered result (``RunRecord.archived`` tells).
         """
         from ._filter import compile_order
 
+        if archived is True and not self.is_archive:
+            return self.archive.runs(where, namespace, status, tags, order_by, limit,
+                                     name=name, since=since, until=until)  # fmt: skip
         where_sql, values = self._conditions(where, namespace, status, tags, name, since, until)
         order_sql, order_values = compile_order(order_by)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise UsageError(f"Invalid limit {limit!r}: expected a whole number >= 0.")
         if not self.root.is_dir():  # reading never creates a store
-            return RunSet([], self.root)
-        sql = f"SELECT {','.join('r.' + c for c in RUN_COLUMNS)} FROM runs r{where_sql} ORDER BY {order_sql}"
+            return RunSet([], self.root, self.is_archive)
+        union = archived is None and self._has_archive()
+        cols = ",".join("r." + c for c in RUN_COLUMNS) + (",r.archived" if union else "")
+        sql = f"SELECT {cols} FROM runs r{where_sql} ORDER BY {order_sql}"
         values.extend(order_values)
         if limit is not None:
-            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-                raise UsageError(f"Invalid limit {limit!r}: expected a whole number >= 0.")
             sql += " LIMIT ?"
             values.append(limit)
+        if union:
+            return RunSet(self._union_query(sql, values), self.root, None)
         rows = self._safe(lambda idx: idx.execute(sql, values))
-        return RunSet(rows, self.root)
+        return RunSet(rows, self.root, self.is_archive)
 
     def count(
         self,
@@ -347,12 +400,53 @@ class Store:
         name: str | None = None,
         since: float | None = None,
         until: float | None = None,
+        archived: bool | None = False,
     ) -> int:
         """Number of runs matching the same filters as :meth:`runs`."""
+        if archived is True and not self.is_archive:
+            return self.archive.count(where, namespace, status, tags, name=name, since=since, until=until)
         where_sql, values = self._conditions(where, namespace, status, tags, name, since, until)
         if not self.root.is_dir():
             return 0
-        return int(self._safe(lambda idx: idx.execute(f"SELECT count(*) FROM runs r{where_sql}", values))[0][0])
+        sql = f"SELECT count(*) FROM runs r{where_sql}"
+        if archived is None and self._has_archive():
+            return int(self._union_query(sql, values)[0][0])
+        return int(self._safe(lambda idx: idx.execute(sql, values))[0][0])
+
+    def _has_archive(self) -> bool:
+        return not self.is_archive and self.archive.root.is_dir()
+
+    def _union_query(self, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Run a query over the store's runs and the archive's at once.
+
+        A private in-memory connection attaches both indexes and defines temporary views
+        ``runs`` (with an ``archived`` column and archived folders under ``.archive/``),
+        ``params``, ``tags`` and ``metrics`` as the union of both, so the compiled filter
+        and order apply unchanged and SQLite orders and limits the merged result.
+        """
+        from ._index import _sql_status
+
+        for store in (self, self.archive):  # open (rebuild or repair if needed) both indexes first
+            store._safe(lambda idx: idx.count())
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.create_function("runlab_status", 3, _sql_status)
+            conn.execute("ATTACH DATABASE ? AS s", (str(self.meta_dir / "index.sqlite"),))
+            conn.execute("ATTACH DATABASE ? AS a", (str(self.archive.meta_dir / "index.sqlite"),))
+            cols = ",".join(RUN_COLUMNS)
+            moved = ",".join(f"'{ARCHIVE_DIR}/' || folder" if c == "folder" else c for c in RUN_COLUMNS)
+            conn.execute(
+                f"CREATE TEMP VIEW runs AS SELECT {cols}, 0 AS archived FROM s.runs "
+                f"UNION ALL SELECT {moved}, 1 AS archived FROM a.runs"
+            )
+            for table in ("params", "tags", "metrics"):
+                conn.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM s.{table} UNION ALL SELECT * FROM a.{table}")
+            return conn.execute(sql, tuple(values)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"Cannot query the runs of {self.root} with its archive: {exc}") from exc
+        finally:
+            conn.close()
 
     # -- rebuilding -------------------------------------------------------------------
     def run_folders(self) -> Iterator[Path]:
@@ -366,82 +460,41 @@ class Store:
             else:
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
 
-    def _read_entry(self, folder: Path, report: RebuildReport) -> IndexEntry | None:
-        """One run folder as an index entry (None, with a problem reported, when unreadable)."""
-        try:
-            meta = read_json(folder / "run.json")
-            if not isinstance(meta.get("id"), str):
-                raise KeyError("id")
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            report.problems.append(f"{folder}: run.json is unreadable ({type(exc).__name__}: {exc}); skipped.")
-            return None
-        summaries = meta.get("metrics")
-        if summaries is None or meta.get("status") not in ("completed", "failed", "cancelled", "pruned"):
-            series, read_report = read_metrics(folder / "metrics.jsonl")
-            for line, reason in read_report.skipped:
-                report.problems.append(f"{folder / 'metrics.jsonl'}:{line}: unreadable line skipped ({reason}).")
-            summaries = summaries_from_series(series)
-        return meta, folder.relative_to(self.root).as_posix(), summaries
-
-    def _scan(self, report: RebuildReport) -> dict[str, tuple[IndexEntry, Path]]:
-        """Read every run folder: ``{id: (entry, folder)}``; duplicate IDs are reported."""
-        found: dict[str, tuple[IndexEntry, Path]] = {}
-        for folder in self.run_folders():
-            entry = self._read_entry(folder, report)
-            if entry is None:
-                continue
-            run_id = entry[0]["id"]
-            if run_id in found:
-                report.problems.append(f"{folder}: run ID {run_id} is also used by {found[run_id][1]}; skipped.")
-                continue
-            found[run_id] = (entry, folder)
-        return found
-
-    def _reconcile(
-        self, scanned: dict[str, tuple[IndexEntry, Path]], current: dict[str, tuple[Any, ...]], report: RebuildReport
-    ) -> Iterator[IndexEntry]:
-        """Under the write lock: the scan, with what writers changed while it ran read again.
-
-        Writers update a run's folder first and its index row second. So an index row that
-        differs from the scanned one was written after the scan read that folder: the folder
-        is read again. A writer still waiting for the lock updates its row after us.
-        """
-        for entry, folder in scanned.values():
-            row = current.get(entry[0]["id"])
-            if row is not None and row != run_row(*entry):
-                fresh = self._read_entry(folder, report)
-                if fresh is None:
-                    continue  # deleted since the scan
-                entry = fresh
-            yield entry
-        for run_id, row in current.items():  # runs created while the scan ran
-            if run_id not in scanned:
-                fresh = self._read_entry(self.root / row[RUN_COLUMNS.index("folder")], report)
-                if fresh is not None and fresh[0]["id"] == run_id:
-                    yield fresh
-
-    def rebuild_index(self) -> RebuildReport:
+    def rebuild_index(self, archive: bool = True) -> RebuildReport:
         """Recreate the index from the run folders and return what was found.
 
         Folders copied in from elsewhere are added; index rows whose folder is gone are
-        dropped; unreadable files are listed in the report's ``problems``.
+        dropped; a folder whose ``run.json`` is damaged is kept with status ``damaged`` and
+        listed in the report. The work is streamed and written in short chunks (see
+        :mod:`runlab.store._rebuild`). With ``archive`` (the default), the archive's index is
+        rebuilt too (``report.archive``).
+
+        Example:
+            >>> import runlab, tempfile
+            >>> root = tempfile.mkdtemp()
+            >>> with runlab.start_run(root=root, capture=False):
+            ...     pass
+            >>> runlab.Store(root).rebuild_index().indexed
+            1
         """
-        report = RebuildReport()
-        index = self._index or Index(self.meta_dir / "index.sqlite")
-        self._index = index
-        scanned = self._scan(report)  # the slow part, without holding the write lock
-        try:
-            before, after = index.replace_all(lambda current: self._reconcile(scanned, current, report))
-        except (CorruptIndexError, sqlite3.DatabaseError) as exc:
-            if isinstance(exc, sqlite3.DatabaseError) and not _is_corruption(exc):
-                raise
-            moved = index.quarantine()
-            report.problems.append(f"The index was damaged; moved it to {moved}.")
-            before, after = index.replace_all(lambda current: self._reconcile(scanned, current, report))
-            before = set()
-        report.indexed = len(after)
-        report.added = sorted(after - before)
-        report.removed = sorted(before - after)
+        from ._rebuild import rebuild
+
+        report = rebuild(self)
+        if archive and not self.is_archive and self.archive.root.is_dir():
+            report.archive = rebuild(self.archive)
         return report
+
+    def check_index(self, archive: bool = True) -> IndexCheck:
+        """Compare the index (and the archive's) with the run folders; nothing is changed.
+
+        Example:
+            >>> import tempfile
+            >>> Store(tempfile.mkdtemp()).check_index().ok
+            True
+        """
+        from ._rebuild import check_index
+
+        result = check_index(self)
+        if archive and not self.is_archive and self.archive.root.is_dir():
+            result.archive = check_index(self.archive)
+        return result

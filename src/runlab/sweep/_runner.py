@@ -18,7 +18,7 @@ from ..executors import Executor, RunRequest, RunResult
 from ..params import config_id
 from ._record import SweepEntry, SweepRecord, load_sweep, sweep_dir
 
-__all__ = ["SweepConfig", "SweepObserver", "plan_sweep", "run_sweep"]
+__all__ = ["SweepConfig", "SweepObserver", "index_folder", "plan_sweep", "run_sweep"]
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,7 @@ def _reconcile(record: SweepRecord) -> None:
 
     store = get_store(record.root)
     entries = {e.config: e for e in record.entries}
-    for run in store.runs(order_by="created"):
-        if run.sweep != record.id:
-            continue
+    for run in store.runs(where=f"sweep == '{record.id}'", order_by="created"):
         entry = entries.get(str(run.metadata.get("trial")))
         if entry is None or entry.status == "completed":
             continue
@@ -172,6 +170,8 @@ def run_sweep(
             for future in done:
                 entry = tickets.pop(future)
                 result = future.result()
+                if not executor.index_writes:
+                    index_folder(root, result.folder)
                 _note(entry, result)
                 results.append(result)
                 if observer:
@@ -201,6 +201,22 @@ def run_sweep(
     if interrupted is not None:
         raise interrupted
     return record
+
+
+def index_folder(root: Path, folder: Path | None) -> None:
+    """Index a run folder written where the index was not (a run on another host); skips a missing folder."""
+    if folder is None or not (Path(folder) / "run.json").is_file():
+        return
+    from ..store import get_store, read_metrics
+    from ..store._files import read_json
+    from ..store._metrics_file import summaries_from_series
+
+    folder = Path(folder)
+    meta = read_json(folder / "run.json")
+    summaries = meta.get("metrics")
+    if summaries is None:
+        summaries = summaries_from_series(read_metrics(folder / "metrics.jsonl")[0])
+    get_store(root).adopt(folder, meta, summaries)
 
 
 def _note(entry: SweepEntry, result: RunResult) -> None:

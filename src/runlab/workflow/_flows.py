@@ -283,9 +283,14 @@ class Pipeline(Workflow):
     or add steps with :meth:`step`. A step reads its dependencies' runs with :func:`inputs`.
 
     Example:
-        >>> pipe = Pipeline()
-        >>> prep = pipe.step("prep", "prep.py")  # doctest: +SKIP
-        >>> train = pipe.step("train", "train.py", after=[prep])  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "prep.py").write_text("def main():\\n    return 1\\n")
+        >>> pipe = Pipeline(root=d / "runs")
+        >>> prep = pipe.step("prep", d / "prep.py")
+        >>> train = pipe.step("train", d / "prep.py", after=[prep])
+        >>> [r.value for r in pipe.run()], pipe.record.steps["train"].after
+        ([1, 1], ['prep'])
     """
 
     kind = "pipeline"

@@ -1,0 +1,132 @@
+"""Config pools: lists, dicts, pydantic models, config files and folders, each with its stable id.
+
+Files and folders are read by the parameter layer's loaders (:func:`runlab.params.load_config`);
+dicts with :class:`~runlab.params.Sweep` values expand with :func:`runlab.params.expand`; a
+function whose config parameter is a pydantic model has every config validated (and field
+alternatives expanded) by :func:`runlab.params.expand_model`. Ids come from
+:func:`runlab.params.config_id`, computed on the config the function receives.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..params import Config, config_id, expand, expand_model, load_config
+from ._errors import BranchConfigError
+
+__all__ = ["BranchConfig", "ConfigSource", "resolve_configs"]
+
+ConfigSource = Any
+"""What ``configs=`` accepts: a dict, a pydantic model, a :class:`~runlab.params.Config`, a config
+file or folder path, or a list of any of these."""
+
+
+@dataclass(frozen=True)
+class BranchConfig:
+    """One config of a pool.
+
+    Attributes:
+        config_id: the stable id (12 hex digits) of :attr:`value`.
+        value: what the function receives: a dict, or a pydantic model instance.
+        source: where it came from (``"configs[1]"``, a file path), for messages.
+    """
+
+    config_id: str
+    value: Any
+    source: str
+
+
+def _is_model(value: Any) -> bool:
+    return hasattr(value, "model_dump") and not isinstance(value, type)
+
+
+def _plain(value: Any, where: str) -> list[tuple[Any, str]]:
+    """The configs ``value`` stands for, before any model validation."""
+    if isinstance(value, Config):
+        return [(dict(value.globals_dict), where)]
+    if isinstance(value, Mapping):
+        try:
+            variants = expand(dict(value))
+        except ConfigError as exc:
+            raise BranchConfigError(f"Config {where} cannot be expanded: {exc}") from None
+        return [(v, where if len(variants) == 1 else f"{where} variant {i + 1}") for i, v in enumerate(variants)]
+    if _is_model(value):
+        return [(value, where)]
+    if isinstance(value, (str, os.PathLike)):
+        path = Path(value)
+        if not path.exists():
+            raise BranchConfigError(f"Config file or folder not found: {path} (given as {where}). Give a YAML, "
+                                    "TOML or JSON file, a folder of them, a dict or a pydantic model.",
+                                    path=str(path))  # fmt: skip
+        try:
+            loaded = load_config(path)
+        except ConfigError as exc:
+            raise BranchConfigError(f"Cannot read the configs of {path}: {exc}", path=str(path)) from None
+        return [(dict(c.globals_dict), f"{path}#{i + 1}") for i, c in enumerate(loaded)]
+    raise BranchConfigError(f"Invalid config {where}: {type(value).__name__} {_short(value)}. A config is a dict, "
+                            "a pydantic model, a runlab Config, or a path to a config file or folder.")  # fmt: skip
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _validated(model: type, value: Any, where: str) -> list[Any]:
+    if isinstance(value, model):
+        return [value]
+    data = value.model_dump() if _is_model(value) else value
+    try:
+        return expand_model(model, data)
+    except ConfigError as exc:
+        raise BranchConfigError(f"Config {where} does not fit {model.__name__}: {exc}") from None
+
+
+def resolve_configs(configs: ConfigSource, model: type | None = None) -> list[BranchConfig]:
+    """Turn ``configs=`` into the pool: validated configs with their ids, in order.
+
+    Args:
+        configs: a dict (its :class:`~runlab.params.Sweep` values expand into several configs), a
+            pydantic model instance, a :class:`~runlab.params.Config` (its globals), a path to a
+            YAML/TOML/JSON/Python config file or a folder of them (each expanded config's
+            ``parameters``), or a list mixing these.
+        model: the pydantic model the function's config parameter is annotated with; dict configs
+            are validated into it (list values of scalar fields expand into alternatives).
+
+    Raises:
+        BranchConfigError: an empty pool, a config of an unknown kind, a file that cannot be read,
+            a config the model refuses, or two configs with the same id (the message names them).
+
+    Example:
+        >>> from runlab.params import choice
+        >>> pool = resolve_configs([{"temperature": 0.2}, {"temperature": choice(0.7, 1.0)}])
+        >>> [(c.value["temperature"], c.source) for c in pool]
+        [(0.2, 'configs[0]'), (0.7, 'configs[1] variant 1'), (1.0, 'configs[1] variant 2')]
+    """
+    if isinstance(configs, (Mapping, str, os.PathLike, Config)) or _is_model(configs):
+        items: list[tuple[Any, str]] = _plain(configs, "configs")
+    elif isinstance(configs, Sequence) and not isinstance(configs, bytes):
+        items = []
+        for i, value in enumerate(configs):
+            items.extend(_plain(value, f"configs[{i}]"))
+    else:
+        raise BranchConfigError(f"Invalid configs= {_short(configs)}: give a list of dicts or pydantic models, "
+                                "a dict, a model, or a config file or folder path.")  # fmt: skip
+    if not items:
+        raise BranchConfigError("Empty config pool: configs= gave no configs. Give at least one config.")
+    pool: list[BranchConfig] = []
+    seen: dict[str, str] = {}
+    for value, where in items:
+        for validated in _validated(model, value, where) if model is not None else [value]:
+            cid = config_id(validated)
+            if cid in seen:
+                raise BranchConfigError(f"Configs {seen[cid]} and {where} are the same config (id {cid}); "
+                                        "remove one of them.", index=len(pool))  # fmt: skip
+            seen[cid] = where
+            pool.append(BranchConfig(cid, validated, where))
+    return pool

@@ -1,0 +1,205 @@
+"""Logger backends: where finished branches are recorded.
+
+A backend satisfies :class:`LoggerBackend`. The decorated function calls :meth:`record` once
+per branch when it is marked (from whichever thread or task ran it), so ``record`` must be
+cheap and thread-safe: the buffered backends only append to a list, and a background thread
+writes batches. :class:`InMemoryLogger` keeps everything in memory for users' tests.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from ._branch import Branch
+from ._configs import BranchConfig
+from ._errors import LoggerClosedError
+
+__all__ = ["BranchSession", "BufferedLogger", "InMemoryLogger", "LoggerBackend"]
+
+
+@dataclass(frozen=True, eq=False)
+class BranchSession:
+    """One decorated function in one process: what every branch it records belongs to.
+
+    Attributes:
+        id: a random hex id of this session.
+        function: the function's ``module.qualname``.
+        strategy: the strategy's name.
+        configs: the config pool.
+    """
+
+    id: str
+    function: str
+    strategy: str
+    configs: tuple[BranchConfig, ...]
+
+    def config_table(self) -> dict[str, Any]:
+        """``{config_id: config}`` with JSON-ready configs."""
+        from ..params import canonical
+
+        return {c.config_id: canonical(c.value) for c in self.configs}
+
+
+@runtime_checkable
+class LoggerBackend(Protocol):
+    """Records finished branches.
+
+    Contract:
+        - :meth:`record` is called once per branch, after it is marked, from any thread; it must
+          not block on I/O (buffer and write later) and must not raise for a valid branch.
+        - :meth:`flush` writes everything recorded so far before it returns.
+        - :meth:`close` flushes and ends the backend's sessions; it may be called more than once;
+          :meth:`record` after :meth:`close` raises :class:`~runlab.branch.LoggerClosedError`.
+    """
+
+    def record(self, branch: Branch, session: BranchSession) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class InMemoryLogger:
+    """Keeps recorded branches in memory: for tests of code that uses branching.
+
+    Example:
+        >>> import runlab.branch as rb
+        >>> log = rb.InMemoryLogger()
+        >>> @rb.branch(configs=[{"n": 1}, {"n": 2}], strategy="multi_branch", logger=log)
+        ... def double(config):
+        ...     return 2 * config["n"]
+        >>> _ = double()
+        >>> sorted(r["output"] for r in log.records)
+        [2, 4]
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._closed = False
+        self.branches: list[Branch] = []
+        self.records: list[dict[str, Any]] = []
+        self.sessions: dict[str, BranchSession] = {}
+
+    def record(self, branch: Branch, session: BranchSession) -> None:
+        row = {**branch.to_dict(output_limit=None), "function": session.function, "strategy": session.strategy,
+               "session": session.id}  # fmt: skip
+        with self._lock:
+            if self._closed:
+                raise LoggerClosedError("This InMemoryLogger is closed; make a new one to record more branches.")
+            self.sessions.setdefault(session.id, session)
+            self.branches.append(branch)
+            self.records.append(row)
+
+    def flush(self) -> None:
+        """Nothing to write: records are kept as they come."""
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def clear(self) -> None:
+        """Forget what was recorded."""
+        with self._lock:
+            self.branches.clear()
+            self.records.clear()
+
+
+class BufferedLogger:
+    """Base of the backends that write in batches from a background thread.
+
+    Subclasses implement :meth:`_write` (one batch, in record order) and may extend
+    :meth:`_finish` (end sessions at close). A failed batch is kept and retried at the next
+    flush; the error is reported once on stderr (and raised from an explicit :meth:`flush`).
+    Thread-safe; one writer at a time.
+    """
+
+    def __init__(self, flush_interval: float = 0.5) -> None:
+        if not isinstance(flush_interval, (int, float)) or isinstance(flush_interval, bool) or flush_interval <= 0:
+            from ._errors import BranchError
+
+            raise BranchError(f"Invalid flush_interval {flush_interval!r}: expected a number of seconds > 0.")
+        self.flush_interval = float(flush_interval)
+        self._pending: list[tuple[Branch, BranchSession]] = []
+        self._lock = threading.Lock()
+        self._write_lock = threading.RLock()
+        self._closed = False
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._reported: set[str] = set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def record(self, branch: Branch, session: BranchSession) -> None:
+        with self._lock:
+            if self._closed:
+                raise LoggerClosedError(f"{type(self).__name__} is closed; branches can no longer be recorded.")
+            self._pending.append((branch, session))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=f"runlab-{type(self).__name__}", daemon=True)
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception as exc:  # keep going; reported once per kind
+                message = f"{type(exc).__name__}: {exc}"
+                if message not in self._reported:
+                    self._reported.add(message)
+                    print(f"runlab: {type(self).__name__} could not write branches: {message}", file=sys.__stderr__)
+
+    def flush(self) -> None:
+        """Write every branch recorded so far."""
+        with self._write_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                self._write(batch)
+            except BaseException:
+                with self._lock:
+                    self._pending[:0] = batch
+                raise
+
+    def close(self) -> None:
+        """Flush, end the sessions and stop the writer thread."""
+        with self._write_lock:
+            if self._closed:
+                return
+            try:
+                self.flush()
+            finally:
+                with self._lock:
+                    self._closed = True
+                self._wake.set()
+                self._finish()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
+
+    def _write(self, batch: Sequence[tuple[Branch, BranchSession]]) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        """End the sessions (called once, at close, after the last flush)."""
+
+
+def count_by_status(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """``{status: count}`` of branch records."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return counts
