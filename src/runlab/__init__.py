@@ -28,6 +28,7 @@ from ._version import __version__
 from .errors import (
     AmbiguousRunError,
     ArtifactPathError,
+    CacheError,
     ConfigError,
     DamagedFileError,
     DataError,
@@ -54,6 +55,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .branch import branch
+    from .cache import Cache, cached
     from .experiment import (
         Experiment,
         ExperimentMixin,
@@ -82,6 +84,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "branch": "runlab.branch",
+    "Cache": "runlab.cache",
+    "cached": "runlab.cache",
     "Experiment": "runlab.experiment",
     "ExperimentMixin": "runlab.experiment",
     "Script": "runlab.experiment",
@@ -129,6 +133,8 @@ _LAZY = {
 __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
+    "Cache",
+    "CacheError",
     "Config",
     "ConfigError",
     "DataError",
@@ -174,6 +180,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "branch",
+    "cached",
     "cancel",
     "completed",
     "entrypoint",

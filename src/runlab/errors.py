@@ -22,6 +22,7 @@ from collections.abc import Sequence
 __all__ = [
     "AmbiguousRunError",
     "ArtifactPathError",
+    "CacheError",
     "ConfigError",
     "DataError",
     "DamagedFileError",
@@ -187,6 +188,10 @@ class DataError(ValidationError, TypeError):
         super().__init__(message)
         self.key = key
         self.type_name = type_name
+
+
+class CacheError(UsageError, ValueError):
+    """A cache name, scope, backend or argument that cannot be used (see :mod:`runlab.cache`)."""
 
 
 class PluginError(RunlabError, RuntimeError):

@@ -96,6 +96,7 @@ def cli(ctx: click.Context, root: str | None, debug: bool) -> None:
 def _register() -> None:
     from . import (  # noqa: F401  (commands register themselves)
         _branch_cmd,
+        _cache_cmd,
         _config_cmd,
         _export,
         _index_cmd,
@@ -104,6 +105,7 @@ def _register() -> None:
         _manage_cmd,
         _optimize_cmd,
         _plugins_cmd,
+        _reproduce_cmd,
         _run_cmd,
         _scaffold,
         _show,

@@ -216,8 +216,11 @@ def _launch_config(file: Path, base: RunRequest, argv: list[str], configs: list[
     return _launch_script(replace(base, target=Target("script", spec.extend)), argv, spec.to_configs())
 
 
-def request_of_record(record: RunRecord, argv: Sequence[str] = ()) -> RunRequest:
+def request_of_record(record: RunRecord, argv: Sequence[str] = (), code_dir: Path | None = None) -> RunRequest:
     """The request that starts recorded run ``record`` again (``rerun_of`` it), from its ``origin``.
+
+    With ``code_dir`` (the run's archived ``code/`` folder, as ``runlab reproduce`` uses it) the
+    experiment and config files are taken from there, by name, instead of where they were.
 
     Raises:
         UsageError: the run was not started from an experiment file, or its file is gone.
@@ -229,7 +232,11 @@ def request_of_record(record: RunRecord, argv: Sequence[str] = ()) -> RunRequest
             f"Run {record.id} cannot be rerun: it was not started from an experiment file "
             "(runlab.start_run records no origin). Start it again from your code."
         )
-    path = Path(origin["path"])
+
+    def located(file: str) -> Path:
+        return code_dir / Path(file).name if code_dir is not None else Path(file)
+
+    path = located(origin["path"])
     if not path.exists():
         raise ExperimentNotFoundError(
             f"Run {record.id} was started from {path}, which no longer exists. Restore the file "
@@ -239,7 +246,8 @@ def request_of_record(record: RunRecord, argv: Sequence[str] = ()) -> RunRequest
     style = origin.get("style")
     if style == "functional":
         config = origin.get("config")
-        target = Target("config", Path(config)) if config and Path(config).exists() else Target("functional", path)
+        use_config = bool(config) and located(config).exists()
+        target = Target("config", located(config)) if use_config else Target("functional", path)
     elif style == "script":
         args = tuple(origin.get("args") or ())
         target = Target("script", path, origin.get("entrypoint"), args, dict(origin.get("kwargs") or {}))

@@ -165,6 +165,8 @@ class RunOptions:
         name, tags, description, namespace: as for :func:`runlab.start_run`.
         root: the store's folder (None: ``RUNLAB_ROOT``, ``[tool.runlab] root`` or ``./runs``).
         capture: capture git, environment and code snapshots.
+        reproducible: also save what ``runlab reproduce`` needs (docs/reproduce.md); a functional
+            experiment's ``__REPRODUCIBLE__`` does the same.
     """
 
     name: str | None = None
@@ -173,6 +175,7 @@ class RunOptions:
     namespace: str | None = None
     root: str | None = None
     capture: bool = True
+    reproducible: bool = False
 
     def __post_init__(self) -> None:
         tags = self.tags

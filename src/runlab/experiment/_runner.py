@@ -178,6 +178,7 @@ class ExperimentRunner(ExperimentBase):
             "folder_name": folder,
             "hooks": describe_hooks(self.hook_entries()),
             "capture": opts.capture,
+            "reproducible": opts.reproducible or bool(values.get("__REPRODUCIBLE__")),
         }
 
     def _execute(self, request: RunRequest) -> RunResult:

@@ -314,7 +314,7 @@ class ScriptExecutor:
         config = _as_config(config, "execute()")
         check_inject(config.globals_dict)
         meta = config.metadata
-        opts = {k: v if v is not None else _text(meta.get(k)) for k, v in self.options.items()}
+        opts: dict[str, Any] = {k: v if v is not None else _text(meta.get(k)) for k, v in self.options.items()}
         script = self.script
         return RunRequest(
             Target("script", script.file, script.entrypoint, tuple(config.args), config.kwargs, script.run_as_main),
@@ -379,6 +379,7 @@ class ScriptExecutor:
             links=request.links.to_dict(),
             origin=request.record_origin(),
             capture=opts.capture,
+            reproducible=opts.reproducible,
         )
         if metadata:
             run.data["config/metadata"] = dict(metadata) if _jsonable(metadata) else repr(metadata)

@@ -25,6 +25,7 @@ def start_run(
     source: str | os.PathLike[str] | None = None,
     capture: bool = True,
     capture_output: bool = True,
+    reproducible: bool = False,
 ) -> Run:
     """Create and start a run; use it as a context manager to finish it.
 
@@ -43,6 +44,9 @@ def start_run(
         source: the experiment's source file to snapshot (default: the ``__main__`` file).
         capture: record git state, environment, dependencies and a code snapshot.
         capture_output: copy stdout and stderr into ``out.log``.
+        reproducible: also save what ``runlab reproduce`` needs to rebuild the run's
+            environment (dependencies with their origins, editable packages' sources, imported
+            local modules); see docs/reproduce.md.
 
     Example:
         >>> import runlab, tempfile
@@ -63,5 +67,6 @@ def start_run(
         source=source,
         capture=capture,
         capture_output=capture_output,
+        reproducible=reproducible,
     )
     return run.start()

@@ -195,6 +195,7 @@ class Run:
         self._capture = True
         self._capture_output = True
         self._step_listeners: list[Callable[[str, float, int], None]] = []
+        self._reproducible = False
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -216,8 +217,13 @@ class Run:
         folder_name: str | None = None,
         capture: bool = True,
         capture_output: bool = True,
+        reproducible: bool = False,
     ) -> Run:
         """Create a run in state ``created`` (its folder, ``run.json`` and index row).
+
+        ``reproducible`` saves, when the run finishes, what ``runlab reproduce`` needs:
+        dependencies with their origins, sources of editable packages and imported local
+        modules (see :mod:`runlab.lifecycle._reproducible`).
 
         ``hooks`` describes the experiment's own hooks (name -> implementations) for the record.
         ``origin`` records how the run was started, so ``runlab rerun`` can start it again:
@@ -263,6 +269,9 @@ class Run:
         run = cls(store, meta, folder)
         run._capture = capture
         run._capture_output = capture_output
+        run._reproducible = reproducible
+        if reproducible:
+            meta["reproducible"] = {"pending": True}
         if source is not None:
             run._source = Path(source).resolve()
             meta["source"] = str(run._source)
@@ -376,6 +385,18 @@ class Run:
             with self._meta_lock:
                 self._meta["capture_error"] = f"{type(exc).__name__}: {exc}"
 
+    def _save_reproducible(self) -> None:
+        from ._reproducible import capture_reproducible
+
+        try:
+            origin = self._meta.get("origin") or {}
+            extra = [Path(origin["config"])] if isinstance(origin.get("config"), str) else []
+            record = capture_reproducible(self.path, self._source or _main_source(), extra)
+        except Exception as exc:  # reproducible capture must never break the run
+            record = {"problems": [f"{type(exc).__name__}: {exc}"]}
+        with self._meta_lock:
+            self._meta["reproducible"] = record
+
     def _install_sigterm(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
@@ -454,6 +475,8 @@ class Run:
                 write_json_atomic(self.path / "data.json", snapshot)
             if self._capture_thread is not None:
                 self._capture_thread.join(timeout=30)
+            if self._reproducible:
+                self._save_reproducible()
             # metrics, data and capture are complete; what listeners add (plugin records,
             # plots) becomes part of the final record written below
             emit("run_finishing", self, status=target.value)

@@ -1,0 +1,100 @@
+"""How cached values are written to and read from files: pickle, joblib and JSON.
+
+A backend is a small object with a file suffix and two functions. Writing goes to a
+temporary file that the cache moves into place, so a reader never sees a torn entry.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import CacheError
+
+__all__ = ["BACKENDS", "Backend", "get_backend"]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One serialisation format.
+
+    Attributes:
+        name: what users pass as ``backend=``.
+        suffix: the entry file's suffix, e.g. ``".pkl"``.
+        dump: writes a value to a path (raises on values the format cannot hold).
+        load: reads a value back from a path.
+    """
+
+    name: str
+    suffix: str
+    dump: Callable[[Any, Path], None]
+    load: Callable[[Path], Any]
+
+
+def _pickle_dump(value: Any, path: Path) -> None:
+    with open(path, "wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _pickle_load(path: Path) -> Any:
+    with open(path, "rb") as handle:
+        return pickle.load(handle)
+
+
+def _joblib() -> Any:
+    try:
+        import joblib
+    except ImportError:
+        raise CacheError(
+            "The 'joblib' cache backend needs the joblib package. Install it with "
+            "'pip install runlab[cache]', or use backend='pickle'."
+        ) from None
+    return joblib
+
+
+def _joblib_dump(value: Any, path: Path) -> None:
+    _joblib().dump(value, path)
+
+
+def _joblib_load(path: Path) -> Any:
+    return _joblib().load(path)
+
+
+def _json_dump(value: Any, path: Path) -> None:
+    import orjson
+
+    path.write_bytes(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+
+
+def _json_load(path: Path) -> Any:
+    import orjson
+
+    return orjson.loads(path.read_bytes())
+
+
+BACKENDS: dict[str, Backend] = {
+    "pickle": Backend("pickle", ".pkl", _pickle_dump, _pickle_load),
+    "joblib": Backend("joblib", ".joblib", _joblib_dump, _joblib_load),
+    "json": Backend("json", ".json", _json_dump, _json_load),
+}
+
+
+def get_backend(name: str) -> Backend:
+    """The backend called ``name``.
+
+    Raises:
+        CacheError: ``name`` is not one of the backends.
+
+    Example:
+        >>> get_backend("json").suffix
+        '.json'
+    """
+    backend = BACKENDS.get(name) if isinstance(name, str) else None
+    if backend is None:
+        raise CacheError(f"Invalid cache backend {name!r}: expected one of {', '.join(BACKENDS)}.")
+    if name == "joblib":
+        _joblib()  # refuse at decoration time, not after the expensive call
+    return backend

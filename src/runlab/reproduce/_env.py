@@ -1,0 +1,129 @@
+"""Rebuild a reproducible run's environment in a fresh virtual environment with uv."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..lifecycle._reproducible import find_uv
+
+__all__ = ["ReproduceError", "RunEnvironment", "build_environment", "environment_folder", "read_dependencies"]
+
+
+class ReproduceError(UsageError):
+    """A run cannot be reproduced (recorded without reproducible mode, no uv, install failed)."""
+
+
+@dataclass(frozen=True)
+class RunEnvironment:
+    """A virtual environment rebuilt for one run.
+
+    Attributes:
+        path: the environment's folder.
+        python: its interpreter.
+        packages: the requirements installed (``name==version`` or a source archive path).
+    """
+
+    path: Path
+    python: Path
+    packages: tuple[str, ...]
+
+    @property
+    def activate(self) -> str:
+        """The shell command that activates the environment."""
+        return f"source {self.path / 'bin' / 'activate'}"
+
+
+def read_dependencies(folder: Path, run_id: str) -> dict[str, Any]:
+    """The reproducible dependency record of the run in ``folder``.
+
+    Raises:
+        ReproduceError: the run was recorded without reproducible mode.
+    """
+    path = folder / "env" / "dependencies.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = None
+    if not isinstance(record, dict) or not isinstance(record.get("distributions"), dict):
+        raise ReproduceError(
+            f"Run {run_id} was recorded without reproducible mode: {path} does not list its dependencies "
+            "with their origins, and editable packages' sources were not saved. Record runs you want to "
+            "reproduce with --__REPRODUCIBLE__=True (functional experiments), 'runlab run --reproducible', "
+            "or start_run(reproducible=True)."
+        )
+    return record
+
+
+def _requirements(folder: Path, record: dict[str, Any]) -> list[str]:
+    out = []
+    for name, info in sorted(record["distributions"].items()):
+        if not isinstance(info, dict) or not info.get("needed"):
+            continue
+        if info.get("archive"):
+            out.append(str(folder / "env" / info["archive"]))
+        elif info.get("editable"):
+            raise ReproduceError(
+                f"The editable package {name} was needed but its source was not saved "
+                f"(see 'reproducible.problems' in {folder / 'run.json'}); it cannot be installed."
+            )
+        else:
+            out.append(f"{name}=={info['version']}")
+    return out
+
+
+def _uv(args: list[str], what: str) -> None:
+    uv = find_uv()
+    if uv is None:
+        raise ReproduceError("runlab reproduce needs uv. Install it with: pip install 'runlab[reproduce]'")
+    done = subprocess.run([uv, *args], capture_output=True, text=True, timeout=1800, check=False)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()[-6:]
+        raise ReproduceError(f"Could not {what}:\n" + "\n".join(detail))
+
+
+def build_environment(folder: Path, run_id: str, target: Path, python: str | None = None,
+                      progress: Callable[[str], None] | None = None) -> RunEnvironment:  # fmt: skip
+    """Create a virtual environment at ``target`` with the run's recorded dependencies.
+
+    Args:
+        folder: the run's folder.
+        run_id: the run's id (for messages).
+        target: where the environment goes (replaced if it exists).
+        python: the Python version to use (default: the run's own, then its major.minor).
+        progress: called with a line per step.
+    """
+    say = progress or (lambda line: None)
+    record = read_dependencies(folder, run_id)
+    packages = _requirements(folder, record)
+    recorded = str(record.get("python") or ".".join(map(str, sys.version_info[:3])))
+    choices = [python] if python else [recorded, ".".join(recorded.split(".")[:2])]
+    say(f"creating a virtual environment in {target} (Python {choices[0]})")
+    for i, version in enumerate(choices):
+        try:
+            _uv(["venv", "--quiet", "--clear", "--python", str(version), "--python-preference", "only-system",
+                 str(target)], f"create a Python {version} environment")  # fmt: skip
+            break
+        except ReproduceError:
+            if i == len(choices) - 1:
+                raise
+            say(f"Python {version} is not installed; trying Python {choices[i + 1]}")
+    interpreter = target / "bin" / "python"
+    say(f"installing {len(packages)} packages")
+    req_file = target / "runlab-requirements.txt"
+    req_file.write_text("".join(f"{p}\n" for p in packages), encoding="utf-8")
+    _uv(["pip", "install", "--quiet", "--python", str(interpreter), "-r", str(req_file)],
+        f"install the dependencies of run {run_id}")  # fmt: skip
+    return RunEnvironment(target, interpreter, tuple(packages))
+
+
+def environment_folder(root: Path, run_id: str) -> Path:
+    """Where ``runlab reproduce`` keeps a run's environment: ``<root>/.runlab/envs/<id>``."""
+    return Path(os.fspath(root)) / ".runlab" / "envs" / run_id

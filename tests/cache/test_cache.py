@@ -1,0 +1,273 @@
+"""The cache: hits, misses, keys, scopes, backends, loading switch, damage and concurrent writers."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import runlab
+from runlab.cache import Cache, caching
+from runlab.errors import CacheError, UsageError
+from runlab.store import RunlabWarning
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Cache:
+    return Cache(root=tmp_path / "store")
+
+
+def counting(cache: Cache, **options: Any) -> tuple[Any, list[int]]:
+    calls: list[int] = []
+
+    @cache.cached("work", **options)
+    def work(x: Any, y: Any = 1) -> Any:
+        calls.append(1)
+        return {"x": x if not isinstance(x, np.ndarray) else x.tolist(), "n": len(calls)}
+
+    return work, calls
+
+
+def test_second_call_is_a_hit_and_does_not_call_the_function(cache: Cache) -> None:
+    work, calls = counting(cache)
+    assert work(2) == {"x": 2, "n": 1}
+    assert work(2) == {"x": 2, "n": 1}
+    assert len(calls) == 1
+    assert cache.stats == {"hits": 1, "misses": 1}
+    assert (cache.path / "work").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        (((1,), {}), ((), {"x": 1}), True),                         # positional or keyword
+        (((1,), {}), ((1,), {"y": 1}), True),                       # defaults count
+        (((1,), {}), ((1,), {"y": 2}), False),
+        ((({"a": 1, "b": 2},), {}), (({"b": 2, "a": 1},), {}), True),  # dict order does not matter
+        ((([1, 2],), {}), (((1, 2),), {}), False),                  # list is not tuple
+        (((1,), {}), ((1.0,), {}), False),                          # int is not float
+        (((np.arange(3),), {}), ((np.arange(3),), {}), True),       # arrays by content
+        (((np.arange(3),), {}), ((np.arange(3.0),), {}), False),    # ... and dtype
+        ((({1, 2, 3},), {}), (({3, 2, 1},), {}), True),
+    ],
+)  # fmt: skip
+def test_key_depends_on_argument_values_only(cache: Cache, first: Any, second: Any, same: bool) -> None:
+    work, calls = counting(cache)
+    work(*first[0], **first[1])
+    work(*second[0], **second[1])
+    assert len(calls) == (1 if same else 2)
+
+
+def test_scopes_keep_entries_apart_and_clear_by_scope(cache: Cache) -> None:
+    @cache.cached("prep", scope=("data", "v1"))
+    def v1(x: int) -> int:
+        return x + 1
+
+    @cache.cached("prep", scope=("data", "v2"))
+    def v2(x: int) -> int:
+        return x + 2
+
+    assert (v1(1), v2(1)) == (2, 3)
+    assert (v1(1), v2(1)) == (2, 3)
+    assert {e.scope for e in cache.entries()} == {("data", "v1"), ("data", "v2")}
+    assert cache.clear(scope=("data", "v1")) == 1
+    assert [e.scope for e in cache.entries(scope="data")] == [("data", "v2")]
+
+
+def test_caching_off_computes_and_still_saves(cache: Cache, monkeypatch: pytest.MonkeyPatch) -> None:
+    work, _calls = counting(cache)
+    assert work(1)["n"] == 1
+    with caching(False):
+        assert work(1)["n"] == 2  # not loaded ...
+    assert work(1)["n"] == 2  # ... but saved
+    monkeypatch.setenv("RUNLAB_CACHING", "0")
+    assert work(1)["n"] == 3
+    assert Cache(cache.path, load=False).cached("work")(lambda x, y=1: "fresh")(1) == "fresh"
+
+
+@pytest.mark.parametrize(
+    ("backend", "value", "suffix"),
+    [
+        ("pickle", {"a": (1, 2), "b": {3}}, ".pkl"),
+        ("joblib", np.linspace(0, 1, 1000), ".joblib"),
+        ("json", {"a": [1, 2.5, "x"], "b": None}, ".json"),
+    ],
+)
+def test_each_backend_round_trips(cache: Cache, backend: str, value: Any, suffix: str) -> None:
+    @cache.cached("v", backend=backend)
+    def make() -> Any:
+        return value
+
+    make()
+    [entry] = cache.entries()
+    assert entry.backend == backend and entry.path.suffix == suffix and entry.size > 0
+    assert entry.function is not None and entry.function.endswith("make")
+    again = Cache(cache.path).cached("v", backend=backend)(make.__wrapped__)()  # type: ignore[attr-defined]
+    if isinstance(value, np.ndarray):
+        np.testing.assert_array_equal(again, value)
+    else:
+        assert again == value
+
+
+def test_a_value_the_backend_cannot_hold_is_returned_with_a_warning_and_not_stored(cache: Cache) -> None:
+    @cache.cached("f", backend="json")
+    def make() -> Any:
+        return {"fn": object()}
+
+    with pytest.warns(RunlabWarning, match="Could not cache the result of 'f' with the 'json' backend"):
+        out = make()
+    assert isinstance(out["fn"], object)
+    assert cache.entries() == []
+    assert not any(p.name.endswith(".tmp") for p in cache.path.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"name": ""}, "Invalid cache name ''"),
+        ({"name": "a/b"}, "Invalid cache name 'a/b'"),
+        ({"name": ".."}, "Invalid cache name '..'"),
+        ({"name": "a\0b"}, "Invalid cache name"),
+        ({"scope": ("ok", "../up")}, "Invalid cache scope '../up'"),
+        ({"scope": (3,)}, "Invalid cache scope 3"),
+        ({"backend": "parquet"}, "Invalid cache backend 'parquet': expected one of pickle, joblib, json"),
+    ],
+)
+def test_bad_options_are_refused_when_decorating(cache: Cache, options: dict[str, Any], match: str) -> None:
+    with pytest.raises(CacheError, match=match) as info:
+        cache.cached(**options)(lambda: 1)
+    assert isinstance(info.value, UsageError) and isinstance(info.value, ValueError)
+
+
+def test_an_argument_that_cannot_be_hashed_names_itself_and_can_be_ignored(cache: Cache) -> None:
+    import threading
+
+    @cache.cached("f")
+    def f(lock: Any, x: int) -> int:
+        return x
+
+    with pytest.raises(CacheError, match=r"argument lock \(lock\) cannot be hashed.*ignore=\('lock',\)"):
+        f(threading.Lock(), 1)
+    g = cache.cached("g", ignore=("lock",))(f.__wrapped__)  # type: ignore[attr-defined]
+    assert g(threading.Lock(), 1) == 1 and g(threading.Lock(), 1) == 1
+    assert cache.stats["hits"] == 1
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x80\x04garbage", b"not a pickle at all"])
+def test_a_damaged_entry_is_recomputed_with_a_warning(cache: Cache, damage: bytes) -> None:
+    work, _calls = counting(cache)
+    work(1)
+    [entry] = cache.entries()
+    entry.path.write_bytes(damage)
+    with pytest.warns(RunlabWarning, match="is unreadable"):
+        assert work(1)["n"] == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert work(1)["n"] == 2  # the fresh entry replaced the damaged one
+
+
+def test_runlab_cached_uses_the_store_cache_bare_or_with_options(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    calls = []
+
+    @runlab.cached(root=root)
+    def square(x: int) -> int:
+        calls.append(x)
+        return x * x
+
+    @runlab.cached("cube", scope=("math",), root=root)
+    def cube(x: int) -> int:
+        return x**3
+
+    assert (square(3), square(3), cube(2)) == (9, 9, 8)
+    assert calls == [3]
+    assert {(e.name, e.scope) for e in Cache(root=root).entries()} == {("square", ()), ("cube", ("math",))}
+    with pytest.raises(CacheError, match="expected a string"):
+        runlab.cached(3)  # type: ignore[call-overload]
+
+
+SCRIPT = """
+import os, sys, time, runlab
+@runlab.cached("slow", root=sys.argv[1])
+def slow(n):
+    print("computing", flush=True)
+    {body}
+print(slow(5))
+"""
+
+
+def _script(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "job.py"
+    path.write_text(textwrap.dedent(SCRIPT).replace("{body}", body))
+    return path
+
+
+def _run(script: Path, root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(script), str(root), *extra], capture_output=True, text=True,
+                          timeout=60, check=True)  # fmt: skip
+
+
+def test_editing_the_function_misses_the_old_entry(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    script = _script(tmp_path, "return n * 2")
+    assert _run(script, root).stdout == "computing\n10\n"
+    assert _run(script, root).stdout == "10\n"  # a new process reads the entry
+    _script(tmp_path, "return n * 3")
+    assert _run(script, root).stdout == "computing\n15\n"
+    assert len(Cache(root=root).entries()) == 2
+
+
+def test_two_processes_writing_one_entry_at_once_leave_one_valid_entry(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    body = (  # every process is inside the function before any of them returns
+        f"open(os.path.join({str(gate)!r}, str(os.getpid())), 'w').close()\n"
+        f"    while len(os.listdir({str(gate)!r})) < 3: time.sleep(0.005)\n"
+        "    return [os.getpid()] * 200_000"
+    )
+    script = _script(tmp_path, body)
+    procs = [subprocess.Popen([sys.executable, str(script), str(root)], stdout=subprocess.PIPE, text=True)
+             for _ in range(3)]  # fmt: skip
+    outs = [p.communicate(timeout=60)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert all(out.startswith("computing\n") for out in outs)  # all three computed at once
+    [entry] = Cache(root=root).entries()
+    stored = pickle.loads(entry.path.read_bytes())
+    assert len(stored) == 200_000 and len(set(stored)) == 1 and stored[0] in {p.pid for p in procs}
+    assert [p.name for p in entry.path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    assert _run(script, root).stdout.startswith(f"[{stored[0]}, ")  # a later process loads it, no computing
+
+
+def test_cli_lists_and_clears_entries(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from runlab.cli import cli
+    from runlab.cli._main import _register
+
+    _register()
+
+    root = tmp_path / "store"
+    runner = CliRunner()
+    empty = runner.invoke(cli, ["cache", "list", "--root", str(root)])
+    assert empty.exit_code == 0 and "No cached results" in empty.output
+    for scope in ("v1", "v2"):
+        runlab.cached("prep", scope=("data", scope), root=root)(lambda x: x)(1)
+    listed = runner.invoke(cli, ["cache", "list", "--root", str(root)])
+    assert listed.exit_code == 0, listed.output
+    assert "data/v1" in listed.output and "data/v2" in listed.output and "pickle" in listed.output
+    kept = runner.invoke(cli, ["cache", "clear", "--root", str(root), "--scope", "data/v1"], input="n\n")
+    assert kept.exit_code == 0 and "Nothing changed." in kept.output
+    assert len(Cache(root=root).entries()) == 2
+    cleared = runner.invoke(cli, ["cache", "clear", "--root", str(root), "--scope", "data/v1", "--yes"])
+    assert cleared.exit_code == 0 and "Deleted 1 cached entry." in cleared.output
+    assert [e.scope for e in Cache(root=root).entries()] == [("data", "v2")]
+    bad = runner.invoke(cli, ["cache", "list", "--root", str(root), "--scope", "../x"])
+    assert bad.exit_code == 2 and "Invalid cache scope '..'" in bad.output
