@@ -335,3 +335,52 @@ def test_runlab_study_returns_the_optuna_study_and_its_runs(quad: Path, root: Pa
     assert isinstance(optuna_study, optuna.Study) and isinstance(runs, runlab.RunSet)
     assert [r.metadata["trial"] for r in runs] == [0, 1, 2]
     assert math.isfinite(optuna_study.best_value)
+
+
+def test_any_optuna_storage_url(quad: Path, root: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    result = invoke("--root", str(root), "optimize", str(quad), "-n", "3", "--search", "XV=float(-5,5)",
+                    "--storage", url, "-x", "inline")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert not (root / ".runlab" / "studies" / "quad.log").exists() and (tmp_path / "studies.db").is_file()
+    study, runs = runlab.study("quad", root=root)
+    assert len(study.trials) == 3 == len(runs)
+    assert len(optuna.load_study(study_name="quad", storage=url).trials) == 3
+
+
+def test_progress_shows_the_best_value_so_far() -> None:
+    import io
+
+    from rich.console import Console
+
+    from runlab.sweep import StudyProgress, TrialOutcome
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name="demo")
+    out = io.StringIO()
+    progress = StudyProgress(console=Console(file=out, force_terminal=True, width=150))
+    progress.study_start(study, 2)
+    for number, value in enumerate((3.0, 1.5)):
+        trial = study.ask()
+        study.tell(trial, value)
+        progress.trial_done(study, TrialOutcome(number, "complete", [value]), 0)
+    assert "best 1.5 (trial 1)" in progress._progress.tasks[0].fields["best"]
+    study.tell(study.ask(), state=optuna.trial.TrialState.FAIL)
+    progress.trial_done(study, TrialOutcome(2, "fail", error="run x failed: boom"), 0)
+    progress.study_end(study)
+    text = out.getvalue()
+    assert "trial 2 failed" in text and "boom" in text and "2 complete, 1 fail" in text
+
+
+@pytest.mark.slow
+def test_trials_on_a_dask_cluster(tmp_path: Path, root: Path) -> None:
+    path = tmp_path / "curve.py"
+    path.write_text(CURVE)
+    result = invoke("--root", str(root), "optimize", str(path), "-n", "8", "--search", "RATE=float(0.01,1)",
+                    "--pruner", "median", "--objective", "metrics.val_loss", "--sampler", "random", "--seed", "3",
+                    "-x", "dask", "-j", "2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    study, runs = runlab.study("curve", root=root)
+    assert len(study.trials) == 8 == len(runs)
+    assert {t.state.name for t in study.trials} <= {"COMPLETE", "PRUNED"}
+    assert all(str(r.status) in ("completed", "pruned") for r in runs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -22,12 +23,13 @@ import time
 import runlab
 
 XV = 0.0
+SLEEP = 0.4
 experiment = runlab.Experiment(namespace="slow", glob=globals())
 
 
 @experiment
 def main(e):
-    time.sleep(0.4)
+    time.sleep(SLEEP)
     return (e.XV - 1) ** 2
 
 
@@ -92,3 +94,32 @@ def test_killing_optimize_and_starting_again_continues_the_study(tmp_path: Path,
     assert sum(t.state.name == "COMPLETE" for t in study.trials) >= 5
     linked = {r.metadata["trial"] for r in runs if str(r.status) == "completed"}
     assert {t.number for t in study.trials if t.state.name == "COMPLETE"} <= linked
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_running_trials_and_exits_130(tmp_path: Path, root: Path) -> None:
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW)
+    proc = _optimize(root, str(path), "--SLEEP=60", "-n", "6", "-j", "2", "--search", "XV=float(-3,3)",
+                     start_new_session=True,
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))  # fmt: skip
+    store = Store(root)
+    _wait_for(lambda: (root / ".runlab").is_dir() and len(store.runs(status="running")) == 2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Interrupted" in err and "Traceback" not in err
+    assert sorted(str(r.status) for r in store.runs()) == ["cancelled", "cancelled"]
+    study = runlab.study("slow", root=root).study
+    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]  # none left RUNNING
+
+
+def test_timeout_stops_asking_for_trials(tmp_path: Path, root: Path) -> None:
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW)
+    proc = _optimize(root, str(path), "--SLEEP=0.3", "-n", "200", "--timeout", "2", "-x", "inline", "--search",
+                     "XV=float(-3,3)")  # fmt: skip
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    study = runlab.study("slow", root=root).study
+    assert 1 <= len(study.trials) < 200 and all(t.state.name == "COMPLETE" for t in study.trials)

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from ..errors import UsageError
 from ..executors import Executor, RunResult
 from ..request import Links, RunOptions, RunRequest
+from ._runner import index_folder
 from ._space import suggest
 from ._study import Objective, StudyFile, StudySpec
 
@@ -277,7 +278,10 @@ def run_study(
             done, _ = cf.wait(list(tickets), timeout=wait if can_ask() else None, return_when=cf.FIRST_COMPLETED)
             for future in done:
                 entry = open_trials[tickets.pop(future)]
-                entry.results.append(future.result())
+                result = future.result()
+                if not executor.index_writes:  # a run on another host wrote its folder only
+                    index_folder(spec.root, result.folder)
+                entry.results.append(result)
                 entry.left -= 1
                 if entry.left:
                     continue

@@ -7,6 +7,7 @@ once from the installed plotly package, so the page works offline (no CDN).
 from __future__ import annotations
 
 import html
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,9 @@ def _figures(study: Any) -> list[tuple[str, Any]]:
     out = []
     for title, make in plots:
         try:
-            out.append((title, make()))
+            with warnings.catch_warnings():  # optuna's notes on targets and experimental features
+                warnings.simplefilter("ignore")
+                out.append((title, make()))
         except Exception as exc:  # e.g. importances need two completed trials
             out.append((title, f"not available: {type(exc).__name__}: {exc}"))
     return out

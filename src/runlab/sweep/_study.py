@@ -233,6 +233,7 @@ class StudyFile:
     def save(self) -> None:
         """Replace the file atomically (not fsynced: the runs also name their study and trial)."""
         self.data["updated"] = time.time()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.path, self.data, fsync=False)
 
     def storage(self) -> Any:
