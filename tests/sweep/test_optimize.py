@@ -300,6 +300,7 @@ def test_an_objective_metric_no_run_logs_exits_2(quad: Path, root: Path) -> None
     assert result.exit_code == 2
     assert "--objective metrics.acc" in result.stderr and "it logged: score" in result.stderr
     assert len(Store(root).runs()) == 1  # stopped after the first trial
+    assert not list((root / ".runlab" / "studies").iterdir())  # the new study is gone again
 
 
 def test_no_search_space_is_a_usage_error(quad: Path, root: Path) -> None:

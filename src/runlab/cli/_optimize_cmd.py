@@ -99,6 +99,7 @@ def optimize_command(
     """
     import optuna
 
+    from ..errors import UsageError
     from ..executors import get_executor
     from ..request import RunOptions
     from ..store import get_store
@@ -126,6 +127,10 @@ def optimize_command(
         try:
             outcomes = run_study(study, record, spec, planner, ex, n_trials=n_trials, timeout=timeout,
                                  observer=progress)  # fmt: skip
+        except UsageError:
+            if record.new:  # bad input shown by the first trial: leave no study behind
+                record.discard()
+            raise
         except KeyboardInterrupt:
             click.echo(f"Interrupted: the running trials were failed; run the same command to continue study "
                        f"{spec.name}.", err=True)  # fmt: skip

@@ -208,6 +208,24 @@ class StudyFile:
     name: str
     root: Path
     data: dict[str, Any]
+    new: bool = False
+    """Whether this process created the study (:func:`open_study`); :meth:`discard` removes it again."""
+
+    def discard(self) -> None:
+        """Remove a study this process created (its trials from the storage, its journal and study file).
+
+        Used when the first trial shows the command was bad input (an objective metric no run
+        logs), so the store is left as it was before the command. The trials' runs stay.
+        """
+        import optuna
+
+        try:
+            optuna.delete_study(study_name=self.name, storage=self.storage())
+        except KeyError:
+            pass
+        for path in (self.path, self.path.with_suffix(".log")):
+            if path.is_file() and (path.suffix == ".json" or not self.data.get("storage")):
+                path.unlink()
 
     @property
     def path(self) -> Path:
@@ -337,6 +355,6 @@ def open_study(spec: StudySpec, experiment_path: str) -> tuple[Any, StudyFile]:
     })  # fmt: skip
     data.setdefault("created", time.time())
     data.setdefault("runs", {})
-    record = StudyFile(spec.name, Path(spec.root), data)
+    record = StudyFile(spec.name, Path(spec.root), data, new=existing is None)
     record.save()
     return study, record
