@@ -1,12 +1,11 @@
-"""A synthetic learning curve for pruning: the loss falls faster for a larger RATE.
+"""A synthetic learning curve for pruning: the loss falls faster for a larger RATE."""
 
-Each epoch logs val_loss with its step; the median pruner stops trials whose curve is worse
-than the median of earlier trials at the same step (their runs end ``pruned``).
-
-runlab optimize examples/optimize/learning_curve.py -n 30 --search "RATE=float(0.01,1)" \\
-    --objective metrics.val_loss --pruner median --sampler random --seed 3 --root /tmp/runs
-runlab list --where "status == 'pruned'" --root /tmp/runs
-"""
+# Each epoch logs val_loss with its step; the median pruner stops trials whose curve is worse
+# than the median of earlier trials at the same step (their runs end ``pruned``).
+#
+# runlab optimize examples/optimize/learning_curve.py -n 30 --search "RATE=float(0.01,1)" \
+#     --objective metrics.val_loss --pruner median --sampler random --seed 3 --root /tmp/runs
+# runlab list --where "status == 'pruned'" --root /tmp/runs
 
 import math
 import time

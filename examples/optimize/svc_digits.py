@@ -1,10 +1,9 @@
-"""Tune an SVC on scikit-learn's digits (ships with scikit-learn; no download): every trial is a run.
+"""Tune an SVC on scikit-learn's digits (ships with scikit-learn; no download): every trial is a run."""
 
-runlab optimize examples/optimize/svc_digits.py -n 20 -j 2 --objective metrics.val_acc --direction maximize \\
-    --search "C=float(1e-2,1e3,log)" --search "GAMMA=float(1e-5,1e-1,log)" --seed 0 --root /tmp/runs
-runlab study show svc_digits --root /tmp/runs
-runlab study report svc_digits -o /tmp/svc-report --root /tmp/runs
-"""
+# runlab optimize examples/optimize/svc_digits.py -n 20 -j 2 --objective metrics.val_acc --direction maximize \
+#     --search "C=float(1e-2,1e3,log)" --search "GAMMA=float(1e-5,1e-1,log)" --seed 0 --root /tmp/runs
+# runlab study show svc_digits --root /tmp/runs
+# runlab study report svc_digits -o /tmp/svc-report --root /tmp/runs
 
 import runlab
 

@@ -16,6 +16,7 @@ from runlab.cli._main import _register, cli
 from runlab.store import Store
 
 _register()
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "optimize"
 
 QUAD = """\
 import math
@@ -223,14 +224,13 @@ def test_config_search_section(quad: Path, tmp_path: Path, root: Path) -> None:
     assert len(Store(root).runs()) == 3  # runlab run made no run
 
 
-def test_median_pruner_prunes_a_learning_curve(tmp_path: Path, root: Path) -> None:
-    path = tmp_path / "curve.py"
-    path.write_text(CURVE)
+def test_median_pruner_prunes_a_learning_curve(root: Path) -> None:
+    path = EXAMPLES / "learning_curve.py"
     result = invoke("--root", str(root), "optimize", str(path), "-n", "30", "--search", "RATE=float(0.01,1)",
                     "--pruner", "median", "--objective", "metrics.val_loss", "--sampler", "random", "--seed", "3",
                     "-x", "inline")  # fmt: skip
     assert result.exit_code == 0, result.output
-    study, runs = runlab.study("curve", root=root)
+    study, runs = runlab.study("learning_curve", root=root)
     pruned = [t for t in study.trials if t.state.name == "PRUNED"]
     assert len(study.trials) == 30 and len(pruned) >= 9  # at least 30%
     by_trial = {r.metadata["trial"]: r for r in runs}
@@ -239,7 +239,7 @@ def test_median_pruner_prunes_a_learning_curve(tmp_path: Path, root: Path) -> No
         assert str(run.status) == "pruned" and "pruned at step" in (run.metadata["error"] or {}).get("message", "")
         assert run.summaries["val_loss"].count < 20 and t.intermediate_values  # stopped early, values reported
     assert len(Store(root).runs(where="status == 'pruned'")) == len(pruned)
-    shown = invoke("--root", str(root), "study", "show", "curve", "-f", "json")
+    shown = invoke("--root", str(root), "study", "show", "learning_curve", "-f", "json")
     assert sum(row["state"] == "pruned" for row in json.loads(shown.stdout)) == len(pruned)
     store = Store(root)
     store.rebuild_index()  # the index rebuilt from the folders knows the state too
@@ -385,3 +385,11 @@ def test_trials_on_a_dask_cluster(tmp_path: Path, root: Path) -> None:
     assert len(study.trials) == 8 == len(runs)
     assert {t.state.name for t in study.trials} <= {"COMPLETE", "PRUNED"}
     assert all(str(r.status) in ("completed", "pruned") for r in runs)
+
+
+def test_the_example_config_searches_the_svc(root: Path) -> None:
+    result = invoke("--root", str(root), "optimize", str(EXAMPLES / "search.yml"), "-n", "2", "--objective",
+                    "metrics.val_acc", "--direction", "maximize", "-x", "inline", "--seed", "0")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    study, runs = runlab.study("search", root=root)
+    assert len(runs) == 2 and set(study.best_params) == {"C", "GAMMA"} and 0 < study.best_value <= 1

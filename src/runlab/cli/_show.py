@@ -66,6 +66,8 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     for link in ("parent", "sweep", "study"):
         if getattr(record, link):
             lines.append((link, getattr(record, link)))
+    if record.study and meta.get("trial") is not None:
+        lines.append(("trial", f"{meta['trial']} (runlab study show {record.study})"))
     if meta.get("rerun_of"):
         lines.append(("rerun of", meta["rerun_of"]))
     origin = meta.get("origin") or {}
