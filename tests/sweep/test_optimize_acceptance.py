@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -123,3 +124,21 @@ def test_timeout_stops_asking_for_trials(tmp_path: Path, root: Path) -> None:
     assert proc.returncode == 0, err
     study = runlab.study("slow", root=root).study
     assert 1 <= len(study.trials) < 200 and all(t.state.name == "COMPLETE" for t in study.trials)
+
+
+@pytest.mark.slow
+def test_two_optimize_processes_share_one_study(tmp_path: Path, root: Path) -> None:
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW)
+    args = (str(path), "--SLEEP=0.2", "-n", "4", "-x", "inline", "--search", "XV=float(-3,3)", "--study", "shared")
+    first = _optimize(root, *args)
+    _wait_for(lambda: (root / ".runlab" / "studies" / "shared.json").is_file())  # the first one created it
+    second = _optimize(root, *args)
+    for proc in (first, second):
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    study, runs = runlab.study("shared", root=root)
+    assert sorted(t.number for t in study.trials) == list(range(8))
+    assert all(t.state.name == "COMPLETE" for t in study.trials) and len(runs) == 8
+    record = json.loads((root / ".runlab" / "studies" / "shared.json").read_text())
+    assert sorted(map(int, record["runs"])) == list(range(8))  # neither process lost the other's runs

@@ -13,6 +13,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,8 +224,8 @@ class StudyFile:
             optuna.delete_study(study_name=self.name, storage=self.storage())
         except KeyError:
             pass
-        for path in (self.path, self.path.with_suffix(".log")):
-            if path.is_file() and (path.suffix == ".json" or not self.data.get("storage")):
+        for path in (self.path, self.path.with_suffix(".lock"), self.path.with_suffix(".log")):
+            if path.is_file() and (path.suffix != ".log" or not self.data.get("storage")):
                 path.unlink()
 
     @property
@@ -249,10 +250,22 @@ class StudyFile:
         known.extend(r for r in run_ids if r not in known)
 
     def save(self) -> None:
-        """Replace the file atomically (not fsynced: the runs also name their study and trial)."""
+        """Replace the file atomically (not fsynced: the runs also name their study and trial).
+
+        Several optimize processes may work on one study: under a lock, the runs another one
+        recorded since this one read the file are merged in before writing.
+        """
         self.data["updated"] = time.time()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.path, self.data, fsync=False)
+        with _locked(self.path.with_suffix(".lock")):
+            try:
+                on_disk = read_json(self.path).get("runs") or {}
+            except (OSError, ValueError):
+                on_disk = {}
+            for number, ids in on_disk.items():
+                known = self.runs.setdefault(number, [])
+                known.extend(r for r in ids if r not in known)
+            write_json_atomic(self.path, self.data, fsync=False)
 
     def storage(self) -> Any:
         """The study's Optuna storage."""
@@ -264,6 +277,22 @@ class StudyFile:
 
         return optuna.load_study(study_name=self.name, storage=self.storage(),
                                  pruner=make_pruner(self.data.get("pruner") or "none"))  # fmt: skip
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` between processes (POSIX ``flock``; none elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def load_study_file(root: Path, name: str) -> StudyFile:
@@ -326,16 +355,13 @@ def open_study(spec: StudySpec, experiment_path: str) -> tuple[Any, StudyFile]:
     existing: dict[str, Any] | None = read_json(path) if path.is_file() else None
     if existing is not None:
         _check_same(spec, existing)
-    if existing is None and spec.storage is None and (study_dir(spec.root) / f"{spec.name}.log").is_file():
-        raise UsageError(f"{study_dir(spec.root) / spec.name}.log exists without its study file: pick another "
-                         "--study NAME, or remove the journal file.")  # fmt: skip
     storage = open_storage(spec.root, spec.name, spec.storage)
     done = 0
     try:
         found = optuna.load_study(study_name=spec.name, storage=storage)
         done = len(found.get_trials(deepcopy=False))
         if existing is None and [d.name.lower() for d in found.directions] != spec.directions:
-            raise UsageError(f"Study {spec.name!r} in {spec.storage} has direction(s) "
+            raise UsageError(f"Study {spec.name!r} in {spec.storage or 'its journal'} has direction(s) "
                              f"{', '.join(d.name.lower() for d in found.directions)}: use those, or another "
                              "--study NAME.")  # fmt: skip
     except KeyError:
