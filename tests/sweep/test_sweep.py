@@ -121,10 +121,10 @@ def test_ctrl_c_cancels_the_sweep_and_exits_130(script: Path, tmp_path: Path) ->
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert "Interrupted" in err
-    assert sorted(r.status for r in store.runs()) == ["cancelled", "cancelled"]
+    assert "Interrupted" in err, err
+    assert sorted(r.status for r in store.runs()) == ["cancelled", "cancelled"], err
     [record] = list_sweeps(store.root)
-    assert record.state == "cancelled" and statuses(record).count("pending") == 4
+    assert record.state == "cancelled" and statuses(record).count("pending") == 4, (statuses(record), err)
 
 
 def test_killing_the_sweep_and_starting_it_again_resumes(script: Path, tmp_path: Path) -> None:

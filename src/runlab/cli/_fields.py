@@ -3,7 +3,7 @@ comparisons and exports. The names come from the store's one field list (``RunRe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import UsageError
@@ -67,6 +67,13 @@ def flat(rec: RunRecord, aggregates: bool = True) -> dict[str, Any]:
     """Every field of a run, parameters flattened to ``params.a.b`` and metrics to ``metrics.X[.agg]``."""
     out: dict[str, Any] = {f: field_value(rec, f) for f in BASE_FIELDS}
     out["tags"] = list(rec.tags)
+    out.update(_measured(rec, aggregates))
+    return out
+
+
+def _measured(rec: RunRecord, aggregates: bool) -> dict[str, Any]:
+    """Only the ``params.X`` and ``metrics.X[.agg]`` fields of :func:`flat`."""
+    out: dict[str, Any] = {}
 
     def walk(value: Mapping[str, Any], prefix: str) -> None:
         for key, item in value.items():
@@ -93,15 +100,14 @@ def varying(records: Sequence[RunRecord]) -> list[str]:
     only some have); with a single run, every parameter and metric. Special parameters
     (``params.__DEBUG__`` ...) show only when their values differ."""
     seen: dict[str, set[Any]] = {}
-    for rec in records:
-        for key, value in flat(rec, aggregates=False).items():
-            if key.startswith(("params.", "metrics.")):
-                seen.setdefault(key, set()).add(_key(value))
-    keys = [
-        k
-        for k in seen
-        if len(seen[k]) > 1 or (not _special(k) and (len(records) == 1 or _missing(records, k)))
-    ]
+    counts: dict[str, int] = {}
+    for rec in records:  # one pass: the values of each key, and how many runs have it
+        for key, value in _measured(rec, aggregates=False).items():
+            seen.setdefault(key, set()).add(_key(value))
+            counts[key] = counts.get(key, 0) + 1
+    n = len(records)
+    missing = {k for k in seen if counts[k] < n or None in seen[k]}  # some run lacks it or has null
+    keys = [k for k in seen if len(seen[k]) > 1 or (not _special(k) and (n == 1 or k in missing))]
     return sorted(keys, key=lambda k: (not k.startswith("params."), k))
 
 
@@ -109,6 +115,3 @@ def _special(key: str) -> bool:
     name = key.partition(".")[2]
     return key.startswith("params.") and name.startswith("__") and name.endswith("__")
 
-
-def _missing(records: Iterable[RunRecord], key: str) -> bool:
-    return any(field_value(r, key) is None for r in records)

@@ -31,6 +31,7 @@ STATUS_STYLE = {
     "cancelled": "yellow",
     "crashed": "magenta",
     "pruned": "blue",
+    "damaged": "red",
 }
 
 

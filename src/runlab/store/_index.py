@@ -113,6 +113,8 @@ def _sql_status(pid: int | None, host: str | None, heartbeat: float | None) -> s
     return effective_status("running", pid, host, heartbeat)
 
 
+_BULK_CACHE_KIB = 32 * 1024
+_BULK_CHECKPOINT_PAGES = 16 * 1024
 _INSERT_RUN = f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))})"
 _UPSERT_FULL = (
     f"INSERT INTO runs VALUES ({','.join('?' * len(RUN_COLUMNS))}) ON CONFLICT(id) DO UPDATE SET "
@@ -327,6 +329,21 @@ class Index:
                 conn.executemany(f"DELETE FROM {table} WHERE {col} = ?", ids)
 
     # -- rebuilding in chunks -----------------------------------------------------------
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """For a rebuild: a larger page cache (kept between its transactions) and fewer WAL
+        checkpoints, so that chunk after chunk does not re-read and re-write the same pages."""
+        with self._lock:
+            conn = self.conn
+            conn.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {_BULK_CHECKPOINT_PAGES}")
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._conn is not None:
+                    self._conn.execute("PRAGMA cache_size = -2000")
+                    self._conn.execute("PRAGMA wal_autocheckpoint = 1000")
     def write_chunk(
         self, entries: Iterable[IndexEntry], refresh: Callable[[IndexEntry], IndexEntry | None]
     ) -> list[IndexEntry]:
@@ -344,15 +361,18 @@ class Index:
 
     def finish_rebuild(
         self, seen: Mapping[str, str], check: Callable[[str, str], IndexEntry | None]
-    ) -> tuple[set[str], set[str]]:
+    ) -> tuple[set[str], set[str], int]:
         """End a rebuild: rows the scan did not see are checked with ``check(id, folder)``
         (a run created while the scan ran is kept, one whose folder is gone is removed).
 
+        The rows are listed before the write lock is taken (a row added after that is a
+        new run, kept anyway); under the lock only the unseen ones are checked.
+
         Returns:
-            The IDs removed, and the IDs in the index now.
+            The IDs removed, the unseen IDs kept, and the number of runs in the index now.
         """
+        unseen = [(rid, folder) for rid, folder in self.execute("SELECT id, folder FROM runs") if rid not in seen]
         with self.transaction() as conn:
-            unseen = [(rid, folder) for rid, folder in conn.execute("SELECT id, folder FROM runs") if rid not in seen]
             removed: set[str] = set()
             kept: list[IndexEntry] = []
             for rid, folder in unseen:
@@ -366,8 +386,8 @@ class Index:
                 conn.executemany(f"DELETE FROM {table} WHERE {col} = ?", ids)
             self._write(conn, kept)
             conn.execute("DELETE FROM meta WHERE key = 'needs_rebuild'")
-            after = {row[0] for row in conn.execute("SELECT id FROM runs")}
-        return removed, after
+            count = int(conn.execute("SELECT count(*) FROM runs").fetchone()[0])
+        return removed, {e.run_id for e in kept}, count
 
     # -- reads ------------------------------------------------------------------------
     def execute(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:

@@ -176,19 +176,19 @@ def rebuild(store: Store) -> RebuildReport:
                 report.damaged.append((entry.folder, "; ".join(entry.problems)))
         chunk.clear()
 
-    for entry in _entries(store, report):
-        chunk.append(entry)
-        if len(chunk) >= CHUNK:
-            flush()
-    flush()
+    with index.bulk():
+        for entry in _entries(store, report):
+            chunk.append(entry)
+            if len(chunk) >= CHUNK:
+                flush()
+        flush()
 
     def check(run_id: str, folder: str) -> IndexEntry | None:
         entry = read_entry(root, root / folder)
         return entry if entry is not None and entry.run_id == run_id else None
 
-    removed, after = index.finish_rebuild(seen, check)
-    report.indexed = len(after)
-    report.added = sorted(after - before)
+    removed, kept, report.indexed = index.finish_rebuild(seen, check)
+    report.added = sorted((seen.keys() | kept) - before)
     report.removed = sorted(removed & before)
     for rel, problem in report.damaged:
         report.problems.append(f"{root / rel}: damaged, indexed with status 'damaged': {problem}.")
