@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,8 @@ def test_trials_run_in_parallel_processes(quad: Path, root: Path) -> None:
                     "--objective", "metrics.score", "--direction", "minimize")  # fmt: skip
     assert result.exit_code == 0, result.output
     study, runs = runlab.study("quad", root=root)
-    assert len({r.metadata["pid"] for r in runs if "pid" in r.metadata} or {1}) >= 1
+    pids = {r.metadata["heartbeat"]["pid"] for r in runs}
+    assert os.getpid() not in pids  # each trial ran in a process of its own
     assert [t.state.name for t in study.trials] == ["COMPLETE"] * 4 and len(runs) == 4
     for t in study.trials:
         [run] = [r for r in runs if r.metadata["trial"] == t.number]
@@ -393,3 +395,12 @@ def test_the_example_config_searches_the_svc(root: Path) -> None:
     assert result.exit_code == 0, result.output
     study, runs = runlab.study("search", root=root)
     assert len(runs) == 2 and set(study.best_params) == {"C", "GAMMA"} and 0 < study.best_value <= 1
+
+
+def test_a_malformed_search_section_exits_2(quad: Path, tmp_path: Path, root: Path) -> None:
+    config = tmp_path / "bad.yml"
+    config.write_text(f"extend: {quad.name}\nsearch:\n  XV: {{float: [3, 1]}}\n")
+    result = invoke("--root", str(root), "optimize", str(config), "-n", "2", "-x", "inline")
+    assert result.exit_code == 2 and "Invalid search: entry" not in result.stderr
+    assert "low 3.0 is above high 1.0" in result.stderr and "'XV'" in result.stderr
+    assert not (root / ".runlab" / "studies").exists() and not Store(root).runs()
