@@ -86,7 +86,19 @@ def study_list(ctx: click.Context, fmt: str) -> None:
     emit(fmt, headers, rows)
 
 
-def _trial_rows(study: Any, record: Any) -> tuple[list[str], list[list[Any]], list[str]]:
+def trial_runs(store: Any, record: Any) -> dict[int, list[str]]:
+    """Trial number -> its runs: the runs that name the study in the store, and the study file's."""
+    from ..sweep._study_api import study_runs
+
+    out: dict[int, list[str]] = {int(k): list(v) for k, v in record.runs.items()}
+    for run in study_runs(store, record.name):
+        number = run.metadata.get("trial")
+        if isinstance(number, int) and run.id not in out.setdefault(number, []):
+            out[number].append(run.id)
+    return out
+
+
+def _trial_rows(store: Any, study: Any, record: Any) -> tuple[list[str], list[list[Any]], list[str]]:
     names: list[str] = []
     for t in study.get_trials(deepcopy=False):
         names += [k for k in t.params if k not in names]
@@ -94,9 +106,10 @@ def _trial_rows(study: Any, record: Any) -> tuple[list[str], list[list[Any]], li
     value_cols = ["value"] if n_values == 1 else [f"value{i}" for i in range(n_values)]
     headers = ["trial", "state", *value_cols, *names, "runs", "error"]
     rows, styles = [], []
+    by_trial = trial_runs(store, record)
     for t in study.get_trials(deepcopy=False):
         values = list(t.values) if t.values is not None else [None] * n_values
-        runs = record.runs.get(str(t.number)) or []
+        runs = by_trial.get(t.number) or []
         rows.append([t.number, t.state.name.lower(), *values, *(t.params.get(n) for n in names), " ".join(runs),
                      t.user_attrs.get("runlab.error") or ""])  # fmt: skip
         styles.append(_STATE_STYLE.get(t.state.name, ""))
@@ -110,8 +123,8 @@ def _trial_rows(study: Any, record: Any) -> tuple[list[str], list[list[Any]], li
 @click.pass_context
 def study_show(ctx: click.Context, name: str, fmt: str) -> None:
     """Show a study: its definition, best value and parameters, then one row per trial with its runs."""
-    _, record, study = _load(ctx, name)
-    headers, rows, styles = _trial_rows(study, record)
+    store, record, study = _load(ctx, name)
+    headers, rows, styles = _trial_rows(store, study, record)
     if fmt == "table":
         d = record.data
         best_text, best = _best(study)
@@ -144,13 +157,13 @@ def study_best(ctx: click.Context, name: str, fmt: str) -> None:
     """
     import json
 
-    _, record, study = _load(ctx, name)
+    store, record, study = _load(ctx, name)
     _, best = _best(study)
     if not best:
         click.echo(f"Study {name!r} has no completed trial yet.", err=True)
         raise SystemExit(1)
     items = [{"trial": t.number, "values": list(t.values), "params": dict(t.params),
-              "runs": record.runs.get(str(t.number)) or []}
+              "runs": trial_runs(store, record).get(t.number) or []}
              for t in best]  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps(items if len(study.directions) > 1 else items[0], indent=1))
@@ -173,8 +186,8 @@ def study_report(ctx: click.Context, name: str, out: Path) -> None:
     embedded from the plotly package."""
     from ..sweep._report import write_report
 
-    _, record, study = _load(ctx, name)
-    headers, rows, _ = _trial_rows(study, record)
+    store, record, study = _load(ctx, name)
+    headers, rows, _ = _trial_rows(store, study, record)
     path = write_report(study, record, headers, rows, out)
     click.echo(str(path))
 

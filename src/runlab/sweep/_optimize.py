@@ -217,6 +217,7 @@ def run_study(
     open_trials: dict[int, _Open] = {}
     outcomes: list[TrialOutcome] = []
     asked = 0
+    saved = time.monotonic()
     driver = {"host": socket.gethostname(), "pid": os.getpid()}
     if observer:
         observer.study_start(study, n_trials)
@@ -262,7 +263,10 @@ def run_study(
         state = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "fail": TrialState.FAIL}[outcome.state]
         study.tell(trial, outcome.values if outcome.state == "complete" else None, state=state)
         record.add_runs(trial.number, runs)
-        record.save()
+        nonlocal saved
+        if time.monotonic() - saved >= 1.0:  # at most once a second (and at the end): runs also carry their links
+            record.save()
+            saved = time.monotonic()
         return outcome
 
     def can_ask() -> bool:
@@ -307,6 +311,7 @@ def run_study(
             study.tell(entry.trial, state=TrialState.FAIL)
         raise
     finally:
+        record.save()
         if observer:
             observer.study_end(study)
     return outcomes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, NamedTuple
 
-__all__ = ["StudyResult", "study"]
+__all__ = ["StudyResult", "study", "study_runs"]
 
 
 class StudyResult(NamedTuple):
@@ -36,5 +36,10 @@ def study(name: str, root: str | os.PathLike[str] | None = None) -> StudyResult:
 
     store = get_store(root)
     record = load_study_file(store.root, name)
+    return StudyResult(record.load(), study_runs(store, name))
+
+
+def study_runs(store: Any, name: str) -> Any:
+    """The :class:`~runlab.RunSet` of the runs that name study ``name`` (oldest first)."""
     escaped = name.replace("\\", "\\\\").replace("'", "\\'")
-    return StudyResult(record.load(), store.runs(where=f"study == '{escaped}'", order_by="created"))
+    return store.runs(where=f"study == '{escaped}'", order_by="created")
