@@ -404,3 +404,26 @@ def test_a_malformed_search_section_exits_2(quad: Path, tmp_path: Path, root: Pa
     assert result.exit_code == 2 and "Invalid search: entry" not in result.stderr
     assert "low 3.0 is above high 1.0" in result.stderr and "'XV'" in result.stderr
     assert not (root / ".runlab" / "studies").exists() and not Store(root).runs()
+
+
+def test_a_plain_script_is_optimised_too(tmp_path: Path, root: Path) -> None:
+    script = tmp_path / "plain.py"
+    script.write_text("x = 0.0\nlayers = 1\n\ndef main():\n    return (x - 1) ** 2 + layers\n")
+    result = invoke("--root", str(root), "optimize", str(script), "-n", "3", "--search", "x=float(-2,2)",
+                    "--search", "layers=int(1,3)", "-x", "inline")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    study, runs = runlab.study("plain", root=root)
+    for t in study.trials:
+        [run] = [r for r in runs if r.metadata["trial"] == t.number]
+        assert run.params["x"] == t.params["x"]
+        assert t.value == pytest.approx((t.params["x"] - 1) ** 2 + t.params["layers"])
+
+
+def test_grid_sampler_enumerates_the_space(quad: Path, root: Path) -> None:
+    result = invoke("--root", str(root), "optimize", str(quad), "-n", "20", "--sampler", "grid", "--search",
+                    "YV=int(0,2)", "--search", "OPT=choice(a,b)", "-x", "inline")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    study = runlab.study("quad", root=root).study  # 6 trials: the grid is done before -n 20
+    assert sorted((t.params["YV"], t.params["OPT"]) for t in study.trials) == [
+        (y, o) for y in range(3) for o in ("a", "b")
+    ]

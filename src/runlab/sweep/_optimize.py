@@ -27,7 +27,7 @@ from ._runner import index_folder
 from ._space import suggest
 from ._study import Objective, StudyFile, StudySpec
 
-__all__ = ["StudyObserver", "TrialOutcome", "TrialPlanner", "recover_trials", "run_study"]
+__all__ = ["StudyObserver", "TrialOutcome", "TrialPlanner", "recover_trials", "run_study", "tell"]
 
 ERROR_ATTR = "runlab.error"
 DRIVER_ATTR = "runlab.driver"
@@ -106,6 +106,21 @@ class TrialPlanner:
         return replace(self.base, params=params, links=links)
 
 
+def tell(study: Any, trial: Any, values: Any = None, *, state: Any) -> bool:
+    """``study.tell``; True when the sampler asked the study to stop (a grid sampler whose grid is done).
+
+    Optuna's samplers call ``study.stop()`` for that, which only works inside ``study.optimize``;
+    the trial's state is stored either way.
+    """
+    try:
+        study.tell(trial, values, state=state)
+    except RuntimeError as exc:
+        if "Study.stop" not in str(exc):
+            raise
+        return True
+    return False
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -129,7 +144,7 @@ def recover_trials(study: Any) -> list[int]:
             continue
         study._storage.set_trial_user_attr(trial._trial_id, ERROR_ATTR,
                                            "interrupted: the optimize process running it stopped")  # fmt: skip
-        study.tell(trial.number, state=TrialState.FAIL)
+        tell(study, trial.number, state=TrialState.FAIL)
         failed.append(trial.number)
     return failed
 
@@ -217,6 +232,7 @@ def run_study(
     open_trials: dict[int, _Open] = {}
     outcomes: list[TrialOutcome] = []
     asked = 0
+    exhausted = False  # the sampler has nothing left to propose (a finished grid)
     saved = time.monotonic()
     driver = {"host": socket.gethostname(), "pid": os.getpid()}
     if observer:
@@ -232,7 +248,7 @@ def run_study(
             request = planner.request(values, spec.name, trial.number)
         except BaseException as exc:
             trial.set_user_attr(ERROR_ATTR, f"{type(exc).__name__}: {exc}")
-            study.tell(trial, state=TrialState.FAIL)
+            tell(study, trial, state=TrialState.FAIL)
             raise
         open_trials[trial.number] = _Open(trial, values, spec.repeats)
         for _ in range(spec.repeats):
@@ -261,7 +277,8 @@ def run_study(
         if outcome.error:
             trial.set_user_attr(ERROR_ATTR, outcome.error)
         state = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "fail": TrialState.FAIL}[outcome.state]
-        study.tell(trial, outcome.values if outcome.state == "complete" else None, state=state)
+        nonlocal exhausted
+        exhausted |= tell(study, trial, outcome.values if outcome.state == "complete" else None, state=state)
         record.add_runs(trial.number, runs)
         nonlocal saved
         if time.monotonic() - saved >= 1.0:  # at most once a second (and at the end): runs also carry their links
@@ -270,7 +287,8 @@ def run_study(
         return outcome
 
     def can_ask() -> bool:
-        return asked < n_trials and not executor.cancelled and (deadline is None or time.monotonic() < deadline)
+        return (asked < n_trials and not exhausted and not executor.cancelled
+                and (deadline is None or time.monotonic() < deadline))  # fmt: skip
 
     try:
         while True:
@@ -308,7 +326,7 @@ def run_study(
                 outcomes.append(finish(pending))
         for entry in open_trials.values():  # a trial whose runs never came back
             entry.trial.set_user_attr(ERROR_ATTR, "cancelled")
-            study.tell(entry.trial, state=TrialState.FAIL)
+            tell(study, entry.trial, state=TrialState.FAIL)
         raise
     finally:
         record.save()
