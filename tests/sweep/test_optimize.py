@@ -427,3 +427,21 @@ def test_grid_sampler_enumerates_the_space(quad: Path, root: Path) -> None:
     assert sorted((t.params["YV"], t.params["OPT"]) for t in study.trials) == [
         (y, o) for y in range(3) for o in ("a", "b")
     ]
+
+
+@pytest.mark.parametrize(("other_driver_alive", "failed"), [(False, True), (True, False)])
+def test_a_running_trial_without_its_driver_is_failed_when_no_other_optimize_may_run(
+    quad: Path, root: Path, other_driver_alive: bool, failed: bool
+) -> None:
+    import socket
+
+    from runlab.sweep import open_study, plan_study, recover_trials
+
+    spec, _ = plan_study(str(quad), root=root, search=["XV=float(-5,5)"])
+    study, record = open_study(spec, str(quad))
+    orphan = study.ask()  # as if a process died right after asking, before naming itself
+    if other_driver_alive:
+        record.drivers.append({"host": socket.gethostname(), "pid": os.getppid()})
+    assert recover_trials(study, record) == ([orphan.number] if failed else [])
+    state = study.trials[orphan.number].state.name
+    assert state == ("FAIL" if failed else "RUNNING")

@@ -117,7 +117,7 @@ def optimize_command(
     )  # fmt: skip
     kind, settings = executor_settings(store.root, executor, jobs, dask_scheduler)
     study, record = open_study(spec, path)
-    recovered = recover_trials(study)
+    recovered = recover_trials(study, record)
     if recovered:
         click.echo(f"study {spec.name}: trial(s) {', '.join(map(str, recovered))} were left running by an optimize "
                    "process that stopped; marked failed.", err=True)  # fmt: skip

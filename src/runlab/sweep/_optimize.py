@@ -25,7 +25,7 @@ from ..executors import Executor, RunResult
 from ..request import Links, RunOptions, RunRequest
 from ._runner import index_folder
 from ._space import suggest
-from ._study import Objective, StudyFile, StudySpec
+from ._study import Objective, StudyFile, StudySpec, process_alive
 
 __all__ = ["StudyObserver", "TrialOutcome", "TrialPlanner", "recover_trials", "run_study", "tell"]
 
@@ -121,27 +121,29 @@ def tell(study: Any, trial: Any, values: Any = None, *, state: Any) -> bool:
     return False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def recover_trials(study: Any, record: StudyFile | None = None) -> list[int]:
+    """Fail the RUNNING trials whose optimize process (on this host) is gone; returns their numbers.
 
-
-def recover_trials(study: Any) -> list[int]:
-    """Fail the RUNNING trials whose optimize process (on this host) is gone; returns their numbers."""
+    A trial names its optimize process (``runlab.driver``). One that does not (the process died
+    between asking for it and naming itself) is failed when no other optimize process that
+    ``record`` knows of may still be alive.
+    """
     from optuna.trial import TrialState
 
     host, me = socket.gethostname(), os.getpid()
+    others = [d for d in (record.drivers if record is not None else [None])
+              if d is None or (d.get("host"), d.get("pid")) != (host, me)]  # fmt: skip
+    maybe_live = any(d is None or d.get("host") != host or process_alive(int(d.get("pid") or 0)) for d in others)
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        driver = trial.user_attrs.get(DRIVER_ATTR) or {}
-        pid = driver.get("pid")
-        if driver.get("host") != host or not isinstance(pid, int) or (pid != me and _alive(pid)):
-            continue
+        driver = trial.user_attrs.get(DRIVER_ATTR)
+        if driver is None:
+            if maybe_live:
+                continue
+        else:
+            pid = driver.get("pid")
+            if driver.get("host") != host or not isinstance(pid, int) or (pid != me and process_alive(pid)):
+                continue
         study._storage.set_trial_user_attr(trial._trial_id, ERROR_ATTR,
                                            "interrupted: the optimize process running it stopped")  # fmt: skip
         tell(study, trial.number, state=TrialState.FAIL)

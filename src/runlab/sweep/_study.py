@@ -36,6 +36,7 @@ __all__ = [
     "make_sampler",
     "open_study",
     "parse_objectives",
+    "process_alive",
 ]
 
 SAMPLERS = ("tpe", "random", "cmaes", "gp", "grid", "qmc", "nsgaii")
@@ -234,6 +235,21 @@ class StudyFile:
         return study_file(self.root, self.name)
 
     @property
+    def drivers(self) -> list[dict[str, Any]]:
+        """The optimize processes that worked on the study (``host``, ``pid``), dead local ones left out."""
+        drivers: list[dict[str, Any]] = self.data.setdefault("drivers", [])
+        return drivers
+
+    def _merge_drivers(self, on_disk: Sequence[Mapping[str, Any]]) -> None:
+        host = socket.gethostname()
+        merged: dict[tuple[Any, Any], dict[str, Any]] = {}
+        for d in [*on_disk, *self.drivers]:
+            if d.get("host") == host and not process_alive(int(d.get("pid") or 0)):
+                continue
+            merged[(d.get("host"), d.get("pid"))] = {"host": d.get("host"), "pid": d.get("pid")}
+        self.data["drivers"] = list(merged.values())
+
+    @property
     def runs(self) -> dict[str, list[str]]:
         """Trial number (as text) -> the ids of its runs."""
         runs: dict[str, list[str]] = self.data.setdefault("runs", {})
@@ -259,10 +275,11 @@ class StudyFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(self.path.with_suffix(".lock")):
             try:
-                on_disk = read_json(self.path).get("runs") or {}
+                disk = read_json(self.path)
             except (OSError, ValueError):
-                on_disk = {}
-            for number, ids in on_disk.items():
+                disk = {}
+            self._merge_drivers(disk.get("drivers") or [])
+            for number, ids in (disk.get("runs") or {}).items():
                 known = self.runs.setdefault(number, [])
                 known.extend(r for r in ids if r not in known)
             write_json_atomic(self.path, self.data, fsync=False)
@@ -293,6 +310,19 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def load_study_file(root: Path, name: str) -> StudyFile:
@@ -377,8 +407,9 @@ def open_study(spec: StudySpec, experiment_path: str) -> tuple[Any, StudyFile]:
         "name": spec.name, "experiment": experiment_path, "objectives": [str(o) for o in spec.objectives],
         "directions": spec.directions, "space": spec.space_record, "sampler": spec.sampler, "pruner": spec.pruner,
         "seed": spec.seed, "repeats": spec.repeats, "storage": spec.storage, "prune_metric": spec.prune_metric,
-        "argv": spec.argv, "pid": os.getpid(), "host": socket.gethostname(),
+        "argv": spec.argv,
     })  # fmt: skip
+    data.setdefault("drivers", []).append({"host": socket.gethostname(), "pid": os.getpid()})
     data.setdefault("created", time.time())
     data.setdefault("runs", {})
     record = StudyFile(spec.name, Path(spec.root), data, new=existing is None)
