@@ -37,6 +37,7 @@ from .errors import (
     ExperimentContextError,
     ExperimentNotFoundError,
     FilterError,
+    HookSignatureError,
     InvalidTransitionError,
     MetricError,
     MetricNotFoundError,
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
         run,
         run_script,
     )
+    from .hooks import StopHook
     from .lifecycle import Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
     from .request import RunRequest, RunResult, execute
@@ -82,7 +84,10 @@ if TYPE_CHECKING:
     from .sweep import study
     from .workflow import Parallel, Pipeline, Sequential, inputs
 
+
+
 _LAZY = {
+    "StopHook": "runlab.hooks",
     "branch": "runlab.branch",
     "Cache": "runlab.cache",
     "cached": "runlab.cache",
@@ -146,6 +151,7 @@ __all__ = [
     "ExperimentMixin",
     "ExperimentNotFoundError",
     "FilterError",
+    "HookSignatureError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",
@@ -174,6 +180,7 @@ __all__ = [
     "Script",
     "ScriptExecutor",
     "Sequential",
+    "StopHook",
     "StorageError",
     "Store",
     "UsageError",

@@ -112,6 +112,8 @@ def test_a_config_file_sweep_is_a_recorded_sweep(script: Path, tmp_path: Path, r
         (["--sweep", "X=1,2", "--dask-scheduler", "tcp://127.0.0.1:9"], "does not answer"),
         (["--sweep", "X=1,2", "--partition", "gpu"], "--partition applies to the slurm executor"),
         (["--sweep", "X=1,2", "-x", "slurm"], "needs SLURM's 'sbatch'"),
+        (["--seed", "3"], "write -p seed=3"),
+        (["--time", "5"], "--time applies to the slurm executor"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_no_run(args: list[str], message: str, script: Path, root: Path,

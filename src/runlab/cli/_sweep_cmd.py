@@ -102,12 +102,16 @@ def start_sweep(
     Raises:
         UsageError: bad sweep text, value, executor or option (nothing is run).
     """
+    from ..errors import UsageError
     from ..executors import get_executor
     from ..params import sweep_argv
     from ..request import RunOptions
     from ..store import get_store as _get
     from ..sweep import SweepProgress, build_requests, plan_sweep, run_sweep
 
+    if seed is not None and samples is None and sweep_mode != "random":
+        raise UsageError(f"--seed {seed} applies to random sampling (--samples N); to set a parameter named "
+                         f"'seed', write -p seed={seed}.")  # fmt: skip
     argvs = sweep_argv(list(argv), list(sweeps), sweep_mode, samples, seed)  # type: ignore[arg-type]
     options = RunOptions(name, tuple(tags), description, namespace, root)
     requests = build_requests(path, argvs, list(configs), options=options, entrypoint=entrypoint)
@@ -157,6 +161,7 @@ def executor_settings(
         UsageError: a SLURM option without ``-x slurm``.
     """
     from ..errors import UsageError
+    from ..executors._registry import executor_settings as configured_settings
 
     slurm = {k: slurm_options.get("time_min" if k == "time" else k)
              for k in ("partition", "time", "cpus", "gpus", "mem", "account")}  # fmt: skip
@@ -165,19 +170,21 @@ def executor_settings(
     if jobs is not None and kind != "inline":
         settings["workers"] = jobs
     if kind == "local":
-        settings.setdefault("quiet", (jobs or 1) > 1)
+        configured = configured_settings("local")
+        if "quiet" not in configured:  # output to the terminal when runs do not interleave
+            settings["quiet"] = (jobs or configured.get("workers") or 1) > 1
     if dask_scheduler is not None:
         settings["scheduler"] = dask_scheduler
     given = {k: v for k, v in slurm.items() if v is not None}
     if given and kind != "slurm":
-        flag = "--time" if next(iter(given)) == "time" else f"--{next(iter(given))}"
-        raise UsageError(f"{flag} applies to the slurm executor; add -x slurm or leave it out.")
+        option = next(iter(given))
+        value = given[option]
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        raise UsageError(f"--{option} applies to the slurm executor; add -x slurm or leave it out (to set a "
+                         f"parameter named '{option}', write -p {option}={text}).")  # fmt: skip
     settings.update(given)
-    if kind == "slurm":
-        from ..executors._registry import executor_settings as configured
-
-        if "folder" not in configured("slurm"):
-            settings["folder"] = str(root / ".runlab" / "slurm")
+    if kind == "slurm" and "folder" not in configured_settings("slurm"):
+        settings["folder"] = str(root / ".runlab" / "slurm")
     return kind, settings
 
 
