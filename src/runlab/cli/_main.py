@@ -111,6 +111,7 @@ def _register() -> None:
         _show,
         _study_cmd,
         _sweep_cmd,
+        _ui_cmd,
         _workflow_cmd,
     )
 
