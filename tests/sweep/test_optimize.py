@@ -445,3 +445,16 @@ def test_a_running_trial_without_its_driver_is_failed_when_no_other_optimize_may
     assert recover_trials(study, record) == ([orphan.number] if failed else [])
     state = study.trials[orphan.number].state.name
     assert state == ("FAIL" if failed else "RUNNING")
+
+
+def test_a_plain_script_is_pruned_through_log_results(tmp_path: Path, root: Path) -> None:
+    script = tmp_path / "plainc.py"
+    script.write_text("import math\nimport runlab\n\nrate = 0.5\n\ndef main():\n    loss = 1.0\n"
+                      "    for step in range(20):\n        loss = math.exp(-rate * step / 5)\n"
+                      "        runlab.log_results({'val_loss': loss}, step=step)\n    return loss\n")  # fmt: skip
+    result = invoke("--root", str(root), "optimize", str(script), "-n", "14", "--search", "rate=float(0.01,1)",
+                    "--pruner", "median", "--sampler", "random", "--seed", "3", "-x", "inline")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    study, runs = runlab.study("plainc", root=root)
+    pruned = {t.number for t in study.trials if t.state.name == "PRUNED"}
+    assert pruned and pruned == {r.metadata["trial"] for r in runs if str(r.status) == "pruned"}
