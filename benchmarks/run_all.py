@@ -34,6 +34,8 @@ LOG_CASES = (
     ("harmonic_1name", "1/(i+1)"),
     ("random_4names", "random floats, 4 names"),
     ("harmonic_4names", "1/(i+1), 4 names"),
+    ("random_10names", "random floats, 10 names"),
+    ("harmonic_10names", "1/(i+1), 10 names"),
 )
 QUERY_LIMITS = {10_000: (0.020, 0.300), 100_000: (0.100, 1.0)}  # runs(where=...), runlab list
 
@@ -69,6 +71,8 @@ def checks(sizes: list[int]) -> list[Check]:
         ("warm_store_no_capture", "warm store, capture=False"),
     ):
         rows.append((f"trivial run as a process, {label}", "≤ 100 ms", ("trivial", key), 0.1, "time"))
+    rows.append(("MLflow mirror: time added to a trivial run (in process, MLflow imported)", "≤ 500 ms",
+                 ("mirror", "added_s"), 0.5, "time"))  # fmt: skip
     for case, label in LOG_CASES:
         rows.append((f"`log_metric` calls/s incl. final flush, {label}", "≥ 1,000,000",
                      ("log_metric", case, "calls_per_s"), 1e6, "rate"))  # fmt: skip
@@ -141,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
         results["import"] = run_script("bench_import.py", [], out)
         results["trivial"] = run_script("bench_trivial_run.py", [], out)
         results["log_metric"] = run_script("bench_log_metric.py", [], out)
+        results["mirror"] = run_script("bench_mirror.py", [], out)
         results["queries"] = run_script("bench_queries.py", ["--sizes", *map(str, sizes)], out)
         results["rebuild"] = run_script("bench_rebuild.py", ["--sizes", *map(str, sizes), "--no-tracemalloc"], out)
         for figures in results["rebuild"].values():

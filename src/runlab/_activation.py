@@ -15,7 +15,10 @@ A plugin could act when any of these holds:
 - an installed distribution declares an entry point in the group ``runlab.plugins``;
 - ``[tool.runlab.plugins] enabled`` of the project's ``pyproject.toml`` names a plugin;
 - the built-in ``notify`` plugin (on by default) can show a notification: a desktop session
-  (:func:`desktop_session`) and it is not disabled.
+  (:func:`desktop_session`) and it is not disabled;
+- for runs of the experiment styles only (:func:`activate_for_experiment`): the built-in
+  ``system`` plugin (on by default; it samples only those runs) is not disabled and psutil
+  is installed.
 
 Calling :func:`runlab.plugins.get_manager` loads the plugins whatever this says.
 
@@ -34,6 +37,7 @@ from typing import Any
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "activate_for_experiment",
     "activate_plugins",
     "desktop_session",
     "plugins_configured",
@@ -103,11 +107,12 @@ def _entry_point_declared() -> bool:
     return False
 
 
-def plugins_configured(project_dir: str | os.PathLike[str] | None = None) -> bool:
+def plugins_configured(project_dir: str | os.PathLike[str] | None = None, *, experiment: bool = False) -> bool:
     """Whether a plugin could act in this process (see the module docstring); cheap, imports nothing.
 
     Args:
         project_dir: where to look for ``pyproject.toml`` and ``.runlab/plugins/`` (default: the cwd).
+        experiment: for a run of an experiment style (the ``system`` plugin counts too).
     """
     from .store._root import find_pyproject
 
@@ -136,12 +141,36 @@ def plugins_configured(project_dir: str | os.PathLike[str] | None = None) -> boo
         return True
     if "notify" not in disabled and desktop_session():
         return True
+    if experiment and "system" not in disabled and _importable("psutil"):
+        return True
     return _entry_point_declared()
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def activate_plugins() -> None:
     """The process registry's activator: load the plugin manager when a plugin could act."""
     if plugins_configured():
+        from .plugins import get_manager
+
+        get_manager()
+
+
+def activate_for_experiment() -> None:
+    """For a run of an experiment style: load the plugin manager when a plugin could act on it.
+
+    Like :func:`activate_plugins`, and also when only the built-in ``system`` plugin could act:
+    it samples runs of the experiment styles, never bare ``start_run`` runs, so those keep
+    paying no plugin machinery.
+    """
+    if plugins_configured(experiment=True):
         from .plugins import get_manager
 
         get_manager()

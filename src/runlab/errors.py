@@ -41,6 +41,7 @@ __all__ = [
     "PluginNotFoundError",
     "RunFinishedError",
     "RunNotFoundError",
+    "RunNotResumableError",
     "RunPruned",
     "RunlabError",
     "StorageError",
@@ -86,6 +87,10 @@ class InvalidTransitionError(RunlabError, RuntimeError):
 
 class RunFinishedError(InvalidTransitionError):
     """The run has already finished; its record no longer changes."""
+
+
+class RunNotResumableError(UsageError, InvalidTransitionError):
+    """A run cannot be resumed: it completed or failed, or its process is still running."""
 
 
 class FilterError(UsageError, ValueError):

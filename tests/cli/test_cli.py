@@ -73,6 +73,7 @@ def test_list_filters_by_status_tag_namespace(root: Path, populated: list[str]) 
 
 
 def test_list_empty_store(root: Path) -> None:
+    root.mkdir()  # an existing, empty store folder (a missing one is an error: test_export_confirm.py)
     result = CliRunner().invoke(cli, ["list", "--root", str(root)])
     assert result.exit_code == 0 and "No runs" in result.stderr
 

@@ -163,3 +163,29 @@ def test_runlab_run_is_the_function_even_after_the_lifecycle_package_loads() -> 
 
     assert runlab.run is ctx.run and callable(runlab.run)
     assert runlab.log_results is ctx.log_results
+
+
+@pytest.mark.parametrize("quiet", [None, "1"])
+def test_the_context_style_says_which_run_and_folder_at_start(tmp_path: Path, quiet: str | None) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from ..conftest import REPO
+
+    script = tmp_path / "block.py"
+    script.write_text("import runlab\nwith runlab.run(root='runs') as run:\n    print('inside', run.id)\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    env.pop("RUNLAB_QUIET", None)
+    if quiet:
+        env["RUNLAB_QUIET"] = quiet
+    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         check=True, timeout=120)  # fmt: skip
+    run_id = out.stdout.split()[1]
+    record = runlab.load(run_id, root=tmp_path / "runs")
+    if quiet:
+        assert out.stderr == ""
+    else:
+        folder = record.path.relative_to(tmp_path)
+        assert out.stderr == f"runlab: run {run_id} in {folder}\n"
+    assert "runlab: run" not in (record.path / "out.log").read_text()

@@ -636,7 +636,7 @@ def test_plugin_hooks_fire_in_the_driver_order(root: Path, tmp_path: Path) -> No
         ("after_run", 3),
         ("after_experiment_finalize", "completed"),
     ]
-    assert run.params["__SEEN__"] is True  # what a plugin adds is recorded (and injected)
+    assert "__SEEN__" not in run.params  # a special parameter a plugin offers: not for a plain script
     Lifecycle.seen = []
     failing = write(tmp_path, "hooked_fail.py", "def main():\n    raise RuntimeError('no')\n")
     with pytest.raises(RuntimeError):
@@ -652,3 +652,36 @@ def test_a_script_named_like_an_imported_module_does_not_hide_it(root: Path, tmp
     stdlib = sys.modules["json"]
     run = runlab.run_script(script, run_as_main=False, root=root, capture=False)
     assert run.data["result"] == ["json", "[1]"] and sys.modules["json"] is stdlib
+
+
+def test_special_parameters_a_plugin_offers_stay_out_of_a_plain_script(tmp_path: Path) -> None:
+    pytest.importorskip("desktop_notifier")
+    from runlab.plugins import get_manager
+
+    assert "notify" in get_manager().active()  # it offers __NOTIFY__ through before_experiment_parameters
+    script = tmp_path / "plain.py"
+    script.write_text("LR = 0.1\n")
+    run = runlab.run_script(script, root=tmp_path / "runs")
+    assert runlab.load(run.id, root=tmp_path / "runs").params == {"LR": 0.1}
+
+
+@pytest.mark.parametrize(
+    ("body", "metrics"),
+    [
+        ("return X * 2", {"result": 6}),
+        ("return {'acc': 0.5, 'n': X, 'label': 'x', 'ok': True}", {"result/acc": 0.5, "result/n": 3}),
+        ("return 'text'", {}),
+        ("runlab.log_results({'result': 1.5}, step=0)\n    return 9", {"result": 1.5}),
+    ],
+)
+def test_a_numeric_result_is_a_metric_to_list_sort_and_filter(
+    tmp_path: Path, body: str, metrics: dict[str, float]
+) -> None:
+    script = tmp_path / "res.py"
+    script.write_text(f"import runlab\nX = 3\ndef main():\n    {body}\n")
+    root = tmp_path / "runs"
+    run = runlab.run_script(script, root=root, capture=False)
+    record = runlab.load(run.id, root=root)
+    assert {k: s.last for k, s in record.summaries.items()} == metrics
+    if "result" in metrics:
+        assert [r.id for r in runlab.runs(where=f"metrics.result == {metrics['result']}", root=root)] == [run.id]

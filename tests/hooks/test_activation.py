@@ -95,7 +95,8 @@ STARTS = [
     ("run block", [sys.executable, str(STYLES / "context.py")], EXPERIMENT, True),
     ("runlab run: run block", [*RUNLAB_RUN, str(STYLES / "context.py")], EXPERIMENT, True),
     ("runlab run: functional", [*RUNLAB_RUN, str(STYLES / "functional.py")], EXPERIMENT, True),
-    ("runlab run: plain script", [*RUNLAB_RUN, str(STYLES / "script.py")], EXPERIMENT, False),
+    # the script returns {"w": ..., "b": ...}: numeric results become the metrics result/w, result/b
+    ("runlab run: plain script", [*RUNLAB_RUN, str(STYLES / "script.py")], EXPERIMENT, True),
 ]
 
 
@@ -138,7 +139,16 @@ def test_no_plugin_machinery_is_imported_where_no_plugin_can_act(tmp_path: Path,
         timeout=120,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[0] == "[]"  # runlab run of a plain script: no plugin import either
+    # runlab run of a plain script: the built-in system plugin (on by default for the experiment
+    # styles, psutil installed) could act, so plugins load; with it disabled, nothing is imported
+    assert "runlab.plugins.builtin.system" in out.stdout.splitlines()[0]
+    (bare / "pyproject.toml").write_text('[tool.runlab.plugins]\ndisabled = ["system"]\n')
+    out = subprocess.run(
+        [sys.executable, "-m", "runlab", "run", str(script)], cwd=bare, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == "[]"
     out = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=project, env=env, capture_output=True, text=True, timeout=120
     )

@@ -92,6 +92,7 @@ def test_mlflow_mirrors_params_metrics_artifacts_tags_and_state(
             root=root,
             capture=False,
         ) as run:
+            assert pm.get("mlflow").plugin.flush(timeout=60)  # sent in the background
             live = run.metadata["plugins"]["mlflow"]  # recorded when the run started
             assert client.get_run(live["run_id"]).info.status == "RUNNING"
             assert client.get_run(live["run_id"]).data.params["lr"] == "0.1"
@@ -271,6 +272,7 @@ def test_wandb_mirrors_a_run_offline(tmp_path: Path, root: Path, wandb_env: None
             root=root,
             capture=False,
         ) as run:
+            assert pm.get("wandb").plugin.flush(timeout=120)  # created in the background
             live = run.metadata["plugins"]["wandb"]
             assert live["mode"] == "offline" and Path(live["folder"]).is_dir()
             for step in range(5):
@@ -351,6 +353,7 @@ def test_a_failing_mirror_leaves_the_run_completed_and_records_why(tmp_path: Pat
         with runlab.start_run(root=root, capture=False) as run:
             run.log_metric("loss", 0.5)
     finally:
+        assert pm.get("mlflow").plugin.flush(timeout=60)  # the mlflow mirror fails in the background
         states = {name: pm.get(name).state for name in ("mlflow", "wandb")}
         pm.close()
     finished = runlab.load(run.id, root=root)

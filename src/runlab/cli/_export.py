@@ -26,13 +26,16 @@ def _check_output(path: str) -> Path | None:
     return out
 
 
+EXPORT_FORMATS = ("csv", "json", "parquet", "xlsx")
+
+
 @cli.command("export")
 @click.option("-w", "--where", metavar="EXPR", help="Only runs matching this filter.")
 @click.option("-n", "--namespace", help="Only runs of this namespace.")
 @click.option("-s", "--status", multiple=True, help="Only runs with this status (repeatable).")
 @click.option("-t", "--tag", "tags", multiple=True, help="Only runs with this tag (repeatable).")
 @click.option("--sort", "order_by", metavar="FIELD", default="created", show_default=True)
-@click.option("-f", "--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default=None,
+@click.option("-f", "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
               help="Output format (default: from the file extension, else csv).")  # fmt: skip
 @click.option("-o", "--output", "output", metavar="FILE", required=True, help="The file to write ('-' for stdout).")
 @root_option
@@ -41,17 +44,28 @@ def export(ctx: click.Context, where: str | None, namespace: str | None, status:
            tags: tuple[str, ...], order_by: str, fmt: str | None, output: str) -> None:  # fmt: skip
     """Write one row per run (fields, params.X, metrics.X with .min/.max/.count/.step) to FILE.
 
-    Parquet needs pyarrow (pip install pyarrow).
+    The format comes from --format, else from FILE's extension (.csv, .json, .parquet,
+    .xlsx; no extension: csv); an extension that names another format is refused.
+    Parquet needs pyarrow (pip install pyarrow); xlsx needs pandas and openpyxl
+    (pip install 'runlab[analysis]').
 
     \b
     Examples:
       runlab export --where "status == 'completed'" -o runs.csv
       runlab export -n mnist --format json -o - | jq length
       runlab export -o runs.parquet
+      runlab export -o runs.xlsx       # a spreadsheet (Excel, LibreOffice)
     """
-    if fmt is None:
-        suffix = Path(output).suffix.lower().lstrip(".")
-        fmt = suffix if suffix in ("csv", "json", "parquet") else "csv"
+    fmt = _format(fmt, output)
+    if fmt == "xlsx":
+        import importlib.util
+
+        missing = [m for m in ("pandas", "openpyxl") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise UsageError(f"xlsx export needs {' and '.join(missing)}, not installed: pip install "
+                             "'runlab[analysis]' (or use --format csv).")  # fmt: skip
+        if output == "-":
+            raise UsageError("A spreadsheet cannot be written to stdout; give a file name with -o, e.g. -o runs.xlsx.")
     if fmt == "parquet":
         import importlib.util
 
@@ -84,6 +98,11 @@ def export(ctx: click.Context, where: str | None, namespace: str | None, status:
                 out.write_bytes(data)
         elif fmt == "csv":
             _write_csv(out, list(columns), rows)
+        elif fmt == "xlsx":
+            import pandas as pd
+
+            table = [[_cell(row.get(c)) for c in columns] for row in rows]
+            pd.DataFrame(table, columns=list(columns)).to_excel(out, index=False, sheet_name="runs", engine="openpyxl")
         else:
             import pandas as pd
 
@@ -97,20 +116,44 @@ def export(ctx: click.Context, where: str | None, namespace: str | None, status:
         click.echo(f"Exported {len(rows)} run{'s' if len(rows) != 1 else ''} to {out} ({fmt}).", err=True)
 
 
+def _format(fmt: str | None, output: str) -> str:
+    """The export format: ``fmt``, else the extension of ``output``; refuses a contradiction."""
+    suffix = Path(output).suffix.lower().lstrip(".") if output != "-" else ""
+    if fmt is None:
+        if not suffix:
+            return "csv"
+        if suffix not in EXPORT_FORMATS:
+            raise UsageError(
+                f"Cannot tell the export format from {output!r}: its extension .{suffix} is not one of "
+                f"{', '.join('.' + f for f in EXPORT_FORMATS)}. Rename the file or give --format."
+            )
+        return suffix
+    if suffix in EXPORT_FORMATS and suffix != fmt:
+        raise UsageError(
+            f"--format {fmt} does not match the file name {output!r} (.{suffix}); a {fmt} file named .{suffix} would "
+            f"mislead. Name it runs.{fmt}, or drop --format."
+        )
+    return fmt
+
+
+def _cell(value: Any) -> Any:
+    """A value for one CSV or spreadsheet cell: lists of strings joined, other lists and dicts as JSON."""
+    import json
+
+    if value is None:
+        return ""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ",".join(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return value
+
+
 def _write_csv(out: Path | None, columns: list[str], rows: list[dict[str, Any]]) -> None:
     import csv
     import io
-    import json
 
-    def cell(value: Any) -> Any:
-        if value is None:
-            return ""
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return ",".join(value)
-        if isinstance(value, (list, dict)):
-            return json.dumps(value)
-        return value
-
+    cell = _cell
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import click
 from ..errors import UsageError
 from ._complete import complete_run_id
 from ._main import cli, get_store, root_option
-from ._render import FORMATS, emit, format_time
+from ._render import FORMATS, emit, format_time, format_value
 
 _FORMAT = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 
@@ -131,25 +132,42 @@ def logs(ctx: click.Context, run_ref: str, tail: int | None, follow: bool, inter
 @click.argument("run_ref", metavar="ID", shell_complete=complete_run_id)
 @click.argument("name", required=False)
 @_FORMAT
+@click.option("-F", "--follow", is_flag=True, help="With NAME: keep printing new points until the run ends.")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=0.5, hidden=True)
 @root_option
 @click.pass_context
-def metrics(ctx: click.Context, run_ref: str, name: str | None, fmt: str) -> None:
+def metrics(ctx: click.Context, run_ref: str, name: str | None, fmt: str, follow: bool, interval: float) -> None:
     """A run's metric summaries, or with NAME the full history of one metric.
+
+    With --follow, the points of NAME are printed as the run logs them (table or csv), until
+    the run ends or Ctrl-C (exit 0).
 
     \b
     Examples:
       runlab metrics 3f2a
       runlab metrics 3f2a loss --format csv > loss.csv
+      runlab metrics 3f2a loss -F        # like tail -f, stops when the run ends
     """
+    if follow:
+        if name is None:
+            raise UsageError("--follow needs a metric NAME, e.g. 'runlab metrics 3f2a loss -F'.")
+        if fmt not in ("table", "csv"):
+            raise UsageError(f"--follow prints rows as they come: use --format table or csv, not {fmt!r}.")
+        _follow_metric(ctx, run_ref, name, fmt, interval)
+        return
     record = _record(ctx, run_ref)
     if name is None:
         rows = [[k, s.last, s.min, s.max, s.count, s.step] for k, s in record.summaries.items()]
         emit(fmt, ["name", "last", "min", "max", "count", "step"], rows)
         if not rows and fmt == "table":
-            click.echo(f"Run {record.id} logged no metrics.", err=True)
+            if record.status == "running":
+                from ._show import _next_update
+
+                click.echo(f"Run {record.id} is running; {_next_update(record.metadata, False)}.", err=True)
+            else:
+                click.echo(f"Run {record.id} logged no metrics.", err=True)
         return
     series = record.metrics(name)
-    from datetime import datetime
 
     def when(t: float) -> Any:
         moment = datetime.fromtimestamp(t).astimezone()
@@ -157,6 +175,46 @@ def metrics(ctx: click.Context, run_ref: str, name: str | None, fmt: str) -> Non
 
     rows = [[s, v, when(t)] for s, v, t in zip(series.steps, series.values, series.times, strict=False)]
     emit(fmt, ["step", "value", "time"], rows)
+
+
+def _follow_metric(ctx: click.Context, run_ref: str, name: str, fmt: str, interval: float) -> None:
+    """Print metric ``name`` of a run as it grows (``runlab metrics ID NAME --follow``)."""
+    from ..errors import MetricNotFoundError
+    from ..store._follow import MetricsTail
+    from ..store._manage import find_record
+
+    owner, record = find_record(get_store(ctx), run_ref)
+    tail = MetricsTail(record.path / "metrics.jsonl", [name])
+    if fmt == "csv":
+        click.echo("step,value,time")
+    else:
+        click.echo(f"{'step':>8}  {'value':>14}  time")
+    seen = waiting = False
+    try:
+        while True:
+            running = owner.load(record.id).status in ("created", "running")
+            series = tail.poll().get(name)
+            if series is not None:
+                seen = True
+                for step, value, t in zip(series.steps, series.values, series.times, strict=False):
+                    moment = datetime.fromtimestamp(t).astimezone()
+                    if fmt == "csv":
+                        click.echo(f"{step},{value!r},{moment.isoformat()}")
+                    else:
+                        click.echo(f"{step:>8}  {format_value(value, 14):>14}  {format_time(moment)}")
+            if not running:
+                if not seen:
+                    raise MetricNotFoundError(
+                        f"Run {record.id} ended without logging metric {name!r}; it has: "
+                        f"{', '.join(owner.load(record.id).summaries) or 'none'}."
+                    )
+                return
+            if not seen and not waiting:
+                click.echo(f"Waiting for run {record.id} to log {name!r} (Ctrl-C to stop)...", err=True)
+                waiting = True
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return
 
 
 @cli.command("artifacts")

@@ -6,10 +6,22 @@ from typing import Any
 
 import click
 
-from ._main import cli, get_store, root_option
-from ._render import FORMATS, STATUS_STYLE, emit, format_duration, format_time
+from ._main import cli, existing_store, root_option
+from ._render import (
+    FORMATS,
+    STATUS_STYLE,
+    cell_text,
+    emit,
+    fit_columns,
+    format_duration,
+    format_time,
+    is_terminal,
+    terminal_width,
+)
 
 DEFAULT_COLUMNS = ("id", "name", "status", "started", "duration")
+#: Columns whose cells never wrap or shrink in a terminal table.
+KEEP_WHOLE = frozenset({"id", "namespace", "status", "created", "started", "ended", "duration", "archived"})
 
 
 def _since(value: str | None) -> float | None:
@@ -62,7 +74,7 @@ def list_runs(ctx: click.Context, where: str | None, namespace: str | None, stat
         from ._fields import parse_columns
 
         cols = parse_columns(columns)
-    store = get_store(ctx)
+    store = existing_store(ctx)
     filters: dict[str, Any] = dict(where=where, namespace=namespace, status=status or None, tags=tags or None,
                                    name=name, since=_since(since), until=_since(until),
                                    archived=None if include_archived else False)  # fmt: skip
@@ -80,6 +92,8 @@ def list_runs(ctx: click.Context, where: str | None, namespace: str | None, stat
             emit(fmt, list(cols or DEFAULT_COLUMNS), [])
         return
 
+    hidden: list[str] = []
+    fixed = 0
     if cols is None:
         from ._fields import varying
 
@@ -88,15 +102,36 @@ def list_runs(ctx: click.Context, where: str | None, namespace: str | None, stat
             cols.insert(2, "namespace")
         if any(r.archived for r in found):
             cols.append("archived")
-        cols += varying(found)
+        fixed = len(cols)
+        cols += varying(found) or _shared(found)
     rows = [[_cell(r, c, fmt) for c in cols] for r in found]
+    if fixed and fmt == "table" and is_terminal():  # choose the columns that fit the terminal
+        shown = fit_columns(cols, [[cell_text(v) for v in row] for row in rows], fixed, terminal_width())
+        cols, hidden = cols[:shown], cols[shown:]
+        rows = [row[:shown] for row in rows]
     headers = list(cols)
     styles = {cols.index("status"): [STATUS_STYLE.get(r.status, "") for r in found]} if "status" in cols else None
-    emit(fmt, headers, rows, styles)
+    emit(fmt, headers, rows, styles, keep=[i for i, c in enumerate(cols) if c in KEEP_WHOLE])
+    if hidden:
+        listed = ", ".join(hidden[:3]) + (", ..." if len(hidden) > 3 else "")
+        click.echo(f"(+{len(hidden)} column{'s' if len(hidden) > 1 else ''}: {listed}; use -c to choose, "
+                   f"e.g. -c id,name,{hidden[0]})", err=True)  # fmt: skip
     if fmt == "table" and limit and len(found) == limit:
         total = query_count(store, **filters)
         if total > limit:
             click.echo(f"(showing {limit} of {total} runs; use --limit 0 for all)", err=True)
+
+
+def _shared(records: list[Any]) -> list[str]:
+    """When no parameter or metric differs: the runs' own (not special), parameters first."""
+    from ._fields import _special, flat
+
+    keys: dict[str, None] = {}
+    for rec in records:
+        for key in flat(rec, aggregates=False):
+            if key.startswith(("params.", "metrics.")) and not _special(key):
+                keys.setdefault(key)
+    return sorted(keys, key=lambda k: (not k.startswith("params."), k))
 
 
 def _cell(rec: Any, col: str, fmt: str) -> Any:

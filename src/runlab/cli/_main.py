@@ -11,7 +11,7 @@ import click
 from .._version import __version__
 from ..errors import RunlabError, UsageError
 
-__all__ = ["cli", "main", "root_option"]
+__all__ = ["cli", "existing_store", "main", "root_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +74,23 @@ def get_store(ctx: click.Context) -> Any:
     return _get((ctx.find_root().obj or {}).get("root"))
 
 
+def existing_store(ctx: click.Context) -> Any:
+    """The store for a command that only reads: a ``--root`` folder that does not exist is an error.
+
+    Raises:
+        UsageError: ``--root`` (or ``RUNLAB_ROOT``) names a folder that does not exist.
+    """
+    store = get_store(ctx)
+    given = (ctx.find_root().obj or {}).get("root")
+    source = "--root" if given else ("RUNLAB_ROOT" if os.environ.get("RUNLAB_ROOT") else None)
+    if source and not store.root.exists():
+        raise UsageError(
+            f"The store folder {store.root} (from {source}) does not exist. Check the path; a store is created "
+            "by the first run recorded in it."
+        )
+    return store
+
+
 @click.group(cls=RunlabGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="runlab")
 @click.option("--root", metavar="PATH", help="Store folder (default: RUNLAB_ROOT, [tool.runlab] root, or ./runs).")
@@ -112,6 +129,7 @@ def _register() -> None:
         _study_cmd,
         _sweep_cmd,
         _ui_cmd,
+        _watch,
         _workflow_cmd,
     )
 

@@ -148,7 +148,9 @@ def _destructive(name: str, verb: str, past: str, archived: bool, confirm: bool,
             for record in records:
                 click.echo(f"  {_describe(record)}  {record.path}", err=True)
             n = len(records)
-            click.confirm(f"{verb.capitalize()} {n} run{'s' if n != 1 else ''}?", abort=True, err=True)
+            if not click.confirm(f"{verb.capitalize()} {n} run{'s' if n != 1 else ''}?", err=True):
+                click.echo("Nothing changed.", err=True)
+                return
         for record in records:
             target = fn(store, record)
             click.echo(f"{past} {_describe(record)}: {target}")
@@ -217,8 +219,9 @@ def gc(ctx: click.Context, older_than: str, crashed: bool, debug_runs: bool, yes
                    err=not dry_run)  # fmt: skip
     if dry_run:
         return
-    if not yes:
-        click.confirm(f"Remove {len(found)} run{'s' if len(found) != 1 else ''}?", abort=True, err=True)
+    if not yes and not click.confirm(f"Remove {len(found)} run{'s' if len(found) != 1 else ''}?", err=True):
+        click.echo("Nothing changed.", err=True)
+        return
     for record, _ in found:
         delete(store, record)
     click.echo(f"Removed {len(found)} run{'s' if len(found) != 1 else ''}.")

@@ -21,6 +21,9 @@ __all__ = [
     "is_terminal",
     "print_table",
     "STATUS_STYLE",
+    "cell_text",
+    "fit_columns",
+    "terminal_width",
 ]
 
 STATUS_STYLE = {
@@ -66,13 +69,48 @@ def format_value(value: Any, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def terminal_width() -> int:
+    """The terminal's width in columns (``COLUMNS`` wins, as for rich; 80 when unknown)."""
+    from rich.console import Console
+
+    return Console().width
+
+
+def fit_columns(headers: Sequence[str], rows: Sequence[Sequence[str]], fixed: int, width: int,
+                cap: int = 24) -> int:  # fmt: skip
+    """How many columns fit in ``width``: the first ``fixed`` always, then others while they fit.
+
+    A column needs its widest cell or header (at most ``cap``) plus a 2-space gap.
+
+    Example:
+        >>> fit_columns(["id", "a", "b"], [["3f2a9c01", "1", "22"]], fixed=1, width=14)
+        2
+    """
+    widths = [max([len(h), *(len(r[c]) for r in rows)]) for c, h in enumerate(headers)]
+    used = sum(widths[:fixed]) + 2 * max(fixed - 1, 0)
+    shown = fixed
+    for c in range(fixed, len(headers)):
+        need = 2 + min(widths[c], cap)
+        if used + need > width:
+            break
+        used += need
+        shown += 1
+    return shown
+
+
 def print_table(
-    title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]], styles: dict[int, list[str]] | None = None
+    title: str | None,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    styles: dict[int, list[str]] | None = None,
+    keep: Sequence[int] = (),
 ) -> None:
     """Print rows as a table: rich on a terminal, aligned text otherwise.
 
     Args:
         styles: per column index, a rich style per row (used on a terminal only).
+        keep: column indexes whose cells never wrap or shrink (IDs, states, dates); on a
+            terminal the other columns then shrink with "…" instead of wrapping.
     """
     if is_terminal():
         from rich.console import Console
@@ -80,8 +118,14 @@ def print_table(
         from rich.table import Table
 
         table = Table(title=title, header_style="bold", box=None, pad_edge=False)
-        for header in headers:
-            table.add_column(header, overflow="fold")
+        for c, header in enumerate(headers):
+            if not keep:
+                table.add_column(header, overflow="fold")
+            elif c in keep:
+                widest = max([len(header), *(len(r[c]) for r in rows)])
+                table.add_column(header, no_wrap=True, min_width=widest)
+            else:
+                table.add_column(header, no_wrap=True, overflow="ellipsis")
         for i, row in enumerate(rows):
             cells = [
                 f"[{styles[c][i]}]{escape(cell)}[/]" if styles and c in styles and styles[c][i] else escape(cell)
@@ -134,6 +178,7 @@ def emit(
     rows: Sequence[Sequence[Any]],
     styles: dict[int, list[str]] | None = None,
     title: str | None = None,
+    keep: Sequence[int] = (),
 ) -> None:
     """Print rows in one of :data:`FORMATS`: json (a list of objects), csv, markdown or a table.
 
@@ -161,7 +206,7 @@ def emit(
         out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
         click.echo("\n".join(out))
     else:
-        print_table(title, headers, [[_cell(v) for v in row] for row in rows], styles if use_color() else None)
+        print_table(title, headers, [[_cell(v) for v in row] for row in rows], styles if use_color() else None, keep)
 
 
 def _plain(value: Any) -> str:
@@ -180,5 +225,9 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """How :func:`emit` shows ``value`` in a table cell."""
     return value if isinstance(value, str) else format_value(_plain(value) if value is not None else None, 40)
+
+
+_cell = cell_text

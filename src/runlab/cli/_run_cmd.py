@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..errors import UsageError
 from ._main import cli, get_store, root_option
 from ._sweep_cmd import start_sweep, sweep_options, wants_sweep
 
@@ -82,6 +83,9 @@ def _execute(start: Callable[[], list[Any]]) -> None:
 @_run_options
 @click.option("--namespace", "-n", metavar="NS", help="Namespace of the run(s) (default: the file's name).")
 @click.option("--entrypoint", "-e", metavar="NAME", help="Function of a plain script to call (default: discovered).")
+@click.option("--resume", metavar="ID|auto",
+              help="Continue a crashed or cancelled run (same ID and folder; steps go on) instead of starting one; "
+                   "'auto': the newest run called --name if it did not finish, else a new run.")  # fmt: skip
 @sweep_options
 @root_option
 @click.pass_context
@@ -96,6 +100,7 @@ def run_command(
     description: str | None,
     namespace: str | None,
     entrypoint: str | None,
+    resume: str | None,
     **sweep: Any,
 ) -> None:
     """Run an experiment file: a functional experiment, a plain script or a config file.
@@ -116,6 +121,7 @@ def run_command(
       runlab run train.py --sweep lr=0.1,0.01 --sweep bs=16,32 -j 4     # a sweep: 4 runs at a time
       runlab run train.py -p "lr=loguniform(1e-4,1e-1)" --samples 20 --seed 1
       runlab run train.py -c sweep.yml -x dask --dask-scheduler tcp://head:8786
+      runlab run train.py --name job-7 --resume auto    # in a job a cluster may requeue
 
     Several configs (--sweep, sweep text such as -p "lr=logspace(-4,-1,4)", a config
     file's sweep) make a sweep: each run in its own process (-x local, -j N at a time),
@@ -127,6 +133,8 @@ def run_command(
     root = (ctx.find_root().obj or {}).get("root")  # None: the config's root, else the default store
     _refuse_search(path, configs)
     if wants_sweep(path, overrides, configs, sweep):
+        if resume is not None:
+            raise UsageError("--resume continues one run; a sweep resumes itself when the same command runs again.")
         code = start_sweep(path, overrides, configs, root=root, name=name, tags=tags, description=description,
                            namespace=namespace, entrypoint=entrypoint, **sweep)  # fmt: skip
         sys.stdout.flush()
@@ -144,6 +152,7 @@ def run_command(
             namespace=namespace,
             root=root,
             entrypoint=entrypoint,
+            resume=resume,
         )
     )
 

@@ -29,16 +29,19 @@ def _section(title: str) -> None:
 def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     """Show one run: parameters, metrics, data, artifacts, git, environment and error.
 
-    ID is a full run ID, a unique prefix of one, or a run name.
+    ID is a full run ID, a unique prefix of one, or a run name. A name used by several
+    runs shows the latest (with a note); NAME~1 is the one before it, NAME~2 the one
+    before that.
 
     \b
     Examples:
       runlab show 3f2a9c1b
       runlab show baseline --format json
+      runlab show baseline~1      # the run called baseline before the latest
     """
-    from ..store._manage import find_record
+    from ._refs import find_named
 
-    _, record = find_record(get_store(ctx), run_ref)
+    _, record = find_named(get_store(ctx), run_ref)
     archived = record.archived
     meta, data, problems = _read_files(record)
     if fmt == "json":
@@ -68,11 +71,19 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
             lines.append((link, getattr(record, link)))
     if record.study and meta.get("trial") is not None:
         lines.append(("trial", f"{meta['trial']} (runlab study show {record.study})"))
+    attempts = meta.get("attempts") or []
+    if len(attempts) > 1:
+        lines.append(("attempts", "; ".join(
+            f"{a.get('status')} {format_time(_when(a.get('start')))} on {a.get('host')} (pid {a.get('pid')})"
+            for a in attempts
+        )))  # fmt: skip
     if meta.get("rerun_of"):
         lines.append(("rerun of", meta["rerun_of"]))
     origin = meta.get("origin") or {}
     if origin.get("path"):
         lines.append(("started from", f"{origin['path']} ({origin.get('style', '?')})"))
+    if status == "running":
+        lines.append(("live", _next_update(meta, bool(record.summaries))))
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         click.echo(f"{key.ljust(width)}  {value}")
@@ -114,6 +125,10 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
         python = env.get("python") or {}
         click.echo(f"  Python {python.get('version')} ({python.get('executable')}) on {env.get('host')}, "
                    f"user {env.get('user')}, {env.get('cpu_count')} CPUs")  # fmt: skip
+        for gpu in env.get("gpus") or []:
+            memory = gpu.get("memory_bytes")
+            size = f", {memory / 2**30:.0f} GiB" if isinstance(memory, (int, float)) else ""
+            click.echo(f"  GPU {gpu.get('index')}: {gpu.get('name')}{size}, driver {gpu.get('driver') or '?'}")
     _plugin_records(meta)
     error = meta.get("error")
     if error:
@@ -162,6 +177,30 @@ def _read_files(record: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]
     return meta, data, problems
 
 
+def _when(text: Any) -> Any:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _next_update(meta: dict[str, Any], has_metrics: bool) -> str:
+    """When a running run's metric summaries next reach the index (with its next heartbeat)."""
+    import time
+
+    beat = meta.get("heartbeat") or {}
+    every = beat.get("every") if isinstance(beat.get("every"), (int, float)) else 5.0
+    last = beat.get("time") if isinstance(beat.get("time"), (int, float)) else None
+    due = max(0.0, last + every - time.time()) if last is not None else every
+    what = "metric summaries" if has_metrics else "no metrics yet; summaries"
+    return (
+        f"{what} reach the index every {every:g} s; next update due in ~{due:.0f} s "
+        "('runlab watch' or 'runlab metrics ID NAME -F' follow it live)"
+    )
+
+
 def _series(record: Any) -> dict[str, Any]:
     try:
         return dict(record.metrics())
@@ -176,7 +215,20 @@ def _plugin_records(meta: dict[str, Any]) -> None:
         return
     _section("Plugins")
     for name, info in plugins.items():
-        click.echo(f"  {name}: {format_value(info, 100)}")
+        if not isinstance(info, dict):
+            click.echo(f"  {name}: {format_value(info, 100)}")
+            continue
+        about = ", ".join(str(info[k]) for k in ("version", "source", "state") if info.get(k) not in (None, ""))
+        click.echo(f"  {name}" + (f" ({about})" if about else ""))
+        fields = [(k, v) for k, v in _flatten(info) if k not in ("version", "source", "state", "errors")]
+        width = max([len(k) for k, _ in fields], default=0)
+        for key, value in fields:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else format_value(value, 100)
+            click.echo(f"    {key.ljust(width)}  {shown}")
+        for error in info.get("errors") or []:
+            if isinstance(error, dict):
+                where = f" in {error['hook']}" if error.get("hook") else ""
+                click.echo(f"    error{where}: {format_value(error.get('error') or error.get('message'), 100)}")
     for name, info in hooks.items():
         click.echo(f"  hook {name}: {format_value(info, 100)}")
 

@@ -318,7 +318,7 @@ class ExperimentBase:
         """
         run = self._running("e.track()")
         steps = self._track_steps
-        step = steps.get(name, 0)
+        step = steps[name] if name in steps else run.next_step(name)  # a resumed run goes on from its last step
         if callable(getattr(value, "savefig", None)):
             safe = re.sub(r"[^A-Za-z0-9_.\-]+", "_", name.replace("/", "__"))
             run.log_figure(value, f"track/{safe}_{step:03d}.png")

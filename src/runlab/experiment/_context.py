@@ -128,6 +128,7 @@ class RunContext:
             links=request.links.to_dict(),
             origin=request.record_origin() if request.target.path is not None else None,
         )
+        _announce(self.run)  # before the run starts: not copied into out.log
         return self._driver.start()
 
     @staticmethod
@@ -199,6 +200,21 @@ def run(
         exclusive=exclusive,
         require_clean_git=require_clean_git,
     )
+
+
+def _announce(run: Run) -> None:
+    """One line on stderr with the run's ID and folder, unless ``RUNLAB_QUIET`` is set (not "0")."""
+    if os.environ.get("RUNLAB_QUIET", "0") not in ("", "0"):
+        return
+    import sys
+
+    try:
+        folder = os.path.relpath(run.path)
+    except ValueError:  # another drive (Windows)
+        folder = str(run.path)
+    if folder.startswith(".."):
+        folder = str(run.path)
+    print(f"runlab: run {run.id} in {folder}", file=sys.stderr, flush=True)
 
 
 def _check_clean_git() -> None:

@@ -97,6 +97,7 @@ def launch(
     entrypoint: str | None = None,
     links: Mapping[str, Any] | None = None,
     via: str = "runlab run",
+    resume: str | None = None,
 ) -> list[Run]:
     """Run an experiment file with overrides: one run per config, in order.
 
@@ -113,6 +114,8 @@ def launch(
         entrypoint: a plain script's function to call.
         links: links in each run's record (``{"sweep": ID}``).
         via: the entry point recorded as ``origin.via``.
+        resume: continue a crashed or cancelled run (its ID or name, or ``"auto"``) instead of
+            creating one; one config only.
 
     Returns:
         The finished runs. The user's exception propagates once its run is recorded as failed.
@@ -136,10 +139,12 @@ def launch(
     kind = file_kind(file)
     base = RunRequest(
         Target("functional", file),
-        options=RunOptions(name, _tags(tags), description, namespace, _root(root)),
+        options=RunOptions(name, _tags(tags), description, namespace, _root(root), resume=resume),
         links=Links.from_mapping(links),
         origin=Origin(via, tuple(argv)),
     )
+    if resume is not None and (len(configs) > 1 or kind == "config"):
+        raise ValidationError("--resume continues one run; it cannot be combined with a sweep or a config file.")
     if kind == "config":
         return _launch_config(file, base, list(argv), list(configs))
     if kind == "functional":

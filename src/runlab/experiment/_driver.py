@@ -81,6 +81,9 @@ class RunDriver:
         self.experiment = experiment
         self.store = store
         self.hooks: HookRegistry = get_registry()
+        from .._activation import activate_for_experiment
+
+        activate_for_experiment()  # the system plugin samples experiment-style runs only
         self.run: Run | None = None
         self.error: BaseException | None = None
         """After :meth:`end`: the error the run ended with (a critical plugin's, if one failed in after_run)."""
@@ -95,9 +98,22 @@ class RunDriver:
 
     def initialize(self, **create: Any) -> Run:
         """Fire ``before_experiment_initialize``, create the run (``Run.create`` arguments), fire
-        ``after_experiment_initialize``. A failing critical plugin afterwards fails the new run."""
+        ``after_experiment_initialize``. A failing critical plugin afterwards fails the new run.
+
+        ``resume`` (an ID, name or ``"auto"``, see :func:`runlab.start_run`) reopens a crashed or
+        cancelled run instead of creating one."""
+        resume = create.pop("resume", None)
         self.apply(BEFORE_EXPERIMENT_INITIALIZE)
-        self.run = Run.create(store=self.store, **create)
+        resumed = None
+        if resume is not None:  # continue a crashed or cancelled run (RunOptions.resume)
+            from ..lifecycle._resume import reopen
+
+            resumed = reopen(
+                self.store, resume, name=create.get("name"), namespace=create.get("namespace"),
+                params=create.get("params"), tags=create.get("tags"), capture=create.get("capture", True),
+                capture_output=create.get("capture_output", True),
+            )  # fmt: skip
+        self.run = resumed if resumed is not None else Run.create(store=self.store, **create)
         try:
             self.apply(AFTER_EXPERIMENT_INITIALIZE)
         except BaseException as exc:

@@ -112,6 +112,10 @@ class Experiment(ExperimentRunner):
         description: the runs' description (default: the module docstring).
         tags: tags every run gets.
         notify: default of ``__NOTIFY__`` (the notification plugin's switch).
+        resume: continue a crashed or cancelled run instead of starting a new one: its ID or
+            name, or ``"auto"`` (the newest run of this experiment's run ``name`` if it did not
+            finish, else a new run; what a requeued cluster job needs). See
+            :func:`runlab.start_run`.
 
     Example:
         >>> import tempfile
@@ -139,6 +143,7 @@ class Experiment(ExperimentRunner):
         description: str | None = None,
         tags: Iterable[str] | None = None,
         notify: bool | None = None,
+        resume: str | None = None,
     ) -> None:
         self._setup(
             namespace=namespace,
@@ -152,6 +157,7 @@ class Experiment(ExperimentRunner):
             description=description,
             tags=tags,
             notify=notify,
+            resume=resume,
         )
 
     # -- construction -----------------------------------------------------------------
@@ -170,6 +176,7 @@ class Experiment(ExperimentRunner):
         tags: Iterable[str] | None = None,
         notify: bool | None = None,
         base: Experiment | None = None,
+        resume: str | None = None,
     ) -> None:
         self._blank()
         if glob is not None and not isinstance(glob, Mapping):
@@ -186,6 +193,7 @@ class Experiment(ExperimentRunner):
         self.name_format = _check_name_format(name_format or (base.name_format if base else DEFAULT_NAME_FORMAT))
         self.console_width = int(console_width or (base.console_width if base else 100))
         self.run_name = name if name is not None else (base.run_name if base else None)
+        self.resume = resume  # continue a crashed or cancelled run (an ID, a name or "auto")
         doc = self.glob.get("__doc__")
         own_doc = doc.strip() if isinstance(doc, str) and doc.strip() else None
         self.description = description if description is not None else own_doc or (base.description if base else None)

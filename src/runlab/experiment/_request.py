@@ -167,6 +167,8 @@ class RunOptions:
         capture: capture git, environment and code snapshots.
         reproducible: also save what ``runlab reproduce`` needs (docs/reproduce.md); a functional
             experiment's ``__REPRODUCIBLE__`` does the same.
+        resume: continue a crashed or cancelled run instead of creating one: its ID or name,
+            or ``"auto"`` (see :func:`runlab.start_run`).
     """
 
     name: str | None = None
@@ -176,6 +178,7 @@ class RunOptions:
     root: str | None = None
     capture: bool = True
     reproducible: bool = False
+    resume: str | None = None
 
     def __post_init__(self) -> None:
         tags = self.tags
@@ -332,7 +335,12 @@ class RunRequest:
             },
             "params": _encode_map(self.params, "params"),
             "recorded": _encode_map(self.recorded, "recorded"),
-            "options": {f.name: getattr(self.options, f.name) for f in fields(RunOptions)}
+            # resume (added later) only when set: a request without it stays readable by older runlab
+            "options": {
+                f.name: getattr(self.options, f.name)
+                for f in fields(RunOptions)
+                if f.name != "resume" or self.options.resume is not None
+            }
             | {"tags": list(self.options.tags)},
             "links": self.links.to_dict(),
             "origin": {"via": self.origin.via, "argv": list(self.origin.argv)},

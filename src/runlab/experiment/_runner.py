@@ -179,6 +179,7 @@ class ExperimentRunner(ExperimentBase):
             "hooks": describe_hooks(self.hook_entries()),
             "capture": opts.capture,
             "reproducible": opts.reproducible or bool(values.get("__REPRODUCIBLE__")),
+            "resume": opts.resume or self.resume,
         }
 
     def _execute(self, request: RunRequest) -> RunResult:

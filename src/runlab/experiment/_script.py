@@ -154,6 +154,31 @@ def _configs(config: ScriptConfig) -> tuple[Iterator[Config], bool]:
     return (_as_config(item, f"config item {i + 1}") for i, item in enumerate(config)), False
 
 
+def _result_metrics(run: Run, result: Any) -> None:
+    """A numeric result (or a dict's numeric values) also as metrics ``result`` (``result/KEY``).
+
+    So it can be listed, sorted, filtered and compared like any metric
+    (``runlab list --sort -metrics.result``); a name the script logged itself is left alone.
+    """
+
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    items = {"result": result} if number(result) else {}
+    if isinstance(result, Mapping):
+        items = {f"result/{k}": v for k, v in result.items() if isinstance(k, str) and k.strip() and number(v)}
+    for name, value in items.items():
+        if name not in run._metric_names:
+            try:
+                run.log_metric(name, value)
+            except Exception:  # an odd key: the result stays in data.json
+                pass
+
+
+def _dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__") and len(name) > 4
+
+
 def _jsonable(value: Any) -> bool:
     """Whether ``value`` can be written as JSON and read back (no integer beyond 64 bits, no lone surrogate)."""
     try:
@@ -284,11 +309,18 @@ class ScriptExecutor:
         """The globals to inject: the config's, plus what ``before_experiment_parameters`` plugins add or change.
 
         Plugins see the script's defaults with the config's values on top (a mutable dict).
+        Special parameters a plugin offers (``__NOTIFY__``) are kept only when the script
+        defines them: a plain script does not read them, so they are neither injected nor
+        recorded among its parameters (the plugin then uses its own setting).
         """
         defaults = {name: param.default for name, param in self._known().items()}
         parameters = {**defaults, **injected}
         get_registry().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=self.script, parameters=parameters)
-        return {k: v for k, v in parameters.items() if k in injected or k not in defaults or v is not defaults[k]}
+        return {
+            k: v
+            for k, v in parameters.items()
+            if k in injected or (k in defaults and v is not defaults[k]) or (k not in defaults and not _dunder(k))
+        }
 
     def _info_for(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
         known = self._known()
@@ -380,6 +412,7 @@ class ScriptExecutor:
             origin=request.record_origin(),
             capture=opts.capture,
             reproducible=opts.reproducible,
+            resume=opts.resume,
         )
         if metadata:
             run.data["config/metadata"] = dict(metadata) if _jsonable(metadata) else repr(metadata)
@@ -399,6 +432,7 @@ class ScriptExecutor:
         if error is None and result is not None and run.status == RunStatus.RUNNING.value:
             if _jsonable(result):
                 run.data["result"] = result
+                _result_metrics(run, result)
             else:
                 run.data["result_repr"] = repr(result)
         driver.end(error, result=result)

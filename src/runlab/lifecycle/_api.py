@@ -27,6 +27,7 @@ def start_run(
     capture: bool = True,
     capture_output: bool = True,
     reproducible: bool = False,
+    resume: str | None = None,
 ) -> Run:
     """Create and start a run; use it as a context manager to finish it.
 
@@ -50,6 +51,20 @@ def start_run(
         reproducible: also save what ``runlab reproduce`` needs to rebuild the run's
             environment (dependencies with their origins, editable packages' sources, imported
             local modules); see docs/reproduce.md.
+        resume: continue a run that crashed or was cancelled instead of creating one: its
+            ID (or ID prefix, or name), or ``"auto"``: the newest run called ``name`` in
+            ``namespace`` if it crashed, was cancelled or never started, else a new run
+            (what a job requeued by SLURM needs). The run keeps its ID, folder and
+            parameters (``params`` given must match); metrics continue after their last
+            step; ``run.json``'s ``attempts`` records each attempt. A completed or failed
+            run, or one still running, raises :class:`~runlab.RunNotResumableError`.
+
+    Example of resuming::
+
+        with runlab.start_run(name="train-7", params={"lr": 0.1}, resume="auto") as run:
+            start = run.next_step("loss")       # 0 on the first attempt
+            for step in range(start, 1000):
+                run.log_metric("loss", train_one_epoch(), step=step)
 
     Example:
         >>> import runlab, tempfile
@@ -61,6 +76,15 @@ def start_run(
     """
     store = get_store(root)
     activate()
+    if resume is not None:
+        from ._resume import reopen
+
+        resumed = reopen(
+            store, resume, name=name, namespace=namespace, params=params, tags=tags, description=description,
+            capture=capture, capture_output=capture_output,
+        )  # fmt: skip
+        if resumed is not None:
+            return resumed.start()
     run = Run.create(
         store=store,
         namespace=namespace,

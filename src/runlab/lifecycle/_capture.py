@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
+from ._gpu import gpu_inventory
 from ._secrets import load_rules, redact_argv, redact_environ
 
 __all__ = ["capture_environment", "capture_git", "snapshot_code", "list_distributions"]
@@ -167,7 +168,10 @@ def _user() -> str | None:
 
 
 def capture_environment() -> dict[str, Any]:
-    """Python, platform, host, user, CPU count, memory, command line and environment variables.
+    """Python, platform, host, user, CPU count, memory, GPUs, command line and environment variables.
+
+    ``gpus`` lists each NVIDIA GPU's model, memory and driver (:func:`gpu_inventory`; an
+    empty list where there is none or NVML is unavailable).
 
     Secrets are redacted from the variables and from ``argv`` (see :mod:`._secrets`): a
     variable whose name looks like a secret (PASSWORD, TOKEN, DSN, ...) keeps its name with
@@ -196,6 +200,7 @@ def capture_environment() -> dict[str, Any]:
         "user": _user(),
         "cpu_count": os.cpu_count(),
         "memory_bytes": _memory_bytes(),
+        "gpus": gpu_inventory(),
         "cwd": os.getcwd(),
         "argv": redact_argv(sys.argv, rules),
         "variables": variables,

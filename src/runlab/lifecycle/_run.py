@@ -195,6 +195,7 @@ class Run:
         self._capture = True
         self._capture_output = True
         self._step_listeners: list[Callable[[str, float, int], None]] = []
+        self._prior_duration = 0.0  # a resumed run: the seconds its earlier attempts ran
         self._reproducible = False
 
     # -- construction -----------------------------------------------------------------
@@ -338,9 +339,14 @@ class Run:
         """Move to ``running``: start the heartbeat, the flusher, capture and output copying."""
         with self._meta_lock:
             self._transition(RunStatus.RUNNING)
-            self._meta["started"] = _now()
+            now = _now()
+            if self._meta["started"] is None:  # a resumed run keeps its first start
+                self._meta["started"] = now
             self._started_at = time.monotonic()
-            self._meta["heartbeat"] = {"pid": os.getpid(), "host": _HOST, "time": _time()}
+            self._meta["heartbeat"] = {"pid": os.getpid(), "host": _HOST, "time": _time(), "every": HEARTBEAT_INTERVAL}
+            self._meta.setdefault("attempts", []).append(
+                {"start": now, "end": None, "status": RunStatus.RUNNING.value, "host": _HOST, "pid": os.getpid()}
+            )
             self._write_meta()
         if self._capture_output:
             self._output = OutputCapture(self.path / "out.log")
@@ -444,7 +450,7 @@ class Run:
         with self._meta_lock:
             if self._closed:
                 return
-            beat = {"pid": os.getpid(), "host": _HOST, "time": _time()}
+            beat = {"pid": os.getpid(), "host": _HOST, "time": _time(), "every": HEARTBEAT_INTERVAL}
             self._meta["heartbeat"] = beat
             write_json_atomic(self.path / "run.json", self._meta)
         self.store.heartbeat(self.id, beat, dict(self._metrics.summaries))
@@ -487,8 +493,11 @@ class Run:
             with self._meta_lock:
                 ended = datetime.now().astimezone()
                 self._meta["ended"] = ended.isoformat()
-                if self._meta["started"]:
-                    self._meta["duration"] = round(time.monotonic() - self._started_at, 6)
+                if self._meta["started"] and hasattr(self, "_started_at"):
+                    self._meta["duration"] = round(self._prior_duration + time.monotonic() - self._started_at, 6)
+                attempts = self._meta.get("attempts")
+                if attempts and attempts[-1].get("end") is None:
+                    attempts[-1].update(end=self._meta["ended"], status=target.value)
                 self._meta["error"] = _error_record(error) if error is not None else None
                 if self._worker is not None and self._worker.errors:
                     self._meta["writer_errors"] = self._worker.errors
@@ -615,6 +624,22 @@ class Run:
         """
         self._step_listeners.append(listener)
 
+    def next_step(self, name: str) -> int:
+        """The step the next point of metric ``name`` gets by default: its last step + 1, else 0.
+
+        A resumed run counts the steps of its earlier attempts, so a training loop can
+        continue where the last attempt stopped.
+
+        Example:
+            >>> import runlab, tempfile
+            >>> with runlab.start_run(root=tempfile.mkdtemp(), capture=False) as run:
+            ...     run.log_metric("loss", 0.5, step=9)
+            ...     run.next_step("loss"), run.next_step("acc")
+            (10, 0)
+        """
+        self._metrics.flush()
+        return self._metrics.next_step.get(name, 0)
+
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Record several metrics at once (each with ``step``, or its own next step)."""
         if not isinstance(metrics, Mapping):
@@ -635,6 +660,26 @@ class Run:
         self._check_open()
         with self._meta_lock:
             self._meta["tags"] = list(dict.fromkeys([*self._meta["tags"], *_tags(list(tags))]))
+            self._write_meta()
+
+    def set_total(self, total: int) -> None:
+        """Say how many steps the run will take (its last step + 1), for progress and an ETA.
+
+        ``runlab watch`` shows ``step/total`` and the estimated time left; the value is kept in
+        ``run.json`` as ``total``.
+
+        Example:
+            >>> import runlab, tempfile
+            >>> with runlab.start_run(root=tempfile.mkdtemp(), capture=False) as run:
+            ...     run.set_total(100)
+            >>> runlab.load(run.id, root=run.store).metadata["total"]
+            100
+        """
+        self._check_open()
+        if isinstance(total, bool) or not isinstance(total, int) or total < 1:
+            raise UsageError(f"Invalid total {total!r}: expected the number of steps, a whole number >= 1.")
+        with self._meta_lock:
+            self._meta["total"] = total
             self._write_meta()
 
     def _check_open(self) -> None:

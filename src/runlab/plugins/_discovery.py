@@ -36,6 +36,7 @@ BUILTIN = {
     "notify": "runlab.plugins.builtin.notify:NotifyPlugin",
     "mlflow": "runlab.plugins.builtin.mlflow:MlflowPlugin",
     "wandb": "runlab.plugins.builtin.wandb:WandbPlugin",
+    "system": "runlab.plugins.builtin.system:SystemMetricsPlugin",
 }
 
 

@@ -401,6 +401,18 @@ class PluginManager:
                 f"Critical plugin {name!r} failed in hook {impl.hook!r}: {message}", name, impl.hook
             ) from exc
 
+    def report_failure(self, plugin: str, hook: str, exc: BaseException, run: Any = None) -> None:
+        """Report a failure of ``plugin``'s work for ``hook`` done outside the hook call (in the background).
+
+        Handled as a failing hook implementation: reported once on stderr, recorded in
+        ``run``'s ``run.json`` and the plugin marked ERROR. Never raises.
+        """
+        impl = HookImpl(hook, _nothing, plugin=plugin)
+        try:
+            self._hook_failed(impl, exc, {"run": run})
+        except PluginError:  # a critical plugin: there is no caller left to fail
+            pass
+
     def execute(self, name: str, context: PluginContext | None = None) -> PluginResult:
         """Run plugin ``name``'s command (:meth:`Plugin.execute`), isolated and timed."""
         self._ensure_loaded()
@@ -461,9 +473,14 @@ class PluginManager:
                 self.registry.unregister(self._subscribed)
                 self._subscribed = None
                 get_registry().detach(self.registry)
-            for record in self._records.values():
-                if record.plugin is not None:
-                    self._unload(record, "manager closed")
+            loaded = [record for record in self._records.values() if record.plugin is not None]
+        # outside the lock: a plugin's cleanup may wait for its background work, which may report failures
+        for record in loaded:
+            self._unload(record, "manager closed")
+
+
+def _nothing(**kwargs: Any) -> None:
+    return None
 
 
 def _report_note_failure(impl: HookImpl, exc: BaseException, kwargs: dict[str, Any]) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from ..._version import __version__
+from ...errors import UsageError
 from .._plugin import Plugin, hook
+from ._background import BackgroundSender, quiet_loggers
 
 __all__ = ["MLFLOW_STATUS", "MlflowPlugin", "flatten_params", "mlflow_key", "param_text"]
 
@@ -176,6 +179,10 @@ class MlflowPlugin(Plugin):
         artifact_location: artifact root of experiments the plugin creates (default: the
             server's choice; ``<store root>/.runlab/mlflow-artifacts`` for the default database).
         artifacts: upload the run's ``artifacts/`` folder (default true).
+        background: send in a background thread so the run is not held up (default
+            true); at exit the program waits for what is queued. ``false``: send in the hooks.
+        quiet: MLflow's and alembic's log lines go to ``<store root>/.runlab/logs/mlflow.log``
+            instead of the console (default true).
 
     Open the default store with
     ``mlflow ui --backend-store-uri sqlite:///<store root>/.runlab/mlflow.db``.
@@ -205,11 +212,49 @@ class MlflowPlugin(Plugin):
         self._mirrors: dict[str, _Mirror] = {}
         self._clients: dict[str, Any] = {}
         self._uri_locks: dict[str, threading.RLock] = {}
+        self._manager: Any = None
+        self._sender = BackgroundSender(self.name, self._failed)
+
+    def initialize(self, context: Any) -> None:
+        self._manager = getattr(context, "manager", None)
+        for key in ("background", "quiet"):
+            if not isinstance(self.settings.get(key, True), bool):
+                raise UsageError(
+                    f"Invalid value for {key!r} of the mlflow plugin: {self.settings[key]!r} is not true or false. "
+                    f"Set for example {key} = false in [tool.runlab.plugins.mlflow]."
+                )
+
+    def _failed(self, hook: str, exc: BaseException, run: Any) -> None:
+        if self._manager is not None:
+            self._manager.report_failure(self.name, hook, exc, run)
+        else:
+            print(f"runlab: plugin 'mlflow' failed in {hook!r}: {type(exc).__name__}: {exc}", file=sys.__stderr__)
+
+    def _do(self, hook: str, run: Any, job: Callable[[], Any]) -> None:
+        """Run ``job`` in the background sender (the default), or now with ``background = false``."""
+        if self.settings.get("background", True):
+            self._sender.submit(hook, run, job)
+        else:
+            job()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued mirror write was sent; False when ``timeout`` passed first.
+
+        Example:
+            >>> MlflowPlugin().flush(timeout=1)
+            True
+        """
+        return self._sender.flush(timeout)
 
     def cleanup(self) -> None:
+        self._sender.close()
         with self._lock:
             self._mirrors.clear()
             self._clients.clear()
+
+    def _quiet(self, run: Any) -> None:
+        if self.settings.get("quiet", True):
+            quiet_loggers(("mlflow", "alembic"), Path(run.store.root) / ".runlab" / "logs" / "mlflow.log")
 
     # -- where to write ---------------------------------------------------------------
     def default_uri(self, run: Any) -> str:
@@ -317,7 +362,7 @@ class MlflowPlugin(Plugin):
     def started(self, run: Any, new: str) -> None:
         """When a run starts: create its MLflow run (params, tags) and record its id."""
         if new == "running":
-            self.mirror_of(run)
+            self._do("run_state_changed", run, lambda: self.mirror_of(run))
 
     def mirror_of(self, run: Any) -> _Mirror:
         """The MLflow run mirroring ``run``, created (and recorded in ``run.json``) on first use."""
@@ -326,6 +371,8 @@ class MlflowPlugin(Plugin):
         if mirror is not None:
             return mirror
         from mlflow.entities import Param
+
+        self._quiet(run)  # after the import: importing mlflow configures its logger
 
         uri = self.tracking_uri(run)
         client = self._client(uri)
@@ -360,12 +407,20 @@ class MlflowPlugin(Plugin):
         return mirror
 
     @hook("run_finishing", priority=-50)
-    def finishing(self, run: Any, status: str) -> dict[str, Any]:
-        """While a run finishes: metrics, artifacts, final params and tags, final state.
+    def finishing(self, run: Any, status: str) -> None:
+        """While a run finishes: queue its metrics, artifacts, final params and tags, final state.
 
         Runs after other plugins' ``run_finishing`` hooks (priority -50), so files they add
         under ``artifacts/`` (``plot_track``'s plots) are uploaded too.
         """
+        if self.settings.get("background", True) and not self._clients:
+            # MLflow is still being imported or its store opened (the process's first mirrored run):
+            # wait for it, so that no import runs while the interpreter shuts down
+            self.flush()
+        self._do("run_finishing", run, lambda: self.finish_mirror(run, status))
+
+    def finish_mirror(self, run: Any, status: str) -> dict[str, Any]:
+        """Write what ``finishing`` queued: everything of the ended ``run`` and its final state."""
         mirror = self.mirror_of(run)
         with self._lock:
             self._mirrors.pop(run.id, None)

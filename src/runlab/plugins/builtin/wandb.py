@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from ..._version import __version__
+from ...errors import UsageError
 from .._plugin import Plugin, hook
+from ._background import BackgroundSender
 
 __all__ = ["WANDB_EXIT_CODES", "WandbPlugin", "history_rows"]
 
@@ -155,8 +157,37 @@ class WandbPlugin(Plugin):
         super().__init__(settings)
         self._lock = threading.Lock()
         self._runs: dict[str, Any] = {}
+        self._manager: Any = None
+        self._sender = BackgroundSender(self.name, self._failed)
+        self._ready = False  # wandb imported and its service started in this process
+
+    def initialize(self, context: Any) -> None:
+        self._manager = getattr(context, "manager", None)
+        if not isinstance(self.settings.get("background", True), bool):
+            raise UsageError(
+                f"Invalid value for 'background' of the wandb plugin: {self.settings['background']!r} is not true "
+                "or false. Set for example background = false in [tool.runlab.plugins.wandb]."
+            )
+
+    def _failed(self, hook: str, exc: BaseException, run: Any) -> None:
+        if self._manager is not None:
+            self._manager.report_failure(self.name, hook, exc, run)
+        else:
+            print(f"runlab: plugin 'wandb' failed in {hook!r}: {type(exc).__name__}: {exc}", file=sys.__stderr__)
+
+    def _do(self, hook: str, run: Any, job: Any) -> None:
+        """Run ``job`` in the background sender (the default), or now with ``background = false``."""
+        if self.settings.get("background", True):
+            self._sender.submit(hook, run, job)
+        else:
+            job()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued mirror write was sent; False when ``timeout`` passed first."""
+        return self._sender.flush(timeout)
 
     def cleanup(self) -> None:
+        self._sender.close()
         with self._lock:
             runs, self._runs = list(self._runs.values()), {}
         for wrun in runs:  # unloaded while runs were open: close their mirrors
@@ -212,7 +243,8 @@ class WandbPlugin(Plugin):
     def started(self, run: Any, new: str) -> None:
         """When a run starts: create its wandb run and record its id and folder."""
         if new == "running":
-            self.wandb_run_of(run)
+            self.mode()  # a bad mode is reported now, in the hook
+            self._do("run_state_changed", run, lambda: self.wandb_run_of(run))
 
     def wandb_run_of(self, run: Any) -> Any:
         """The wandb run mirroring ``run``, created on first use (None in mode ``disabled``)."""
@@ -243,21 +275,30 @@ class WandbPlugin(Plugin):
             settings=self._settings(wandb),
         )
         _after_first_init(previous_excepthook)
+        if not self._ready:
+            self._ready = True
+            self._sender.exit_last()  # drain before wandb's own exit hook tears its service down
         with self._lock:
             self._runs[run.id] = wrun
         sync_dir = getattr(wrun.settings, "sync_dir", None) or Path(wrun.dir).parent
         record: dict[str, Any] = {"run_id": wrun.id, "project": wrun.project, "mode": mode, "folder": str(sync_dir)}
         if mode == "offline":
             record["sync"] = f"wandb sync {sync_dir}"
-        url = getattr(wrun, "url", None)
+        url = getattr(wrun, "url", None) if mode != "offline" else None  # offline: wandb warns "URL not available"
         if url:
             record["url"] = str(url)
         run.record_plugin("wandb", **record)
         return wrun
 
     @hook("run_finishing", priority=-50)
-    def finishing(self, run: Any, status: str) -> dict[str, Any] | None:
-        """While a run finishes: metrics with steps, summary, final config and tags, exit code."""
+    def finishing(self, run: Any, status: str) -> None:
+        """While a run finishes: queue its metrics with steps, summary, final config and tags, exit code."""
+        if self.settings.get("background", True) and not self._ready:
+            self.flush()  # the process's first mirrored run: wandb's import and service start finish first
+        self._do("run_finishing", run, lambda: self.finish_mirror(run, status))
+
+    def finish_mirror(self, run: Any, status: str) -> dict[str, Any] | None:
+        """Write what ``finishing`` queued: the ended ``run``'s history, summary and exit code."""
         wrun = self.wandb_run_of(run)
         with self._lock:
             self._runs.pop(run.id, None)
