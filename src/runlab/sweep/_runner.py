@@ -235,6 +235,6 @@ def _final_state(record: SweepRecord, cancelled: bool) -> str:
 
 
 def _apply_hook(name: str, **kwargs: Any) -> None:
-    from ..plugins import get_manager
+    from ..hooks import get_registry  # plugins load as for a run: only where one is configured
 
-    get_manager().apply(name, **kwargs)
+    get_registry().apply(name, **kwargs)
