@@ -106,6 +106,8 @@ def checks(sizes: list[int]) -> list[Check]:
          ("sweep", "efficiency_local", "efficiency_pct"), 85, "rate"),
         ("200 runs of 50 ms CPU on 2 workers, `dask`: parallel efficiency (%)", "≥ 85",
          ("sweep", "efficiency_dask", "efficiency_pct"), 85, "rate"),
+        ("study overhead per trial over raw `study.optimize`, inline (ms)", "≤ 15",
+         ("optimize", "overhead_ms_per_trial"), 15, "size"),
     ]  # fmt: skip
     return rows
 
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
             figures["peak_rss_mb"] = figures["peak_rss_kb"] / 1024
         results["branch"] = run_script("bench_branch.py", [], out)
         results["sweep"] = run_script("bench_sweep.py", [], out)
+        results["optimize"] = run_script("bench_optimize.py", [], out)
     print(f"\nAll benchmarks: {time.perf_counter() - start:.0f} s wall")
     print(f"\n{datetime.date.today()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
     print(summary_table(results, sizes))

@@ -50,6 +50,7 @@ from .errors import (
     RunlabError,
     RunNotFoundError,
     RunNotResumableError,
+    RunPruned,
     StorageError,
     UsageError,
     ValidationError,
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
     from .params import Config, ConfigGenerator, Param, expand, load_config
     from .request import RunRequest, RunResult, execute
     from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
+    from .sweep import study
     from .workflow import Parallel, Pipeline, Sequential, inputs
 
 
@@ -115,6 +117,7 @@ _LAZY = {
     "Pipeline": "runlab.workflow",
     "Sequential": "runlab.workflow",
     "inputs": "runlab.workflow",
+    "study": "runlab.sweep",
     "Config": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "Param": "runlab.params",
@@ -171,6 +174,7 @@ __all__ = [
     "RunFinishedError",
     "RunNotFoundError",
     "RunNotResumableError",
+    "RunPruned",
     "RunRecord",
     "RunRequest",
     "RunResult",
@@ -208,6 +212,7 @@ __all__ = [
     "load",
     "runs",
     "start_run",
+    "study",
 ]
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "RunFinishedError",
     "RunNotFoundError",
     "RunNotResumableError",
+    "RunPruned",
     "RunlabError",
     "StorageError",
     "UsageError",
@@ -149,6 +150,14 @@ class ConfigError(UsageError, ValueError):
         super().__init__(message)
         self.path = path
         self.line = line
+
+
+class RunPruned(RunlabError):
+    """Raised inside a study trial's run when the study's pruner stops it; the run ends ``pruned``.
+
+    runlab raises it from the metric-logging call that reported the step the pruner rejected.
+    Let it propagate (do not catch it with ``except Exception``): the trial is then PRUNED.
+    """
 
 
 class ExperimentContextError(RunlabError, RuntimeError):

@@ -27,7 +27,7 @@ from .experiment._request import RunRequest, RunResult
 __all__ = ["execute", "main"]
 
 _USAGE = "usage: python -m runlab.execute REQUEST_FILE [--result RESULT_FILE]"
-_EXIT = {"completed": 0, "failed": 1, "cancelled": 130}
+_EXIT = {"completed": 0, "failed": 1, "cancelled": 130, "pruned": 0}
 
 
 def _args(argv: list[str]) -> tuple[Path, Path | None]:

@@ -33,6 +33,7 @@ STATUS_STYLE = {
     "failed": "red",
     "cancelled": "yellow",
     "crashed": "magenta",
+    "pruned": "blue",
     "damaged": "red",
 }
 

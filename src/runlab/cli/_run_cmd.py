@@ -138,6 +138,7 @@ def run_command(
     from ..experiment._dispatch import launch
 
     root = (ctx.find_root().obj or {}).get("root")  # None: the config's root, else the default store
+    _refuse_search(path, configs)
     if wants_sweep(path, overrides, configs, sweep):
         if resume is not None:
             raise UsageError("--resume continues one run; a sweep resumes itself when the same command runs again.")
@@ -162,6 +163,22 @@ def run_command(
         ),
         debug=_debug(ctx),
     )
+
+
+def _refuse_search(path: str, configs: tuple[Path, ...]) -> None:
+    """A config with a ``search:`` section is a study: point to ``runlab optimize`` instead of making one run."""
+    from ..errors import UsageError
+    from ..params import CONFIG_SUFFIXES, load_spec
+
+    file = Path(path.split(":")[0])
+    files = ([file] if file.suffix in CONFIG_SUFFIXES and file.is_file() else []) + [
+        c for c in configs if c.suffix in CONFIG_SUFFIXES
+    ]
+    for config in files:
+        if load_spec(config).search is not None:
+            extra = "" if config == file else f" -c {config}"
+            raise UsageError(f"{config} has a search: section (a search space for a study): run 'runlab optimize "
+                             f"{path}{extra} --n-trials N' instead; runlab run would ignore it.")  # fmt: skip
 
 
 @cli.command("rerun", context_settings=_SETTINGS)

@@ -11,7 +11,7 @@ from ._main import cli, get_store, root_option
 from ._render import format_duration, format_time, format_value, print_table, sparkline, use_color
 
 STATUS_COLOR = {"completed": "green", "failed": "red", "cancelled": "yellow", "crashed": "magenta", "running": "cyan",
-               "damaged": "red"}
+                "pruned": "blue", "damaged": "red"}
 
 
 def _section(title: str) -> None:
@@ -69,6 +69,8 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     for link in ("parent", "sweep", "study"):
         if getattr(record, link):
             lines.append((link, getattr(record, link)))
+    if record.study and meta.get("trial") is not None:
+        lines.append(("trial", f"{meta['trial']} (runlab study show {record.study})"))
     attempts = meta.get("attempts") or []
     if len(attempts) > 1:
         lines.append(("attempts", "; ".join(

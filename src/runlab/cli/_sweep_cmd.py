@@ -13,7 +13,7 @@ import click
 from ._main import cli, get_store, root_option
 from ._render import FORMATS, STATUS_STYLE, emit
 
-__all__ = ["start_sweep", "sweep_options", "wants_sweep"]
+__all__ = ["executor_settings", "start_sweep", "sweep_options", "wants_sweep"]
 
 
 def sweep_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -128,32 +128,8 @@ def start_sweep(
             values = " ".join(f"{k}={v!r}" for k, v in config.request.params.items())
             click.echo(f"{i:>4}  {config.config}  {values}")
         return 0
-    kind = executor or ("dask" if dask_scheduler else "local")
-    settings: dict[str, Any] = {}
-    if jobs is not None and kind != "inline":
-        settings["workers"] = jobs
-    if kind == "local":
-        from ..executors._registry import executor_settings
-
-        configured = executor_settings("local")
-        if "quiet" not in configured:  # output to the terminal when runs do not interleave
-            settings["quiet"] = (jobs or configured.get("workers") or 1) > 1
-    if dask_scheduler is not None:
-        settings["scheduler"] = dask_scheduler
-    slurm = {"partition": partition, "time": time_min, "cpus": cpus, "gpus": gpus, "mem": mem, "account": account}
-    given = {k: v for k, v in slurm.items() if v is not None}
-    if given and kind != "slurm":
-        option = next(iter(given))
-        value = given[option]
-        text = f"{value:g}" if isinstance(value, float) else str(value)
-        raise UsageError(f"--{option} applies to the slurm executor; add -x slurm or leave it out (to set a "
-                         f"parameter named '{option}', write -p {option}={text}).")  # fmt: skip
-    settings.update(given)
-    if kind == "slurm":
-        from ..executors._registry import executor_settings
-
-        if "folder" not in executor_settings("slurm"):
-            settings["folder"] = str(store.root / ".runlab" / "slurm")
+    kind, settings = executor_settings(store.root, executor, jobs, dask_scheduler, partition=partition,
+                                       time_min=time_min, cpus=cpus, gpus=gpus, mem=mem, account=account)  # fmt: skip
     definition = {"path": path, "argv": list(argv), "configs": [str(c) for c in configs], "sweeps": list(sweeps),
                   "mode": "random" if samples else sweep_mode, "samples": samples, "seed": seed}  # fmt: skip
     with get_executor(kind, **settings) as ex:
@@ -175,6 +151,46 @@ def start_sweep(
     if sys.stdout.isatty():
         _summary(store, record)
     return 0 if record.state == "completed" else 130 if record.state == "cancelled" else 1
+
+
+def executor_settings(
+    root: Path,
+    executor: str | None,
+    jobs: int | None,
+    dask_scheduler: str | None,
+    **slurm_options: Any,
+) -> tuple[str, dict[str, Any]]:
+    """The executor name and settings for the command-line executor options (``runlab run``, ``runlab optimize``).
+
+    Raises:
+        UsageError: a SLURM option without ``-x slurm``.
+    """
+    from ..errors import UsageError
+    from ..executors._registry import executor_settings as configured_settings
+
+    slurm = {k: slurm_options.get("time_min" if k == "time" else k)
+             for k in ("partition", "time", "cpus", "gpus", "mem", "account")}  # fmt: skip
+    kind = executor or ("dask" if dask_scheduler else "local")
+    settings: dict[str, Any] = {}
+    if jobs is not None and kind != "inline":
+        settings["workers"] = jobs
+    if kind == "local":
+        configured = configured_settings("local")
+        if "quiet" not in configured:  # output to the terminal when runs do not interleave
+            settings["quiet"] = (jobs or configured.get("workers") or 1) > 1
+    if dask_scheduler is not None:
+        settings["scheduler"] = dask_scheduler
+    given = {k: v for k, v in slurm.items() if v is not None}
+    if given and kind != "slurm":
+        option = next(iter(given))
+        value = given[option]
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        raise UsageError(f"--{option} applies to the slurm executor; add -x slurm or leave it out (to set a "
+                         f"parameter named '{option}', write -p {option}={text}).")  # fmt: skip
+    settings.update(given)
+    if kind == "slurm" and "folder" not in configured_settings("slurm"):
+        settings["folder"] = str(root / ".runlab" / "slurm")
+    return kind, settings
 
 
 def _summary(store: Any, record: Any) -> None:

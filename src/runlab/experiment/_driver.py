@@ -21,9 +21,11 @@ stops the experiment with :class:`~runlab.PluginError` and leaves nothing behind
 
 from __future__ import annotations
 
+import sys
 from contextvars import Token
 from typing import Any
 
+from ..errors import RunPruned
 from ..hooks import HookRegistry, get_registry
 from ..hooks._specs import (
     AFTER_EXPERIMENT_FINALIZE,
@@ -51,6 +53,8 @@ def status_of(error: BaseException | None) -> RunStatus:
         return RunStatus.CANCELLED
     if isinstance(error, SystemExit) and error.code in (0, None):
         return RunStatus.COMPLETED
+    if isinstance(error, RunPruned):
+        return RunStatus.PRUNED
     return RunStatus.FAILED
 
 
@@ -128,6 +132,14 @@ class RunDriver:
         assert self.run is not None, "initialize() first"
         self.run.start()
         self._token = set_current(self.run)
+        if self.run.metadata.get("study"):
+            from ._trial import attach_trial
+
+            try:
+                attach_trial(self.run)
+            except Exception as exc:  # the run still runs, without pruning
+                print(f"runlab: run {self.run.id} cannot report to its study ({type(exc).__name__}: {exc}); "
+                      "it runs without pruning.", file=sys.stderr)  # fmt: skip
         if attachable:
             mark_attachable(self.run)
         try:

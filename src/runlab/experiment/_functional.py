@@ -38,18 +38,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Experiment:
     """A functional experiment: parameters from a module's UPPERCASE globals, a main function, hooks.
 
-    The experiment object is also what the main function, hooks and testing and analysis
-    functions receive (``e``): ``e.PARAM`` reads and writes parameters (actionable types
-    honoured), ``e["a/b"] = v`` stores nested data, ``e.log()``, ``e.track()`` and
-    ``e.commit_*()`` record output of the run, ``e.path`` is the run's folder.
-
-    Special parameters: ``__DEBUG__`` (the run goes to ``<namespace>/debug``), ``__TESTING__``
-    (``@experiment.testing`` functions first), ``__PREFIX__``, ``__REPRODUCIBLE__``.
-
-    One experiment object runs one run at a time. Its parts are collaborators:
-    :attr:`params` (a :class:`~runlab.experiment._parameters.ParameterSet`), :attr:`hook_map`
-    (its own hooks), :attr:`recorder` (``e.track``, ``e.commit_*``) and :attr:`runner`
-    (requests and runs); archived runs are read by :mod:`runlab.experiment._archive`.
+    It is also ``e`` for the main function, hooks, testing and analysis functions: ``e.PARAM``,
+    ``e["a/b"] = v``, ``e.log()``, ``e.track()``, ``e.commit_*()``, ``e.path``. Special parameters:
+    ``__DEBUG__``, ``__TESTING__``, ``__PREFIX__``, ``__REPRODUCIBLE__``. One object runs one run at a
+    time; its parts are collaborators: :attr:`params` (``ParameterSet``), :attr:`hook_map`,
+    :attr:`recorder` (``e.track``, ``e.commit_*``), :attr:`runner` (requests and runs).
 
     Args:
         namespace: where runs go in the store (default: the file's name without ``.py``).
@@ -115,6 +108,7 @@ class Experiment:
         self.included: list[ExperimentMixin] = []
         self.testing_functions: list[Callable[..., Any]] = []
         self.analyses: list[Callable[..., Any]] = []
+        self._search_space: Callable[..., Any] | None = None
         self.globs: list[Mapping[str, Any]] = []
         self.files: list[Path] = []
         self.params = ParameterSet()
@@ -221,6 +215,12 @@ class Experiment:
     def testing(self, func: F) -> F:
         """``@experiment.testing``: called first in testing mode (``__TESTING__``) to shrink parameters."""
         self.testing_functions.append(func)
+        return func
+
+    def search_space(self, func: F) -> F:
+        """``@experiment.search_space``: ``fn(e, trial)`` returns ``{PARAMETER: value}`` for one study trial
+        (``runlab optimize`` calls it with an ``optuna.Trial``; see ``docs/optimize.md``)."""
+        self._search_space = func
         return func
 
     def analysis(self, func: F) -> F:

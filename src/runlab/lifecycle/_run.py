@@ -7,13 +7,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Literal
 
-from ..errors import DataError, ForeignRunError, InvalidTransitionError, RunFinishedError, UsageError
+from ..errors import DataError, ForeignRunError, InvalidTransitionError, RunFinishedError, RunPruned, UsageError
 from ..store._files import atomic_write_bytes, dumps, dumps_light, write_json_atomic
 from ..store._status import TRANSITIONS, RunStatus
 from ..store._store import Store
@@ -226,6 +226,7 @@ class Run:
         self._capture = True
         self._capture_output = True
         self._foreign: int | None = None  # the pid of a forked child holding a copy of this run
+        self._step_listeners: list[Callable[[str, float, int], None]] = []
         self._prior_duration = 0.0  # a resumed run: the seconds its earlier attempts ran
         self._reproducible = False
 
@@ -566,6 +567,8 @@ class Run:
             self.finish(RunStatus.COMPLETED)
         elif isinstance(exc, (KeyboardInterrupt, RunTerminated)):
             self.finish(RunStatus.CANCELLED, exc)
+        elif isinstance(exc, RunPruned):
+            self.finish(RunStatus.PRUNED, exc)
         elif isinstance(exc, SystemExit) and exc.code in (0, None):
             self.finish(RunStatus.COMPLETED)
         else:
@@ -645,6 +648,17 @@ class Run:
         self._push_metric((name, step, value, now))
         if now >= self._flush_due:  # the flusher is late (a busy loop starves it): write from here
             self._flush_now()
+        if self._step_listeners and step is not None:
+            for listener in self._step_listeners:
+                listener(name, value, step)
+
+    def add_step_listener(self, listener: Callable[[str, float, int], None]) -> None:
+        """Call ``listener(name, value, step)`` in the logging thread for every metric logged with a step.
+
+        What the listener raises reaches the code that logged the point: a study trial's run
+        uses it to report intermediate values and to stop (:class:`~runlab.errors.RunPruned`).
+        """
+        self._step_listeners.append(listener)
 
     def next_step(self, name: str) -> int:
         """The step the next point of metric ``name`` gets by default: its last step + 1, else 0.

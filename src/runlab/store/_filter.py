@@ -24,7 +24,7 @@ Fields:
     default), ``count``, ``step``. A metric whose name ends in one of these words needs an
     explicit aggregate: ``metrics.val.min.last``.
     ``status``: the effective status (a ``running`` run whose process is gone is
-    ``crashed``); one of created, running, completed, failed, cancelled, crashed, damaged
+    ``crashed``); one of created, running, completed, failed, cancelled, crashed, pruned, damaged
     (a run whose ``run.json`` cannot be read; ``problem`` says why).
     ``name``, ``namespace``, ``experiment``, ``description``, ``id``, ``error``, ``sweep``,
     ``study``, ``parent``, ``problem``: text.

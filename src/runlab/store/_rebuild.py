@@ -33,7 +33,7 @@ __all__ = ["CHUNK", "IndexCheck", "RebuildReport", "check_index", "read_entry", 
 
 #: Runs written per write transaction of a rebuild.
 CHUNK = 200
-_FINISHED = ("completed", "failed", "cancelled")
+_FINISHED = ("completed", "failed", "cancelled", "pruned")
 
 
 class RebuildReport:

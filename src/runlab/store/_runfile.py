@@ -37,7 +37,7 @@ __all__ = [
 ]  # fmt: skip
 
 DAMAGED = "damaged"
-WRITTEN_STATUSES = frozenset({"created", "running", "completed", "failed", "cancelled"})
+WRITTEN_STATUSES = frozenset({"created", "running", "completed", "failed", "cancelled", "pruned"})
 _TEXT_FIELDS = ("name", "experiment", "description", "sweep", "study", "parent")
 _TIME_FIELDS = ("created", "started", "ended")
 _FOLDER_ID = re.compile(r"(?:^|_)([0-9a-f]{8})$")

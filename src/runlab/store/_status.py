@@ -10,7 +10,8 @@ __all__ = ["FINISHED", "RunStatus", "TRANSITIONS"]
 class RunStatus(str, Enum):
     """The state of a run.
 
-    ``created -> running -> completed | failed | cancelled``. ``crashed`` is never
+    ``created -> running -> completed | failed | cancelled | pruned``. ``pruned``: a study
+    trial's run stopped early by the study's pruner (see ``docs/optimize.md``). ``crashed`` is never
     written by a live process: it is what queries report for a run whose record says
     ``running`` while its process is gone (its heartbeat stopped or its pid is dead).
     ``damaged`` is never written either: it is what the index records for a run whose
@@ -28,6 +29,7 @@ class RunStatus(str, Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     CRASHED = "crashed"
+    PRUNED = "pruned"
     DAMAGED = "damaged"
 
     @property
@@ -40,15 +42,17 @@ class RunStatus(str, Enum):
 
 
 FINISHED = frozenset(
-    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.CRASHED, RunStatus.DAMAGED}
+    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.CRASHED, RunStatus.PRUNED,
+     RunStatus.DAMAGED}
 )
 
 TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.CREATED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED, RunStatus.FAILED}),
-    RunStatus.RUNNING: frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED}),
+    RunStatus.RUNNING: frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.PRUNED}),
     RunStatus.COMPLETED: frozenset(),
     RunStatus.FAILED: frozenset(),
     RunStatus.CANCELLED: frozenset(),
     RunStatus.CRASHED: frozenset(),
+    RunStatus.PRUNED: frozenset(),
     RunStatus.DAMAGED: frozenset(),
 }

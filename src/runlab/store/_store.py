@@ -32,7 +32,7 @@ _NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0
 _ID_ATTEMPTS = 10
 MAX_NAMESPACE = 200  # characters in a whole namespace
 MAX_SEGMENT = 100  # characters in one of its folder names
-_FINAL = ("completed", "failed", "cancelled")
+_FINAL = ("completed", "failed", "cancelled", "pruned")
 
 
 def _claim(index: Index, meta: Mapping[str, Any], folder: str) -> bool:

@@ -26,7 +26,7 @@ from ._background import BackgroundSender, quiet_loggers
 
 __all__ = ["MLFLOW_STATUS", "MlflowPlugin", "flatten_params", "mlflow_key", "param_text"]
 
-MLFLOW_STATUS = {"completed": "FINISHED", "failed": "FAILED", "cancelled": "KILLED"}
+MLFLOW_STATUS = {"completed": "FINISHED", "failed": "FAILED", "cancelled": "KILLED", "pruned": "KILLED"}
 """runlab's final states and the MLflow run status each becomes."""
 
 # MLflow's limits (mlflow.utils.validation); the ones read at run time fall back to these

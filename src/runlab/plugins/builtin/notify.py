@@ -11,7 +11,7 @@ from .._plugin import Plugin, hook
 
 __all__ = ["NotifyPlugin", "desktop_session"]
 
-_FINISHED = ("completed", "failed", "cancelled")
+_FINISHED = ("completed", "failed", "cancelled", "pruned")
 
 
 def desktop_session() -> bool:

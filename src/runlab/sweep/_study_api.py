@@ -1,0 +1,45 @@
+"""``runlab.study(NAME)``: a study's Optuna study and the runs of its trials."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, NamedTuple
+
+__all__ = ["StudyResult", "study", "study_runs"]
+
+
+class StudyResult(NamedTuple):
+    """What :func:`study` returns: unpack it as ``optuna_study, runs = runlab.study(NAME)``.
+
+    Attributes:
+        study: the ``optuna.Study`` (``best_trial``, ``trials_dataframe()``, ``optuna.visualization``).
+        runs: the :class:`~runlab.RunSet` of its trials' runs (oldest first); each run's
+            ``metadata["trial"]`` is its trial number.
+    """
+
+    study: Any
+    runs: Any
+
+
+def study(name: str, root: str | os.PathLike[str] | None = None) -> StudyResult:
+    """The Optuna study ``name`` of a store and the runs of its trials.
+
+    Raises:
+        UsageError: no such study (the message lists the store's studies).
+
+    Example:
+        >>> # optuna_study, runs = runlab.study("train")
+        >>> # optuna_study.best_params, len(runs), runs[0].metadata["trial"]
+    """
+    from ..store import get_store
+    from ._study import load_study_file
+
+    store = get_store(root)
+    record = load_study_file(store.root, name)
+    return StudyResult(record.load(), study_runs(store, name))
+
+
+def study_runs(store: Any, name: str) -> Any:
+    """The :class:`~runlab.RunSet` of the runs that name study ``name`` (oldest first)."""
+    escaped = name.replace("\\", "\\\\").replace("'", "\\'")
+    return store.runs(where=f"study == '{escaped}'", order_by="created")
