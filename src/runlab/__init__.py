@@ -64,8 +64,13 @@ if TYPE_CHECKING:
         completed,
         entrypoint,
         fail,
+        get_artifacts_dir,
+        get_cli_args,
+        get_metadata,
         get_param,
         get_params,
+        get_run_dir,
+        get_run_id,
         get_status,
         log_artifact,
         log_matplotlib_figure,
@@ -74,10 +79,23 @@ if TYPE_CHECKING:
         run,
         run_script,
     )
-    from .lifecycle import Run, RunData, start_run
+    from .lifecycle import ExperimentManager, Run, RunData, start_run
     from .params import Config, ConfigGenerator, Param, expand, load_config
     from .request import RunRequest, RunResult, execute
-    from .store import MetricSeries, MetricSummary, RebuildReport, RunRecord, RunSet, RunStatus, Store, load, runs
+    from .store import (
+        MetricSeries,
+        MetricSummary,
+        RebuildReport,
+        RunRecord,
+        RunSet,
+        RunStatus,
+        Store,
+        best,
+        compare,
+        latest,
+        load,
+        runs,
+    )
 
 _LAZY = {
     "branch": "runlab.branch",
@@ -92,6 +110,11 @@ _LAZY = {
     "cancel": "runlab.experiment",
     "completed": "runlab.experiment",
     "fail": "runlab.experiment",
+    "get_artifacts_dir": "runlab.experiment",
+    "get_cli_args": "runlab.experiment",
+    "get_metadata": "runlab.experiment",
+    "get_run_dir": "runlab.experiment",
+    "get_run_id": "runlab.experiment",
     "get_param": "runlab.experiment",
     "get_params": "runlab.experiment",
     "get_status": "runlab.experiment",
@@ -108,6 +131,7 @@ _LAZY = {
     "Param": "runlab.params",
     "expand": "runlab.params",
     "load_config": "runlab.params",
+    "ExperimentManager": "runlab.lifecycle",
     "Run": "runlab.lifecycle",
     "RunData": "runlab.lifecycle",
     "start_run": "runlab.lifecycle",
@@ -120,6 +144,9 @@ _LAZY = {
     "Store": "runlab.store",
     "load": "runlab.store",
     "runs": "runlab.store",
+    "best": "runlab.store",
+    "compare": "runlab.store",
+    "latest": "runlab.store",
 }
 
 __all__ = [
@@ -135,6 +162,7 @@ __all__ = [
     "Experiment",
     "ExperimentAlreadyRunningError",
     "ExperimentContextError",
+    "ExperimentManager",
     "ExperimentMixin",
     "ExperimentNotFoundError",
     "FilterError",
@@ -174,8 +202,13 @@ __all__ = [
     "entrypoint",
     "execute",
     "fail",
+    "get_artifacts_dir",
+    "get_cli_args",
+    "get_metadata",
     "get_param",
     "get_params",
+    "get_run_dir",
+    "get_run_id",
     "get_status",
     "log_artifact",
     "log_matplotlib_figure",
@@ -187,6 +220,9 @@ __all__ = [
     "load_config",
     "load",
     "runs",
+    "best",
+    "compare",
+    "latest",
     "start_run",
 ]
 

@@ -20,6 +20,7 @@ The plain-script style (KohakuEngine)::
     runlab.run_script("train.py", runlab.Config(globals_dict={"learning_rate": 0.1}))
 """
 
+from ._accessors import get_artifacts_dir, get_cli_args, get_metadata, get_run_dir, get_run_id
 from ._context import (
     RunContext,
     cancel,
@@ -55,8 +56,13 @@ __all__ = [
     "entrypoint",
     "exec_file",
     "fail",
+    "get_artifacts_dir",
+    "get_cli_args",
+    "get_metadata",
     "get_param",
     "get_params",
+    "get_run_dir",
+    "get_run_id",
     "get_status",
     "log_artifact",
     "log_matplotlib_figure",
