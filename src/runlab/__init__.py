@@ -77,10 +77,11 @@ if TYPE_CHECKING:
         log_results,
         log_text,
         run,
+        run_file,
         run_script,
     )
     from .lifecycle import ExperimentManager, Run, RunData, start_run
-    from .params import Config, ConfigGenerator, Param, expand, load_config
+    from .params import Config, ConfigGenerator, ConfigLoader, Param, expand, load_config
     from .request import RunRequest, RunResult, execute
     from .store import (
         MetricSeries,
@@ -107,6 +108,7 @@ _LAZY = {
     "ScriptExecutor": "runlab.experiment",
     "entrypoint": "runlab.experiment",
     "run_script": "runlab.experiment",
+    "run_file": "runlab.experiment",
     "cancel": "runlab.experiment",
     "completed": "runlab.experiment",
     "fail": "runlab.experiment",
@@ -128,6 +130,7 @@ _LAZY = {
     "execute": "runlab.request",
     "Config": "runlab.params",
     "ConfigGenerator": "runlab.params",
+    "ConfigLoader": "runlab.params",
     "Param": "runlab.params",
     "expand": "runlab.params",
     "load_config": "runlab.params",
@@ -158,6 +161,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "ConfigGenerator",
+    "ConfigLoader",
     "DirtyWorkingDirectoryError",
     "Experiment",
     "ExperimentAlreadyRunningError",
@@ -215,6 +219,7 @@ __all__ = [
     "log_results",
     "log_text",
     "run",
+    "run_file",
     "run_script",
     "expand",
     "load_config",

@@ -41,6 +41,7 @@ from ._entrypoint import entrypoint
 from ._functional import Experiment
 from ._loader import exec_file
 from ._mixin import ExperimentMixin
+from ._run_file import run_file
 from ._script import Script, ScriptExecutor, run_script, script_params
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "log_results",
     "log_text",
     "run",
+    "run_file",
     "run_script",
     "script_params",
 ]

@@ -215,6 +215,20 @@ class Script:
     def __repr__(self) -> str:
         return f"Script(path={str(self.path)!r}, entrypoint={self.entrypoint!r}, config={type(self.config).__name__})"
 
+    def run(self, **options: Any) -> Run | list[Run]:
+        """Run the script with its config (KohakuEngine's ``Script.run()``).
+
+        Same as ``ScriptExecutor(self, **options).execute()``: one finished run for a single
+        config, the list of runs for a :class:`~runlab.ConfigGenerator` (asked for each next
+        config after the previous run finished). The entry point's return value is the run's
+        ``data["result"]``.
+
+        Args:
+            options: the runs' settings (``root``, ``namespace``, ``name``, ``tags``,
+                ``description``, ``params``, ``links``, ``capture``; see :class:`ScriptExecutor`).
+        """
+        return ScriptExecutor(self, **options).execute()
+
 
 class ScriptExecutor:
     """Runs a :class:`Script`, one run per :meth:`execute` call.
@@ -325,11 +339,23 @@ class ScriptExecutor:
             recorded=self.params,
         )
 
-    def execute(self, config: Config | Mapping[str, Any] | None = None) -> Run:
-        """Run the script once with ``config`` (default: the script's own single config).
+    @overload
+    def execute(self, config: Config | Mapping[str, Any] | None = None) -> Run: ...
+    @overload
+    def execute(self, config: ConfigGenerator | Iterable[Config]) -> list[Run]: ...
+    @overload
+    def execute(self, config: str | os.PathLike[str]) -> Run | list[Run]: ...
+    def execute(self, config: ScriptConfig = None) -> Run | list[Run]:
+        """Run the script with ``config`` (default: the script's own config).
+
+        A single config (a :class:`~runlab.Config` or a dict of globals) makes one run. Several
+        (a :class:`~runlab.ConfigGenerator`, a list of Configs or a config file) make one run
+        each, in order: a generator is asked for its next config only after the previous run
+        finished (KohakuEngine's iterative configs), and a failing run stops the iteration.
 
         Returns:
-            The finished run (completed, or failed/cancelled when the code ended it so).
+            The finished run (completed, or failed/cancelled when the code ended it so); for
+            several configs, the list of runs (a config file with exactly one config: that run).
 
         Raises:
             ValidationError: a protected or invalid global name, a missing entry point (before
@@ -338,6 +364,14 @@ class ScriptExecutor:
                 (cancelled for KeyboardInterrupt). ``SystemExit(0)`` / ``SystemExit(None)``
                 complete the run and are not raised.
         """
+        source = self.script.config if config is None else config
+        if source is None or isinstance(source, (Config, Mapping)):
+            return self._execute_one(None if config is None else source)
+        configs, single = _configs(source)
+        runs = [self._execute_one(item) for item in configs]
+        return runs[0] if single and len(runs) == 1 else runs
+
+    def _execute_one(self, config: Config | Mapping[str, Any] | None) -> Run:
         metadata = _as_config(config, "execute()").metadata if config is not None else {}
         result = self.execute_request(self.request(config), metadata=metadata)
         if result.exception is not None:
@@ -551,5 +585,5 @@ def run_script(
         capture=capture,
     )
     executor.via = "run_script"
-    runs = [executor.execute(item) for item in configs]
+    runs = [executor._execute_one(item) for item in configs]
     return runs[0] if single and len(runs) == 1 else runs
