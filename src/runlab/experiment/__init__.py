@@ -41,6 +41,7 @@ from ._entrypoint import entrypoint
 from ._functional import Experiment
 from ._loader import exec_file
 from ._mixin import ExperimentMixin
+from ._paths import file_namespace, folder_path
 from ._run_file import run_file
 from ._script import Script, ScriptExecutor, run_script, script_params
 
@@ -57,6 +58,8 @@ __all__ = [
     "entrypoint",
     "exec_file",
     "fail",
+    "file_namespace",
+    "folder_path",
     "get_artifacts_dir",
     "get_cli_args",
     "get_metadata",

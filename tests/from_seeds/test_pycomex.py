@@ -1,0 +1,66 @@
+"""PyComex (seed 000): the seed's own examples, imports changed only."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import runlab
+
+from .conftest import EXAMPLES, run_example
+
+
+def _copy(tmp_path: Path, name: str) -> Path:
+    """The example in a folder of its own: a PyComex experiment archives beside its file."""
+    target = tmp_path / "exps" / name
+    target.parent.mkdir(exist_ok=True)
+    shutil.copy(EXAMPLES / name, target)
+    return target
+
+
+def test_section_2_1_experiment_archives_beside_its_file(tmp_path: Path) -> None:
+    script = _copy(tmp_path, "pycomex_experiment.py")
+    out = run_example([str(script)], tmp_path, tmp_path / "elsewhere")
+    assert "Starting experiment..." in out.stdout and "0.001" in out.stdout.splitlines()
+    folders = list((script.parent / "results" / "pycomex_experiment").iterdir())
+    record = runlab.runs(root=script.parent)[0]
+    assert len(folders) == 1 and folders[0].name.endswith(f"__{record.id}")  # name_format="{date}__{time}__{id}"
+    assert record.namespace == "results/pycomex_experiment" and record.path == folders[0]
+    assert record.params["LEARNING_RATE"] == 0.001 and record.data["results"]["accuracy"] == 0.95
+    assert not (tmp_path / "elsewhere").exists()
+
+    shown = run_example(["show", str(folders[0])], tmp_path, tmp_path / "elsewhere", module=True)
+    assert f"id            {record.id}" in shown.stdout.splitlines()
+    as_json = run_example(["show", str(folders[0] / "run.json"), "-f", "json"], tmp_path, tmp_path / "x", module=True)
+    assert f'"id": "{record.id}"' in as_json.stdout
+
+
+@pytest.mark.parametrize(
+    ("path", "folder", "namespace"),
+    [
+        ("/a/b/train.py", "/a/b", "results/train"),
+        ("train.py", "", "results/train"),  # relative: the folder is the current one
+        (Path("/x/exp.tar.py"), "/x", "results/exp"),
+    ],
+)
+def test_folder_path_and_file_namespace(path: Any, folder: str, namespace: str) -> None:
+    expected = folder or str(Path("train.py").absolute().parent)
+    assert runlab.folder_path(path) == expected
+    assert runlab.file_namespace(path) == namespace
+    assert runlab.file_namespace(path, prefix="") == namespace.split("/")[1]
+
+
+@pytest.mark.parametrize("bad", [None, "", 3])
+def test_folder_path_refuses_what_is_not_a_path(bad: Any) -> None:
+    for helper in (runlab.folder_path, runlab.file_namespace):
+        with pytest.raises(runlab.ValidationError, match="pass the module's __file__"):
+            helper(bad)
+
+
+def test_show_of_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    out = run_example(["show", str(tmp_path / "empty")], tmp_path, tmp_path / "store", module=True, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
