@@ -24,6 +24,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     forget_stores()
     if "runlab.plugins" in sys.modules:  # a test that activated plugins must not leak them into the next
         sys.modules["runlab.plugins"].reset_manager()
+    from runlab.hooks import get_registry
+
+    get_registry().reset_activation()  # the next test's first run looks for plugins again (its own cwd)
 
 
 def forget_stores() -> None:

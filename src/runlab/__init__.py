@@ -37,6 +37,7 @@ from .errors import (
     ExperimentContextError,
     ExperimentNotFoundError,
     FilterError,
+    HookSignatureError,
     InvalidTransitionError,
     MetricError,
     MetricNotFoundError,
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
         run_file,
         run_script,
     )
+    from .hooks import StopHook
     from .lifecycle import ExperimentManager, Run, RunData, start_run
     from .params import Config, ConfigGenerator, ConfigLoader, Param, expand, load_config
     from .request import RunRequest, RunResult, execute
@@ -100,7 +102,10 @@ if TYPE_CHECKING:
         runs,
     )
 
+
+
 _LAZY = {
+    "StopHook": "runlab.hooks",
     "branch": "runlab.branch",
     "Cache": "runlab.cache",
     "cached": "runlab.cache",
@@ -174,6 +179,7 @@ __all__ = [
     "ExperimentMixin",
     "ExperimentNotFoundError",
     "FilterError",
+    "HookSignatureError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",
@@ -198,6 +204,7 @@ __all__ = [
     "RunlabError",
     "Script",
     "ScriptExecutor",
+    "StopHook",
     "StorageError",
     "Store",
     "UsageError",

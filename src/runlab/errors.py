@@ -31,6 +31,7 @@ __all__ = [
     "ExperimentContextError",
     "ExperimentNotFoundError",
     "FilterError",
+    "HookSignatureError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",
@@ -166,6 +167,22 @@ class DirtyWorkingDirectoryError(UsageError):
 
 class ValidationError(UsageError, ValueError):
     """Input to an experiment API has the wrong shape or type."""
+
+
+class HookSignatureError(UsageError, TypeError):
+    """A hook implementation takes an argument its hook never passes; refused when it registers.
+
+    Attributes:
+        hook: the hook's name.
+        argument: the first argument the hook does not pass.
+        implementation: the implementation's qualified name (or its plugin's name).
+    """
+
+    def __init__(self, message: str, hook: str = "", argument: str = "", implementation: str = "") -> None:
+        super().__init__(message)
+        self.hook = hook
+        self.argument = argument
+        self.implementation = implementation
 
 
 class DataError(ValidationError, TypeError):

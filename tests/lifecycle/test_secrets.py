@@ -12,9 +12,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import runlab
-from runlab.lifecycle._secrets import REDACTED, SecretRules, is_secret_name, load_rules, redact_argv, redact_text
+from runlab.lifecycle._secrets import (
+    REDACTED,
+    SecretRules,
+    is_secret_name,
+    load_rules,
+    redact_argv,
+    redact_environ,
+    redact_text,
+)
 
 GH = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
@@ -156,5 +166,42 @@ def test_bad_secrets_settings_fail_closed(tmp_path: Path, section: str, words: s
 
 def test_name_rule_and_text_rule() -> None:
     assert all(is_secret_name(n) for n in ("api_key", "X-Auth", "DB_PASS", "SIGNATURE_SALT", "my.secret"))
-    assert not any(is_secret_name(n) for n in ("PWD", "HOME", "PATH", "AUTHOR", "KEYBOARD_LAYOUT", "MONKEY"))
+    assert not any(is_secret_name(n) for n in ("HOME", "PATH", "AUTHOR", "KEYBOARD_LAYOUT", "MONKEY", "OLDPWD"))
+    assert is_secret_name("--pwd") and redact_environ({"PWD": "/home/me"}, SecretRules())[0] == {"PWD": "/home/me"}
     assert redact_text("no secrets here: https://example.com") == "no secrets here: https://example.com"
+
+
+_SECRET_TEXT = st.text(alphabet="0123456789!#$%^*()[]{}~+,;", min_size=6, max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    scheme=st.sampled_from(["postgres", "mysql+pymysql", "redis", "https", "amqp"]),
+    user=st.text(alphabet="abcdefghijklmnopqrstuvwxyz", max_size=8),
+    password=_SECRET_TEXT,
+    rest=st.sampled_from(["h/db", "host:5432/x?ssl=1", "cache"]),
+    before=st.sampled_from(["", "url=", "primary "]),
+)
+def test_a_url_password_is_never_recorded(scheme: str, user: str, password: str, rest: str, before: str) -> None:
+    url = f"{before}{scheme}://{user}:{password}@{rest}"
+    rules = SecretRules()
+    assert password not in redact_text(url)
+    variables, redacted = redact_environ({"SOME_URL": url}, rules)
+    assert password not in variables["SOME_URL"] and redacted == ["SOME_URL"]
+    assert all(password not in arg for arg in redact_argv(["x", url, f"--db={url}"], rules))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    word=st.sampled_from(["password", "token", "secret", "api-key", "api_key", "pass", "pwd", "auth", "dsn"]),
+    prefix=st.sampled_from(["", "db-", "my_", "x."]),
+    dashes=st.sampled_from(["--", "-", ""]),
+    value=_SECRET_TEXT,
+    separate=st.booleans(),
+)
+def test_a_secret_option_value_is_never_recorded(
+    word: str, prefix: str, dashes: str, value: str, separate: bool
+) -> None:
+    option = f"{dashes}{prefix}{word}"
+    argv = ["x", option, value] if separate and dashes else ["x", f"{option}={value}"]
+    assert all(value not in arg for arg in redact_argv(argv, SecretRules()))

@@ -114,7 +114,7 @@ def _register() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``runlab`` console script."""
     _register()
-    from ..plugins import register_plugin_commands
+    from .._activation import register_plugin_commands
 
     register_plugin_commands(cli)  # commands that plugins add through cli_register_commands
     cli.main(args=argv, prog_name="runlab")

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..errors import ExperimentContextError, ParameterError, RunFinishedError, ValidationError
+from ..hooks._specs import EXPERIMENT_COMMIT_FIG, EXPERIMENT_COMMIT_JSON, EXPERIMENT_COMMIT_RAW, EXPERIMENT_TRACK
 from ..lifecycle import Run, RunData
 from ..params import ActionableParameterType, Param, did_you_mean, is_param_name, is_usable
-from ..plugins._hookspecs import EXPERIMENT_COMMIT_FIG, EXPERIMENT_COMMIT_JSON, EXPERIMENT_COMMIT_RAW, EXPERIMENT_TRACK
 from ..store._api import get_store
 from ..store._store import Store
 from ._hooks import HookEntries, HookMap, apply_hooks, compose, describe_hooks
@@ -102,24 +102,28 @@ class ExperimentBase:
     def _refresh(self) -> None:
         """Pick up module globals defined after construction (experiments override this)."""
 
-    def hook(self, name: str, replace: bool = False, default: bool = False) -> Callable[[F], F]:
+    def hook(self, name: str, replace: bool = False, default: bool = False, priority: int = 0) -> Callable[[F], F]:
         """Register the decorated ``fn(e, **kwargs)`` as an implementation of experiment hook ``name``.
 
-        ``before_run`` and ``after_run`` are applied around the main function; any other name is
-        applied by the experiment's code with :meth:`apply_hook`.
+        ``before_run`` (``run``) and ``after_run`` (``run``, ``result``) are applied around the
+        main function; any other name is applied by the experiment's code with :meth:`apply_hook`.
+        An implementation of ``before_run``/``after_run`` naming another argument is refused here
+        (:class:`~runlab.HookSignatureError`).
 
         Args:
             replace: drop the implementations registered before (the base experiment's, the mixins').
             default: a fallback that runs only when no other implementation of ``name`` exists.
+            priority: higher runs first; equal priorities run base, mixins, this file.
         """
-        return self._hooks.decorator(name, replace=replace, default=default)
+        return self._hooks.decorator(name, replace=replace, default=default, priority=priority)
 
     def hook_entries(self) -> HookEntries:
         """Every hook implementation in call order: base, mixins (include order), this file."""
         return compose([self._base_entries, *(m.hook_entries() for m in self._included), self._hooks.entries()])
 
     def apply_hook(self, name: str, /, **kwargs: Any) -> Any:
-        """Call the implementations of hook ``name`` as ``fn(e, **kwargs)``; returns the last non-None result."""
+        """Call the implementations of hook ``name`` as ``fn(e, **kwargs)``; returns the last non-None result
+        (or the value of a ``StopHook`` an implementation raised to end the chain)."""
         return apply_hooks(self.hook_entries(), name, self, **kwargs)
 
     def testing(self, func: F) -> F:
@@ -334,9 +338,9 @@ class ExperimentBase:
         return path
 
     def _plugins(self, hook: str, run: Run, /, **kwargs: Any) -> Any:
-        from ..plugins import get_manager
+        from ..hooks import get_registry
 
-        return get_manager().apply(hook, experiment=self, run=run, **kwargs)
+        return get_registry().apply(hook, experiment=self, run=run, **kwargs)
 
     @property
     def metadata(self) -> dict[str, Any]:

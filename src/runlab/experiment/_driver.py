@@ -24,10 +24,8 @@ from __future__ import annotations
 from contextvars import Token
 from typing import Any
 
-from ..lifecycle import Run
-from ..lifecycle._run import RunTerminated
-from ..plugins import get_manager
-from ..plugins._hookspecs import (
+from ..hooks import HookRegistry, get_registry
+from ..hooks._specs import (
     AFTER_EXPERIMENT_FINALIZE,
     AFTER_EXPERIMENT_INITIALIZE,
     AFTER_RUN,
@@ -36,6 +34,8 @@ from ..plugins._hookspecs import (
     BEFORE_RUN,
     BEFORE_TESTING,
 )
+from ..lifecycle import Run
+from ..lifecycle._run import RunTerminated
 from ..store import RunStatus
 from ..store._store import Store
 from ._current import mark_attachable, reset_current, set_current
@@ -76,7 +76,7 @@ class RunDriver:
     def __init__(self, experiment: Any, store: Store) -> None:
         self.experiment = experiment
         self.store = store
-        self.manager = get_manager()
+        self.hooks: HookRegistry = get_registry()
         self.run: Run | None = None
         self.error: BaseException | None = None
         """After :meth:`end`: the error the run ended with (a critical plugin's, if one failed in after_run)."""
@@ -87,7 +87,7 @@ class RunDriver:
         kwargs.setdefault("experiment", self.experiment)
         if self.run is not None:
             kwargs.setdefault("run", self.run)
-        return self.manager.apply(hook, **kwargs)
+        return self.hooks.apply(hook, **kwargs)
 
     def initialize(self, **create: Any) -> Run:
         """Fire ``before_experiment_initialize``, create the run (``Run.create`` arguments), fire

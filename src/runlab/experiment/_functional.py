@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExperimentContextError, ExperimentNotFoundError, ValidationError
+from ..hooks import get_registry
+from ..hooks._specs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
 from ..lifecycle import Run, RunData
 from ..params import SPECIAL_PARAMS, Param, did_you_mean, discover_params, is_usable
-from ..plugins._hookspecs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
 from ..store._store import Store
 from ._base import DEFAULT_NAME_FORMAT, SAFE_NAME
 from ._hooks import HookMap
@@ -212,9 +213,7 @@ class Experiment(ExperimentRunner):
             self._set_default("__DEBUG__", True)
         if notify is not None:
             self._set_default("__NOTIFY__", bool(notify))
-        from ..plugins import get_manager
-
-        get_manager().apply(EXPERIMENT_CONSTRUCTED, experiment=self)
+        get_registry().apply(EXPERIMENT_CONSTRUCTED, experiment=self)
 
     def _discover(self) -> None:
         """(Re)read the module's UPPERCASE globals over the inherited parameters (explicit settings win)."""
@@ -236,10 +235,8 @@ class Experiment(ExperimentRunner):
             self._discover()
 
     def _fire_parameters_hook(self) -> None:
-        from ..plugins import get_manager
-
         mapping = dict(self._defaults)
-        get_manager().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=self, parameters=mapping)
+        get_registry().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=self, parameters=mapping)
         for pname, value in mapping.items():
             if pname in self._defaults and self._defaults[pname] is value:
                 continue

@@ -52,15 +52,20 @@ class ExperimentMixin:
         self.path: Path | None = Path(file).resolve() if isinstance(file, (str, os.PathLike)) and file else None
         self.hooks = HookMap(origin=str(self.path) if self.path else "<mixin>")
 
-    def hook(self, name: str, replace: bool = False, default: bool = False) -> Callable[[F], F]:
+    def hook(self, name: str, replace: bool = False, default: bool = False, priority: int = 0) -> Callable[[F], F]:
         """Register the decorated function ``fn(e, **kwargs)`` as an implementation of hook ``name``.
 
         Args:
             name: the hook, e.g. ``"before_run"``, ``"after_run"`` or one the experiment applies.
             replace: drop the implementations registered before this one (the base experiment's).
             default: run only when no other implementation of ``name`` exists.
+            priority: higher runs first.
+
+        Raises:
+            HookSignatureError: ``before_run``/``after_run`` implementation naming an argument
+                the hook does not pass.
         """
-        return self.hooks.decorator(name, replace=replace, default=default)
+        return self.hooks.decorator(name, replace=replace, default=default, priority=priority)
 
     def parameters(self) -> dict[str, Param]:
         """The mixin's parameters: its module's UPPERCASE globals (with comment descriptions)."""

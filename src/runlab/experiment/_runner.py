@@ -211,10 +211,10 @@ class ExperimentRunner(ExperimentBase):
                     fn(self)
             if values.get("__REPRODUCIBLE__"):
                 self._package()
-            self.apply_hook("before_run")
+            self.apply_hook("before_run", run=run)
             assert self.func is not None
             result = self._call_main()
-            self.apply_hook("after_run", result=result)
+            self.apply_hook("after_run", run=run, result=result)
         except BaseException as exc:
             error = exc
         finally:

@@ -43,12 +43,12 @@ from types import ModuleType
 from typing import Any, overload
 
 from ..errors import ValidationError
+from ..hooks import get_registry
+from ..hooks._specs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
 from ..lifecycle import Run
 from ..lifecycle._values import to_json_value
 from ..params import Config, ConfigGenerator, Param, is_usable, load_config, read_descriptions
 from ..params._param import _resolve_annotation
-from ..plugins import get_manager
-from ..plugins._hookspecs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
 from ..store import RunStatus
 from ..store._api import get_store
 from ..store._files import dumps_light
@@ -287,7 +287,7 @@ class ScriptExecutor:
         self._param_info: dict[str, Param] | None = None
         self.via = "ScriptExecutor"
         """The entry point recorded as ``origin.via`` (:func:`run_script` sets its own name)."""
-        get_manager().apply(EXPERIMENT_CONSTRUCTED, experiment=script)
+        get_registry().apply(EXPERIMENT_CONSTRUCTED, experiment=script)
 
     def _known(self) -> dict[str, Param]:
         if self._param_info is None:
@@ -301,7 +301,7 @@ class ScriptExecutor:
         """
         defaults = {name: param.default for name, param in self._known().items()}
         parameters = {**defaults, **injected}
-        get_manager().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=self.script, parameters=parameters)
+        get_registry().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=self.script, parameters=parameters)
         return {k: v for k, v in parameters.items() if k in injected or k not in defaults or v is not defaults[k]}
 
     def _info_for(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..hooks import activate
 from ..store._api import get_store
 from ..store._store import Store
 from ._run import Run
@@ -29,7 +30,9 @@ def start_run(
 ) -> Run:
     """Create and start a run; use it as a context manager to finish it.
 
-    Leaving the ``with`` block normally completes the run; an exception fails it (type,
+    Plugins see the run like any other: the process's plugins are activated first (once per
+    process; see ``docs/plugins.md``), and a bad plugin configuration raises here, before
+    anything is written. Leaving the ``with`` block normally completes the run; an exception fails it (type,
     message and traceback are recorded) and propagates; KeyboardInterrupt and SIGTERM
     cancel it and propagate.
 
@@ -56,8 +59,10 @@ def start_run(
         >>> run.status, sorted(runlab.load(run.id, root=run.store).summaries)
         ('completed', ['acc', 'loss'])
     """
+    store = get_store(root)
+    activate()
     run = Run.create(
-        store=get_store(root),
+        store=store,
         namespace=namespace,
         name=name,
         params=params,

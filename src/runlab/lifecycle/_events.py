@@ -1,7 +1,9 @@
-"""Run events: how the layers above ``run/`` (plugins, UI) observe runs.
+"""Run events: the run core's hook calls, through the process hook registry (:mod:`runlab.hooks`).
 
-``run/`` must not import the plugin system, so it publishes events to listeners instead;
-the plugin manager registers one listener and turns events into hook calls.
+``lifecycle/`` must not import the plugin system; it fires its events as hooks of the
+process registry, where plugins, listeners and every other implementation live, so a
+plugin sees every run, however it was started. :func:`add_listener` registers one function
+for all four events.
 
 Events and their keyword arguments (every event also gets ``run``):
 
@@ -19,9 +21,11 @@ Events and their keyword arguments (every event also gets ``run``):
     the folder and records it adds with ``run.record_plugin`` are part of the final record.
     The run no longer accepts logging calls.
 
-A listener that raises does not disturb the run: the error is reported once per listener
-and event on stderr. Listeners that need more isolation (the plugin manager) catch their
-own errors.
+An implementation that raises does not disturb the run: a listener's error is reported once
+per listener and event on stderr, a plugin's is handled by the plugin manager. Only an
+implementation whose error policy re-raises (a *critical* plugin) reaches :func:`emit`,
+which then fails the run if it has not finished yet; later logging calls raise
+``RunFinishedError``.
 
 Example:
     >>> import runlab, tempfile
@@ -42,6 +46,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..hooks import get_registry
+from ..hooks._registry import HookImpl
+
 __all__ = ["EVENTS", "RunListener", "add_listener", "emit"]
 
 EVENTS = ("run_state_changed", "metrics_logged", "artifact_saved", "run_finishing")
@@ -53,34 +60,64 @@ class RunListener(Protocol):
     def __call__(self, event: str, run: Any, **data: Any) -> None: ...
 
 
-_listeners: list[RunListener] = []
 _lock = threading.Lock()
 _reported: set[tuple[int, str]] = set()
 
 
+def _reporter(listener: RunListener) -> Callable[[HookImpl, BaseException, dict[str, Any]], None]:
+    def report(impl: HookImpl, exc: BaseException, kwargs: dict[str, Any]) -> None:
+        key = (id(listener), impl.hook)
+        with _lock:
+            first = key not in _reported
+            _reported.add(key)
+        if first:
+            name = getattr(listener, "__qualname__", repr(listener))
+            print(f"runlab: listener {name} failed on {impl.hook}: {type(exc).__name__}: {exc}", file=sys.__stderr__)
+
+    return report
+
+
 def add_listener(listener: RunListener) -> Callable[[], None]:
-    """Register ``listener`` for the events of every run in this process; returns a remover."""
-    with _lock:
-        _listeners.append(listener)
+    """Register ``listener`` for the events of every run in this process; returns a remover.
+
+    It becomes one implementation per event in the process hook registry (priority 0).
+    """
+    registry = get_registry()
+    on_error = _reporter(listener)
+
+    def adapter(event: str) -> Callable[..., None]:
+        def deliver(run: Any, **data: Any) -> None:
+            listener(event, run, **data)
+
+        deliver.__qualname__ = getattr(listener, "__qualname__", "listener")
+        return deliver
+
+    impls = [registry.register(event, adapter(event), on_error=on_error) for event in EVENTS]
 
     def remove() -> None:
-        with _lock:
-            if listener in _listeners:
-                _listeners.remove(listener)
+        for impl in impls:
+            registry.unregister(impl)
 
     return remove
 
 
 def emit(event: str, run: Any, **data: Any) -> None:
-    """Tell every listener about ``event``; a listener's exception never reaches the run."""
-    if not _listeners:
-        return
-    for listener in list(_listeners):
-        try:
-            listener(event, run, **data)
-        except Exception as exc:
-            key = (id(listener), event)
-            if key not in _reported:
-                _reported.add(key)
-                name = getattr(listener, "__qualname__", repr(listener))
-                print(f"runlab: listener {name} failed on {event}: {type(exc).__name__}: {exc}", file=sys.__stderr__)
+    """Fire hook ``event`` for ``run``; an implementation's exception never reaches the run.
+
+    An exception its error policy re-raises (a critical plugin's) fails the run when it is
+    still created or running.
+    """
+    registry = get_registry()
+    try:
+        registry.activate()
+        if not registry.has(event):
+            return
+        registry.apply(event, run=run, **data)
+    except Exception as error:
+        if getattr(run, "status", None) in ("created", "running"):
+            try:
+                run.fail(error)
+            except Exception:  # finished meanwhile by its own thread
+                pass
+        else:
+            print(f"runlab: hook {event} failed for run {getattr(run, 'id', '?')}: {error}", file=sys.__stderr__)

@@ -6,8 +6,9 @@ A run records its environment variables and ``sys.argv``. Before they are writte
   ``<redacted>``. A name is secret-looking when it contains ``PASSWORD``, ``PASSWD``,
   ``SECRET``, ``TOKEN``, ``CREDENTIAL``, ``APIKEY``, ``API_KEY``, ``PRIVATE_KEY``,
   ``WEBHOOK``, ``CONNECTION_STRING``, ``COOKIE`` or ``SIGNATURE``, or when one of its
-  ``_``/``-``/``.``-separated words is ``KEY``, ``PASS``, ``PWD`` (not the variable
-  ``PWD`` itself), ``AUTH``, ``DSN``, ``SESSION``, ``CREDENTIALS`` or ``PIN``;
+  ``_``/``-``/``.``-separated words is ``KEY``, ``PASS``, ``PWD`` (the environment
+  variable ``PWD``, the shell's current directory, is recorded), ``AUTH``, ``DSN``,
+  ``SESSION``, ``CREDENTIALS`` or ``PASSPHRASE``;
 * in every other **value**, secrets are replaced where they appear: the password of a
   URL (``postgres://u:<redacted>@h/db``), a key-like user name in a URL (Sentry DSNs),
   ``Password=``/``AccountKey=``-style fields of connection strings, and well-known token
@@ -47,8 +48,9 @@ _NAME_SUBSTRINGS = re.compile(
     r"CONNECTION_STRING|CONNECTIONSTRING|COOKIE|SIGNATURE",
     re.IGNORECASE,
 )
-_NAME_WORDS = frozenset({"KEY", "PASS", "PWD", "AUTH", "DSN", "SESSION", "CREDENTIALS", "PIN", "PASSPHRASE"})
+_NAME_WORDS = frozenset({"KEY", "PASS", "PWD", "AUTH", "DSN", "SESSION", "CREDENTIALS", "PASSPHRASE"})
 _WORD_SPLIT = re.compile(r"[_\-.]+")
+_SHELL_VARIABLES = frozenset({"PWD"})  # the shell's current directory, not a password
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:@/\s]*)(?::(?P<pw>[^@/\s]*))?@")
 _KEYLIKE_USER = re.compile(r"^[A-Za-z0-9_\-]{16,}$")
@@ -83,8 +85,8 @@ class SecretRules:
 
     Example:
         >>> rules = SecretRules(redact=["INTERNAL_*"], keep=["AUTH_MODE"])
-        >>> [rules.secret(n) for n in ("DB_PASSWORD", "internal_id", "AUTH_MODE", "PWD", "HOME")]
-        [True, True, False, False, False]
+        >>> [rules.secret(n) for n in ("DB_PASSWORD", "internal_id", "AUTH_MODE", "HOME")]
+        [True, True, False, False]
     """
 
     def __init__(self, redact: Iterable[str] = (), keep: Iterable[str] = ()) -> None:
@@ -113,15 +115,12 @@ def is_secret_name(name: str) -> bool:
     """The built-in name rule (see the module docstring).
 
     Example:
-        >>> [is_secret_name(n) for n in ("MYSQL_PWD", "PWD", "SENTRY_DSN", "AUTHOR", "api-key")]
-        [True, False, True, False, True]
+        >>> [is_secret_name(n) for n in ("MYSQL_PWD", "--pwd", "SENTRY_DSN", "AUTHOR", "api-key")]
+        [True, True, True, False, True]
     """
     if _NAME_SUBSTRINGS.search(name):
         return True
-    words = [w.upper() for w in _WORD_SPLIT.split(name) if w]
-    if len(words) == 1 and words[0] == "PWD":  # the shell's current directory
-        return False
-    return any(w in _NAME_WORDS for w in words)
+    return any(w.upper() in _NAME_WORDS for w in _WORD_SPLIT.split(name))
 
 
 def _userinfo(match: re.Match[str]) -> str:
@@ -154,7 +153,7 @@ def redact_environ(environ: Mapping[str, str], rules: SecretRules) -> tuple[dict
     variables: dict[str, str] = {}
     redacted: list[str] = []
     for name, value in environ.items():
-        if rules.kept(name):
+        if name in _SHELL_VARIABLES or rules.kept(name):
             variables[name] = value
             continue
         clean = REDACTED if rules.secret(name) else redact_text(value)

@@ -1,9 +1,12 @@
 """Hooks and plugins.
 
 A plugin is a :class:`Plugin` subclass whose :func:`hook` methods run at the hook points
-listed in :data:`HOOKS`. Plugins come from installed distributions (entry-point group
-``runlab.plugins``), from plugin folders and from runlab itself; see ``docs/plugins.md``.
-Nothing here is imported by ``import runlab``: plugins load on first use of the manager.
+listed in :data:`HOOKS`. Their implementations live in the process's one hook registry
+(:func:`get_registry`, from :mod:`runlab.hooks`) with every other hook implementation.
+Plugins come from installed distributions (entry-point group ``runlab.plugins``), from plugin
+folders and from runlab itself; see ``docs/plugins.md``. Nothing here is imported by
+``import runlab``: plugins load once per process when the first run is created (where a
+plugin is configured) or on first use of the manager.
 
 Example:
     >>> from runlab.plugins import Plugin, PluginManager, hook
@@ -18,10 +21,9 @@ Example:
     r1 returned 42
 """
 
-from ._config import PluginConfig, load_plugin_config
-from ._discovery import ENTRY_POINT_GROUP, PluginSource, discover, plugin_folders
-from ._errors import PluginError, PluginLoadError, PluginNotFoundError, UnknownHookWarning
-from ._hookspecs import (
+from .._activation import register_plugin_commands
+from ..hooks import HookImpl, HookRegistry, HookScope, StopHook, accepted_arguments, check_signature, get_registry
+from ..hooks._specs import (
     AFTER_EXPERIMENT_FINALIZE,
     AFTER_EXPERIMENT_INITIALIZE,
     AFTER_PLUGINS_LOADED,
@@ -45,10 +47,13 @@ from ._hookspecs import (
     SWEEP_STARTED,
     HookSpec,
 )
-from ._manager import PluginManager, PluginRecord, get_manager, register_plugin_commands, reset_manager
+from ._config import PluginConfig, load_plugin_config
+from ._discovery import ENTRY_POINT_GROUP, PluginSource, discover, plugin_folders
+from ._errors import HookSignatureError, PluginError, PluginLoadError, PluginNotFoundError, UnknownHookWarning
+from ._manager import PluginManager, PluginRecord
 from ._plugin import Plugin, PluginContext, PluginMetadata, PluginResult, PluginState, StateChange, hook
+from ._process import get_manager, reset_manager
 from ._record import record_failure
-from ._registry import HookImpl, HookRegistry, StopHook, accepted_arguments
 
 __all__ = [
     "AFTER_EXPERIMENT_FINALIZE",
@@ -75,6 +80,8 @@ __all__ = [
     "HOOKS",
     "HookImpl",
     "HookRegistry",
+    "HookScope",
+    "HookSignatureError",
     "HookSpec",
     "Plugin",
     "PluginConfig",
@@ -92,8 +99,10 @@ __all__ = [
     "StopHook",
     "UnknownHookWarning",
     "accepted_arguments",
+    "check_signature",
     "discover",
     "get_manager",
+    "get_registry",
     "hook",
     "load_plugin_config",
     "plugin_folders",

@@ -4,7 +4,7 @@ Sources, most specific first (a name found earlier shadows the same name found l
 
 1. folders in ``RUNLAB_PLUGIN_PATH`` (separated by ``os.pathsep``),
 2. the project's ``.runlab/plugins/`` (next to the nearest ``pyproject.toml``, else the cwd),
-3. the user's config folder (``~/.config/runlab/plugins`` on Linux, ``click.get_app_dir``),
+3. the user's config folder (``~/.config/runlab/plugins`` on Linux; :func:`runlab._activation.user_plugin_folder`),
 4. installed distributions' entry points in the group ``runlab.plugins``,
 5. runlab's built-in plugins.
 
@@ -25,12 +25,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .._activation import ENTRY_POINT_GROUP, user_plugin_folder
 from ._errors import PluginLoadError
 from ._plugin import Plugin
 
 __all__ = ["ENTRY_POINT_GROUP", "PluginSource", "discover", "import_plugin_class", "plugin_folders"]
 
-ENTRY_POINT_GROUP = "runlab.plugins"
 BUILTIN = {
     "plot_track": "runlab.plugins.builtin.plot_track:PlotTrackPlugin",
     "notify": "runlab.plugins.builtin.notify:NotifyPlugin",
@@ -67,9 +67,7 @@ def plugin_folders(project_dir: Path | None = None) -> list[Path]:
     """The plugin folders searched, most specific first (existing or not)."""
     folders = [Path(p).expanduser() for p in os.environ.get("RUNLAB_PLUGIN_PATH", "").split(os.pathsep) if p]
     folders.append((project_dir or Path.cwd()) / ".runlab" / "plugins")
-    import click
-
-    folders.append(Path(click.get_app_dir("runlab")) / "plugins")
+    folders.append(user_plugin_folder())
     return folders
 
 

@@ -1,15 +1,12 @@
 """The exceptions and warnings of the plugin system.
 
 The error classes live in :mod:`runlab.errors` with every other runlab error; this
-module re-exports them and holds the plugin system's warning.
+module re-exports them and the hook registry's warning.
 """
 
 from __future__ import annotations
 
-from ..errors import PluginError, PluginLoadError, PluginNotFoundError
+from ..errors import HookSignatureError, PluginError, PluginLoadError, PluginNotFoundError
+from ..hooks._registry import UnknownHookWarning
 
-__all__ = ["PluginError", "PluginLoadError", "PluginNotFoundError", "UnknownHookWarning"]
-
-
-class UnknownHookWarning(UserWarning):
-    """A hook implementation was registered for a name that is not a known hook point."""
+__all__ = ["HookSignatureError", "PluginError", "PluginLoadError", "PluginNotFoundError", "UnknownHookWarning"]

@@ -9,20 +9,20 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import HookSignatureError
+from ..hooks import HookImpl, HookRegistry, get_registry
+from ..hooks._specs import AFTER_PLUGINS_LOADED, RUN_STATE_CHANGED
 from ._config import PluginConfig, load_plugin_config
 from ._discovery import PluginSource, discover, import_plugin_class
 from ._errors import PluginError, PluginLoadError, PluginNotFoundError
-from ._hookspecs import AFTER_PLUGINS_LOADED, RUN_STATE_CHANGED
 from ._plugin import Plugin, PluginContext, PluginResult, PluginState, StateChange, _elapsed_ms, _now
 from ._record import note_plugins, record_failure
-from ._registry import HookImpl, HookRegistry
 
-__all__ = ["PluginManager", "PluginRecord", "get_manager", "register_plugin_commands", "reset_manager"]
+__all__ = ["PluginManager", "PluginRecord"]
 
 _SERVING = (PluginState.INITIALIZED, PluginState.RUNNING, PluginState.ERROR)
 
@@ -78,8 +78,11 @@ class PluginManager:
     """Finds, loads and calls plugins; isolates their failures.
 
     Discovery and loading happen on first use (:meth:`apply`, :meth:`plugins`, ...), never at
-    ``import runlab``. :meth:`activate` also subscribes to the run core's events, so every run
-    of the process fires ``run_state_changed``, ``metrics_logged`` and ``artifact_saved``.
+    ``import runlab``. The plugins' implementations live in :attr:`registry`: the process hook
+    registry for the process's manager (:func:`get_manager`), else a registry of its own that
+    :meth:`activate` attaches to the process registry, so the plugins see every run's events
+    (``run_state_changed``, ``metrics_logged``, ``artifact_saved``, ``run_finishing``) and
+    every experiment's hook calls.
 
     Error isolation: an exception in a hook implementation is reported once on stderr with
     the plugin's name, recorded in the run's ``run.json`` (``plugins.NAME.errors``) when the
@@ -87,13 +90,16 @@ class PluginManager:
     A plugin failing to load is marked FAILED and its hooks are not registered. A plugin
     with ``critical = True`` is not isolated: :meth:`apply` raises :class:`PluginError`, so
     the caller's run fails; for run-core events (which cannot raise into the run) the manager
-    fails the run itself when it has not finished. Thread-safe.
+    fails the run itself when it has not finished. A plugin whose ``@hook`` method names an
+    argument its hook never passes is refused when it loads (state FAILED,
+    :class:`~runlab.HookSignatureError` in its notice; :meth:`add` raises it). Thread-safe.
 
     Args:
         project_dir: the folder with ``.runlab/plugins/`` (default: the nearest
             ``pyproject.toml``'s folder, else the cwd).
         config: enabled/disabled plugins and settings (default: ``[tool.runlab.plugins]``).
         builtin: include runlab's built-in plugins.
+        registry: where the plugins' hooks are registered (default: a new registry).
 
     Example:
         >>> from runlab.plugins import PluginManager, Plugin, hook
@@ -109,17 +115,22 @@ class PluginManager:
     """
 
     def __init__(
-        self, project_dir: str | Path | None = None, *, config: PluginConfig | None = None, builtin: bool = True
+        self,
+        project_dir: str | Path | None = None,
+        *,
+        config: PluginConfig | None = None,
+        builtin: bool = True,
+        registry: HookRegistry | None = None,
     ) -> None:
         self.config = config if config is not None else load_plugin_config(Path(project_dir) if project_dir else None)
         self.project_dir = Path(project_dir) if project_dir else self.config.project_dir
         self.builtin = builtin
-        self.registry = HookRegistry(on_error=self._hook_failed)
+        self.registry = registry if registry is not None else HookRegistry(on_error=self._hook_failed)
         self._records: dict[str, PluginRecord] = {}
         self._lock = threading.RLock()
         self._discovered = False
         self._loaded = False
-        self._remove_listener: Callable[[], None] | None = None
+        self._subscribed: HookImpl | None = None
 
     # -- discovery and loading --------------------------------------------------------
     def discover(self) -> list[PluginRecord]:
@@ -171,6 +182,7 @@ class PluginManager:
         """Register a plugin class or instance directly (no discovery), loaded at once."""
         cls = plugin if isinstance(plugin, type) else type(plugin)
         name = name or cls.name or cls.__name__
+        cls.check_hooks(self.registry.specs, name)  # a misspelt argument is the caller's to fix: raise
         source = PluginSource(name, "builtin" if cls.__module__.startswith("runlab.") else "added", cls.__module__)
         with self._lock:
             old = self._records.get(name)
@@ -209,6 +221,11 @@ class PluginManager:
             record.notice = f'off by default; enable it with enabled = ["{name}"] in [tool.runlab.plugins]'
             record.set_state(PluginState.STOPPED, record.notice)
             return
+        try:
+            cls.check_hooks(self.registry.specs, name)
+        except HookSignatureError as exc:
+            self._load_failed(record, "register its hooks", exc)
+            return
         missing = [m for m in cls.requires if not _importable(m)]
         if missing:
             hint = cls.install_hint or f"pip install {' '.join(missing)}"
@@ -231,7 +248,7 @@ class PluginManager:
             self._load_failed(record, "initialize", exc)
             return
         for hook_name, priority, method in hooks:
-            self.registry.register(hook_name, method, priority, plugin=name)
+            self.registry.register(hook_name, method, priority, plugin=name, on_error=self._hook_failed)
         record.notice = ""
         record.error = record.traceback = None
         record.set_state(PluginState.INITIALIZED, f"{len(hooks)} hook(s) registered")
@@ -407,42 +424,50 @@ class PluginManager:
 
     # -- run events -------------------------------------------------------------------
     def activate(self) -> PluginManager:
-        """Load plugins and subscribe to the run core's events (idempotent)."""
+        """Load plugins and let them see every run of the process (idempotent).
+
+        A manager with a registry of its own attaches it to the process hook registry, in place
+        of the plugins the process would load by itself (:func:`get_manager`), unless those
+        are loaded already.
+        """
         self.load_all()
         with self._lock:
-            if self._remove_listener is None:
-                from ..lifecycle import add_listener
-
-                self._remove_listener = add_listener(self._on_run_event)
+            if self._subscribed is None:
+                self._subscribed = self.registry.register(
+                    RUN_STATE_CHANGED, self._note_active, 1_000_000, on_error=_report_note_failure
+                )
+                process = get_registry()
+                if self.registry is not process:  # this manager stands for the process's plugins
+                    process.attach(self.registry)
+                    process.mark_activated()
         return self
 
-    def _on_run_event(self, event: str, run: Any, **data: Any) -> None:
-        if event == RUN_STATE_CHANGED and data.get("new") == "created":
-            with self._lock:
-                active = {
-                    n: {"version": r.version, "source": r.source.describe(), "state": "active"}
-                    for n, r in self._records.items()
-                    if r.state in _SERVING
-                }
-            note_plugins(run, active)
-        try:
-            self.apply(event, run=run, **data)
-        except PluginError as error:
-            if run.status in ("created", "running"):
-                try:
-                    run.fail(error)
-                except Exception:  # finished meanwhile by its own thread
-                    pass
+    def _note_active(self, run: Any, new: str) -> None:
+        """First of all on a new run: record the active plugins in its record (no extra write)."""
+        if new != "created":
+            return
+        with self._lock:
+            active = {
+                n: {"version": r.version, "source": r.source.describe(), "state": "active"}
+                for n, r in self._records.items()
+                if r.state in _SERVING
+            }
+        note_plugins(run, active)
 
     def close(self) -> None:
-        """Unsubscribe from run events and unload every plugin (state STOPPED)."""
+        """Detach from the process's runs and unload every plugin (state STOPPED)."""
         with self._lock:
-            if self._remove_listener is not None:
-                self._remove_listener()
-                self._remove_listener = None
+            if self._subscribed is not None:
+                self.registry.unregister(self._subscribed)
+                self._subscribed = None
+                get_registry().detach(self.registry)
             for record in self._records.values():
                 if record.plugin is not None:
                     self._unload(record, "manager closed")
+
+
+def _report_note_failure(impl: HookImpl, exc: BaseException, kwargs: dict[str, Any]) -> None:
+    _report(f"could not record the active plugins in run {getattr(kwargs.get('run'), 'id', '?')}: {exc}")
 
 
 def _importable(module: str) -> bool:
@@ -454,43 +479,3 @@ def _importable(module: str) -> bool:
 
 def _report(message: str) -> None:
     print(f"runlab: {message}", file=sys.stderr)
-
-
-_manager: PluginManager | None = None
-_manager_lock = threading.Lock()
-
-
-def get_manager() -> PluginManager:
-    """The process's plugin manager, created, loaded and subscribed to run events on first use."""
-    global _manager
-    with _manager_lock:
-        if _manager is None:
-            _manager = PluginManager()
-            try:
-                _manager.activate()
-            except BaseException:
-                _manager.close()
-                _manager = None
-                raise
-        return _manager
-
-
-def reset_manager() -> None:
-    """Close the process's plugin manager; the next :func:`get_manager` starts afresh."""
-    global _manager
-    with _manager_lock:
-        if _manager is not None:
-            _manager.close()
-            _manager = None
-
-
-def register_plugin_commands(cli: Any) -> None:
-    """Let plugins add click commands to ``cli`` (fires ``cli_register_commands``).
-
-    Call it before ``cli.main()`` so the commands appear in ``runlab --help``. A plugin
-    failing here is reported and skipped; the command line still works.
-    """
-    try:
-        get_manager().apply("cli_register_commands", cli=cli)
-    except Exception as exc:
-        _report(f"plugin commands could not be registered: {type(exc).__name__}: {exc}")

@@ -181,6 +181,28 @@ class Plugin:
         """``(hook name, priority)`` of every ``@hook`` method, without instantiating the class."""
         return [mark for attr in cls._hook_attributes() for mark in getattr(getattr(cls, attr), "__runlab_hooks__", ())]
 
+    @classmethod
+    def check_hooks(cls, specs: Mapping[str, Any] | None = None, name: str | None = None) -> None:
+        """Refuse the class when a ``@hook`` method names an argument its hook never passes.
+
+        Checked before the plugin is instantiated, so a misspelt argument fails loading at
+        once instead of failing on every call. ``name`` is the plugin's name in messages
+        (default: :attr:`name`, else the class name).
+
+        Raises:
+            HookSignatureError: names the plugin, the method, the hook and the argument.
+        """
+        from ..hooks import HOOKS, check_signature
+
+        table = HOOKS if specs is None else specs
+        for attr in cls._hook_attributes():
+            raw = inspect.getattr_static(cls, attr)
+            fn = getattr(cls, attr)
+            unbound = not isinstance(raw, (staticmethod, classmethod))
+            for hook_name, _priority in getattr(fn, "__runlab_hooks__", ()):
+                owner = f"{cls.__qualname__}.{attr} (plugin {name or cls.name or cls.__name__!r})"
+                check_signature(hook_name, fn, spec=table.get(hook_name), unbound=unbound, owner=owner)
+
     def hook_methods(self) -> list[tuple[str, int, Callable[..., Any]]]:
         """``(hook name, priority, bound method)`` for every ``@hook`` method, in definition order."""
         result = []
