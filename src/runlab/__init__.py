@@ -102,8 +102,6 @@ if TYPE_CHECKING:
         runs,
     )
 
-
-
 _LAZY = {
     "StopHook": "runlab.hooks",
     "branch": "runlab.branch",
