@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import inspect
+import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -13,7 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from ._manager import PluginManager
 
-__all__ = ["Plugin", "PluginContext", "PluginMetadata", "PluginResult", "PluginState", "StateChange", "hook"]
+__all__ = [
+    "BasePlugin", "Plugin", "PluginContext", "PluginMetadata", "PluginResult", "PluginState", "PluginStatus",
+    "StateChange", "hook",
+]  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,6 +65,16 @@ class PluginState(str, enum.Enum):
     ERROR = "error"
     FAILED = "failed"
 
+    def __str__(self) -> str:  # f"Status: {state}" reads "Status: running"
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+PluginStatus = PluginState
+"""The plugin system's (seed 003) name for :class:`PluginState`."""
+
 
 @dataclass(frozen=True)
 class StateChange:
@@ -72,7 +87,11 @@ class StateChange:
 
 @dataclass(frozen=True)
 class PluginMetadata:
-    """What a plugin says about itself (shown by ``runlab plugins info``)."""
+    """What a plugin says about itself (shown by ``runlab plugins info``).
+
+    ``entry_point`` is where the plugin's class is found: ``"module:Class"`` for an installed
+    or built-in plugin, the file or package path for a folder plugin ("" when unknown).
+    """
 
     name: str
     version: str = "0"
@@ -80,6 +99,7 @@ class PluginMetadata:
     description: str = ""
     dependencies: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    entry_point: str = ""
 
 
 @dataclass
@@ -90,8 +110,11 @@ class PluginContext:
         name: the plugin's name.
         args: positional arguments of the command.
         kwargs: keyword arguments of the command.
-        config: the plugin's settings from ``[tool.runlab.plugins.NAME]``.
+        config: the plugin's settings (``[tool.runlab.plugins.NAME]``, or a ``config.yml``
+            beside a folder plugin).
         manager: the plugin manager (None outside one).
+        logger: a logger named ``runlab.plugins.NAME``.
+        environment: the environment variables the command sees (default: a copy of ``os.environ``).
     """
 
     name: str
@@ -99,17 +122,28 @@ class PluginContext:
     kwargs: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     manager: PluginManager | None = None
+    logger: logging.Logger = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+    environment: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def __post_init__(self) -> None:
+        if self.logger is None:
+            self.logger = logging.getLogger(f"runlab.plugins.{self.name}")
 
 
 @dataclass
 class PluginResult:
-    """The outcome of a plugin command: output on success, error text and traceback on failure."""
+    """The outcome of a plugin command: output on success, error text and traceback on failure.
+
+    A command may return its own :class:`PluginResult` (its ``metadata`` kept); the manager
+    fills in ``duration_ms`` and does not wrap it again.
+    """
 
     success: bool
     output: Any = None
     error: str | None = None
     traceback: str | None = None
     duration_ms: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 class Plugin:
@@ -222,9 +256,25 @@ class Plugin:
         """Run the plugin's command; the return value becomes :attr:`PluginResult.output`."""
         raise NotImplementedError(f"Plugin {self.name!r} has no command to execute.")
 
-    def help(self) -> str:
-        """Help text for ``runlab plugins help NAME`` (default: the class docstring)."""
+    def get_help(self) -> str:
+        """Help text for ``runlab plugins help NAME`` (default: the class docstring); override it or :meth:`help`."""
         return inspect.getdoc(type(self)) or self.description or "(no help)"
+
+    def help(self) -> str:
+        """Help text for ``runlab plugins help NAME``: :meth:`get_help` unless overridden."""
+        return self.get_help()
+
+    def set_state(self, key: str, value: Any) -> None:
+        """Keep ``value`` under ``key`` in the plugin's own state (:attr:`state`), across hook calls."""
+        self.state[key] = value
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        """The value kept under ``key`` by :meth:`set_state`, else ``default``."""
+        return self.state.get(key, default)
+
+
+BasePlugin = Plugin
+"""The plugin system's (seed 003) name for :class:`Plugin`."""
 
 
 def _now() -> datetime:
