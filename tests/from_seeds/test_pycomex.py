@@ -10,7 +10,7 @@ import pytest
 
 import runlab
 
-from .conftest import EXAMPLES, run_example
+from .conftest import EXAMPLES, example_tree, run_example
 
 
 def _copy(tmp_path: Path, name: str) -> Path:
@@ -64,3 +64,24 @@ def test_show_of_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     out = run_example(["show", str(tmp_path / "empty")], tmp_path, tmp_path / "store", module=True, check=False)
     assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_plugin_tests_of_section_13_3_pass_when_ported(tmp_path: Path) -> None:
+    before = example_tree()
+    out = run_example(["-B", "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLES / "pycomex_plugin_test.py")],
+                      tmp_path, tmp_path / "store")  # fmt: skip
+    assert "4 passed" in out.stdout
+    assert example_tree() == before
+
+
+def test_pycomex_hook_api_refuses_a_misspelt_argument_and_keeps_runlab_managers_strict() -> None:
+    from runlab.plugins import PluginManager
+    from runlab.testing import MockConfig
+
+    pm = PluginManager(config=MockConfig(), builtin=False)
+    with pytest.raises(runlab.HookSignatureError, match="experimnt"):
+        pm.register_hook("after_run", lambda config, experimnt: None)
+    pm.register_hook("after_run", lambda config, experiment, run: None)  # config is an argument of its hooks
+    plain = PluginManager(builtin=False)  # a manager without a host config passes no config
+    with pytest.raises(runlab.HookSignatureError, match="config"):
+        plain.register_hook("after_run", lambda config, run: None)

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import HookSignatureError
-from ..hooks import HookImpl, HookRegistry, get_registry
+from ..hooks import HOOKS, HookImpl, HookRegistry, get_registry
 from ..hooks._specs import AFTER_PLUGINS_LOADED, RUN_STATE_CHANGED
 from ._commands import PluginCommands
 from ._config import PluginConfig, load_plugin_config
 from ._discovery import PluginSource, discover, folder_settings, import_plugin_class
 from ._errors import PluginError, PluginLoadError, PluginNotFoundError
+from ._hook_api import HookAPI, with_config_argument
 from ._plugin import Plugin, PluginContext, PluginMetadata, PluginState, StateChange, _now
 from ._record import note_plugins, record_failure
 
@@ -88,7 +89,7 @@ class PluginRecord:
         return bool(self.plugin_class is not None and self.plugin_class.critical)
 
 
-class PluginManager(PluginCommands):
+class PluginManager(PluginCommands, HookAPI):
     """Finds, loads and calls plugins; isolates their failures.
 
     Discovery and loading happen on first use (:meth:`apply`, :meth:`plugins`, ...), never at
@@ -112,7 +113,9 @@ class PluginManager(PluginCommands):
         project_dir: the folder with ``.runlab/plugins/`` (default: the nearest
             ``pyproject.toml``'s folder, else the cwd); or a list of plugin folders to search
             first (the plugin system's ``PluginManager([".deia/plugins"])``).
-        config: enabled/disabled plugins and settings (default: ``[tool.runlab.plugins]``).
+        config: enabled/disabled plugins and settings (default: ``[tool.runlab.plugins]``); any
+            other object is PyComex's ``config``, handed to every hook as ``config=``
+            (:meth:`apply_hook`; see :mod:`runlab.plugins._hook_api`).
         builtin: include runlab's built-in plugins.
         registry: where the plugins' hooks are registered (default: a new registry).
 
@@ -133,13 +136,20 @@ class PluginManager(PluginCommands):
         self,
         project_dir: str | Path | list[str | Path] | tuple[str | Path, ...] | None = None,
         *,
-        config: PluginConfig | None = None,
+        config: PluginConfig | Any = None,
         builtin: bool = True,
         registry: HookRegistry | None = None,
     ) -> None:
         self.plugin_dirs: list[Path] = []
         if isinstance(project_dir, (list, tuple)):
             self.plugin_dirs, project_dir = [Path(d) for d in project_dir], None
+        self.host_config: Any = None
+        if config is not None and not isinstance(config, PluginConfig):
+            self.host_config, config = config, None
+            if registry is None:
+                registry = HookRegistry(on_error=self._hook_failed, specs=with_config_argument(dict(HOOKS)))
+            if getattr(self.host_config, "pm", True) is None:
+                self.host_config.pm = self  # PyComex's config.pm
         self.config = config if config is not None else load_plugin_config(Path(project_dir) if project_dir else None)
         self.project_dir = Path(project_dir) if project_dir else self.config.project_dir
         self.builtin = builtin

@@ -42,6 +42,8 @@ def hook(name: str, priority: int = 0) -> Callable[[F], F]:
         marks: list[tuple[str, int]] = list(getattr(fn, "__runlab_hooks__", ()))
         marks.append((name, int(priority)))
         fn.__runlab_hooks__ = marks  # type: ignore[attr-defined]
+        fn.__hook__ = name  # type: ignore[attr-defined]  # PyComex's marks, for code that reads them
+        fn.__priority__ = int(priority)  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -184,9 +186,31 @@ class Plugin:
     critical: bool = False
     enabled_by_default: bool = True
 
-    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, settings: Mapping[str, Any] | None = None, *, config: Any = None) -> None:
         self.settings: dict[str, Any] = dict(settings or {})
         self.state: dict[str, Any] = {}
+        self.config = config  # PyComex's Plugin(config=...): the host config (its ``pm`` is the manager)
+        self._registered_with: PluginManager | None = None
+
+    def register(self, manager: PluginManager | None = None) -> None:
+        """Register this plugin's hooks (PyComex's ``Plugin.register()``).
+
+        With ``manager``, or the host config's ``pm`` (``Plugin(config=config)``), or else the
+        process's manager; see :meth:`PluginManager.add`.
+        """
+        target = manager if manager is not None else getattr(self.config, "pm", None)
+        if target is None:
+            from ._process import get_manager
+
+            target = get_manager()
+        target.add(self)
+        self._registered_with = target
+
+    def unregister(self) -> None:
+        """Remove this plugin's hooks from the manager :meth:`register` gave them to (cleanup runs)."""
+        if self._registered_with is not None:
+            self._registered_with.cleanup_plugin(self.name or type(self).__name__)
+            self._registered_with = None
 
     @property
     def metadata(self) -> PluginMetadata:
@@ -238,12 +262,19 @@ class Plugin:
                 check_signature(hook_name, fn, spec=table.get(hook_name), unbound=unbound, owner=owner)
 
     def hook_methods(self) -> list[tuple[str, int, Callable[..., Any]]]:
-        """``(hook name, priority, bound method)`` for every ``@hook`` method, in definition order."""
+        """``(hook name, priority, callable)`` for every ``@hook`` method, in definition order, then
+        for functions marked by ``@hook`` that were set on the instance (``plugin.f = f``)."""
         result = []
         for attr in self._hook_attributes():
             method = getattr(self, attr)
             for name, priority in getattr(method, "__runlab_hooks__", ()):
                 result.append((name, priority, method))
+        for value in list(vars(self).values()):
+            if callable(value):
+                marks = getattr(value, "__runlab_hooks__", None)
+                if marks is None and isinstance(getattr(value, "__hook__", None), str):  # PyComex's own marks
+                    marks = [(value.__hook__, int(getattr(value, "__priority__", 0)))]
+                result.extend((name, priority, value) for name, priority in marks or ())
         return result
 
     def initialize(self, context: PluginContext) -> None:
