@@ -85,3 +85,35 @@ def test_pycomex_hook_api_refuses_a_misspelt_argument_and_keeps_runlab_managers_
     plain = PluginManager(builtin=False)  # a manager without a host config passes no config
     with pytest.raises(runlab.HookSignatureError, match="config"):
         plain.register_hook("after_run", lambda config, run: None)
+
+
+def test_experiment_cli_of_section_5_3_lists_describes_and_runs(tmp_path: Path) -> None:
+    before = example_tree()
+    cli = str(EXAMPLES / "pycomex_cli" / "cli.py")
+    root = tmp_path / "results"
+    listed = run_example([cli, "list-experiments"], tmp_path, root).stdout
+    assert listed.splitlines() == ["quadratic  Minimise (w - 3)^2 by gradient descent."]  # helpers.py is no experiment
+    info = run_example([cli, "experiment-info", "quadratic.py"], tmp_path, root).stdout.splitlines()
+    assert "  LEARNING_RATE (float) = 0.1  # Step size of gradient descent." in info
+    assert "  NUM_STEPS (int) = 5  # gradient steps" in info
+    ran = run_example([cli, "run-experiment", "quadratic", "--NUM_STEPS=3"], tmp_path, root)
+    record = runlab.runs(root=root)[0]
+    assert f"run {record.id} completed" in ran.stdout
+    assert record.params["NUM_STEPS"] == 3 and record.data["results"]["w"] == pytest.approx(1.464)
+    assert run_example([cli, "--version"], tmp_path, root).stdout.strip() == "my_experiments, version 1.0.0"
+    for args, message in ([["run-experiment", "quadrtic"], "Did you mean 'quadratic'?"],
+                          [["run-experiment", "quadratic", "--NUM_STEPZ=3"], "NUM_STEPZ"],
+                          [["experiment-info"], "Missing argument"]):  # fmt: skip
+        bad = run_example([cli, *args], tmp_path, root, check=False)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
+    assert len(runlab.runs(root=root)) == 1  # bad input runs nothing
+    assert example_tree() == before
+
+
+def test_experiment_cli_with_a_missing_folder(tmp_path: Path) -> None:
+    from runlab.cli import ExperimentCLI
+
+    cli = ExperimentCLI("x", tmp_path / "nope")
+    with pytest.raises(SystemExit) as info:
+        cli(["list-experiments"])
+    assert info.value.code == 2
