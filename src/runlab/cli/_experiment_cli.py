@@ -153,20 +153,11 @@ class ExperimentCLI(click.Group):
         root = str(self.experiments_base_path) if self.experiments_base_path is not None else None
         _execute(lambda: launch(str(path), list(overrides), [], root=root))
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        """Run the command line; bad input is one line on stderr and exit code 2, as ``runlab``'s."""
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; bad input (a :class:`~runlab.UsageError`) is one line and exit code 2."""
         from ..errors import UsageError
 
         try:
-            return super().main(*args, standalone_mode=False, **kwargs)
-        except click.exceptions.Exit as exc:
-            raise SystemExit(exc.exit_code) from None
-        except click.ClickException as exc:
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        except click.exceptions.Abort:
-            click.echo("Aborted!", err=True)
-            raise SystemExit(1) from None
+            return super().invoke(ctx)
         except UsageError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            raise SystemExit(2) from None
+            raise click.UsageError(str(exc), ctx) from None
