@@ -117,3 +117,19 @@ def test_experiment_cli_with_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as info:
         cli(["list-experiments"])
     assert info.value.code == 2
+
+
+def test_a_pycomex_yaml_config_with_its_marker_runs(tmp_path: Path) -> None:
+    source = EXAMPLES.parent / "functional"
+    for name in ("base_experiment.py", "logging_mixin.py"):
+        shutil.copy(source / name, tmp_path / name)
+    config = tmp_path / "experiment_config.yml"
+    config.write_text("pycomex: true\n" + (source / "experiment_config.yml").read_text())
+    root = tmp_path / "store"
+    run_example(["run", str(config)], tmp_path, root, module=True)
+    record = runlab.runs(root=root)[0]
+    assert record.status == "completed" and record.params["LEARNING_RATE"] == 0.3 and record.name == "from_config"
+    config.write_text("pycomex: 'yes'\n" + (source / "experiment_config.yml").read_text())
+    bad = run_example(["run", str(config)], tmp_path, root, module=True, check=False)
+    assert bad.returncode == 2 and "Invalid value for 'pycomex'" in bad.stderr and "expected true or false" in bad.stderr
+    assert len(runlab.runs(root=root)) == 1
