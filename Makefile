@@ -23,6 +23,8 @@ demo: $(VENV)/.demo-deps
 	$(PY) examples/quickstart.py
 
 test: $(VENV)/.test-deps
+	@# the UI tests drive Debian's chromium (CI runs as root on Debian)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(PY) -m pytest -q -p no:cacheprovider tests src/runlab --doctest-modules
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/mypy

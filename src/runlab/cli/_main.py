@@ -108,6 +108,7 @@ def _register() -> None:
         _run_cmd,
         _scaffold,
         _show,
+        _ui_cmd,
     )
 
 

@@ -95,8 +95,8 @@ def needed_closure(roots: Iterable[str], dists: Mapping[str, Mapping[str, Any]])
     """``roots`` plus every installed distribution they require, transitively.
 
     Example:
-        >>> needed_closure(["a"], {"a": {"requires": ["b"]}, "b": {"requires": []}, "c": {"requires": []}})
-        {'a', 'b'}
+        >>> sorted(needed_closure(["a"], {"a": {"requires": ["b"]}, "b": {"requires": []}, "c": {"requires": []}}))
+        ['a', 'b']
     """
     seen: set[str] = set()
     todo = [r for r in roots if r in dists]

@@ -1,0 +1,118 @@
+"""Fixtures for the UI tests: a populated store, a real ``runlab ui`` server, a browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import runlab
+
+
+def tiny_png(width: int = 120, height: int = 80) -> bytes:
+    """A valid PNG image (a colour gradient), built without any imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    def row(y: int) -> bytes:
+        return b"\x00" + b"".join(bytes((255 * x // width, 255 * y // height, 160)) for x in range(width))
+
+    raw = b"".join(row(y) for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def populate(root: Path) -> dict[str, str]:
+    """Runs for the UI tests: a grid over lr x seed with curves, artifacts, data; one failed run."""
+    ids: dict[str, str] = {}
+    for lr in (0.1, 0.01):
+        for seed in (1, 2):
+            name = f"lr{lr}-s{seed}"
+            with runlab.start_run(name=name, params={"lr": lr, "seed": seed, "opt": {"kind": "adam"}},
+                                  tags=["grid"], root=root, capture=False) as run:  # fmt: skip
+                for step in range(200):
+                    run.log_metric("loss", 1.0 / (1 + lr * step * seed), step=step)
+                    run.log_metric("acc", 1.0 - 1.0 / (2 + lr * step), step=step)
+                run.log_metric("sys/cpu_percent", 12.5, step=0)
+                run.data["best/epoch"] = 7
+                run.save_bytes("plots/curve.png", tiny_png())
+                run.save_text("notes.txt", f"notes of {name}\n")
+                run.save_json("summary.json", {"lr": lr, "seed": seed})
+            ids[name] = run.id
+    with pytest.raises(RuntimeError), runlab.start_run(name="broken", root=root, capture=False) as run:
+        raise RuntimeError("diverged")
+    ids["broken"] = run.id
+    return ids
+
+
+class UIServer:
+    """``runlab ui`` as a real subprocess on 127.0.0.1 and a free port."""
+
+    def __init__(self, root: Path, *args: str) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "runlab", "--root", str(root), "ui", "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        self.stderr: list[str] = []
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        if " at http://" not in line:
+            self.stop()
+            raise AssertionError(f"runlab ui did not start: {line!r} {''.join(self.stderr)}")
+        self.url = line.split(" at ", 1)[1].split(" ", 1)[0]
+        self.base = self.url.split("?", 1)[0].rstrip("/")
+
+    def _drain_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def ui_store(root: Path) -> dict[str, str]:
+    return populate(root)
+
+
+@pytest.fixture
+def ui_server(root: Path, ui_store: dict[str, str]) -> Iterator[UIServer]:
+    server = UIServer(root)
+    yield server
+    server.stop()
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("chromium is not installed (make test installs Debian's chromium package)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

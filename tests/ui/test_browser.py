@@ -1,0 +1,249 @@
+"""The UI in a real browser: Debian's chromium driven by Playwright against a real ``runlab ui``.
+
+Screenshots go to ``tmp_path`` (test artifacts); with ``RUNLAB_UI_SCREENSHOTS=DIR`` they are
+also copied there (``docs/update_screenshots.py`` uses that to refresh ``docs/img/``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import UIServer
+
+pytest.importorskip("playwright", reason="the playwright package is not installed (pip install 'runlab[test]')")
+
+TIMEOUT_MS = 60_000  # generous: a loaded 2-core machine
+
+
+class Session:
+    """A browser page on the UI server that records every request it makes."""
+
+    def __init__(self, browser: Any, server: UIServer, shots: Path) -> None:
+        self.server = server
+        self.shots = shots
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.context.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.server.base + path)
+
+    def shot(self, name: str) -> Path:
+        path = self.shots / name
+        self.page.screenshot(path=str(path), full_page=True)
+        extra = os.environ.get("RUNLAB_UI_SCREENSHOTS")
+        if extra:
+            Path(extra).mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, Path(extra) / name)
+        return path
+
+    def js(self, expression: str) -> Any:
+        return self.page.evaluate(expression)
+
+    def wait(self, expression: str, timeout: float = TIMEOUT_MS / 1000) -> None:
+        """Poll a JavaScript expression until it is truthy (``wait_for_function`` would need the
+        page's Content-Security-Policy to allow eval, which the UI forbids)."""
+        deadline = time.monotonic() + timeout
+        while not self.page.evaluate(expression):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for: {expression}")
+            self.page.wait_for_timeout(100)
+
+    def close(self) -> None:
+        self.context.close()
+        outside = [u for u in self.requests if not u.startswith(self.server.base + "/") and not u.startswith("data:")]
+        assert outside == [], f"requests left 127.0.0.1: {outside}"
+        assert all(u.startswith("http://127.0.0.1:") for u in self.requests if not u.startswith("data:"))
+        assert self.errors == [], self.errors
+
+
+@pytest.fixture
+def session(browser: Any, ui_server: UIServer, tmp_path: Path) -> Iterator[Session]:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    s = Session(browser, ui_server, shots)
+    yield s
+    s.close()
+
+
+def test_runs_page_filters_sorts_and_shows_errors_with_the_caret(session: Session) -> None:
+    page = session.page
+    session.goto("/")
+    page.wait_for_selector("#runs tbody tr >> nth=4")
+    assert page.locator("#runs tbody tr").count() == 5
+    assert page.locator("#runs tbody .status-failed").count() == 1
+    assert page.locator("#runs tbody .status-completed").count() == 4
+    session.shot("runs.png")
+
+    page.fill("#where", "params.lr == 0.1 and metrics.loss < 0.04")
+    page.click("#filter button")
+    session.wait("document.querySelectorAll('#runs tbody tr').length === 1")
+    assert page.locator("#runs tbody tr").get_attribute("data-id") is not None
+    assert "where=" in page.url  # the filter is in the address, to share or reload
+
+    page.fill("#where", "params.lr < < 1")
+    page.press("#where", "Enter")
+    error = page.locator("#where-error")
+    error.wait_for(state="visible")
+    assert error.inner_text().splitlines()[-1].strip() == "^" and "position 12" in error.inner_text()
+    session.shot("runs-filter-error.png")
+
+    page.fill("#where", "")
+    page.press("#where", "Enter")
+    session.wait("document.querySelectorAll('#runs tbody tr').length === 5")
+    assert not error.is_visible()
+    page.click("th[data-col='params.seed']")  # sort by a column
+    session.wait("document.querySelector(\"th[data-col='params.seed']\").textContent.includes('▼')")
+    page.fill("#col-input", "metrics.loss.min")
+    page.click("#col-add")
+    page.wait_for_selector("th[data-col='metrics.loss.min']")
+    page.select_option("#archived", "only")  # nothing archived in this store
+    page.wait_for_selector("#runs tbody td.muted")
+    assert "archived=only" in page.url
+
+
+def test_run_page_plots_a_metric_with_log_scale_artifacts_and_data(session: Session, ui_store: dict[str, str]) -> None:
+    page = session.page
+    session.goto(f"/runs/{ui_store['lr0.1-s1']}")
+    page.wait_for_selector("#chart .scatterlayer .trace")
+    assert session.js("document.getElementById('chart').data[0].y.length") == 200
+    assert session.js("document.getElementById('chart').data[0].name") == "loss"
+    page.check("#metric-choice input[value='acc']")  # two metrics in one chart
+    session.wait("document.getElementById('chart').data.length === 2")
+    page.check("#logy")
+    assert session.js("document.getElementById('chart').layout.yaxis.type") == "log"
+    page.wait_for_selector("#sys-chart .scatterlayer .trace")
+    session.wait("[...document.querySelectorAll('#artifacts img')].every(i => i.naturalWidth > 0)")
+    page.click("#artifacts .item:has-text('summary.json') button")
+    session.wait("document.getElementById('artifact-view').textContent.includes('\"seed\": 1')")
+    assert '"epoch": 7' in page.inner_text("#data")
+    session.shot("run.png")
+
+
+def test_failed_run_shows_its_traceback(session: Session) -> None:
+    session.goto("/runs/broken")
+    session.page.locator("#error-section").wait_for(state="visible")
+    assert "RuntimeError: diverged" in session.page.inner_text("#error-trace")
+
+
+def test_unknown_run_is_a_404_page(session: Session) -> None:
+    response = session.page.goto(session.server.base + "/runs/nosuchrun")
+    assert response is not None and response.status == 404
+    assert "No run matches 'nosuchrun'" in session.page.inner_text("#error-message")
+
+
+def test_compare_two_runs_from_the_table_and_group_by_a_parameter(session: Session, ui_store: dict[str, str]) -> None:
+    page = session.page
+    session.goto("/")
+    page.check(f"input[data-id='{ui_store['lr0.1-s1']}']")
+    page.check(f"input[data-id='{ui_store['lr0.01-s1']}']")
+    page.click("#compare-btn")
+    page.wait_for_url("**/compare?ids=*")
+    session.wait("document.getElementById('curves').data && document.getElementById('curves').data.length === 2")
+    diff_rows = page.locator("#param-diff tr.differs td:first-child").all_inner_texts()
+    assert "lr" in diff_rows and "seed" not in diff_rows  # both seeds are 1
+    page.wait_for_selector("#parcoords .main-svg, #parcoords canvas")
+    session.shot("compare.png")
+
+    ids = ",".join(ui_store[n] for n in ("lr0.1-s1", "lr0.1-s2", "lr0.01-s1", "lr0.01-s2"))
+    session.goto(f"/compare?ids={ids}&metric=loss")
+    session.wait("document.getElementById('curves').data && document.getElementById('curves').data.length === 4")
+    page.select_option("#group-by", "params.lr")
+    # per group: upper edge, lower edge filled to it, and the mean
+    session.wait("document.getElementById('curves').data.length === 6")
+    names = session.js("document.getElementById('curves').data.filter(t => t.name).map(t => t.name)")
+    assert names == ["params.lr=0.1 (2)", "params.lr=0.01 (2)"]
+    page.select_option("#band", "std")
+    session.shot("compare-grouped.png")
+
+
+LIVE_RUN = textwrap.dedent("""
+    import sys, time, pathlib, runlab
+    root, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+    with runlab.start_run(name="live", root=root) as run:
+        print("started", run.id, flush=True)
+        step = 0
+        while not stop.exists() and step < 3000:
+            run.log_metric("loss", 1.0 / (step + 1), step=step)
+            print("tick", step, flush=True)
+            step += 1
+            time.sleep(0.05)
+""")
+
+
+def test_a_running_runs_chart_grows_and_its_log_follows(session: Session, root: Path, tmp_path: Path) -> None:
+    stop = tmp_path / "stop"
+    proc = subprocess.Popen([sys.executable, "-c", LIVE_RUN, str(root), str(stop)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        run_id = proc.stdout.readline().split()[1]
+        page = session.page
+        session.goto("/")
+        page.wait_for_selector(f"tr[data-id='{run_id}'] .status-running")
+        assert "running" in page.inner_text("#live")
+        session.goto(f"/runs/{run_id}")
+        page.wait_for_selector("#chart .scatterlayer .trace")
+        first = session.js("document.getElementById('chart').data[0].x.length")
+        session.wait(f"document.getElementById('chart').data[0].x.length > {first} + 10")
+        session.wait("document.getElementById('log').textContent.includes('tick 30')")
+        assert "following" in page.inner_text("#log-state")
+        session.shot("run-live.png")
+    finally:
+        stop.touch()
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
+    page.wait_for_selector("#run-title .status-completed")  # the page notices the end on its own
+
+
+def test_a_run_with_many_metrics_lists_a_few_and_finds_the_rest(session: Session, root: Path) -> None:
+    import runlab
+
+    with runlab.start_run(name="wide", root=root, capture=False) as run:
+        for step in range(3):
+            run.log_metrics({f"layer{i:03d}/loss": float(i + step) for i in range(500)}, step=step)
+    page = session.page
+    session.goto("/runs/wide")
+    page.wait_for_selector("#chart .scatterlayer .trace")
+    assert page.locator("#metric-choice input").count() == 41  # the chosen one and 40 more
+    page.fill("#metric-filter", "layer499")
+    page.check("#metric-choice input[value='layer499/loss']")
+    session.wait("document.getElementById('chart').data.length === 2")
+    session.goto("/?where=name%20%3D%3D%20'nothing'")
+    page.wait_for_selector("#runs tbody td.muted")
+    assert page.inner_text("#runs tbody") == "No runs match this filter."
+
+
+def test_zooming_fetches_the_window_in_full_detail_and_smoothing_adds_a_curve(session: Session, root: Path) -> None:
+    import runlab
+
+    with runlab.start_run(name="long", root=root, capture=False) as run:
+        for step in range(20_000):
+            run.log_metric("loss", 1.0 / (1 + step) + (step % 7) * 1e-4, step=step)
+    page = session.page
+    session.goto("/runs/long")
+    page.wait_for_selector("#chart .scatterlayer .trace")
+    assert session.js("document.getElementById('chart').data[0].x.length") <= 2000  # downsampled on the server
+    assert "of 20000 points" in page.inner_text("#points-info")
+    session.js("Plotly.relayout('chart', {'xaxis.range': [1000, 1100]})")
+    session.wait("document.getElementById('chart').data[0].x.length === 101")  # steps 1000..1100, every one
+    page.locator("#smooth").fill("0.9")
+    session.wait("document.getElementById('chart').data.length === 2")
+    smoothed = session.js("document.getElementById('chart').data[1].y")
+    raw = session.js("document.getElementById('chart').data[0].y")
+    assert len(smoothed) == len(raw) and smoothed != raw
+    session.js("Plotly.relayout('chart', {'xaxis.autorange': true})")
+    session.wait("document.getElementById('chart').data[0].x[0] === 0")
