@@ -91,6 +91,15 @@ def checks(sizes: list[int]) -> list[Check]:
     for case in ("record", "sync_single"):
         rows.append((f"branches/s recorded into the store, {case}", "≥ 5,000",
                      ("branch", case, "per_s"), 5000, "rate"))  # fmt: skip
+    rows += [
+        ("100 trivial runs, each in its own process, `local -j 2` (runs/s)", "≥ 30",
+         ("sweep", "local_j2", "runs_per_s"), 30, "rate"),
+        ("100 trivial runs, `inline` (runs/s)", "≥ 200", ("sweep", "inline", "runs_per_s"), 200, "rate"),
+        ("200 runs of 50 ms CPU on 2 workers, `local`: parallel efficiency (%)", "≥ 85",
+         ("sweep", "efficiency_local", "efficiency_pct"), 85, "rate"),
+        ("200 runs of 50 ms CPU on 2 workers, `dask`: parallel efficiency (%)", "≥ 85",
+         ("sweep", "efficiency_dask", "efficiency_pct"), 85, "rate"),
+    ]  # fmt: skip
     return rows
 
 
@@ -135,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         for figures in results["rebuild"].values():
             figures["peak_rss_mb"] = figures["peak_rss_kb"] / 1024
         results["branch"] = run_script("bench_branch.py", [], out)
+        results["sweep"] = run_script("bench_sweep.py", [], out)
     print(f"\nAll benchmarks: {time.perf_counter() - start:.0f} s wall")
     print(f"\n{datetime.date.today()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores\n")
     print(summary_table(results, sizes))

@@ -101,6 +101,7 @@ if TYPE_CHECKING:
         load,
         runs,
     )
+    from .workflow import Parallel, Pipeline, Sequential, inputs
 
 _LAZY = {
     "StopHook": "runlab.hooks",
@@ -135,6 +136,10 @@ _LAZY = {
     "RunRequest": "runlab.request",
     "RunResult": "runlab.request",
     "execute": "runlab.request",
+    "Parallel": "runlab.workflow",
+    "Pipeline": "runlab.workflow",
+    "Sequential": "runlab.workflow",
+    "inputs": "runlab.workflow",
     "Config": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "ConfigLoader": "runlab.params",
@@ -182,8 +187,10 @@ __all__ = [
     "MetricError",
     "MetricNotFoundError",
     "MetricSeries",
+    "Parallel",
     "Param",
     "ParameterError",
+    "Pipeline",
     "PluginError",
     "PluginLoadError",
     "PluginNotFoundError",
@@ -202,6 +209,7 @@ __all__ = [
     "RunlabError",
     "Script",
     "ScriptExecutor",
+    "Sequential",
     "StopHook",
     "StorageError",
     "Store",
@@ -225,6 +233,7 @@ __all__ = [
     "get_run_dir",
     "get_run_id",
     "get_status",
+    "inputs",
     "log_artifact",
     "log_matplotlib_figure",
     "log_results",

@@ -108,7 +108,9 @@ def _register() -> None:
         _run_cmd,
         _scaffold,
         _show,
+        _sweep_cmd,
         _ui_cmd,
+        _workflow_cmd,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ._main import cli, get_store, root_option
+from ._sweep_cmd import start_sweep, sweep_options, wants_sweep
 
 _EXIT = {"completed": 0, "failed": 1, "cancelled": 130}
 _SETTINGS = {"ignore_unknown_options": True}
@@ -81,10 +82,12 @@ def _execute(start: Callable[[], list[Any]]) -> None:
 @_run_options
 @click.option("--namespace", "-n", metavar="NS", help="Namespace of the run(s) (default: the file's name).")
 @click.option("--entrypoint", "-e", metavar="NAME", help="Function of a plain script to call (default: discovered).")
+@sweep_options
 @root_option
 @click.pass_context
 def run_command(
     ctx: click.Context,
+    /,
     path: str,
     overrides: tuple[str, ...],
     configs: tuple[Path, ...],
@@ -93,6 +96,7 @@ def run_command(
     description: str | None,
     namespace: str | None,
     entrypoint: str | None,
+    **sweep: Any,
 ) -> None:
     """Run an experiment file: a functional experiment, a plain script or a config file.
 
@@ -109,10 +113,25 @@ def run_command(
       runlab run train.py -c configs/sweep.yml          # one run per config
       runlab run configs/experiment_config.yml          # its `extend` names the file
       runlab run tools.py:evaluate -p checkpoint=best.pt
+      runlab run train.py --sweep lr=0.1,0.01 --sweep bs=16,32 -j 4     # a sweep: 4 runs at a time
+      runlab run train.py -p "lr=loguniform(1e-4,1e-1)" --samples 20 --seed 1
+      runlab run train.py -c sweep.yml -x dask --dask-scheduler tcp://head:8786
+
+    Several configs (--sweep, sweep text such as -p "lr=logspace(-4,-1,4)", a config
+    file's sweep) make a sweep: each run in its own process (-x local, -j N at a time),
+    recorded and linked (`runlab sweep show ID`); the same command again resumes it.
+    See docs/sweeps.md and docs/executors.md.
     """
     from ..experiment._dispatch import launch
 
     root = (ctx.find_root().obj or {}).get("root")  # None: the config's root, else the default store
+    if wants_sweep(path, overrides, configs, sweep):
+        code = start_sweep(path, overrides, configs, root=root, name=name, tags=tags, description=description,
+                           namespace=namespace, entrypoint=entrypoint, **sweep)  # fmt: skip
+        sys.stdout.flush()
+        if code:
+            sys.exit(code)
+        return
     _execute(
         lambda: launch(
             path,

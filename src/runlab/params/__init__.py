@@ -33,9 +33,18 @@ from ._param import (
     read_descriptions,
     scan_source,
 )
+from ._sample import Distribution, SampleMode, loguniform, parse_axis, randint, sample, sweep_argv, uniform
 from ._sweep import Sweep, choice, expand, expand_model, grid, linspace, logspace, parse_sweep, range_, zipped
 
 __all__ = [
+    "uniform",
+    "sweep_argv",
+    "sample",
+    "randint",
+    "parse_axis",
+    "loguniform",
+    "SampleMode",
+    "Distribution",
     "CONFIG_SUFFIXES",
     "SPECIAL_PARAMS",
     "ActionableParameterType",

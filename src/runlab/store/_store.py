@@ -106,6 +106,9 @@ class Store:
         self.is_archive = _archive_of is not None
         self._archive: Store | None = None
         self._locks = FolderLocks(self.root)  # fixed run folders (debug) held by runs of this process
+        #: False where ``RUNLAB_INDEX_WRITES=0``: runs write their folders only, not the SQLite index
+        #: (runs on other hosts: the submitting process or ``runlab index rebuild`` indexes them).
+        self.index_writes = os.environ.get("RUNLAB_INDEX_WRITES") != "0"
 
     @property
     def archive(self) -> Store:
@@ -190,7 +193,8 @@ class Store:
         """
         namespace = validate_namespace(meta.get("namespace") or "default")
         meta["namespace"] = namespace
-        _ = self.index  # open (and if needed rebuild) the index before making a folder it would pick up
+        if self.index_writes:
+            _ = self.index  # open (and if needed rebuild) the index before making a folder it would pick up
         parent = self.root / namespace
         parent.mkdir(parents=True, exist_ok=True)
         created = datetime.fromisoformat(meta["created"])
@@ -219,7 +223,7 @@ class Store:
             meta["id"] = run_id
             rel = folder.relative_to(self.root).as_posix()
             write_json_atomic(folder / "run.json", meta, fsync=False)
-            if self._safe(partial(_claim, meta=meta, folder=rel)):
+            if not self.index_writes or self._safe(partial(_claim, meta=meta, folder=rel)):
                 if busy is not None:
                     warnings.warn(
                         f"The run folder {busy} belongs to a run that is still running; this run uses {folder} "
@@ -237,14 +241,15 @@ class Store:
         except (OSError, ValueError):
             old = None
         shutil.rmtree(folder)
-        if old:
+        if old and self.index_writes:
             self._safe(lambda idx: idx.delete([old]))
 
     def save(self, folder: Path, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None = None) -> None:
         """Write ``run.json`` atomically and update the index (metric summaries too, if given)."""
         write_json_atomic(folder / "run.json", meta)
         rel = folder.relative_to(self.root).as_posix()
-        self._safe(lambda idx: idx.upsert(meta, rel, summaries))
+        if self.index_writes:
+            self._safe(lambda idx: idx.upsert(meta, rel, summaries))
         if meta.get("status") in _FINAL:
             self._locks.release(folder)
 
@@ -255,13 +260,15 @@ class Store:
             self._safe(lambda idx: idx.delete(ids))
 
     def adopt(self, folder: Path, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None = None) -> None:
-        """Index a run folder that was moved into this store (``run.json`` is not rewritten)."""
+        """Index a run folder that was moved into this store, or written on another host (``run.json`` is
+        not rewritten); this writes the index also where :attr:`index_writes` is off."""
         rel = folder.relative_to(self.root).as_posix()
         self._safe(lambda idx: idx.upsert(meta, rel, summaries))
 
     def heartbeat(self, run_id: str, beat: Mapping[str, Any], summaries: Mapping[str, Any] | None) -> None:
         """Record a live run's heartbeat (and metric summaries so far) in the index."""
-        self._safe(lambda idx: idx.update_progress(run_id, beat, summaries))
+        if self.index_writes:
+            self._safe(lambda idx: idx.update_progress(run_id, beat, summaries))
 
     # -- finding runs -----------------------------------------------------------------
     def resolve(self, ref: str) -> tuple[str, Path]:

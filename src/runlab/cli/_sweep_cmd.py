@@ -1,0 +1,286 @@
+"""``runlab sweep list|show`` and the sweep options of ``runlab run``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._main import cli, get_store, root_option
+from ._render import FORMATS, STATUS_STYLE, emit
+
+__all__ = ["start_sweep", "sweep_options", "wants_sweep"]
+
+
+def sweep_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the sweep and executor options to a command (``runlab run``)."""
+    opts = [
+        click.option("--sweep", "sweeps", multiple=True, metavar="NAME=V1,V2,...",
+                     help="Sweep a parameter over values (repeatable; grid by default). Sweep text also works in "
+                          "-p: -p 'lr=logspace(-4,-1,4)'."),
+        click.option("--sweep-mode", type=click.Choice(["grid", "zip", "random"]), default="grid", show_default=True,
+                     help="Combine swept parameters: every combination, the i-th values together, or random draws."),
+        click.option("--samples", type=click.IntRange(min=1), metavar="N",
+                     help="Random sampling: N runs drawn from the swept values and ranges (uniform(a,b), "
+                          "loguniform(a,b), randint(a,b))."),
+        click.option("--seed", type=int, metavar="S", help="Seed of random sampling (the same seed, the same runs)."),
+        click.option("-x", "--executor", metavar="NAME",
+                     help="Where runs execute: inline, local (default), dask, slurm."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Runs at a time (default 1)."),
+        click.option("--dask-scheduler", metavar="ADDRESS", help="Dask scheduler tcp://host:port (implies -x dask)."),
+        click.option("--partition", metavar="NAME", help="SLURM partition (-x slurm)."),
+        click.option("--time", "time_min", type=click.FloatRange(min=1), metavar="MIN",
+                     help="SLURM job time limit in minutes (-x slurm)."),
+        click.option("--cpus", type=click.IntRange(min=1), metavar="N", help="CPUs per SLURM job (-x slurm)."),
+        click.option("--gpus", type=click.IntRange(min=0), metavar="N", help="GPUs per SLURM job (-x slurm)."),
+        click.option("--mem", type=click.FloatRange(min=0), metavar="GB", help="Memory per SLURM job (-x slurm)."),
+        click.option("--account", metavar="NAME", help="SLURM account (-x slurm)."),
+        click.option("--retry-failed", is_flag=True, help="Resuming: run the configs that failed last time again."),
+        click.option("--max-retries", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+                     help="Run a failed or crashed config again up to N times."),
+        click.option("--fail-fast", is_flag=True, help="Cancel the sweep at the first failed run (default: go on)."),
+        click.option("--dry-run", is_flag=True, help="List the runs the sweep would make; run nothing."),
+    ]  # fmt: skip
+    for option in reversed(opts):
+        fn = option(fn)
+    return fn
+
+
+def wants_sweep(path: str, argv: Sequence[str], configs: Sequence[Path], options: dict[str, Any]) -> bool:
+    """Whether ``runlab run`` makes a sweep: sweep options, swept overrides, or configs that expand to several."""
+    from ..params import CONFIG_SUFFIXES, load_config, load_spec, sweep_argv
+
+    defaults = {"sweep_mode": "grid", "max_retries": 0}
+    if any(v not in (None, False, (), [], defaults.get(k)) for k, v in options.items()):
+        return True
+    if len(sweep_argv(list(argv))) > 1:
+        return True
+    file = Path(path.split(":")[0])
+    if file.suffix in CONFIG_SUFFIXES and file.is_file():
+        return len(load_spec(file, *configs).to_configs()) > 1
+    return bool(configs) and len(load_config(*configs)) > 1
+
+
+def start_sweep(
+    path: str,
+    argv: Sequence[str],
+    configs: Sequence[Path] = (),
+    *,
+    root: str | None = None,
+    name: str | None = None,
+    tags: Sequence[str] = (),
+    description: str | None = None,
+    namespace: str | None = None,
+    entrypoint: str | None = None,
+    sweeps: Sequence[str] = (),
+    sweep_mode: str = "grid",
+    samples: int | None = None,
+    seed: int | None = None,
+    executor: str | None = None,
+    jobs: int | None = None,
+    dask_scheduler: str | None = None,
+    partition: str | None = None,
+    time_min: float | None = None,
+    cpus: int | None = None,
+    gpus: int | None = None,
+    mem: float | None = None,
+    account: str | None = None,
+    retry_failed: bool = False,
+    max_retries: int = 0,
+    fail_fast: bool = False,
+    dry_run: bool = False,
+) -> int:
+    """Expand, validate and run a sweep from ``runlab run``'s options; returns the exit code.
+
+    Prints ``run ID STATE FOLDER`` per config (in order) on stdout, progress and failures on
+    stderr. 0 when every run completed, 1 when one failed or crashed, 130 when cancelled.
+
+    Raises:
+        UsageError: bad sweep text, value, executor or option (nothing is run).
+    """
+    from ..errors import UsageError
+    from ..executors import get_executor
+    from ..params import sweep_argv
+    from ..request import RunOptions
+    from ..store import get_store as _get
+    from ..sweep import SweepProgress, build_requests, plan_sweep, run_sweep
+
+    if seed is not None and samples is None and sweep_mode != "random":
+        raise UsageError(f"--seed {seed} applies to random sampling (--samples N); to set a parameter named "
+                         f"'seed', write -p seed={seed}.")  # fmt: skip
+    argvs = sweep_argv(list(argv), list(sweeps), sweep_mode, samples, seed)  # type: ignore[arg-type]
+    options = RunOptions(name, tuple(tags), description, namespace, root)
+    requests = build_requests(path, argvs, list(configs), options=options, entrypoint=entrypoint)
+    sweep_id, planned = plan_sweep(requests)
+    store = _get(planned[0].request.options.root if planned else root)
+    if dry_run:
+        click.echo(f"sweep {sweep_id}: {len(planned)} run(s) of {path} (dry run: nothing is run)")
+        for i, config in enumerate(planned, 1):
+            values = " ".join(f"{k}={v!r}" for k, v in config.request.params.items())
+            click.echo(f"{i:>4}  {config.config}  {values}")
+        return 0
+    kind = executor or ("dask" if dask_scheduler else "local")
+    settings: dict[str, Any] = {}
+    if jobs is not None and kind != "inline":
+        settings["workers"] = jobs
+    if kind == "local":
+        from ..executors._registry import executor_settings
+
+        configured = executor_settings("local")
+        if "quiet" not in configured:  # output to the terminal when runs do not interleave
+            settings["quiet"] = (jobs or configured.get("workers") or 1) > 1
+    if dask_scheduler is not None:
+        settings["scheduler"] = dask_scheduler
+    slurm = {"partition": partition, "time": time_min, "cpus": cpus, "gpus": gpus, "mem": mem, "account": account}
+    given = {k: v for k, v in slurm.items() if v is not None}
+    if given and kind != "slurm":
+        option = next(iter(given))
+        value = given[option]
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        raise UsageError(f"--{option} applies to the slurm executor; add -x slurm or leave it out (to set a "
+                         f"parameter named '{option}', write -p {option}={text}).")  # fmt: skip
+    settings.update(given)
+    if kind == "slurm":
+        from ..executors._registry import executor_settings
+
+        if "folder" not in executor_settings("slurm"):
+            settings["folder"] = str(store.root / ".runlab" / "slurm")
+    definition = {"path": path, "argv": list(argv), "configs": [str(c) for c in configs], "sweeps": list(sweeps),
+                  "mode": "random" if samples else sweep_mode, "samples": samples, "seed": seed}  # fmt: skip
+    with get_executor(kind, **settings) as ex:
+        progress = SweepProgress()
+        try:
+            record = run_sweep(planned, sweep_id, store.root, ex, definition=definition, retry_failed=retry_failed,
+                               max_retries=max_retries, fail_fast=fail_fast, observer=progress)  # fmt: skip
+        except KeyboardInterrupt:
+            click.echo("Interrupted: the sweep was cancelled; run the same command again to resume.", err=True)
+            return 130
+    for entry in record.entries:
+        folder = ""
+        if entry.run_id:
+            try:
+                folder = str(store.load(entry.run_id).path)
+            except Exception:
+                folder = ""
+        click.echo(f"run {entry.run_id or '-':<8} {entry.status:<9} {folder}".rstrip())
+    if sys.stdout.isatty():
+        _summary(store, record)
+    return 0 if record.state == "completed" else 130 if record.state == "cancelled" else 1
+
+
+def _summary(store: Any, record: Any) -> None:
+    rows, cols = _rows(store, record, None, False)
+    if rows and len(rows) <= 50:
+        emit("table", cols, rows, title=f"sweep {record.id}")
+    sys.stdout.flush()
+
+
+def _rows(store: Any, record: Any, sort: str | None, descending: bool) -> tuple[list[list[Any]], list[str]]:
+    """One row per config: run, status, the swept parameters and final metrics."""
+    from ._fields import field_value, varying
+
+    records = []
+    for run_id in record.run_ids:
+        try:
+            records.append(store.load(run_id))
+        except Exception:  # deleted since: the sweep record still names it
+            continue
+    cols = ["id", "status", *varying(records)] if len(records) > 1 else ["id", "status"]
+    if len(records) == 1:
+        cols += [f"params.{k}" for k in records[0].params] + [f"metrics.{k}" for k in records[0].summaries]
+    if sort:
+        key = sort if "." in sort else f"metrics.{sort}"
+        values = {r.id: field_value(r, key) for r in records}
+        nulls = [r for r in records if values[r.id] is None]
+        records = sorted((r for r in records if values[r.id] is not None), key=lambda r: _order(values[r.id]),
+                         reverse=descending) + nulls  # fmt: skip
+        if key not in cols:
+            cols.append(key)
+    return [[field_value(r, c) for c in cols] for r in records], cols
+
+
+def _order(value: Any) -> tuple[int, Any]:
+    """Sort numbers by value, then everything else by its text (runs without the value go last)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value))
+
+
+@cli.group("sweep")
+def sweep_group() -> None:
+    """Sweeps: many runs of one experiment (`runlab run FILE --sweep NAME=V1,V2 -j N`).
+
+    \b
+    Examples:
+      runlab sweep list
+      runlab sweep show 3f2a --sort -acc      # best accuracy first
+      runlab list --where "sweep == '3f2a9c1d'"
+    """
+
+
+@sweep_group.command("list")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@root_option
+@click.pass_context
+def sweep_list(ctx: click.Context, fmt: str) -> None:
+    """List the store's sweeps, newest first: id, state, runs done of total, experiment."""
+    from ..sweep import list_sweeps
+
+    store = get_store(ctx)
+    records = list(list_sweeps(store.root))
+    if not records and fmt == "table":
+        click.echo(f"No sweeps in {store.root} yet. Start one with: runlab run FILE --sweep NAME=V1,V2", err=True)
+        return
+    headers = ["id", "state", "completed", "failed", "total", "created", "experiment", "executor"]
+    rows = []
+    for r in records:
+        counts = r.counts()
+        bad = counts.get("failed", 0) + counts.get("crashed", 0)
+        when = datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M")
+        execu = f"{r.executor.get('name', '')} x{r.executor.get('workers', '')}" if r.executor else ""
+        rows.append([r.id, r.effective_state, counts.get("completed", 0), bad, len(r.entries), when,
+                     Path(str(r.definition.get("path", ""))).name, execu])  # fmt: skip
+    styles = {1: [STATUS_STYLE.get(r.effective_state, "") for r in records]}
+    emit(fmt, headers, rows, styles)
+
+
+@sweep_group.command("show")
+@click.argument("ref", metavar="ID")
+@click.option("--sort", metavar="METRIC", help="Sort by a metric or field; '-' for descending, e.g. -acc, params.lr.")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@root_option
+@click.pass_context
+def sweep_show(ctx: click.Context, ref: str, sort: str | None, fmt: str) -> None:
+    """Show a sweep: its definition, then each config's run with its parameters against its final metrics."""
+    from ..sweep import load_sweep
+
+    store = get_store(ctx)
+    record = load_sweep(store.root, ref)
+    descending = bool(sort and sort.startswith("-"))
+    if sort:
+        from ._fields import check_field
+
+        sort = sort.lstrip("+-")
+        check_field(sort if "." in sort else f"metrics.{sort}")
+    rows, cols = _rows(store, record, sort, descending)
+    if fmt == "table":
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(record.counts().items()))
+        d = record.definition
+        click.echo(f"sweep {record.id}  {record.effective_state}  ({counts})")
+        click.echo(f"  experiment: {d.get('path')}")
+        for key in ("sweeps", "argv"):
+            if d.get(key):
+                click.echo(f"  {key}: {' '.join(d[key])}")
+        mode = d.get("mode")
+        if d.get("samples"):
+            mode = f"random, {d['samples']} samples, seed {d.get('seed')}"
+        click.echo(f"  mode: {mode}   executor: {record.executor.get('name')} x{record.executor.get('workers')}")
+        pending = [e for e in record.entries if e.run_id is None]
+        if pending:
+            click.echo(f"  {len(pending)} config(s) without a run yet; run the same command again to resume.")
+    styles = {1: [STATUS_STYLE.get(str(r[1]), "") for r in rows]} if rows else None
+    emit(fmt, cols, rows, styles)

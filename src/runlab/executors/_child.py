@@ -1,0 +1,87 @@
+"""The process a run executes in: read a request file, execute it, write the result file.
+
+``python -m runlab.executors._child REQUEST_FILE RESULT_FILE`` (a fresh interpreter, used on
+Dask workers) and :func:`run_forked` (a process forked from a warm fork server, used by the
+``local`` executor) do the same. As soon as the run exists, ``RESULT_FILE.run`` names it, so a
+process that dies mid-run still leaves its run id behind (the run then shows as crashed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "run_forked", "run_request_file"]
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def run_request_file(request_file: Path, result_file: Path) -> None:
+    """Execute the request in ``request_file``; write its :class:`RunResult` JSON to ``result_file``."""
+    from ..lifecycle import add_listener
+    from ..request import RunRequest
+    from ._ship import execute_catching
+
+    announced = result_file.with_name(result_file.name + ".run")
+
+    def announce(event: str, run: Any, **data: Any) -> None:
+        if event == "run_state_changed" and data.get("old") is None and not announced.exists():
+            _write(announced, json.dumps({"id": run.id, "folder": str(run.path)}))
+
+    remove = add_listener(announce)
+    try:
+        result, _ = execute_catching(RunRequest.read(request_file))
+    finally:
+        remove()
+    _write(result_file, result.to_json())
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM (the run records itself cancelled) when the fork server, so the sweep, dies."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() == 1:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def run_forked(request_file: str, result_file: str, cwd: str, env: dict[str, str], quiet: bool) -> None:
+    """The body of a forked run process: own session, the caller's cwd and environment, SIGINT cancels."""
+    os.setsid()  # Ctrl-C in the terminal reaches the sweep only; it forwards one SIGINT per run
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    if quiet:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    run_request_file(Path(request_file), Path(result_file))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry: ``REQUEST_FILE RESULT_FILE``."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m runlab.executors._child REQUEST_FILE RESULT_FILE", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    run_request_file(Path(args[0]), Path(args[1]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The ``dask`` executor: runs on a Dask cluster (a ``LocalCluster`` by default).
+
+Each run is one Dask task; the task starts the run in its own process on the worker (see
+:class:`~runlab.executors._process.RunProcess`), so a run that kills its process is ``crashed``
+and the worker goes on. Cancelling sets a Dask ``Event`` the tasks watch: running runs get
+SIGINT and record themselves ``cancelled``. A task whose worker is lost ends ``crashed``.
+``distributed`` is imported only when the executor is created.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..store import RunStatus
+from ._base import Executor
+from ._ship import RunRequest, RunResult, environment, not_started
+
+__all__ = ["DaskExecutor"]
+
+
+def _task(request_json: str, cwd: str, env: dict[str, str], event: str, grace: float) -> str:
+    """Runs on a worker: the request in its own process, watching the cancel event."""
+    from distributed import Event
+
+    from ._process import RunProcess
+
+    cancel = Event(event)
+    folder = Path(tempfile.mkdtemp(prefix="runlab-dask-"))
+    try:
+        if cancel.is_set():
+            return not_started().to_json()
+        request_file = folder / "request.json"
+        request_file.write_text(request_json, encoding="utf-8")
+        proc = RunProcess(request_file, cwd if os.path.isdir(cwd) else str(folder), env)
+        killed_at: float | None = None
+        while not proc.poll(0.25):
+            if killed_at is None and cancel.is_set():
+                proc.interrupt()
+                killed_at = time.monotonic()
+            elif killed_at is not None and time.monotonic() - killed_at > grace:
+                proc.kill()
+        return proc.wait().to_json()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class DaskExecutor(Executor):
+    """Runs requests as Dask tasks, on a ``LocalCluster`` or on the scheduler at ``scheduler``.
+
+    Args:
+        workers: the ``LocalCluster``'s workers (ignored with ``scheduler``).
+        scheduler: a running scheduler's address, e.g. ``tcp://10.0.0.5:8786``.
+        timeout: seconds to wait for the scheduler to answer.
+        grace: seconds a cancelled run gets before it is killed.
+        index: the runs write the store's SQLite index; False: their folders only, and the
+            submitting process indexes them (workers on other hosts: SQLite over NFS is unsafe).
+            Default: True for a LocalCluster, False with ``scheduler``.
+
+    Raises:
+        UsageError: the scheduler does not answer (nothing was run).
+
+    Example:
+        >>> DaskExecutor.name  # get_executor("dask", workers=2) starts a LocalCluster
+        'dask'
+    """
+
+    name = "dask"
+
+    def __init__(self, workers: int = 1, scheduler: str | None = None, timeout: float = 10.0,
+                 grace: float = 10.0, index: bool | None = None) -> None:  # fmt: skip
+        super().__init__(workers=workers)
+        import logging
+
+        from distributed import Client, Event, LocalCluster
+
+        self._cluster: Any = None
+        if scheduler:
+            try:
+                self._client = Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError) as exc:
+                raise UsageError(f"Dask scheduler {scheduler} does not answer ({type(exc).__name__}: {exc}). "
+                                 "Check the address (tcp://host:port) and that 'dask scheduler' runs there, "
+                                 "or leave out --dask-scheduler for a local cluster.") from None  # fmt: skip
+            self.workers = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values()) or 1
+        else:
+            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
+                                         dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
+            self._client = Client(self._cluster)
+        self._event_name = f"runlab-cancel-{uuid.uuid4().hex}"
+        self._event = Event(self._event_name, client=self._client)
+        self._env = environment()
+        index = scheduler is None if index is None else index
+        self.index_writes = index
+        if not index:
+            self._env["RUNLAB_INDEX_WRITES"] = "0"
+        self._cwd = os.getcwd()
+        self._grace = grace
+        self._dask_futures: list[Any] = []
+
+    def _start(self, request: RunRequest) -> cf.Future[RunResult]:
+        future: cf.Future[RunResult] = cf.Future()
+        self._started(1)  # counted as running until it ends (Dask queues the rest on its workers)
+        task = self._client.submit(_task, request.to_json(), self._cwd, self._env, self._event_name, self._grace,
+                                   pure=False, retries=0)  # fmt: skip
+        self._dask_futures.append(task)
+
+        def done(task: Any) -> None:
+            self._started(-1)
+            try:
+                result = RunResult.from_json(task.result())
+            except BaseException as exc:  # the worker was lost, or the task was cancelled
+                cancelled = self.cancelled and task.status == "cancelled"
+                status = RunStatus.CANCELLED if cancelled else RunStatus.FAILED
+                result = RunResult(None, status, None, error=f"the Dask task ended: {type(exc).__name__}: {exc}")
+            future.set_result(result)
+
+        task.add_done_callback(done)
+        return future
+
+    @property
+    def running(self) -> int:
+        return min(self._running, self.workers)
+
+    def _cancel_running(self) -> None:
+        self._event.set()
+
+    def close(self) -> None:
+        for future in self._futures:
+            future.result()  # every task ended (cancelled ones after their grace period)
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()

@@ -1,0 +1,115 @@
+"""Executors by name, their options, and settings from ``[tool.runlab.executors.NAME]``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ._base import Executor
+
+__all__ = ["EXECUTORS", "ExecutorSpec", "executor_settings", "get_executor"]
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """An executor's class (``module:Class``, imported on use) and its options (name -> type, help)."""
+
+    target: str
+    options: Mapping[str, tuple[type, str]]
+
+
+_WORKERS = (int, "runs executing at once (-j N)")
+EXECUTORS: dict[str, ExecutorSpec] = {
+    "inline": ExecutorSpec("runlab.executors._inline:InlineExecutor", {}),
+    "local": ExecutorSpec(
+        "runlab.executors._local:LocalExecutor",
+        {"workers": _WORKERS, "quiet": (bool, "runs' output to out.log only"),
+         "grace": (float, "seconds a cancelled run gets before it is killed"),
+         "fork": (bool, "fork runs from a warm process (False: a fresh interpreter per run)")},
+    ),
+    "dask": ExecutorSpec(
+        "runlab.executors._dask:DaskExecutor",
+        {"workers": _WORKERS, "scheduler": (str, "scheduler address tcp://host:port (default: a LocalCluster)"),
+         "timeout": (float, "seconds to wait for the scheduler"),
+         "grace": (float, "seconds a cancelled run gets before it is killed"),
+         "index": (bool, "runs write the SQLite index (False: folders only; the submitter indexes)")},
+    ),
+    "slurm": ExecutorSpec(
+        "runlab.executors._slurm:SlurmExecutor",
+        {"workers": (int, "jobs of an array running at once"), "partition": (str, "SLURM partition"),
+         "time": (float, "job time limit in minutes"), "cpus": (int, "CPUs per job"), "gpus": (int, "GPUs per job"),
+         "mem": (float, "memory per job in GB"), "account": (str, "SLURM account"),
+         "folder": (str, "job files and logs, on a shared filesystem"),
+         "cluster": (str, "slurm, or local to run the jobs as local processes"),
+         "poll": (float, "seconds between job state checks"),
+         "index": (bool, "jobs write the SQLite index too (default False: the submitter indexes)")},
+    ),
+}
+
+
+def executor_settings(name: str, start: Path | None = None) -> dict[str, Any]:
+    """Settings for executor ``name`` from ``[tool.runlab.executors.NAME]`` of the nearest pyproject.toml."""
+    from ..store._root import find_pyproject, read_toml
+
+    pyproject = find_pyproject(start)
+    if pyproject is None:
+        return {}
+    text = pyproject.read_text(encoding="utf-8")
+    if "executors" not in text:
+        return {}
+    table = read_toml(pyproject, text).get("tool", {}).get("runlab", {}).get("executors", {}).get(name, {})
+    if not isinstance(table, dict):
+        raise UsageError(f"Invalid [tool.runlab.executors.{name}] in {pyproject}: expected a table of options.")
+    return dict(table)
+
+
+def _check(name: str, spec: ExecutorSpec, options: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if key not in spec.options:
+            from ..params import did_you_mean
+
+            valid = ", ".join(sorted(spec.options)) or "none"
+            raise UsageError(f"Unknown option {key!r} for the {name} executor.{did_you_mean(key, spec.options)} "
+                             f"Its options: {valid}.")  # fmt: skip
+        type_, help_ = spec.options[key]
+        ok = isinstance(value, type_) and not (type_ is not bool and isinstance(value, bool))
+        if type_ is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if not ok:
+            raise UsageError(f"Invalid value for the {name} executor's {key!r}: {value!r} is not a "
+                             f"{type_.__name__} ({help_}).")  # fmt: skip
+        if key == "workers" and value < 1:
+            raise UsageError(f"Invalid number of workers {value}: give a whole number >= 1, e.g. -j 4.")
+        out[key] = value
+    return out
+
+
+def get_executor(name: str, settings: bool = True, **options: Any) -> Executor:
+    """An executor by name: ``inline``, ``local``, ``dask`` or ``slurm``.
+
+    Options given here override those in ``[tool.runlab.executors.NAME]`` of pyproject.toml
+    (read when ``settings`` is true), so one command runs on a laptop and on a cluster.
+
+    Raises:
+        UsageError: an unknown executor, an unknown option or a value of the wrong type.
+
+    Example:
+        >>> get_executor("local", workers=3).workers
+        3
+    """
+    spec = EXECUTORS.get(name)
+    if spec is None:
+        from ..params import did_you_mean
+
+        raise UsageError(f"Unknown executor {name!r}.{did_you_mean(name, EXECUTORS)} "
+                         f"Choose one of: {', '.join(EXECUTORS)}.")  # fmt: skip
+    merged = {**(executor_settings(name) if settings else {}), **options}
+    checked = _check(name, spec, merged)
+    module, _, cls = spec.target.partition(":")
+    factory: type[Executor] = getattr(import_module(module), cls)
+    return factory(**checked)

@@ -1,0 +1,209 @@
+"""The ``slurm`` executor: runs as SLURM job arrays through submitit.
+
+Requests submitted together go out as one job array; at most ``workers`` jobs are out at a time. Each job
+runs one request in the job's process and sends its result back through submitit's folder. A
+preempted or timed-out job is requeued (submitit's checkpointing) and starts its request again.
+Every node must see the store and the experiment files at the same paths (a shared filesystem).
+``cluster="local"`` runs the jobs as local processes with submitit's local executor (tests,
+debugging without SLURM). ``submitit`` is imported only when the executor is created.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import submitit
+
+from ..errors import UsageError
+from ..store import RunStatus
+from ._base import Executor
+from ._ship import RunRequest, RunResult, environment
+
+__all__ = ["SHARED_FILESYSTEMS", "SlurmExecutor", "filesystem_type"]
+
+SHARED_FILESYSTEMS = ("nfs", "nfs4", "lustre", "gpfs", "beegfs", "cephfs", "ceph", "cifs", "smb3", "smbfs",
+                      "glusterfs", "fuse.glusterfs", "fuse.sshfs", "panfs", "wekafs", "9p")  # fmt: skip
+
+
+def filesystem_type(path: Path) -> str | None:
+    """The type of the filesystem holding ``path`` (from /proc/mounts), or None where unknown."""
+    try:
+        mounts = Path("/proc/mounts").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    target = str(path.resolve())
+    best, kind = "", None
+    for line in mounts:
+        parts = line.split()
+        inside = len(parts) > 2 and (target == parts[1] or target.startswith(parts[1].rstrip("/") + "/"))
+        if inside and len(parts[1]) > len(best):
+            best, kind = parts[1], parts[2]
+    return kind
+
+
+class _Job(submitit.helpers.Checkpointable):  # type: ignore[misc]
+    """What a SLURM job runs: one request; requeued with the same request when preempted."""
+
+    def __init__(self, request_json: str, result_file: str, cwd: str, env: dict[str, str]) -> None:
+        self.args = (request_json, result_file, cwd, env)
+
+    def __call__(self) -> str:
+        import signal
+
+        from ._child import run_request_file
+
+        request_json, result_file, cwd, env = self.args
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # submitit cancels with SIGINT
+        if os.path.isdir(cwd):
+            os.chdir(cwd)
+        os.environ.update({k: v for k, v in env.items() if not k.startswith(("SLURM_", "SUBMITIT_"))})
+        result = Path(result_file)
+        request_file = result.with_name(result.name.replace(".result.json", ".json"))
+        request_file.write_text(request_json, encoding="utf-8")
+        run_request_file(request_file, result)
+        return result.read_text(encoding="utf-8")
+
+    def checkpoint(self) -> Any:
+        """Requeue with the same request (submitit calls this on preemption and timeout)."""
+        return submitit.helpers.DelayedSubmission(self)
+
+
+class SlurmExecutor(Executor):
+    """Runs requests as SLURM job arrays with submitit.
+
+    Args:
+        workers: jobs of an array running at once (``--array=...%N``).
+        partition, time, cpus, gpus, mem, account: the jobs' SLURM resources (``time`` in
+            minutes, ``mem`` in GB).
+        folder: where submitit keeps job files and logs (on a shared filesystem).
+        cluster: ``"slurm"`` (default), or ``"local"`` to run the jobs as local processes.
+        poll: seconds between job state checks.
+        index: the jobs write the store's SQLite index too (default False: SQLite locking is not
+            safe over NFS; the submitting process indexes each finished run's folder).
+
+    Raises:
+        UsageError: ``sbatch`` is not on PATH (for ``cluster="slurm"``).
+    """
+
+    name = "slurm"
+
+    def __init__(self, workers: int = 16, partition: str | None = None, time: float = 60.0, cpus: int = 1,
+                 gpus: int = 0, mem: float | None = None, account: str | None = None, folder: str | None = None,
+                 cluster: str = "slurm", poll: float = 0.5, index: bool = False) -> None:  # fmt: skip
+        super().__init__(workers=workers)
+        if cluster not in ("slurm", "local"):
+            raise UsageError(f"Invalid cluster {cluster!r} for the slurm executor: use 'slurm' or 'local'.")
+        if cluster == "slurm" and shutil.which("sbatch") is None:
+            raise UsageError("The slurm executor needs SLURM's 'sbatch', which is not on PATH. Run on a SLURM "
+                             "login node, or use -x local or -x dask.")  # fmt: skip
+        self._folder = Path(folder) if folder else Path(tempfile.gettempdir()) / "runlab-slurm"
+        self._folder.mkdir(parents=True, exist_ok=True)
+        if cluster == "slurm":
+            self._check_shared(self._folder)
+        self._submitit = submitit.AutoExecutor(folder=str(self._folder / "%j"), cluster=cluster)
+        params: dict[str, Any] = {"timeout_min": int(time), "cpus_per_task": cpus, "slurm_array_parallelism": workers}
+        if cluster == "local":
+            params = {"timeout_min": int(time), "cpus_per_task": cpus}
+        else:
+            params.update({k: v for k, v in {"slurm_partition": partition, "gpus_per_node": gpus or None,
+                           "mem_gb": mem, "slurm_account": account}.items() if v is not None})  # fmt: skip
+        self._submitit.update_parameters(**params)
+        self._pending: list[tuple[RunRequest, cf.Future[RunResult]]] = []
+        self._jobs: list[tuple[Any, cf.Future[RunResult], Path]] = []
+        self._env = environment()
+        self.index_writes = index
+        if not index:
+            self._env["RUNLAB_INDEX_WRITES"] = "0"
+        self._cwd = os.getcwd()
+        self._poll = poll
+        self._count = 0
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="runlab-slurm-watch", daemon=True)
+        self._watcher.start()
+
+    @staticmethod
+    def _check_shared(folder: Path) -> None:
+        kind = filesystem_type(folder)
+        if kind is not None and kind not in SHARED_FILESYSTEMS:
+            print(f"runlab: warning: {folder} is on a {kind} filesystem; SLURM nodes may not see it. Put the "
+                  "store and the job folder on a filesystem the nodes share (NFS, Lustre, GPFS ...).",
+                  file=sys.stderr)  # fmt: skip
+
+    def _start(self, request: RunRequest) -> cf.Future[RunResult]:
+        future: cf.Future[RunResult] = cf.Future()
+        with self._lock:
+            self._pending.append((request, future))
+        return future
+
+    def _flush(self) -> None:
+        """Submit the requests gathered so far as one job array, keeping at most ``workers`` jobs out."""
+        with self._lock:
+            room = max(self.workers - len(self._jobs), 0)
+            pending, self._pending = self._pending[:room], self._pending[room:]
+        if not pending:
+            return
+        tasks = []
+        for request, future in pending:
+            self._count += 1
+            result_file = self._folder / f"{os.getpid()}-{id(self)}-{self._count}.result.json"
+            tasks.append((_Job(request.to_json(), str(result_file), self._cwd, self._env), future, result_file))
+        with self._submitit.batch():
+            jobs = [self._submitit.submit(task) for task, _, _ in tasks]
+        with self._lock:
+            for job, (_, future, result_file) in zip(jobs, tasks, strict=True):
+                self._jobs.append((job, future, result_file))
+                self._running += 1
+
+    def _watch(self) -> None:
+        from ._process import read_result
+
+        while not self._stop.is_set():
+            if not self.cancelled:
+                self._flush()
+            with self._lock:
+                jobs = list(self._jobs)
+            for job, future, result_file in jobs:
+                if not job.done(force_check=True):
+                    continue
+                try:
+                    result = RunResult.from_json(job.result())
+                except BaseException as exc:  # the job died or was cancelled: what did its run leave?
+                    result = read_result(result_file, None)
+                    if result.run_id is None:
+                        status = RunStatus.CANCELLED if self.cancelled else RunStatus.FAILED
+                        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
+                        error = f"the SLURM job ended: {type(exc).__name__}: {last}"
+                        result = RunResult(None, status, None, error=error)
+                with self._lock:
+                    self._jobs.remove((job, future, result_file))
+                    self._running -= 1
+                future.set_result(result)
+            self._stop.wait(self._poll)
+
+    def _cancel_running(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+            jobs = list(self._jobs)
+        from ._ship import not_started
+
+        for _, future in pending:
+            future.set_result(not_started())
+        for job, _, _ in jobs:
+            try:
+                job.cancel(check=False)
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        deadline = time.monotonic() + 3600
+        while (self._jobs or self._pending) and time.monotonic() < deadline:
+            time.sleep(self._poll)
+        self._stop.set()

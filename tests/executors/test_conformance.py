@@ -1,0 +1,125 @@
+"""The executor contract, checked for every executor (inline, local processes, Dask)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from runlab.errors import UsageError
+from runlab.executors import Executor, get_executor
+from runlab.store import Store
+
+from .conftest import req
+
+
+def test_results_come_in_submission_order(executor: Executor, script: Path, root: Path) -> None:
+    tickets = [executor.submit(req(script, root, f"--X={i}", f"--SLEEP={0.05 * (5 - i)}")) for i in range(5)]
+    assert tickets == list(range(5))
+    results = list(executor.results())
+    assert [r.value for r in results] == [0, 2, 4, 6, 8]
+    assert [r.status for r in results] == ["completed"] * 5
+    store = Store(root)
+    assert sorted(r.run_id for r in results) == sorted(r.id for r in store.runs())  # type: ignore[misc]
+    for result in results:
+        assert Path(str(result.folder)).is_dir()
+        assert store.load(str(result.run_id)).status == "completed"
+
+
+def test_completed_yields_every_ticket_once(executor: Executor, script: Path, root: Path) -> None:
+    for i in range(4):
+        executor.submit(req(script, root, f"--X={i}"))
+    seen = sorted((ticket, r.value) for ticket, r in executor.completed())
+    assert seen == [(0, 0), (1, 2), (2, 4), (3, 6)]
+
+
+def test_a_failing_run_is_a_result_not_an_exception(executor: Executor, script: Path, root: Path) -> None:
+    executor.submit(req(script, root, "--X=1", "--MODE=fail"))
+    executor.submit(req(script, root, "--X=2"))
+    failed, ok = executor.results()
+    assert failed.status == "failed" and "boom 1" in str(failed.error)
+    assert Store(root).load(str(failed.run_id)).status == "failed"
+    assert ok.status == "completed" and ok.value == 4
+
+
+def test_links_reach_the_run_record(executor: Executor, script: Path, root: Path) -> None:
+    executor.submit(req(script, root, sweep="abcd1234"))
+    [result] = executor.results()
+    record = Store(root).load(str(result.run_id))
+    assert record.sweep == "abcd1234" and record.metadata["origin"]["path"] == str(script)
+
+
+def test_a_request_for_a_missing_file_fails_without_a_run(executor: Executor, script: Path, root: Path) -> None:
+    request = req(script, root)
+    script.unlink()
+    executor.submit(request)
+    [result] = executor.results()
+    assert result.status == "failed" and result.run_id is None
+    assert "exp.py" in str(result.error)
+    assert len(Store(root).runs()) == 0
+
+
+def test_cancel_before_start_makes_no_run(executor: Executor, script: Path, root: Path) -> None:
+    executor.cancel()
+    executor.submit(req(script, root))
+    [result] = executor.results()
+    assert result.status == "cancelled" and result.run_id is None
+    assert executor.cancelled
+
+
+@pytest.mark.parametrize("name", ["local", "dask", "slurm"])
+def test_a_run_killing_its_process_is_crashed_and_others_go_on(name: str, script: Path, root: Path) -> None:
+    from .conftest import make_executor
+
+    with make_executor(name) as ex:
+        ex.submit(req(script, root, "--X=1", "--MODE=die"))
+        ex.submit(req(script, root, "--X=2"))
+        crashed, ok = ex.results()
+    assert crashed.status == "crashed" and crashed.run_id is not None
+    assert Store(root).load(crashed.run_id).status == "crashed"
+    assert ok.status == "completed" and ok.value == 4
+
+
+@pytest.mark.parametrize("name", ["local", "dask", "slurm"])
+def test_cancel_interrupts_running_runs(name: str, script: Path, root: Path) -> None:
+    from .conftest import make_executor
+
+    with make_executor(name) as ex:
+        for i in range(4):
+            ex.submit(req(script, root, f"--X={i}", "--SLEEP=30"))
+        store = Store(root)
+        deadline = time.monotonic() + 60
+        while len(store.runs(status="running")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ex.cancel()
+        results = list(ex.results())
+    assert [r.status for r in results] == ["cancelled"] * 4
+    started = [r for r in results if r.run_id]
+    assert len(started) == 2
+    assert {store.load(str(r.run_id)).status for r in started} == {"cancelled"}
+    assert len(store.runs(status="running")) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("locall", {}, "Did you mean 'local'"),
+        ("local", {"wokers": 2}, "Unknown option 'wokers'"),
+        ("local", {"workers": "2"}, "is not a int"),
+        ("local", {"workers": 0}, ">= 1"),
+        ("inline", {"workers": 2}, "Its options: none"),
+    ],
+)
+def test_bad_executor_settings_are_usage_errors(name: str, options: dict[str, object], message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        get_executor(name, settings=False, **options)
+    assert message in str(info.value)
+
+
+def test_settings_come_from_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.runlab.executors.local]\nworkers = 3\ngrace = 2\n")
+    ex = get_executor("local")
+    assert ex.workers == 3
+    assert get_executor("local", workers=1).workers == 1  # the command line wins
+    ex.close()
