@@ -172,3 +172,19 @@ def test_run_file_with_a_generator_config_returns_every_run(tmp_path: Path) -> N
                            root=tmp_path / "store", capture=False)  # fmt: skip
     assert isinstance(runs, list) and len(runs) == 9
     assert runs[-1].data["result"] == pytest.approx(6.4)
+
+
+def test_simple_workflow_example_runs_its_three_steps_in_order(tmp_path: Path) -> None:
+    before = example_tree()
+    out = run_example([str(KOHAKU / "workflows" / "simple_workflow.py")], tmp_path, tmp_path / "store")
+    assert out.stdout.splitlines() == [
+        "preprocessing ./data/raw",
+        "LR: 0.001, BS: 32",
+        "evaluating ./checkpoints/best.pt",
+        "Workflow completed with 3 steps",
+    ]
+    records = runlab.runs(root=tmp_path / "store", order_by="created")
+    assert [r.namespace for r in records] == ["preprocess", "train_simple", "evaluate"]
+    assert records[1].params["data_dir"] == "./data/processed" and records[2].data["result"]["accuracy"] == 0.9
+    assert all(r.status == "completed" for r in records)
+    assert example_tree() == before
