@@ -69,6 +69,9 @@ def checks(sizes: list[int]) -> list[Check]:
         ("warm_store_no_capture", "warm store, capture=False"),
     ):
         rows.append((f"trivial run as a process, {label}", "≤ 100 ms", ("trivial", key), 0.1, "time"))
+    for key, label in (("runlab_run_script_ratio", "plain script"), ("runlab_run_functional_ratio", "functional")):
+        rows.append((f"`runlab run` of a trivial {label}, as a process / the `start_run` process", "≤ 1.5x",
+                      ("startup", key), 1.5, "ratio"))  # fmt: skip
     for case, label in LOG_CASES:
         rows.append((f"`log_metric` calls/s incl. final flush, {label}", "≥ 1,000,000",
                      ("log_metric", case, "calls_per_s"), 1e6, "rate"))  # fmt: skip
@@ -118,6 +121,8 @@ def summary_table(results: dict[str, Any], sizes: list[int]) -> str:
             ok, shown = value >= limit, f"{value:,.0f}"
         elif kind == "time":
             ok, shown = value <= limit, _ms(value)
+        elif kind == "ratio":
+            ok, shown = value <= limit, f"{value:.2f}x"
         elif kind == "modules":
             ok, shown = not value, ", ".join(value) or "none"
         else:
@@ -138,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
         out = Path(tmp) / "out.json"
         results["import"] = run_script("bench_import.py", [], out)
         results["trivial"] = run_script("bench_trivial_run.py", [], out)
+        results["startup"] = run_script("bench_run_startup.py", [], out)
         results["log_metric"] = run_script("bench_log_metric.py", [], out)
         results["queries"] = run_script("bench_queries.py", ["--sizes", *map(str, sizes)], out)
         results["rebuild"] = run_script("bench_rebuild.py", ["--sizes", *map(str, sizes), "--no-tracemalloc"], out)

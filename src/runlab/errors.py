@@ -31,6 +31,7 @@ __all__ = [
     "ExperimentContextError",
     "ExperimentNotFoundError",
     "FilterError",
+    "ForeignRunError",
     "HookSignatureError",
     "InvalidTransitionError",
     "MetricError",
@@ -155,6 +156,14 @@ class ConfigError(UsageError, ValueError):
 
 class ExperimentContextError(RunlabError, RuntimeError):
     """A context function (``runlab.log_results`` ...) was called with no active run."""
+
+
+class ForeignRunError(RunlabError, RuntimeError):
+    """A run was used from a process that does not run it: a worker forked or spawned by the run's process.
+
+    A run is recorded by the process that runs it; a worker returns its values to that
+    process, which logs them.
+    """
 
 
 class ExperimentAlreadyRunningError(RunlabError, RuntimeError):

@@ -6,7 +6,8 @@ request written with :meth:`runlab.request.RunRequest.write` gives the same run 
 
 Prints ``run ID STATE FOLDER`` and exits 0 when the run completed, 1 when it failed, 130
 when it was cancelled, 2 for a bad request (one line on stderr; no run). With ``--result``
-the :class:`~runlab.request.RunResult` is written there as JSON (also when the run failed).
+the :class:`~runlab.request.RunResult` is written there as JSON (also when the run failed);
+when that file cannot be written the run is still recorded and the exit code is at least 1.
 
 This module is also importable as ``runlab.execute``, and calling it runs a request, so
 ``runlab.execute(request)`` works whether the name resolves to the function or to this
@@ -76,7 +77,12 @@ def main(argv: list[str] | None = None) -> int:
 
         print_user_traceback(result.exception)
     if result_file is not None:
-        result_file.write_text(result.to_json(), encoding="utf-8")
+        try:
+            result_file.write_text(result.to_json(), encoding="utf-8")
+        except (OSError, UsageError) as exc:  # the run is recorded; say why its result file is not
+            print(f"error: cannot write the result to {result_file}: {exc}", file=sys.stderr)
+            print(f"run {result.run_id} {result.status.value:<9} {result.folder}", flush=True)
+            return _EXIT.get(result.status.value, 1) or 1
     print(f"run {result.run_id} {result.status.value:<9} {result.folder}", flush=True)
     return _EXIT.get(result.status.value, 1)
 

@@ -244,8 +244,10 @@ def test_ctrl_c_cancels_the_run_and_exits_130(tmp_path: Path, root: Path) -> Non
     script = _write(
         tmp_path / "sleepy.py", "import time\ndef main():\n    print('sleeping', flush=True)\n    time.sleep(60)\n"
     )
+    # the child handles Ctrl-C also when this test runs as a background job (SIGINT inherited as ignored)
     proc = subprocess.Popen([*RUNLAB, "run", str(script), "--root", str(root)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "sleeping"  # the run is under way
     time.sleep(0.2)

@@ -166,7 +166,7 @@ def test_include_orders_hooks_base_mixins_file_and_merges_parameters(
     """,
         )
     )
-    assert isinstance(sub._included[0], ExperimentMixin) and len(sub._included) == 2
+    assert isinstance(sub.included[0], ExperimentMixin) and len(sub.included) == 2
     run = sub.run(TWO_LEVEL="loud")
     rec = runlab.load(run.id)
     assert log_lines(rec)[1:] == ["base before", "mixin one before one", "mixin two before loud", "file before",

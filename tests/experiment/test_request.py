@@ -201,3 +201,12 @@ def test_every_entry_point_records_its_origin(tmp_path: Path) -> None:
     in_memory(lambda e: None)
     with pytest.raises(runlab.ValidationError, match="names no file"):
         execute(in_memory.request())
+
+
+def test_a_result_file_that_cannot_be_written_is_reported(tmp_path: Path) -> None:
+    script = tmp_path / "ok.py"
+    script.write_text("def main():\n    return 1\n")
+    request = RunRequest(Target("script", script), options=RunOptions(root=str(tmp_path / "s"), capture=False))
+    missing = tmp_path / "no" / "dir" / "r.json"
+    out = _fresh(request.write(tmp_path / "req.json"), "--result", str(missing), cwd=tmp_path)
+    assert out.returncode == 1 and "cannot write the result" in out.stderr and " completed " in out.stdout

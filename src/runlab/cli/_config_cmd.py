@@ -116,18 +116,24 @@ def show(paths: tuple[Path, ...], fmt: str) -> None:
 def check(script: Path, configs: tuple[Path, ...]) -> None:
     """List config names that SCRIPT does not define, with suggestions (exit 1 if any; for CI).
 
-    The script is read, not run: its parameters are its top-level UPPERCASE assignments.
-    A Python config file given with -c is run to get its configs, as in 'runlab run -c'.
-    Values are also checked against simple annotations and literal defaults (exit 2 when wrong).
+    The script is read, not run. Its parameters are those `runlab run` accepts: a
+    functional experiment's top-level UPPERCASE assignments, a plain script's top-level
+    globals (any case). A Python config file given with -c is run to get its configs, as
+    in 'runlab run -c'. Values are also checked against simple annotations and literal
+    defaults (exit 2 when wrong).
 
     \b
     Example:
       runlab config check train.py -c sweep.yml
     """
+    from ..experiment._dispatch import file_kind
+    from ..experiment._script_params import script_params
     from ..params import SPECIAL_PARAMS, did_you_mean, scan_source
 
-    params = scan_source(script.read_text(encoding="utf-8"), str(script))
-    known = {**SPECIAL_PARAMS, **params}
+    if file_kind(script) == "script":
+        known = {**SPECIAL_PARAMS, **script_params(script)}
+    else:
+        known = {**SPECIAL_PARAMS, **scan_source(script.read_text(encoding="utf-8"), str(script))}
     loaded = _load(configs)
     unknown: dict[str, str] = {}
     for config in loaded:

@@ -130,7 +130,7 @@ class ExperimentCLI(click.Group):
             click.echo(f"{name.ljust(width)}  {doc}".rstrip())
 
     def _info(self, experiment: str) -> None:
-        from ..experiment._script import script_params
+        from ..experiment._script_params import script_params
         from ._render import format_value
 
         path = self._find(experiment)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any, TypeVar
 
 import click
@@ -22,8 +23,51 @@ class _UserError(click.ClickException):
     exit_code = 2
 
 
+_COMMANDS = {
+    **dict.fromkeys(("run", "rerun"), "_run_cmd"),
+    **dict.fromkeys(("compare", "logs", "metrics", "artifacts", "open"), "_inspect"),
+    **dict.fromkeys(("tag", "untag", "note", "gc", "archive", "unarchive", "delete"), "_manage_cmd"),
+    **dict.fromkeys(("template", "init", "completion"), "_scaffold"),
+    "branch": "_branch_cmd",
+    "cache": "_cache_cmd",
+    "config": "_config_cmd",
+    "export": "_export",
+    "index": "_index_cmd",
+    "list": "_list",
+    "plugins": "_plugins_cmd",
+    "reproduce": "_reproduce_cmd",
+    "show": "_show",
+    "ui": "_ui_cmd",
+}
+"""Which module of :mod:`runlab.cli` defines each command: a command's module loads when it is used."""
+
+
 class RunlabGroup(click.Group):
-    """A group that turns runlab errors into one-line messages (exit 2 for bad input, 1 otherwise)."""
+    """A group that turns runlab errors into one-line messages (exit 2 for bad input, 1 otherwise).
+
+    Commands load lazily (``runlab run`` imports only what running needs); plugin commands
+    are looked up when a name is not a built-in command, and for ``--help``.
+    """
+
+    _plugins_registered = False
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _COMMANDS.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            import_module(f"{__package__}.{module}")
+        command = super().get_command(ctx, cmd_name)
+        if command is None and module is None:  # a command missing from _COMMANDS still works: load them all
+            _register()
+            command = super().get_command(ctx, cmd_name)
+        if command is None and not RunlabGroup._plugins_registered:
+            _register_plugin_commands(self)
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _register()
+        _register_plugin_commands(self)
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -114,10 +158,16 @@ def _register() -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``runlab`` console script."""
-    _register()
+def _register_plugin_commands(group: click.Group) -> None:
+    """Commands that plugins add through ``cli_register_commands`` (once per process)."""
+    if RunlabGroup._plugins_registered:
+        return
+    RunlabGroup._plugins_registered = True
     from .._activation import register_plugin_commands
 
-    register_plugin_commands(cli)  # commands that plugins add through cli_register_commands
+    register_plugin_commands(group)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``runlab`` console script (commands load when used)."""
     cli.main(args=argv, prog_name="runlab")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ._main import cli, get_store, root_option
+from ._main import _debug, cli, get_store, root_option
 from ._sweep_cmd import start_sweep, sweep_options, wants_sweep
 
 _EXIT = {"completed": 0, "failed": 1, "cancelled": 130}
@@ -36,9 +35,14 @@ def _report(runs: list[Any], error: BaseException | None) -> int:
     return code
 
 
-def _execute(start: Callable[[], list[Any]]) -> None:
-    """Run ``start``, report its runs and exit 0 / 1 / 130 by their final states."""
+def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
+    """Run ``start``, report its runs and exit 0 / 1 / 130 by their final states.
+
+    An error in the user's code prints its traceback without runlab's own frames (all of
+    them with ``debug``).
+    """
     from ..errors import UsageError
+    from ..experiment._traceback import print_user_traceback
     from ..lifecycle import add_listener
 
     created: list[Any] = []  # every run this command creates, also when an error ends it early
@@ -62,7 +66,7 @@ def _execute(start: Callable[[], list[Any]]) -> None:
             pass
         else:
             error = exc
-            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+            print_user_traceback(exc, debug=debug or None, file=sys.stderr)
     finally:
         remove()
     runs = list(dict.fromkeys([*runs, *created]))
@@ -102,9 +106,12 @@ def run_command(
 
     Parameter overrides follow the path: --NAME=VALUE, --NAME VALUE, -p NAME=VALUE or
     --set a.b=VALUE (dotted names reach into dicts). A script global that is also one of
-    the options below (e.g. `name`) is set with -p name=VALUE. Prints each run's id, state
-    and folder; exits 0 when every run completed, 1 when one failed, 130 when cancelled,
-    2 for bad input (nothing is run).
+    the options below (e.g. `name`) is set with -p name=VALUE. With FILE.py:FUNCTION the
+    function's arguments are parameters too. --allow-new accepts names the file does not
+    define (a plain script gets them as new globals). Prints each run's id, state and
+    folder; exits 0 when every run completed, 1 when one failed, 130 when cancelled, 2
+    for bad input (nothing is run). A failing run shows the traceback of your code
+    (`runlab --debug run ...` shows runlab's frames too).
 
     \b
     Examples:
@@ -143,7 +150,8 @@ def run_command(
             namespace=namespace,
             root=root,
             entrypoint=entrypoint,
-        )
+        ),
+        debug=_debug(ctx),
     )
 
 
@@ -174,4 +182,7 @@ def rerun_command(
     from ..experiment._dispatch import rerun
 
     store = get_store(ctx)
-    _execute(lambda: rerun(run_ref, list(overrides), root=store, name=name, tags=list(tags), description=description))
+    _execute(
+        lambda: rerun(run_ref, list(overrides), root=store, name=name, tags=list(tags), description=description),
+        debug=_debug(ctx),
+    )

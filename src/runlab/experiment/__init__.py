@@ -20,6 +20,9 @@ The plain-script style (KohakuEngine)::
     runlab.run_script("train.py", runlab.Config(globals_dict={"learning_rate": 0.1}))
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._accessors import get_artifacts_dir, get_cli_args, get_metadata, get_run_dir, get_run_id
 from ._context import (
     RunContext,
@@ -36,14 +39,46 @@ from ._context import (
     run,
 )
 from ._current import current_run
-from ._driver import RunDriver
-from ._entrypoint import entrypoint
-from ._functional import Experiment
-from ._loader import exec_file
-from ._mixin import ExperimentMixin
 from ._paths import file_namespace, folder_path
-from ._run_file import run_file
-from ._script import Script, ScriptExecutor, run_script, script_params
+
+if TYPE_CHECKING:
+    from ._driver import RunDriver
+    from ._entrypoint import entrypoint
+    from ._functional import Experiment
+    from ._loader import exec_file
+    from ._mixin import ExperimentMixin
+    from ._run_file import run_file
+    from ._run_script import run_script
+    from ._script import Script, ScriptExecutor
+    from ._script_params import function_params, script_params
+
+_LAZY = {  # loaded on first use: a plain script run needs none of the functional style
+    "RunDriver": "._driver",
+    "entrypoint": "._entrypoint",
+    "Experiment": "._functional",
+    "exec_file": "._loader",
+    "ExperimentMixin": "._mixin",
+    "run_file": "._run_file",
+    "run_script": "._run_script",
+    "Script": "._script",
+    "ScriptExecutor": "._script",
+    "function_params": "._script_params",
+    "script_params": "._script_params",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runlab.experiment' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Experiment",
@@ -75,5 +110,6 @@ __all__ = [
     "run",
     "run_file",
     "run_script",
+    "function_params",
     "script_params",
 ]

@@ -139,6 +139,12 @@ class RunContext:
             run.log_params(extra)
         if request.options.tags:
             run.add_tags(*request.options.tags)
+        opts, meta = request.options, run.metadata
+        # the block's name and description apply where the command set none
+        name = opts.name if opts.name and not meta.get("name") else None
+        description = opts.description if opts.description and not meta.get("description") else None
+        if name is not None or description is not None:
+            run.set_info(name=name, description=description)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

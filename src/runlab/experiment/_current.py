@@ -71,7 +71,8 @@ def current_run() -> Run:
         return candidates[0]
     if not candidates:
         raise ExperimentContextError(
-            "No active run: call this inside 'with runlab.run(...):' or in a script started with 'runlab run'."
+            "No active run: call this inside 'with runlab.run(...):' or in a script started with 'runlab run'. "
+            "(In a worker process, return the values to the run's process and log them there.)"
         )
     raise ExperimentContextError(
         f"{len(candidates)} runs are open and this thread has none of them as its current run; start the thread "

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ExperimentNotFoundError, UsageError, ValidationError
 from ..lifecycle import Run
-from ..params import CONFIG_SUFFIXES, Config, load_config, load_spec
+from ..params import CONFIG_SUFFIXES, Config, iter_configs, load_spec
 from ..store._api import get_store
 from ..store._store import Store
 from ._execute import run_config, run_file
@@ -161,7 +161,11 @@ def _root(root: str | os.PathLike[str] | Store | None) -> str | None:
 
 
 def _config_list(configs: Sequence[str | os.PathLike[str]]) -> Iterable[Config]:
-    return load_config(*map(Path, configs)) if configs else [Config()]
+    """The configs of the ``-c`` files, lazily (a ``config_gen()`` is asked for each next one after a run)."""
+    if not configs:
+        return [Config()]
+    first, *more = map(Path, configs)
+    return iter_configs(first, *more)[0]
 
 
 def _finish(result: RunResult) -> Run:
@@ -175,19 +179,32 @@ def _finish(result: RunResult) -> Run:
 def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] | None) -> list[Run]:
     """Run a plain script once per config; ``argv`` is parsed here, against the script's globals."""
     from ..params import parse_overrides
-    from ._script import Script, ScriptExecutor, script_params
+    from ._script import Script, ScriptExecutor
+    from ._script_params import function_params, script_params
 
     target = base.target
-    assert target.path is not None
-    overrides = parse_overrides(argv, script_params(target.path)) if argv else {}
-    script = Script(target.path, entrypoint=target.entrypoint, run_as_main=target.run_as_main)
+    file = target.path
+    assert file is not None
+    overrides: dict[str, Any] = {}
+    arguments: dict[str, Any] = {}
+    if argv:  # a named entry point's arguments are settable too (they win over a global of the same name)
+        known = script_params(file)
+        args_of = function_params(file, target.entrypoint) if target.entrypoint else {}
+        overrides = parse_overrides(argv, {**known, **args_of})
+        arguments = {k: overrides.pop(k) for k in list(overrides) if k in args_of}
+    if arguments:
+        target = replace(target, kwargs={**target.kwargs, **arguments})
+        base = replace(base, target=target, recorded={**base.recorded, **arguments})
+    script = Script(file, entrypoint=target.entrypoint, run_as_main=target.run_as_main)
     options = base.options
     executor = ScriptExecutor(script, root=options.root, capture=options.capture)
     runs: list[Run] = []
     for config in configs if configs is not None else [Config()]:
         request = replace(
             base,
-            target=replace(target, args=tuple(config.args), kwargs=config.kwargs) if configs is not None else target,
+            target=replace(target, args=tuple(config.args), kwargs={**config.kwargs, **arguments})
+            if configs is not None
+            else target,
             params={**base.params, **config.globals_dict, **overrides} if target.kind == "script" else base.params,
             options=_with_metadata(options, config.metadata),
         )

@@ -16,7 +16,6 @@ that does not exist, two marked functions) are found before a run is created.
 from __future__ import annotations
 
 import ast
-import asyncio
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -363,5 +362,7 @@ def call_entrypoint(func: Callable[..., Any], args: Sequence[Any] = (), kwargs: 
             ) from None
         result = func(*args, **accepted)
     if inspect.iscoroutine(result):
+        import asyncio  # only for coroutine functions: asyncio is slow to import
+
         return asyncio.run(result)
     return result

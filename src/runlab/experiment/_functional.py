@@ -1,90 +1,41 @@
-"""Functional experiments (PyComex style): :class:`Experiment`.
+"""Functional experiments (PyComex style): :class:`Experiment`, made of small collaborators.
 
-An experiment file declares its parameters as UPPERCASE globals, makes an ``Experiment``
-from its ``globals()``, decorates its main function and ends with ``run_if_main()``::
-
-    \"\"\"Train a tiny model.\"\"\"            # the run's description
-    from runlab import Experiment
-
-    LEARNING_RATE: float = 0.01        # step size (becomes the parameter's description)
-    EPOCHS: int = 3
-
-    experiment = Experiment(glob=globals())
-
-    @experiment
-    def main(e):
-        for epoch in range(e.EPOCHS):
-            e.track("loss", 1.0 / (epoch + 1))
-        e["results/final"] = 0.33
-
-    experiment.run_if_main()
-
-``python train.py --LEARNING_RATE=0.1 --__DEBUG__=true`` runs it with overrides (``--help``
-lists the parameters); ``experiment.run(EPOCHS=1)`` runs it from a notebook or a test.
+UPPERCASE module globals are the parameters, ``@experiment`` marks the main function and
+``experiment.run_if_main()`` runs it (see the class's example and ``docs/experiments.md``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from ..errors import ExperimentContextError, ExperimentNotFoundError, ValidationError
-from ..hooks import get_registry
-from ..hooks._specs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
+from ..errors import ExperimentContextError, ValidationError
 from ..lifecycle import Run, RunData
-from ..params import SPECIAL_PARAMS, Param, did_you_mean, discover_params, is_usable
+from ..params import Param, did_you_mean, is_param_name
+from ..store._api import get_store
 from ..store._store import Store
-from ._base import DEFAULT_NAME_FORMAT, SAFE_NAME
-from ._hooks import HookMap
+from ._hooks import HookEntries, HookMap, apply_hooks, compose
 from ._mixin import ExperimentMixin
-from ._modules import find_instance, load_module, resolve_file
+from ._names import DEFAULT_NAME_FORMAT
+from ._parameters import ParameterSet
+from ._recording import RunRecorder
+from ._request import RunRequest, RunResult
 from ._runner import ExperimentRunner
 
 if TYPE_CHECKING:
     from ..params import ConfigSpec
     from ..params._config import Config
-    from ..store import RunRecord
-
+    from ..store import MetricSeries, RunRecord
 
 __all__ = ["Experiment"]
 
-_NAME_FIELDS = re.compile(r"\{(date|time|id)\}")
-_OPTIONS = ("root", "base_path", "debug", "name_format", "console_width", "name", "description", "tags", "notify")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _merge_param(old: Param | None, new: Param, annotated: bool) -> Param:
-    """``new`` over an inherited ``old``: the value is new; type and description are kept unless given."""
-    if old is None:
-        return new
-    return Param(
-        new.name,
-        new.type if annotated else old.type,
-        new.default,
-        new.description or old.description,
-        is_usable(new.default),
-    )
-
-
-def _check_name_format(name_format: str) -> str:
-    if not isinstance(name_format, str) or "{id}" not in name_format:
-        raise ValidationError(
-            f"Invalid name_format {name_format!r}: it must contain '{{id}}' (and may use '{{date}}' and "
-            "'{time}'), e.g. '{date}_{time}_{id}'."
-        )
-    rest = _NAME_FIELDS.sub("", name_format)
-    if not SAFE_NAME.match(rest):
-        raise ValidationError(
-            f"Invalid name_format {name_format!r}: besides {{date}}, {{time}} and {{id}} use only letters, digits, "
-            "'_', '-' and '.'."
-        )
-    return name_format
-
-
-class Experiment(ExperimentRunner):
+class Experiment:
     """A functional experiment: parameters from a module's UPPERCASE globals, a main function, hooks.
 
     The experiment object is also what the main function, hooks and testing and analysis
@@ -92,26 +43,22 @@ class Experiment(ExperimentRunner):
     honoured), ``e["a/b"] = v`` stores nested data, ``e.log()``, ``e.track()`` and
     ``e.commit_*()`` record output of the run, ``e.path`` is the run's folder.
 
-    Special parameters: ``__DEBUG__`` writes the run to ``<namespace>/debug`` (replacing the
-    previous debug run; the run is tagged ``debug``), ``__TESTING__`` calls the
-    ``@experiment.testing`` functions first (tag ``testing``), ``__PREFIX__`` prefixes the
-    run's folder and name, ``__REPRODUCIBLE__`` packages actionable parameters (``CopiedPath``).
+    Special parameters: ``__DEBUG__`` (the run goes to ``<namespace>/debug``), ``__TESTING__``
+    (``@experiment.testing`` functions first), ``__PREFIX__``, ``__REPRODUCIBLE__``.
 
-    One experiment object runs one run at a time.
+    One experiment object runs one run at a time. Its parts are collaborators:
+    :attr:`params` (a :class:`~runlab.experiment._parameters.ParameterSet`), :attr:`hook_map`
+    (its own hooks), :attr:`recorder` (``e.track``, ``e.commit_*``) and :attr:`runner`
+    (requests and runs); archived runs are read by :mod:`runlab.experiment._archive`.
 
     Args:
         namespace: where runs go in the store (default: the file's name without ``.py``).
-        glob: the module's ``globals()``; its UPPERCASE names are the parameters, its
-            docstring the run description.
-        root: the store (default: ``RUNLAB_ROOT``, ``[tool.runlab] root`` or ``./runs``).
-        debug: default of ``__DEBUG__``.
+        glob: the module's ``globals()``: UPPERCASE names are the parameters, the docstring the description.
+        root: the store (default: ``RUNLAB_ROOT``, ``[tool.runlab] root`` or ``./runs``); ``base_path``: PyComex's name.
+        debug, notify: defaults of ``__DEBUG__`` and ``__NOTIFY__``.
         name_format: the run folder's name; ``{date}``, ``{time}`` and ``{id}`` (required).
         console_width: width of ``log_parameters()`` and ``--help`` output.
-        base_path: PyComex's name for ``root``.
-        name: the runs' name (``runlab.load(name)`` finds the latest).
-        description: the runs' description (default: the module docstring).
-        tags: tags every run gets.
-        notify: default of ``__NOTIFY__`` (the notification plugin's switch).
+        name, description, tags: the runs' (the description defaults to the module docstring).
 
     Example:
         >>> import tempfile
@@ -140,113 +87,47 @@ class Experiment(ExperimentRunner):
         tags: Iterable[str] | None = None,
         notify: bool | None = None,
     ) -> None:
-        self._setup(
-            namespace=namespace,
-            glob=glob,
-            root=root,
-            debug=debug,
-            name_format=name_format,
-            console_width=console_width,
-            base_path=base_path,
-            name=name,
-            description=description,
-            tags=tags,
-            notify=notify,
-        )
+        from ._construction import setup
 
-    # -- construction -----------------------------------------------------------------
-    def _setup(
-        self,
-        *,
-        namespace: str | None = None,
-        glob: Mapping[str, Any] | None = None,
-        root: str | os.PathLike[str] | Store | None = None,
-        debug: bool | None = None,
-        name_format: str | None = None,
-        console_width: int | None = None,
-        base_path: str | os.PathLike[str] | None = None,
-        name: str | None = None,
-        description: str | None = None,
-        tags: Iterable[str] | None = None,
-        notify: bool | None = None,
-        base: Experiment | None = None,
-    ) -> None:
-        self._blank()
-        if glob is not None and not isinstance(glob, Mapping):
-            raise ValidationError(f"Invalid glob {type(glob).__name__}: pass the module's globals(), a dict.")
-        if root is not None and base_path is not None:
-            raise ValidationError("Give root or base_path (its PyComex name), not both.")
-        self.glob = glob if glob is not None else {}
-        file = self.glob.get("__file__")
-        self.file = Path(file).resolve() if isinstance(file, str) and file.endswith(".py") else None
-        self.base = base
-        self.namespace = namespace or (self.file.stem if self.file else (base.namespace if base else None))
-        self.root = root if root is not None else base_path if base_path is not None else (base.root if base else None)
-        self.debug = bool(debug) if debug is not None else (base.debug if base else False)
-        self.name_format = _check_name_format(name_format or (base.name_format if base else DEFAULT_NAME_FORMAT))
-        self.console_width = int(console_width or (base.console_width if base else 100))
-        self.run_name = name if name is not None else (base.run_name if base else None)
-        doc = self.glob.get("__doc__")
-        own_doc = doc.strip() if isinstance(doc, str) and doc.strip() else None
-        self.description = description if description is not None else own_doc or (base.description if base else None)
-        self.tags = list(tags or (base.tags if base else []))
-        self._hooks = HookMap(origin=str(self.file) if self.file else "<experiment>")
-        if base is not None:
-            base._refresh()
-            self.func = base.func
-            self._base_entries = base.hook_entries()
-            self._testing = list(base._testing)
-            self._analyses = list(base._analyses)
-            self._globs = list(base._globs)
-            self._files = [*base._files, *([base.file] if base.file else [])]
-            self._files += [m.path for m in base._included if m.path is not None]
-            self._inherited = {n: dataclasses.replace(p, default=base._defaults[n]) for n, p in base._defs.items()}
-        else:
-            self._inherited = dict(SPECIAL_PARAMS)
-        if glob is not None:
-            self._globs.append(self.glob)
-        self._defs = dict(self._inherited)
-        self._defaults = {n: p.default for n, p in self._inherited.items()}
-        self._discover()
-        self._fire_parameters_hook()
-        if debug:
-            self._set_default("__DEBUG__", True)
-        if notify is not None:
-            self._set_default("__NOTIFY__", bool(notify))
-        get_registry().apply(EXPERIMENT_CONSTRUCTED, experiment=self)
+        setup(self, namespace=namespace, glob=glob, root=root, debug=debug, name_format=name_format,
+              console_width=console_width, base_path=base_path, name=name, description=description, tags=tags,
+              notify=notify)  # fmt: skip
 
-    def _discover(self) -> None:
-        """(Re)read the module's UPPERCASE globals over the inherited parameters (explicit settings win)."""
-        if not self.glob:
-            return
-        annotated = set(self.glob.get("__annotations__") or {})
-        for pname, param in discover_params(self.glob).items():
-            if pname in self._explicit:
-                continue
-            if pname in self._own and self._defaults.get(pname) is param.default:
-                continue
-            self._defs[pname] = _merge_param(self._inherited.get(pname), param, pname in annotated)
-            self._defaults[pname] = param.default
-            self._own.add(pname)
+    def _blank(self) -> None:
+        """Every attribute with its empty value (experiments and archived views start here)."""
+        self.glob: Mapping[str, Any] = {}
+        self.file: Path | None = None
+        self.base: Experiment | None = None
+        self.namespace: str | None = None
+        self.root: str | os.PathLike[str] | Store | None = None
+        self.debug = False
+        self.name_format = DEFAULT_NAME_FORMAT
+        self.console_width = 100
+        self.run_name: str | None = None
+        self.description: str | None = None
+        self.tags: list[str] = []
+        self.func: Callable[[Any], Any] | None = None
+        self.hook_map = HookMap()
+        self.base_entries: HookEntries = {}
+        self.included: list[ExperimentMixin] = []
+        self.testing_functions: list[Callable[..., Any]] = []
+        self.analyses: list[Callable[..., Any]] = []
+        self.globs: list[Mapping[str, Any]] = []
+        self.files: list[Path] = []
+        self.params = ParameterSet()
+        self.recorder = RunRecorder(self)
+        self.runner = ExperimentRunner(self)
+        self.current_run: Run | None = None
+        """The run being executed, or the last one this object ran (None before the first)."""
+        self.own_data = RunData()
+        self.config_path: Path | None = None
+        self.archive: Path | None = None
+        self.store: Store | None = None
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
         """Pick up globals the module defined after the experiment was made (before a run)."""
-        if self._archive is None:
-            self._discover()
-
-    def _fire_parameters_hook(self) -> None:
-        mapping = dict(self._defaults)
-        get_registry().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=self, parameters=mapping)
-        for pname, value in mapping.items():
-            if pname in self._defaults and self._defaults[pname] is value:
-                continue
-            old = self._defs.get(pname) or SPECIAL_PARAMS.get(pname)
-            self._defs[pname] = (
-                dataclasses.replace(old, default=value, usable=is_usable(value))
-                if old is not None
-                else Param(pname, Any if value is None else type(value), value, "Added by a plugin.", is_usable(value))
-            )
-            self._defaults[pname] = value
+        if self.archive is None:
+            self.params.discover(self.glob)
 
     @classmethod
     def extend(
@@ -258,83 +139,35 @@ class Experiment(ExperimentRunner):
         experiment_path: str | os.PathLike[str] | None = None,
         **options: Any,
     ) -> Experiment:
-        """A new experiment that inherits parameters, hooks, main, testing and analysis functions of a file.
+        """A new experiment inheriting parameters, hooks, main, testing and analysis functions of a file.
 
-        The base file is loaded as a module (not as ``__main__``, so its ``run_if_main()`` does
-        nothing). The extending module's UPPERCASE globals override the base's parameters, as
-        does ``experiment.PARAM = value`` afterwards; its hooks run after the base's.
-
-        Args:
-            path: the base experiment file (relative paths start at the extending file's folder).
-            namespace: as for :class:`Experiment` (default: the extending file's name).
-            glob: the extending module's ``globals()``.
-            experiment_path: PyComex's name for ``path``.
-            **options: ``root``/``base_path``, ``debug``, ``name_format``, ``console_width``,
-                ``name``, ``description``, ``tags`` (default: the base experiment's).
+        The base file is loaded as a module (its ``run_if_main()`` does nothing). The extending
+        module's UPPERCASE globals override the base's parameters; its hooks run after the base's.
+        ``path`` (PyComex: ``experiment_path``) is relative to the extending file; ``options`` are
+        the constructor's (``root``, ``debug``, ``name`` ...; default: the base experiment's).
 
         Raises:
             ValidationError: the file is missing, is not a ``.py`` file, or an option is unknown.
             ExperimentNotFoundError: the file defines no :class:`Experiment`.
         """
-        target = path if path is not None else experiment_path
-        if target is None or (path is not None and experiment_path is not None):
+        from ._construction import extend_file
+
+        if path is not None and experiment_path is not None:
             raise ValidationError("Give the base experiment's file once: Experiment.extend('base_experiment.py', ...).")
-        unknown = [k for k in options if k not in _OPTIONS]
-        if unknown:
-            raise ValidationError(
-                f"Unknown option {unknown[0]!r} for Experiment.extend.{did_you_mean(unknown[0], _OPTIONS)} "
-                f"Options: {', '.join(_OPTIONS)}."
-            )
-        file = resolve_file(target, glob, "base experiment")
-        module = load_module(file, "experiment")
-        base = find_instance(module, Experiment, "experiment")
-        if base is None:
-            raise ExperimentNotFoundError(
-                f"{file} defines no experiment to extend: make one there with "
-                "'experiment = Experiment(glob=globals())'."
-            )
-        obj = cls.__new__(cls)
-        obj._setup(namespace=namespace, glob=glob, base=base, **options)
-        return obj
+        return extend_file(cls, path if path is not None else experiment_path, namespace, glob, options)
 
     def include(self, paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> Experiment:
-        """Add the :class:`ExperimentMixin` of each file (in order; a file included twice counts once).
-
-        Mixin parameters are added (the experiment file's own values win); mixin hooks run after
-        the base experiment's and before this file's.
+        """Add the :class:`ExperimentMixin` of each file (in order; once each): its parameters (this file's
+        values win) and hooks (after the base experiment's, before this file's).
 
         Raises:
             ValidationError: a file is missing or is not a ``.py`` file.
             ExperimentNotFoundError: a file defines no ``ExperimentMixin``.
         """
-        items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-        for item in items:
-            file = resolve_file(item, self.glob, "mixin")
-            if any(m.path == file for m in self._included) or file in self._files:
-                continue
-            module = load_module(file, "mixin")
-            mixin = find_instance(module, ExperimentMixin, "mixin")
-            if mixin is None:
-                raise ExperimentNotFoundError(
-                    f"{file} defines no mixin to include: make one there with "
-                    "'mixin = ExperimentMixin(glob=globals())'."
-                )
-            self._add_mixin(mixin)
-        return self
+        from ._construction import include_files
 
-    def _add_mixin(self, mixin: ExperimentMixin) -> None:
-        annotated = mixin.annotated()
-        for pname, param in mixin.parameters().items():
-            merged = _merge_param(self._inherited.get(pname), param, pname in annotated)
-            self._inherited[pname] = merged
-            if pname in self._own or pname in self._explicit:
-                own = self._defs[pname]
-                self._defs[pname] = dataclasses.replace(own, description=own.description or merged.description)
-                continue
-            self._defs[pname] = merged
-            self._defaults[pname] = merged.default
-        self._included.append(mixin)
-        self._globs.append(mixin.glob)
+        include_files(self, paths)
+        return self
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str]) -> Experiment:
@@ -346,42 +179,18 @@ class Experiment(ExperimentRunner):
             ValidationError: the config names no experiment, or expands to several configs (a sweep).
             ParameterError: a parameter the experiment does not have, or a value of the wrong type.
         """
-        from ..params import load_spec
+        from ._construction import experiment_from_config
 
-        spec = load_spec(Path(path))
-        configs = spec.to_configs()
-        if len(configs) != 1:
-            raise ValidationError(
-                f"{path} expands to {len(configs)} configs (a sweep); Experiment.from_config builds one experiment. "
-                f"Run the sweep with 'runlab run {path}' (one run per config), or remove the sweep."
-            )
-        return cls.from_spec(spec, configs[0], config_path=Path(path))
+        return experiment_from_config(cls, path)
 
     @classmethod
     def from_spec(
         cls, spec: ConfigSpec, config: Config, *, config_path: str | os.PathLike[str] | None = None
     ) -> Experiment:
         """The experiment of one expanded config of ``spec`` (see :meth:`from_config`)."""
-        if spec.extend is None:
-            raise ValidationError(
-                f"{config_path or 'The config'} names no experiment: add 'extend: path/to/experiment.py' to it."
-            )
-        cfg = Path(config_path).resolve() if config_path is not None else (spec.sources[-1] if spec.sources else None)
-        obj = cls.extend(
-            spec.extend,
-            namespace=spec.namespace or (cfg.stem if cfg else None),
-            glob={"__name__": "__runlab_config__"},
-            root=spec.root,
-            name=spec.name,
-            description=spec.description,
-        )
-        object.__setattr__(obj, "_config_path", cfg)
-        obj.include(spec.include)
-        where = f" (in {cfg})" if cfg else ""
-        for pname, value in config.globals_dict.items():
-            param = obj._known(pname, where)
-            obj._set_default(pname, param.coerce(value, base_dir=cfg.parent if cfg else None))
-        return obj
+        from ._construction import experiment_from_spec
+
+        return experiment_from_spec(cls, spec, config, config_path)
 
     def __call__(self, func: Callable[[Experiment], Any]) -> Experiment:
         """``@experiment`` on ``def main(e)``: register the main function (returns the experiment)."""
@@ -390,65 +199,202 @@ class Experiment(ExperimentRunner):
         self.func = func
         return self
 
-    # -- archives and analysis --------------------------------------------------------
+    def hook(self, name: str, replace: bool = False, default: bool = False, priority: int = 0) -> Callable[[F], F]:
+        """Register ``fn(e, **kwargs)`` for hook ``name``: ``before_run`` (``run``) and ``after_run`` (``run``,
+        ``result``) wrap the main function (other arguments: :class:`~runlab.HookSignatureError`), others run with
+        :meth:`apply_hook`. ``replace`` drops earlier implementations; a ``default`` runs only when no other one
+        exists; higher ``priority`` runs first (equal: base, mixins, this file)."""
+        return self.hook_map.decorator(name, replace=replace, default=default, priority=priority)
+
+    def hook_entries(self) -> HookEntries:
+        """Every hook implementation in call order: base, mixins (include order), this file."""
+        return compose([self.base_entries, *(m.hook_entries() for m in self.included), self.hook_map.entries()])
+
+    def apply_hook(self, name: str, /, **kwargs: Any) -> Any:
+        """Call the implementations of hook ``name`` as ``fn(e, **kwargs)``; returns the last non-None result
+        (or the value of a ``StopHook`` an implementation raised to end the chain)."""
+        return apply_hooks(self.hook_entries(), name, self, **kwargs)
+
+    def testing(self, func: F) -> F:
+        """``@experiment.testing``: called first in testing mode (``__TESTING__``) to shrink parameters."""
+        self.testing_functions.append(func)
+        return func
+
+    def analysis(self, func: F) -> F:
+        """``@experiment.analysis``: ``fn(e)`` is copied into each run's ``analysis.py`` (with its file's imports),
+        so ``python <run folder>/analysis.py`` calls it with the archived run as ``e``; see :meth:`analyse`.
+        It should use ``e`` and imported names only."""
+        self.analyses.append(func)
+        return func
+
+    def run(self, overrides: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Run:
+        """Run now with parameter overrides; returns the finished run (the user's exception propagates
+        once the run is recorded as failed, cancelled for Ctrl-C).
+
+        Raises:
+            ParameterError: an unknown parameter or a value of the wrong type (no run is made).
+            ValidationError: no main function was registered with ``@experiment``.
+        """
+        result = self.execute(self.request({**dict(overrides or {}), **kwargs}, via="Experiment.run"))
+        if result.exception is not None:
+            raise result.exception
+        assert result.run is not None
+        return result.run
+
+    def request(self, params: Mapping[str, Any] | None = None, *, via: str = "api", **changes: Any) -> RunRequest:
+        """A :class:`~runlab.request.RunRequest` with ``params`` (validated here: :class:`~runlab.ParameterError`)
+        over the defaults; ``changes``: more fields (``options=``, ``links=``). Run it with :meth:`execute`, or
+        elsewhere with :func:`runlab.execute` when the experiment has a file."""
+        return self.runner.request(params, via=via, **changes)
+
+    def execute(self, request: RunRequest) -> RunResult:
+        """Run ``request`` with this object; the result carries the user's error (bad input raises, no run made)."""
+        return self.runner.execute(request)
+
+    def run_if_main(self) -> Run | None:
+        """Run when the module is executed as a script; returns the run (None when imported).
+
+        ``python exp.py --LR=0.1`` sets parameters (``--help`` lists them; a bad one exits 2).
+        Under ``runlab run`` or :func:`runlab.execute` the pending request applies.
+        """
+        return self.runner.run_if_main()
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The parameter values: the running run's, else the defaults (a live dict)."""
+        return self.params.values
+
+    @property
+    def parameter_info(self) -> dict[str, Param]:
+        """Every parameter's definition (type, description, default)."""
+        return dict(self.params.defs)
+
+    def __getattr__(self, name: str) -> Any:
+        if is_param_name(name) and "params" in self.__dict__:
+            values = self.params.values
+            if name in values:
+                return self.params.read(self, name, values[name])
+            raise AttributeError(
+                f"Experiment {self.namespace!r} has no parameter {name!r}.{did_you_mean(name, values)} "
+                "Parameters are the module's UPPERCASE globals."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if is_param_name(name):
+            self.params.write(self, name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    @property
+    def source_file(self) -> Path | None:
+        """The experiment file runs are started from (the extended file for a config-based experiment)."""
+        if self.file is not None:
+            return self.file
+        return self.base.source_file if self.base is not None else None
+
+    @property
+    def experiment_name(self) -> str | None:
+        """The experiment's name in run records: its file's name without ``.py``, else its namespace."""
+        if self.file is not None:
+            return self.file.stem
+        return self.base.experiment_name if self.base is not None else self.namespace
+
+    @property
+    def path(self) -> Path:
+        """The run's folder (of the run being executed, the last one, or the archived one)."""
+        if self.archive is not None:
+            return Path(self.archive)
+        if self.current_run is None:
+            raise ExperimentContextError("The experiment has no run folder yet: e.path exists once it runs.")
+        return self.current_run.path
+
+    @property
+    def data(self) -> RunData:
+        """The run's data (``e["a/b"]``); before the first run, an in-memory store."""
+        return self.current_run.data if self.current_run is not None else self.own_data
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.recorder.store(key, value)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.data
+
+    def log(self, message: Any) -> None:
+        """Print a timestamped line (the run's ``out.log`` gets it too)."""
+        print(f"{datetime.now():%Y-%m-%d %H:%M:%S} | {message}", flush=True)
+
+    def log_parameters(self) -> None:
+        """Log every parameter with its value (special ones last)."""
+        for line in self.params.value_lines(self.console_width):
+            self.log(line)
+
+    def track(self, name: str, value: Any) -> None:
+        """Track a value over the run: a number becomes a metric point, a figure ``artifacts/track/NAME_NNN.png``."""
+        self.recorder.track(name, value)
+
+    def commit_json(self, name: str, data: Any) -> Path:
+        """Write ``data`` as JSON artifact ``name``; returns its path."""
+        return self.recorder.commit_json(name, data)
+
+    def commit_raw(self, name: str, content: str) -> Path:
+        """Write text artifact ``name``; returns its path."""
+        return self.recorder.commit_raw(name, content)
+
+    def commit_fig(self, name: str, figure: Any, **savefig_kwargs: Any) -> Path:
+        """Save a matplotlib figure as artifact ``name`` (PNG unless the name says otherwise); returns its path."""
+        return self.recorder.commit_fig(name, figure, **savefig_kwargs)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The run's record (``run.json``) when there is a run, plus parameters, hooks and tracked names."""
+        from ._archive import metadata_of
+
+        return metadata_of(self)
+
+    @overload
+    def metrics(self, name: str) -> MetricSeries: ...
+    @overload
+    def metrics(self, name: None = None) -> dict[str, MetricSeries]: ...
+    def metrics(self, name: str | None = None) -> MetricSeries | dict[str, MetricSeries]:
+        """The metric history of the run (all metrics, or ``name``'s: :class:`~runlab.MetricNotFoundError`)."""
+        from ._archive import metrics_of
+
+        return metrics_of(self.path, name)  # type: ignore[no-any-return]
+
+    @property
+    def record(self) -> RunRecord:
+        """The store's record of the run (archived, running or last run)."""
+        from ..store._files import read_json
+
+        return (self.store or get_store(self.root)).load(read_json(self.path / "run.json")["id"])
+
     @classmethod
     def load(cls, ref: str | os.PathLike[str], root: str | os.PathLike[str] | Store | None = None) -> Experiment:
-        """A read-only experiment view of an archived run: its folder, ID, ID prefix or name.
-
-        ``e.PARAM`` gives the run's parameters, ``e["a/b"]`` its data, ``e.metrics()`` its
-        metric history, ``e.path`` its folder, ``e.metadata`` its record.
+        """A read-only view of an archived run (folder, ID, ID prefix or name): ``e.PARAM``, ``e["a/b"]``,
+        ``e.metrics()``, ``e.path``, ``e.metadata``.
 
         Raises:
             RunNotFoundError: no run matches (``AmbiguousRunError``: several do).
         """
-        from ..store._files import read_json
-        from ._archive import find_archive
+        from ._archive import archived_experiment
 
-        folder, store = find_archive(ref, root)
-        meta = read_json(folder / "run.json")
-        obj = cls.__new__(cls)
-        obj._blank()
-        set_ = object.__setattr__
-        try:
-            data = read_json(folder / "data.json")
-        except FileNotFoundError:
-            data = {}
-        source = meta.get("source")
-        for key, value in (
-            ("namespace", meta.get("namespace")), ("run_name", meta.get("name")), ("root", store.root),
-            ("description", meta.get("description")), ("tags", list(meta.get("tags") or [])),
-            ("file", Path(source) if source else None), ("_archive", folder), ("_store", store),
-            ("_data", RunData(data if isinstance(data, dict) else {})),
-        ):  # fmt: skip
-            set_(obj, key, value)
-        for pname, rec in (meta.get("params") or {}).items():
-            value = rec.get("value") if isinstance(rec, dict) else rec
-            description = (rec.get("description") if isinstance(rec, dict) else "") or ""
-            obj._defs[pname] = Param(pname, Any, value, description, bool(rec.get("usable", True)))
-            obj._defaults[pname] = value
-        return obj
+        return archived_experiment(cls, ref, root)
 
     def analyse(self, target: Run | RunRecord | str | os.PathLike[str] | None = None) -> Any:
-        """Call the ``@experiment.analysis`` functions with an archived run; returns the last result.
+        """Call the ``@experiment.analysis`` functions with an archived run (``target``: a run, record,
+        folder, ID or name; default: this archived run or the last run); returns the last result."""
+        from ._archive import analyse
 
-        Args:
-            target: a run, a record, a run folder, ID or name (default: this archived run, or
-                the last run of this experiment).
-        """
-        if target is None:
-            if self._archive is not None:
-                view = self
-            elif self._run is not None:
-                view = Experiment.load(self._run.path)
-            else:
-                raise ExperimentContextError("Nothing to analyse yet: run the experiment, or pass a run.")
-        elif isinstance(target, (str, os.PathLike)):
-            view = Experiment.load(target, root=self.root)
-        else:
-            view = Experiment.load(target.path)
-        result = None
-        for fn in self._analyses:
-            value = fn(view)
-            if value is not None:
-                result = value
-        return result
+        return analyse(self, target)
+
+    def help_text(self) -> str:
+        """What ``python exp.py --help`` prints: usage, description and every parameter."""
+        return self.runner.help_text()
+
+    def __repr__(self) -> str:
+        where = self.archive or self.file or "<interactive>"
+        return f"<Experiment {self.namespace or ''} ({where})>"

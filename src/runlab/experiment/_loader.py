@@ -1,18 +1,8 @@
-"""Executing a ``.py`` file the way ``python file.py`` would, and putting everything back afterwards.
+"""Executing a ``.py`` file the way ``python file.py`` would, with globals injected.
 
 :func:`exec_file` runs a whole file as ``__main__`` (what ``runlab run`` does with a
-functional experiment file). :func:`loaded_module` is the part underneath that the script
-style uses to run a transformed copy of a script: while it is open,
-
-- the file's folder is first on ``sys.path`` (sibling imports work as with ``python file.py``),
-- the module is ``sys.modules['__main__']`` (or ``sys.modules[stem]``), so pickling and
-  dataclasses find the script's functions and classes,
-- ``sys.argv`` is ``[path, *argv]``;
-
-afterwards ``sys.modules``, ``sys.path`` and ``sys.argv`` are as they were, and sibling
-modules the file imported are forgotten, so the next script with a ``utils.py`` of its own
-imports its own. These are process-wide, so one file executes at a time per process (a
-re-entrant lock: a script may run another script).
+functional experiment file) through :func:`runlab._pyfile.loaded_module`, the one loader's
+"as ``python file.py``" mode (reading, compiling and installing the module are there).
 
 :func:`prepare_tree` makes the copy of a script that injection needs: without its top-level
 assignments to the injected names and without its ``if __name__ == "__main__":`` blocks.
@@ -26,18 +16,14 @@ from __future__ import annotations
 
 import ast
 import copy
-import importlib.machinery
-import importlib.util
 import os
-import sys
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from types import CodeType, ModuleType
+from types import ModuleType
 from typing import Any
 
-from ..errors import ExperimentNotFoundError, ValidationError
+from .._pyfile import check_python_file, compile_tree, loaded_module, parse_file, split_target
+from ..errors import ValidationError
 from ._entrypoint import is_main_guard
 
 __all__ = [
@@ -61,63 +47,7 @@ PROTECTED_NAMES = frozenset(
 SINK = "__runlab_discard__"
 """The global a prepared script unpacks injected names into (see :func:`prepare_tree`); set it to a dict."""
 
-_LOCK = threading.RLock()
 _TRY_TYPES: tuple[type[ast.stmt], ...] = tuple(t for t in (ast.Try, getattr(ast, "TryStar", None)) if t is not None)
-
-
-def split_target(path: str | os.PathLike[str]) -> tuple[str, str | None]:
-    """``"train.py:fit"`` -> ``("train.py", "fit")``; a path without a function (or an existing
-    file whose name has a colon) -> ``(path, None)``.
-
-    Example:
-        >>> split_target("tools/train.py:fit"), split_target("train.py")
-        (('tools/train.py', 'fit'), ('train.py', None))
-    """
-    text = os.fspath(path)
-    if ":" in text and not Path(text).exists():
-        file, _, function = text.rpartition(":")
-        return file, function or None
-    return text, None
-
-
-def check_python_file(path: str | os.PathLike[str]) -> Path:
-    """``path`` as an absolute :class:`~pathlib.Path` after checking it is an existing ``.py`` file.
-
-    Raises:
-        ExperimentNotFoundError: nothing exists at ``path``.
-        ValidationError: a folder, or not a ``.py`` file.
-
-    Example:
-        >>> check_python_file("no/such/script.py")
-        Traceback (most recent call last):
-        ...
-        runlab.errors.ExperimentNotFoundError: No such script: no/such/script.py. Give the path of an existing .py file.
-    """
-    file = Path(path)
-    if not file.exists():
-        raise ExperimentNotFoundError(f"No such script: {file}. Give the path of an existing .py file.")
-    if file.is_dir():
-        raise ValidationError(f"{file} is a folder; give a Python script (.py) inside it.")
-    if file.suffix != ".py":
-        raise ValidationError(f"Cannot run {file}: scripts must be Python files ending in .py.")
-    return file.resolve()
-
-
-def parse_file(path: str | os.PathLike[str]) -> ast.Module:
-    """Parse a Python file (its encoding cookie honoured) without running it.
-
-    Raises:
-        ValidationError: a syntax error; the message names the file and the line.
-    """
-    file = Path(path)
-    try:
-        return ast.parse(file.read_bytes(), filename=str(file))
-    except SyntaxError as exc:
-        raise ValidationError(
-            f"Syntax error in {file}, line {exc.lineno}: {exc.msg}. Fix the script and run it again."
-        ) from None
-    except ValueError as exc:  # null bytes
-        raise ValidationError(f"Cannot read {file} as Python: {exc}.") from None
 
 
 def check_inject(names: Sequence[str] | Mapping[str, Any]) -> None:
@@ -145,13 +75,6 @@ def check_inject(names: Sequence[str] | Mapping[str, Any]) -> None:
             f"Cannot inject {', '.join(map(repr, bad))}: global names must be Python identifiers "
             "such as 'learning_rate'."
         )
-
-
-def compile_tree(tree: ast.Module | Sequence[ast.stmt], path: str | os.PathLike[str]) -> CodeType:
-    """Compile a module tree (or a list of statements) with ``path`` as the file name."""
-    module = tree if isinstance(tree, ast.Module) else ast.Module(body=list(tree), type_ignores=[])
-    ast.fix_missing_locations(module)
-    return compile(module, os.fspath(path), "exec", dont_inherit=True)
 
 
 class _Stripper:
@@ -237,94 +160,6 @@ def prepare_tree(
         else:
             body += stripper.stmt(node)
     return ast.Module(body=body, type_ignores=tree.type_ignores), mains, stripper.used_sink
-
-
-def _new_module(path: Path, as_main: bool) -> ModuleType:
-    if as_main:
-        module = ModuleType("__main__")
-        module.__file__ = str(path)
-        module.__loader__ = importlib.machinery.SourceFileLoader("__main__", str(path))
-        module.__spec__ = None
-        module.__package__ = None
-        module.__cached__ = None  # type: ignore[attr-defined]
-        return module
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None
-    return importlib.util.module_from_spec(spec)
-
-
-def _local_names(folder: Path) -> set[str]:
-    """Top-level module names importable from ``folder`` (its ``.py`` files and packages)."""
-    names: set[str] = set()
-    try:
-        for entry in folder.iterdir():
-            if entry.suffix == ".py":
-                names.add(entry.stem)
-            elif entry.is_dir() and (entry / "__init__.py").exists():
-                names.add(entry.name)
-    except OSError:
-        pass
-    return names
-
-
-@contextmanager
-def loaded_module(
-    path: str | os.PathLike[str], *, as_main: bool = True, argv: Sequence[str] | None = None
-) -> Iterator[ModuleType]:
-    """A fresh, empty module for ``path``, installed as ``python path`` would install it, while open.
-
-    Args:
-        path: the ``.py`` file (made absolute).
-        as_main: name the module ``__main__`` and register it as ``sys.modules['__main__']``;
-            else name it after the file and register it under that name (unless a module of
-            that name is imported already).
-        argv: ``sys.argv[1:]`` while open (``sys.argv[0]`` is the path).
-
-    The caller executes code in ``module.__dict__``. On exit ``sys.modules['__main__']`` (or
-    the stem's entry), ``sys.path`` and ``sys.argv`` are restored, and modules imported from
-    the file's folder meanwhile are removed from ``sys.modules``.
-
-    Example:
-        >>> import pathlib, sys, tempfile
-        >>> f = pathlib.Path(tempfile.mkdtemp()) / "s.py"
-        >>> _ = f.write_text("x = 1")
-        >>> with loaded_module(f) as m:
-        ...     sys.modules["__main__"] is m, m.__name__
-        (True, '__main__')
-        >>> sys.modules["__main__"] is m
-        False
-    """
-    file = Path(path).resolve()
-    folder = file.parent
-    key = "__main__" if as_main else file.stem
-    with _LOCK:
-        saved_path = list(sys.path)
-        saved_argv = list(sys.argv)
-        had_key = key in sys.modules
-        saved_module = sys.modules.get(key)
-        # a module named after the file never hides an imported module of that name (``json.py``)
-        register = as_main or not had_key
-        before = set(sys.modules)
-        module = _new_module(file, as_main)
-        if register:
-            sys.modules[key] = module
-        sys.path.insert(0, str(folder))
-        sys.argv = [str(file), *(argv or [])]
-        try:
-            yield module
-        finally:
-            sys.path[:] = saved_path
-            sys.argv = saved_argv
-            if had_key:
-                sys.modules[key] = saved_module  # type: ignore[assignment]
-            elif register:
-                sys.modules.pop(key, None)
-            local = _local_names(folder)
-            for name in set(sys.modules) - before:
-                if name.partition(".")[0] in local and name != key:
-                    origin = getattr(sys.modules.get(name), "__file__", None)
-                    if origin and Path(origin).resolve().is_relative_to(folder):
-                        del sys.modules[name]
 
 
 def exec_file(

@@ -24,21 +24,16 @@ Example:
 
 from __future__ import annotations
 
-import base64
 import json
-import math
 import os
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from ..errors import ValidationError
-from ..store._status import RunStatus
-
-if TYPE_CHECKING:
-    from ..lifecycle import Run
+from ._result import RunResult
+from ._values import decode_map, decode_value, encode_map, encode_value, json_holds
 
 __all__ = [
     "FORMAT",
@@ -59,65 +54,6 @@ FORMAT = 1
 
 TargetKind = Literal["functional", "config", "script", "context"]
 _KINDS: tuple[str, ...] = get_args(TargetKind)
-_PICKLE = "__pickle__"
-
-
-# -- values ---------------------------------------------------------------------------
-def _json_holds(value: Any) -> bool:
-    if value is None or isinstance(value, (bool, int, str)):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if type(value) is list:
-        return all(_json_holds(v) for v in value)
-    if type(value) is dict:
-        return _PICKLE not in value and all(isinstance(k, str) and _json_holds(v) for k, v in value.items())
-    return False
-
-
-def encode_value(value: Any, name: str = "value") -> Any:
-    """``value`` as JSON holds it, or ``{"__pickle__": base64}`` (see the module's rule).
-
-    Raises:
-        ValidationError: the value can be neither JSON nor pickled (``name`` says which).
-    """
-    if _json_holds(value):
-        return value
-    try:
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:
-        raise ValidationError(
-            f"Cannot send {name} = {value!r:.80} to another process: JSON cannot hold it and pickle failed "
-            f"({type(exc).__name__}: {exc}). Use plain values, or objects of classes defined in an importable module."
-        ) from None
-    return {_PICKLE: base64.b64encode(data).decode("ascii")}
-
-
-def decode_value(value: Any, name: str = "value") -> Any:
-    """The inverse of :func:`encode_value`.
-
-    Raises:
-        ValidationError: a pickled value cannot be loaded here (a class or module missing).
-    """
-    if isinstance(value, dict) and set(value) == {_PICKLE} and isinstance(value[_PICKLE], str):
-        try:
-            return pickle.loads(base64.b64decode(value[_PICKLE]))
-        except Exception as exc:
-            raise ValidationError(
-                f"Cannot load {name} of the run request: {type(exc).__name__}: {exc}. Its class or function must be "
-                "importable in this process (define it in a module on the path, not in __main__)."
-            ) from None
-    return value
-
-
-def _encode_map(values: Mapping[str, Any], what: str) -> dict[str, Any]:
-    return {str(k): encode_value(v, f"{what}[{k!r}]") for k, v in values.items()}
-
-
-def _decode_map(values: Any, what: str) -> dict[str, Any]:
-    if not isinstance(values, dict):
-        raise ValidationError(f"Invalid run request: {what} must be an object, got {values!r:.60}.")
-    return {k: decode_value(v, f"{what}[{k!r}]") for k, v in values.items()}
 
 
 # -- parts ----------------------------------------------------------------------------
@@ -304,8 +240,8 @@ class RunRequest:
             origin["config"] = str(target.path) if target.kind == "config" else None
         if target.kind == "script":
             origin["entrypoint"] = target.entrypoint
-            origin["args"] = list(target.args) if _json_holds(list(target.args)) else None
-            origin["kwargs"] = {k: v for k, v in target.kwargs.items() if _json_holds(v)}
+            origin["args"] = list(target.args) if json_holds(list(target.args)) else None
+            origin["kwargs"] = {k: v for k, v in target.kwargs.items() if json_holds(v)}
             unrecorded = [f"kwargs.{k}" for k in target.kwargs if k not in origin["kwargs"]]
             if origin["args"] is None:
                 unrecorded.insert(0, "args")
@@ -327,11 +263,11 @@ class RunRequest:
                 "path": str(target.path) if target.path is not None else None,
                 "entrypoint": target.entrypoint,
                 "args": [encode_value(a, f"args[{i}]") for i, a in enumerate(target.args)],
-                "kwargs": _encode_map(target.kwargs, "kwargs"),
+                "kwargs": encode_map(target.kwargs, "kwargs"),
                 "run_as_main": target.run_as_main,
             },
-            "params": _encode_map(self.params, "params"),
-            "recorded": _encode_map(self.recorded, "recorded"),
+            "params": encode_map(self.params, "params"),
+            "recorded": encode_map(self.recorded, "recorded"),
             "options": {f.name: getattr(self.options, f.name) for f in fields(RunOptions)}
             | {"tags": list(self.options.tags)},
             "links": self.links.to_dict(),
@@ -363,14 +299,14 @@ class RunRequest:
                 path=Path(t["path"]) if t.get("path") else None,
                 entrypoint=t.get("entrypoint"),
                 args=tuple(decode_value(a, f"args[{i}]") for i, a in enumerate(t.get("args") or [])),
-                kwargs=_decode_map(t.get("kwargs") or {}, "kwargs"),
+                kwargs=decode_map(t.get("kwargs") or {}, "kwargs"),
                 run_as_main=bool(t.get("run_as_main", True)),
             )
             opts = dict(data.get("options") or {})
             return cls(
                 target=target,
-                params=_decode_map(data.get("params") or {}, "params"),
-                recorded=_decode_map(data.get("recorded") or {}, "recorded"),
+                params=decode_map(data.get("params") or {}, "params"),
+                recorded=decode_map(data.get("recorded") or {}, "recorded"),
                 options=RunOptions(**opts),
                 links=Links.from_mapping(data.get("links")),
                 origin=Origin(**(data.get("origin") or {})),
@@ -414,69 +350,3 @@ class RunRequest:
             return cls.from_json(text)
         except ValidationError as exc:
             raise ValidationError(f"{path}: {exc}") from None
-
-
-@dataclass
-class RunResult:
-    """What executing a request gave.
-
-    Attributes:
-        run_id: the run's ID (None when no run was created).
-        status: the run's final state.
-        folder: the run's folder.
-        value: the experiment's return value (the main function's or the entry point's).
-        error: ``"TypeError: message"`` when the run failed or was cancelled, else None.
-        exception: the exception itself (in-process only; not serialised).
-        run: the :class:`~runlab.Run` (in-process only; not serialised).
-    """
-
-    run_id: str | None
-    status: RunStatus
-    folder: Path | None
-    value: Any = None
-    error: str | None = None
-    exception: BaseException | None = field(default=None, compare=False, repr=False)
-    run: Run | None = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def of(cls, run: Run, value: Any = None, error: BaseException | None = None) -> RunResult:
-        """The result of ``run`` (finished), its return ``value`` and the ``error`` it ended with."""
-        summary = None
-        if error is not None:
-            summary = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        elif run.status != RunStatus.COMPLETED.value:
-            recorded = run.metadata.get("error") or {}
-            summary = f"{recorded.get('type') or run.status}: {recorded.get('message') or ''}".rstrip(": ")
-        return cls(run.id, RunStatus(run.status), run.path, value, summary, error, run)
-
-    def to_json(self) -> str:
-        """The result as JSON (the value by the request's rule)."""
-        return json.dumps(
-            {
-                "run_id": self.run_id,
-                "status": self.status.value,
-                "folder": str(self.folder) if self.folder is not None else None,
-                "value": encode_value(self.value, "the result value"),
-                "error": self.error,
-            },
-            indent=1,
-        )
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> RunResult:
-        """Read a result written by :meth:`to_json`.
-
-        Raises:
-            ValidationError: not a run result.
-        """
-        try:
-            data = json.loads(text)
-            return cls(
-                run_id=data["run_id"],
-                status=RunStatus(data["status"]),
-                folder=Path(data["folder"]) if data.get("folder") else None,
-                value=decode_value(data.get("value"), "the result value"),
-                error=data.get("error"),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValidationError(f"Not a run result: {type(exc).__name__}: {exc}.") from None

@@ -24,7 +24,7 @@ from ..errors import ValidationError
 from ..lifecycle import Run
 from ..params import Config
 from ..store._store import Store
-from ._script import run_script
+from ._run_script import run_script
 
 __all__ = ["run_file"]
 

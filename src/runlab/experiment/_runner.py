@@ -18,76 +18,55 @@ import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ParameterError, UsageError, ValidationError
 from ..lifecycle import Run
 from ..params import parse_overrides
 from ..store._api import get_store
-from ._base import DEFAULT_NAME_FORMAT, SAFE_NAME, ExperimentBase, _actionable
 from ._driver import RunDriver
 from ._hooks import describe_hooks
+from ._names import DEFAULT_NAME_FORMAT, SAFE_NAME, is_actionable
 from ._pending import PendingRequest, current_pending
 from ._request import Origin, RunRequest, RunResult, Target
+
+if TYPE_CHECKING:
+    from ._functional import Experiment
 
 __all__ = ["ExperimentRunner"]
 
 
-class ExperimentRunner(ExperimentBase):
-    """The running part of :class:`runlab.Experiment`."""
+class ExperimentRunner:
+    """Runs a functional experiment: the running collaborator of :class:`runlab.Experiment`.
 
-    # -- running ----------------------------------------------------------------------
-    def run(self, overrides: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Run:
-        """Run the experiment now with parameter overrides; returns the finished run.
+    Args:
+        experiment: the experiment whose runs this makes (one at a time).
+    """
 
-        The user's exception propagates once the run is recorded as failed (cancelled for
-        Ctrl-C).
-
-        Raises:
-            ParameterError: an unknown parameter or a value of the wrong type (no run is made).
-            ValidationError: no main function was registered with ``@experiment``.
-        """
-        result = self.execute(self.request({**dict(overrides or {}), **kwargs}, via="Experiment.run"))
-        if result.exception is not None:
-            raise result.exception
-        assert result.run is not None
-        return result.run
+    def __init__(self, experiment: Experiment) -> None:
+        self.experiment = experiment
 
     def request(self, params: Mapping[str, Any] | None = None, *, via: str = "api", **changes: Any) -> RunRequest:
-        """A :class:`~runlab.request.RunRequest` for a run of this experiment with ``params`` over its defaults.
-
-        The values are validated here (unknown names and wrong types raise
-        :class:`~runlab.ParameterError`); ``changes`` are further ``RunRequest`` fields
-        (``options=``, ``links=``). Such a request runs here with :meth:`execute`, or in
-        another process with :func:`runlab.execute` when the experiment has a file.
-        """
-        self._refresh()
-        config = self._config_path
-        path = self.source_file
+        """See :meth:`runlab.Experiment.request`."""
+        exp = self.experiment
+        exp.refresh()
+        config = exp.config_path
+        path = exp.source_file
         target = Target("config", config) if config is not None else Target("functional", path)
-        values = self._coerce_overrides(dict(params or {}))
+        values = exp.params.coerce(dict(params or {}), exp.namespace)
         changes.setdefault("origin", Origin(via))
         return RunRequest(target, values, **changes)
 
     def execute(self, request: RunRequest) -> RunResult:
-        """Run ``request`` with this experiment object (its parameters validated again, cheaply).
-
-        Returns the result also when the user's code failed (``result.exception`` holds the
-        error); raises only for bad input, before any run exists.
-        """
-        self._refresh()
-        request = request.with_params(self._coerce_overrides(request.params))
-        return self._execute(request)
+        """See :meth:`runlab.Experiment.execute`."""
+        exp = self.experiment
+        exp.refresh()
+        return self._execute(request.with_params(exp.params.coerce(request.params, exp.namespace)))
 
     def run_if_main(self) -> Run | None:
-        """Run when the module is executed as a script; returns the run (None when imported).
-
-        ``python exp.py --LEARNING_RATE=0.1 --__DEBUG__=true`` sets parameters; ``--help``
-        lists them. A bad override prints one line and exits with status 2. Under
-        ``runlab run`` (or :func:`runlab.execute`) the request's values, overrides and
-        options apply and errors propagate.
-        """
-        if self.glob.get("__name__") != "__main__":
+        """See :meth:`runlab.Experiment.run_if_main`."""
+        exp = self.experiment
+        if exp.glob.get("__name__") != "__main__":
             return None
         waiting = current_pending()
         if waiting is not None and not waiting.claimed:
@@ -95,13 +74,13 @@ class ExperimentRunner(ExperimentBase):
             return self._claim(waiting)
         argv = sys.argv[1:]
         if "--help" in argv or "-h" in argv:
-            print(self.help_text())
+            print(exp.help_text())
             raise SystemExit(0)
         try:
-            self._refresh()
-            overrides = parse_overrides(argv, self._defs)
+            exp.refresh()
+            overrides = parse_overrides(argv, exp.params.defs)
             request = self.request(overrides, origin=Origin("run_if_main", tuple(argv)))
-            self._plan(request)
+            self.plan(request)
         except UsageError as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
@@ -110,13 +89,26 @@ class ExperimentRunner(ExperimentBase):
             raise result.exception
         return result.run
 
+    def help_text(self) -> str:
+        """What ``python exp.py --help`` prints: usage, description and every parameter."""
+        exp = self.experiment
+        exp.refresh()
+        prog = exp.file.name if exp.file else "experiment.py"
+        lines = [f"usage: python {prog} [--NAME=VALUE ...]", ""]
+        if exp.description:
+            lines += [exp.description, ""]
+        lines += exp.params.help_lines(exp.console_width)
+        lines.append("Also: -p NAME=VALUE, --set NAME.key=VALUE for one item of a dict parameter.")
+        return "\n".join(lines)
+
     def _claim(self, waiting: PendingRequest) -> Run:
         """Run the pending request: its values validated, the command line's overrides parsed (once)."""
-        self._refresh()
+        exp = self.experiment
+        exp.refresh()
         request = waiting.request
-        values = self._coerce_overrides(request.params)
+        values = exp.params.coerce(request.params, exp.namespace)
         if waiting.argv:
-            values.update(parse_overrides(list(waiting.argv), self._defs))
+            values.update(parse_overrides(list(waiting.argv), exp.params.defs))
         result = self._execute(request.with_params(values))
         waiting.results.append(result)
         if result.exception is not None:
@@ -124,18 +116,19 @@ class ExperimentRunner(ExperimentBase):
         assert result.run is not None
         return result.run
 
-    def _plan(self, request: RunRequest) -> dict[str, Any]:
+    def plan(self, request: RunRequest) -> dict[str, Any]:
         """Check everything a run needs before anything is created; returns Run.create's arguments."""
-        if self.func is None:
+        exp = self.experiment
+        if exp.func is None:
             raise ValidationError(
-                f"{self.file or 'The experiment'} has no main function: decorate one with @experiment "
+                f"{exp.file or 'The experiment'} has no main function: decorate one with @experiment "
                 "(def main(e): ...)."
             )
         overrides = request.params
         opts = request.options
-        merged = {**self._defaults, **overrides}
+        merged = {**exp.params.defaults, **overrides}
         values = {n: merged[n] for n in sorted(merged, key=lambda n: n.startswith("__"))}  # special ones last
-        if self.debug and "__DEBUG__" not in overrides:  # experiment.debug = True after construction
+        if exp.debug and "__DEBUG__" not in overrides:  # experiment.debug = True after construction
             values["__DEBUG__"] = True
         debug = bool(values.get("__DEBUG__"))
         prefix = str(values.get("__PREFIX__") or "")
@@ -145,56 +138,57 @@ class ExperimentRunner(ExperimentBase):
                 "run folder's name).",
                 "__PREFIX__",
             )
-        name = opts.name or self.run_name
+        name = opts.name or exp.run_name
         if prefix and name:
             name = f"{prefix}_{name}"
         if debug:
             folder: str | None = "debug"
         else:
-            pattern = f"{prefix}_{self.name_format}" if prefix else self.name_format
+            pattern = f"{prefix}_{exp.name_format}" if prefix else exp.name_format
             folder = None if pattern == DEFAULT_NAME_FORMAT else pattern
         tags = [
-            *self.tags,
+            *exp.tags,
             *opts.tags,
             *(["debug"] if debug else []),
             *(["testing"] if values.get("__TESTING__") else []),
         ]
-        source = self.source_file
+        source = exp.source_file
         recorded = {**request.recorded, **values}
         origin = request.record_origin()
         origin["path"] = str(source) if source else None
-        origin["config"] = str(self._config_path) if self._config_path else None
+        origin["config"] = str(exp.config_path) if exp.config_path else None
         return {
-            "namespace": opts.namespace or self.namespace,
+            "namespace": opts.namespace or exp.namespace,
             "name": name,
             "params": recorded,
-            "param_info": {n: self._info(self._defs[n], v) for n, v in recorded.items() if n in self._defs},
+            "param_info": exp.params.describe(recorded),
             "tags": list(dict.fromkeys(tags)),
-            "description": opts.description if opts.description is not None else self.description,
-            "experiment": self.experiment_name,
+            "description": opts.description if opts.description is not None else exp.description,
+            "experiment": exp.experiment_name,
             "source": source,
             "links": request.links.to_dict(),
             "origin": origin,
             "folder_name": folder,
-            "hooks": describe_hooks(self.hook_entries()),
+            "hooks": describe_hooks(exp.hook_entries()),
             "capture": opts.capture,
             "reproducible": opts.reproducible or bool(values.get("__REPRODUCIBLE__")),
         }
 
     def _execute(self, request: RunRequest) -> RunResult:
-        if self._archive is not None:
-            raise ValidationError(f"{self._archive} is an archived run; it cannot run again (use 'runlab rerun').")
-        if self._active is not None:
+        exp = self.experiment
+        if exp.archive is not None:
+            raise ValidationError(f"{exp.archive} is an archived run; it cannot run again (use 'runlab rerun').")
+        if exp.params.active is not None:
             raise ValidationError("This experiment is already running a run; one experiment object runs one at a time.")
-        create = self._plan(request)
+        create = self.plan(request)
         values: dict[str, Any] = {n: v for n, v in create["params"].items() if n not in request.recorded}
         root = request.options.root
-        store = get_store(root if root is not None else self.root)
-        driver = RunDriver(self, store)
+        store = get_store(root if root is not None else exp.root)
+        driver = RunDriver(exp, store)
         run = driver.initialize(**create)
-        object.__setattr__(self, "_run", run)
-        object.__setattr__(self, "_active", dict(values))
-        object.__setattr__(self, "_track_steps", {})
+        exp.current_run = run
+        exp.params.active = dict(values)
+        exp.recorder.steps = {}
         self._write_files(run)
         saved = self._patch_globals(values)
         error: BaseException | None = None
@@ -205,16 +199,15 @@ class ExperimentRunner(ExperimentBase):
             self._finish(saved)
             raise
         try:
-            self.log(f"run {run.id} of {self.experiment_name or 'experiment'} started in {run.path}")
+            exp.log(f"run {run.id} of {exp.experiment_name or 'experiment'} started in {run.path}")
             if values.get("__TESTING__"):
-                for fn in self._testing:
-                    fn(self)
+                for fn in exp.testing_functions:
+                    fn(exp)
             if values.get("__REPRODUCIBLE__"):
                 self._package()
-            self.apply_hook("before_run", run=run)
-            assert self.func is not None
+            exp.apply_hook("before_run", run=run)
             result = self._call_main()
-            self.apply_hook("after_run", run=run, result=result)
+            exp.apply_hook("after_run", run=run, result=result)
         except BaseException as exc:
             error = exc
         finally:
@@ -227,8 +220,9 @@ class ExperimentRunner(ExperimentBase):
 
     def _call_main(self) -> Any:
         """Call the main function; a coroutine function runs to its end with :func:`asyncio.run`."""
-        assert self.func is not None
-        result = self.func(self)
+        exp = self.experiment
+        assert exp.func is not None
+        result = exp.func(exp)
         if inspect.iscoroutine(result):
             import asyncio
 
@@ -238,12 +232,12 @@ class ExperimentRunner(ExperimentBase):
     def _finish(self, saved: list[tuple[dict[str, Any], str, Any]] | None) -> None:
         if saved is not None:
             self._restore_globals(saved)
-        object.__setattr__(self, "_active", None)
+        self.experiment.params.active = None
 
     def _patch_globals(self, values: Mapping[str, Any]) -> list[tuple[dict[str, Any], str, Any]]:
         """Set the run's values in the modules that define them, so code reading globals agrees with the record."""
         saved: list[tuple[dict[str, Any], str, Any]] = []
-        for glob in self._globs:
+        for glob in self.experiment.globs:
             if not isinstance(glob, dict):
                 continue
             for pname, value in values.items():
@@ -260,29 +254,31 @@ class ExperimentRunner(ExperimentBase):
 
     def _package(self) -> None:
         """Reproducible mode: let actionable parameters package their values into the run folder."""
-        assert self._active is not None
-        for pname, value in list(self._active.items()):
-            param = self._defs.get(pname)
-            if param is not None and _actionable(param.type):
-                packaged = param.type.on_reproducible(self, value)
+        exp = self.experiment
+        assert exp.params.active is not None
+        for pname, value in list(exp.params.active.items()):
+            param = exp.params.defs.get(pname)
+            if param is not None and is_actionable(param.type):
+                packaged = param.type.on_reproducible(exp, value)
                 if packaged is not value:
-                    self._write(pname, packaged)
+                    setattr(exp, pname, packaged)
 
     def _write_files(self, run: Run) -> None:
         """analysis.py and copies of the base, mixin and config files the run also depends on."""
         from ._archive import write_analysis
 
+        exp = self.experiment
         try:
-            files = [*self._files, *(m.path for m in self._included if m.path is not None)]
+            files = [*exp.files, *(m.path for m in exp.included if m.path is not None)]
             code = run.path / "code"
-            extra = [*files, *([self._config_path] if self._config_path else [])]
+            extra = [*files, *([exp.config_path] if exp.config_path else [])]
             if extra:
                 code.mkdir(exist_ok=True)
             for file in extra:
-                if file != self.source_file and file.is_file() and not (code / file.name).exists():
+                if file != exp.source_file and file.is_file() and not (code / file.name).exists():
                     shutil.copy2(file, code / file.name)
-            sources = [self.file] if self.file is not None else []
-            sources += [Path(f.__code__.co_filename) for f in self._analyses if hasattr(f, "__code__")]
-            write_analysis(run.path, run.metadata, self._analyses, list(dict.fromkeys(sources)), self.source_file)
+            sources = [exp.file] if exp.file is not None else []
+            sources += [Path(f.__code__.co_filename) for f in exp.analyses if hasattr(f, "__code__")]
+            write_analysis(run.path, run.metadata, exp.analyses, list(dict.fromkeys(sources)), exp.source_file)
         except OSError as exc:  # a missing copy must not stop the experiment
             print(f"runlab: could not write analysis.py or code copies for run {run.id}: {exc}", file=sys.stderr)

@@ -33,10 +33,8 @@ Example:
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -47,8 +45,7 @@ from ..hooks import get_registry
 from ..hooks._specs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
 from ..lifecycle import Run
 from ..lifecycle._values import to_json_value
-from ..params import Config, ConfigGenerator, Param, is_usable, load_config, read_descriptions
-from ..params._param import _resolve_annotation
+from ..params import Config, ConfigGenerator, Param
 from ..store import RunStatus
 from ..store._api import get_store
 from ..store._files import dumps_light
@@ -67,61 +64,12 @@ from ._loader import (
     split_target,
 )
 from ._request import Links, Origin, RunOptions, RunRequest, RunResult, Target
+from ._script_params import script_params
 
-__all__ = ["Script", "ScriptConfig", "ScriptExecutor", "run_script", "script_params"]
+__all__ = ["Script", "ScriptConfig", "ScriptExecutor"]
 
 ScriptConfig = Config | Mapping[str, Any] | ConfigGenerator | Iterable[Config] | str | os.PathLike[str] | None
 """What ``config`` may be: a :class:`Config`, a dict of globals, several configs, or a config file."""
-
-
-def script_params(path: str | os.PathLike[str]) -> dict[str, Param]:
-    """A script's parameters, read statically: its top-level assignments of literal values.
-
-    Any case counts (plain scripts use lowercase globals); names starting with ``_`` do not.
-    Types come from annotations (simple builtin names), else from the default; descriptions
-    from the comment beside or directly above. Annotated assignments of non-literal values
-    are included with the default ``None``. Use with :func:`runlab.params.parse_overrides`.
-
-    Raises:
-        ExperimentNotFoundError, ValidationError: no such ``.py`` file, or a syntax error.
-
-    Example:
-        >>> import pathlib, tempfile
-        >>> f = pathlib.Path(tempfile.mkdtemp()) / "train.py"
-        >>> _ = f.write_text("# Step size.\\nlearning_rate = 0.01\\n"
-        ...                  "batch_size: int = 32  # per step\\nmodel = object()\\n")
-        >>> ps = script_params(f)
-        >>> sorted(ps), ps["learning_rate"].description, ps["batch_size"].type
-        (['batch_size', 'learning_rate'], 'Step size.', <class 'int'>)
-        >>> from runlab.params import parse_overrides
-        >>> parse_overrides(["--learning_rate=0.1"], ps)
-        {'learning_rate': 0.1}
-    """
-    file = check_python_file(path)
-    tree = parse_file(file)
-    descriptions = read_descriptions(importlib.util.decode_source(file.read_bytes()))
-    params: dict[str, Param] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-            annotation = None
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            names, annotation = [node.target.id], _resolve_annotation(ast.unparse(node.annotation))
-        else:
-            continue
-        assert node.value is not None
-        try:
-            default, literal = ast.literal_eval(node.value), True
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            default, literal = None, False
-        if not literal and annotation is None:
-            continue
-        type_ = annotation if annotation is not None else (Any if default is None else type(default))
-        for name in names:
-            if not name.startswith("_") and name not in params:
-                usable = literal and is_usable(default)
-                params[name] = Param(name, type_, default, descriptions.get(name, ""), usable)
-    return params
 
 
 def _as_config(value: Any, where: str) -> Config:
@@ -133,25 +81,6 @@ def _as_config(value: Any, where: str) -> Config:
         f"Invalid config {value!r} in {where}: expected a runlab.Config or a dict of globals such as "
         "{'learning_rate': 0.1}."
     )
-
-
-def _configs(config: ScriptConfig) -> tuple[Iterator[Config], bool]:
-    """The configs to run, lazily, and whether there is exactly one by construction."""
-    if config is None:
-        return iter([Config()]), True
-    if isinstance(config, (Config, Mapping)):
-        single = _as_config(config, "config")
-        check_inject(single.globals_dict)
-        return iter([single]), True
-    if isinstance(config, (str, os.PathLike)):
-        loaded = load_config(os.fspath(config))
-        return iter(loaded), len(loaded) == 1
-    if isinstance(config, (bytes, bytearray)) or not isinstance(config, Iterable):
-        raise ValidationError(
-            f"Invalid config {config!r}: expected a runlab.Config, a dict of globals, a list or generator of "
-            "Configs, or the path of a config file."
-        )
-    return (_as_config(item, f"config item {i + 1}") for i, item in enumerate(config)), False
 
 
 def _jsonable(value: Any) -> bool:
@@ -367,6 +296,8 @@ class ScriptExecutor:
         source = self.script.config if config is None else config
         if source is None or isinstance(source, (Config, Mapping)):
             return self._execute_one(None if config is None else source)
+        from ._run_script import _configs
+
         configs, single = _configs(source)
         runs = [self._execute_one(item) for item in configs]
         return runs[0] if single and len(runs) == 1 else runs
@@ -476,114 +407,19 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-@overload
-def run_script(
-    path: str | os.PathLike[str],
-    config: Config | Mapping[str, Any] | None = None,
-    entrypoint: str | None = None,
-    run_as_main: bool = True,
-    *,
-    root: str | os.PathLike[str] | Store | None = None,
-    namespace: str | None = None,
-    name: str | None = None,
-    tags: Iterable[str] | str | None = None,
-    description: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    links: Mapping[str, Any] | None = None,
-    capture: bool = True,
-) -> Run: ...
-@overload
-def run_script(
-    path: str | os.PathLike[str],
-    config: ConfigGenerator | Iterable[Config],
-    entrypoint: str | None = None,
-    run_as_main: bool = True,
-    *,
-    root: str | os.PathLike[str] | Store | None = None,
-    namespace: str | None = None,
-    name: str | None = None,
-    tags: Iterable[str] | str | None = None,
-    description: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    links: Mapping[str, Any] | None = None,
-    capture: bool = True,
-) -> list[Run]: ...
-@overload
-def run_script(
-    path: str | os.PathLike[str],
-    config: str | os.PathLike[str],
-    entrypoint: str | None = None,
-    run_as_main: bool = True,
-    *,
-    root: str | os.PathLike[str] | Store | None = None,
-    namespace: str | None = None,
-    name: str | None = None,
-    tags: Iterable[str] | str | None = None,
-    description: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    links: Mapping[str, Any] | None = None,
-    capture: bool = True,
-) -> Run | list[Run]: ...
-def run_script(
-    path: str | os.PathLike[str],
-    config: ScriptConfig = None,
-    entrypoint: str | None = None,
-    run_as_main: bool = True,
-    *,
-    root: str | os.PathLike[str] | Store | None = None,
-    namespace: str | None = None,
-    name: str | None = None,
-    tags: Iterable[str] | str | None = None,
-    description: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    links: Mapping[str, Any] | None = None,
-    capture: bool = True,
-) -> Run | list[Run]:
-    """Run a plain Python script as an experiment: one run per config, globals injected.
+_MOVED = {
+    "script_params": "._script_params",
+    "function_params": "._script_params",
+    "run_script": "._run_script",
+    "_configs": "._run_script",
+}
 
-    Args:
-        path: the ``.py`` file; ``"train.py:fit"`` also names the entry point.
-        config: ``None``; a :class:`~runlab.Config` or a dict of globals (one run); a
-            :class:`~runlab.ConfigGenerator` or list of Configs (a sweep, in order); or a config
-            file (``.py`` with ``config_gen()``/``CONFIG``, ``.yml``, ``.toml``, ``.json``).
-        entrypoint: the function to call; discovered when None.
-        run_as_main: run with ``__name__ == "__main__"``.
-        root, namespace, name, tags, description, links, capture: the runs' settings (see
-            :class:`ScriptExecutor`).
-        params: extra run parameters, recorded but not injected.
 
-    Returns:
-        The finished :class:`~runlab.Run` for a single config (a config file with exactly one
-        config included); the list of runs for a generator or list of configs, or a file with several.
+def __getattr__(name: str) -> Any:
+    """Names that moved to :mod:`._script_params` and :mod:`._run_script`, still importable from here."""
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-    Raises:
-        ExperimentNotFoundError, ValidationError, ConfigError: bad input, before any run exists.
-        BaseException: the script's exception once its run is recorded as failed; a sweep stops there.
-
-    Example:
-        >>> import pathlib, tempfile, runlab
-        >>> f = pathlib.Path(tempfile.mkdtemp()) / "square.py"
-        >>> _ = f.write_text("x = 2\\nif __name__ == '__main__':\\n    print(x * x)\\n")
-        >>> runs = runlab.run_script(f, [runlab.Config({"x": 3}), runlab.Config({"x": 4})], root=f.parent / "r",
-        ...                          capture=False)
-        9
-        16
-        >>> [r.params["x"] for r in runs]
-        [3, 4]
-    """
-    script = Script(path, config, entrypoint, run_as_main)
-    configs, single = _configs(config)
-    executor = ScriptExecutor(
-        script,
-        root=root,
-        namespace=namespace,
-        name=name,
-        tags=tags,
-        description=description,
-        params=params,
-        links=links,
-        capture=capture,
-    )
-    executor.via = "run_script"
-    runs = [executor._execute_one(item) for item in configs]
-    return runs[0] if single and len(runs) == 1 else runs
+    return getattr(import_module(module, __package__), name)

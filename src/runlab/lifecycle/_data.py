@@ -53,8 +53,16 @@ class RunData(MutableMapping[str, Any]):
         self._root: dict[str, Any] = dict(initial or {})
         self._lock = threading.Lock()
         self.dirty = False
+        self._refused: Exception | None = None
+
+    def refuse(self, error: Exception) -> None:
+        """From now on, raise ``error`` on every change (a forked child's copy of its parent's run data)."""
+        self._refused = error
+        self._lock = threading.Lock()  # another thread of the parent may have held the old one
 
     def __setitem__(self, path: str, value: Any) -> None:
+        if self._refused is not None:
+            raise self._refused
         parts = _split(path)
         if not any(part.startswith("_") for part in parts):  # private keys stay in memory, as given
             value = to_json_value(value, path)
@@ -82,6 +90,8 @@ class RunData(MutableMapping[str, Any]):
         return node
 
     def __delitem__(self, path: str) -> None:
+        if self._refused is not None:
+            raise self._refused
         parts = _split(path)
         with self._lock:
             node: Any = self._root

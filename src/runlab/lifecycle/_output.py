@@ -39,6 +39,10 @@ class _Tee:
     def detach_log(self) -> None:
         self._log = None
 
+    def renew_lock(self, lock: threading.Lock) -> None:
+        """A new lock (in a forked child: another thread of the parent may have held the old one)."""
+        self._lock = lock
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._original, name)
 
@@ -57,6 +61,12 @@ class OutputCapture:
         self._err = _Tee(sys.stderr, self._log, lock)
         sys.stdout = self._out  # type: ignore[assignment]
         sys.stderr = self._err  # type: ignore[assignment]
+
+    def after_fork(self) -> None:
+        """In a forked child: new locks, so output never waits for a thread that does not exist there."""
+        lock = threading.Lock()
+        self._out.renew_lock(lock)
+        self._err.renew_lock(lock)
 
     def stop(self) -> None:
         for name, tee in (("stdout", self._out), ("stderr", self._err)):

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Literal
 
-from ..errors import DataError, InvalidTransitionError, RunFinishedError, UsageError
+from ..errors import DataError, ForeignRunError, InvalidTransitionError, RunFinishedError, UsageError
 from ..store._files import atomic_write_bytes, dumps, dumps_light, write_json_atomic
 from ..store._status import TRANSITIONS, RunStatus
 from ..store._store import Store
@@ -85,6 +85,37 @@ def finish_open_runs() -> None:
                 run.finish(RunStatus.FAILED, exc)
         except Exception as error:  # never block interpreter exit
             print(f"runlab: could not finish run {run.id} at exit: {error}", file=sys.__stderr__)
+
+
+def _after_fork_in_child() -> None:
+    """In a forked child: the parent's open runs are not this process's to change.
+
+    Each becomes read-only here (changing it raises :class:`~runlab.ForeignRunError` instead
+    of writing into the parent's files or losing the values silently), exit hooks leave it
+    alone, the parent's SIGTERM handler is removed and locks that another thread of the
+    parent may have held are replaced.
+    """
+    runs = sorted(_OPEN_RUNS, key=lambda r: r._started_at)
+    _OPEN_RUNS.clear()
+    for run in runs:
+        run._foreign = os.getpid()
+        run._closed = True
+        run._worker = None
+        run._meta_lock = threading.RLock()
+        run.data.refuse(run._foreign_error())
+        if run._output is not None:
+            run._output.after_fork()
+    for run in runs:
+        if run._prev_sigterm is not None:
+            try:
+                signal.signal(signal.SIGTERM, run._prev_sigterm)
+            except ValueError:  # forked from a thread other than the main thread
+                pass
+            break
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _now() -> str:
@@ -194,6 +225,7 @@ class Run:
         self._source: Path | None = None
         self._capture = True
         self._capture_output = True
+        self._foreign: int | None = None  # the pid of a forked child holding a copy of this run
         self._reproducible = False
 
     # -- construction -----------------------------------------------------------------
@@ -455,6 +487,8 @@ class Run:
             RunFinishedError: the run had already finished.
         """
         target = RunStatus(status)
+        if self._foreign:  # a forked child leaving the parent's block: the parent ends its run
+            return
         with self._meta_lock:
             if self._closed:
                 raise RunFinishedError(
@@ -488,7 +522,7 @@ class Run:
                 self._meta["ended"] = ended.isoformat()
                 if self._meta["started"]:
                     self._meta["duration"] = round(time.monotonic() - self._started_at, 6)
-                self._meta["error"] = _error_record(error) if error is not None else None
+                self._meta["error"] = _error_record(error, target) if error is not None else None
                 if self._worker is not None and self._worker.errors:
                     self._meta["writer_errors"] = self._worker.errors
                 self._meta["metrics"] = dict(self._metrics.summaries)
@@ -589,6 +623,8 @@ class Run:
             >>> # run.log_metric("val/acc", 0.9, step=10)
         """
         if self._closed:
+            if self._foreign:
+                raise self._foreign_error()
             raise RunFinishedError(f"Run {self.id} has finished; metrics can no longer be logged.")
         if value.__class__ is not float:
             value = coerce_metric_value(name, value)
@@ -623,7 +659,34 @@ class Run:
             self._meta["tags"] = list(dict.fromkeys([*self._meta["tags"], *_tags(list(tags))]))
             self._write_meta()
 
+    def set_info(self, *, name: str | None = None, description: str | None = None) -> None:
+        """Give a run that has not finished a name and/or a description (None leaves one as it is).
+
+        Raises:
+            UsageError: an empty name.
+            RunFinishedError: the run has finished.
+        """
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise UsageError(f"Invalid run name {name!r}: expected a non-empty string.")
+        self._check_open()
+        with self._meta_lock:
+            if name is not None:
+                self._meta["name"] = name
+            if description is not None:
+                self._meta["description"] = description
+            self._write_meta()
+
+    def _foreign_error(self) -> ForeignRunError:
+        owner = (self._meta.get("heartbeat") or {}).get("pid", "?")
+        return ForeignRunError(
+            f"Run {self.id} belongs to process {owner}; this is process {os.getpid()}, a worker forked from it, "
+            "which cannot record into it. Return the values from the worker (a Pool's map, a Queue) and log "
+            "them in the run's process."
+        )
+
     def _check_open(self) -> None:
+        if self._foreign:
+            raise self._foreign_error()
         if self._closed:
             raise RunFinishedError(f"Run {self.id} has finished; its record no longer changes.")
 
@@ -687,7 +750,8 @@ class Run:
         return self._saved(target)
 
 
-def _error_record(error: BaseException | str) -> dict[str, Any]:
+def _error_record(error: BaseException | str, status: RunStatus) -> dict[str, Any]:
+    """``run.json``'s ``error``; a message alone (``runlab.fail("diverged")``) gets the state as its type."""
     if isinstance(error, BaseException):
         import traceback
 
@@ -696,7 +760,7 @@ def _error_record(error: BaseException | str) -> dict[str, Any]:
             "message": str(error),
             "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__)),
         }
-    return {"type": None, "message": str(error), "traceback": None}
+    return {"type": status.value.capitalize(), "message": str(error), "traceback": None}
 
 
 def _main_source() -> Path | None:

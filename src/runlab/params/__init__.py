@@ -20,7 +20,16 @@ from ._coerce import coerce, format_value, parse_text, type_name
 from ._config import Config, ConfigGenerator, load_python_config
 from ._config_loader import ConfigLoader
 from ._errors import ConfigError, ParameterError, did_you_mean
-from ._files import CONFIG_SUFFIXES, ConfigSpec, interpolate_env, load_config, load_dir, load_spec, read_file
+from ._files import (
+    CONFIG_SUFFIXES,
+    ConfigSpec,
+    interpolate_env,
+    iter_configs,
+    load_config,
+    load_dir,
+    load_spec,
+    read_file,
+)
 from ._ids import canonical, canonical_json, config_id
 from ._overrides import format_override, get_dotted, parse_overrides, set_dotted, split_override
 from ._param import (
@@ -76,6 +85,7 @@ __all__ = [
     "is_param_name",
     "is_usable",
     "linspace",
+    "iter_configs",
     "load_config",
     "load_dir",
     "load_python_config",

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import sys
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ._errors import ConfigError, did_you_mean
 
-__all__ = ["Config", "ConfigGenerator", "load_python_config"]
+__all__ = ["Config", "ConfigGenerator", "load_python_config", "open_python_config"]
 
 _FIELDS = ("globals_dict", "args", "kwargs", "metadata")
 _ALIASES = {"globals": "globals_dict", "params": "globals_dict", "parameters": "globals_dict"}
@@ -162,62 +163,96 @@ def load_python_config(path: str | Path) -> list[Config]:
     Raises:
         ConfigError: the file is missing, raises, defines neither name, or produces non-Config items.
     """
+    configs, _ = open_python_config(path)
+    return list(configs)
+
+
+def open_python_config(path: str | Path) -> tuple[Iterator[Config], bool]:
+    """Like :func:`load_python_config`, lazily: the configs one at a time, and whether there is exactly one.
+
+    A generator (``config_gen()`` that yields) is consulted for the next config only when
+    the caller asks for it, e.g. after the previous run finished, so it can read what that
+    run left behind (KohakuEngine's resume pattern). The file's module stays importable
+    (``sys.modules``) and its folder on ``sys.path`` only while the file or the generator runs.
+
+    Raises:
+        ConfigError: (also while iterating) the file is missing, raises, defines neither
+            name, or produces non-Config items.
+    """
+    from .._pyfile import load_module
+
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"Config file not found: {path}.", str(path))
-    name = f"_runlab_config_{next(_counter)}_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ConfigError(f"Cannot load {path} as Python.", str(path))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling look the module up
+    with _config_errors(path):
+        module = load_module(path, f"_runlab_config_{next(_counter)}_{path.stem}", keep=False)
+        if hasattr(module, "config_gen"):
+            if not callable(module.config_gen):
+                raise ConfigError(f"{path}: config_gen must be a function.", str(path))
+            with _importable(module, path):
+                produced = module.config_gen()
+            origin = f"config_gen() in {path}"
+        elif hasattr(module, "CONFIG"):
+            produced = module.CONFIG
+            origin = f"CONFIG in {path}"
+        else:
+            raise ConfigError(
+                f"{path} defines neither CONFIG nor config_gen(). Add CONFIG = Config(...) or a function "
+                "config_gen() that returns or yields Config objects.",
+                str(path),
+            )
+        if isinstance(produced, Config):
+            return iter([produced]), True
+        if isinstance(produced, (str, bytes, Mapping)) or not isinstance(produced, Iterable):
+            raise ConfigError(
+                f"{origin} gave {type(produced).__name__} {_short(produced)}; it must be a Config or "
+                "yield Config objects.",
+                str(path),
+            )
+    return _lazy(ConfigGenerator(produced, origin), module, path), False
+
+
+def _lazy(configs: Iterator[Config], module: ModuleType, path: Path) -> Iterator[Config]:
+    while True:
+        with _config_errors(path), _importable(module, path):
+            try:
+                config = next(configs)
+            except StopIteration:
+                return
+        yield config
+
+
+@contextmanager
+def _importable(module: ModuleType, path: Path) -> Iterator[None]:
+    """The config module importable and its folder on ``sys.path`` (dataclasses and pickling look it up)."""
+    sys.modules[module.__name__] = module
     folder = str(path.resolve().parent)
     sys.path.insert(0, folder)
     try:
-        try:
-            # compile and run the source ourselves: no __pycache__ is written beside the user's config
-            module.__file__ = str(path)
-            exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
-            if hasattr(module, "config_gen"):
-                if not callable(module.config_gen):
-                    raise ConfigError(f"{path}: config_gen must be a function.", str(path))
-                produced = module.config_gen()
-                origin = f"config_gen() in {path}"
-            elif hasattr(module, "CONFIG"):
-                produced = module.CONFIG
-                origin = f"CONFIG in {path}"
-            else:
-                raise ConfigError(
-                    f"{path} defines neither CONFIG nor config_gen(). Add CONFIG = Config(...) or a function "
-                    "config_gen() that returns or yields Config objects.",
-                    str(path),
-                )
-            if isinstance(produced, Config):
-                return [produced]
-            if isinstance(produced, (str, bytes, Mapping)) or not isinstance(produced, Iterable):
-                raise ConfigError(
-                    f"{origin} gave {type(produced).__name__} {_short(produced)}; it must be a Config or "
-                    "yield Config objects.",
-                    str(path),
-                )
-            configs = list(ConfigGenerator(produced, origin))
-        except ConfigError as exc:
-            if not exc.path:
-                exc.path = str(path)
-            raise
-        except Exception as exc:
-            line = _user_line(exc, path)
-            where = f" (line {line})" if line else ""
-            raise ConfigError(
-                f"Python config {path} raised {type(exc).__name__}{where}: {exc}. Fix the config file.",
-                str(path),
-                line,
-            ) from exc
+        yield
     finally:
-        sys.modules.pop(name, None)
+        sys.modules.pop(module.__name__, None)
         if sys.path and sys.path[0] == folder:
             del sys.path[0]
-    return configs
+
+
+@contextmanager
+def _config_errors(path: Path) -> Iterator[None]:
+    """Any error of the user's config code as a :class:`ConfigError` naming the file and line."""
+    try:
+        yield
+    except ConfigError as exc:
+        if not exc.path:
+            exc.path = str(path)
+        raise
+    except Exception as exc:
+        line = _user_line(exc, path)
+        where = f" (line {line})" if line else ""
+        raise ConfigError(
+            f"Python config {path} raised {type(exc).__name__}{where}: {exc}. Fix the config file.",
+            str(path),
+            line,
+        ) from exc
 
 
 def _user_line(exc: BaseException, path: Path) -> int | None:

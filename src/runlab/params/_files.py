@@ -7,18 +7,27 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ._coerce import parse_text
-from ._config import Config, load_python_config
+from ._config import Config, open_python_config
 from ._errors import ConfigError, did_you_mean
 from ._sweep import SweepMode, expand, sweep_values
 from ._yaml import load_yaml
 
-__all__ = ["CONFIG_SUFFIXES", "ConfigSpec", "interpolate_env", "load_config", "load_dir", "load_spec", "read_file"]
+__all__ = [
+    "CONFIG_SUFFIXES",
+    "ConfigSpec",
+    "interpolate_env",
+    "iter_configs",
+    "load_config",
+    "load_dir",
+    "load_spec",
+    "read_file",
+]
 
 CONFIG_SUFFIXES = (".yml", ".yaml", ".toml", ".json")
 _MAPPING_KEYS = ("parameters", "sweep", "kwargs", "metadata", "search")
@@ -376,15 +385,38 @@ def load_config(path: str | Path, *more: str | Path) -> list[Config]:
         >>> [c.globals_dict["LR"] for c in load_config(p)]
         [0.001, 0.01, 0.1]
     """
+    configs, _ = iter_configs(path, *more)
+    return list(configs)
+
+
+def iter_configs(path: str | Path, *more: str | Path) -> tuple[Iterator[Config], bool]:
+    """:func:`load_config`, lazily: the configs one at a time, and whether there is exactly one.
+
+    A Python config's ``config_gen()`` is consulted for each next config only when it is
+    asked for (after the previous run finished, for ``runlab run``), so a generator can read
+    what the previous run left behind (KohakuEngine's resume pattern). Other files are read
+    at once.
+
+    Raises:
+        ConfigError: as :func:`load_config` (for a generator, also while iterating).
+    """
     first = Path(path)
     if not more and first.is_dir():
-        return load_dir(first)
+        loaded = load_dir(first)
+        return iter(loaded), len(loaded) == 1
     if not more and first.suffix == ".py":
-        configs: list[Config] = []
-        for config in load_python_config(first):
-            for expanded in expand(config):
-                expanded.metadata.setdefault("sources", [str(first.resolve())])
-                expanded.metadata["config_id"] = expanded.id
-                configs.append(expanded)
-        return configs
-    return load_spec(first, *more).to_configs()
+        produced, single = open_python_config(first)
+        if single:  # one CONFIG: expand it now (a sweep inside it gives several)
+            loaded = list(_expanded(produced, first))
+            return iter(loaded), len(loaded) == 1
+        return _expanded(produced, first), False
+    loaded = load_spec(first, *more).to_configs()
+    return iter(loaded), len(loaded) == 1
+
+
+def _expanded(configs: Iterator[Config], first: Path) -> Iterator[Config]:
+    for config in configs:
+        for expanded in expand(config):
+            expanded.metadata.setdefault("sources", [str(first.resolve())])
+            expanded.metadata["config_id"] = expanded.id
+            yield expanded

@@ -249,7 +249,7 @@ def _move(src: Path, dest: Path) -> None:
     shutil.move(str(src), str(dest))
     parent = src.parent
     try:  # drop namespace folders left empty
-        while parent.name and parent.is_dir() and not any(parent.iterdir()):
+        while parent.name and parent.is_dir() and _left_empty(parent):
             parent.rmdir()
             parent = parent.parent
     except OSError:
@@ -315,7 +315,7 @@ def delete(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
         owner.forget([record.id])
         parent = record.path.parent
         try:
-            while parent != owner.root and parent.is_dir() and not any(parent.iterdir()):
+            while parent != owner.root and parent.is_dir() and _left_empty(parent):
                 parent.rmdir()
                 parent = parent.parent
         except OSError:
@@ -349,3 +349,13 @@ def gc_candidates(
             if rec.id not in seen and rec.status != "running":
                 found.append((rec, "debug"))
     return found
+
+
+def _left_empty(folder: Path) -> bool:
+    """Whether ``folder`` holds nothing but runlab's ``.gitignore`` (which is then removed)."""
+    entries = list(folder.iterdir())
+    if any(entry.name != ".gitignore" for entry in entries):
+        return False
+    for entry in entries:
+        entry.unlink()
+    return True

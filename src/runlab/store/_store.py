@@ -196,7 +196,13 @@ class Store:
         if self.index_writes:
             _ = self.index  # open (and if needed rebuild) the index before making a folder it would pick up
         parent = self.root / namespace
+        top = self.root / namespace.split("/")[0]
+        if not top.exists():  # a folder runlab makes: git (and ruff, in a repository) leave it alone
+            top.mkdir(parents=True, exist_ok=True)
+            _ignore_all(top)
         parent.mkdir(parents=True, exist_ok=True)
+        if not (self.meta_dir / ".gitignore").exists():
+            _ignore_all(self.meta_dir)
         created = datetime.fromisoformat(meta["created"])
         stamp = created.strftime("%Y-%m-%d_%H-%M-%S")
         pattern = folder_name is not None and "{id}" in folder_name
@@ -498,3 +504,11 @@ class Store:
         if archive and not self.is_archive and self.archive.root.is_dir():
             result.archive = check_index(self.archive)
         return result
+
+
+def _ignore_all(folder: Path) -> None:
+    """A ``.gitignore`` of ``*`` in ``folder``, which runlab owns: run folders never dirty a work tree."""
+    try:
+        (folder / ".gitignore").write_text("# runlab run folders: not source code\n*\n", encoding="utf-8")
+    except OSError:
+        pass

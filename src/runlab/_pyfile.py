@@ -1,0 +1,302 @@
+"""Execute a user's Python file as a module: the one loader below every layer that needs one.
+
+Two modes. :func:`load_module` imports a file as a named module: the base experiments of
+``Experiment.extend``, the mixins of ``include``, Python config files (``CONFIG`` /
+``config_gen()``) and folder plugins. :func:`loaded_module` installs a file as ``python
+file.py`` would (``__main__``, ``sys.argv``) while the caller executes code in it: what
+``runlab run`` does with an experiment file and the script style with a script. Reading
+(:func:`check_python_file`, :func:`parse_file`) and compiling (:func:`compile_tree`) are
+here too, with the same rules for every file.
+
+What every load does:
+
+- the source is read and compiled by runlab (no ``__pycache__`` is written beside the user's
+  file, and a changed file is always read anew);
+- the file's folder is on ``sys.path`` while the file runs, so it imports its neighbours as
+  with ``python file.py``;
+- the module is registered in ``sys.modules`` before it runs (dataclasses, ``typing`` and
+  pickle look modules up there) and removed again when running it fails.
+
+**Loaded modules stay in** ``sys.modules`` (``keep=True``, the default), under a name made
+from the file's path (:func:`module_name`; a second load of the file replaces the first).
+Classes and functions defined in an experiment, mixin or plugin file therefore pickle by
+reference, in this process and in workers forked from it, as process and Dask executors
+need. A fresh process resolves such a pickle once it has loaded the same file (the name
+depends only on the path). Python config files are short-lived: their loader passes
+``keep=False`` and keeps the module registered only while the config code runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import CodeType, ModuleType
+
+from .errors import ExperimentNotFoundError, ValidationError
+
+__all__ = [
+    "check_python_file",
+    "compile_tree",
+    "folder_on_path",
+    "load_module",
+    "loaded_module",
+    "module_name",
+    "parse_file",
+    "split_target",
+]
+
+_LOCK = threading.RLock()
+
+
+def module_name(path: str | os.PathLike[str], prefix: str) -> str:
+    """The ``sys.modules`` name of a user file: ``prefix``, the file's stem and a hash of its path.
+
+    Example:
+        >>> module_name("/work/exp/base.py", "_runlab_experiment").startswith("_runlab_experiment_base_")
+        True
+    """
+    import hashlib
+
+    resolved = Path(path).resolve()
+    digest = hashlib.sha1(str(resolved).encode("utf-8")).hexdigest()[:10]
+    stem = "".join(c if c.isalnum() or c == "_" else "_" for c in resolved.stem)
+    return f"{prefix}_{stem}_{digest}"
+
+
+@contextmanager
+def folder_on_path(folder: str | os.PathLike[str]) -> Iterator[None]:
+    """``folder`` first on ``sys.path`` for the duration (not added twice; removed afterwards)."""
+    entry = os.fspath(folder)
+    added = entry not in sys.path
+    if added:
+        sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if added:
+            try:
+                sys.path.remove(entry)
+            except ValueError:
+                pass
+
+
+def load_module(
+    path: str | os.PathLike[str],
+    name: str,
+    *,
+    keep: bool = True,
+    code: CodeType | None = None,
+) -> ModuleType:
+    """Execute the file at ``path`` (a ``.py`` file, or a package folder) as module ``name``.
+
+    Args:
+        path: the file, or a folder with ``__init__.py`` (loaded as a package).
+        name: the module's name (see :func:`module_name`); never ``"__main__"``.
+        keep: leave the module in ``sys.modules`` afterwards (see the module's note).
+        code: the compiled file when the caller compiled it already (to report syntax errors its own way).
+
+    Returns:
+        The module, its globals as the file left them.
+
+    Raises:
+        SyntaxError: the file does not compile (when ``code`` is not given).
+        BaseException: whatever the file's code raises (the module is unregistered first).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "helper.py"
+        >>> _ = f.write_text("def double(x):\\n    return 2 * x\\n")
+        >>> m = load_module(f, module_name(f, "_demo"))
+        >>> m.double(21), sys.modules[m.__name__] is m, m.double.__module__ == m.__name__
+        (42, True, True)
+    """
+    target = Path(path)
+    package = target.is_dir()
+    init = target / "__init__.py" if package else target
+    if package:
+        spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(target)])
+    else:
+        spec = importlib.util.spec_from_file_location(name, target)
+    if spec is None:  # pragma: no cover - only for paths importlib cannot name
+        raise ImportError(f"Cannot load {target} as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    module.__file__ = str(init)
+    if code is None:
+        code = compile(init.read_bytes(), str(init), "exec", dont_inherit=True)
+    previous = sys.modules.get(name)
+    sys.modules[name] = module
+    try:
+        with folder_on_path((target if package else target.parent).resolve()):
+            exec(code, module.__dict__)
+    except BaseException:
+        _restore(name, previous)
+        raise
+    if not keep:
+        _restore(name, previous)
+    return module
+
+
+def _restore(name: str, previous: ModuleType | None) -> None:
+    if previous is None:
+        sys.modules.pop(name, None)
+    else:
+        sys.modules[name] = previous
+
+
+def split_target(path: str | os.PathLike[str]) -> tuple[str, str | None]:
+    """``"train.py:fit"`` -> ``("train.py", "fit")``; a path without a function (or an existing
+    file whose name has a colon) -> ``(path, None)``.
+
+    Example:
+        >>> split_target("tools/train.py:fit"), split_target("train.py")
+        (('tools/train.py', 'fit'), ('train.py', None))
+    """
+    text = os.fspath(path)
+    if ":" in text and not Path(text).exists():
+        file, _, function = text.rpartition(":")
+        return file, function or None
+    return text, None
+
+
+def check_python_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as an absolute :class:`~pathlib.Path` after checking it is an existing ``.py`` file.
+
+    Raises:
+        ExperimentNotFoundError: nothing exists at ``path``.
+        ValidationError: a folder, or not a ``.py`` file.
+
+    Example:
+        >>> check_python_file("no/such/script.py")
+        Traceback (most recent call last):
+        ...
+        runlab.errors.ExperimentNotFoundError: No such script: no/such/script.py. Give the path of an existing .py file.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise ExperimentNotFoundError(f"No such script: {file}. Give the path of an existing .py file.")
+    if file.is_dir():
+        raise ValidationError(f"{file} is a folder; give a Python script (.py) inside it.")
+    if file.suffix != ".py":
+        raise ValidationError(f"Cannot run {file}: scripts must be Python files ending in .py.")
+    return file.resolve()
+
+
+def parse_file(path: str | os.PathLike[str]) -> ast.Module:
+    """Parse a Python file (its encoding cookie honoured) without running it.
+
+    Raises:
+        ValidationError: a syntax error; the message names the file and the line.
+    """
+    file = Path(path)
+    try:
+        return ast.parse(file.read_bytes(), filename=str(file))
+    except SyntaxError as exc:
+        raise ValidationError(
+            f"Syntax error in {file}, line {exc.lineno}: {exc.msg}. Fix the script and run it again."
+        ) from None
+    except ValueError as exc:  # null bytes
+        raise ValidationError(f"Cannot read {file} as Python: {exc}.") from None
+
+
+def compile_tree(tree: ast.Module | Sequence[ast.stmt], path: str | os.PathLike[str]) -> CodeType:
+    """Compile a module tree (or a list of statements) with ``path`` as the file name."""
+    module = tree if isinstance(tree, ast.Module) else ast.Module(body=list(tree), type_ignores=[])
+    ast.fix_missing_locations(module)
+    return compile(module, os.fspath(path), "exec", dont_inherit=True)
+
+
+def _new_module(path: Path, as_main: bool) -> ModuleType:
+    if as_main:
+        module = ModuleType("__main__")
+        module.__file__ = str(path)
+        module.__loader__ = importlib.machinery.SourceFileLoader("__main__", str(path))
+        module.__spec__ = None
+        module.__package__ = None
+        module.__cached__ = None  # type: ignore[attr-defined]
+        return module
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None
+    return importlib.util.module_from_spec(spec)
+
+
+def _local_names(folder: Path) -> set[str]:
+    """Top-level module names importable from ``folder`` (its ``.py`` files and packages)."""
+    names: set[str] = set()
+    try:
+        for entry in folder.iterdir():
+            if entry.suffix == ".py":
+                names.add(entry.stem)
+            elif entry.is_dir() and (entry / "__init__.py").exists():
+                names.add(entry.name)
+    except OSError:
+        pass
+    return names
+
+
+@contextmanager
+def loaded_module(
+    path: str | os.PathLike[str], *, as_main: bool = True, argv: Sequence[str] | None = None
+) -> Iterator[ModuleType]:
+    """A fresh, empty module for ``path``, installed as ``python path`` would install it, while open.
+
+    Args:
+        path: the ``.py`` file (made absolute).
+        as_main: name the module ``__main__`` and register it as ``sys.modules['__main__']``;
+            else name it after the file and register it under that name (unless a module of
+            that name is imported already).
+        argv: ``sys.argv[1:]`` while open (``sys.argv[0]`` is the path).
+
+    The caller executes code in ``module.__dict__``. On exit ``sys.modules['__main__']`` (or
+    the stem's entry), ``sys.path`` and ``sys.argv`` are restored, and modules imported from
+    the file's folder meanwhile are removed from ``sys.modules``.
+
+    Example:
+        >>> import pathlib, sys, tempfile
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "s.py"
+        >>> _ = f.write_text("x = 1")
+        >>> with loaded_module(f) as m:
+        ...     sys.modules["__main__"] is m, m.__name__
+        (True, '__main__')
+        >>> sys.modules["__main__"] is m
+        False
+    """
+    file = Path(path).resolve()
+    folder = file.parent
+    key = "__main__" if as_main else file.stem
+    with _LOCK:
+        saved_path = list(sys.path)
+        saved_argv = list(sys.argv)
+        had_key = key in sys.modules
+        saved_module = sys.modules.get(key)
+        # a module named after the file never hides an imported module of that name (``json.py``)
+        register = as_main or not had_key
+        before = set(sys.modules)
+        module = _new_module(file, as_main)
+        if register:
+            sys.modules[key] = module
+        sys.path.insert(0, str(folder))
+        sys.argv = [str(file), *(argv or [])]
+        try:
+            yield module
+        finally:
+            sys.path[:] = saved_path
+            sys.argv = saved_argv
+            if had_key:
+                sys.modules[key] = saved_module  # type: ignore[assignment]
+            elif register:
+                sys.modules.pop(key, None)
+            local = _local_names(folder)
+            for name in set(sys.modules) - before:
+                if name.partition(".")[0] in local and name != key:
+                    origin = getattr(sys.modules.get(name), "__file__", None)
+                    if origin and Path(origin).resolve().is_relative_to(folder):
+                        del sys.modules[name]
+
+

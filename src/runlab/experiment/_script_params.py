@@ -1,0 +1,100 @@
+"""A plain script's parameters, read statically: its literal globals and its entry point's arguments."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+from typing import Any
+
+from ..params import Param, is_usable, read_descriptions
+from ..params._param import _resolve_annotation
+from ._loader import check_python_file, parse_file
+
+__all__ = ["function_params", "script_params"]
+
+
+def script_params(path: str | os.PathLike[str]) -> dict[str, Param]:
+    """A script's parameters, read statically: its top-level assignments of literal values.
+
+    Any case counts (plain scripts use lowercase globals); names starting with ``_`` do not.
+    Types come from annotations (simple builtin names), else from the default; descriptions
+    from the comment beside or directly above. Annotated assignments of non-literal values
+    are included with the default ``None``. Use with :func:`runlab.params.parse_overrides`.
+
+    Raises:
+        ExperimentNotFoundError, ValidationError: no such ``.py`` file, or a syntax error.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "train.py"
+        >>> _ = f.write_text("# Step size.\\nlearning_rate = 0.01\\n"
+        ...                  "batch_size: int = 32  # per step\\nmodel = object()\\n")
+        >>> ps = script_params(f)
+        >>> sorted(ps), ps["learning_rate"].description, ps["batch_size"].type
+        (['batch_size', 'learning_rate'], 'Step size.', <class 'int'>)
+        >>> from runlab.params import parse_overrides
+        >>> parse_overrides(["--learning_rate=0.1"], ps)
+        {'learning_rate': 0.1}
+    """
+    file = check_python_file(path)
+    tree = parse_file(file)
+    descriptions = read_descriptions(importlib.util.decode_source(file.read_bytes()))
+    params: dict[str, Param] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            annotation = None
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            names, annotation = [node.target.id], _resolve_annotation(ast.unparse(node.annotation))
+        else:
+            continue
+        assert node.value is not None
+        try:
+            default, literal = ast.literal_eval(node.value), True
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            default, literal = None, False
+        if not literal and annotation is None:
+            continue
+        type_ = annotation if annotation is not None else (Any if default is None else type(default))
+        for name in names:
+            if not name.startswith("_") and name not in params:
+                usable = literal and is_usable(default)
+                params[name] = Param(name, type_, default, descriptions.get(name, ""), usable)
+    return params
+
+
+def function_params(path: str | os.PathLike[str], function: str) -> dict[str, Param]:
+    """The arguments of a script's top-level ``function`` that can be given by name, read statically.
+
+    Types come from annotations (simple builtin names), else from literal defaults; an
+    argument without a default has the default None (and must then be given).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "tools.py"
+        >>> _ = f.write_text("def evaluate(checkpoint: str, *, batch=32):\\n    pass\\n")
+        >>> {n: (p.type, p.default) for n, p in function_params(f, "evaluate").items()}
+        {'checkpoint': (<class 'str'>, None), 'batch': (<class 'int'>, 32)}
+    """
+    tree = parse_file(check_python_file(path))
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            break
+    else:
+        return {}
+    spec = node.args
+    named = [*spec.posonlyargs, *spec.args]
+    defaults: list[ast.expr | None] = [None] * (len(named) - len(spec.defaults)) + list(spec.defaults)
+    pairs = list(zip(named, defaults, strict=True))[len(spec.posonlyargs) :]
+    pairs += list(zip(spec.kwonlyargs, spec.kw_defaults, strict=True))
+    params: dict[str, Param] = {}
+    for arg, default_node in pairs:
+        annotation = _resolve_annotation(ast.unparse(arg.annotation)) if arg.annotation is not None else None
+        try:
+            default = ast.literal_eval(default_node) if default_node is not None else None
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            default = None
+        type_ = annotation if annotation is not None else (Any if default is None else type(default))
+        params[arg.arg] = Param(arg.arg, type_, default, f"argument of {function}()", is_usable(default))
+    return params

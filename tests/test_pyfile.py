@@ -1,0 +1,45 @@
+"""The one loader for user files: modules stay importable, so what they define pickles."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from pathlib import Path
+
+import pytest
+
+import runlab
+from runlab import _pyfile
+
+
+def test_a_loaded_module_stays_and_its_functions_pickle(tmp_path: Path) -> None:
+    (tmp_path / "neighbour.py").write_text("FACTOR = 3\n")
+    base = tmp_path / "base.py"
+    base.write_text(
+        "from runlab import Experiment\nfrom neighbour import FACTOR\nN = 2\n"
+        "experiment = Experiment(glob=globals())\n\n"
+        "def scale(x):\n    return FACTOR * x\n\n@experiment\ndef main(e):\n    e['v'] = scale(e.N)\n"
+    )
+    sub = runlab.Experiment.extend(base, glob={"__file__": str(tmp_path / "sub.py")}, root=tmp_path / "s")
+    name = _pyfile.module_name(base, "_runlab_experiment")
+    module = sys.modules[name]
+    assert pickle.loads(pickle.dumps(module.scale))(5) == 15  # by reference, through sys.modules
+    assert str(tmp_path) not in sys.path  # the folder was on the path only while the file ran
+    assert sub.run().params["N"] == 2
+
+
+def test_a_failing_file_leaves_nothing_registered(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("raise RuntimeError('boom')\n")
+    name = _pyfile.module_name(bad, "_t")
+    with pytest.raises(RuntimeError, match="boom"):
+        _pyfile.load_module(bad, name)
+    assert name not in sys.modules
+
+
+def test_a_short_lived_module_is_dropped(tmp_path: Path) -> None:
+    cfg = tmp_path / "cfg.py"
+    cfg.write_text("X = 1\n")
+    module = _pyfile.load_module(cfg, "_t_cfg", keep=False)
+    assert module.X == 1 and "_t_cfg" not in sys.modules
+    assert not (tmp_path / "__pycache__").exists()  # nothing written beside the user's file
