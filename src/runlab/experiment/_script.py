@@ -8,10 +8,8 @@ The execution model of :func:`run_script` (and :meth:`ScriptExecutor.execute`), 
    as every style). Its parameters are the script's literal defaults (:func:`script_params`)
    updated with the injected globals. ``with runlab.run()`` blocks inside the script join it,
    and the module functions (``runlab.log_results`` ...) log to it.
-3. A copy of the script's tree loses its top-level assignments to the injected names (so
-   top-level code sees the injected values, not the file's defaults) and its
-   ``if __name__ == "__main__":`` blocks; it runs as ``__main__`` with the globals injected
-   (see :mod:`runlab.experiment._loader`).
+3. A copy of the script's tree without its top-level assignments to the injected names and its
+   main blocks runs as ``__main__`` with the globals injected (:mod:`runlab.experiment._loader`).
 4. The entry point (:mod:`runlab.experiment._entrypoint`) is called with the config's args
    and the kwargs it accepts, or the main block runs; its return value is the run's result
    (``run.data["result"]``).
@@ -36,6 +34,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 from typing import Any, overload
@@ -145,17 +144,7 @@ class Script:
         return f"Script(path={str(self.path)!r}, entrypoint={self.entrypoint!r}, config={type(self.config).__name__})"
 
     def run(self, **options: Any) -> Run | list[Run]:
-        """Run the script with its config (KohakuEngine's ``Script.run()``).
-
-        Same as ``ScriptExecutor(self, **options).execute()``: one finished run for a single
-        config, the list of runs for a :class:`~runlab.ConfigGenerator` (asked for each next
-        config after the previous run finished). The entry point's return value is the run's
-        ``data["result"]``.
-
-        Args:
-            options: the runs' settings (``root``, ``namespace``, ``name``, ``tags``,
-                ``description``, ``params``, ``links``, ``capture``; see :class:`ScriptExecutor`).
-        """
+        """KohakuEngine's ``Script.run()``: ``ScriptExecutor(self, **options).execute()``."""
         return ScriptExecutor(self, **options).execute()
 
 
@@ -275,30 +264,17 @@ class ScriptExecutor:
     @overload
     def execute(self, config: str | os.PathLike[str]) -> Run | list[Run]: ...
     def execute(self, config: ScriptConfig = None) -> Run | list[Run]:
-        """Run the script with ``config`` (default: the script's own config).
+        """Run with ``config`` (default: the script's own): one run, or for several configs one run each.
 
-        A single config (a :class:`~runlab.Config` or a dict of globals) makes one run. Several
-        (a :class:`~runlab.ConfigGenerator`, a list of Configs or a config file) make one run
-        each, in order: a generator is asked for its next config only after the previous run
-        finished (KohakuEngine's iterative configs), and a failing run stops the iteration.
-
-        Returns:
-            The finished run (completed, or failed/cancelled when the code ended it so); for
-            several configs, the list of runs (a config file with exactly one config: that run).
-
-        Raises:
-            ValidationError: a protected or invalid global name, a missing entry point (before
-                the run is created when that can be known from the source).
-            BaseException: the script's exception, after its run was recorded as failed
-                (cancelled for KeyboardInterrupt). ``SystemExit(0)`` / ``SystemExit(None)``
-                complete the run and are not raised.
+        Several (a ConfigGenerator, a list of Configs, a config file) run in order: a generator is asked
+        for its next config after the previous run finished; a failing run stops the iteration. Raises
+        ValidationError for bad input before the run exists, and the script's exception once its run is
+        recorded as failed (``SystemExit(0)``/``SystemExit(None)`` complete the run and are not raised).
         """
         source = self.script.config if config is None else config
         if source is None or isinstance(source, (Config, Mapping)):
             return self._execute_one(None if config is None else source)
-        from ._run_script import _configs
-
-        configs, single = _configs(source)
+        configs, single = import_module("._run_script", __package__)._configs(source)
         runs = [self._execute_one(item) for item in configs]
         return runs[0] if single and len(runs) == 1 else runs
 
@@ -307,8 +283,7 @@ class ScriptExecutor:
         result = self.execute_request(self.request(config), metadata=metadata)
         if result.exception is not None:
             raise result.exception
-        assert result.run is not None
-        return result.run
+        return result.run  # type: ignore[return-value]  # set whenever there is no exception
 
     def execute_request(self, request: RunRequest, *, metadata: Mapping[str, Any] | None = None) -> RunResult:
         """Run ``request`` (a ``"script"`` or ``"context"`` target of this executor's script).
