@@ -188,3 +188,20 @@ def test_simple_workflow_example_runs_its_three_steps_in_order(tmp_path: Path) -
     assert records[1].params["data_dir"] == "./data/processed" and records[2].data["result"]["accuracy"] == 0.9
     assert all(r.status == "completed" for r in records)
     assert example_tree() == before
+
+
+def test_config_loader_generator_is_lazy(tmp_path: Path) -> None:
+    path = tmp_path / "lazy.py"
+    path.write_text(
+        "from runlab.config import Config\n"
+        "asked = []\n"
+        "def config_gen():\n"
+        "    for i in range(3):\n"
+        "        asked.append(i)\n"
+        "        yield Config(globals_dict={'i': i, 'asked': list(asked)})\n"
+    )
+    gen = ConfigLoader.load_config(path)
+    assert isinstance(gen, ConfigGenerator) and not gen.exhausted
+    first = next(gen)
+    assert first.globals_dict == {"i": 0, "asked": [0]}  # nothing asked beyond what was taken
+    assert [c.globals_dict["asked"] for c in gen] == [[0, 1], [0, 1, 2]] and gen.exhausted

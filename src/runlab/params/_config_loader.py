@@ -39,17 +39,18 @@ class ConfigLoader:
     @staticmethod
     def load_config(config_path: str | os.PathLike[str]) -> Config | ConfigGenerator:
         """The file's config: a :class:`Config` when it gives exactly one (``CONFIG`` or a
-        ``config_gen()`` that returns one), else a :class:`ConfigGenerator` over its configs.
+        ``config_gen()`` that returns one), else a :class:`ConfigGenerator` over its configs,
+        which asks a ``config_gen()`` generator for each next config only when iterated.
 
         Raises:
             ConfigError: the file is missing, raises, defines neither name, or gives non-Config items.
         """
-        from ._files import load_config
+        from ._files import iter_configs
 
         path = Path(config_path)
-        configs = load_config(path)
-        if len(configs) == 1 and not _yields(path):
-            return configs[0]
+        configs, single = iter_configs(path)  # a generator is consulted for each next config only when asked
+        if single and not _yields(path):
+            return next(configs)
         return ConfigGenerator(configs, origin=f"config_gen() in {path}")
 
     @staticmethod

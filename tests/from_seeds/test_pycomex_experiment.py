@@ -1,0 +1,76 @@
+"""PyComex (seed 000) experiment surface: log_pretty, tracked data, named archives, archive helpers, introspection."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import runlab
+from runlab import Experiment
+
+from .conftest import EXAMPLES, run_example
+
+
+def test_sections_2_2_and_4_2_to_4_4_run_as_the_seed_shows(tmp_path: Path) -> None:
+    script = tmp_path / "exps" / "pycomex_archive.py"
+    script.parent.mkdir()
+    shutil.copy(EXAMPLES / "pycomex_archive.py", script)
+    out = run_example([str(script)], tmp_path, tmp_path / "elsewhere").stdout
+    folder = script.parent / "results" / "pycomex_archive" / "my_archive"
+    assert (folder / "run.json").is_file()  # section 4.2: name= names the folder
+    assert "data['loss'] = [0.5, 0.4, 0.3, 0.2, 0.1]" in out
+    assert "metadata['__track__'] = ['loss', 'visualization']" in out
+    assert "'train': 0.123}}" in out  # log_pretty of the nested dict
+    assert out.splitlines()[-1] == "archive: my_archive completed 5 [0.5, 0.4, 0.3, 0.2, 0.1]"
+    record = runlab.runs(root=script.parent)[0]
+    assert record.data["loss"] == [0.5, 0.4, 0.3, 0.2, 0.1] and record.name == "my_archive"
+    assert {"results.json", "summary.txt", "plot.png"} <= set(record.artifacts)
+    second = run_example([str(script)], tmp_path, tmp_path / "elsewhere").stdout  # the name is taken: id added
+    assert "archive: my_archive__" in second.splitlines()[-1]
+    assert (folder / "run.json").is_file() and len(runlab.runs(root=script.parent)) == 2
+
+
+@pytest.mark.parametrize("bad", ["nope", "run.json-less"])
+def test_is_archive_and_load_metadata_of_what_is_not_a_run(tmp_path: Path, bad: str) -> None:
+    target = tmp_path / bad
+    if bad != "nope":
+        target.mkdir()
+    assert Experiment.is_archive(target) is False
+    with pytest.raises(runlab.RunNotFoundError):
+        Experiment.load_metadata(target)
+
+
+class _BadRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_log_parameters_of_chosen_names_and_odd_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    exp = Experiment(glob={"LR": 0.1, "OBJ": _BadRepr(), "EPOCHS": 3}, root=tmp_path, namespace="lp")
+    exp.log_parameters(["LR", "OBJ"])
+    out = capsys.readouterr().out
+    assert "LR  = 0.1" in out and "<_BadRepr: repr failed: RuntimeError: no repr>" in out and "EPOCHS" not in out
+    with pytest.raises(runlab.ParameterError, match="No parameter 'LRR' to log"):
+        exp.log_parameters(["LRR"])
+
+
+def test_introspection_of_an_experiment(tmp_path: Path) -> None:
+    exp = Experiment(glob={"LR": 0.1}, root=tmp_path, namespace="intro")
+
+    @exp.hook("before_run")
+    def hello(e: Any) -> None:
+        pass
+
+    @exp
+    def main(e: Any) -> None:
+        raise ValueError("boom")
+
+    assert exp.name == "intro" and exp.mixins == [] and exp.hooks == {"before_run": [hello]} and exp.error is None
+    with pytest.raises(ValueError):
+        exp.run()
+    assert exp.error is not None and exp.error["type"] == "ValueError"
+    assert Experiment.is_archive(exp.path) is False  # it failed
+    assert Experiment.load_metadata(exp.path)["status"] == "failed"
