@@ -74,3 +74,17 @@ def test_introspection_of_an_experiment(tmp_path: Path) -> None:
     assert exp.error is not None and exp.error["type"] == "ValueError"
     assert Experiment.is_archive(exp.path) is False  # it failed
     assert Experiment.load_metadata(exp.path)["status"] == "failed"
+
+
+def test_import_from_loads_an_experiment_without_running_it(tmp_path: Path) -> None:
+    exp = Experiment.import_from(EXAMPLES.parent / "functional" / "base_experiment.py")
+    assert isinstance(exp, Experiment) and exp.LEARNING_RATE == 0.1 and exp.name == "base_experiment"
+    assert len(runlab.runs(root=tmp_path / "s")) == 0  # importing runs nothing
+    exp.root = tmp_path / "s"
+    run = exp.run({"NUM_EPOCHS": 2})
+    assert run.status == "completed" and run.params["NUM_EPOCHS"] == 2
+    (tmp_path / "plain.py").write_text("x = 1\n")
+    with pytest.raises(runlab.ExperimentNotFoundError, match="defines no experiment to import"):
+        Experiment.import_from("plain.py", {"__file__": str(tmp_path / "here.py")})
+    with pytest.raises(runlab.ValidationError, match="Cannot find the experiment file"):
+        Experiment.import_from(tmp_path / "missing.py")

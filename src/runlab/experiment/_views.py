@@ -1,8 +1,9 @@
 """PyComex's introspection and logging of a functional experiment, mixed into :class:`runlab.Experiment`.
 
 ``e.log_pretty(obj)``, ``e.log_parameters([names])``, ``experiment.name``, ``.mixins``,
-``.hooks`` (PyComex's ``hook_map``: hook name -> functions), ``.error`` and the archive
-helpers ``Experiment.is_archive(path)`` and ``Experiment.load_metadata(path)``.
+``.hooks`` (PyComex's ``hook_map``: hook name -> functions), ``.error``, the archive helpers
+``Experiment.is_archive(path)`` and ``Experiment.load_metadata(path)``, and
+``Experiment.import_from(path)`` (the experiment a file defines, loaded, not run).
 
 Example:
     >>> import tempfile
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import RunNotFoundError
+from ..errors import ExperimentNotFoundError, RunNotFoundError
 
 if TYPE_CHECKING:
     from ._hooks import HookEntries
@@ -113,3 +114,24 @@ class ExperimentViews:
         if not (folder / "run.json").is_file():
             raise RunNotFoundError(f"{folder} is not a run folder (it has no run.json). Give a run's folder.")
         return dict(read_json(folder / "run.json"))
+
+    @classmethod
+    def import_from(cls, experiment_path: str | os.PathLike[str], glob: dict[str, Any] | None = None) -> Any:
+        """The experiment object the file ``experiment_path`` defines, loaded but not run (PyComex's ``import_from``).
+
+        A relative path is taken from the folder of ``glob["__file__"]`` (else the current folder).
+
+        Raises:
+            ValidationError: no such ``.py`` file, or a syntax error.
+            ExperimentNotFoundError: the file defines no experiment.
+        """
+        from ._construction import find_instance, load_module, resolve_file
+
+        file = resolve_file(experiment_path, glob, "experiment")
+        found = find_instance(load_module(file, "experiment"), cls, "experiment")
+        if found is None:
+            raise ExperimentNotFoundError(
+                f"{file} defines no experiment to import: make one there with "
+                "'experiment = Experiment(glob=globals())'."
+            )
+        return found
