@@ -88,3 +88,24 @@ def test_import_from_loads_an_experiment_without_running_it(tmp_path: Path) -> N
         Experiment.import_from("plain.py", {"__file__": str(tmp_path / "here.py")})
     with pytest.raises(runlab.ValidationError, match="Cannot find the experiment file"):
         Experiment.import_from(tmp_path / "missing.py")
+
+
+@pytest.mark.parametrize(
+    ("config", "errors", "warnings", "hints"),
+    [
+        ("parameters:\n  LEARNING_RATE: 0.2\n", [], [], []),
+        ("parameters:\n  LEARNING_RATE: 0.1\n", [], ["LEARNING_RATE"], []),
+        ("parameters:\n  LEARNIN_RATE: 0.2\n", ["LEARNIN_RATE"], [], ["Did you mean 'LEARNING_RATE'?"]),
+        ("parameters:\n  NUM_EPOCHS: many\n", ["NUM_EPOCHS"], [], []),
+        ("parameters:\n  ZZZ: 1\n  __DEBUG__: true\n", ["ZZZ"], [], []),
+    ],
+)
+def test_check_config_returns_errors_warnings_and_hints(
+    tmp_path: Path, config: str, errors: list[str], warnings: list[str], hints: list[str]
+) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text(config)
+    found = runlab.check_config(EXAMPLES.parent / "functional" / "base_experiment.py", path)
+    assert [i.name for i in found.errors] == errors and found.ok is (not errors)
+    assert [i.name for i in found.warnings] == warnings
+    assert [i.message for i in found.hints] == hints

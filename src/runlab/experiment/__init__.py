@@ -42,6 +42,7 @@ from ._current import current_run
 from ._paths import file_namespace, folder_path
 
 if TYPE_CHECKING:
+    from ._config_check import ConfigCheck, check_config
     from ._driver import RunDriver
     from ._entrypoint import entrypoint
     from ._functional import Experiment
@@ -59,6 +60,8 @@ _LAZY = {  # loaded on first use: a plain script run needs none of the functiona
     "exec_file": "._loader",
     "ExperimentMixin": "._mixin",
     "run_file": "._run_file",
+    "check_config": "._config_check",
+    "ConfigCheck": "._config_check",
     "run_script": "._run_script",
     "Script": "._script",
     "ScriptExecutor": "._script",
@@ -81,6 +84,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ConfigCheck",
+    "check_config",
     "Experiment",
     "ExperimentMixin",
     "RunContext",
