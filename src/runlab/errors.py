@@ -66,8 +66,16 @@ class StorageError(RunlabError, OSError):
     """The store on disk cannot be read or written as required."""
 
 
-class RunNotFoundError(UsageError, LookupError):
-    """No run matches the given ID, ID prefix or name."""
+class ExperimentNotFoundError(UsageError, LookupError):
+    """No experiment (script, file or run) matches what was asked for.
+
+    Yanex's name for a missing experiment; :class:`RunNotFoundError` (no run matches an ID,
+    prefix or name) is a subclass, so ``except ExperimentNotFoundError`` catches both.
+    """
+
+
+class RunNotFoundError(ExperimentNotFoundError):
+    """No run matches the given ID, ID prefix or name (an :class:`ExperimentNotFoundError`)."""
 
 
 class AmbiguousRunError(UsageError, LookupError):
@@ -178,10 +186,6 @@ class ExperimentAlreadyRunningError(RunlabError, RuntimeError):
 
 class DirtyWorkingDirectoryError(UsageError):
     """``require_clean_git=True`` and the git working tree has uncommitted changes."""
-
-
-class ExperimentNotFoundError(UsageError, LookupError):
-    """No experiment (script, file or run) matches what was asked for."""
 
 
 class ValidationError(UsageError, ValueError):

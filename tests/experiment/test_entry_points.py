@@ -51,7 +51,8 @@ def test_an_async_main_function_is_run_to_its_end(tmp_path: Path) -> None:
 
     run = exp.run()
     [rec] = records(tmp_path / "s")
-    assert run.status == "completed" and rec.data == {"done": True} and rec.metrics("x").values == [0, 1, 2]
+    assert run.status == "completed" and rec.data == {"done": True, "x": [0, 1, 2]}  # tracked values join the data
+    assert rec.metrics("x").values == [0, 1, 2]
 
 
 def test_function_arguments_of_a_file_function_target_are_settable(tmp_path: Path) -> None:

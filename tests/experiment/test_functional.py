@@ -85,7 +85,8 @@ def test_sub_experiment_example_extends_includes_and_records_everything(root: Pa
     hooks = [m for m in log_lines(rec) if m.split(":")[0] in ("base", "mixin", "sub")]
     assert hooks == ["base: before_run", "mixin: before_run (logging level: INFO)", "sub: before_run", "base: main",
                      "base: after_run", "mixin: after_run (logging cleanup)"]  # fmt: skip
-    assert rec.data == {"results": {"weight": pytest.approx(2.352), "base_param": 20}}  # "_scratch" stays in memory
+    assert rec.data == {"results": {"weight": pytest.approx(2.352), "base_param": 20},  # "_scratch" stays in memory
+                        "loss": pytest.approx([9.0, 3.24, 1.1664])}  # tracked values, as in PyComex  # fmt: skip
     assert rec.metrics("loss").steps == [0, 1, 2]
     assert rec.artifacts == ["summary.json"]
     assert json.loads(rec.artifact("summary.json").read_text()) == {"weight": pytest.approx(2.352), "epochs": 3}

@@ -456,7 +456,9 @@ def test_script_executor_and_script(root: Path, tmp_path: Path) -> None:
     assert executor.execute({"x": 5}).data["result"] == 10
     assert "double.py" in repr(script)
     with pytest.raises(runlab.ValidationError, match="several configs"):
-        ScriptExecutor(Script(script_path, [Config()]), root=root).execute()
+        ScriptExecutor(Script(script_path, [Config()]), root=root).request()
+    several = ScriptExecutor(Script(script_path, [Config({"x": 1}), Config({"x": 2})]), root=root, capture=False)
+    assert [r.data["result"] for r in several.execute()] == [2, 4]  # one run per config (KohakuEngine's generators)
 
 
 def test_params_are_recorded_but_not_injected(root: Path, tmp_path: Path) -> None:

@@ -409,3 +409,31 @@ def test_builtin_mirrors_are_listed_and_import_runlab_stays_light(tmp_path: Path
     )
     active, imported = run_python(code).stdout.strip().splitlines()
     assert "mlflow" in active and "wandb" in active and imported == "[]"
+
+
+def test_wandb_mirrors_figures_after_the_last_step(tmp_path: Path, root: Path, wandb_env: None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pm = mirror_manager(tmp_path, "wandb")
+    try:
+        with runlab.start_run(namespace="wbfig", root=root, capture=False) as run:
+            for step in range(3):
+                run.log_metric("loss", 1 / (step + 1), step=step)
+            fig, ax = plt.subplots()
+            ax.plot([1, 2, 3])
+            run.log_figure(fig, "plots/curve.png")
+            plt.close(fig)
+            run.save_text("notes.txt", "not a figure")
+    finally:
+        pm.close()
+    record = plugin_record(run, "wandb")
+    assert record["figures"] == 1 and record["steps"] == 3
+    mirrored = read_wandb_run(Path(record["folder"]))
+    [row] = [r for r in mirrored["history"] if "figures/plots/curve._type" in r]  # the image's fields, flattened
+    assert row["_step"] == 3 and row["figures/plots/curve._type"] == "image-file"
+    assert row["figures/plots/curve.caption"] == "plots/curve" and row["figures/plots/curve.format"] == "png"
+    assert (Path(record["folder"]) / "files" / row["figures/plots/curve.path"]).is_file()
+    assert not any("notes" in key for r in mirrored["history"] for key in r)

@@ -116,6 +116,8 @@ def show(paths: tuple[Path, ...], fmt: str) -> None:
 def check(script: Path, configs: tuple[Path, ...]) -> None:
     """List config names that SCRIPT does not define, with suggestions (exit 1 if any; for CI).
 
+    The same checks from Python: runlab.check_config(script, *configs) (errors, warnings, hints).
+
     The script is read, not run. Its parameters are those `runlab run` accepts: a
     functional experiment's top-level UPPERCASE assignments, a plain script's top-level
     globals (any case). A Python config file given with -c is run to get its configs, as
@@ -126,25 +128,18 @@ def check(script: Path, configs: tuple[Path, ...]) -> None:
     Example:
       runlab config check train.py -c sweep.yml
     """
-    from ..experiment._dispatch import file_kind
-    from ..experiment._script_params import script_params
-    from ..params import SPECIAL_PARAMS, did_you_mean, scan_source
+    from ..errors import ParameterError
+    from ..experiment._config_check import check_config
 
-    if file_kind(script) == "script":
-        known = {**SPECIAL_PARAMS, **script_params(script)}
-    else:
-        known = {**SPECIAL_PARAMS, **scan_source(script.read_text(encoding="utf-8"), str(script))}
-    loaded = _load(configs)
-    unknown: dict[str, str] = {}
-    for config in loaded:
-        for name, value in config.globals_dict.items():
-            param = known.get(name)
-            if param is None:
-                unknown.setdefault(name, did_you_mean(name, known))
-            else:
-                param.coerce(value)
-    if unknown:
-        for name, hint in unknown.items():
-            click.echo(f"{name!r} is not a parameter of {script}.{hint}", err=True)
+    found = check_config(script, *configs)
+    values = [i for i in found.errors if i.name not in found.unknown]
+    if values:
+        raise ParameterError(values[0].message, values[0].name)
+    if found.unknown:
+        hints = {i.name: " " + i.message for i in found.hints}
+        for name in found.unknown:
+            click.echo(f"{name!r} is not a parameter of {script}.{hints.get(name, '')}", err=True)
         raise click.exceptions.Exit(1)
+    for warning in found.warnings:
+        click.echo(f"warning: {warning.message}", err=True)
     click.echo(f"OK: every name in {', '.join(map(str, configs))} is a parameter of {script}.")

@@ -21,6 +21,30 @@ def _section(title: str) -> None:
         click.echo(f"\n{title}")
 
 
+def _store_and_ref(ctx: click.Context, run_ref: str) -> tuple[Any, str]:
+    """A run folder's path stands for its run, in the store the folder belongs to."""
+    from pathlib import Path
+
+    path = Path(run_ref)
+    folder = path.parent if path.name == "run.json" else path
+    if not (folder / "run.json").is_file():
+        return get_store(ctx), run_ref
+    from ..errors import RunNotFoundError
+    from ..experiment._archive import find_archive
+    from ..store._runfile import read_run_file
+
+    folder, store = find_archive(folder)  # the folder's own store, whatever --root says
+    found = read_run_file(folder, store.root)
+    try:
+        store.resolve(found.run_id)
+    except RunNotFoundError:
+        raise RunNotFoundError(
+            f"The run folder {folder} is not in the index of its store {store.root}. Run "
+            f"'runlab index rebuild --root {store.root}' to add it."
+        ) from None
+    return store, found.run_id
+
+
 @cli.command("show")
 @click.argument("run_ref", metavar="ID", shell_complete=complete_run_id)
 @click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -29,19 +53,21 @@ def _section(title: str) -> None:
 def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     """Show one run: parameters, metrics, data, artifacts, git, environment and error.
 
-    ID is a full run ID, a unique prefix of one, or a run name. A name used by several
-    runs shows the latest (with a note); NAME~1 is the one before it, NAME~2 the one
-    before that.
+    ID is a full run ID, a unique prefix of one, a run name, or the path of a run's folder
+    (as PyComex's archive folders are given). A name used by several runs shows the latest
+    (with a note); NAME~1 is the one before it, NAME~2 the one before that.
 
     \b
     Examples:
       runlab show 3f2a9c1b
       runlab show baseline --format json
       runlab show baseline~1      # the run called baseline before the latest
+      runlab show results/train/2026-11-28__10-00-00__3f2a9c1b
     """
     from ._refs import find_named
 
-    _, record = find_named(get_store(ctx), run_ref)
+    store, ref = _store_and_ref(ctx, run_ref)
+    _, record = find_named(store, ref)
     archived = record.archived
     meta, data, problems = _read_files(record)
     if fmt == "json":

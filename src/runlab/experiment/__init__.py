@@ -23,6 +23,7 @@ The plain-script style (KohakuEngine)::
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from ._accessors import get_artifacts_dir, get_cli_args, get_metadata, get_run_dir, get_run_id
 from ._context import (
     RunContext,
     cancel,
@@ -38,13 +39,16 @@ from ._context import (
     run,
 )
 from ._current import current_run
+from ._paths import file_namespace, folder_path
 
 if TYPE_CHECKING:
+    from ._config_check import ConfigCheck, check_config
     from ._driver import RunDriver
     from ._entrypoint import entrypoint
     from ._functional import Experiment
     from ._loader import exec_file
     from ._mixin import ExperimentMixin
+    from ._run_file import run_file
     from ._run_script import run_script
     from ._script import Script, ScriptExecutor
     from ._script_params import function_params, script_params
@@ -55,6 +59,9 @@ _LAZY = {  # loaded on first use: a plain script run needs none of the functiona
     "Experiment": "._functional",
     "exec_file": "._loader",
     "ExperimentMixin": "._mixin",
+    "run_file": "._run_file",
+    "check_config": "._config_check",
+    "ConfigCheck": "._config_check",
     "run_script": "._run_script",
     "Script": "._script",
     "ScriptExecutor": "._script",
@@ -77,6 +84,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ConfigCheck",
+    "check_config",
     "Experiment",
     "ExperimentMixin",
     "RunContext",
@@ -89,14 +98,22 @@ __all__ = [
     "entrypoint",
     "exec_file",
     "fail",
+    "file_namespace",
+    "folder_path",
+    "get_artifacts_dir",
+    "get_cli_args",
+    "get_metadata",
     "get_param",
     "get_params",
+    "get_run_dir",
+    "get_run_id",
     "get_status",
     "log_artifact",
     "log_matplotlib_figure",
     "log_results",
     "log_text",
     "run",
+    "run_file",
     "run_script",
     "function_params",
     "script_params",

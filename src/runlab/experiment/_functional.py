@@ -24,6 +24,7 @@ from ._parameters import ParameterSet
 from ._recording import RunRecorder
 from ._request import RunRequest, RunResult
 from ._runner import ExperimentRunner
+from ._views import ExperimentViews
 
 if TYPE_CHECKING:
     from ..params import ConfigSpec
@@ -35,7 +36,7 @@ __all__ = ["Experiment"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Experiment:
+class Experiment(ExperimentViews):
     """A functional experiment: parameters from a module's UPPERCASE globals, a main function, hooks.
 
     It is also ``e`` for the main function, hooks, testing and analysis functions: ``e.PARAM``,
@@ -327,11 +328,6 @@ class Experiment:
     def log(self, message: Any) -> None:
         """Print a timestamped line (the run's ``out.log`` gets it too)."""
         print(f"{datetime.now():%Y-%m-%d %H:%M:%S} | {message}", flush=True)
-
-    def log_parameters(self) -> None:
-        """Log every parameter with its value (special ones last)."""
-        for line in self.params.value_lines(self.console_width):
-            self.log(line)
 
     def track(self, name: str, value: Any) -> None:
         """Track a value over the run: a number becomes a metric point, a figure ``artifacts/track/NAME_NNN.png``."""

@@ -9,7 +9,7 @@ UPPERCASE globals, or set explicitly), and the values of the run in progress.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ParameterError, RunFinishedError
@@ -187,14 +187,27 @@ class ParameterSet:
         if run is not None and run.status == "running":
             run.log_params({name: value}, {name: self.info(param, value)})
 
-    def value_lines(self, width: int) -> list[str]:
-        """``e.log_parameters()``'s lines: every value (special ones last), cut to ``width``."""
+    def value_lines(self, width: int, names: Iterable[str] | None = None) -> list[str]:
+        """``e.log_parameters()``'s lines: every value (special ones last) or ``names``', cut to ``width``.
+
+        Raises:
+            ParameterError: a name is not a parameter.
+        """
         values = self.values
         ordered = sorted(values, key=lambda n: (n.startswith("__"), n))
+        if names is not None:
+            wanted = [names] if isinstance(names, str) else list(names)
+            for name in wanted:
+                if name not in values:
+                    raise ParameterError(f"No parameter {name!r} to log.{did_you_mean(name, values)}", name)
+            ordered = wanted
         pad = max((len(n) for n in ordered), default=0)
         lines = ["parameters:"]
         for name in ordered:
-            text = repr(values[name])
+            try:
+                text = repr(values[name])
+            except Exception as exc:  # a value whose repr raises is still logged
+                text = f"<{type(values[name]).__name__}: repr failed: {type(exc).__name__}: {exc}>"
             room = max(width - pad - 30, 10)
             if len(text) > room:
                 text = text[: room - 3] + "..."

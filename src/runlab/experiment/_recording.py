@@ -68,7 +68,8 @@ class RunRecorder:
         exp.data[key] = value
 
     def track(self, name: str, value: Any) -> None:
-        """A number becomes a metric point, a matplotlib figure ``artifacts/track/NAME_NNN.png``.
+        """A number becomes a metric point (and joins the list ``e.data[NAME]``), a matplotlib figure
+        ``artifacts/track/NAME_NNN.png``.
 
         Raises:
             ValidationError: ``value`` is neither a number nor a figure.
@@ -80,6 +81,7 @@ class RunRecorder:
             run.log_figure(value, f"track/{safe}_{step:03d}.png")
         elif isinstance(value, (int, float)) or (hasattr(value, "item") and not isinstance(value, (str, bytes))):
             run.log_metric(name, value, step)
+            run.data.append(name, value)  # PyComex: e.data["loss"] == [0.5, 0.4, ...]
         else:
             raise ValidationError(
                 f"Cannot track {name!r}: {type(value).__name__} {value!r:.60} is neither a number nor a matplotlib "

@@ -143,6 +143,10 @@ class ExperimentRunner:
             name = f"{prefix}_{name}"
         if debug:
             folder: str | None = "debug"
+        elif exp.run_name and SAFE_NAME.match(exp.run_name):  # PyComex: Experiment(name=...) names the folder
+            taken = (get_store(opts.root if opts.root is not None else exp.root).root
+                     / (opts.namespace or exp.namespace or "default") / exp.run_name).exists()  # fmt: skip
+            folder = f"{exp.run_name}__{{id}}" if taken else exp.run_name
         else:
             pattern = f"{prefix}_{exp.name_format}" if prefix else exp.name_format
             folder = None if pattern == DEFAULT_NAME_FORMAT else pattern

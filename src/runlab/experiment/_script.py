@@ -8,10 +8,8 @@ The execution model of :func:`run_script` (and :meth:`ScriptExecutor.execute`), 
    as every style). Its parameters are the script's literal defaults (:func:`script_params`)
    updated with the injected globals. ``with runlab.run()`` blocks inside the script join it,
    and the module functions (``runlab.log_results`` ...) log to it.
-3. A copy of the script's tree loses its top-level assignments to the injected names (so
-   top-level code sees the injected values, not the file's defaults) and its
-   ``if __name__ == "__main__":`` blocks; it runs as ``__main__`` with the globals injected
-   (see :mod:`runlab.experiment._loader`).
+3. A copy of the script's tree without its top-level assignments to the injected names and its
+   main blocks runs as ``__main__`` with the globals injected (:mod:`runlab.experiment._loader`).
 4. The entry point (:mod:`runlab.experiment._entrypoint`) is called with the config's args
    and the kwargs it accepts, or the main block runs; its return value is the run's result
    (``run.data["result"]``).
@@ -36,9 +34,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, overload
 
 from ..errors import ValidationError
 from ..hooks import get_registry
@@ -144,6 +143,10 @@ class Script:
 
     def __repr__(self) -> str:
         return f"Script(path={str(self.path)!r}, entrypoint={self.entrypoint!r}, config={type(self.config).__name__})"
+
+    def run(self, **options: Any) -> Run | list[Run]:
+        """KohakuEngine's ``Script.run()``: ``ScriptExecutor(self, **options).execute()``."""
+        return ScriptExecutor(self, **options).execute()
 
 
 class ScriptExecutor:
@@ -262,25 +265,33 @@ class ScriptExecutor:
             recorded=self.params,
         )
 
-    def execute(self, config: Config | Mapping[str, Any] | None = None) -> Run:
-        """Run the script once with ``config`` (default: the script's own single config).
+    @overload
+    def execute(self, config: Config | Mapping[str, Any] | None = None) -> Run: ...
+    @overload
+    def execute(self, config: ConfigGenerator | Iterable[Config]) -> list[Run]: ...
+    @overload
+    def execute(self, config: str | os.PathLike[str]) -> Run | list[Run]: ...
+    def execute(self, config: ScriptConfig = None) -> Run | list[Run]:
+        """Run with ``config`` (default: the script's own): one run, or for several configs one run each.
 
-        Returns:
-            The finished run (completed, or failed/cancelled when the code ended it so).
-
-        Raises:
-            ValidationError: a protected or invalid global name, a missing entry point (before
-                the run is created when that can be known from the source).
-            BaseException: the script's exception, after its run was recorded as failed
-                (cancelled for KeyboardInterrupt). ``SystemExit(0)`` / ``SystemExit(None)``
-                complete the run and are not raised.
+        Several (a ConfigGenerator, a list of Configs, a config file) run in order: a generator is asked
+        for its next config after the previous run finished; a failing run stops the iteration. Raises
+        ValidationError for bad input before the run exists, and the script's exception once its run is
+        recorded as failed (``SystemExit(0)``/``SystemExit(None)`` complete the run and are not raised).
         """
+        source = self.script.config if config is None else config
+        if source is None or isinstance(source, (Config, Mapping)):
+            return self._execute_one(None if config is None else source)
+        configs, single = import_module("._run_script", __package__)._configs(source)
+        runs = [self._execute_one(item) for item in configs]
+        return runs[0] if single and len(runs) == 1 else runs
+
+    def _execute_one(self, config: Config | Mapping[str, Any] | None) -> Run:
         metadata = _as_config(config, "execute()").metadata if config is not None else {}
         result = self.execute_request(self.request(config), metadata=metadata)
         if result.exception is not None:
             raise result.exception
-        assert result.run is not None
-        return result.run
+        return result.run  # type: ignore[return-value]  # set whenever there is no exception
 
     def execute_request(self, request: RunRequest, *, metadata: Mapping[str, Any] | None = None) -> RunResult:
         """Run ``request`` (a ``"script"`` or ``"context"`` target of this executor's script).

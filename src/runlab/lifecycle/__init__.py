@@ -3,10 +3,12 @@
 from ._api import start_run
 from ._data import RunData
 from ._events import EVENTS, RunListener, add_listener
+from ._manager import ExperimentManager
 from ._run import Run, RunTerminated, finish_open_runs, open_runs
 
 __all__ = [
     "EVENTS",
+    "ExperimentManager",
     "Run",
     "RunData",
     "RunListener",

@@ -120,6 +120,45 @@ class RunData(MutableMapping[str, Any]):
     def __repr__(self) -> str:
         return f"RunData({self._root!r})"
 
+    def append(self, path: str, value: Any) -> None:
+        """Append ``value`` to the list at ``path``, which is created when missing.
+
+        How tracked values become ``e.data["loss"] == [0.5, 0.4, ...]`` without copying the list
+        on every point.
+
+        Raises:
+            UsageError: ``path`` (or a group on the way) holds something else than a list.
+            DataError: ``value`` cannot be stored as JSON.
+
+        Example:
+            >>> d = RunData()
+            >>> d.append("train/loss", 0.5); d.append("train/loss", 0.4)
+            >>> d["train/loss"]
+            [0.5, 0.4]
+        """
+        parts = _split(path)
+        if not any(part.startswith("_") for part in parts):
+            value = to_json_value(value, path)
+        with self._lock:
+            node = self._root
+            for i, part in enumerate(parts[:-1]):
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    raise UsageError(f"Cannot append to data {path!r}: {'/'.join(parts[: i + 1])!r} holds a value, "
+                                     "not a group. Choose another name.")  # fmt: skip
+                node = child
+            current = node.get(parts[-1])
+            if current is None:
+                node[parts[-1]] = [value]
+            elif isinstance(current, list):
+                current.append(value)
+            else:
+                raise UsageError(
+                    f"Cannot append to data {path!r}: it holds {type(current).__name__} {current!r:.40}, not a list. "
+                    "Choose another name."
+                )
+            self.dirty = True
+
     def to_dict(self) -> dict[str, Any]:
         """The persisted part as plain nested dicts (keys starting with ``_`` left out)."""
         with self._lock:

@@ -18,6 +18,7 @@ See ``docs/parameters.md`` for the whole picture.
 from ._actionable import ActionableParameterType, CopiedPath, HasFolder
 from ._coerce import coerce, format_value, parse_text, type_name
 from ._config import Config, ConfigGenerator, load_python_config
+from ._config_loader import ConfigLoader
 from ._errors import ConfigError, ParameterError, did_you_mean
 from ._files import (
     CONFIG_SUFFIXES,
@@ -59,6 +60,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "ConfigGenerator",
+    "ConfigLoader",
     "ConfigSpec",
     "CopiedPath",
     "HasFolder",

@@ -32,7 +32,8 @@ __all__ = [
 CONFIG_SUFFIXES = (".yml", ".yaml", ".toml", ".json")
 _MAPPING_KEYS = ("parameters", "sweep", "kwargs", "metadata", "search")
 _TEXT_KEYS = ("namespace", "name", "description")
-_KEYS = ("extend", "root", "base_path", "include", "args", "sweep_mode", *_MAPPING_KEYS, *_TEXT_KEYS)
+_MARKERS = ("pycomex",)  # PyComex marks its YAML experiment configs with `pycomex: true`; accepted, ignored
+_KEYS = ("extend", "root", "base_path", "include", "args", "sweep_mode", *_MAPPING_KEYS, *_TEXT_KEYS, *_MARKERS)
 _ENV = re.compile(r"\$(\$?)\{([^}:]*)(?::-([^}]*))?\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -248,7 +249,7 @@ def interpolate_env(value: Any, where: str = "", environ: Mapping[str, str] | No
 def _check_types(data: Mapping[str, Any], path: Path) -> None:
     for key, value in data.items():
         if not isinstance(key, str) or key not in _KEYS:
-            valid = ", ".join(k for k in _KEYS if k != "base_path")
+            valid = ", ".join(k for k in _KEYS if k not in ("base_path", *_MARKERS))
             raise ConfigError(f"Unknown key {key!r} in {path}.{did_you_mean(str(key), _KEYS)} Valid keys: {valid}.",
                               str(path))  # fmt: skip
         expected: type | tuple[type, ...] | None = None
@@ -260,8 +261,10 @@ def _check_types(data: Mapping[str, Any], path: Path) -> None:
             expected = list
         elif key == "include":
             expected = (str, list)
+        elif key in _MARKERS:
+            expected = bool
         if expected is not None and value is not None and not isinstance(value, expected):
-            names: dict[Any, str] = {dict: "a mapping", str: "a string", list: "a list"}
+            names: dict[Any, str] = {dict: "a mapping", str: "a string", list: "a list", bool: "true or false"}
             want = names.get(expected, "a string or a list")
             raise ConfigError(f"Invalid value for {key!r} in {path}: expected {want}, got {type(value).__name__} "
                               f"{value!r}.", str(path))  # fmt: skip

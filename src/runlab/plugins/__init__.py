@@ -47,11 +47,22 @@ from ..hooks._specs import (
     SWEEP_STARTED,
     HookSpec,
 )
+from ._commands import PluginCommands
 from ._config import PluginConfig, load_plugin_config
 from ._discovery import ENTRY_POINT_GROUP, PluginSource, discover, plugin_folders
 from ._errors import HookSignatureError, PluginError, PluginLoadError, PluginNotFoundError, UnknownHookWarning
 from ._manager import PluginManager, PluginRecord
-from ._plugin import Plugin, PluginContext, PluginMetadata, PluginResult, PluginState, StateChange, hook
+from ._plugin import (
+    BasePlugin,
+    Plugin,
+    PluginContext,
+    PluginMetadata,
+    PluginResult,
+    PluginState,
+    PluginStatus,
+    StateChange,
+    hook,
+)
 from ._process import get_manager, reset_manager
 from ._record import record_failure
 
@@ -77,6 +88,7 @@ __all__ = [
     "SWEEP_FINISHED",
     "SWEEP_STARTED",
     "ENTRY_POINT_GROUP",
+    "BasePlugin",
     "HOOKS",
     "HookImpl",
     "HookRegistry",
@@ -84,6 +96,7 @@ __all__ = [
     "HookSignatureError",
     "HookSpec",
     "Plugin",
+    "PluginCommands",
     "PluginConfig",
     "PluginContext",
     "PluginError",
@@ -95,6 +108,7 @@ __all__ = [
     "PluginResult",
     "PluginSource",
     "PluginState",
+    "PluginStatus",
     "StateChange",
     "StopHook",
     "UnknownHookWarning",

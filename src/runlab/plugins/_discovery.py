@@ -9,7 +9,12 @@ Sources, most specific first (a name found earlier shadows the same name found l
 5. runlab's built-in plugins.
 
 In a folder, every ``NAME.py`` file and every ``NAME/`` package (with ``__init__.py``) is a
-plugin called NAME; names starting with ``_`` or ``.`` are ignored.
+plugin called NAME; names starting with ``_`` or ``.`` are ignored. A ``PluginManager([dirs])``
+searches its own folders before all of these.
+
+A folder plugin's settings may sit beside it in ``config.yml`` (:func:`folder_settings`):
+the folder's ``config.yml`` holds a mapping per plugin name, a package's own ``config.yml`` its
+settings; ``[tool.runlab.plugins.NAME]`` overrides both.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from .._activation import ENTRY_POINT_GROUP, user_plugin_folder
 from ._errors import PluginLoadError
 from ._plugin import Plugin
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginSource", "discover", "import_plugin_class", "plugin_folders"]
+__all__ = ["ENTRY_POINT_GROUP", "PluginSource", "discover", "folder_settings", "import_plugin_class", "plugin_folders"]
 
 BUILTIN = {
     "plot_track": "runlab.plugins.builtin.plot_track:PlotTrackPlugin",
@@ -144,10 +149,15 @@ def _distribution_label(info: Path) -> str:
     return f"{fields.get('Name', info.name)} {fields.get('Version', '')}".strip()
 
 
-def discover(project_dir: Path | None = None) -> tuple[list[PluginSource], list[PluginSource]]:
-    """Every plugin source: ``(found, shadowed)``; ``found`` has one source per name."""
+def discover(
+    project_dir: Path | None = None, extra: list[Path] | tuple[Path, ...] = ()
+) -> tuple[list[PluginSource], list[PluginSource]]:
+    """Every plugin source: ``(found, shadowed)``; ``found`` has one source per name.
+
+    ``extra`` folders are searched first.
+    """
     candidates: list[PluginSource] = []
-    for folder in plugin_folders(project_dir):
+    for folder in [*extra, *plugin_folders(project_dir)]:
         candidates.extend(_folder_sources(folder))
     candidates.extend(_entry_point_sources())
     candidates.extend(PluginSource(name, "builtin", target) for name, target in BUILTIN.items())
@@ -159,6 +169,54 @@ def discover(project_dir: Path | None = None) -> tuple[list[PluginSource], list[
         else:
             found[source.name] = source
     return list(found.values()), shadowed
+
+
+def folder_settings(source: PluginSource) -> dict[str, Any]:
+    """A folder plugin's settings from a ``config.yml`` beside it ({} for other plugins or none).
+
+    ``<folder>/config.yml`` maps plugin names to settings (``my_plugin: {greeting: hi}``); a
+    package plugin's own ``<package>/config.yml`` holds its settings directly (and wins).
+
+    Raises:
+        PluginLoadError: the file is not YAML or its entry for the plugin is not a mapping.
+    """
+    if source.kind != "folder":
+        return {}
+    path = Path(source.target)
+    settings: dict[str, Any] = {}
+    shared = _read_yaml(path.parent / "config.yml", source.name)
+    if shared is not None:
+        entry = shared.get(source.name, {})
+        if not isinstance(entry, dict):
+            raise PluginLoadError(
+                f"Invalid settings for plugin {source.name!r} in {path.parent / 'config.yml'}: expected a mapping "
+                f"such as '{source.name}: {{greeting: hello}}', got {type(entry).__name__}.",
+                source.name,
+            )
+        settings.update(entry)
+    if path.is_dir():
+        own = _read_yaml(path / "config.yml", source.name)
+        if own is not None:
+            settings.update(own)
+    return settings
+
+
+def _read_yaml(path: Path, name: str) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise PluginLoadError(f"Cannot read the settings of plugin {name!r} from {path}: {exc}", name) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PluginLoadError(
+            f"Invalid plugin settings file {path}: expected a mapping, got {type(data).__name__}.", name
+        )
+    return data
 
 
 def _module_name(source: PluginSource) -> str:

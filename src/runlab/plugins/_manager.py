@@ -7,19 +7,20 @@ import importlib.util
 import inspect
 import sys
 import threading
-import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import HookSignatureError
-from ..hooks import HookImpl, HookRegistry, get_registry
+from ..hooks import HOOKS, HookImpl, HookRegistry, get_registry
 from ..hooks._specs import AFTER_PLUGINS_LOADED, RUN_STATE_CHANGED
+from ._commands import PluginCommands
 from ._config import PluginConfig, load_plugin_config
-from ._discovery import PluginSource, discover, import_plugin_class
+from ._discovery import PluginSource, discover, folder_settings, import_plugin_class
 from ._errors import PluginError, PluginLoadError, PluginNotFoundError
-from ._plugin import Plugin, PluginContext, PluginResult, PluginState, StateChange, _elapsed_ms, _now
+from ._hook_api import HookAPI, with_config_argument
+from ._plugin import Plugin, PluginContext, PluginMetadata, PluginState, StateChange, _now
 from ._record import note_plugins, record_failure
 
 __all__ = ["PluginManager", "PluginRecord"]
@@ -52,6 +53,8 @@ class PluginRecord:
     traceback: str | None = None
     shadowed: list[PluginSource] = field(default_factory=list)
     reported: set[tuple[str, str]] = field(default_factory=set)
+    executions: list[dict[str, Any]] = field(default_factory=list)
+    given_metadata: PluginMetadata | None = None
 
     def __post_init__(self) -> None:
         if not self.history:
@@ -63,6 +66,8 @@ class PluginRecord:
 
     @property
     def version(self) -> str:
+        if self.given_metadata is not None:
+            return self.given_metadata.version
         if self.plugin is not None:
             return str(self.plugin.version)
         if self.plugin_class is not None:
@@ -70,11 +75,21 @@ class PluginRecord:
         return self.source.distribution.rpartition(" ")[2] or "-"
 
     @property
+    def metadata(self) -> PluginMetadata:
+        """What ``load_all(metadata_map)`` gave for it, else the plugin's own; ``entry_point`` from its source."""
+        found = self.given_metadata
+        if found is None and self.plugin is not None:
+            found = self.plugin.metadata
+        if found is None:
+            found = PluginMetadata(self.name, self.version)
+        return replace(found, entry_point=found.entry_point or self.source.target)
+
+    @property
     def critical(self) -> bool:
         return bool(self.plugin_class is not None and self.plugin_class.critical)
 
 
-class PluginManager:
+class PluginManager(PluginCommands, HookAPI):
     """Finds, loads and calls plugins; isolates their failures.
 
     Discovery and loading happen on first use (:meth:`apply`, :meth:`plugins`, ...), never at
@@ -96,8 +111,11 @@ class PluginManager:
 
     Args:
         project_dir: the folder with ``.runlab/plugins/`` (default: the nearest
-            ``pyproject.toml``'s folder, else the cwd).
-        config: enabled/disabled plugins and settings (default: ``[tool.runlab.plugins]``).
+            ``pyproject.toml``'s folder, else the cwd); or a list of plugin folders to search
+            first (the plugin system's ``PluginManager([".deia/plugins"])``).
+        config: enabled/disabled plugins and settings (default: ``[tool.runlab.plugins]``); any
+            other object is PyComex's ``config``, handed to every hook as ``config=``
+            (:meth:`apply_hook`; see :mod:`runlab.plugins._hook_api`).
         builtin: include runlab's built-in plugins.
         registry: where the plugins' hooks are registered (default: a new registry).
 
@@ -116,12 +134,22 @@ class PluginManager:
 
     def __init__(
         self,
-        project_dir: str | Path | None = None,
+        project_dir: str | Path | list[str | Path] | tuple[str | Path, ...] | None = None,
         *,
-        config: PluginConfig | None = None,
+        config: PluginConfig | Any = None,
         builtin: bool = True,
         registry: HookRegistry | None = None,
     ) -> None:
+        self.plugin_dirs: list[Path] = []
+        if isinstance(project_dir, (list, tuple)):
+            self.plugin_dirs, project_dir = [Path(d) for d in project_dir], None
+        self.host_config: Any = None
+        if config is not None and not isinstance(config, PluginConfig):
+            self.host_config, config = config, None
+            if registry is None:
+                registry = HookRegistry(on_error=self._hook_failed, specs=with_config_argument(dict(HOOKS)))
+            if getattr(self.host_config, "pm", True) is None:
+                self.host_config.pm = self  # PyComex's config.pm
         self.config = config if config is not None else load_plugin_config(Path(project_dir) if project_dir else None)
         self.project_dir = Path(project_dir) if project_dir else self.config.project_dir
         self.builtin = builtin
@@ -135,7 +163,7 @@ class PluginManager:
     # -- discovery and loading --------------------------------------------------------
     def discover(self) -> list[PluginRecord]:
         """Find plugins (without importing them); returns the records of new plugins."""
-        sources, shadowed = discover(self.project_dir)
+        sources, shadowed = discover(self.project_dir, self.plugin_dirs)
         new = []
         with self._lock:
             self._discovered = True
@@ -151,8 +179,12 @@ class PluginManager:
                     self._records[source.name].shadowed.append(source)
         return new
 
-    def load_all(self) -> list[str]:
+    def load_all(self, metadata_map: dict[str, PluginMetadata] | None = None) -> list[str]:
         """Discover (once) and load every enabled plugin; fires ``after_plugins_loaded``.
+
+        Args:
+            metadata_map: :class:`PluginMetadata` for plugins by name (the plugin system's
+                way to describe plugins; shown instead of what the plugin says of itself).
 
         Returns:
             The names of the plugins now serving hooks.
@@ -160,6 +192,9 @@ class PluginManager:
         with self._lock:
             if not self._discovered:
                 self.discover()
+            for name, given in (metadata_map or {}).items():
+                if name in self._records:
+                    self._records[name].given_metadata = given
             first = not self._loaded
             self._loaded = True
             for record in list(self._records.values()):
@@ -232,7 +267,11 @@ class PluginManager:
             record.notice = f"inactive: needs {', '.join(missing)} ({hint})"
             record.set_state(PluginState.STOPPED, record.notice)
             return
-        settings = self.config.settings.get(name, {})
+        try:
+            settings = {**folder_settings(record.source), **self.config.settings.get(name, {})}
+        except PluginLoadError as exc:
+            self._load_failed(record, "read its settings", exc)
+            return
         try:
             plugin = instance if instance is not None else cls(settings)
             if instance is not None and settings:
@@ -412,27 +451,6 @@ class PluginManager:
             self._hook_failed(impl, exc, {"run": run})
         except PluginError:  # a critical plugin: there is no caller left to fail
             pass
-
-    def execute(self, name: str, context: PluginContext | None = None) -> PluginResult:
-        """Run plugin ``name``'s command (:meth:`Plugin.execute`), isolated and timed."""
-        self._ensure_loaded()
-        record = self.get(name)
-        start = time.perf_counter()
-        if record.plugin is None:
-            return PluginResult(False, error=f"Plugin {name!r} is not active: {record.notice or record.state.value}.")
-        context = context or PluginContext(name=name)
-        context.manager = context.manager or self
-        context.config = context.config or dict(record.plugin.settings)
-        try:
-            output = record.plugin.execute(context)
-        except Exception as exc:
-            return PluginResult(
-                False,
-                error=f"{type(exc).__name__}: {exc}",
-                traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-                duration_ms=_elapsed_ms(start),
-            )
-        return PluginResult(True, output=output, duration_ms=_elapsed_ms(start))
 
     # -- run events -------------------------------------------------------------------
     def activate(self) -> PluginManager:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import inspect
+import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -13,7 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from ._manager import PluginManager
 
-__all__ = ["Plugin", "PluginContext", "PluginMetadata", "PluginResult", "PluginState", "StateChange", "hook"]
+__all__ = [
+    "BasePlugin", "Plugin", "PluginContext", "PluginMetadata", "PluginResult", "PluginState", "PluginStatus",
+    "StateChange", "hook",
+]  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +42,8 @@ def hook(name: str, priority: int = 0) -> Callable[[F], F]:
         marks: list[tuple[str, int]] = list(getattr(fn, "__runlab_hooks__", ()))
         marks.append((name, int(priority)))
         fn.__runlab_hooks__ = marks  # type: ignore[attr-defined]
+        fn.__hook__ = name  # type: ignore[attr-defined]  # PyComex's marks, for code that reads them
+        fn.__priority__ = int(priority)  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -60,6 +67,16 @@ class PluginState(str, enum.Enum):
     ERROR = "error"
     FAILED = "failed"
 
+    def __str__(self) -> str:  # f"Status: {state}" reads "Status: running"
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+PluginStatus = PluginState
+"""The plugin system's (seed 003) name for :class:`PluginState`."""
+
 
 @dataclass(frozen=True)
 class StateChange:
@@ -72,7 +89,11 @@ class StateChange:
 
 @dataclass(frozen=True)
 class PluginMetadata:
-    """What a plugin says about itself (shown by ``runlab plugins info``)."""
+    """What a plugin says about itself (shown by ``runlab plugins info``).
+
+    ``entry_point`` is where the plugin's class is found: ``"module:Class"`` for an installed
+    or built-in plugin, the file or package path for a folder plugin ("" when unknown).
+    """
 
     name: str
     version: str = "0"
@@ -80,6 +101,7 @@ class PluginMetadata:
     description: str = ""
     dependencies: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    entry_point: str = ""
 
 
 @dataclass
@@ -90,8 +112,11 @@ class PluginContext:
         name: the plugin's name.
         args: positional arguments of the command.
         kwargs: keyword arguments of the command.
-        config: the plugin's settings from ``[tool.runlab.plugins.NAME]``.
+        config: the plugin's settings (``[tool.runlab.plugins.NAME]``, or a ``config.yml``
+            beside a folder plugin).
         manager: the plugin manager (None outside one).
+        logger: a logger named ``runlab.plugins.NAME``.
+        environment: the environment variables the command sees (default: a copy of ``os.environ``).
     """
 
     name: str
@@ -99,17 +124,28 @@ class PluginContext:
     kwargs: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     manager: PluginManager | None = None
+    logger: logging.Logger = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+    environment: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def __post_init__(self) -> None:
+        if self.logger is None:
+            self.logger = logging.getLogger(f"runlab.plugins.{self.name}")
 
 
 @dataclass
 class PluginResult:
-    """The outcome of a plugin command: output on success, error text and traceback on failure."""
+    """The outcome of a plugin command: output on success, error text and traceback on failure.
+
+    A command may return its own :class:`PluginResult` (its ``metadata`` kept); the manager
+    fills in ``duration_ms`` and does not wrap it again.
+    """
 
     success: bool
     output: Any = None
     error: str | None = None
     traceback: str | None = None
     duration_ms: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 class Plugin:
@@ -150,9 +186,31 @@ class Plugin:
     critical: bool = False
     enabled_by_default: bool = True
 
-    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, settings: Mapping[str, Any] | None = None, *, config: Any = None) -> None:
         self.settings: dict[str, Any] = dict(settings or {})
         self.state: dict[str, Any] = {}
+        self.config = config  # PyComex's Plugin(config=...): the host config (its ``pm`` is the manager)
+        self._registered_with: PluginManager | None = None
+
+    def register(self, manager: PluginManager | None = None) -> None:
+        """Register this plugin's hooks (PyComex's ``Plugin.register()``).
+
+        With ``manager``, or the host config's ``pm`` (``Plugin(config=config)``), or else the
+        process's manager; see :meth:`PluginManager.add`.
+        """
+        target = manager if manager is not None else getattr(self.config, "pm", None)
+        if target is None:
+            from ._process import get_manager
+
+            target = get_manager()
+        target.add(self)
+        self._registered_with = target
+
+    def unregister(self) -> None:
+        """Remove this plugin's hooks from the manager :meth:`register` gave them to (cleanup runs)."""
+        if self._registered_with is not None:
+            self._registered_with.cleanup_plugin(self.name or type(self).__name__)
+            self._registered_with = None
 
     @property
     def metadata(self) -> PluginMetadata:
@@ -204,12 +262,19 @@ class Plugin:
                 check_signature(hook_name, fn, spec=table.get(hook_name), unbound=unbound, owner=owner)
 
     def hook_methods(self) -> list[tuple[str, int, Callable[..., Any]]]:
-        """``(hook name, priority, bound method)`` for every ``@hook`` method, in definition order."""
+        """``(hook name, priority, callable)`` for every ``@hook`` method, in definition order, then
+        for functions marked by ``@hook`` that were set on the instance (``plugin.f = f``)."""
         result = []
         for attr in self._hook_attributes():
             method = getattr(self, attr)
             for name, priority in getattr(method, "__runlab_hooks__", ()):
                 result.append((name, priority, method))
+        for value in list(vars(self).values()):
+            if callable(value):
+                marks = getattr(value, "__runlab_hooks__", None)
+                if marks is None and isinstance(getattr(value, "__hook__", None), str):  # PyComex's own marks
+                    marks = [(value.__hook__, int(getattr(value, "__priority__", 0)))]
+                result.extend((name, priority, value) for name, priority in marks or ())
         return result
 
     def initialize(self, context: PluginContext) -> None:
@@ -222,9 +287,25 @@ class Plugin:
         """Run the plugin's command; the return value becomes :attr:`PluginResult.output`."""
         raise NotImplementedError(f"Plugin {self.name!r} has no command to execute.")
 
-    def help(self) -> str:
-        """Help text for ``runlab plugins help NAME`` (default: the class docstring)."""
+    def get_help(self) -> str:
+        """Help text for ``runlab plugins help NAME`` (default: the class docstring); override it or :meth:`help`."""
         return inspect.getdoc(type(self)) or self.description or "(no help)"
+
+    def help(self) -> str:
+        """Help text for ``runlab plugins help NAME``: :meth:`get_help` unless overridden."""
+        return self.get_help()
+
+    def set_state(self, key: str, value: Any) -> None:
+        """Keep ``value`` under ``key`` in the plugin's own state (:attr:`state`), across hook calls."""
+        self.state[key] = value
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        """The value kept under ``key`` by :meth:`set_state`, else ``default``."""
+        return self.state.get(key, default)
+
+
+BasePlugin = Plugin
+"""The plugin system's (seed 003) name for :class:`Plugin`."""
 
 
 def _now() -> datetime:

@@ -5,6 +5,7 @@ from ._index import effective_status
 from ._metrics_file import MetricSeries, read_metrics
 from ._rebuild import IndexCheck, RebuildReport
 from ._records import MetricSummary, RunRecord, RunSet
+from ._results import best, compare, latest
 from ._root import resolve_root
 from ._status import RunStatus
 from ._store import RunlabWarning, Store, validate_namespace
@@ -19,8 +20,11 @@ __all__ = [
     "RunStatus",
     "RunlabWarning",
     "Store",
+    "best",
+    "compare",
     "effective_status",
     "get_store",
+    "latest",
     "load",
     "read_metrics",
     "resolve_root",

@@ -108,7 +108,7 @@ def build_requests(
                 request = experiment.request(values, via=via, options=_with_metadata(options, config.metadata))
                 out.append((list(argv), replace(request, target=target, origin=Origin(via, tuple(argv)))))
         return out
-    from ..experiment._script import script_params
+    from ..experiment._script_params import script_params
 
     known = script_params(file)
     for config in base_configs:

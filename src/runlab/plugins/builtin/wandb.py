@@ -38,6 +38,7 @@ _DEFAULT_SETTINGS: dict[str, Any] = {
     "x_save_requirements": False,
 }
 _TAG_LENGTH = 64  # wandb's limit for one tag
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp")  # what wandb.Image reads
 _MODES = ("offline", "online", "disabled", "shared")
 _exit_guard = threading.Lock()
 _exit_guard_installed = False
@@ -118,8 +119,11 @@ class WandbPlugin(Plugin):
     config, its tags, name and description; its id and folder are recorded in
     ``run.json`` (``plugins.wandb``). While the run finishes (hook ``run_finishing``) every
     metric point is logged with its step (one history row per step, with the point's
-    time), the summary is set to each metric's last value, and the run ends with
-    ``finish(exit_code=...)``: 0 for completed, 1 for failed, 130 for cancelled.
+    time), the summary is set to each metric's last value, figures the run saved as
+    artifacts (``run.log_figure``, ``e.commit_fig``, ``e.track`` of a figure: PNG, JPEG, GIF
+    or BMP files) are logged as ``wandb.Image`` under ``figures/NAME`` in one history row
+    after the last step, and the run ends with ``finish(exit_code=...)``: 0 for completed,
+    1 for failed, 130 for cancelled.
 
     Offline runs land in ``<store root>/.runlab/wandb/offline-run-*``; upload them later
     with ``wandb sync <store root>/.runlab/wandb/offline-run-*`` (``--sync-all`` works too).
@@ -160,6 +164,7 @@ class WandbPlugin(Plugin):
         self._manager: Any = None
         self._sender = BackgroundSender(self.name, self._failed)
         self._ready = False  # wandb imported and its service started in this process
+        self._figures: dict[str, dict[str, Path]] = {}
 
     def initialize(self, context: Any) -> None:
         self._manager = getattr(context, "manager", None)
@@ -290,6 +295,15 @@ class WandbPlugin(Plugin):
         run.record_plugin("wandb", **record)
         return wrun
 
+    @hook("artifact_saved")
+    def artifact_saved(self, run: Any, name: str, path: Any) -> None:
+        """Note a figure the run saved; it is mirrored when the run finishes."""
+        file = Path(path)
+        if file.suffix.lower() in _IMAGE_SUFFIXES and self.mode() != "disabled":
+            key = Path(str(name)).with_suffix("").as_posix()
+            with self._lock:
+                self._figures.setdefault(run.id, {})[key] = file
+
     @hook("run_finishing", priority=-50)
     def finishing(self, run: Any, status: str) -> None:
         """While a run finishes: queue its metrics with steps, summary, final config and tags, exit code."""
@@ -302,11 +316,12 @@ class WandbPlugin(Plugin):
         wrun = self.wandb_run_of(run)
         with self._lock:
             self._runs.pop(run.id, None)
+            figures = self._figures.pop(run.id, {})
         if wrun is None:
             return None
         code = WANDB_EXIT_CODES.get(status, 1)
         try:
-            summary = self._write_final(wrun, run)
+            summary = self._write_final(wrun, run, figures)
         except BaseException:
             try:
                 wrun.finish(exit_code=1)
@@ -317,19 +332,27 @@ class WandbPlugin(Plugin):
         run.record_plugin("wandb", exit_code=code, **summary)
         return {"run_id": wrun.id, "exit_code": code, **summary}
 
-    def _write_final(self, wrun: Any, run: Any) -> dict[str, Any]:
+    def _write_final(self, wrun: Any, run: Any, figures: Mapping[str, Path] | None = None) -> dict[str, Any]:
         from ...store import read_metrics
 
         series, _ = read_metrics(Path(run.path) / "metrics.jsonl")
         rows, skipped = history_rows(series)
         for step in sorted(rows):
             wrun.log(rows[step], step=step, commit=True)
+        present = {key: file for key, file in (figures or {}).items() if file.is_file()}
+        if present:  # after the last step: wandb's steps only grow
+            import wandb
+
+            images = {f"figures/{key}": wandb.Image(str(file), caption=key) for key, file in present.items()}
+            wrun.log(images, step=max(rows) + 1 if rows else 0, commit=True)
         last = {name: points.values[-1] for name, points in series.items() if points.values}
         if last:
             wrun.summary.update(last)
         wrun.config.update(self.config_of(run), allow_val_change=True)
         wrun.tags = tuple(tag[:_TAG_LENGTH] for tag in run.tags)
         summary: dict[str, Any] = {"steps": len(rows), "metrics": sum(len(p.steps) for p in series.values())}
+        if present:
+            summary["figures"] = len(present)
         if skipped:
             summary["negative_steps_skipped"] = skipped
         return summary
