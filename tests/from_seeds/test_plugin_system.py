@@ -25,7 +25,7 @@ def test_basic_usage_example_runs_with_the_custom_plugin(tmp_path: Path) -> None
     before = example_tree()
     out = run_example([str(EXAMPLES / "deia_usage.py")], EXAMPLES, tmp_path / "store")
     assert out.stdout.splitlines() == [
-        "Found 5 plugins",  # my_plugin and runlab's four built-in plugins
+        "Found 6 plugins",  # my_plugin and runlab's five built-in plugins
         "Plugin initialized: my_plugin",  # loading initialises it ...
         "Plugin initialized: my_plugin",  # ... and initialize_plugin() hands it the caller's context
         "Output: {'message': 'Plugin executed', 'args': ['arg1', 'arg2'], 'config': {'greeting': 'hello'}}",

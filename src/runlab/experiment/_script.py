@@ -1,18 +1,13 @@
 """Plain scripts (KohakuEngine style): run any ``.py`` file with injected globals as one run.
 
 The execution model of :func:`run_script` (and :meth:`ScriptExecutor.execute`), per config:
-
-1. The script is parsed (syntax errors, a missing entry point and protected names are
-   reported before any run exists).
-2. A run is created and started through :class:`~runlab.experiment.RunDriver` (the same hooks
-   as every style). Its parameters are the script's literal defaults (:func:`script_params`)
-   updated with the injected globals. ``with runlab.run()`` blocks inside the script join it,
-   and the module functions (``runlab.log_results`` ...) log to it.
-3. A copy of the script's tree without its top-level assignments to the injected names and its
-   main blocks runs as ``__main__`` with the globals injected (:mod:`runlab.experiment._loader`).
-4. The entry point (:mod:`runlab.experiment._entrypoint`) is called with the config's args
-   and the kwargs it accepts, or the main block runs; its return value is the run's result
-   (``run.data["result"]``).
+the script is parsed (syntax errors, a missing entry point and protected names are reported
+before any run exists); a run starts through :class:`~runlab.experiment.RunDriver` with the
+script's literal defaults (:func:`script_params`) updated with the injected globals as its
+parameters; a copy of the script's tree without its top-level assignments to the injected
+names and its main blocks runs as ``__main__`` (:mod:`runlab.experiment._loader`); then the
+entry point (:mod:`runlab.experiment._entrypoint`) or the main block runs, and its return
+value is the run's result. ``with runlab.run()`` blocks inside the script join the run.
 
 Example:
     >>> import pathlib, tempfile, runlab
@@ -216,10 +211,8 @@ class ScriptExecutor:
     def _parameters(self, injected: Mapping[str, Any]) -> dict[str, Any]:
         """The globals to inject: the config's, plus what ``before_experiment_parameters`` plugins add or change.
 
-        Plugins see the script's defaults with the config's values on top (a mutable dict).
-        Special parameters a plugin offers (``__NOTIFY__``) are kept only when the script
-        defines them: a plain script does not read them, so they are neither injected nor
-        recorded among its parameters (the plugin then uses its own setting).
+        Plugins see the script's defaults with the config's values on top (a mutable dict). Special
+        parameters a plugin offers (``__NOTIFY__``) are kept only when the script defines them.
         """
         defaults = {name: param.default for name, param in self._known().items()}
         parameters = {**defaults, **injected}
@@ -392,10 +385,7 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-_MOVED = {
-    "run_script": "._run_script",
-    "_configs": "._run_script",
-}
+_MOVED = {"run_script": "._run_script", "_configs": "._run_script"}
 
 
 def __getattr__(name: str) -> Any:
