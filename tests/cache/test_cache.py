@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -271,3 +272,40 @@ def test_cli_lists_and_clears_entries(tmp_path: Path) -> None:
     assert [e.scope for e in Cache(root=root).entries()] == [("data", "v2")]
     bad = runner.invoke(cli, ["cache", "list", "--root", str(root), "--scope", "../x"])
     assert bad.exit_code == 2 and "Invalid cache scope '..'" in bad.output
+
+
+EXPERIMENT = """
+from runlab import Experiment
+
+N: int = 4
+
+experiment = Experiment(glob=globals())
+
+@experiment
+def main(e):
+    @e.cache.cached("squares", scope=("demo",))
+    def squares(n):
+        print("computing", flush=True)
+        return [i * i for i in range(n)]
+
+    e["squares"] = squares(e.N)
+
+experiment.run_if_main()
+"""
+
+
+def test_e_cache_in_a_functional_experiment_follows_caching(tmp_path: Path) -> None:
+    (tmp_path / "exp.py").write_text(EXPERIMENT)
+    root = tmp_path / "store"
+
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "exp.py", *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "RUNLAB_ROOT": str(root)}, check=True)  # fmt: skip
+        return done.stdout
+
+    assert "computing" in run()
+    assert "computing" not in run()  # a later run loads the stored result
+    assert "computing" in run("--__CACHING__=False")  # computes again ...
+    assert [e.name for e in Cache(root=root).entries(scope="demo")] == ["squares"]  # ... and keeps one entry
+    assert "computing" in run("--N=5")  # other arguments: a miss
+    assert all(r.data["squares"][:4] == [0, 1, 4, 9] for r in runlab.runs(root=root))

@@ -130,12 +130,17 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("style", ["functional", "script"])
+@pytest.mark.parametrize("style", ["functional", "script", "script-cli"])
 def test_reproduce_reruns_the_archived_code_in_a_new_environment(tmp_path: Path, style: str) -> None:
     root = tmp_path / "store"
     if style == "functional":
         project = _project(tmp_path, "exp.py", FUNCTIONAL)
         done = _cli("run", "exp.py", "--SEED=4", "--__REPRODUCIBLE__=True", "--root", str(root), cwd=project)
+        assert done.returncode == 0, done.stderr
+        original_id = _run_id(done.stdout)
+    elif style == "script-cli":
+        project = _project(tmp_path, "job.py", SCRIPT)
+        done = _cli("run", "job.py", "--seed=4", "--reproducible", "--root", str(root), cwd=project)
         assert done.returncode == 0, done.stderr
         original_id = _run_id(done.stdout)
     else:
@@ -157,6 +162,7 @@ def test_reproduce_reruns_the_archived_code_in_a_new_environment(tmp_path: Path,
     assert new.metadata["origin"]["via"] == "runlab reproduce"
     assert new.summaries["y"].last == original.summaries["y"].last == 8
     assert new.params["SEED" if style == "functional" else "seed"] == 4
+    assert original.metadata["reproducible"]["problems"] == []
     assert (root / ".runlab" / "envs" / original.id / "bin" / "python").exists()
 
 

@@ -90,6 +90,8 @@ def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
 @click.option("--resume", metavar="ID|auto",
               help="Continue a crashed or cancelled run (same ID and folder; steps go on) instead of starting one; "
                    "'auto': the newest run called --name if it did not finish, else a new run.")  # fmt: skip
+@click.option("--reproducible", is_flag=True,
+              help="Also save what 'runlab reproduce ID' needs (dependencies, sources, local modules).")
 @sweep_options
 @root_option
 @click.pass_context
@@ -105,6 +107,7 @@ def run_command(
     namespace: str | None,
     entrypoint: str | None,
     resume: str | None,
+    reproducible: bool,
     **sweep: Any,
 ) -> None:
     """Run an experiment file: a functional experiment, a plain script or a config file.
@@ -142,6 +145,8 @@ def run_command(
     if wants_sweep(path, overrides, configs, sweep):
         if resume is not None:
             raise UsageError("--resume continues one run; a sweep resumes itself when the same command runs again.")
+        if reproducible:
+            raise UsageError("--reproducible records one run; for a sweep set __REPRODUCIBLE__=True in its parameters.")
         code = start_sweep(path, overrides, configs, root=root, name=name, tags=tags, description=description,
                            namespace=namespace, entrypoint=entrypoint, **sweep)  # fmt: skip
         sys.stdout.flush()
@@ -160,6 +165,7 @@ def run_command(
             root=root,
             entrypoint=entrypoint,
             resume=resume,
+            reproducible=reproducible,
         ),
         debug=_debug(ctx),
     )

@@ -98,6 +98,7 @@ def launch(
     links: Mapping[str, Any] | None = None,
     via: str = "runlab run",
     resume: str | None = None,
+    reproducible: bool = False,
 ) -> list[Run]:
     """Run an experiment file with overrides: one run per config, in order.
 
@@ -116,6 +117,7 @@ def launch(
         via: the entry point recorded as ``origin.via``.
         resume: continue a crashed or cancelled run (its ID or name, or ``"auto"``) instead of
             creating one; one config only.
+        reproducible: save what ``runlab reproduce`` needs (docs/reproduce.md).
 
     Returns:
         The finished runs. The user's exception propagates once its run is recorded as failed.
@@ -139,7 +141,8 @@ def launch(
     kind = file_kind(file)
     base = RunRequest(
         Target("functional", file),
-        options=RunOptions(name, _tags(tags), description, namespace, _root(root), resume=resume),
+        options=RunOptions(name, _tags(tags), description, namespace, _root(root), resume=resume,
+                           reproducible=reproducible),
         links=Links.from_mapping(links),
         origin=Origin(via, tuple(argv)),
     )

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..cache import caching
 from ..errors import ParameterError, UsageError, ValidationError
 from ..lifecycle import Run
 from ..params import parse_overrides
@@ -211,7 +212,8 @@ class ExperimentRunner:
             if values.get("__REPRODUCIBLE__"):
                 self._package()
             exp.apply_hook("before_run", run=run)
-            result = self._call_main()
+            with caching(bool(values.get("__CACHING__", True))):  # False: cached functions compute again
+                result = self._call_main()
             exp.apply_hook("after_run", run=run, result=result)
         except BaseException as exc:
             error = exc

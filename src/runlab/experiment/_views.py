@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ExperimentNotFoundError, RunNotFoundError
 
 if TYPE_CHECKING:
+    from ..cache import Cache
     from ._hooks import HookEntries
     from ._mixin import ExperimentMixin
     from ._parameters import ParameterSet
@@ -35,6 +36,17 @@ __all__ = ["ExperimentViews"]
 
 class ExperimentViews:
     """Read-only views and logging helpers of an experiment (see the module docstring)."""
+
+    @property
+    def cache(self) -> Cache:
+        """PyComex's experiment cache: ``@e.cache.cached(name, scope=(...))`` keeps results in the store's
+        cache (``<root>/.runlab/cache``), shared by every run; ``__CACHING__=False`` recomputes (docs/cache.md).
+        """
+        from ..cache import default_cache
+
+        store = getattr(self, "store", None)
+        root = store.root if store is not None else getattr(self, "root", None)
+        return default_cache(getattr(root, "root", root))  # root= may be a Store
 
     if TYPE_CHECKING:
         params: ParameterSet
