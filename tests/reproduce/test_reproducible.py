@@ -140,7 +140,7 @@ def test_reproduce_reruns_the_archived_code_in_a_new_environment(tmp_path: Path,
         original_id = _run_id(done.stdout)
     elif style == "script-cli":
         project = _project(tmp_path, "job.py", SCRIPT)
-        done = _cli("run", "job.py", "--seed=4", "--reproducible", "--root", str(root), cwd=project)
+        done = _cli("run", "job.py", "-p", "seed=4", "--reproducible", "--root", str(root), cwd=project)
         assert done.returncode == 0, done.stderr
         original_id = _run_id(done.stdout)
     else:
