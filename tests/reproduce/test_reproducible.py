@@ -130,12 +130,18 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("style", ["functional", "script", "script-cli"])
+@pytest.mark.parametrize("style", ["functional", "config", "script", "script-cli"])
 def test_reproduce_reruns_the_archived_code_in_a_new_environment(tmp_path: Path, style: str) -> None:
     root = tmp_path / "store"
     if style == "functional":
         project = _project(tmp_path, "exp.py", FUNCTIONAL)
         done = _cli("run", "exp.py", "--SEED=4", "--__REPRODUCIBLE__=True", "--root", str(root), cwd=project)
+        assert done.returncode == 0, done.stderr
+        original_id = _run_id(done.stdout)
+    elif style == "config":
+        project = _project(tmp_path, "exp.py", FUNCTIONAL)
+        (project / "run.yml").write_text("extend: exp.py\nparameters:\n  SEED: 4\n  __REPRODUCIBLE__: true\n")
+        done = _cli("run", "run.yml", "--root", str(root), cwd=project)
         assert done.returncode == 0, done.stderr
         original_id = _run_id(done.stdout)
     elif style == "script-cli":
@@ -150,7 +156,7 @@ def test_reproduce_reruns_the_archived_code_in_a_new_environment(tmp_path: Path,
         original_id = done.stdout.split()[-1]
     original = runlab.load(original_id, root=root)
     assert original.status == "completed" and original.summaries["y"].last == 8
-    for file in project.rglob("*.py"):  # the original code is gone: reproduce uses the archive
+    for file in [*project.rglob("*.py"), *project.rglob("*.yml")]:  # gone: reproduce uses the archive
         file.unlink()
 
     done = _cli("reproduce", original_id, "--root", str(root), cwd=tmp_path)
@@ -161,7 +167,7 @@ def test_reproduce_reruns_the_archived_code_in_a_new_environment(tmp_path: Path,
     assert new.metadata["rerun_of"] == original.id
     assert new.metadata["origin"]["via"] == "runlab reproduce"
     assert new.summaries["y"].last == original.summaries["y"].last == 8
-    assert new.params["SEED" if style == "functional" else "seed"] == 4
+    assert new.params["seed" if style.startswith("script") else "SEED"] == 4
     assert original.metadata["reproducible"]["problems"] == []
     assert (root / ".runlab" / "envs" / original.id / "bin" / "python").exists()
 
