@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from typing import Any
 
@@ -23,11 +25,19 @@ _lock = threading.Lock()
 _nvml_state: list[Any] | None = None  # [the pynvml module] once initialised; [] when NVML is unusable
 
 
+def _nvidia_driver_present() -> bool:
+    """Whether the NVIDIA kernel driver is loaded (Linux): without it NVML has nothing to report."""
+    return os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidiactl")
+
+
 def _nvml() -> Any | None:
     """The initialised ``pynvml`` module, or None where NVML cannot be used."""
     global _nvml_state
     with _lock:
         if _nvml_state is None:
+            if sys.platform.startswith("linux") and not _nvidia_driver_present():
+                _nvml_state = []  # no NVIDIA driver: skip importing pynvml (17 ms) at every run's start
+                return None
             try:
                 import pynvml
 

@@ -103,6 +103,8 @@ class SystemSampler:
             self._record()
 
     def _loop(self) -> None:
+        if self._stop.wait(min(_FINAL_MIN_GAP, self.interval)):  # a short run never pays psutil's import
+            return
         try:
             self._prime()
         except Exception:  # psutil unusable here: record nothing
