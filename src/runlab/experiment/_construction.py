@@ -84,7 +84,6 @@ def setup(
     exp.base = base
     exp.namespace = namespace or (exp.file.stem if exp.file else (base.namespace if base else None))
     exp.root = root if root is not None else base_path if base_path is not None else (base.root if base else None)
-    exp.debug = bool(debug) if debug is not None else (base.debug if base else False)
     exp.name_format = check_name_format(name_format or (base.name_format if base else DEFAULT_NAME_FORMAT))
     exp.console_width = int(console_width or (base.console_width if base else 100))
     exp.run_name = name if name is not None else (base.run_name if base else None)
