@@ -39,6 +39,7 @@ from .errors import (
     FilterError,
     ForeignRunError,
     HookSignatureError,
+    InheritError,
     InvalidTransitionError,
     MetricError,
     MetricNotFoundError,
@@ -89,7 +90,7 @@ if TYPE_CHECKING:
     )
     from .hooks import StopHook
     from .lifecycle import ExperimentManager, Run, RunData, start_run
-    from .params import Config, ConfigGenerator, ConfigLoader, Param, expand, load_config
+    from .params import INHERIT, Config, ConfigGenerator, ConfigLoader, Param, expand, load_config
     from .request import RunRequest, RunResult, execute
     from .store import (
         MetricSeries,
@@ -148,6 +149,7 @@ _LAZY = {
     "inputs": "runlab.workflow",
     "study": "runlab.sweep",
     "Config": "runlab.params",
+    "INHERIT": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "ConfigLoader": "runlab.params",
     "Param": "runlab.params",
@@ -191,6 +193,8 @@ __all__ = [
     "FilterError",
     "ForeignRunError",
     "HookSignatureError",
+    "INHERIT",
+    "InheritError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",

@@ -33,6 +33,7 @@ __all__ = [
     "FilterError",
     "ForeignRunError",
     "HookSignatureError",
+    "InheritError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",
@@ -144,6 +145,11 @@ class ParameterError(UsageError, ValueError):
     def __init__(self, message: str, name: str = "") -> None:
         super().__init__(message)
         self.name = name
+
+
+class InheritError(ParameterError):
+    """A parameter set to ``INHERIT`` cannot take the base experiment's value: the base has no such
+    parameter, or the ``INHERIT(fn)`` transform raised (PyComex's ``InheritError``)."""
 
 
 class ConfigError(UsageError, ValueError):

@@ -104,7 +104,7 @@ def run_config(request: RunRequest, argv: Sequence[str] = ()) -> RunResult:
     Raises:
         ValidationError, ConfigError, ParameterError: a bad config or value; no run exists.
     """
-    from ..params import Config, load_spec, parse_overrides
+    from ..params import Config, load_spec
     from ._dispatch import file_kind
     from ._functional import Experiment
 
@@ -120,7 +120,7 @@ def run_config(request: RunRequest, argv: Sequence[str] = ()) -> RunResult:
         script = replace(request, target=Target("script", spec.extend))
         return execute(script)
     experiment = Experiment.from_spec(spec, Config(globals_dict=dict(request.params)), config_path=path)
-    overrides = parse_overrides(list(argv), experiment.parameter_info) if argv else {}
+    overrides = experiment.runner.typed({}, argv) if argv else {}
     return experiment.execute_request(replace(request, params=overrides))
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from ..errors import ExperimentContextError, ParameterError, UsageError, Validat
 from ..lifecycle import Run
 from ..params import parse_overrides
 from ..store._api import get_store
+from ._construction import include_param
 from ._driver import RunDriver
 from ._hooks import describe_hooks
 from ._names import DEFAULT_NAME_FORMAT, SAFE_NAME, is_actionable
@@ -76,15 +77,35 @@ class ExperimentRunner:
         config = exp.config_path
         path = exp.source_file
         target = Target("config", config) if config is not None else Target("functional", path)
-        values = exp.params.coerce(dict(params or {}), exp.namespace)
+        values = self.typed(params or {})
         changes.setdefault("origin", Origin(via))
         return RunRequest(target, values, **changes)
+
+    def typed(self, params: Mapping[str, Any], argv: Sequence[str] = ()) -> dict[str, Any]:
+        """``params`` validated and ``argv`` (``--NAME=VALUE`` ...) parsed against the experiment's parameters.
+
+        An ``__INCLUDE__`` among them includes its mixins first (:func:`include_param`), so the
+        mixins' parameters can be set beside it.
+
+        Raises:
+            ParameterError: an unknown name, a bad value or a missing mixin file.
+        """
+        exp = self.experiment
+        include = params.get("__INCLUDE__")
+        if any("__INCLUDE__" in arg for arg in argv):  # only its value is read here; argv is parsed below
+            include = parse_overrides(list(argv), exp.params.defs, allow_new=True).get("__INCLUDE__", include)
+        if include:
+            include_param(exp, include)
+        values = exp.params.coerce(params, exp.namespace)
+        if argv:
+            values.update(parse_overrides(list(argv), exp.params.defs))
+        return values
 
     def execute_request(self, request: RunRequest) -> RunResult:
         """See :meth:`runlab.Experiment.execute_request`."""
         exp = self.experiment
         exp.refresh()
-        return self._execute(request.with_params(exp.params.coerce(request.params, exp.namespace)))
+        return self._execute(request.with_params(self.typed(request.params)))
 
     def run_if_main(self) -> Run | None:
         """See :meth:`runlab.Experiment.run_if_main`."""
@@ -101,7 +122,7 @@ class ExperimentRunner:
             raise SystemExit(0)
         try:
             exp.refresh()
-            overrides = parse_overrides(argv, exp.params.defs)
+            overrides = self.typed({}, argv)
             request = self.request(overrides, origin=Origin("run_if_main", tuple(argv)))
             self.plan(request)
         except UsageError as exc:
@@ -129,9 +150,7 @@ class ExperimentRunner:
         exp = self.experiment
         exp.refresh()
         request = waiting.request
-        values = exp.params.coerce(request.params, exp.namespace)
-        if waiting.argv:
-            values.update(parse_overrides(list(waiting.argv), exp.params.defs))
+        values = self.typed(request.params, waiting.argv)
         result = self._execute(request.with_params(values))
         waiting.results.append(result)
         if result.exception is not None:
