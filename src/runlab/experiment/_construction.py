@@ -182,7 +182,7 @@ def include_param(experiment: Experiment, value: Any, base_dir: Path | None = No
     """
     from ..params import SPECIAL_PARAMS, ParameterError
 
-    paths: list[Path] = SPECIAL_PARAMS["__INCLUDE__"].coerce(value)
+    paths: list[Path] = SPECIAL_PARAMS["__INCLUDE__"].coerce(value, base_dir=base_dir)  # a config's: absolute
     if not paths:
         return []
     here = experiment.file or experiment.config_path or experiment.source_file
@@ -201,7 +201,11 @@ def include_param(experiment: Experiment, value: Any, base_dir: Path | None = No
     include_files(experiment, files)
     known = [Path(p) for p in experiment.params.defaults.get("__INCLUDE__") or []]
     resolved = {(folder / p).resolve() for p in known}
-    added = [p for p, f in zip(paths, files, strict=True) if f not in resolved]
+    added: list[Path] = []
+    for path, file in zip(paths, files, strict=True):
+        if file not in resolved:
+            resolved.add(file)
+            added.append(path)
     if added:
         experiment.params.set_default("__INCLUDE__", [*known, *added])
     return files
