@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import runlab
+import runlab.params
 from runlab import INHERIT, Experiment, ExperimentMixin
 from runlab.params import Inherit, is_inherit
 
@@ -140,11 +143,24 @@ def test_include_refuses_what_is_not_a_mixin_file(tmp_path: Path, value: Any, er
 def test_include_on_the_command_line_of_a_missing_file_exits_2(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     for argv in (["run", str(folder / "sub_experiment.py"), "--__INCLUDE__=nope.py"],
-                 ["run", str(folder / "experiment_config.yml"), "--__INCLUDE__=a.py,nope.py"]):  # fmt: skip
+                 ["run", str(folder / "experiment_config.yml"), "--__INCLUDE__=logging_mixin.py,nope.py"]):  # fmt: skip
         out = run_example(argv, tmp_path, tmp_path / "x", module=True, check=False)
-        assert out.returncode == 2 and "Traceback" not in out.stderr
-        assert "'__INCLUDE__'" in out.stderr and "does not exist" in out.stderr
+        assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.splitlines()) == 1
+        assert "'__INCLUDE__'" in out.stderr and "'nope.py' does not exist" in out.stderr
+    (folder / "plain.py").write_text("X = 1\n", encoding="utf-8")
+    out = run_example(["run", str(folder / "plain.py"), "--__INCLUDE__=logging_mixin.py"], tmp_path, folder,
+                      module=True, check=False)  # fmt: skip
+    assert out.returncode == 2 and "is a plain script" in out.stderr
     assert _records(folder) == []
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,12}\.py", fullmatch=True), min_size=1, max_size=4))
+def test_include_text_reads_as_a_list_of_paths(names: list[str]) -> None:
+    param = runlab.params.SPECIAL_PARAMS["__INCLUDE__"]
+    expected = [Path(n) for n in names]
+    assert param.coerce(",".join(names)) == expected == param.coerce(repr(names)) == param.coerce(names)
+    assert param.coerce(",".join(names), base_dir=Path("/base")) == [Path("/base") / p for p in expected]
 
 
 def test_include_as_a_module_global_and_through_the_api(tmp_path: Path) -> None:
