@@ -366,3 +366,14 @@ def test_execute_records_the_error_and_raises_it(tmp_path: Path) -> None:
         plain.execute()
     assert run.status == "running"  # the initialized run stays open
     assert plain.finalize(ValueError("given up")) is run and run.status == "failed"
+
+
+def test_check_config_knows_the_parameters_of_included_mixins(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    assert runlab.check_config(folder / "base_experiment.py", folder / "experiment_config.yml").ok
+    (folder / "other.yml").write_text("include: [logging_mixin.py]\nparameters:\n  MIXIN_LOG_LEVEL: X\n  NOPE: 1\n",
+                                      encoding="utf-8")  # fmt: skip
+    found = runlab.check_config(folder / "base_experiment.py", folder / "other.yml")
+    assert found.unknown == ["NOPE"]
+    (folder / "bare.yml").write_text("parameters:\n  MIXIN_LOG_LEVEL: X\n", encoding="utf-8")
+    assert runlab.check_config(folder / "base_experiment.py", folder / "bare.yml").unknown == ["MIXIN_LOG_LEVEL"]
