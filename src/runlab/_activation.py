@@ -170,6 +170,9 @@ def activate_for_experiment() -> None:
     it samples runs of the experiment styles, never bare ``start_run`` runs, so those keep
     paying no plugin machinery.
     """
+    process = sys.modules.get("runlab.plugins._process")
+    if process is not None and process.manager_loaded():
+        return  # loaded by an earlier run of this process: nothing to check again
     if plugins_configured(experiment=True):
         from .plugins import get_manager
 
