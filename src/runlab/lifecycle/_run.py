@@ -330,9 +330,9 @@ class Run:
             )
         self._meta["status"] = target.value
 
-    def _write_meta(self, summaries: Mapping[str, Any] | None = None) -> None:
+    def _write_meta(self, summaries: Mapping[str, Any] | None = None, fsync: bool = True) -> None:
         with self._meta_lock:
-            self.store.save(self.path, self._meta, summaries)
+            self.store.save(self.path, self._meta, summaries, fsync=fsync)
 
     def start(self) -> Run:
         """Move to ``running``: start the heartbeat, the flusher, capture and output copying."""
@@ -346,7 +346,7 @@ class Run:
             self._meta.setdefault("attempts", []).append(
                 {"start": now, "end": None, "status": RunStatus.RUNNING.value, "host": _HOST, "pid": os.getpid()}
             )
-            self._write_meta()
+            self._write_meta(fsync=False)  # heartbeats and the final record supersede it; that one is synced
         if self._capture_output:
             self._output = OutputCapture(self.path / "out.log")
         self._install_sigterm()
@@ -445,7 +445,7 @@ class Run:
                 return
             beat = {"pid": os.getpid(), "host": _HOST, "time": _time(), "every": HEARTBEAT_INTERVAL}
             self._meta["heartbeat"] = beat
-            write_json_atomic(self.path / "run.json", self._meta)
+            write_json_atomic(self.path / "run.json", self._meta, fsync=False)  # the next beat replaces it
         self.store.heartbeat(self.id, beat, dict(self._metrics.summaries))
 
     def finish(self, status: RunStatus | str = RunStatus.COMPLETED, error: BaseException | str | None = None) -> None:
