@@ -59,16 +59,6 @@ def _die_with_parent() -> None:
 
 def run_forked(request_file: str, result_file: str, cwd: str, env: dict[str, str], quiet: bool) -> None:
     """The body of a forked run process: own session, the caller's cwd and environment, SIGINT cancels."""
-    import time as _t
-    _c0 = _t.process_time(); _w0 = _t.perf_counter()
-    try:
-        _run_forked(request_file, result_file, cwd, env, quiet)
-    finally:
-        with open("/tmp/inl/child_times.txt", "a") as _fh:
-            _fh.write(f"{(_t.process_time()-_c0)*1e3:.2f} {(_t.perf_counter()-_w0)*1e3:.2f}\n")
-
-
-def _run_forked(request_file: str, result_file: str, cwd: str, env: dict[str, str], quiet: bool) -> None:
     os.setsid()  # Ctrl-C in the terminal reaches the sweep only; it forwards one SIGINT per run
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.default_int_handler)
