@@ -80,8 +80,8 @@ def test_sampler_refuses_an_interval_that_is_not_a_positive_number(root: Path, v
 
 def test_plugin_samples_runs_of_experiment_styles(tmp_path: Path, root: Path) -> None:
     _settings(tmp_path, "interval = 0.2")
-    with runlab.run(root=root) as run:
-        _busy(1.0)
+    with runlab.run(root=root) as run:  # the plugin joins LATE_DELAY (0.5 s) into the run
+        _busy(1.5)
     record = runlab.load(run.id, root=root)
     assert set(record.summaries) >= _MACHINE
     assert record.metadata["plugins"]["system"]["interval"] == 0.2

@@ -2,7 +2,8 @@
 
 Each running :class:`~runlab.Run` gets a :class:`RunWorker`, its share of the thread: first
 the capture of git, code and environment, then a flush of metrics and data every
-``FLUSH_INTERVAL`` seconds and a heartbeat every ``HEARTBEAT_INTERVAL``. The thread starts
+``FLUSH_INTERVAL`` seconds, a heartbeat every ``HEARTBEAT_INTERVAL``, and jobs scheduled with
+:meth:`RunWorker.later` (plugins that join a run once it has run a while). The thread starts
 with the first run of the process and then idles between runs, so starting a run starts no
 thread (a thread start costs a run a scheduler round trip, which on a busy machine is most of
 a trivial run's time). A forked child starts with no workers.
@@ -20,6 +21,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -48,6 +50,7 @@ class RunWorker:
         now = time.monotonic()
         self._next_flush = now + flush_every
         self._next_beat = now + beat_every
+        self._later: list[tuple[float, Callable[[], None]]] = []
 
     def start(self) -> RunWorker:
         _SCHEDULER.add(self)
@@ -58,9 +61,21 @@ class RunWorker:
         """Whether the background thread still serves this run."""
         return _SCHEDULER.has(self)
 
+    def later(self, delay: float, job: Callable[[], None]) -> None:
+        """Call ``job`` on the background thread in ``delay`` seconds, unless the run ended by then.
+
+        Its exceptions are reported like a failed write (never raised into the run).
+        """
+        with self._lock:
+            self._later.append((time.monotonic() + delay, job))
+        _SCHEDULER.wake()
+
     def due(self) -> float:
         """When this run's next job is due (``time.monotonic()`` seconds)."""
-        return 0.0 if self._capture_pending else min(self._next_flush, self._next_beat)
+        if self._capture_pending:
+            return 0.0
+        first = min(self._next_flush, self._next_beat)
+        return min(first, *(when for when, _ in self._later)) if self._later else first
 
     def work(self) -> None:
         """Do the jobs that are due (on the background thread)."""
@@ -72,6 +87,14 @@ class RunWorker:
                 self.run._run_capture()  # never raises: failures are recorded in the run
                 return
             now = time.monotonic()
+            jobs = [job for when, job in self._later if when <= now]
+            if jobs:
+                self._later = [(when, job) for when, job in self._later if when > now]
+            for job in jobs:
+                try:
+                    job()
+                except Exception as exc:
+                    self.report(exc)
             try:
                 if now >= self._next_flush:
                     self._next_flush = now + self._flush_every
@@ -94,6 +117,7 @@ class RunWorker:
         _SCHEDULER.remove(self)
         with self._lock:
             self._stopped = True
+            self._later = []
             if self._capture_pending:
                 self._capture_pending = False
                 self.run._run_capture()
@@ -113,6 +137,11 @@ class _Scheduler:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="runlab-background", daemon=True)
                 self._thread.start()
+            self._cond.notify()
+
+    def wake(self) -> None:
+        """Look again at what is due (a job was added)."""
+        with self._cond:
             self._cond.notify()
 
     def has(self, worker: RunWorker) -> bool:

@@ -357,6 +357,17 @@ class Run:
         emit("run_state_changed", self, old=RunStatus.CREATED.value, new=RunStatus.RUNNING.value)
         return self
 
+    def _call_later(self, delay: float, job: Callable[[], None]) -> bool:
+        """Call ``job`` on the background thread in ``delay`` s if the run is still open then.
+
+        Returns False (and schedules nothing) when the run is not running in this process.
+        """
+        worker = self._worker
+        if worker is None or self._closed:
+            return False
+        worker.later(delay, job)
+        return True
+
     def _run_capture(self) -> None:
         from ._capture import capture_environment, capture_git, list_distributions, snapshot_code
 

@@ -129,7 +129,9 @@ class SystemSampler:
     def start(self) -> SystemSampler:
         """Start sampling in the background (the first sample comes after ``interval`` s)."""
         self._started = time.monotonic()
-        _TICKER.add(self, self._started + min(_FINAL_MIN_GAP, self.interval))
+        begun = getattr(self.run, "_started_at", None)  # the run's start: a sampler joining late catches up
+        first = (begun if isinstance(begun, float) else self._started) + min(_FINAL_MIN_GAP, self.interval)
+        _TICKER.add(self, max(first, self._started))
         return self
 
     @property
