@@ -31,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -90,23 +91,36 @@ def _entry_point_declared() -> bool:
     """Whether a distribution on ``sys.path`` declares the ``runlab.plugins`` entry-point group.
 
     Reads the ``entry_points.txt`` of ``*.dist-info`` / ``*.egg-info`` folders, as
-    ``importlib.metadata`` does, without importing it.
+    ``importlib.metadata`` does, without importing it. Each folder's answer is remembered while
+    the folder is unchanged (installing a distribution changes it).
     """
-    header = f"[{ENTRY_POINT_GROUP}]"
     for entry in sys.path:
+        folder = entry or "."
         try:
-            names = os.listdir(entry or ".")
+            stamp = os.stat(folder).st_mtime_ns
         except OSError:
             continue
-        for name in names:
-            if not name.endswith((".dist-info", ".egg-info")):
-                continue
-            try:
-                with open(os.path.join(entry or ".", name, "entry_points.txt"), encoding="utf-8") as fh:
-                    if header in fh.read():
-                        return True
-            except OSError:
-                continue
+        if _folder_declares(os.path.abspath(folder), stamp):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _folder_declares(folder: str, stamp: int) -> bool:
+    header = f"[{ENTRY_POINT_GROUP}]"
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    for name in names:
+        if not name.endswith((".dist-info", ".egg-info")):
+            continue
+        try:
+            with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8") as fh:
+                if header in fh.read():
+                    return True
+        except OSError:
+            continue
     return False
 
 
@@ -149,6 +163,7 @@ def plugins_configured(project_dir: str | os.PathLike[str] | None = None, *, exp
     return _entry_point_declared()
 
 
+@functools.lru_cache(maxsize=16)
 def _importable(module: str) -> bool:
     import importlib.util
 
