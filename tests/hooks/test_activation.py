@@ -162,7 +162,9 @@ def test_no_plugin_machinery_is_imported_where_no_plugin_can_act(tmp_path: Path,
     assert "system" in plugins  # and the system plugin joined the run
     (bare / "pyproject.toml").write_text('[tool.runlab.plugins]\ndisabled = ["system"]\n')
     lasts = bare / "lasts.py"
-    lasts.write_text("import sys, time\ntime.sleep(1.5)\nprint(sorted(m for m in sys.modules if 'runlab.plugins' in m))\n")
+    lasts.write_text(
+        "import sys, time\ntime.sleep(1.5)\nprint(sorted(m for m in sys.modules if 'runlab.plugins' in m))\n"
+    )
     out = subprocess.run(
         [sys.executable, "-m", "runlab", "run", str(lasts)], cwd=bare, env=env, capture_output=True, text=True,
         timeout=120,

@@ -127,6 +127,10 @@ class _Scheduler:
     """The process's background thread and the workers it serves, earliest due first."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Start empty (also in a forked child, whose parent's thread and lock are not its own)."""
         self._cond = threading.Condition()
         self._workers: set[RunWorker] = set()
         self._thread: threading.Thread | None = None
@@ -168,4 +172,4 @@ class _Scheduler:
 
 _SCHEDULER = _Scheduler()
 if hasattr(os, "register_at_fork"):  # a forked child serves none of its parent's runs
-    os.register_at_fork(after_in_child=_SCHEDULER.__init__)
+    os.register_at_fork(after_in_child=_SCHEDULER.reset)

@@ -49,6 +49,10 @@ class _Ticker:
     """
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Start empty (also in a forked child, whose parent's thread and lock are not its own)."""
         self._cond = threading.Condition()
         self._due: dict[SystemSampler, float] = {}
         self._thread: threading.Thread | None = None
@@ -253,7 +257,7 @@ class SystemSampler:
 
 _TICKER = _Ticker()
 if hasattr(os, "register_at_fork"):  # a forked child starts with no sampler and an unheld lock
-    os.register_at_fork(after_in_child=_TICKER.__init__)
+    os.register_at_fork(after_in_child=_TICKER.reset)
 
 
 def _busy_total(times: Any) -> tuple[float, float]:
