@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import re
 import tokenize
@@ -165,6 +166,12 @@ def read_descriptions(source: str) -> dict[str, str]:
         >>> read_descriptions("# Step size.\\nLR = 0.1\\nBS = 32  # samples per step\\n")
         {'LR': 'Step size.', 'BS': 'samples per step'}
     """
+    return dict(_read_descriptions(source))
+
+
+@functools.lru_cache(maxsize=32)
+def _read_descriptions(source: str) -> dict[str, str]:
+    """:func:`read_descriptions`, remembered per source text (a sweep reads one file per run)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:

@@ -250,9 +250,15 @@ class Store:
         if old and self.index_writes:
             self._safe(lambda idx: idx.delete([old]))
 
-    def save(self, folder: Path, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None = None) -> None:
-        """Write ``run.json`` atomically and update the index (metric summaries too, if given)."""
-        write_json_atomic(folder / "run.json", meta)
+    def save(
+        self, folder: Path, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None = None, fsync: bool = True
+    ) -> None:
+        """Write ``run.json`` atomically and update the index (metric summaries too, if given).
+
+        ``fsync=False`` skips forcing the file to disk (for records a later one supersedes):
+        a process crash still leaves the old or the new file, only a power loss may not.
+        """
+        write_json_atomic(folder / "run.json", meta, fsync=fsync)
         rel = folder.relative_to(self.root).as_posix()
         if self.index_writes:
             self._safe(lambda idx: idx.upsert(meta, rel, summaries))
