@@ -52,6 +52,7 @@ from .errors import (
     RunNotResumableError,
     RunPruned,
     StorageError,
+    SweepNotFoundError,
     UsageError,
     ValidationError,
 )
@@ -222,6 +223,7 @@ __all__ = [
     "Sequential",
     "StopHook",
     "StorageError",
+    "SweepNotFoundError",
     "Store",
     "UsageError",
     "ValidationError",
