@@ -274,7 +274,8 @@ def test_sweep_page_plots_parameters_against_final_metrics(sweep_session: tuple[
     page.click(f"#list tr[data-id='{sweep_id}'] a")
     page.wait_for_url(f"**/sweeps/{sweep_id}")
     session.wait("document.querySelectorAll('#sweep-table tbody tr[data-run]').length === 6")
-    session.wait("document.getElementById('sweep-scatter').data && document.getElementById('sweep-scatter').data[0].x.length === 6")
+    scatter = "document.getElementById('sweep-scatter')"
+    session.wait(f"{scatter}.data && {scatter}.data[0].x.length === 6")
     page.wait_for_selector("#sweep-scatter .scatterlayer .trace")
     page.wait_for_selector("#parcoords .main-svg, #parcoords canvas")
     assert session.js("document.getElementById('sweep-scatter').layout.yaxis.title.text") == "acc"
@@ -282,10 +283,9 @@ def test_sweep_page_plots_parameters_against_final_metrics(sweep_session: tuple[
     page.click("th[data-col='metrics.acc']")  # best accuracy first (sorted on the server)
     session.wait("document.querySelector(\"th[data-col='metrics.acc']\").textContent.includes('▼')")
     assert "sort=-metrics.acc" in page.url
-    acc = page.locator("#sweep-table tbody tr").first.locator("td").nth(-2).inner_text()
-    accs = [float(t) for t in session.js(
-        "[...document.querySelectorAll('#sweep-table tbody tr')].map(r => r.children[r.children.length - 2].textContent)")]
-    assert float(acc) == max(accs) and accs == sorted(accs, reverse=True)
+    cells = "[...document.querySelectorAll('#sweep-table tbody tr')].map(r => r.children[r.children.length - 2])"
+    accs = [float(t) for t in session.js(f"{cells}.map(c => c.textContent)")]
+    assert len(accs) == 6 and accs == sorted(accs, reverse=True)
 
     page.select_option("#sweep-param", "LR")
     page.check("#logx")
@@ -313,7 +313,7 @@ def test_study_page_shows_history_importances_and_the_best_trial(sweep_session: 
     values, best = history
     assert len(values) == 12 and best == [min(values[: i + 1]) for i in range(12)]  # best so far, minimised
     page.wait_for_selector("#history .scatterlayer .trace")
-    session.wait("document.getElementById('importances').data && document.getElementById('importances').data.length === 1")
+    session.wait("(document.getElementById('importances').data || []).length === 1")
     assert sorted(session.js("document.getElementById('importances').data[0].y")) == ["OPT", "XV", "YV"]
     page.wait_for_selector("#importances .barlayer .trace")
     page.wait_for_selector("#parcoords .main-svg, #parcoords canvas")
