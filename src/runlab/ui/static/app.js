@@ -225,7 +225,7 @@ function runPage() {
     const r = details.run;
     $("#run-title").replaceChildren(r.name || r.id, " ", statusBadge(r.status));
     const meta = el("dl", { class: "meta" });
-    const add = (k, v) => { meta.append(el("dt", { text: k }), el("dd", {}, v)); };
+    const add = (k, v) => { meta.append(el("dt", { text: k }), el("dd", {}, v ?? "–")); };
     add("id", r.id); add("namespace", r.namespace); add("experiment", r.experiment || "–");
     add("created", fmt(r.created, "created")); add("started", fmt(r.started, "started"));
     add("ended", fmt(r.ended, "ended")); add("duration", fmt(r.duration, "duration"));
