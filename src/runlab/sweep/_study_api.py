@@ -52,7 +52,10 @@ def trial_runs(store: Any, record: Any) -> dict[int, list[str]]:
     page both read a study's runs through this.
     """
     out: dict[int, list[str]] = {int(k): list(v) for k, v in record.runs.items()}
+    known = {r for ids in out.values() for r in ids}
     for run in study_runs(store, record.name):
+        if run.id in known:  # already in the study file: no need to read its run.json
+            continue
         number = run.metadata.get("trial")
         if isinstance(number, int) and run.id not in out.setdefault(number, []):
             out[number].append(run.id)

@@ -62,7 +62,8 @@ def _sweep_records(store: Store, sweep_id: str, run_ids: Sequence[str]) -> dict[
     if not run_ids or not store.root.is_dir():
         return {}
     wanted = set(run_ids)
-    found = store.runs(where=f"sweep == '{sweep_id}'", archived=None)
+    quoted = sweep_id.replace("\\", "\\\\").replace("'", "\\'")
+    found = store.runs(where=f"sweep == '{quoted}'", archived=None)
     return {r.id: r for r in found if r.id in wanted}
 
 
