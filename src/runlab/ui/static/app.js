@@ -398,11 +398,17 @@ function drawParallel(div, dims, colorValues, names) {  // plotly's parcoords (W
 
 function drawParallelSVG(div, dims, names) {  // without WebGL: one SVG line per row over axes scaled to 0..1
   const labels = dims.map((d) => d.label);
+  const notes = [];  // each axis's range (or its categories) written beside it
   const scaled = dims.map((d) => {
     const finite = d.values.filter((v) => Number.isFinite(v));
     const lo = Math.min(...finite);
     const hi = Math.max(...finite);
-    return d.values.map((v) => (Number.isFinite(v) ? (hi > lo ? (v - lo) / (hi - lo) : 0.5) : null));
+    const at = (v) => (hi > lo ? (v - lo) / (hi - lo) : 0.5);
+    const note = (y, text) => notes.push({ x: d.label, y, text, xref: "x", yref: "y", showarrow: false,
+      xanchor: "left", xshift: 4, font: { size: 10, color: "#6b7280" } });
+    if (d.ticktext) d.ticktext.forEach((t, i) => note(at(i), t));
+    else if (finite.length) { note(at(hi), fmt(hi)); if (hi > lo) note(at(lo), fmt(lo)); }
+    return d.values.map((v) => (Number.isFinite(v) ? at(v) : null));
   });
   const traces = names.map((name, i) => ({
     x: labels, y: scaled.map((col) => col[i]), mode: "lines+markers", name, type: "scatter",
@@ -410,7 +416,7 @@ function drawParallelSVG(div, dims, names) {  // without WebGL: one SVG line per
     text: dims.map((d) => (d.ticktext ? d.ticktext[d.values[i]] : fmt(d.values[i]))), hovertemplate: "%{x}: %{text}",
   }));
   const layout = { margin: { l: 40, r: 20, t: 20, b: 40 }, yaxis: { showticklabels: false, range: [-0.05, 1.05] },
-    xaxis: { type: "category" }, showlegend: names.length <= 20 };
+    xaxis: { type: "category" }, showlegend: names.length <= 20, annotations: notes };
   Plotly.react(div, traces, layout, plotConfig);
 }
 
