@@ -53,6 +53,7 @@ from .errors import (
     RunNotResumableError,
     RunPruned,
     StorageError,
+    SweepNotFoundError,
     UsageError,
     ValidationError,
 )
@@ -226,6 +227,7 @@ __all__ = [
     "Sequential",
     "StopHook",
     "StorageError",
+    "SweepNotFoundError",
     "Store",
     "UsageError",
     "ValidationError",

@@ -47,6 +47,7 @@ __all__ = [
     "RunPruned",
     "RunlabError",
     "StorageError",
+    "SweepNotFoundError",
     "UsageError",
     "ValidationError",
 ]
@@ -77,6 +78,10 @@ class ExperimentNotFoundError(UsageError, LookupError):
 
 class RunNotFoundError(ExperimentNotFoundError):
     """No run matches the given ID, ID prefix or name (an :class:`ExperimentNotFoundError`)."""
+
+
+class SweepNotFoundError(UsageError, LookupError):
+    """No sweep or study of the store matches the given id or name (the UI answers 404)."""
 
 
 class AmbiguousRunError(UsageError, LookupError):
