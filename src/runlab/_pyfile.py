@@ -35,7 +35,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from types import CodeType, ModuleType
 
@@ -45,6 +45,7 @@ __all__ = [
     "check_python_file",
     "compile_tree",
     "folder_on_path",
+    "forgetting_siblings",
     "load_module",
     "loaded_module",
     "module_name",
@@ -68,6 +69,27 @@ def module_name(path: str | os.PathLike[str], prefix: str) -> str:
     digest = hashlib.sha1(str(resolved).encode("utf-8")).hexdigest()[:10]
     stem = "".join(c if c.isalnum() or c == "_" else "_" for c in resolved.stem)
     return f"{prefix}_{stem}_{digest}"
+
+
+@contextmanager
+def forgetting_siblings(folder: str | os.PathLike[str], keep: str | None = None) -> Iterator[None]:
+    """Remove the modules imported from ``folder`` meanwhile from ``sys.modules`` on exit.
+
+    A user file's sibling imports (``import helper`` next to ``train.py``) are the file's own:
+    a later file in another folder importing its own ``helper`` must get that one, as a fresh
+    ``python`` would. ``keep`` names a module to leave alone (the file's own module).
+    """
+    base = Path(folder).resolve()
+    before = set(sys.modules)
+    try:
+        yield
+    finally:
+        local = _local_names(base)
+        for name in set(sys.modules) - before:
+            if name.partition(".")[0] in local and name != keep:
+                origin = getattr(sys.modules.get(name), "__file__", None)
+                if origin and Path(origin).resolve().is_relative_to(base):
+                    del sys.modules[name]
 
 
 @contextmanager
@@ -132,8 +154,9 @@ def load_module(
         code = compile(init.read_bytes(), str(init), "exec", dont_inherit=True)
     previous = sys.modules.get(name)
     sys.modules[name] = module
+    folder = (target if package else target.parent).resolve()
     try:
-        with folder_on_path((target if package else target.parent).resolve()):
+        with folder_on_path(folder), forgetting_siblings(folder) if not keep else nullcontext():
             exec(code, module.__dict__)
     except BaseException:
         _restore(name, previous)
@@ -277,14 +300,14 @@ def loaded_module(
         saved_module = sys.modules.get(key)
         # a module named after the file never hides an imported module of that name (``json.py``)
         register = as_main or not had_key
-        before = set(sys.modules)
         module = _new_module(file, as_main)
         if register:
             sys.modules[key] = module
         sys.path.insert(0, str(folder))
         sys.argv = [str(file), *(argv or [])]
         try:
-            yield module
+            with forgetting_siblings(folder, keep=key):
+                yield module
         finally:
             sys.path[:] = saved_path
             sys.argv = saved_argv
@@ -292,11 +315,5 @@ def loaded_module(
                 sys.modules[key] = saved_module  # type: ignore[assignment]
             elif register:
                 sys.modules.pop(key, None)
-            local = _local_names(folder)
-            for name in set(sys.modules) - before:
-                if name.partition(".")[0] in local and name != key:
-                    origin = getattr(sys.modules.get(name), "__file__", None)
-                    if origin and Path(origin).resolve().is_relative_to(folder):
-                        del sys.modules[name]
 
 

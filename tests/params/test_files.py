@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -141,6 +142,7 @@ def test_python_config_forms(tmp_path: Path) -> None:
         (0, "x", [0]), (0, "y", [0]), (1, "x", [1]), (1, "y", [1])]  # fmt: skip
     assert [c.args for c in load_config(listed)] == [[], [1]]
     assert helper.exists() and load_config(uses)[0].globals_dict == {"V": 7}
+    assert "helper" not in sys.modules  # the config's sibling import is forgotten: another folder's helper wins
 
 
 def test_config_validates_and_round_trips() -> None:

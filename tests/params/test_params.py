@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -180,6 +181,18 @@ def test_special_params() -> None:
         SPECIAL_PARAMS["__X__"] = Param("__X__")  # type: ignore[index]
 
 
+@pytest.fixture
+def special_params_restored() -> Iterator[None]:
+    """Declarations are process-wide: undo this test's, so later runs of the worker don't record them."""
+    from runlab.params._param import _SPECIAL
+
+    saved = dict(_SPECIAL)
+    yield
+    _SPECIAL.clear()
+    _SPECIAL.update(saved)
+
+
+@pytest.mark.usefixtures("special_params_restored")
 def test_plugins_declare_special_params() -> None:
     param = declare_special_param("__PLUGIN_LEVEL__", int, 1, "A plugin's option.")
     assert SPECIAL_PARAMS["__PLUGIN_LEVEL__"] is param

@@ -36,6 +36,12 @@ def _report(runs: list[Any], error: BaseException | None) -> int:
     return code
 
 
+def _print_user_traceback(error: BaseException, *, debug: bool | None, file: Any) -> None:
+    from ..experiment._traceback import print_user_traceback  # only on failure: traceback is slow to import
+
+    print_user_traceback(error, debug=debug, file=file)
+
+
 def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
     """Run ``start``, report its runs and exit 0 / 1 / 130 by their final states.
 
@@ -43,7 +49,6 @@ def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
     them with ``debug``).
     """
     from ..errors import UsageError
-    from ..experiment._traceback import print_user_traceback
     from ..lifecycle import add_listener
 
     created: list[Any] = []  # every run this command creates, also when an error ends it early
@@ -67,7 +72,7 @@ def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
             pass
         else:
             error = exc
-            print_user_traceback(exc, debug=debug or None, file=sys.stderr)
+            _print_user_traceback(exc, debug=debug or None, file=sys.stderr)
     finally:
         remove()
     runs = list(dict.fromkeys([*runs, *created]))

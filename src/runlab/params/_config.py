@@ -249,11 +249,14 @@ def _lazy(configs: Iterator[Config], module: ModuleType, path: Path) -> Iterator
 @contextmanager
 def _importable(module: ModuleType, path: Path) -> Iterator[None]:
     """The config module importable and its folder on ``sys.path`` (dataclasses and pickling look it up)."""
+    from .._pyfile import forgetting_siblings
+
     sys.modules[module.__name__] = module
     folder = str(path.resolve().parent)
     sys.path.insert(0, folder)
     try:
-        yield
+        with forgetting_siblings(folder, keep=module.__name__):
+            yield
     finally:
         sys.modules.pop(module.__name__, None)
         if sys.path and sys.path[0] == folder:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
-import io
 import re
-import tokenize
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -172,6 +170,11 @@ def read_descriptions(source: str) -> dict[str, str]:
 @functools.lru_cache(maxsize=32)
 def _read_descriptions(source: str) -> dict[str, str]:
     """:func:`read_descriptions`, remembered per source text (a sweep reads one file per run)."""
+    if "#" not in source:  # no comment, no description (and tokenize is not even imported)
+        return {}
+    import io
+    import tokenize
+
     try:
         tree = ast.parse(source)
     except SyntaxError:
