@@ -307,6 +307,18 @@ class Index:
         conn.executemany(_INSERT_TAG, tags)
         conn.executemany(_INSERT_METRIC, metrics)
 
+    def refresh(self, entries: Sequence[IndexEntry]) -> None:
+        """Write the rows of ``entries`` read from folders that others write, except where the index
+        holds a finished run and the entry an unfinished state (read before the run ended)."""
+        final = ("completed", "failed", "cancelled", "pruned")
+        with self.transaction() as conn:
+            keep = []
+            for entry in entries:
+                row = conn.execute("SELECT status FROM runs WHERE id = ?", (entry.run_id,)).fetchone()
+                if row is None or row[0] not in final or entry.meta.get("status") in final:
+                    keep.append(entry)
+            self._write(conn, keep)
+
     def update_progress(self, run_id: str, heartbeat: Mapping[str, Any], summaries: Mapping[str, Any] | None) -> None:
         """Record a heartbeat and, when given, the metric summaries so far."""
         with self.transaction() as conn:
