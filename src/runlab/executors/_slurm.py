@@ -49,11 +49,18 @@ def filesystem_type(path: Path) -> str | None:
     return kind
 
 
+#: The error a run records when SLURM interrupts its job (preemption, or the time limit).
+INTERRUPTED = "interrupted by SLURM (preemption or the job's time limit); the requeued job resumes this run"
+
+
 class _Job(submitit.helpers.Checkpointable):  # type: ignore[misc]
-    """What a SLURM job runs: one request; requeued with the same request when preempted."""
+    """What a SLURM job runs: one request. When SLURM preempts the job (or its time is nearly up),
+    submitit calls :meth:`checkpoint`: the run ends ``cancelled`` and the job is requeued with the
+    same request set to resume that run (same ID and folder; metrics continue)."""
 
     def __init__(self, request_json: str, result_file: str, cwd: str, env: dict[str, str]) -> None:
         self.args = (request_json, result_file, cwd, env)
+        self._interrupted = False
 
     def __call__(self) -> str:
         import signal
@@ -68,12 +75,28 @@ class _Job(submitit.helpers.Checkpointable):  # type: ignore[misc]
         result = Path(result_file)
         request_file = result.with_name(result.name.replace(".result.json", ".json"))
         request_file.write_text(request_json, encoding="utf-8")
-        run_request_file(request_file, result)
+        ended_by = run_request_file(request_file, result)
+        if self._interrupted and isinstance(ended_by, SystemExit):
+            raise ended_by  # submitit requeued the job and exits it: let it (the run caught it)
         return result.read_text(encoding="utf-8")
 
     def checkpoint(self) -> Any:
-        """Requeue with the same request (submitit calls this on preemption and timeout)."""
-        return submitit.helpers.DelayedSubmission(self)
+        """End the open run ``cancelled`` and requeue the request, set to resume it (submitit calls this
+        in the job's process on preemption and timeout); None (no requeue) when the run had finished."""
+        from ..lifecycle import open_runs
+        from ..request import RunRequest
+
+        self._interrupted = True
+        request_json, result_file, cwd, env = self.args
+        request = RunRequest.from_json(request_json)
+        runs = open_runs()
+        if runs:
+            run = runs[-1]
+            run.finish("cancelled", INTERRUPTED)
+            request = request.with_options(resume=str(run.path))  # its folder: jobs do not read the index
+        elif Path(result_file + ".run").is_file() and request.options.resume is None:
+            return None  # the run finished already: nothing to requeue
+        return submitit.helpers.DelayedSubmission(_Job(request.to_json(), result_file, cwd, env))
 
 
 class SlurmExecutor(Executor):
