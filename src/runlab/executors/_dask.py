@@ -3,7 +3,9 @@
 Each run is one Dask task; the task starts the run in its own process on the worker (see
 :class:`~runlab.executors._process.RunProcess`), so a run that kills its process is ``crashed``
 and the worker goes on. Cancelling sets a Dask ``Event`` the tasks watch: running runs get
-SIGINT and record themselves ``cancelled``. A task whose worker is lost ends ``crashed``.
+SIGINT and record themselves ``cancelled``. A run whose worker is lost dies with it and ends
+``crashed``; Dask's own re-run of the task reports that run instead of making another, so
+``--max-retries`` alone decides whether the config runs again (see docs/executors.md).
 ``distributed`` is imported only when the executor is created.
 """
 

@@ -2,7 +2,8 @@
 
 Requests submitted together go out as one job array; at most ``workers`` jobs are out at a time. Each job
 runs one request in the job's process and sends its result back through submitit's folder. A
-preempted or timed-out job is requeued (submitit's checkpointing) and starts its request again.
+preempted or timed-out job is requeued (submitit's checkpointing) and resumes its run: same ID and
+folder, metrics continue.
 Every node must see the store and the experiment files at the same paths (a shared filesystem).
 ``cluster="local"`` runs the jobs as local processes with submitit's local executor (tests,
 debugging without SLURM). ``submitit`` is imported only when the executor is created.

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._index import STALE_LOCAL, effective_status
 from ._status import FINISHED, RunStatus
@@ -59,43 +59,46 @@ def _stat(path: Path) -> _Stat | None:
     return st.st_mtime_ns, st.st_size
 
 
-def index_folder(store: Store, folder: Path, run_id: str | None = None,
-                 seen: dict[str, tuple[_Stat | None, _Stat | None]] | None = None) -> str:  # fmt: skip
+def index_folder(store: Store, folder: Path, run_id: str | None = None, seen: dict[str, Any] | None = None) -> str:
     """Index one run folder written where the index was not; what became of its marker.
 
-    Returns ``"gone"`` (no ``run.json``: marker removed), ``"same"`` (``run_id``'s files did not
-    change since ``seen`` recorded them: nothing read), ``"running"`` (indexed, marker kept) or
-    ``"final"`` (indexed, marker removed: the run finished, or crashed for good).
+    Returns ``"gone"`` (no ``run.json``), ``"same"`` (``run_id``'s files did not change since
+    ``seen`` recorded them: nothing read), ``"running"`` (indexed, marker kept) or ``"final"``
+    (indexed, marker removed: the run finished, or crashed for good).
     """
     from ._rebuild import read_entry
 
     stats = (_stat(folder / "run.json"), _stat(folder / "metrics.jsonl"))
     if stats[0] is None:
         return "gone"
-    if seen is not None and run_id is not None and seen.get(run_id) == stats:
-        return "same"
-    entry = read_entry(store.root, folder)
-    if entry is None:
-        return "gone"
-    if entry.problems:  # caught mid-write, or damaged: the next look (or a rebuild) takes it
-        return "running"
-    store._safe(lambda idx: idx.refresh([entry]))
-    if seen is not None:
-        seen[entry.run_id] = stats
-    status = str(entry.meta.get("status"))
-    if status in _WRITTEN_FINAL:
-        _drop(store.meta_dir / MARKERS / entry.run_id)
-        return "final"
-    beat = entry.meta.get("heartbeat") or {}
-    if status == RunStatus.RUNNING.value:
-        when = beat.get("time") if isinstance(beat.get("time"), (int, float)) else None
-        pid = beat.get("pid") if isinstance(beat.get("pid"), int) else None
-        host = beat.get("host") if isinstance(beat.get("host"), str) else None
-        crashed = effective_status(status, pid, host, when) == RunStatus.CRASHED.value
-        if crashed and (when is None or time.time() - when > STALE_LOCAL or host == os.uname().nodename):
-            _drop(store.meta_dir / MARKERS / entry.run_id)
-            return "final"  # crashed for good: nobody writes the folder any more
-    return "running"
+    known = seen.get(run_id) if seen is not None and run_id is not None else None
+    if known is not None and known[0] == stats:
+        status, beat = known[1], known[2]
+    else:
+        entry = read_entry(store.root, folder)
+        if entry is None:
+            return "gone"
+        if entry.problems:  # caught mid-write, or damaged: the next look (or a rebuild) takes it
+            return "running"
+        store._safe(lambda idx: idx.refresh([entry]))
+        run_id, status = entry.run_id, str(entry.meta.get("status"))
+        beat = entry.meta.get("heartbeat") if isinstance(entry.meta.get("heartbeat"), dict) else {}
+        if seen is not None:
+            seen[run_id] = (stats, status, beat)
+    if status in _WRITTEN_FINAL or (status == RunStatus.RUNNING.value and _crashed_for_good(beat)):
+        _drop(store.meta_dir / MARKERS / str(run_id))
+        return "final"  # nobody writes the folder any more
+    return "same" if known is not None and known[0] == stats else "running"
+
+
+def _crashed_for_good(beat: dict[str, Any]) -> bool:
+    """A running run's process is gone: its pid on this host is dead, or its heartbeat stopped long ago."""
+    when = beat.get("time") if isinstance(beat.get("time"), (int, float)) else None
+    pid = beat.get("pid") if isinstance(beat.get("pid"), int) else None
+    host = beat.get("host") if isinstance(beat.get("host"), str) else None
+    if effective_status(RunStatus.RUNNING.value, pid, host, when) != RunStatus.CRASHED.value:
+        return False
+    return when is None or time.time() - when > STALE_LOCAL or host == os.uname().nodename
 
 
 def reconcile(store: Store) -> int:
@@ -116,7 +119,7 @@ def reconcile(store: Store) -> int:
             _drop(marker)
             continue
         outcome = index_folder(store, store.root / rel, run_id, store._unindexed_seen)
-        read += outcome != "same"
+        read += outcome in ("running", "final")
         if outcome == "gone":
             _drop(marker)
         if outcome in ("gone", "final"):
