@@ -150,8 +150,13 @@ def _find(store: Store, ref: str) -> tuple[str, Path, str]:
 
         if not path.resolve().is_relative_to(store.root.resolve()):
             raise UsageError(f"Cannot resume the run in {path}: it is not in the store {store.root}.")
-        meta = read_json(path / "run.json")
-        beat = meta.get("heartbeat") or {}
+        try:
+            meta = read_json(path / "run.json")
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"Cannot resume the run in {path}: its run.json cannot be read ({exc}).") from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("id"), str):
+            raise UsageError(f"Cannot resume the run in {path}: its run.json is damaged (no run id).")
+        beat: dict[str, Any] = meta["heartbeat"] if isinstance(meta.get("heartbeat"), dict) else {}
         status = effective_status(str(meta.get("status")), beat.get("pid"), beat.get("host"), beat.get("time"))
         return str(meta["id"]), store.root / path.resolve().relative_to(store.root.resolve()), status
     run_id, folder = store.resolve(ref)
@@ -220,7 +225,7 @@ def _close_previous_attempt(meta: dict[str, Any], status: str) -> dict[str, Any]
     last["status"] = status
     error = meta.get("error")
     if error and not last.get("error"):  # why it ended (the run's error is cleared for the new attempt)
-        last["error"] = error.get("message") if isinstance(error, dict) else str(error)
+        last["error"] = (error.get("message") or error.get("type")) if isinstance(error, dict) else str(error)
     return last
 
 
