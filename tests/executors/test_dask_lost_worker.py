@@ -34,7 +34,7 @@ def main():
     if X == 1 and not os.path.exists(MARK):  # first attempt: take the worker down mid-run
         with open(MARK, "w") as f:
             f.write(str(os.getppid()))
-        time.sleep(0.5)
+        time.sleep(2.0)  # mid-run: the task has told the scheduler which run it runs
         os.kill(os.getppid(), signal.SIGKILL)
         time.sleep(60)  # the run dies with its worker long before this ends
     return X
