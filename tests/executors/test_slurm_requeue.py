@@ -91,3 +91,32 @@ def test_a_preempted_job_requeues_and_resumes_its_run(tmp_path: Path, root: Path
     assert list(series.steps) == [0, 1, 2, 3, 4, 5]  # metrics continue across the requeue
     assert run.summaries["loss"].count == 6
     assert not list((root / ".runlab" / "unindexed").iterdir())
+
+
+def test_a_job_at_its_time_limit_requeues_and_resumes_its_run(tmp_path: Path, root: Path) -> None:
+    """The time limit (6 s here) comes: the job is signalled 3 s before it, requeued, and resumes."""
+    script = tmp_path / "preemptible.py"
+    script.write_text(PREEMPTIBLE)
+    gate = tmp_path / "gate"
+    with get_executor("slurm", settings=False, workers=1, cluster="local", folder="jobs", poll=0.2, time=0.1,
+                      signal_delay=3) as ex:  # fmt: skip
+        ex.submit(req(script, root, f"--GATE={gate}"))
+        folder, _ = wait_for("the run to start", lambda: record(root))
+        wait_for("the time limit to requeue the job", lambda: (record(root)[1].get("resumed") or 0) >= 1
+                 and points(folder) >= 6)  # fmt: skip
+        gate.touch()
+        (result,) = list(ex.results())
+    assert str(result.status) == "completed" and result.value == 7
+    (run,) = Store(root).runs()
+    attempts = run.metadata["attempts"]
+    assert run.id == result.run_id and run.status == "completed" and run.metadata["resumed"] == len(attempts) - 1
+    assert [a["status"] for a in attempts] == ["cancelled"] * (len(attempts) - 1) + ["completed"]
+    assert list(run.metrics("loss").steps) == list(range(3 * len(attempts)))  # each attempt's steps follow on
+
+
+@pytest.mark.parametrize("value", [-1])
+def test_a_negative_signal_delay_is_refused(value: int) -> None:
+    from runlab.errors import UsageError
+
+    with pytest.raises(UsageError, match="signal_delay"):
+        get_executor("slurm", settings=False, cluster="local", folder="jobs", signal_delay=value)

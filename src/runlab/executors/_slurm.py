@@ -110,6 +110,8 @@ class SlurmExecutor(Executor):
         folder: where submitit keeps job files and logs (on a shared filesystem).
         cluster: ``"slurm"`` (default), or ``"local"`` to run the jobs as local processes.
         poll: seconds between job state checks.
+        signal_delay: seconds before the time limit that SLURM signals a job (``--signal=USR2@N``):
+            its run ends ``cancelled``, the job is requeued and resumes the run.
         index: the jobs write the store's SQLite index too (default False: SQLite locking is not
             safe over NFS; the submitting process indexes each finished run's folder).
 
@@ -121,7 +123,8 @@ class SlurmExecutor(Executor):
 
     def __init__(self, workers: int = 16, partition: str | None = None, time: float = 60.0, cpus: int = 1,
                  gpus: int = 0, mem: float | None = None, account: str | None = None, folder: str | None = None,
-                 cluster: str = "slurm", poll: float = 0.5, index: bool = False) -> None:  # fmt: skip
+                 cluster: str = "slurm", poll: float = 0.5, index: bool = False,
+                 signal_delay: int = 90) -> None:  # fmt: skip
         super().__init__(workers=workers)
         if cluster not in ("slurm", "local"):
             raise UsageError(f"Invalid cluster {cluster!r} for the slurm executor: use 'slurm' or 'local'.")
@@ -132,14 +135,19 @@ class SlurmExecutor(Executor):
         self._folder.mkdir(parents=True, exist_ok=True)
         if cluster == "slurm":
             self._check_shared(self._folder)
-        self._submitit = submitit.AutoExecutor(folder=str(self._folder / "%j"), cluster=cluster)
-        params: dict[str, Any] = {"timeout_min": int(time), "cpus_per_task": cpus, "slurm_array_parallelism": workers}
-        if cluster == "local":
-            params = {"timeout_min": int(time), "cpus_per_task": cpus}
+        if signal_delay < 0:
+            raise UsageError(f"Invalid signal_delay {signal_delay!r} for the slurm executor: expected seconds >= 0.")
+        self._submitit: Any
+        if cluster == "local":  # submitit's own local executor: fractional minutes and the signal delay too
+            self._submitit = submitit.LocalExecutor(folder=str(self._folder / "%j"))
+            self._submitit.update_parameters(timeout_min=time, cpus_per_task=cpus, signal_delay_s=signal_delay)
         else:
+            self._submitit = submitit.AutoExecutor(folder=str(self._folder / "%j"), cluster=cluster)
+            params: dict[str, Any] = {"timeout_min": int(time), "cpus_per_task": cpus,
+                                      "slurm_array_parallelism": workers, "slurm_signal_delay_s": signal_delay}
             params.update({k: v for k, v in {"slurm_partition": partition, "gpus_per_node": gpus or None,
                            "mem_gb": mem, "slurm_account": account}.items() if v is not None})  # fmt: skip
-        self._submitit.update_parameters(**params)
+            self._submitit.update_parameters(**params)
         self._pending: list[tuple[RunRequest, cf.Future[RunResult]]] = []
         self._jobs: list[tuple[Any, cf.Future[RunResult], Path]] = []
         self._env = environment()
