@@ -140,3 +140,18 @@ def test_a_resumed_folder_only_run_is_marked_again(root: Path, monkeypatch: pyte
         assert reader.load(run.id).status == "running"  # the reader sees the resumed run live
     assert reader.load(run.id).status == "completed" and reader.load(run.id).summaries["loss"].count == 2
     assert markers(root) == []
+
+
+def test_a_marker_that_cannot_be_written_never_breaks_the_run(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import runlab
+    from runlab.store import RunlabWarning
+
+    (root / ".runlab").mkdir(parents=True)
+    (root / ".runlab" / "unindexed").write_text("a file where the folder should be")
+    monkeypatch.setenv("RUNLAB_INDEX_WRITES", "0")
+    warned = pytest.warns(RunlabWarning, match="Cannot leave the marker")
+    with warned, runlab.start_run(root=root, capture=False) as run:
+        run.log_metric("loss", 1.0)
+    assert run.status == "completed" and (run.path / "run.json").is_file()
+    monkeypatch.delenv("RUNLAB_INDEX_WRITES")
+    assert Store(root).rebuild_index().indexed == 1

@@ -45,10 +45,19 @@ def mark_unindexed(store: Store, run_id: str, folder: Path) -> None:
     marker = store.meta_dir / MARKERS / run_id
     if marker.exists():
         return
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    tmp = marker.with_name(f".{run_id}.{os.getpid()}.tmp")
-    tmp.write_text(folder.relative_to(store.root).as_posix(), encoding="utf-8")
-    os.replace(tmp, marker)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        tmp = marker.with_name(f".{run_id}.{os.getpid()}.tmp")
+        tmp.write_text(folder.relative_to(store.root).as_posix(), encoding="utf-8")
+        os.replace(tmp, marker)
+    except OSError as exc:  # the run goes on: its folder is written, only live listing is lost
+        import warnings
+
+        from ._store import RunlabWarning
+
+        warnings.warn(f"Cannot leave the marker {marker} ({exc}): readers list run {run_id} only once "
+                      "the sweep's process or 'runlab index rebuild' indexes its folder.", RunlabWarning,
+                      stacklevel=3)  # fmt: skip
 
 
 def _stat(path: Path) -> _Stat | None:
