@@ -79,10 +79,10 @@ def _sweep(folder: Path, script: str, values: dict[str, list[Any]], executor: st
     options = {} if executor == "inline" else {"workers": workers}
     with get_executor(executor, settings=False, **options) as ex:
         if executor == "local":  # start the fork server with one untimed run outside the sweep
-            from runlab.request import RunRequest, Target
-
-            ex.submit(RunRequest(Target("script", path), {}, RunOptions(root=str(folder / "warm"))))
-            list(ex.results())
+            [(_, warm)] = build_requests(path, [[]], options=RunOptions(root=str(folder / "warm")))
+            ex.submit(warm)
+            [result] = ex.results()
+            assert result.status == "completed", result.error
         ready = time.perf_counter()
         record = run_sweep(configs, sweep_id, root, ex, on_hook=lambda *a, **k: None)
         end = time.perf_counter()

@@ -39,6 +39,7 @@ from .errors import (
     FilterError,
     ForeignRunError,
     HookSignatureError,
+    InheritError,
     InvalidTransitionError,
     MetricError,
     MetricNotFoundError,
@@ -52,6 +53,7 @@ from .errors import (
     RunNotResumableError,
     RunPruned,
     StorageError,
+    SweepNotFoundError,
     UsageError,
     ValidationError,
 )
@@ -89,7 +91,7 @@ if TYPE_CHECKING:
     )
     from .hooks import StopHook
     from .lifecycle import ExperimentManager, Run, RunData, start_run
-    from .params import Config, ConfigGenerator, ConfigLoader, Param, expand, load_config
+    from .params import INHERIT, Config, ConfigGenerator, ConfigLoader, Param, expand, load_config
     from .request import RunRequest, RunResult, execute
     from .store import (
         MetricSeries,
@@ -148,6 +150,7 @@ _LAZY = {
     "inputs": "runlab.workflow",
     "study": "runlab.sweep",
     "Config": "runlab.params",
+    "INHERIT": "runlab.params",
     "ConfigGenerator": "runlab.params",
     "ConfigLoader": "runlab.params",
     "Param": "runlab.params",
@@ -191,6 +194,8 @@ __all__ = [
     "FilterError",
     "ForeignRunError",
     "HookSignatureError",
+    "INHERIT",
+    "InheritError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",
@@ -222,6 +227,7 @@ __all__ = [
     "Sequential",
     "StopHook",
     "StorageError",
+    "SweepNotFoundError",
     "Store",
     "UsageError",
     "ValidationError",

@@ -18,7 +18,8 @@ A plugin could act when any of these holds:
   (:func:`desktop_session`) and it is not disabled;
 - for runs of the experiment styles only (:func:`activate_for_experiment`): the built-in
   ``system`` plugin (on by default; it samples only those runs) is not disabled and psutil
-  is installed.
+  is installed. When it is the only one, the plugins load :data:`LATE_DELAY` seconds into
+  the run (:func:`join_late`), so short runs pay nothing for it.
 
 Calling :func:`runlab.plugins.get_manager` loads the plugins whatever this says.
 
@@ -30,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -37,9 +39,11 @@ from typing import Any
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "LATE_DELAY",
     "activate_for_experiment",
     "activate_plugins",
     "desktop_session",
+    "join_late",
     "plugins_configured",
     "register_plugin_commands",
     "user_plugin_folder",
@@ -87,23 +91,36 @@ def _entry_point_declared() -> bool:
     """Whether a distribution on ``sys.path`` declares the ``runlab.plugins`` entry-point group.
 
     Reads the ``entry_points.txt`` of ``*.dist-info`` / ``*.egg-info`` folders, as
-    ``importlib.metadata`` does, without importing it.
+    ``importlib.metadata`` does, without importing it. Each folder's answer is remembered while
+    the folder is unchanged (installing a distribution changes it).
     """
-    header = f"[{ENTRY_POINT_GROUP}]"
     for entry in sys.path:
+        folder = entry or "."
         try:
-            names = os.listdir(entry or ".")
+            stamp = os.stat(folder).st_mtime_ns
         except OSError:
             continue
-        for name in names:
-            if not name.endswith((".dist-info", ".egg-info")):
-                continue
-            try:
-                with open(os.path.join(entry or ".", name, "entry_points.txt"), encoding="utf-8") as fh:
-                    if header in fh.read():
-                        return True
-            except OSError:
-                continue
+        if _folder_declares(os.path.abspath(folder), stamp):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _folder_declares(folder: str, stamp: int) -> bool:
+    header = f"[{ENTRY_POINT_GROUP}]"
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    for name in names:
+        if not name.endswith((".dist-info", ".egg-info")):
+            continue
+        try:
+            with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8") as fh:
+                if header in fh.read():
+                    return True
+        except OSError:
+            continue
     return False
 
 
@@ -146,6 +163,7 @@ def plugins_configured(project_dir: str | os.PathLike[str] | None = None, *, exp
     return _entry_point_declared()
 
 
+@functools.lru_cache(maxsize=16)
 def _importable(module: str) -> bool:
     import importlib.util
 
@@ -163,17 +181,54 @@ def activate_plugins() -> None:
         get_manager()
 
 
-def activate_for_experiment() -> None:
+def activate_for_experiment() -> bool:
     """For a run of an experiment style: load the plugin manager when a plugin could act on it.
 
-    Like :func:`activate_plugins`, and also when only the built-in ``system`` plugin could act:
-    it samples runs of the experiment styles, never bare ``start_run`` runs, so those keep
-    paying no plugin machinery.
+    Like :func:`activate_plugins`, except when the built-in ``system`` plugin is the only one
+    that could act: it samples only runs that last (its first sample comes after a second), so
+    loading is left to :func:`join_late`, called once the run has started; a run shorter than
+    :data:`LATE_DELAY` never pays for the plugin machinery. Bare ``start_run`` runs never
+    load it for ``system`` (it does not sample them).
+
+    Returns:
+        True when loading was left to :func:`join_late`.
     """
-    if plugins_configured(experiment=True):
+    process = sys.modules.get("runlab.plugins._process")
+    if process is not None and process.manager_loaded():
+        return False  # loaded by an earlier run of this process: nothing to check again
+    if plugins_configured():
         from .plugins import get_manager
 
         get_manager()
+        return False
+    return plugins_configured(experiment=True)
+
+
+LATE_DELAY = 0.5
+"""Seconds a run of an experiment style runs before the plugins that only sample (``system``) load."""
+
+
+def join_late(run: Any, experiment: Any = None) -> None:
+    """Load the plugins :data:`LATE_DELAY` s into ``run`` and let them join it.
+
+    On the run's background thread, if the run is still running then: the plugin manager is
+    loaded and the plugins' own ``before_run`` implementations (not the experiment's) are
+    called for ``run``, as if they had been loaded when it started.
+    """
+
+    def join() -> None:
+        if getattr(run, "status", None) != "running":
+            return
+        from .hooks import get_registry
+        from .hooks._specs import BEFORE_RUN
+        from .plugins import get_manager
+
+        get_manager()
+        registry = get_registry()
+        impls = [impl for impl in registry.implementations(BEFORE_RUN) if impl.plugin is not None]
+        registry.call(impls, {"run": run, "experiment": experiment})
+
+    run._call_later(LATE_DELAY, join)
 
 
 def register_plugin_commands(cli: Any) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "FilterError",
     "ForeignRunError",
     "HookSignatureError",
+    "InheritError",
     "InvalidTransitionError",
     "MetricError",
     "MetricNotFoundError",
@@ -46,6 +47,7 @@ __all__ = [
     "RunPruned",
     "RunlabError",
     "StorageError",
+    "SweepNotFoundError",
     "UsageError",
     "ValidationError",
 ]
@@ -76,6 +78,10 @@ class ExperimentNotFoundError(UsageError, LookupError):
 
 class RunNotFoundError(ExperimentNotFoundError):
     """No run matches the given ID, ID prefix or name (an :class:`ExperimentNotFoundError`)."""
+
+
+class SweepNotFoundError(UsageError, LookupError):
+    """No sweep or study of the store matches the given id or name (the UI answers 404)."""
 
 
 class AmbiguousRunError(UsageError, LookupError):
@@ -144,6 +150,11 @@ class ParameterError(UsageError, ValueError):
     def __init__(self, message: str, name: str = "") -> None:
         super().__init__(message)
         self.name = name
+
+
+class InheritError(ParameterError):
+    """A parameter set to ``INHERIT`` cannot take the base experiment's value: the base has no such
+    parameter, or the ``INHERIT(fn)`` transform raised (PyComex's ``InheritError``)."""
 
 
 class ConfigError(UsageError, ValueError):

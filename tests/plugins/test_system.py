@@ -63,10 +63,12 @@ def test_sampler_stops_by_itself_when_the_run_finishes(root: Path) -> None:
     run = runlab.start_run(root=root, capture=False)
     sampler = SystemSampler(run, interval=0.1).start()
     time.sleep(0.5)
+    assert sampler.active
     run.complete()
-    assert sampler._thread is not None
-    sampler._thread.join(timeout=30)
-    assert not sampler._thread.is_alive()
+    deadline = time.monotonic() + 30
+    while sampler.active and time.monotonic() < deadline:  # its next tick finds the run finished
+        time.sleep(0.05)
+    assert not sampler.active
     sampler.stop()  # after the run finished: nothing raised
 
 
@@ -78,8 +80,8 @@ def test_sampler_refuses_an_interval_that_is_not_a_positive_number(root: Path, v
 
 def test_plugin_samples_runs_of_experiment_styles(tmp_path: Path, root: Path) -> None:
     _settings(tmp_path, "interval = 0.2")
-    with runlab.run(root=root) as run:
-        _busy(1.0)
+    with runlab.run(root=root) as run:  # the plugin joins LATE_DELAY (0.5 s) into the run
+        _busy(1.5)
     record = runlab.load(run.id, root=root)
     assert set(record.summaries) >= _MACHINE
     assert record.metadata["plugins"]["system"]["interval"] == 0.2

@@ -66,7 +66,6 @@ def test_reproducible_run_saves_dependencies_sources_and_local_modules(tmp_path:
 def test_a_run_recorded_without_reproducible_mode_says_what_is_missing(tmp_path: Path) -> None:
     with runlab.start_run(root=tmp_path / "s", capture=True) as run:
         pass
-    run._capture_thread.join()  # type: ignore[union-attr]
     with pytest.raises(ReproduceError, match=r"recorded without reproducible mode.*--__REPRODUCIBLE__=True"):
         build_environment(run.path, run.id, tmp_path / "env")
     assert not (tmp_path / "env").exists()

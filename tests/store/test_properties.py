@@ -79,6 +79,10 @@ def test_metric_batches_round_trip(tmp_path_factory, points: list) -> None:  # t
     assert [("nan" if isinstance(v, float) and math.isnan(v) else v) for v in got.values] == \
         [("nan" if isinstance(v, float) and math.isnan(v) else v) for v in values]  # fmt: skip
     assert all(abs(a - b) < 0.002 for a, b in zip(got.times, times, strict=True))
+    lean, _ = read_metrics(path, times=False)  # charts read steps and values only: the same points
+    assert lean["x"].steps == steps and lean["x"].times == []
+    assert [("nan" if isinstance(v, float) and math.isnan(v) else v) for v in lean["x"].values] == \
+        [("nan" if isinstance(v, float) and math.isnan(v) else v) for v in values]  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None)

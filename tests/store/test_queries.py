@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import runlab
+from runlab.cli import cli
 
 
 @pytest.fixture
@@ -97,3 +99,23 @@ def test_runset_sequence_behaviour(root: Path, sweep: list[str]) -> None:
     with pytest.raises(IndexError):
         found[6]
     assert "RunSet([" in repr(found)
+
+
+@pytest.mark.parametrize(("offset", "limit"), [(0, None), (0, 2), (2, 2), (4, 10), (5, 1), (6, 3), (9, None), (3, 0),
+                                               (1, None)])  # fmt: skip
+@pytest.mark.parametrize("archived", [False, None])
+def test_offset_pages_the_ordered_result_in_sql(root: Path, sweep: list[str], offset: int, limit: int | None,
+                                                archived: bool | None) -> None:  # fmt: skip
+    store = runlab.Store(root)
+    if archived is None:  # one archived run: the union of both indexes pages the same way
+        result = CliRunner().invoke(cli, ["--root", str(root), "archive", sweep[2], "--yes"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    everything = store.runs(order_by="-params.i", archived=archived).ids
+    page = store.runs(order_by="-params.i", limit=limit, offset=offset, archived=archived).ids
+    assert page == everything[offset : None if limit is None else offset + limit]
+
+
+@pytest.mark.parametrize("offset", [-1, 1.5, True, "2"])
+def test_a_bad_offset_is_refused(root: Path, sweep: list[str], offset: object) -> None:
+    with pytest.raises(runlab.UsageError, match="Invalid offset"):
+        runlab.Store(root).runs(offset=offset)  # type: ignore[arg-type]

@@ -55,6 +55,64 @@ def populate(root: Path) -> dict[str, str]:
     return ids
 
 
+SWEPT = """\
+import runlab
+LR = 0.1
+LAYERS = 1
+experiment = runlab.Experiment(namespace="swept", glob=globals())
+
+
+@experiment
+def main(e):
+    for step in range(30):
+        e.track("loss", 1.0 / (1 + e.LR * step * e.LAYERS))
+    e.track("acc", 1 - 1.0 / (2 + e.LR * 30 * e.LAYERS))
+    return e.LR
+
+
+experiment.run_if_main()
+"""
+
+QUAD = """\
+import runlab
+XV = 0.0
+YV = 1
+OPT = "a"
+experiment = runlab.Experiment(namespace="quad", glob=globals())
+
+
+@experiment
+def main(e):
+    value = (e.XV - 2) ** 2 + e.YV + (0.5 if e.OPT == "b" else 0)
+    e.track("score", value)
+    return value
+
+
+experiment.run_if_main()
+"""
+
+
+def make_sweep_and_study(root: Path, folder: Path, trials: int = 12) -> tuple[str, str]:
+    """A real sweep (``runlab run --sweep``, 3 x 2 configs) and a real Optuna study (``runlab optimize``)."""
+    from click.testing import CliRunner
+
+    from runlab.cli import cli
+    from runlab.sweep import list_sweeps
+
+    (folder / "swept.py").write_text(SWEPT)
+    (folder / "quad.py").write_text(QUAD)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--root", str(root), "run", str(folder / "swept.py"), "--sweep", "LR=0.1,0.01,0.001",
+                                 "--sweep", "LAYERS=1,2", "-x", "inline"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["--root", str(root), "optimize", str(folder / "quad.py"), "-n", str(trials),
+                                 "--search", "XV=float(-5,5)", "--search", "YV=int(0,3)", "--search", "OPT=choice(a,b)",
+                                 "--study", "quad", "--seed", "3", "-x", "inline"], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (sweep,) = list_sweeps(root)
+    return sweep.id, "quad"
+
+
 class UIServer:
     """``runlab ui`` as a real subprocess on 127.0.0.1 and a free port."""
 

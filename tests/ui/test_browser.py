@@ -247,3 +247,86 @@ def test_zooming_fetches_the_window_in_full_detail_and_smoothing_adds_a_curve(se
     assert len(smoothed) == len(raw) and smoothed != raw
     session.js("Plotly.relayout('chart', {'xaxis.autorange': true})")
     session.wait("document.getElementById('chart').data[0].x[0] === 0")
+
+
+@pytest.fixture
+def sweep_session(browser: Any, root: Path, tmp_path: Path) -> Iterator[tuple[Session, str, str]]:
+    """A browser on a UI over a store holding a real sweep and a real Optuna study."""
+    from .conftest import make_sweep_and_study
+
+    sweep_id, study = make_sweep_and_study(root, tmp_path)
+    server = UIServer(root)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    s = Session(browser, server, shots)
+    try:
+        yield s, sweep_id, study
+        s.close()
+    finally:
+        server.stop()
+
+
+def test_sweep_page_plots_parameters_against_final_metrics(sweep_session: tuple[Session, str, str]) -> None:
+    session, sweep_id, _ = sweep_session
+    page = session.page
+    session.goto("/")
+    page.click("#nav-sweeps")
+    page.click(f"#list tr[data-id='{sweep_id}'] a")
+    page.wait_for_url(f"**/sweeps/{sweep_id}")
+    session.wait("document.querySelectorAll('#sweep-table tbody tr[data-run]').length === 6")
+    scatter = "document.getElementById('sweep-scatter')"
+    session.wait(f"{scatter}.data && {scatter}.data[0].x.length === 6")
+    page.wait_for_selector("#sweep-scatter .scatterlayer .trace")
+    page.wait_for_selector("#parcoords .main-svg, #parcoords canvas")
+    assert session.js("document.getElementById('sweep-scatter').layout.yaxis.title.text") == "acc"
+
+    page.click("th[data-col='metrics.acc']")  # best accuracy first (sorted on the server)
+    session.wait("document.querySelector(\"th[data-col='metrics.acc']\").textContent.includes('▼')")
+    assert "sort=-metrics.acc" in page.url
+    cells = "[...document.querySelectorAll('#sweep-table tbody tr')].map(r => r.children[r.children.length - 2])"
+    accs = [float(t) for t in session.js(f"{cells}.map(c => c.textContent)")]
+    assert len(accs) == 6 and accs == sorted(accs, reverse=True)
+
+    page.select_option("#sweep-param", "LR")
+    page.check("#logx")
+    session.wait("document.getElementById('sweep-scatter').layout.xaxis.type === 'log'")
+    assert session.js("document.getElementById('sweep-scatter').layout.xaxis.title.text") == "LR"
+    session.shot("sweep.png")
+
+    run_id = page.locator("#sweep-table tbody tr").first.get_attribute("data-run")
+    page.click(f"#sweep-table a[href='/runs/{run_id}']")
+    page.wait_for_selector("#sweep-link")  # the run page links back to its sweep
+    page.click("#sweep-link")
+    page.wait_for_url(f"**/sweeps/{sweep_id}")
+    session.wait("document.querySelectorAll('#sweep-table tbody tr[data-run]').length === 6")
+
+
+def test_study_page_shows_history_importances_and_the_best_trial(sweep_session: tuple[Session, str, str]) -> None:
+    session, _, study = sweep_session
+    page = session.page
+    session.goto("/")
+    page.click("#nav-studies")
+    page.click(f"#list tr[data-id='{study}'] a")
+    page.wait_for_url(f"**/studies/{study}")
+    session.wait("document.getElementById('history').data && document.getElementById('history').data.length === 2")
+    history = session.js("document.getElementById('history').data.map(t => t.y)")
+    values, best = history
+    assert len(values) == 12 and best == [min(values[: i + 1]) for i in range(12)]  # best so far, minimised
+    page.wait_for_selector("#history .scatterlayer .trace")
+    session.wait("(document.getElementById('importances').data || []).length === 1")
+    assert sorted(session.js("document.getElementById('importances').data[0].y")) == ["OPT", "XV", "YV"]
+    page.wait_for_selector("#importances .barlayer .trace")
+    page.wait_for_selector("#parcoords .main-svg, #parcoords canvas")
+    assert page.locator("#trials tbody tr").count() == 12
+    best_trial = page.locator("#trials tbody tr.best").get_attribute("data-trial")
+    assert f"trial {best_trial}" in page.inner_text("#best")
+    page.click("th[data-col='value']")  # sort the trials by value: the best first
+    session.wait(f"document.querySelector('#trials tbody tr').dataset.trial === '{best_trial}'")
+    session.shot("study.png")
+
+    page.click("#best a.run-link")  # the best trial's run
+    page.wait_for_selector("#study-link")
+    assert page.inner_text("#study-link") == study
+    page.click("#study-link")
+    page.wait_for_url(f"**/studies/{study}")
+    page.wait_for_selector("#trials tbody tr >> nth=11")

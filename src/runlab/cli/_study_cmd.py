@@ -86,18 +86,6 @@ def study_list(ctx: click.Context, fmt: str) -> None:
     emit(fmt, headers, rows)
 
 
-def trial_runs(store: Any, record: Any) -> dict[int, list[str]]:
-    """Trial number -> its runs: the runs that name the study in the store, and the study file's."""
-    from ..sweep._study_api import study_runs
-
-    out: dict[int, list[str]] = {int(k): list(v) for k, v in record.runs.items()}
-    for run in study_runs(store, record.name):
-        number = run.metadata.get("trial")
-        if isinstance(number, int) and run.id not in out.setdefault(number, []):
-            out[number].append(run.id)
-    return out
-
-
 def _trial_rows(store: Any, study: Any, record: Any) -> tuple[list[str], list[list[Any]], list[str]]:
     names: list[str] = []
     for t in study.get_trials(deepcopy=False):
@@ -106,6 +94,8 @@ def _trial_rows(store: Any, study: Any, record: Any) -> tuple[list[str], list[li
     value_cols = ["value"] if n_values == 1 else [f"value{i}" for i in range(n_values)]
     headers = ["trial", "state", *value_cols, *names, "runs", "error"]
     rows, styles = [], []
+    from ..sweep._study_api import trial_runs
+
     by_trial = trial_runs(store, record)
     for t in study.get_trials(deepcopy=False):
         values = list(t.values) if t.values is not None else [None] * n_values
@@ -156,6 +146,8 @@ def study_best(ctx: click.Context, name: str, fmt: str) -> None:
     Exits 1 when the study has no completed trial yet.
     """
     import json
+
+    from ..sweep._study_api import trial_runs
 
     store, record, study = _load(ctx, name)
     _, best = _best(study)

@@ -10,6 +10,7 @@ its metric history and ``e.path`` is its folder.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import os
 import textwrap
@@ -100,9 +101,19 @@ def module_imports(path: Path | None) -> tuple[list[str], list[str]]:
         return [], []
     try:
         source = path.read_text(encoding="utf-8")
-        tree = ast.parse(source)
-    except (OSError, SyntaxError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):
         return [], []
+    future, others = _imports_of(source)
+    return list(future), list(others)
+
+
+@functools.lru_cache(maxsize=32)
+def _imports_of(source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """:func:`module_imports` of a source text, remembered (a sweep writes one analysis per run)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return (), ()
     future: list[str] = []
     others: list[str] = []
     for node in tree.body:
@@ -110,7 +121,7 @@ def module_imports(path: Path | None) -> tuple[list[str], list[str]]:
             text = ast.get_source_segment(source, node) or ast.unparse(node)
             is_future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
             (future if is_future else others).append(text)
-    return future, others
+    return tuple(future), tuple(others)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -119,10 +130,15 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 def _needed(imports: Sequence[str], code: str) -> list[str]:
     """The import statements that bind a name ``code`` uses (so the generated file has no unused import)."""
+    return list(_needed_cached(tuple(imports), code))
+
+
+@functools.lru_cache(maxsize=32)
+def _needed_cached(imports: tuple[str, ...], code: str) -> tuple[str, ...]:
     try:
         used = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
     except SyntaxError:
-        return list(imports)
+        return imports
     kept = []
     for statement in imports:
         try:
@@ -133,7 +149,7 @@ def _needed(imports: Sequence[str], code: str) -> list[str]:
         bound = {(a.asname or a.name).partition(".")[0] for a in node.names}
         if "*" in bound or bound & used:
             kept.append(statement)
-    return kept
+    return tuple(kept)
 
 
 def render_analysis(

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,9 @@ def check_config(experiment: str | os.PathLike[str], *configs: str | os.PathLike
             target.append(ConfigIssue(level, name, message))
 
     for config in load_config(paths[0], *paths[1:]):
+        mixins = _mixin_params(config.metadata, config.globals_dict) if file_kind(script) != "script" else {}
         for name, value in config.globals_dict.items():
-            param = known.get(name)
+            param = known.get(name) or mixins.get(name)
             if param is None:
                 if name not in result.unknown:
                     result.unknown.append(name)
@@ -108,3 +110,23 @@ def check_config(experiment: str | os.PathLike[str], *configs: str | os.PathLike
                 add(result.warnings, "warning", name,
                     f"{name!r} is set to its default {value!r}; the config changes nothing there.")  # fmt: skip
     return result
+
+
+def _mixin_params(metadata: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of the mixins a config includes (``include:`` and ``__INCLUDE__``), read statically."""
+    from ..params import SPECIAL_PARAMS, scan_source
+
+    sources = metadata.get("sources") or []
+    folder = Path(sources[-1]).parent if sources else Path.cwd()
+    files = [Path(f) for f in metadata.get("include") or []]
+    try:
+        files += SPECIAL_PARAMS["__INCLUDE__"].coerce(values.get("__INCLUDE__") or [], base_dir=folder)
+    except ParameterError:
+        pass  # the loop reports the bad value
+    found: dict[str, Any] = {}
+    for file in files:
+        try:
+            found.update(scan_source(file.read_text(encoding="utf-8"), str(file)))
+        except (OSError, ParameterError):
+            continue  # a missing mixin is reported when the config runs
+    return found

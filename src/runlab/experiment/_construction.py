@@ -41,6 +41,7 @@ __all__ = [
     "extend_file",
     "find_instance",
     "include_files",
+    "include_param",
     "load_module",
     "resolve_file",
     "setup",
@@ -84,7 +85,6 @@ def setup(
     exp.base = base
     exp.namespace = namespace or (exp.file.stem if exp.file else (base.namespace if base else None))
     exp.root = root if root is not None else base_path if base_path is not None else (base.root if base else None)
-    exp.debug = bool(debug) if debug is not None else (base.debug if base else False)
     exp.name_format = check_name_format(name_format or (base.name_format if base else DEFAULT_NAME_FORMAT))
     exp.console_width = int(console_width or (base.console_width if base else 100))
     exp.run_name = name if name is not None else (base.run_name if base else None)
@@ -111,6 +111,8 @@ def setup(
     changed = dict(exp.params.defaults)
     get_registry().apply(BEFORE_EXPERIMENT_PARAMETERS, experiment=exp, parameters=changed)
     exp.params.apply_changes(changed)
+    if "__INCLUDE__" in exp.params.own:  # the module's __INCLUDE__ global (a base's mixins carry over above)
+        include_param(exp, exp.params.defaults["__INCLUDE__"])
     if debug:
         exp.params.set_default("__DEBUG__", True)
     if notify is not None:
@@ -166,6 +168,49 @@ def include_files(experiment: Experiment, paths: str | os.PathLike[str] | Sequen
         experiment.globs.append(mixin.glob)
 
 
+def include_param(experiment: Experiment, value: Any, base_dir: Path | None = None) -> list[Path]:
+    """Include the mixins a ``__INCLUDE__`` value names (a path, ``"a.py,b.py"`` or a list of paths).
+
+    ``value`` is validated as ``list[Path]``; relative paths are taken from ``base_dir``, else
+    the folder of the experiment's file (of its config file for a config-based experiment). The
+    experiment's ``__INCLUDE__`` default becomes every file it included this way, so later runs
+    record them too. Returns the files, absolute.
+
+    Raises:
+        ParameterError: not a list of paths, or a file that does not exist or is not a ``.py`` file.
+        ExperimentNotFoundError: a file makes no ``ExperimentMixin``.
+    """
+    from ..params import SPECIAL_PARAMS, ParameterError
+
+    paths: list[Path] = SPECIAL_PARAMS["__INCLUDE__"].coerce(value, base_dir=base_dir)  # a config's: absolute
+    if not paths:
+        return []
+    here = experiment.file or experiment.config_path or experiment.source_file
+    folder = base_dir or (here.parent if here is not None else Path.cwd())
+    files: list[Path] = []
+    for path in paths:
+        file = (folder / Path(os.path.expanduser(path))).resolve()
+        if not file.is_file() or file.suffix != ".py":
+            problem = "is not a Python file (.py)" if file.is_file() else f"does not exist (looked for {file})"
+            raise ParameterError(
+                f"Invalid value for '__INCLUDE__': the mixin file {str(path)!r} {problem}. Give the path of a .py "
+                f"file that makes an ExperimentMixin, relative to {folder}.",
+                "__INCLUDE__",
+            )
+        files.append(file)
+    include_files(experiment, files)
+    known = [Path(p) for p in experiment.params.defaults.get("__INCLUDE__") or []]
+    resolved = {(folder / p).resolve() for p in known}
+    added: list[Path] = []
+    for path, file in zip(paths, files, strict=True):
+        if file not in resolved:
+            resolved.add(file)
+            added.append(path)
+    if added:
+        experiment.params.set_default("__INCLUDE__", [*known, *added])
+    return files
+
+
 def experiment_from_spec(
     cls: type[Experiment], spec: ConfigSpec, config: Config, config_path: str | os.PathLike[str] | None
 ) -> Experiment:
@@ -186,9 +231,12 @@ def experiment_from_spec(
     obj.config_path = cfg
     obj.include(spec.include)
     where = f" (in {cfg})" if cfg else ""
-    for name, value in config.globals_dict.items():
-        param = obj.params.known(name, obj.namespace, where)
-        obj.params.set_default(name, param.coerce(value, base_dir=cfg.parent if cfg else None))
+    folder = cfg.parent if cfg else None
+    values = dict(config.globals_dict)
+    if "__INCLUDE__" in values:  # first: the mixins' parameters may be set below
+        include_param(obj, values.pop("__INCLUDE__"), folder)
+    for name, value in values.items():
+        obj.params.set_default(name, obj.params.value_of(name, value, obj.namespace, where, folder))
     return obj
 
 

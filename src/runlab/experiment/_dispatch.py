@@ -186,7 +186,7 @@ def _finish(result: RunResult) -> Run:
 
 def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] | None) -> list[Run]:
     """Run a plain script once per config; ``argv`` is parsed here, against the script's globals."""
-    from ..params import parse_overrides
+    from ..params import ParameterError, parse_overrides
     from ._script import Script, ScriptExecutor
     from ._script_params import function_params, script_params
 
@@ -199,6 +199,12 @@ def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] 
         known = script_params(file)
         args_of = function_params(file, target.entrypoint) if target.entrypoint else {}
         overrides = parse_overrides(argv, {**known, **args_of})
+        if "__INCLUDE__" in overrides and "__INCLUDE__" not in known:
+            raise ParameterError(
+                f"__INCLUDE__ adds mixins to a functional experiment; {file} is a plain script, which has no "
+                "hooks for a mixin. Remove --__INCLUDE__, or make the script an Experiment (docs/experiments.md).",
+                "__INCLUDE__",
+            )
         arguments = {k: overrides.pop(k) for k in list(overrides) if k in args_of}
     if arguments:
         target = replace(target, kwargs={**target.kwargs, **arguments})

@@ -83,7 +83,7 @@ class RunDriver:
         self.hooks: HookRegistry = get_registry()
         from .._activation import activate_for_experiment
 
-        activate_for_experiment()  # the system plugin samples experiment-style runs only
+        self._join_late = activate_for_experiment()  # the system plugin samples experiment-style runs only
         self.run: Run | None = None
         self.error: BaseException | None = None
         """After :meth:`end`: the error the run ended with (a critical plugin's, if one failed in after_run)."""
@@ -149,6 +149,10 @@ class RunDriver:
         except BaseException as exc:
             self.end(exc)
             raise
+        if self._join_late:
+            from .._activation import join_late
+
+            join_late(self.run, self.experiment)
         return self.run
 
     def end(self, error: BaseException | None, result: Any = None) -> Run:

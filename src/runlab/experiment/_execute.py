@@ -51,7 +51,7 @@ def execute(request: RunRequest, *, raise_errors: bool = False) -> RunResult:
     if target.path is None:
         raise ValidationError(
             "This run request names no file (its experiment was made in memory): run it with "
-            "experiment.execute(request) in the process that made the experiment."
+            "experiment.execute_request(request) in the process that made the experiment."
         )
     if target.kind in ("script", "context"):
         from ._script import Script, ScriptExecutor
@@ -104,7 +104,7 @@ def run_config(request: RunRequest, argv: Sequence[str] = ()) -> RunResult:
     Raises:
         ValidationError, ConfigError, ParameterError: a bad config or value; no run exists.
     """
-    from ..params import Config, load_spec, parse_overrides
+    from ..params import Config, load_spec
     from ._dispatch import file_kind
     from ._functional import Experiment
 
@@ -120,8 +120,8 @@ def run_config(request: RunRequest, argv: Sequence[str] = ()) -> RunResult:
         script = replace(request, target=Target("script", spec.extend))
         return execute(script)
     experiment = Experiment.from_spec(spec, Config(globals_dict=dict(request.params)), config_path=path)
-    overrides = parse_overrides(list(argv), experiment.parameter_info) if argv else {}
-    return experiment.execute(replace(request, params=overrides))
+    overrides = experiment.runner.typed({}, argv) if argv else {}
+    return experiment.execute_request(replace(request, params=overrides))
 
 
 def read_and_execute(path: str | Path) -> RunResult:

@@ -21,6 +21,7 @@ from ._hooks import HookEntries, HookMap, apply_hooks, compose
 from ._mixin import ExperimentMixin
 from ._names import DEFAULT_NAME_FORMAT
 from ._parameters import ParameterSet
+from ._phases import ExperimentPhases
 from ._recording import RunRecorder
 from ._request import RunRequest, RunResult
 from ._runner import ExperimentRunner
@@ -36,7 +37,7 @@ __all__ = ["Experiment"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Experiment(ExperimentViews):
+class Experiment(ExperimentPhases, ExperimentViews):
     """A functional experiment: parameters from a module's UPPERCASE globals, a main function, hooks.
 
     It is also ``e`` for the main function, hooks, testing and analysis functions: ``e.PARAM``,
@@ -96,7 +97,6 @@ class Experiment(ExperimentViews):
         self.base: Experiment | None = None
         self.namespace: str | None = None
         self.root: str | os.PathLike[str] | Store | None = None
-        self.debug = False
         self.name_format = DEFAULT_NAME_FORMAT
         self.console_width = 100
         self.run_name: str | None = None
@@ -239,7 +239,7 @@ class Experiment(ExperimentViews):
             ParameterError: an unknown parameter or a value of the wrong type (no run is made).
             ValidationError: no main function was registered with ``@experiment``.
         """
-        result = self.execute(self.request({**dict(overrides or {}), **kwargs}, via="Experiment.run"))
+        result = self.execute_request(self.request({**dict(overrides or {}), **kwargs}, via="Experiment.run"))
         if result.exception is not None:
             raise result.exception
         assert result.run is not None
@@ -247,13 +247,15 @@ class Experiment(ExperimentViews):
 
     def request(self, params: Mapping[str, Any] | None = None, *, via: str = "api", **changes: Any) -> RunRequest:
         """A :class:`~runlab.request.RunRequest` with ``params`` (validated here: :class:`~runlab.ParameterError`)
-        over the defaults; ``changes``: more fields (``options=``, ``links=``). Run it with :meth:`execute`, or
+        over the defaults; ``changes``: more fields (``options=``, ``links=``). Run it with :meth:`execute_request`, or
         elsewhere with :func:`runlab.execute` when the experiment has a file."""
         return self.runner.request(params, via=via, **changes)
 
-    def execute(self, request: RunRequest) -> RunResult:
-        """Run ``request`` with this object; the result carries the user's error (bad input raises, no run made)."""
-        return self.runner.execute(request)
+    def execute_request(self, request: RunRequest) -> RunResult:
+        """Run ``request`` with this object; the result carries the user's error (bad input raises, no run made).
+
+        (Not PyComex's :meth:`execute`, which runs the experiment with its defaults.)"""
+        return self.runner.execute_request(request)
 
     def run_if_main(self) -> Run | None:
         """Run when the module is executed as a script; returns the run (None when imported).

@@ -9,11 +9,12 @@ UPPERCASE globals, or set explicitly), and the values of the run in progress.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ParameterError, RunFinishedError
-from ..params import SPECIAL_PARAMS, Param, did_you_mean, discover_params, is_usable
+from ..params import SPECIAL_PARAMS, Param, did_you_mean, discover_params, is_inherit, is_usable
 from ._names import is_actionable
 
 if TYPE_CHECKING:
@@ -88,7 +89,14 @@ class ParameterSet:
         return param
 
     def discover(self, glob: Mapping[str, Any]) -> None:
-        """(Re)read a module's UPPERCASE globals over the inherited parameters (explicit settings win)."""
+        """(Re)read a module's UPPERCASE globals over the inherited parameters (explicit settings win).
+
+        A global set to ``INHERIT`` / ``INHERIT(fn)`` takes the inherited value (transformed); the
+        module's global is set to that value, as the run will see it.
+
+        Raises:
+            InheritError: ``INHERIT`` for a parameter the base lacks, or a failing transform.
+        """
         if not glob:
             return
         annotated = set(glob.get("__annotations__") or {})
@@ -97,6 +105,10 @@ class ParameterSet:
                 continue
             if name in self.own and self.defaults.get(name) is param.default:
                 continue
+            if is_inherit(param.default):
+                param = self.inherit(param, name in annotated)
+                if isinstance(glob, MutableMapping):
+                    glob[name] = param.default
             self.defs[name] = merge_param(self.inherited.get(name), param, name in annotated)
             self.defaults[name] = param.default
             self.own.add(name)
@@ -114,10 +126,21 @@ class ParameterSet:
             )
             self.defaults[name] = value
 
+    def inherit(self, param: Param, annotated: bool) -> Param:
+        """``param`` (set to ``INHERIT`` or ``INHERIT(fn)``) with the inherited value as its default.
+
+        Raises:
+            InheritError: no inherited parameter of that name, or a failing transform.
+        """
+        value = param.default.resolve(param.name, self.inherited.get(param.name), self.inherited)
+        return Param(param.name, param.type if annotated else Any, value, param.description, is_usable(value))
+
     def add_mixin(self, mixin: ExperimentMixin) -> None:
         """Add a mixin's parameters (the experiment's own values win; their descriptions fill gaps)."""
         annotated = mixin.annotated()
         for name, param in mixin.parameters().items():
+            if is_inherit(param.default):
+                param = self.inherit(param, name in annotated)
             merged = merge_param(self.inherited.get(name), param, name in annotated)
             self.inherited[name] = merged
             if name in self.own or name in self.explicit:
@@ -149,7 +172,20 @@ class ParameterSet:
         Raises:
             ParameterError: an unknown name or a value of the wrong type.
         """
-        return {str(k): self.known(str(k), label).coerce(v) for k, v in values.items()}
+        return {str(k): self.value_of(str(k), v, label) for k, v in values.items()}
+
+    def value_of(self, name: str, value: Any, label: str | None, where: str = "", base_dir: Path | None = None) -> Any:
+        """One value given for ``name`` (an override, a config's), validated and converted to its type.
+
+        ``INHERIT(fn)`` transforms the current default; relative paths resolve against ``base_dir``.
+
+        Raises:
+            ParameterError: an unknown name or a value of the wrong type.
+        """
+        param = self.known(name, label, where)
+        if is_inherit(value):
+            value = value.resolve(name, dataclasses.replace(param, default=self.defaults.get(name, param.default)))
+        return param.coerce(value, base_dir=base_dir)
 
     @staticmethod
     def info(param: Param, value: Any) -> dict[str, Any]:

@@ -1,8 +1,10 @@
-"""Running a functional experiment: :meth:`run`, :meth:`execute`, :meth:`run_if_main` and the run itself.
+"""Running a functional experiment: :meth:`run`, :meth:`execute_request`, :meth:`run_if_main` and the run itself.
 
 Every way in builds a :class:`~runlab.request.RunRequest` (``run(**overrides)``, a plain
 ``python exp.py --LR=0.1``, or the request ``runlab run`` / :func:`runlab.execute` left
-pending for the file) and :meth:`_execute` runs it.
+pending for the file) and :meth:`_execute` runs it in three phases: :meth:`open` (create and
+start the run), :meth:`body` (the user's code) and :meth:`close` (end it). PyComex's public
+``initialize()`` / ``execute()`` / ``finalize()`` are these phases.
 
 A run goes through :class:`~runlab.experiment.RunDriver` like every style's: the run is
 created (``analysis.py`` and copies of base, mixin and config files are written), started,
@@ -16,15 +18,17 @@ from __future__ import annotations
 import inspect
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cache import caching
-from ..errors import ParameterError, UsageError, ValidationError
+from ..errors import ExperimentContextError, ParameterError, UsageError, ValidationError
 from ..lifecycle import Run
 from ..params import parse_overrides
 from ..store._api import get_store
+from ._construction import include_param
 from ._driver import RunDriver
 from ._hooks import describe_hooks
 from ._names import DEFAULT_NAME_FORMAT, SAFE_NAME, is_actionable
@@ -34,7 +38,24 @@ from ._request import Origin, RunRequest, RunResult, Target
 if TYPE_CHECKING:
     from ._functional import Experiment
 
-__all__ = ["ExperimentRunner"]
+__all__ = ["ExperimentRunner", "OpenRun"]
+
+
+@dataclass
+class OpenRun:
+    """A run between :meth:`ExperimentRunner.open` and :meth:`ExperimentRunner.close`.
+
+    Attributes:
+        driver: fires the run's hooks and ends it.
+        run: the run (running).
+        values: the run's parameter values.
+        saved: module globals replaced by the run's values, restored when it closes.
+    """
+
+    driver: RunDriver
+    run: Run
+    values: dict[str, Any]
+    saved: list[tuple[dict[str, Any], str, Any]] = field(default_factory=list)
 
 
 class ExperimentRunner:
@@ -46,6 +67,8 @@ class ExperimentRunner:
 
     def __init__(self, experiment: Experiment) -> None:
         self.experiment = experiment
+        self.opened: OpenRun | None = None
+        """The run :meth:`initialize` started and :meth:`finalize` has not ended yet."""
 
     def request(self, params: Mapping[str, Any] | None = None, *, via: str = "api", **changes: Any) -> RunRequest:
         """See :meth:`runlab.Experiment.request`."""
@@ -54,15 +77,35 @@ class ExperimentRunner:
         config = exp.config_path
         path = exp.source_file
         target = Target("config", config) if config is not None else Target("functional", path)
-        values = exp.params.coerce(dict(params or {}), exp.namespace)
+        values = self.typed(params or {})
         changes.setdefault("origin", Origin(via))
         return RunRequest(target, values, **changes)
 
-    def execute(self, request: RunRequest) -> RunResult:
-        """See :meth:`runlab.Experiment.execute`."""
+    def typed(self, params: Mapping[str, Any], argv: Sequence[str] = ()) -> dict[str, Any]:
+        """``params`` validated and ``argv`` (``--NAME=VALUE`` ...) parsed against the experiment's parameters.
+
+        An ``__INCLUDE__`` among them includes its mixins first (:func:`include_param`), so the
+        mixins' parameters can be set beside it.
+
+        Raises:
+            ParameterError: an unknown name, a bad value or a missing mixin file.
+        """
+        exp = self.experiment
+        include = params.get("__INCLUDE__")
+        if any("__INCLUDE__" in arg for arg in argv):  # only its value is read here; argv is parsed below
+            include = parse_overrides(list(argv), exp.params.defs, allow_new=True).get("__INCLUDE__", include)
+        if include:
+            include_param(exp, include)
+        values = exp.params.coerce(params, exp.namespace)
+        if argv:
+            values.update(parse_overrides(list(argv), exp.params.defs))
+        return values
+
+    def execute_request(self, request: RunRequest) -> RunResult:
+        """See :meth:`runlab.Experiment.execute_request`."""
         exp = self.experiment
         exp.refresh()
-        return self._execute(request.with_params(exp.params.coerce(request.params, exp.namespace)))
+        return self._execute(request.with_params(self.typed(request.params)))
 
     def run_if_main(self) -> Run | None:
         """See :meth:`runlab.Experiment.run_if_main`."""
@@ -79,7 +122,7 @@ class ExperimentRunner:
             raise SystemExit(0)
         try:
             exp.refresh()
-            overrides = parse_overrides(argv, exp.params.defs)
+            overrides = self.typed({}, argv)
             request = self.request(overrides, origin=Origin("run_if_main", tuple(argv)))
             self.plan(request)
         except UsageError as exc:
@@ -107,9 +150,7 @@ class ExperimentRunner:
         exp = self.experiment
         exp.refresh()
         request = waiting.request
-        values = exp.params.coerce(request.params, exp.namespace)
-        if waiting.argv:
-            values.update(parse_overrides(list(waiting.argv), exp.params.defs))
+        values = self.typed(request.params, waiting.argv)
         result = self._execute(request.with_params(values))
         waiting.results.append(result)
         if result.exception is not None:
@@ -117,20 +158,15 @@ class ExperimentRunner:
         assert result.run is not None
         return result.run
 
-    def plan(self, request: RunRequest) -> dict[str, Any]:
+    def plan(self, request: RunRequest, *, need_main: bool = True) -> dict[str, Any]:
         """Check everything a run needs before anything is created; returns Run.create's arguments."""
         exp = self.experiment
-        if exp.func is None:
-            raise ValidationError(
-                f"{exp.file or 'The experiment'} has no main function: decorate one with @experiment "
-                "(def main(e): ...)."
-            )
+        if need_main:
+            self._check_main()
         overrides = request.params
         opts = request.options
         merged = {**exp.params.defaults, **overrides}
         values = {n: merged[n] for n in sorted(merged, key=lambda n: n.startswith("__"))}  # special ones last
-        if exp.debug and "__DEBUG__" not in overrides:  # experiment.debug = True after construction
-            values["__DEBUG__"] = True
         debug = bool(values.get("__DEBUG__"))
         prefix = str(values.get("__PREFIX__") or "")
         if not SAFE_NAME.match(prefix):
@@ -181,12 +217,25 @@ class ExperimentRunner:
         }
 
     def _execute(self, request: RunRequest) -> RunResult:
+        state = self.open(request)
+        result, error = self.body(state)
+        return self.close(state, error, result)
+
+    # -- the three phases of a run (PyComex: initialize, the main code, finalize) --------
+    def open(self, request: RunRequest, *, need_main: bool = True) -> OpenRun:
+        """Create and start the run of ``request``: its folder and record exist, its values are the
+        experiment's (``e.PARAM``) and the modules' globals until :meth:`close`.
+
+        Raises:
+            ValidationError: an archived run, a run already in progress, or no main function.
+            ParameterError: a bad special parameter (no run is made).
+        """
         exp = self.experiment
         if exp.archive is not None:
             raise ValidationError(f"{exp.archive} is an archived run; it cannot run again (use 'runlab rerun').")
         if exp.params.active is not None:
             raise ValidationError("This experiment is already running a run; one experiment object runs one at a time.")
-        create = self.plan(request)
+        create = self.plan(request, need_main=need_main)
         values: dict[str, Any] = {n: v for n, v in create["params"].items() if n not in request.recorded}
         root = request.options.root
         store = get_store(root if root is not None else exp.root)
@@ -197,33 +246,87 @@ class ExperimentRunner:
         exp.recorder.steps = {}
         self._write_files(run)
         saved = self._patch_globals(values)
-        error: BaseException | None = None
-        result: Any = None
         try:
             driver.start(testing=bool(values.get("__TESTING__")))
         except BaseException:
             self._finish(saved)
             raise
+        exp.log(f"run {run.id} of {exp.experiment_name or 'experiment'} started in {run.path}")
+        return OpenRun(driver, run, values, saved)
+
+    def body(self, state: OpenRun) -> tuple[Any, BaseException | None]:
+        """Testing functions (``__TESTING__``), ``before_run`` hooks, the main function, ``after_run`` hooks.
+
+        Returns the main function's result and the error that stopped it (None when it returned).
+        """
+        exp = self.experiment
+        values = state.values
+        result: Any = None
         try:
-            exp.log(f"run {run.id} of {exp.experiment_name or 'experiment'} started in {run.path}")
             if values.get("__TESTING__"):
                 for fn in exp.testing_functions:
                     fn(exp)
             if values.get("__REPRODUCIBLE__"):
                 self._package()
-            exp.apply_hook("before_run", run=run)
+            exp.apply_hook("before_run", run=state.run)
             with caching(bool(values.get("__CACHING__", True))):  # False: cached functions compute again
                 result = self._call_main()
-            exp.apply_hook("after_run", run=run, result=result)
+            exp.apply_hook("after_run", run=state.run, result=result)
         except BaseException as exc:
-            error = exc
-        finally:
-            self._restore_globals(saved)
+            return result, exc
+        return result, None
+
+    def close(self, state: OpenRun, error: BaseException | None, result: Any = None) -> RunResult:
+        """End the run: completed, or failed / cancelled for ``error``; the modules' globals are restored."""
+        self._restore_globals(state.saved)
         try:
-            driver.end(error, result=result)
+            state.driver.end(error, result=result)
         finally:
             self._finish(None)
-        return RunResult.of(run, result, error if error is not None else driver.error)
+        return RunResult.of(state.run, result, error if error is not None else state.driver.error)
+
+    # -- PyComex's public initialize / execute / finalize ----------------------------------
+    def initialize(self, params: Mapping[str, Any]) -> Run:
+        """See :meth:`runlab.Experiment.initialize`."""
+        if self.opened is not None:
+            raise ExperimentContextError(
+                f"Run {self.opened.run.id} is already initialized: finalize() it (or execute() it) first."
+            )
+        self.opened = self.open(self.request(params, via="Experiment.initialize"), need_main=False)
+        return self.opened.run
+
+    def execute_main(self) -> Run:
+        """See :meth:`runlab.Experiment.execute`."""
+        self._check_main()  # without one, an initialized run stays open
+        state = self.opened or self.open(self.request({}, via="Experiment.execute"))
+        self.opened = None
+        result, error = self.body(state)
+        outcome = self.close(state, error, result)
+        if outcome.exception is not None:
+            raise outcome.exception
+        assert outcome.run is not None
+        return outcome.run
+
+    def finalize(self, error: BaseException | None = None) -> Run:
+        """See :meth:`runlab.Experiment.finalize`."""
+        state = self.opened
+        if state is None:
+            last = self.experiment.current_run
+            if last is not None and last.status != "running":
+                return last  # execute() finalized it already
+            raise ExperimentContextError("Nothing to finalize: start a run with experiment.initialize() first.")
+        self.opened = None
+        outcome = self.close(state, error)
+        assert outcome.run is not None
+        return outcome.run
+
+    def _check_main(self) -> None:
+        exp = self.experiment
+        if exp.func is None:
+            raise ValidationError(
+                f"{exp.file or 'The experiment'} has no main function: decorate one with @experiment "
+                "(def main(e): ...)."
+            )
 
     def _call_main(self) -> Any:
         """Call the main function; a coroutine function runs to its end with :func:`asyncio.run`."""

@@ -1,6 +1,6 @@
 """PyComex's introspection and logging of a functional experiment, mixed into :class:`runlab.Experiment`.
 
-``e.log_pretty(obj)``, ``e.log_parameters([names])``, ``experiment.name``, ``.mixins``,
+``e.log_pretty(obj)``, ``e.log_parameters([names])``, ``experiment.name``, ``.debug``, ``.mixins``,
 ``.hooks`` (PyComex's ``hook_map``: hook name -> functions), ``.error``, the archive helpers
 ``Experiment.is_archive(path)`` and ``Experiment.load_metadata(path)``, and
 ``Experiment.import_from(path)`` (the experiment a file defines, loaded, not run).
@@ -11,8 +11,8 @@ Example:
     >>> exp = Experiment(glob={"LR": 0.1, "__doc__": "Demo."}, root=tempfile.mkdtemp(), namespace="views")
     >>> exp.log_pretty({"a": [1, 2]})  # doctest: +ELLIPSIS
     20... | {'a': [1, 2]}
-    >>> exp.name, exp.mixins, exp.error
-    ('views', [], None)
+    >>> exp.name, exp.mixins, exp.error, exp.debug
+    ('views', [], None, False)
 """
 
 from __future__ import annotations
@@ -81,6 +81,17 @@ class ExperimentViews:
     def name(self) -> str | None:
         """The experiment's name (its file's name without ``.py``, else its namespace)."""
         return self.experiment_name
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode: ``__DEBUG__`` of the running run, else its default (set by the module's ``__DEBUG__``
+        global, ``debug=True``, a config or ``experiment.debug = True``). A debug run goes to the reusable
+        folder ``debug``."""
+        return bool(self.params.values.get("__DEBUG__")) if "params" in self.__dict__ else False
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.params.set_default("__DEBUG__", bool(value))
 
     @property
     def mixins(self) -> list[ExperimentMixin]:

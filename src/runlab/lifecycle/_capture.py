@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import re
@@ -130,27 +131,41 @@ def _strip_credentials(url: str) -> str:
 def list_distributions() -> list[tuple[str, str]]:
     """Installed distributions as ``(name, version)``, read from ``*.dist-info`` folder names.
 
-    This reads directory listings only, which keeps run start fast.
+    This reads directory listings only, which keeps run start fast; a folder's listing is
+    remembered while the folder is unchanged (installing a distribution changes it).
     """
     found: dict[str, str] = {}
     for entry in sys.path:
+        folder = entry or "."
         try:
-            names = os.listdir(entry or ".")
+            stamp = os.stat(folder).st_mtime_ns
         except OSError:
             continue
-        for name in names:
-            if name.endswith(".dist-info"):
-                stem = name[: -len(".dist-info")]
-                dist, _, version = stem.partition("-")
-                if version:
-                    found.setdefault(dist.replace("_", "-").lower(), version)
-            elif name.endswith(".egg-info"):
-                stem = name[: -len(".egg-info")]
-                dist, _, version = stem.partition("-")
-                version = version.split("-py")[0]
-                if version:
-                    found.setdefault(dist.replace("_", "-").lower(), version)
+        for dist, version in _folder_distributions(os.path.abspath(folder), stamp):
+            found.setdefault(dist, version)
     return sorted(found.items())
+
+
+@functools.lru_cache(maxsize=64)
+def _folder_distributions(folder: str, stamp: int) -> tuple[tuple[str, str], ...]:
+    found: dict[str, str] = {}
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return ()
+    for name in names:
+        if name.endswith(".dist-info"):
+            stem = name[: -len(".dist-info")]
+            dist, _, version = stem.partition("-")
+            if version:
+                found.setdefault(dist.replace("_", "-").lower(), version)
+        elif name.endswith(".egg-info"):
+            stem = name[: -len(".egg-info")]
+            dist, _, version = stem.partition("-")
+            version = version.split("-py")[0]
+            if version:
+                found.setdefault(dist.replace("_", "-").lower(), version)
+    return tuple(found.items())
 
 
 def _memory_bytes() -> int | None:

@@ -24,7 +24,8 @@ class _Tee:
             with self._lock:
                 try:
                     log.write(text)
-                    log.flush()
+                    if "\n" in text or "\r" in text:  # whole lines reach the file at once
+                        log.flush()
                 except (ValueError, OSError):
                     pass
         return self._original.write(text)  # type: ignore[no-any-return]

@@ -18,6 +18,7 @@ from ..store._files import atomic_write_bytes, dumps, dumps_light, write_json_at
 from ..store._status import TRANSITIONS, RunStatus
 from ..store._store import Store
 from ._artifacts import copy_artifact, safe_artifact_path
+from ._background import RunWorker
 from ._data import RunData
 from ._events import emit
 from ._output import OutputCapture
@@ -153,39 +154,6 @@ def _tags(tags: Iterable[str] | str | None) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in items))
 
 
-class _Worker(threading.Thread):
-    """Flushes metrics and data every ``FLUSH_INTERVAL`` and beats every ``HEARTBEAT_INTERVAL``."""
-
-    def __init__(self, run: Run) -> None:
-        super().__init__(name=f"runlab-{run.id}", daemon=True)
-        self._run = run
-        self._stop_event = threading.Event()
-        self.errors: list[str] = []
-
-    def run(self) -> None:
-        next_beat = time.monotonic() + HEARTBEAT_INTERVAL
-        while not self._stop_event.wait(FLUSH_INTERVAL):
-            try:
-                self._run._flush()
-                if time.monotonic() >= next_beat:
-                    next_beat = time.monotonic() + HEARTBEAT_INTERVAL
-                    self._run._beat()
-            except Exception as exc:  # keep the run going; report once per kind
-                self.report(exc)
-
-    def report(self, exc: Exception) -> None:
-        """Record a failed write (once per kind of failure) and say so on stderr."""
-        message = f"{type(exc).__name__}: {exc}"
-        if message not in self.errors:
-            self.errors.append(message)
-            print(f"runlab: background writer of run {self._run.id}: {message}", file=sys.__stderr__)
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        if self.is_alive() and threading.current_thread() is not self:
-            self.join()
-
-
 class Run:
     """One execution of an experiment: its folder, state, metrics, data and artifacts.
 
@@ -218,9 +186,8 @@ class Run:
         self._flush_due = float("inf")  # when log_metric flushes itself: FLUSH_INTERVAL after the last flush
         self._closed = False
         self._final_written = False  # closed runs: whether finish() wrote the final record yet
-        self._worker: _Worker | None = None
+        self._worker: RunWorker | None = None
         self._output: OutputCapture | None = None
-        self._capture_thread: threading.Thread | None = None
         self._prev_sigterm: Any = None
         self._source: Path | None = None
         self._capture = True
@@ -363,9 +330,9 @@ class Run:
             )
         self._meta["status"] = target.value
 
-    def _write_meta(self, summaries: Mapping[str, Any] | None = None) -> None:
+    def _write_meta(self, summaries: Mapping[str, Any] | None = None, fsync: bool = True) -> None:
         with self._meta_lock:
-            self.store.save(self.path, self._meta, summaries)
+            self.store.save(self.path, self._meta, summaries, fsync=fsync)
 
     def start(self) -> Run:
         """Move to ``running``: start the heartbeat, the flusher, capture and output copying."""
@@ -379,22 +346,27 @@ class Run:
             self._meta.setdefault("attempts", []).append(
                 {"start": now, "end": None, "status": RunStatus.RUNNING.value, "host": _HOST, "pid": os.getpid()}
             )
-            self._write_meta()
+            self._write_meta(fsync=False)  # heartbeats and the final record supersede it; that one is synced
         if self._capture_output:
             self._output = OutputCapture(self.path / "out.log")
         self._install_sigterm()
-        if self._capture:
-            self._capture_thread = threading.Thread(
-                target=self._run_capture, name=f"runlab-capture-{self.id}", daemon=True
-            )
-            self._capture_thread.start()
         self._flush_due = _time() + FLUSH_INTERVAL
-        self._worker = _Worker(self)
-        self._worker.start()
+        self._worker = RunWorker(self, self._capture, FLUSH_INTERVAL, HEARTBEAT_INTERVAL).start()
         _OPEN_RUNS.add(self)
         _install_exit_hooks()
         emit("run_state_changed", self, old=RunStatus.CREATED.value, new=RunStatus.RUNNING.value)
         return self
+
+    def _call_later(self, delay: float, job: Callable[[], None]) -> bool:
+        """Call ``job`` on the background thread in ``delay`` s if the run is still open then.
+
+        Returns False (and schedules nothing) when the run is not running in this process.
+        """
+        worker = self._worker
+        if worker is None or self._closed:
+            return False
+        worker.later(delay, job)
+        return True
 
     def _run_capture(self) -> None:
         from ._capture import capture_environment, capture_git, list_distributions, snapshot_code
@@ -484,7 +456,7 @@ class Run:
                 return
             beat = {"pid": os.getpid(), "host": _HOST, "time": _time(), "every": HEARTBEAT_INTERVAL}
             self._meta["heartbeat"] = beat
-            write_json_atomic(self.path / "run.json", self._meta)
+            write_json_atomic(self.path / "run.json", self._meta, fsync=False)  # the next beat replaces it
         self.store.heartbeat(self.id, beat, dict(self._metrics.summaries))
 
     def finish(self, status: RunStatus | str = RunStatus.COMPLETED, error: BaseException | str | None = None) -> None:
@@ -513,8 +485,6 @@ class Run:
             snapshot = self.data.snapshot()
             if snapshot is not None:
                 write_json_atomic(self.path / "data.json", snapshot)
-            if self._capture_thread is not None:
-                self._capture_thread.join(timeout=30)
             if self._reproducible:
                 self._save_reproducible()
             # metrics, data and capture are complete; what listeners add (plugin records,

@@ -31,6 +31,7 @@ from ._files import (
     read_file,
 )
 from ._ids import canonical, canonical_json, config_id
+from ._inherit import INHERIT, Inherit, InheritError, is_inherit
 from ._overrides import format_override, get_dotted, parse_overrides, set_dotted, split_override
 from ._param import (
     SPECIAL_PARAMS,
@@ -55,6 +56,10 @@ __all__ = [
     "SampleMode",
     "Distribution",
     "CONFIG_SUFFIXES",
+    "INHERIT",
+    "Inherit",
+    "InheritError",
+    "is_inherit",
     "SPECIAL_PARAMS",
     "ActionableParameterType",
     "Config",

@@ -99,6 +99,8 @@ def _example(type_: Any) -> str:
         return _example(next((a for a in args if a is not type(None)), str))
     if origin is typing.Annotated:
         return _example(args[0])
+    if _is_path_list(type_):
+        return "'a.py,b.py' or ['a.py', 'b.py']"
     if origin in (list, set, frozenset, typing.Sequence) or type_ in (list, set):
         return "[1, 2]" if not args else f"[{_example(args[0])}]"
     if origin is tuple or type_ is tuple:
@@ -167,8 +169,9 @@ def coerce(value: Any, type_: Any, name: str, base_dir: Path | None = None) -> A
 
     Text for containers, tuples and pydantic models may use Python literal or JSON syntax;
     booleans accept true/false/1/0/yes/no/on/off; ``none``/``null`` gives ``None`` where the
-    type allows it; an Enum accepts a member's value or name. With ``base_dir``, a relative
-    :class:`~pathlib.Path` result is resolved against it (for paths read from a config file).
+    type allows it; an Enum accepts a member's value or name; a ``list[Path]`` also accepts
+    comma-separated text (``"a.py,b.py"``). With ``base_dir``, a relative :class:`~pathlib.Path`
+    result (or item of a ``list[Path]``) is resolved against it (for paths read from a config file).
 
     Args:
         value: the value; a ``str`` is parsed according to ``type_``.
@@ -182,6 +185,8 @@ def coerce(value: Any, type_: Any, name: str, base_dir: Path | None = None) -> A
     Example:
         >>> coerce("0.5", float, "LR"), coerce("yes", bool, "FLAG"), coerce("[1, 2]", list[int], "L")
         (0.5, True, [1, 2])
+        >>> [str(p) for p in coerce("a.py,b.py", list[Path], "FILES", base_dir=Path("/x"))]
+        ['/x/a.py', '/x/b.py']
     """
     type_ = _plain_type(type_)
     if type_ is Any:
@@ -202,6 +207,8 @@ def coerce(value: Any, type_: Any, name: str, base_dir: Path | None = None) -> A
             literal = _literal(value)
             if literal is not _MISSING and not isinstance(literal, str):
                 value = literal
+            elif _is_path_list(type_):  # a list of paths as text: 'a.py' or 'a.py,b.py'
+                value = [part.strip() for part in value.split(",") if part.strip()]
     from pydantic import ValidationError
 
     try:
@@ -212,7 +219,17 @@ def coerce(value: Any, type_: Any, name: str, base_dir: Path | None = None) -> A
         raise ParameterError(f"Cannot check parameter {name!r} against type {type_!r}: {exc}", name) from None
     if base_dir is not None and isinstance(result, Path) and not result.is_absolute():
         result = type(result)(base_dir / result)
+    elif base_dir is not None and isinstance(result, list) and _is_path_list(type_):
+        result = [type(p)(base_dir / p) if isinstance(p, Path) and not p.is_absolute() else p for p in result]
     return result
+
+
+def _is_path_list(type_: Any) -> bool:
+    """Whether ``type_`` is ``list[Path]`` (or another list of path types)."""
+    args = typing.get_args(type_)
+    return typing.get_origin(type_) is list and len(args) == 1 and isinstance(args[0], type) and issubclass(
+        args[0], PurePath
+    )
 
 
 def _fail(name: str, value: Any, type_: Any, exc: Any = None) -> typing.NoReturn:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import sys
-import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -283,6 +282,8 @@ def _config_errors(path: Path) -> Iterator[None]:
 def _user_line(exc: BaseException, path: Path) -> int | None:
     resolved = str(path.resolve())
     line = None
+    import traceback
+
     for frame in traceback.extract_tb(exc.__traceback__):
         if Path(frame.filename).resolve().as_posix() == Path(resolved).as_posix():
             line = frame.lineno

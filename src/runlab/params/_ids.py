@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -85,5 +84,7 @@ def config_id(config: Any, length: int = 12) -> str:
         >>> config_id({"lr": 1, "bs": 32}) == config_id({"bs": 32.0, "lr": 1.0})
         True
     """
+    import hashlib  # here: loading OpenSSL costs a plain run start-up ~5 ms
+
     digest = hashlib.sha256(canonical_json(config).encode("utf-8")).hexdigest()
     return digest[:length]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import re
 import tokenize
@@ -14,6 +15,7 @@ from typing import Any
 
 from ._coerce import coerce, type_name
 from ._errors import ParameterError
+from ._inherit import is_inherit
 
 __all__ = [
     "Param",
@@ -149,6 +151,7 @@ for _name, _type, _default, _doc in (
     ("__CACHING__", bool, True, "Load cached results (new results are saved either way)."),
     ("__PREFIX__", str, "", "Prefix for the run's folder name."),
     ("__NOTIFY__", bool, True, "Send a desktop notification when the run ends (notification plugin)."),
+    ("__INCLUDE__", list[Path], [], "Mixin files to include (paths, comma-separated on the command line)."),
 ):
     declare_special_param(_name, _type, _default, _doc)
 
@@ -163,6 +166,12 @@ def read_descriptions(source: str) -> dict[str, str]:
         >>> read_descriptions("# Step size.\\nLR = 0.1\\nBS = 32  # samples per step\\n")
         {'LR': 'Step size.', 'BS': 'samples per step'}
     """
+    return dict(_read_descriptions(source))
+
+
+@functools.lru_cache(maxsize=32)
+def _read_descriptions(source: str) -> dict[str, str]:
+    """:func:`read_descriptions`, remembered per source text (a sweep reads one file per run)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -205,7 +214,9 @@ def _assigned_names(node: ast.stmt) -> list[str]:
 def discover_params(module_globals: Mapping[str, Any], source: str | None = None) -> dict[str, Param]:
     """The parameters of a module: its UPPERCASE globals and ``__SPECIAL__`` globals.
 
-    Modules, functions and classes are skipped even when their names are uppercase. Types come
+    Modules, functions and classes are skipped even when their names are uppercase (and the
+    imported ``INHERIT`` marker). A parameter set to ``INHERIT`` keeps the marker as its
+    default here; the experiment resolves it against its base. Types come
     from the module's ``__annotations__``, else from the default's type. Descriptions come from
     ``source`` (read from ``module_globals['__file__']`` when not given; no code is executed).
 
@@ -230,6 +241,8 @@ def discover_params(module_globals: Mapping[str, Any], source: str | None = None
     for name, value in module_globals.items():
         if not is_param_name(name) or isinstance(value, (types.ModuleType, types.FunctionType, type)):
             continue
+        if name == "INHERIT" and is_inherit(value):
+            continue  # `from runlab import INHERIT` is an import, not a parameter
         type_ = annotations.get(name)
         if type_ is None or isinstance(type_, str):
             type_ = _resolve_annotation(type_) if isinstance(type_, str) else None

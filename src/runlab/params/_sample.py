@@ -14,14 +14,16 @@ from __future__ import annotations
 import ast
 import itertools
 import math
-import random
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import ConfigError
 from ._sweep import Sweep, parse_sweep
+
+if TYPE_CHECKING:
+    import random
 
 __all__ = ["Distribution", "SampleMode", "loguniform", "parse_axis", "randint", "sample", "sweep_argv", "uniform"]
 
@@ -42,6 +44,7 @@ class Distribution:
         low, high: the bounds, both included.
 
     Example:
+        >>> import random
         >>> d = uniform(0, 1)
         >>> 0 <= d.draw(random.Random(0)) <= 1
         True
@@ -137,6 +140,8 @@ def sample(axes: Mapping[str, Axis | Sequence[Any]], n: int, seed: int | None = 
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ConfigError(f"Invalid number of samples {n!r}: give a whole number >= 1, e.g. --samples 20.")
+    import random  # here: a plain run never samples
+
     rng = random.Random(seed)
     table: dict[str, Distribution | list[Any]] = {}
     for name, axis in axes.items():

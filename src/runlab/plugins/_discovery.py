@@ -19,6 +19,7 @@ settings; ``[tool.runlab.plugins.NAME]`` overrides both.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -93,42 +94,61 @@ def _entry_point_sources() -> Iterator[PluginSource]:
 
     Read as :mod:`importlib.metadata` would (first distribution of a name wins), without
     importing it: only ``entry_points.txt`` files are read, and ``METADATA`` of the few
-    distributions that have runlab plugins (``runlab run`` starts faster).
+    distributions that have runlab plugins (``runlab run`` starts faster). Each folder's scan
+    is remembered while the folder is unchanged (installing or removing a distribution changes
+    it), so the runs of a sweep, and processes forked from a warm server, scan once.
     """
-    import configparser
     import sys
 
     seen: set[str] = set()
     for entry in sys.path:
         try:
-            names = sorted(os.listdir(entry or "."))
+            stamp = os.stat(entry or ".").st_mtime_ns
         except OSError:
             continue
-        for name in names:
-            if not name.endswith((".dist-info", ".egg-info")):
-                continue
-            key = name.rpartition(".")[0].partition("-")[0].lower().replace("-", "_").replace(".", "_")
+        for key, sources in _scan_folder(os.path.abspath(entry or "."), stamp):
             if key in seen:
                 continue
             seen.add(key)
-            info = Path(entry or ".") / name
-            try:
-                text = (info / "entry_points.txt").read_text(encoding="utf-8")
-            except OSError:
-                continue
-            if ENTRY_POINT_GROUP not in text:
-                continue
+            yield from sources
+
+
+@functools.lru_cache(maxsize=64)
+def _scan_folder(folder: str, stamp: int) -> tuple[tuple[str, tuple[PluginSource, ...]], ...]:
+    """``(distribution key, its runlab plugin entry points)`` for each distribution in ``folder``."""
+    import configparser
+
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return ()
+    found: list[tuple[str, tuple[PluginSource, ...]]] = []
+    for name in names:
+        if not name.endswith((".dist-info", ".egg-info")):
+            continue
+        key = name.rpartition(".")[0].partition("-")[0].lower().replace("-", "_").replace(".", "_")
+        info = Path(folder) / name
+        try:
+            text = (info / "entry_points.txt").read_text(encoding="utf-8")
+        except OSError:
+            found.append((key, ()))
+            continue
+        sources: tuple[PluginSource, ...] = ()
+        if ENTRY_POINT_GROUP in text:
             parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
             parser.optionxform = str  # type: ignore[assignment,method-assign]
             try:
                 parser.read_string(text)
             except configparser.Error:
-                continue
-            if not parser.has_section(ENTRY_POINT_GROUP):
-                continue
-            label = _distribution_label(info)
-            for ep_name, value in parser.items(ENTRY_POINT_GROUP):
-                yield PluginSource(ep_name, "entry-point", value.strip(), label)
+                parser = None  # type: ignore[assignment]
+            if parser is not None and parser.has_section(ENTRY_POINT_GROUP):
+                label = _distribution_label(info)
+                sources = tuple(
+                    PluginSource(ep_name, "entry-point", value.strip(), label)
+                    for ep_name, value in parser.items(ENTRY_POINT_GROUP)
+                )
+        found.append((key, sources))
+    return tuple(found)
 
 
 def _distribution_label(info: Path) -> str:

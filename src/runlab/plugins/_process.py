@@ -12,7 +12,7 @@ import threading
 from ..hooks import get_registry
 from ._manager import PluginManager
 
-__all__ = ["get_manager", "reset_manager"]
+__all__ = ["get_manager", "manager_loaded", "reset_manager"]
 
 _manager: PluginManager | None = None
 _manager_lock = threading.RLock()  # the registry's activator calls get_manager() from inside it
@@ -35,6 +35,11 @@ def get_manager() -> PluginManager:
                 _manager = None
                 raise
         return _manager
+
+
+def manager_loaded() -> bool:
+    """Whether the process's plugin manager exists (without creating it)."""
+    return _manager is not None
 
 
 def reset_manager() -> None:

@@ -3,13 +3,16 @@
 orjson does the heavy JSON work (metric batches, user data, every read). Its import costs
 about 15 ms, though, so the small documents written while a run starts and finishes
 (``run.json``, index columns) go through :func:`dumps_light`, which uses the standard
-library's encoder and falls back to orjson for what that cannot encode the same way.
+library's encoder until orjson is loaded anyway or the process has written a few dozen such
+documents (a second run, a long run's heartbeats), and falls back to orjson for what the standard
+library cannot encode the same way.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,10 @@ def dumps(obj: Any, indent: bool = True, sort_keys: bool = False) -> bytes:
     return orjson.dumps(obj, default=_default, option=option)
 
 
+_LIGHT_CALLS = 24  # about two runs' worth of records; then orjson's import pays for itself
+_light_calls = 0
+
+
 def dumps_light(obj: Any, indent: bool = True, sort_keys: bool = False) -> bytes:
     """:func:`dumps` for small documents, without importing orjson when plain JSON will do.
 
@@ -51,6 +58,10 @@ def dumps_light(obj: Any, indent: bool = True, sort_keys: bool = False) -> bytes
         >>> dumps_light({"b": 1, "a": [1.5, "x"]}, indent=False, sort_keys=True)
         b'{"a":[1.5,"x"],"b":1}'
     """
+    global _light_calls
+    _light_calls += 1
+    if _light_calls > _LIGHT_CALLS or "orjson" in sys.modules:  # a busy process: orjson pays off
+        return dumps(obj, indent=indent, sort_keys=sort_keys)
     try:
         text = json.dumps(
             obj,

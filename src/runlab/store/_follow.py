@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from ._metrics_file import MetricSeries, _append_line
+from ._metrics_file import MetricSeries, _append_line, _needles
 
 __all__ = ["MetricsTail"]
 
@@ -22,7 +22,8 @@ class MetricsTail:
 
     Args:
         path: the run's ``metrics.jsonl`` (it may not exist yet).
-        names: only these metrics (None: all).
+        names: only these metrics (None: all); other metrics' lines are skipped unparsed.
+        times: False leaves each series' ``times`` empty (charts need only steps and values).
 
     Example:
         >>> import runlab, tempfile
@@ -35,9 +36,11 @@ class MetricsTail:
         {}
     """
 
-    def __init__(self, path: Path, names: Iterable[str] | None = None) -> None:
+    def __init__(self, path: Path, names: Iterable[str] | None = None, *, times: bool = True) -> None:
         self.path = path
         self.names = set(names) if names is not None else None
+        self.times = times
+        self._needles = _needles(self.names)
         self.offset = 0
         self.skipped = 0  # unreadable complete lines seen (a damaged file)
 
@@ -59,6 +62,8 @@ class MetricsTail:
         for chunk in raw[: end + 1].split(b"\n"):
             if not chunk.strip():
                 continue
+            if self._needles is not None and chunk.startswith(b'{"name":') and not chunk.startswith(self._needles):
+                continue
             try:
                 line = orjson.loads(chunk)
                 name = line["name"]
@@ -67,7 +72,7 @@ class MetricsTail:
                 series = out.get(name)
                 if series is None:
                     series = out[name] = MetricSeries(name)
-                _append_line(series, line)
+                _append_line(series, line, self.times)
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 self.skipped += 1
         return out

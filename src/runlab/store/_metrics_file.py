@@ -142,7 +142,29 @@ def _decode_value(v: Any) -> Any:
     return v
 
 
-def _append_line(series: MetricSeries, line: dict[str, Any]) -> None:
+def _needles(names: Iterable[str] | None) -> tuple[bytes, ...] | None:
+    """Line prefixes of the metrics ``names``: lines start with ``{"name":<name>,`` as the writer emits them,
+    so other metrics' lines are skipped unparsed (either encoder may have written a line)."""
+    if names is None:
+        return None
+    import orjson
+
+    wanted = set(names)
+    forms = {orjson.dumps(n) for n in wanted} | {json.dumps(n, ensure_ascii=False).encode() for n in wanted}
+    return tuple(b'{"name":' + form + b"," for form in forms)
+
+
+def _extend_values(series: MetricSeries, value: list[Any]) -> None:
+    try:
+        sum(value)  # numbers only (the common case): copied as they are, in C
+    except TypeError:  # "NaN", "Infinity", None: decoded one by one
+        series.values.extend(_decode_value(v) if v is None or isinstance(v, str) else v for v in value)
+        return
+    series.values.extend(value)
+
+
+def _append_line(series: MetricSeries, line: dict[str, Any], times: bool = True) -> None:
+    """Add one line's points to ``series`` (``times`` False: leave ``series.times`` empty, for charts)."""
     value = line["value"]
     t0 = float(line["time"])
     if isinstance(value, list):
@@ -156,28 +178,42 @@ def _append_line(series: MetricSeries, line: dict[str, Any]) -> None:
                 raise ValueError("step and value lists differ in length")
         dt = line.get("dt")
         runs = line.get("dtr")
-        times: list[float]
-        if runs is not None:
+        stamps: list[float]
+        if not times:
+            if runs is not None and (len(runs) % 2 or sum(runs[1::2]) != n):
+                raise ValueError("dtr counts and value list differ in length")
+            if dt is not None and len(dt) != n:
+                raise ValueError("dt and value lists differ in length")
+            stamps = []
+        elif runs is not None:
             if len(runs) % 2 or sum(runs[1::2]) != n:  # checked before expanding a damaged line
                 raise ValueError("dtr counts and value list differ in length")
-            times = [t0 + ms / 1000.0 for ms, count in zip(runs[0::2], runs[1::2], strict=True) for _ in range(count)]
+            stamps = [t0 + ms / 1000.0 for ms, count in zip(runs[0::2], runs[1::2], strict=True) for _ in range(count)]
         elif dt is None:
-            times = [t0] * n
+            stamps = [t0] * n
         else:
             if len(dt) != n:
                 raise ValueError("dt and value lists differ in length")
-            times = [t0 + d / 1000.0 for d in dt]
+            stamps = [t0 + d / 1000.0 for d in dt]
         series.steps.extend(steps)
-        series.values.extend(_decode_value(v) if v is None or isinstance(v, str) else v for v in value)
-        series.times.extend(times)
+        _extend_values(series, value)
+        series.times.extend(stamps)
     else:
         series.steps.append(int(line["step"]))
         series.values.append(_decode_value(value))
-        series.times.append(t0)
+        if times:
+            series.times.append(t0)
 
 
-def read_metrics(path: Path, names: Iterable[str] | None = None) -> tuple[dict[str, MetricSeries], ReadReport]:
+def read_metrics(
+    path: Path, names: Iterable[str] | None = None, *, times: bool = True
+) -> tuple[dict[str, MetricSeries], ReadReport]:
     """Read ``metrics.jsonl``; unreadable lines (a torn last line after a crash) are skipped.
+
+    Args:
+        path: the file.
+        names: only these metrics (None: all).
+        times: False leaves each series' ``times`` empty (charts need only steps and values).
 
     Returns:
         The series by metric name, in order of first appearance, and a report of what
@@ -190,13 +226,9 @@ def read_metrics(path: Path, names: Iterable[str] | None = None) -> tuple[dict[s
         raw = path.read_bytes()
     except FileNotFoundError:
         return out, report
-    # lines start with {"name":<name>, as the writer emits them: skip other metrics unparsed
     import orjson
 
-    needles = None
-    if wanted is not None:  # either encoder may have written the line
-        forms = {orjson.dumps(n) for n in wanted} | {json.dumps(n, ensure_ascii=False).encode() for n in wanted}
-        needles = tuple(b'{"name":' + form + b"," for form in forms)
+    needles = _needles(wanted)
     for number, chunk in enumerate(raw.split(b"\n"), start=1):
         if not chunk.strip():
             continue
@@ -210,7 +242,7 @@ def read_metrics(path: Path, names: Iterable[str] | None = None) -> tuple[dict[s
             series = out.get(name)
             if series is None:
                 series = out[name] = MetricSeries(name)
-            _append_line(series, line)
+            _append_line(series, line, times)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             report.skipped.append((number, f"{type(exc).__name__}: {exc}"))
     return out, report

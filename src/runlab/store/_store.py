@@ -254,9 +254,15 @@ class Store:
         if old and self.index_writes:
             self._safe(lambda idx: idx.delete([old]))
 
-    def save(self, folder: Path, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None = None) -> None:
-        """Write ``run.json`` atomically and update the index (metric summaries too, if given)."""
-        write_json_atomic(folder / "run.json", meta)
+    def save(
+        self, folder: Path, meta: Mapping[str, Any], summaries: Mapping[str, Any] | None = None, fsync: bool = True
+    ) -> None:
+        """Write ``run.json`` atomically and update the index (metric summaries too, if given).
+
+        ``fsync=False`` skips forcing the file to disk (for records a later one supersedes):
+        a process crash still leaves the old or the new file, only a power loss may not.
+        """
+        write_json_atomic(folder / "run.json", meta, fsync=fsync)
         rel = folder.relative_to(self.root).as_posix()
         if self.index_writes:
             self._safe(lambda idx: idx.upsert(meta, rel, summaries))
@@ -397,6 +403,7 @@ class Store:
         since: float | None = None,
         until: float | None = None,
         archived: bool | None = False,
+        offset: int = 0,
     ) -> RunSet:
         """Query the index; see :func:`runlab.runs` for the arguments.
 
@@ -404,12 +411,16 @@ class Store:
         (``"lr-*"``); ``since``/``until`` bound the creation time (epoch seconds, ``until``
         exclusive). ``archived``: False (the default) for the store's runs, True for the
         archived ones only, None for both in one ordered result (``RunRecord.archived`` tells).
+        ``offset`` skips that many runs of the ordered result first (SQL ``OFFSET``: a page
+        of a large result costs one page, e.g. ``offset=100, limit=50``).
         """
         from ._filter import compile_order
 
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise UsageError(f"Invalid offset {offset!r}: expected a whole number >= 0.")
         if archived is True and not self.is_archive:
             return self.archive.runs(where, namespace, status, tags, order_by, limit,
-                                     name=name, since=since, until=until)  # fmt: skip
+                                     name=name, since=since, until=until, offset=offset)  # fmt: skip
         where_sql, values = self._conditions(where, namespace, status, tags, name, since, until)
         order_sql, order_values = compile_order(order_by)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
@@ -421,9 +432,9 @@ class Store:
         cols = ",".join("r." + c for c in RUN_COLUMNS) + (",r.archived" if union else "")
         sql = f"SELECT {cols} FROM runs r{where_sql} ORDER BY {order_sql}"
         values.extend(order_values)
-        if limit is not None:
-            sql += " LIMIT ?"
-            values.append(limit)
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"  # LIMIT -1: no limit, as SQLite needs a LIMIT before OFFSET
+            values.extend((-1 if limit is None else limit, offset))
         if union:
             return RunSet(self._union_query(sql, values), self.root, None)
         rows = self._safe(lambda idx: idx.execute(sql, values))

@@ -8,6 +8,7 @@ finds its record and resumes it.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from collections.abc import Iterator, Mapping
@@ -15,12 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AmbiguousRunError, UsageError
+from ..errors import AmbiguousRunError, SweepNotFoundError, UsageError
 from ..store._files import read_json, write_json_atomic
 
 __all__ = ["SweepEntry", "SweepRecord", "list_sweeps", "load_sweep", "sweep_dir"]
 
 FINAL_STATES = ("completed", "failed", "cancelled")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 def sweep_dir(root: Path) -> Path:
@@ -134,14 +136,18 @@ def load_sweep(root: Path, ref: str) -> SweepRecord:
     """The sweep whose id starts with ``ref`` (or whose name is ``ref``).
 
     Raises:
-        UsageError: no sweep matches; AmbiguousRunError: several do.
+        SweepNotFoundError: no sweep matches (a :class:`~runlab.errors.UsageError`);
+        AmbiguousRunError: several do.
     """
     exact = sweep_dir(root) / f"{ref}.json"
-    if ref and exact.is_file():
-        return SweepRecord.from_dict(read_json(exact), root)
+    if _ID.fullmatch(ref) and exact.is_file():  # a plain id only: never a path out of the sweeps folder
+        try:
+            return SweepRecord.from_dict(read_json(exact), root)
+        except (OSError, ValueError, TypeError) as exc:
+            raise UsageError(f"Sweep record {exact} cannot be read ({exc}); remove it or restore it.") from None
     matches = [r for r in list_sweeps(root) if ref and (r.id.startswith(ref) or r.name == ref)]
     if not matches:
-        raise UsageError(f"No sweep {ref!r} in {root}. List the sweeps with 'runlab sweep list'.")
+        raise SweepNotFoundError(f"No sweep {ref!r} in {root}. List the sweeps with 'runlab sweep list'.")
     if len(matches) > 1:
         raise AmbiguousRunError(
             f"Sweep {ref!r} is ambiguous: it matches {', '.join(r.id for r in matches[:5])}. Give more of the id.",

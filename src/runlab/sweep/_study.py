@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import SweepNotFoundError, UsageError
 from ..experiment._trial import STUDY_NAME, make_pruner, open_storage, study_dir, study_file
 from ..store._files import read_json, write_json_atomic
 from ._space import Dimension
@@ -295,6 +295,38 @@ class StudyFile:
         return optuna.load_study(study_name=self.name, storage=self.storage(),
                                  pruner=make_pruner(self.data.get("pruner") or "none"))  # fmt: skip
 
+    def load_read_only(self) -> Any:
+        """The ``optuna.Study``, opened without creating anything (for the UI and other readers).
+
+        :meth:`load` creates the journal file (and the studies folder) when they are missing,
+        as a driver must; a reader must not, so a missing storage is an error here.
+
+        Raises:
+            SweepNotFoundError: the study's journal (or SQLite file) is missing, or the storage
+                holds no study of this name.
+        """
+        import optuna
+
+        url = self.data.get("storage")
+        if url:
+            target = str(url).removeprefix("sqlite:///") if str(url).startswith("sqlite:///") else None
+            if target is not None and target != ":memory:" and not Path(target).is_file():
+                raise SweepNotFoundError(f"Study {self.name!r} keeps its trials in {url}, which does not exist.")
+            storage = optuna.storages.get_storage(url)
+        else:
+            from optuna.storages import JournalStorage
+            from optuna.storages.journal import JournalFileBackend
+
+            journal = self.path.with_suffix(".log")
+            if not journal.is_file():
+                raise SweepNotFoundError(f"Study {self.name!r} has no trials file {journal}: it was removed "
+                                         "or never written.")  # fmt: skip
+            storage = JournalStorage(JournalFileBackend(str(journal)))
+        try:
+            return optuna.load_study(study_name=self.name, storage=storage)
+        except KeyError:
+            raise SweepNotFoundError(f"Study {self.name!r} is not in its storage {url or journal}.") from None
+
 
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
@@ -329,13 +361,13 @@ def load_study_file(root: Path, name: str) -> StudyFile:
     """The study file of study ``name``.
 
     Raises:
-        UsageError: no such study (the message lists the store's studies).
+        SweepNotFoundError: no such study (a :class:`UsageError`; the message lists the store's studies).
     """
     path = study_file(root, name)
     if not path.is_file():
         names = [s.name for s in list_studies(root)]
         hint = f"studies: {', '.join(names)}" if names else "no studies yet; start one with runlab optimize"
-        raise UsageError(f"No study named {name!r} in {root} ({hint}).")
+        raise SweepNotFoundError(f"No study named {name!r} in {root} ({hint}).")
     return StudyFile(name, Path(root), read_json(path))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, NamedTuple
 
-__all__ = ["StudyResult", "study", "study_runs"]
+__all__ = ["StudyResult", "study", "study_runs", "trial_runs"]
 
 
 class StudyResult(NamedTuple):
@@ -43,3 +43,20 @@ def study_runs(store: Any, name: str) -> Any:
     """The :class:`~runlab.RunSet` of the runs that name study ``name`` (oldest first)."""
     escaped = name.replace("\\", "\\\\").replace("'", "\\'")
     return store.runs(where=f"study == '{escaped}'", order_by="created")
+
+
+def trial_runs(store: Any, record: Any) -> dict[int, list[str]]:
+    """Trial number -> its runs: the study file's record, plus the runs that name the study in the store.
+
+    ``record`` is the :class:`~runlab.sweep.StudyFile`; ``runlab study show`` and the UI's study
+    page both read a study's runs through this.
+    """
+    out: dict[int, list[str]] = {int(k): list(v) for k, v in record.runs.items()}
+    known = {r for ids in out.values() for r in ids}
+    for run in study_runs(store, record.name):
+        if run.id in known:  # already in the study file: no need to read its run.json
+            continue
+        number = run.metadata.get("trial")
+        if isinstance(number, int) and run.id not in out.setdefault(number, []):
+            out[number].append(run.id)
+    return out

@@ -22,10 +22,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from .._version import __version__
-from ..errors import AmbiguousRunError, FilterError, RunlabError, RunNotFoundError, UsageError
+from ..errors import AmbiguousRunError, FilterError, RunlabError, RunNotFoundError, SweepNotFoundError, UsageError
 from ..store import Store
 from ..store._files import dumps
-from . import _queries
+from . import _queries, _sweeps
 from ._files import confined_artifact, preview_kind, read_log
 
 __all__ = ["LOCAL_HOSTS", "TOKEN_COOKIE", "create_app", "plotly_js"]
@@ -71,7 +71,7 @@ def _host_name(header: str) -> str:
 
 
 def _status_of(exc: Exception) -> int:
-    if isinstance(exc, RunNotFoundError):
+    if isinstance(exc, (RunNotFoundError, SweepNotFoundError)):
         return 404
     if isinstance(exc, (FilterError, AmbiguousRunError, UsageError)):
         return 400
@@ -146,7 +146,8 @@ def create_app(
             if isinstance(exc, FilterError):
                 body.update(expression=exc.expression, position=exc.position)
             return JSONBytes(body, status_code=status)
-        title = "Run not found" if status == 404 else "Bad request"
+        title = ("Sweep or study not found" if isinstance(exc, SweepNotFoundError) else "Run not found") \
+            if status == 404 else "Bad request"
         return page(request, "error.html", status, title=title, message=str(exc))
 
     @app.exception_handler(RunlabError)
@@ -221,6 +222,30 @@ def create_app(
         refs = [i.strip() for text in ids or [] for i in text.split(",")]
         return _queries.compare(store, refs, metric, group_by, points)
 
+    @app.get("/api/sweeps", tags=["sweeps"], summary="The store's sweeps, newest first")
+    def api_sweeps() -> Any:
+        return {"sweeps": _sweeps.sweep_list(store)}
+
+    @app.get("/api/sweeps/{ref}", tags=["sweeps"], summary="A sweep: swept parameters against final metrics")
+    def api_sweep(
+        ref: str,
+        sort: Annotated[str | None, Query(description="Order rows by a field, e.g. -metrics.acc (default: configs)")]
+        = None,
+    ) -> Any:
+        """One row per config: its run, state, the parameters that vary and each metric's last value.
+        An unknown sweep is a 404."""
+        return _sweeps.sweep_details(store, ref, sort)
+
+    @app.get("/api/studies", tags=["studies"], summary="The store's Optuna studies, newest first")
+    def api_studies() -> Any:
+        return {"studies": _sweeps.study_list(store)}
+
+    @app.get("/api/studies/{name}", tags=["studies"], summary="A study: history, importances, trials, best trial")
+    def api_study(name: str) -> Any:
+        """Read-only on the study's storage (nothing is created); an unknown study is a 404. Parameter
+        importances are Optuna's, computed on the server once enough trials are complete."""
+        return _sweeps.study_details(store, name)
+
     # -- pages ------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def runs_page(request: Request) -> HTMLResponse:
@@ -234,6 +259,26 @@ def create_app(
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
     def compare_page(request: Request) -> HTMLResponse:
         return page(request, "compare.html", title="Compare")
+
+    @app.get("/sweeps", response_class=HTMLResponse, include_in_schema=False)
+    def sweeps_page(request: Request) -> HTMLResponse:
+        return page(request, "sweeps.html", title="Sweeps", kind="sweeps")
+
+    @app.get("/sweeps/{ref}", response_class=HTMLResponse, include_in_schema=False)
+    def sweep_page(request: Request, ref: str) -> HTMLResponse:
+        from ..sweep import load_sweep
+
+        record = load_sweep(store.root, ref)
+        return page(request, "sweep.html", title=f"sweep {record.name or record.id}", sweep_id=record.id)
+
+    @app.get("/studies", response_class=HTMLResponse, include_in_schema=False)
+    def studies_page(request: Request) -> HTMLResponse:
+        return page(request, "sweeps.html", title="Studies", kind="studies")
+
+    @app.get("/studies/{name}", response_class=HTMLResponse, include_in_schema=False)
+    def study_page(request: Request, name: str) -> HTMLResponse:
+        record = _sweeps.find_study(store, name)
+        return page(request, "study.html", title=f"study {record.name}", study_name=record.name)
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly() -> FileResponse:

@@ -24,6 +24,7 @@ from typing import Any
 from ..cli._fields import check_field, field_value, flat
 from ..errors import RunlabError, UsageError
 from ..store import RunRecord, Store
+from ._cache import SERIES
 from ._downsample import band, minmax_buckets, window
 from ._files import artifact_listing
 
@@ -85,9 +86,10 @@ def runs_page(
         raise UsageError(f"Invalid archived {archived!r}: expected one of {', '.join(ARCHIVED)}.")
     chosen = parse_columns(columns)
     which = ARCHIVED[archived]
-    found = store.runs(where=where or None, order_by=sort or "-created", limit=offset + limit, archived=which)
-    page = list(found[offset:])
-    total = len(found) if len(found) < offset + limit else store.count(where=where or None, archived=which)
+    page = list(store.runs(where=where or None, order_by=sort or "-created", limit=limit, offset=offset,
+                           archived=which))  # fmt: skip
+    full = 0 < len(page) < limit or (offset == 0 and not page)  # the whole rest is on this page: no count needed
+    total = offset + len(page) if full else store.count(where=where or None, archived=which)
     cols = chosen if chosen is not None else default_columns(store, page)
     metric_cells = _metric_cells(store, page, [c for c in cols if c.startswith("metrics.")])
 
@@ -273,10 +275,8 @@ def _param_info(params: Any) -> dict[str, dict[str, Any]]:
 
 
 def _series(rec: RunRecord, names: Sequence[str]) -> dict[str, tuple[list[int], list[float]]]:
-    from ..store import read_metrics
-
-    found, _ = read_metrics(rec.path / "metrics.jsonl", names)
-    return {n: (s.steps, s.values) for n, s in found.items()}
+    """Steps and values of the run's metrics ``names``, from the UI's incremental cache."""
+    return SERIES.get(rec.path / "metrics.jsonl", names)
 
 
 def metric_series(

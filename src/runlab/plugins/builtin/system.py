@@ -23,6 +23,7 @@ metrics need ``nvidia-ml-py`` and an NVIDIA driver, and are silently absent othe
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any
@@ -39,8 +40,61 @@ _MB = 2**20
 _FINAL_MIN_GAP = 1.0  # a final sample when the run ends, if the last one is at least this old
 
 
+class _Ticker:
+    """One daemon thread per process that calls each started sampler's ``_tick`` when it is due.
+
+    Samplers share it so that starting a run starts no thread of its own (a thread start
+    costs a run a scheduler round trip); the thread starts with the first sampler and then
+    idles between runs.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Start empty (also in a forked child, whose parent's thread and lock are not its own)."""
+        self._cond = threading.Condition()
+        self._due: dict[SystemSampler, float] = {}
+        self._thread: threading.Thread | None = None
+
+    def add(self, sampler: SystemSampler, when: float) -> None:
+        with self._cond:
+            self._due[sampler] = when
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="runlab-system", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def has(self, sampler: SystemSampler) -> bool:
+        with self._cond:
+            return sampler in self._due
+
+    def remove(self, sampler: SystemSampler) -> None:
+        with self._cond:
+            self._due.pop(sampler, None)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                if not self._due:
+                    self._cond.wait()
+                    continue
+                sampler, when = min(self._due.items(), key=lambda item: item[1])
+                delay = when - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                self._due[sampler] = time.monotonic() + sampler.interval
+            try:
+                keep = sampler._tick()
+            except Exception:  # a broken sampler stops; the others go on
+                keep = False
+            if not keep:
+                self.remove(sampler)
+
+
 class SystemSampler:
-    """Records system metrics into one run every ``interval`` seconds, on a daemon thread.
+    """Records system metrics into one run every ``interval`` seconds, in the background.
 
     The plugin starts one per run started by an experiment style or ``runlab run``; a run
     made with bare :func:`runlab.start_run` can use one directly. Each sampler keeps its
@@ -59,13 +113,15 @@ class SystemSampler:
         ...         pass  # the training loop
     """
 
+    __hash__ = object.__hash__  # the ticker keys samplers by identity
+
     def __init__(self, run: Any, interval: float = DEFAULT_INTERVAL, gpu: bool = True) -> None:
         self.run = run
         self.interval = check_interval(interval, "interval")
         self.gpu = gpu
         self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # the counters
+        self._busy = threading.Lock()  # one tick or final sample at a time
         self._psutil: Any = None
         self._process: Any = None
         self._start_io: dict[str, float] = {}
@@ -77,9 +133,15 @@ class SystemSampler:
     def start(self) -> SystemSampler:
         """Start sampling in the background (the first sample comes after ``interval`` s)."""
         self._started = time.monotonic()
-        self._thread = threading.Thread(target=self._loop, name=f"runlab-system-{self.run.id}", daemon=True)
-        self._thread.start()
+        begun = getattr(self.run, "_started_at", None)  # the run's start: a sampler joining late catches up
+        first = (begun if isinstance(begun, float) else self._started) + min(_FINAL_MIN_GAP, self.interval)
+        _TICKER.add(self, max(first, self._started))
         return self
+
+    @property
+    def active(self) -> bool:
+        """Whether samples are still scheduled (False once stopped or once the run finished)."""
+        return _TICKER.has(self)
 
     def __enter__(self) -> SystemSampler:
         return self.start()
@@ -90,28 +152,29 @@ class SystemSampler:
     def stop(self, final: bool = True) -> None:
         """Stop sampling; with ``final``, take one last sample if the last is at least 1 s old.
 
-        The thread ends by itself; it is waited for only when a last sample is due, so a run
-        shorter than a second never waits for psutil's import.
+        A sample being taken now is waited for; a run shorter than a second never waits
+        for psutil's import.
         """
+        _TICKER.remove(self)
         self._stop.set()
         if not final or time.monotonic() - self._started < _FINAL_MIN_GAP:
             return
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=30)
-        if self._psutil is not None and time.monotonic() - self._last_sample >= _FINAL_MIN_GAP:
-            self._record()
+        with self._busy:  # a tick running on the ticker thread ends first
+            if self._psutil is not None and time.monotonic() - self._last_sample >= _FINAL_MIN_GAP:
+                self._record()
 
-    def _loop(self) -> None:
-        if self._stop.wait(min(_FINAL_MIN_GAP, self.interval)):  # a short run never pays psutil's import
-            return
-        try:
-            self._prime()
-        except Exception:  # psutil unusable here: record nothing
-            return
-        while not self._stop.wait(self.interval):
-            if not self._record():
-                return
+    def _tick(self) -> bool:
+        """Called by the ticker when due: prime on the first call, else sample; False to stop."""
+        with self._busy:
+            if self._stop.is_set():
+                return False
+            if self._psutil is None:
+                try:
+                    self._prime()
+                except Exception:  # psutil unusable here: record nothing
+                    return False
+                return True
+            return self._record()
 
     def _prime(self) -> None:
         import psutil
@@ -190,6 +253,11 @@ class SystemSampler:
                         out[f"sys/gpu{index}/{key}"] = value
             self._last_sample = now
             return out
+
+
+_TICKER = _Ticker()
+if hasattr(os, "register_at_fork"):  # a forked child starts with no sampler and an unheld lock
+    os.register_at_fork(after_in_child=_TICKER.reset)
 
 
 def _busy_total(times: Any) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-// runlab UI: the runs table, the run page and the compare page. Talks only to /api on this host.
+// runlab UI: the runs table, the run, compare, sweep and study pages. Talks only to /api on this host.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
@@ -14,6 +14,13 @@ const el = (tag, attrs = {}, ...children) => {
   return node;
 };
 
+// app.js loads before plotly.min.js, so a page's first API request runs while the browser parses plotly;
+// every answer waits until the document's scripts have all run (Plotly is defined) before the page uses it.
+const scriptsDone = new Promise((resolve) => {
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", resolve);
+  else resolve();
+});
+
 async function api(path, params) {
   const url = new URL(path, window.location.origin);
   if (params) {
@@ -24,6 +31,7 @@ async function api(path, params) {
   }
   const resp = await fetch(url, { headers: { Accept: "application/json" } });
   const body = await resp.json().catch(() => ({ detail: resp.statusText }));
+  await scriptsDone;
   if (!resp.ok) {
     const err = new Error(body.detail || resp.statusText);
     err.status = resp.status;
@@ -217,14 +225,14 @@ function runPage() {
     const r = details.run;
     $("#run-title").replaceChildren(r.name || r.id, " ", statusBadge(r.status));
     const meta = el("dl", { class: "meta" });
-    const add = (k, v) => { meta.append(el("dt", { text: k }), el("dd", { text: v })); };
+    const add = (k, v) => { meta.append(el("dt", { text: k }), el("dd", {}, v ?? "–")); };
     add("id", r.id); add("namespace", r.namespace); add("experiment", r.experiment || "–");
     add("created", fmt(r.created, "created")); add("started", fmt(r.started, "started"));
     add("ended", fmt(r.ended, "ended")); add("duration", fmt(r.duration, "duration"));
     add("tags", fmt(r.tags)); add("folder", r.path);
-    if (r.sweep) add("sweep", r.sweep);
-    if (r.study) add("study", r.study);
-    if (r.parent) add("parent", r.parent);
+    if (r.sweep) add("sweep", el("a", { href: `/sweeps/${r.sweep}`, id: "sweep-link", text: r.sweep }));
+    if (r.study) add("study", el("a", { href: `/studies/${encodeURIComponent(r.study)}`, id: "study-link", text: r.study }));
+    if (r.parent) add("parent", el("a", { href: `/runs/${r.parent}`, text: r.parent }));
     if (r.description) add("description", r.description);
     $("#summary").replaceChildren(meta);
     const rows = Object.entries(r.params_flat).map(([k, v]) => {
@@ -367,7 +375,53 @@ function runPage() {
   });
 }
 
+// -- parallel coordinates (compare, sweep and study pages) ------------------------------
+function axis(label, values, options = {}) {  // numbers as they are (log10 when asked), anything else as categories
+  if (values.every((v) => v === null || typeof v === "number")) {
+    if (options.log) return { label: `log10(${label})`, values: values.map((v) => (v > 0 ? Math.log10(v) : NaN)) };
+    return { label, values: values.map((v) => (v === null ? NaN : v)) };
+  }
+  const cats = [...new Set(values.map((v) => fmt(v)))];
+  return { label, values: values.map((v) => cats.indexOf(fmt(v))), tickvals: cats.map((_, i) => i), ticktext: cats };
+}
+
+function drawParallel(div, dims, colorValues, names) {  // plotly's parcoords (WebGL), else the same axes in SVG
+  const line = colorValues ? { color: colorValues.map((v) => (v === null ? 0 : v)), colorscale: "Viridis", showscale: true } : {};
+  Plotly.react(div, [{ type: "parcoords", dimensions: dims, line }], { margin: { l: 60, r: 60, t: 40, b: 20 } }, plotConfig)
+    .then((node) => {
+      if (node.querySelector(".no-webgl")) {
+        Plotly.purge(node);
+        drawParallelSVG(div, dims, names);
+      }
+    });
+}
+
+function drawParallelSVG(div, dims, names) {  // without WebGL: one SVG line per row over axes scaled to 0..1
+  const labels = dims.map((d) => d.label);
+  const notes = [];  // each axis's range (or its categories) written beside it
+  const scaled = dims.map((d) => {
+    const finite = d.values.filter((v) => Number.isFinite(v));
+    const lo = Math.min(...finite);
+    const hi = Math.max(...finite);
+    const at = (v) => (hi > lo ? (v - lo) / (hi - lo) : 0.5);
+    const note = (y, text) => notes.push({ x: d.label, y, text, xref: "x", yref: "y", showarrow: false,
+      xanchor: "left", xshift: 4, font: { size: 10, color: "#6b7280" } });
+    if (d.ticktext) d.ticktext.forEach((t, i) => note(at(i), t));
+    else if (finite.length) { note(at(hi), fmt(hi)); if (hi > lo) note(at(lo), fmt(lo)); }
+    return d.values.map((v) => (Number.isFinite(v) ? at(v) : null));
+  });
+  const traces = names.map((name, i) => ({
+    x: labels, y: scaled.map((col) => col[i]), mode: "lines+markers", name, type: "scatter",
+    line: { color: PALETTE[i % PALETTE.length] },
+    text: dims.map((d) => (d.ticktext ? d.ticktext[d.values[i]] : fmt(d.values[i]))), hovertemplate: "%{x}: %{text}",
+  }));
+  const layout = { margin: { l: 40, r: 20, t: 20, b: 40 }, yaxis: { showticklabels: false, range: [-0.05, 1.05] },
+    xaxis: { type: "category" }, showlegend: names.length <= 20, annotations: notes };
+  Plotly.react(div, traces, layout, plotConfig);
+}
+
 // -- compare page ---------------------------------------------------------------------
+const MANY_CURVES = 20;
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
 function withAlpha(hex, a) {
@@ -402,7 +456,8 @@ function comparePage() {
     $("#group-by").replaceChildren(el("option", { value: "", text: "none" }),
       ...groupable.map((g) => el("option", { value: g, text: g })));
     $("#group-by").value = data.group_by || "";
-    drawCurves(); drawDiff(); drawParcoords();
+    drawCurves();
+    setTimeout(() => { drawDiff(); drawParcoords(); }, 0);  // the curves show first; the table and axes follow
     if (data.live) setTimeout(load, 3000);
   }
 
@@ -423,10 +478,11 @@ function comparePage() {
         traces.push({ x: b.step, y: b.mean, mode: "lines", name: label, line: { color }, legendgroup: label });
       });
     } else {
+      // SVG, not scattergl: 100 curves of a few hundred points draw in ~0.15 s, WebGL without a GPU takes 4x longer
       data.curves.forEach((c, i) => traces.push({ x: c.steps, y: c.values, name: c.name, mode: "lines", type: "scatter",
         line: { color: PALETTE[i % PALETTE.length] } }));
     }
-    const many = data.curves.length > 20 && !data.groups.length;  // 100 legend entries cost more than the curves
+    const many = data.curves.length > MANY_CURVES && !data.groups.length;  // 100 legend entries cost more than the curves
     Plotly.react("curves", traces, chartLayout($("#logy").checked,
       { uirevision: "keep", showlegend: !many, hovermode: many ? "closest" : "x unified" }), plotConfig);
   }
@@ -445,44 +501,11 @@ function comparePage() {
   }
 
   function drawParcoords() {
-    const dims = [];
-    for (const p of data.params.filter((q) => q.differs)) {
-      const vals = p.values;
-      if (vals.every((v) => typeof v === "number")) dims.push({ label: p.key, values: vals });
-      else {
-        const cats = [...new Set(vals.map((v) => fmt(v)))];
-        dims.push({ label: p.key, values: vals.map((v) => cats.indexOf(fmt(v))), tickvals: cats.map((_, i) => i), ticktext: cats });
-      }
-    }
+    const dims = data.params.filter((q) => q.differs).map((p) => axis(p.key, p.values));
     const metricVals = data.metric ? data.final[data.metric] : null;
-    if (metricVals) dims.push({ label: data.metric, values: metricVals.map((v) => (v === null ? NaN : v)) });
+    if (metricVals) dims.push(axis(data.metric, metricVals));
     if (!dims.length) { $("#parcoords").textContent = "No parameters differ."; return; }
-    const line = metricVals ? { color: metricVals.map((v) => (v === null ? 0 : v)), colorscale: "Viridis", showscale: true } : {};
-    Plotly.react("parcoords", [{ type: "parcoords", dimensions: dims, line }], { margin: { l: 60, r: 60, t: 40, b: 20 } }, plotConfig)
-      .then((div) => {
-        if (div.querySelector(".no-webgl")) {  // parcoords needs WebGL: draw the same axes in SVG instead
-          Plotly.purge(div);
-          drawParallelSVG(dims);
-        }
-      });
-  }
-
-  function drawParallelSVG(dims) {  // without WebGL: one SVG line per run over axes scaled to 0..1
-    const labels = dims.map((d) => d.label);
-    const scaled = dims.map((d) => {
-      const finite = d.values.filter((v) => Number.isFinite(v));
-      const lo = Math.min(...finite);
-      const hi = Math.max(...finite);
-      return d.values.map((v) => (Number.isFinite(v) ? (hi > lo ? (v - lo) / (hi - lo) : 0.5) : null));
-    });
-    const traces = data.runs.map((r, i) => ({
-      x: labels, y: scaled.map((col) => col[i]), mode: "lines+markers", name: r.name || r.id,
-      line: { color: PALETTE[i % PALETTE.length] },
-      text: dims.map((d) => (d.ticktext ? d.ticktext[d.values[i]] : fmt(d.values[i]))), hovertemplate: "%{x}: %{text}",
-    }));
-    const layout = { margin: { l: 40, r: 20, t: 20, b: 40 }, yaxis: { showticklabels: false, range: [-0.05, 1.05] },
-      xaxis: { type: "category" }, showlegend: data.runs.length <= 20 };
-    Plotly.react("parcoords", traces, layout, plotConfig);
+    drawParallel("parcoords", dims, metricVals, data.runs.map((r) => r.name || r.id));
   }
 
   $("#metric").addEventListener("change", () => { state.set("metric", $("#metric").value); save(); load(); });
@@ -496,6 +519,285 @@ function comparePage() {
   load();
 }
 
-const pages = { runs: runsPage, run: runPage, compare: comparePage };
+// -- sweeps and studies ----------------------------------------------------------------
+const whereLink = (field, value) => "/?where=" + encodeURIComponent(`${field} == '${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`);
+const runLinks = (ids) => (ids.length ? ids.map((id) => el("a", { href: `/runs/${id}`, text: id, class: "run-link" })) : ["–"]);
+
+function metaList(pairs) {  // [label, text or node] -> a definition list; empty values are left out
+  const meta = el("dl", { class: "meta" });
+  for (const [k, v] of pairs) {
+    if (v === null || v === undefined || v === "") continue;
+    meta.append(el("dt", { text: k }), el("dd", {}, ...(Array.isArray(v) ? v : [v])));
+  }
+  return meta;
+}
+
+const countsText = (counts) => Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ") || "none";
+
+function sortable(table, head, rows) {  // head: [{label, key(row) -> value}]; click a header to sort, again to reverse
+  let by = null;
+  let desc = false;
+  function render() {
+    const order = rows.slice();
+    if (by !== null) {
+      const key = head[by].key;
+      const rank = (v) => (v === null || v === undefined ? 2 : typeof v === "number" ? 0 : 1);
+      order.sort((a, b) => {
+        const va = key(a.data);
+        const vb = key(b.data);
+        if (rank(va) !== rank(vb)) return rank(va) - rank(vb);  // missing values last, either way
+        const c = rank(va) === 0 ? va - vb : String(va).localeCompare(String(vb));
+        return desc ? -c : c;
+      });
+    }
+    const tr = el("tr", {}, ...head.map((h, i) => el("th", {
+      "data-col": h.label, onclick: () => { desc = by === i ? !desc : h.desc === true; by = i; render(); },
+    }, h.label + (by === i ? (desc ? " ▼" : " ▲") : ""))));
+    table.querySelector("thead").replaceChildren(tr);
+    table.querySelector("tbody").replaceChildren(...order.map((r) => r.node));
+  }
+  render();
+}
+
+function listPage(kind) {  // /sweeps and /studies
+  async function load() {
+    let body;
+    try {
+      body = await api(`/api/${kind}`);
+    } catch (err) {
+      $("#list-error").textContent = err.message;
+      $("#list-error").hidden = false;
+      return;
+    }
+    const items = body[kind];
+    $("#list-count").textContent = `${items.length}`;
+    let head;
+    let rows;
+    if (kind === "sweeps") {
+      head = [{ label: "id", key: (s) => s.id }, { label: "state", key: (s) => s.state },
+        { label: "completed", key: (s) => s.counts.completed || 0, desc: true }, { label: "total", key: (s) => s.total, desc: true },
+        { label: "swept", key: (s) => s.sweeps.join(" ") }, { label: "experiment", key: (s) => s.experiment },
+        { label: "created", key: (s) => s.created, desc: true }];
+      rows = items.map((s) => ({ data: s, node: el("tr", { "data-id": s.id },
+        el("td", {}, el("a", { href: `/sweeps/${s.id}`, text: s.name ? `${s.name} (${s.id})` : s.id })),
+        el("td", {}, statusBadge(s.state)), el("td", { class: "num", text: String(s.counts.completed || 0) }),
+        el("td", { class: "num", text: String(s.total) }), el("td", { text: s.sweeps.join("  ") || s.mode || "" }),
+        el("td", { text: s.experiment }), el("td", { text: fmt(s.created, "created") })) }));
+      $("#list-hint").textContent = items.length ? "" : "No sweeps yet. Start one with: runlab run FILE --sweep NAME=V1,V2";
+    } else {
+      head = [{ label: "name", key: (s) => s.name }, { label: "trials", key: (s) => s.trials, desc: true },
+        { label: "complete", key: (s) => s.counts.complete || 0, desc: true }, { label: "best", key: (s) => (s.best ? s.best[0] : null) },
+        { label: "objective", key: (s) => s.objectives.join(", ") }, { label: "experiment", key: (s) => s.experiment },
+        { label: "created", key: (s) => s.created, desc: true }];
+      rows = items.map((s) => ({ data: s, node: el("tr", { "data-id": s.name },
+        el("td", {}, el("a", { href: `/studies/${encodeURIComponent(s.name)}`, text: s.name })),
+        el("td", { class: "num", text: s.trials === null ? "?" : String(s.trials) }),
+        el("td", { class: "num", text: String(s.counts.complete || 0) }),
+        el("td", { class: "num", text: s.problem ? s.problem : s.best ? s.best.map((v) => fmt(v)).join(", ") : s.pareto ? `Pareto front of ${s.pareto}` : "–" }),
+        el("td", { text: s.objectives.map((o, i) => `${o} (${s.directions[i] || ""})`).join(", ") }),
+        el("td", { text: s.experiment }), el("td", { text: fmt(s.created, "created") })) }));
+      $("#list-hint").textContent = items.length ? "" : "No studies yet. Start one with: runlab optimize FILE -n N --search NAME=float(LOW,HIGH)";
+    }
+    sortable($("#list"), head, rows);
+  }
+  load();
+}
+
+function sweepPage() {
+  const sweepId = document.body.dataset.sweep;
+  const state = new URLSearchParams(window.location.search);
+  const save = () => history.replaceState(null, "", "?" + state.toString());
+  let data = null;
+
+  async function load() {
+    try {
+      data = await api(`/api/sweeps/${sweepId}`, { sort: state.get("sort") });
+    } catch (err) {
+      $("#sweep-error").textContent = err.message;
+      $("#sweep-error").hidden = false;
+      return;
+    }
+    $("#sweep-error").hidden = true;
+    const d = data.definition;
+    $("#sweep-title").replaceChildren(`sweep ${data.name || data.id} `, statusBadge(data.state));
+    $("#sweep-summary").replaceChildren(metaList([
+      ["id", data.id], ["experiment", d.path], ["swept", (d.sweeps || []).join("  ")], ["overrides", (d.argv || []).join(" ")],
+      ["configs", (d.configs || []).join(", ")], ["mode", d.samples ? `random, ${d.samples} samples, seed ${d.seed}` : d.mode],
+      ["executor", data.executor && data.executor.name ? `${data.executor.name} x${data.executor.workers ?? ""}` : ""],
+      ["runs", `${countsText(data.counts)} (of ${data.total})`], ["created", fmt(data.created, "created")], ["ended", fmt(data.ended, "ended")],
+    ]), metaList([["find", el("a", { href: whereLink("sweep", data.id), text: `sweep == '${data.id}'` })]]));
+    $("#runs-link").href = whereLink("sweep", data.id);
+    const keep = (sel, options, wanted) => {
+      const current = $(sel).value;
+      $(sel).replaceChildren(...options.map((o) => el("option", { value: o, text: o })));
+      if (options.includes(wanted)) $(sel).value = wanted;
+      else if (options.includes(current)) $(sel).value = current;
+    };
+    const sortMetric = data.sort_field && data.sort_field.startsWith("metrics.") ? data.sort_field.slice(8) : null;
+    keep("#sweep-metric", data.metrics, state.get("metric") || sortMetric);
+    keep("#sweep-param", data.params, state.get("param"));
+    drawTable(); drawScatter(); drawPar();
+    if (data.live) setTimeout(load, 3000);
+  }
+
+  function drawTable() {
+    const sort = data.sort_field ? (data.sort && data.sort.startsWith("-") ? "-" : "") + data.sort_field : null;
+    const cols = ["#", "run", "status", ...data.params.map((p) => "params." + p), ...data.metrics.map((m) => "metrics." + m)];
+    const head = el("tr", {}, ...cols.map((c) => {
+      const mark = sort === c ? " ▲" : sort === "-" + c ? " ▼" : "";
+      const sortable = c.includes(".");
+      return el("th", { "data-col": c, onclick: sortable ? () => setSort(c) : () => {} }, c + mark);
+    }));
+    const rows = data.rows.map((r) => el("tr", { "data-run": r.run || "", "data-status": r.status },
+      el("td", { class: "num", title: `config ${r.config}`, text: String(r.index + 1) }),
+      el("td", {}, r.run ? el("a", { href: `/runs/${r.run}`, text: r.run }) : "–", r.missing ? " (deleted)" : ""),
+      el("td", {}, statusBadge(r.status)),
+      ...data.params.map((p) => el("td", { class: typeof r.params[p] === "number" ? "num" : "", text: fmt(r.params[p]) })),
+      ...data.metrics.map((m) => el("td", { class: "num", text: fmt(r.metrics[m]) }))));
+    if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: String(cols.length), class: "muted", text: "no configs" })));
+    $("#sweep-table thead").replaceChildren(head);
+    $("#sweep-table tbody").replaceChildren(...rows);
+  }
+
+  function setSort(c) {
+    const sort = state.get("sort");
+    state.set("sort", sort === "-" + c ? c : "-" + c);
+    if (c.startsWith("metrics.")) state.set("metric", c.slice(8));
+    save(); load();
+  }
+
+  function drawScatter() {
+    const metric = $("#sweep-metric").value;
+    const param = $("#sweep-param").value;
+    const done = data.rows.filter((r) => r.run && !r.missing);
+    if (!metric || !param) { $("#sweep-scatter").textContent = "No parameter and metric to plot yet."; return; }
+    const numeric = done.every((r) => r.params[param] === null || typeof r.params[param] === "number");
+    const trace = { type: "scatter", mode: "markers", x: done.map((r) => (numeric ? r.params[param] : fmt(r.params[param]))),
+      y: done.map((r) => r.metrics[metric]), text: done.map((r) => r.run), customdata: done.map((r) => r.run),
+      marker: { size: 10, color: PALETTE[0] }, hovertemplate: `${param}=%{x}<br>${metric}=%{y}<br>run %{text}<extra></extra>` };
+    const layout = { margin: { l: 60, r: 20, t: 20, b: 50 }, xaxis: { title: { text: param }, type: numeric ? ($("#logx").checked ? "log" : "linear") : "category" },
+      yaxis: { title: { text: metric }, type: $("#logy").checked ? "log" : "linear" }, hovermode: "closest" };
+    Plotly.react("sweep-scatter", [trace], layout, plotConfig).then((node) => {
+      node.removeAllListeners && node.removeAllListeners("plotly_click");
+      node.on("plotly_click", (ev) => { if (ev.points.length) window.location.href = `/runs/${ev.points[0].customdata}`; });
+    });
+  }
+
+  function drawPar() {
+    const metric = $("#sweep-metric").value;
+    const done = data.rows.filter((r) => r.run && !r.missing);
+    const dims = data.params.map((p) => axis(p, done.map((r) => r.params[p])));
+    const colors = metric ? done.map((r) => r.metrics[metric]) : null;
+    if (metric) dims.push(axis(metric, colors));
+    if (!dims.length || !done.length) { $("#parcoords").textContent = "Nothing to draw yet."; return; }
+    drawParallel("parcoords", dims, colors, done.map((r) => r.run));
+  }
+
+  for (const sel of ["#sweep-metric", "#sweep-param"]) {
+    $(sel).addEventListener("change", () => {
+      state.set(sel === "#sweep-metric" ? "metric" : "param", $(sel).value);
+      save(); drawScatter(); drawPar();
+    });
+  }
+  $("#logx").addEventListener("change", drawScatter);
+  $("#logy").addEventListener("change", drawScatter);
+  $("#compare-all").addEventListener("click", () => {
+    const ids = data.rows.filter((r) => r.run && !r.missing).map((r) => r.run).slice(0, 500);
+    window.location.href = "/compare?ids=" + ids.join(",") + ($("#sweep-metric").value ? "&metric=" + encodeURIComponent($("#sweep-metric").value) : "");
+  });
+  load();
+}
+
+function studyPage() {
+  const name = document.body.dataset.study;
+  let data = null;
+
+  async function load() {
+    try {
+      data = await api(`/api/studies/${encodeURIComponent(name)}`);
+    } catch (err) {
+      $("#study-error").textContent = err.message;
+      $("#study-error").hidden = false;
+      return;
+    }
+    $("#study-error").hidden = true;
+    const objective = data.objectives.map((o, i) => `${o} (${data.directions[i]})`).join(", ");
+    const space = data.space && typeof data.space === "object"
+      ? Object.entries(data.space).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("  ") : data.space;
+    $("#study-summary").replaceChildren(metaList([
+      ["experiment", data.experiment], ["objective", objective], ["search", space], ["sampler", data.sampler],
+      ["pruner", data.pruner], ["trials", countsText(data.counts)], ["storage", data.storage],
+      ["created", fmt(data.created, "created")],
+      ["find", el("a", { href: whereLink("study", data.name), text: `study == '${data.name}'` })],
+    ]));
+    drawBest(); drawHistory(); drawImportances(); drawPar(); drawTrials();
+    if (data.live) setTimeout(load, 3000);
+  }
+
+  function drawBest() {
+    if (!data.best.length) { $("#best").replaceChildren(el("p", { class: "muted", text: "No complete trial yet." })); return; }
+    const multi = data.directions.length > 1;
+    const items = data.best.slice(0, 10).map((b) => el("div", { class: "best" },
+      el("div", {}, el("strong", { text: `trial ${b.number}` }), `  ${multi ? "values" : "value"} ${b.values.map((v) => fmt(v)).join(", ")}`),
+      metaList([...Object.entries(b.params).map(([k, v]) => [k, fmt(v)]), ["runs", runLinks(b.runs)]])));
+    if (multi) items.unshift(el("p", { class: "muted", text: `Pareto front of ${data.best.length} trial(s)` }));
+    $("#best").replaceChildren(...items);
+  }
+
+  function drawHistory() {
+    const h = data.history;
+    if (!h.trial.length) { $("#history").textContent = "No complete trial yet."; return; }
+    const label = data.objectives[0] || "value";
+    const traces = [
+      { type: "scatter", mode: "markers", name: label, x: h.trial, y: h.value, marker: { size: 8, color: PALETTE[0] } },
+      { type: "scatter", mode: "lines", name: "best so far", x: h.trial, y: h.best, line: { shape: "hv", color: PALETTE[3] } },
+    ];
+    Plotly.react("history", traces, { margin: { l: 60, r: 20, t: 20, b: 50 }, xaxis: { title: { text: "trial" } },
+      yaxis: { title: { text: label } }, legend: { orientation: "h" }, hovermode: "closest" }, plotConfig);
+  }
+
+  function drawImportances() {
+    const imp = data.importances;
+    const note = $("#importances-note");
+    note.hidden = !imp.message;
+    note.textContent = imp.message || "Optuna's parameter importances (optuna.importance.get_param_importances).";
+    const entries = Object.entries(imp.values).sort((a, b) => a[1] - b[1]);
+    if (!entries.length) { Plotly.purge("importances"); $("#importances").textContent = imp.message || ""; return; }
+    $("#importances").textContent = "";
+    Plotly.react("importances", [{ type: "bar", orientation: "h", x: entries.map((e) => e[1]), y: entries.map((e) => e[0]),
+      marker: { color: PALETTE[0] }, hovertemplate: "%{y}: %{x:.3f}<extra></extra>" }],
+    { margin: { l: 120, r: 20, t: 20, b: 50 }, xaxis: { title: { text: "importance" } } }, plotConfig);
+  }
+
+  function drawPar() {
+    const done = data.trials.filter((t) => t.state === "complete" && t.values);
+    if (!done.length || !data.params.length) { $("#parcoords").textContent = "No complete trial yet."; return; }
+    const dims = data.params.map((p) => axis(p, done.map((t) => (p in t.params ? t.params[p] : null)), data.distributions[p]));
+    const values = done.map((t) => t.values[0]);
+    dims.push(axis(data.objectives[0] || "value", values));
+    drawParallel("parcoords", dims, values, done.map((t) => `trial ${t.number}`));
+  }
+
+  function drawTrials() {
+    const multi = data.directions.length > 1;
+    const best = new Set(data.best.map((b) => b.number));
+    const valueCols = multi ? data.objectives.map((o, i) => ({ label: o, key: (t) => (t.values ? t.values[i] : null) }))
+      : [{ label: data.objectives[0] || "value", key: (t) => (t.values ? t.values[0] : null) }];
+    const head = [{ label: "trial", key: (t) => t.number }, { label: "state", key: (t) => t.state }, ...valueCols,
+      ...data.params.map((p) => ({ label: p, key: (t) => (p in t.params ? t.params[p] : null) })),
+      { label: "runs", key: (t) => t.runs.join(" ") }, { label: "duration", key: (t) => t.duration }, { label: "error", key: (t) => t.error }];
+    const rows = data.trials.map((t) => ({ data: t, node: el("tr", { "data-trial": String(t.number), class: best.has(t.number) ? "best" : "" },
+      el("td", { class: "num", text: String(t.number) }), el("td", {}, statusBadge(t.state)),
+      ...valueCols.map((c) => el("td", { class: "num", text: fmt(c.key(t)) })),
+      ...data.params.map((p) => el("td", { class: typeof t.params[p] === "number" ? "num" : "", text: fmt(t.params[p]) })),
+      el("td", {}, ...runLinks(t.runs)), el("td", { class: "num", text: fmt(t.duration, "duration") }),
+      el("td", { class: "muted", text: t.error || "" })) }));
+    sortable($("#trials"), head, rows);
+  }
+  load();
+}
+
+const pages = { runs: runsPage, run: runPage, compare: comparePage, sweep: sweepPage, study: studyPage,
+  sweeps: () => listPage("sweeps"), studies: () => listPage("studies") };
 const start = pages[document.body.dataset.page];
 if (start) start();

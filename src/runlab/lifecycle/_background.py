@@ -1,0 +1,175 @@
+"""One background thread per process for every open run: capture, flushes and heartbeats.
+
+Each running :class:`~runlab.Run` gets a :class:`RunWorker`, its share of the thread: first
+the capture of git, code and environment, then a flush of metrics and data every
+``FLUSH_INTERVAL`` seconds, a heartbeat every ``HEARTBEAT_INTERVAL``, and jobs scheduled with
+:meth:`RunWorker.later` (plugins that join a run once it has run a while). The thread starts
+with the first run of the process and then idles between runs, so starting a run starts no
+thread (a thread start costs a run a scheduler round trip, which on a busy machine is most of
+a trivial run's time). A forked child starts with no workers.
+
+Example:
+    >>> import runlab, tempfile
+    >>> with runlab.start_run(root=tempfile.mkdtemp(), capture=False) as run:
+    ...     run._worker is not None and run._worker.active
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._run import Run
+
+__all__ = ["RunWorker"]
+
+
+class RunWorker:
+    """A run's jobs on the process's background thread.
+
+    Args:
+        run: the running run.
+        capture: capture git, code and environment first.
+        flush_every, beat_every: seconds between flushes and between heartbeats.
+    """
+
+    def __init__(self, run: Run, capture: bool, flush_every: float, beat_every: float) -> None:
+        self.run = run
+        self.errors: list[str] = []
+        self._lock = threading.Lock()  # held while a job of this run is done
+        self._capture_pending = capture
+        self._stopped = False
+        self._flush_every = flush_every
+        self._beat_every = beat_every
+        now = time.monotonic()
+        self._next_flush = now + flush_every
+        self._next_beat = now + beat_every
+        self._later: list[tuple[float, Callable[[], None]]] = []
+
+    def start(self) -> RunWorker:
+        _SCHEDULER.add(self)
+        return self
+
+    @property
+    def active(self) -> bool:
+        """Whether the background thread still serves this run."""
+        return _SCHEDULER.has(self)
+
+    def later(self, delay: float, job: Callable[[], None]) -> None:
+        """Call ``job`` on the background thread in ``delay`` seconds, unless the run ended by then.
+
+        Its exceptions are reported like a failed write (never raised into the run).
+        """
+        with self._lock:
+            self._later.append((time.monotonic() + delay, job))
+        _SCHEDULER.wake()
+
+    def due(self) -> float:
+        """When this run's next job is due (``time.monotonic()`` seconds)."""
+        if self._capture_pending:
+            return 0.0
+        first = min(self._next_flush, self._next_beat)
+        return min(first, *(when for when, _ in self._later)) if self._later else first
+
+    def work(self) -> None:
+        """Do the jobs that are due (on the background thread)."""
+        with self._lock:
+            if self._stopped:
+                return
+            if self._capture_pending:
+                self._capture_pending = False
+                self.run._run_capture()  # never raises: failures are recorded in the run
+                return
+            now = time.monotonic()
+            jobs = [job for when, job in self._later if when <= now]
+            if jobs:
+                self._later = [(when, job) for when, job in self._later if when > now]
+            for job in jobs:
+                try:
+                    job()
+                except Exception as exc:
+                    self.report(exc)
+            try:
+                if now >= self._next_flush:
+                    self._next_flush = now + self._flush_every
+                    self.run._flush()
+                if now >= self._next_beat:
+                    self._next_beat = now + self._beat_every
+                    self.run._beat()
+            except Exception as exc:  # keep the run going; report once per kind
+                self.report(exc)
+
+    def report(self, exc: Exception) -> None:
+        """Record a failed write (once per kind of failure) and say so on stderr."""
+        message = f"{type(exc).__name__}: {exc}"
+        if message not in self.errors:
+            self.errors.append(message)
+            print(f"runlab: background writer of run {self.run.id}: {message}", file=sys.__stderr__)
+
+    def stop(self) -> None:
+        """Stop serving the run: a job in progress ends first; a capture not begun is done here."""
+        _SCHEDULER.remove(self)
+        with self._lock:
+            self._stopped = True
+            self._later = []
+            if self._capture_pending:
+                self._capture_pending = False
+                self.run._run_capture()
+
+
+class _Scheduler:
+    """The process's background thread and the workers it serves, earliest due first."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Start empty (also in a forked child, whose parent's thread and lock are not its own)."""
+        self._cond = threading.Condition()
+        self._workers: set[RunWorker] = set()
+        self._thread: threading.Thread | None = None
+
+    def add(self, worker: RunWorker) -> None:
+        with self._cond:
+            self._workers.add(worker)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="runlab-background", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def wake(self) -> None:
+        """Look again at what is due (a job was added)."""
+        with self._cond:
+            self._cond.notify()
+
+    def has(self, worker: RunWorker) -> bool:
+        with self._cond:
+            return worker in self._workers
+
+    def remove(self, worker: RunWorker) -> None:
+        with self._cond:
+            self._workers.discard(worker)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                if not self._workers:
+                    self._cond.wait()
+                    continue
+                worker = min(self._workers, key=RunWorker.due)
+                delay = worker.due() - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+            worker.work()
+
+
+_SCHEDULER = _Scheduler()
+if hasattr(os, "register_at_fork"):  # a forked child serves none of its parent's runs
+    os.register_at_fork(after_in_child=_SCHEDULER.reset)
