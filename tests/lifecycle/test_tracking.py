@@ -55,6 +55,16 @@ def test_non_finite_and_numpy_values_round_trip(root: Path) -> None:
     assert values[2:] == [math.inf, -math.inf, 0.5, 3, 1]
 
 
+@pytest.mark.parametrize("name", ["a\x00b", "a\nb", "a\tb", "loss\x1b[31m", "a\x7fb", " loss", "", 3])
+def test_metric_names_with_control_characters_or_blanks_are_refused(root: Path, name: object) -> None:
+    with runlab.start_run(root=root, capture=False) as run:
+        with pytest.raises(runlab.MetricError, match="Invalid metric name"):
+            run.log_metric(name, 1.0)  # type: ignore[arg-type]
+        run.log_metric("loss", 2.0)  # the run goes on; nothing of the bad name was kept
+    record = runlab.load(run.id, root=root)
+    assert list(record.summaries) == ["loss"] and record.metrics("loss").values == [2.0]
+
+
 def test_bad_metric_input_is_refused_with_a_clear_message(root: Path) -> None:
     with runlab.start_run(root=root, capture=False) as run:
         with pytest.raises(runlab.MetricError, match="'abc' is not a number"):

@@ -282,6 +282,9 @@ def test_wandb_mirrors_a_run_offline(tmp_path: Path, root: Path, wandb_env: None
         with pytest.raises(ValueError), runlab.start_run(namespace="wb", root=root, capture=False) as failed:
             failed.log_metric("loss", 3.0)
             raise ValueError("boom")
+        with pytest.raises(runlab.RunPruned), runlab.start_run(namespace="wb", root=root, capture=False) as pruned:
+            pruned.log_metric("loss", 4.0)
+            raise runlab.RunPruned("stopped by the study's pruner")
     finally:
         pm.close()
 
@@ -312,6 +315,10 @@ def test_wandb_mirrors_a_run_offline(tmp_path: Path, root: Path, wandb_env: None
     failed_record = plugin_record(failed, "wandb")
     assert failed_record["exit_code"] == 1
     assert read_wandb_run(Path(failed_record["folder"]))["exit_code"] == 1
+    pruned_record = plugin_record(pruned, "wandb")  # a pruned trial ended normally: W&B shows it finished
+    assert pruned_record["exit_code"] == 0 and pruned_record["state"] == "pruned"
+    mirrored_pruned = read_wandb_run(Path(pruned_record["folder"]))
+    assert mirrored_pruned.get("exit_code", 0) == 0 and mirrored_pruned["summary"]["runlab/state"] == "pruned"
 
 
 # -- both -----------------------------------------------------------------------------

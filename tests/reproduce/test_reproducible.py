@@ -40,8 +40,15 @@ def record_run(tmp_path: Path) -> tuple[Path, runlab.RunRecord]:
 
 
 @pytest.mark.slow
+def _egg_infos(project: Path) -> set[Path]:
+    return set(project.glob("*.egg-info")) | set(project.glob("src/*.egg-info"))
+
+
 def test_reproducible_run_saves_dependencies_sources_and_local_modules(tmp_path: Path) -> None:
+    project = Path(runlab.__file__).resolve().parents[2]  # the editable runlab whose source is saved
+    eggs = _egg_infos(project)
     _, record = record_run(tmp_path)
+    assert _egg_infos(project) == eggs  # building the source left the user's tree as it was
     meta = json.loads((record.path / "run.json").read_text())
     assert meta["reproducible"]["problems"] == []
     deps = read_dependencies(record.path, record.id)

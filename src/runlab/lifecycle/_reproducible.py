@@ -116,9 +116,28 @@ def _local_path(source: str | None) -> Path | None:
     return path if path.is_dir() else None
 
 
+def _egg_infos(project: Path) -> set[Path]:
+    return {p for folder in (project, project / "src") for p in folder.glob("*.egg-info")}
+
+
 def _build_source(project: Path, out_dir: Path) -> str:
+    """Build ``project`` into ``out_dir``; the project's tree is left as it was.
+
+    (setuptools writes a ``NAME.egg-info`` folder into the source tree while building; one the
+    build created is removed again, so the user's tree is unchanged and no stale, non-editable
+    metadata shadows the editable install.)
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     before = set(os.listdir(out_dir))
+    eggs = _egg_infos(project)
+    try:
+        return _build(project, out_dir, before)
+    finally:
+        for made in _egg_infos(project) - eggs:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def _build(project: Path, out_dir: Path, before: set[str]) -> str:
     uv = find_uv()
     if uv:
         cmd = [uv, "build", "--sdist", "--quiet", "--out-dir", str(out_dir), str(project)]

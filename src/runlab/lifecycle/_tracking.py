@@ -25,8 +25,18 @@ _FIELDS = 4  # name, step, value, time
 
 
 def check_metric_name(name: object) -> str:
-    if not isinstance(name, str) or not name or name != name.strip() or "\n" in name or not _encodable(name):
+    """``name`` if it can name a metric (checked once per new name); else a :class:`MetricError`.
+
+    A name is a non-empty string without surrounding blanks or control characters (NUL, line
+    breaks, tabs, escapes), so it prints, filters and round-trips through every file as given.
+    """
+    if not isinstance(name, str) or not name or name != name.strip() or not _encodable(name):
         raise MetricError(f"Invalid metric name {name!r}: expected a non-empty string such as 'train/loss'.")
+    if any(ch < " " or ch == "\x7f" for ch in name):
+        raise MetricError(
+            f"Invalid metric name {name!r}: control characters (NUL, line breaks, tabs, escapes) are not "
+            "allowed; use a name such as 'train/loss'."
+        )
     return name
 
 

@@ -22,7 +22,7 @@ from ._background import BackgroundSender
 
 __all__ = ["WANDB_EXIT_CODES", "WandbPlugin", "history_rows"]
 
-WANDB_EXIT_CODES = {"completed": 0, "failed": 1, "cancelled": 130}
+WANDB_EXIT_CODES = {"completed": 0, "pruned": 0, "failed": 1, "cancelled": 130}
 """runlab's final states and the exit code handed to ``wandb.Run.finish``."""
 
 # wandb settings the mirror uses unless [tool.runlab.plugins.wandb.settings] says otherwise:
@@ -122,8 +122,9 @@ class WandbPlugin(Plugin):
     time), the summary is set to each metric's last value, figures the run saved as
     artifacts (``run.log_figure``, ``e.commit_fig``, ``e.track`` of a figure: PNG, JPEG, GIF
     or BMP files) are logged as ``wandb.Image`` under ``figures/NAME`` in one history row
-    after the last step, and the run ends with ``finish(exit_code=...)``: 0 for completed,
-    1 for failed, 130 for cancelled.
+    after the last step, and the run ends with ``finish(exit_code=...)``: 0 for completed and
+    for pruned (a study stopped the trial; runlab's state is recorded as ``state`` and in the
+    W&B summary as ``runlab/state``), 1 for failed, 130 for cancelled.
 
     Offline runs land in ``<store root>/.runlab/wandb/offline-run-*``; upload them later
     with ``wandb sync <store root>/.runlab/wandb/offline-run-*`` (``--sync-all`` works too).
@@ -321,7 +322,7 @@ class WandbPlugin(Plugin):
             return None
         code = WANDB_EXIT_CODES.get(status, 1)
         try:
-            summary = self._write_final(wrun, run, figures)
+            summary = self._write_final(wrun, run, figures, status)
         except BaseException:
             try:
                 wrun.finish(exit_code=1)
@@ -329,10 +330,12 @@ class WandbPlugin(Plugin):
                 pass
             raise
         wrun.finish(exit_code=code)
-        run.record_plugin("wandb", exit_code=code, **summary)
-        return {"run_id": wrun.id, "exit_code": code, **summary}
+        run.record_plugin("wandb", exit_code=code, state=status, **summary)
+        return {"run_id": wrun.id, "exit_code": code, "state": status, **summary}
 
-    def _write_final(self, wrun: Any, run: Any, figures: Mapping[str, Path] | None = None) -> dict[str, Any]:
+    def _write_final(
+        self, wrun: Any, run: Any, figures: Mapping[str, Path] | None = None, status: str | None = None
+    ) -> dict[str, Any]:
         from ...store import read_metrics
 
         series, _ = read_metrics(Path(run.path) / "metrics.jsonl")
@@ -345,7 +348,9 @@ class WandbPlugin(Plugin):
 
             images = {f"figures/{key}": wandb.Image(str(file), caption=key) for key, file in present.items()}
             wrun.log(images, step=max(rows) + 1 if rows else 0, commit=True)
-        last = {name: points.values[-1] for name, points in series.items() if points.values}
+        last: dict[str, Any] = {name: points.values[-1] for name, points in series.items() if points.values}
+        if status is not None:
+            last["runlab/state"] = status
         if last:
             wrun.summary.update(last)
         wrun.config.update(self.config_of(run), allow_val_change=True)
