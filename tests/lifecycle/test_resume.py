@@ -145,6 +145,43 @@ def test_bad_resume_values(root: Path, kwargs: dict, message: str) -> None:
         runlab.start_run(root=root, **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("outside", "not in the store"),
+        ("not json", "cannot be read"),
+        ("[1, 2]", "damaged"),
+        ('{"status": "cancelled"}', "damaged"),
+    ],
+)
+def test_resume_by_folder_reads_the_folder_and_refuses_bad_ones(root: Path, tmp_path: Path, damage: str,
+                                                                  message: str) -> None:  # fmt: skip
+    with pytest.raises(KeyboardInterrupt), runlab.start_run(root=root, capture=False) as run:
+        raise KeyboardInterrupt
+    folder = run.path
+    if damage == "outside":
+        folder = tmp_path / "copy"
+        folder.mkdir()
+        (folder / "run.json").write_bytes((run.path / "run.json").read_bytes())
+    else:
+        (folder / "run.json").write_text(damage)
+    with pytest.raises(runlab.UsageError, match=message):
+        runlab.start_run(root=root, resume=str(folder))
+    assert len(list(root.glob("*/*/run.json"))) == 1  # no run was made
+
+
+def test_resume_by_folder_continues_the_run(root: Path) -> None:
+    with pytest.raises(KeyboardInterrupt), runlab.start_run(root=root, capture=False) as run:
+        run.log_metric("loss", 1.0)
+        raise KeyboardInterrupt
+    with runlab.start_run(root=root, resume=str(run.path), capture=False) as again:
+        again.log_metric("loss", 0.5)
+    record = runlab.load(run.id, root=root)
+    assert again.id == run.id and record.status == "completed" and list(record.metrics("loss").steps) == [0, 1]
+    assert [a["status"] for a in record.metadata["attempts"]] == ["cancelled", "completed"]
+    assert record.metadata["attempts"][0]["error"] == "KeyboardInterrupt"  # why the first attempt ended
+
+
 def test_a_torn_last_metrics_line_is_dropped_before_new_points_are_appended(root: Path) -> None:
     run_id = _attempt(root, "kill")
     path = runlab.load(run_id, root=root).path

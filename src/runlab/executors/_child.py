@@ -1,8 +1,9 @@
 """The process a run executes in: read a request file, execute it, write the result file.
 
 ``python -m runlab.executors._child REQUEST_FILE RESULT_FILE`` (a fresh interpreter, used on
-Dask workers) and :func:`run_forked` (a process forked from a warm fork server, used by the
-``local`` executor) do the same. As soon as the run exists, ``RESULT_FILE.run`` names it, so a
+Dask workers; with ``RUNLAB_PARENT_PID`` set it is killed when that parent dies) and
+:func:`run_forked` (a process forked from a warm fork server, used by the ``local`` executor) do
+the same. As soon as the run exists, ``RESULT_FILE.run`` names it, so a
 process that dies mid-run still leaves its run id behind (the run then shows as crashed).
 """
 
@@ -15,7 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "run_forked", "run_request_file"]
+__all__ = ["PARENT_PID", "main", "run_forked", "run_request_file"]
+
+#: The environment variable that tells ``python -m runlab.executors._child`` its parent's pid: the run
+#: process then dies with its parent (a Dask worker that is lost takes its runs with it).
+PARENT_PID = "RUNLAB_PARENT_PID"
 
 
 def _write(path: Path, text: str) -> None:
@@ -24,8 +29,11 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def run_request_file(request_file: Path, result_file: Path) -> None:
-    """Execute the request in ``request_file``; write its :class:`RunResult` JSON to ``result_file``."""
+def run_request_file(request_file: Path, result_file: Path) -> BaseException | None:
+    """Execute the request in ``request_file``; write its :class:`RunResult` JSON to ``result_file``.
+
+    Returns the exception that ended the run (None when it returned), as :func:`execute_catching` does.
+    """
     from ..lifecycle import add_listener
     from ..request import RunRequest
     from ._ship import execute_catching
@@ -38,23 +46,25 @@ def run_request_file(request_file: Path, result_file: Path) -> None:
 
     remove = add_listener(announce)
     try:
-        result, _ = execute_catching(RunRequest.read(request_file))
+        result, ended_by = execute_catching(RunRequest.read(request_file))
     finally:
         remove()
     _write(result_file, result.to_json())
+    return ended_by
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGTERM (the run records itself cancelled) when the fork server, so the sweep, dies."""
+def _die_with_parent(sig: int = signal.SIGTERM, parent: int | None = None) -> None:
+    """Linux: get ``sig`` when the parent dies (SIGTERM: the run records itself cancelled; SIGKILL:
+    it just ends, and shows as crashed). ``parent``: the pid the parent had, if known."""
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        libc.prctl(1, sig)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         return
-    if os.getppid() == 1:
-        os.kill(os.getpid(), signal.SIGTERM)
+    if os.getppid() == 1 or (parent is not None and os.getppid() != parent):  # it died already
+        os.kill(os.getpid(), sig)
 
 
 def run_forked(request_file: str, result_file: str, cwd: str, env: dict[str, str], quiet: bool) -> None:
@@ -79,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m runlab.executors._child REQUEST_FILE RESULT_FILE", file=sys.stderr)
         return 2
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    parent = os.environ.pop(PARENT_PID, None)
+    if parent is not None and parent.isdigit():  # a worker's run: lost with its worker, it ends (crashed)
+        _die_with_parent(signal.SIGKILL, int(parent))
     run_request_file(Path(args[0]), Path(args[1]))
     return 0
 

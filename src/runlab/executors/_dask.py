@@ -3,7 +3,9 @@
 Each run is one Dask task; the task starts the run in its own process on the worker (see
 :class:`~runlab.executors._process.RunProcess`), so a run that kills its process is ``crashed``
 and the worker goes on. Cancelling sets a Dask ``Event`` the tasks watch: running runs get
-SIGINT and record themselves ``cancelled``. A task whose worker is lost ends ``crashed``.
+SIGINT and record themselves ``cancelled``. A run whose worker is lost dies with it and ends
+``crashed``; Dask's own re-run of the task reports that run instead of making another, so
+``--max-retries`` alone decides whether the config runs again (see docs/executors.md).
 ``distributed`` is imported only when the executor is created.
 """
 
@@ -21,18 +23,28 @@ from typing import Any
 from ..errors import UsageError
 from ..store import RunStatus
 from ._base import Executor
-from ._ship import RunRequest, RunResult, environment, not_started
+from ._ship import RunRequest, RunResult, crashed, environment, not_started
 
 __all__ = ["DaskExecutor"]
 
 
-def _task(request_json: str, cwd: str, env: dict[str, str], event: str, grace: float) -> str:
-    """Runs on a worker: the request in its own process, watching the cancel event."""
-    from distributed import Event
+def _task(request_json: str, cwd: str, env: dict[str, str], event: str, grace: float, token: str) -> str:
+    """Runs on a worker: the request in its own process, watching the cancel event.
+
+    As soon as the run exists, its id goes to the scheduler (the Dask ``Variable`` ``token``). When
+    the worker is lost mid-run, the run's process dies with it and Dask may start this task again
+    on another worker: that attempt finds the variable set and returns the lost run as ``crashed``
+    instead of making a second run (runlab's ``--max-retries`` decides about running it again).
+    """
+    from distributed import Event, Variable
 
     from ._process import RunProcess
 
     cancel = Event(event)
+    announced = Variable(token)
+    lost = _announced_run(announced)
+    if lost is not None:
+        return crashed(lost, LOST).to_json()
     folder = Path(tempfile.mkdtemp(prefix="runlab-dask-"))
     try:
         if cancel.is_set():
@@ -40,8 +52,13 @@ def _task(request_json: str, cwd: str, env: dict[str, str], event: str, grace: f
         request_file = folder / "request.json"
         request_file.write_text(request_json, encoding="utf-8")
         proc = RunProcess(request_file, cwd if os.path.isdir(cwd) else str(folder), env)
+        run_file = proc.result_file.with_name(proc.result_file.name + ".run")
+        published = False
         killed_at: float | None = None
-        while not proc.poll(0.25):
+        while not proc.poll(0.25 if published else 0.05):
+            if not published and run_file.is_file():
+                announced.set(run_file.read_text(encoding="utf-8"))
+                published = True
             if killed_at is None and cancel.is_set():
                 proc.interrupt()
                 killed_at = time.monotonic()
@@ -50,6 +67,25 @@ def _task(request_json: str, cwd: str, env: dict[str, str], event: str, grace: f
         return proc.wait().to_json()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+#: The error of a run whose Dask worker was lost while it ran.
+LOST = "the Dask worker running it was lost (its process died, or its node failed) before the run finished"
+
+
+def _announced_run(variable: Any) -> dict[str, Any] | None:
+    """The run (``{"id", "folder"}``) a task's earlier attempt announced, or None."""
+    import json
+
+    try:
+        text = variable.get(timeout=30)  # set (empty) before the task was submitted
+    except TimeoutError:
+        return None
+    try:
+        run = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    return run if isinstance(run, dict) and run.get("id") else None
 
 
 class DaskExecutor(Executor):
@@ -106,20 +142,32 @@ class DaskExecutor(Executor):
         self._dask_futures: list[Any] = []
 
     def _start(self, request: RunRequest) -> cf.Future[RunResult]:
+        from distributed import KilledWorker, Variable
+
         future: cf.Future[RunResult] = cf.Future()
         self._started(1)  # counted as running until it ends (Dask queues the rest on its workers)
+        token = f"runlab-run-{uuid.uuid4().hex}"
+        Variable(token, client=self._client).set("")  # no run yet (set, so reading it never waits)
         task = self._client.submit(_task, request.to_json(), self._cwd, self._env, self._event_name, self._grace,
-                                   pure=False, retries=0)  # fmt: skip
+                                   token, pure=False, retries=0)  # fmt: skip
         self._dask_futures.append(task)
 
         def done(task: Any) -> None:
             self._started(-1)
+            announced = Variable(token, client=self._client)
             try:
                 result = RunResult.from_json(task.result())
-            except BaseException as exc:  # the worker was lost, or the task was cancelled
+            except KilledWorker as exc:  # Dask gave up after losing workers: the run (if any) crashed
+                run = _announced_run(announced)
+                result = crashed(run, f"{LOST}; Dask gave up on the task ({exc})")
+            except BaseException as exc:  # the task was cancelled, or the cluster went away
                 cancelled = self.cancelled and task.status == "cancelled"
                 status = RunStatus.CANCELLED if cancelled else RunStatus.FAILED
                 result = RunResult(None, status, None, error=f"the Dask task ended: {type(exc).__name__}: {exc}")
+            try:
+                announced.delete()
+            except Exception:  # the scheduler is gone: nothing to clean up there
+                pass
             future.set_result(result)
 
         task.add_done_callback(done)

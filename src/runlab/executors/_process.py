@@ -56,6 +56,7 @@ class RunProcess:
         else:
             out = subprocess.DEVNULL if quiet else None
             cmd = [sys.executable, "-m", "runlab.executors._child", str(request_file), str(self.result_file)]
+            env = {**env, "RUNLAB_PARENT_PID": str(os.getpid())}  # the run dies with this process (a lost worker)
             self._popen = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=out, start_new_session=True)
             self.pid = self._popen.pid
 

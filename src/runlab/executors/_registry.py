@@ -46,6 +46,8 @@ EXECUTORS: dict[str, ExecutorSpec] = {
          "folder": (str, "job files and logs, on a shared filesystem"),
          "cluster": (str, "slurm, or local to run the jobs as local processes"),
          "poll": (float, "seconds between job state checks"),
+         "signal_delay": (int, "seconds before the time limit that a job is signalled: its run ends cancelled, "
+                               "the job is requeued and resumes it"),
          "index": (bool, "jobs write the SQLite index too (default False: the submitter indexes)")},
     ),
 }

@@ -2,7 +2,8 @@
 
 Requests submitted together go out as one job array; at most ``workers`` jobs are out at a time. Each job
 runs one request in the job's process and sends its result back through submitit's folder. A
-preempted or timed-out job is requeued (submitit's checkpointing) and starts its request again.
+preempted or timed-out job is requeued (submitit's checkpointing) and resumes its run: same ID and
+folder, metrics continue.
 Every node must see the store and the experiment files at the same paths (a shared filesystem).
 ``cluster="local"`` runs the jobs as local processes with submitit's local executor (tests,
 debugging without SLURM). ``submitit`` is imported only when the executor is created.
@@ -49,11 +50,18 @@ def filesystem_type(path: Path) -> str | None:
     return kind
 
 
+#: The error a run records when SLURM interrupts its job (preemption, or the time limit).
+INTERRUPTED = "interrupted by SLURM (preemption or the job's time limit); the requeued job resumes this run"
+
+
 class _Job(submitit.helpers.Checkpointable):  # type: ignore[misc]
-    """What a SLURM job runs: one request; requeued with the same request when preempted."""
+    """What a SLURM job runs: one request. When SLURM preempts the job (or its time is nearly up),
+    submitit calls :meth:`checkpoint`: the run ends ``cancelled`` and the job is requeued with the
+    same request set to resume that run (same ID and folder; metrics continue)."""
 
     def __init__(self, request_json: str, result_file: str, cwd: str, env: dict[str, str]) -> None:
         self.args = (request_json, result_file, cwd, env)
+        self._interrupted = False
 
     def __call__(self) -> str:
         import signal
@@ -68,12 +76,28 @@ class _Job(submitit.helpers.Checkpointable):  # type: ignore[misc]
         result = Path(result_file)
         request_file = result.with_name(result.name.replace(".result.json", ".json"))
         request_file.write_text(request_json, encoding="utf-8")
-        run_request_file(request_file, result)
+        ended_by = run_request_file(request_file, result)
+        if self._interrupted and isinstance(ended_by, SystemExit):
+            raise ended_by  # submitit requeued the job and exits it: let it (the run caught it)
         return result.read_text(encoding="utf-8")
 
     def checkpoint(self) -> Any:
-        """Requeue with the same request (submitit calls this on preemption and timeout)."""
-        return submitit.helpers.DelayedSubmission(self)
+        """End the open run ``cancelled`` and requeue the request, set to resume it (submitit calls this
+        in the job's process on preemption and timeout); None (no requeue) when the run had finished."""
+        from ..lifecycle import open_runs
+        from ..request import RunRequest
+
+        self._interrupted = True
+        request_json, result_file, cwd, env = self.args
+        request = RunRequest.from_json(request_json)
+        runs = open_runs()
+        if runs:
+            run = runs[-1]
+            run.finish("cancelled", INTERRUPTED)
+            request = request.with_options(resume=str(run.path))  # its folder: jobs do not read the index
+        elif Path(result_file + ".run").is_file() and request.options.resume is None:
+            return None  # the run finished already: nothing to requeue
+        return submitit.helpers.DelayedSubmission(_Job(request.to_json(), result_file, cwd, env))
 
 
 class SlurmExecutor(Executor):
@@ -86,6 +110,8 @@ class SlurmExecutor(Executor):
         folder: where submitit keeps job files and logs (on a shared filesystem).
         cluster: ``"slurm"`` (default), or ``"local"`` to run the jobs as local processes.
         poll: seconds between job state checks.
+        signal_delay: seconds before the time limit that SLURM signals a job (``--signal=USR2@N``):
+            its run ends ``cancelled``, the job is requeued and resumes the run.
         index: the jobs write the store's SQLite index too (default False: SQLite locking is not
             safe over NFS; the submitting process indexes each finished run's folder).
 
@@ -97,7 +123,8 @@ class SlurmExecutor(Executor):
 
     def __init__(self, workers: int = 16, partition: str | None = None, time: float = 60.0, cpus: int = 1,
                  gpus: int = 0, mem: float | None = None, account: str | None = None, folder: str | None = None,
-                 cluster: str = "slurm", poll: float = 0.5, index: bool = False) -> None:  # fmt: skip
+                 cluster: str = "slurm", poll: float = 0.5, index: bool = False,
+                 signal_delay: int = 90) -> None:  # fmt: skip
         super().__init__(workers=workers)
         if cluster not in ("slurm", "local"):
             raise UsageError(f"Invalid cluster {cluster!r} for the slurm executor: use 'slurm' or 'local'.")
@@ -108,14 +135,19 @@ class SlurmExecutor(Executor):
         self._folder.mkdir(parents=True, exist_ok=True)
         if cluster == "slurm":
             self._check_shared(self._folder)
-        self._submitit = submitit.AutoExecutor(folder=str(self._folder / "%j"), cluster=cluster)
-        params: dict[str, Any] = {"timeout_min": int(time), "cpus_per_task": cpus, "slurm_array_parallelism": workers}
-        if cluster == "local":
-            params = {"timeout_min": int(time), "cpus_per_task": cpus}
+        if signal_delay < 0:
+            raise UsageError(f"Invalid signal_delay {signal_delay!r} for the slurm executor: expected seconds >= 0.")
+        self._submitit: Any
+        if cluster == "local":  # submitit's own local executor: fractional minutes and the signal delay too
+            self._submitit = submitit.LocalExecutor(folder=str(self._folder / "%j"))
+            self._submitit.update_parameters(timeout_min=time, cpus_per_task=cpus, signal_delay_s=signal_delay)
         else:
+            self._submitit = submitit.AutoExecutor(folder=str(self._folder / "%j"), cluster=cluster)
+            params: dict[str, Any] = {"timeout_min": int(time), "cpus_per_task": cpus,
+                                      "slurm_array_parallelism": workers, "slurm_signal_delay_s": signal_delay}
             params.update({k: v for k, v in {"slurm_partition": partition, "gpus_per_node": gpus or None,
                            "mem_gb": mem, "slurm_account": account}.items() if v is not None})  # fmt: skip
-        self._submitit.update_parameters(**params)
+            self._submitit.update_parameters(**params)
         self._pending: list[tuple[RunRequest, cf.Future[RunResult]]] = []
         self._jobs: list[tuple[Any, cf.Future[RunResult], Path]] = []
         self._env = environment()

@@ -103,8 +103,8 @@ class RunOptions:
         capture: capture git, environment and code snapshots.
         reproducible: also save what ``runlab reproduce`` needs (docs/reproduce.md); a functional
             experiment's ``__REPRODUCIBLE__`` does the same.
-        resume: continue a crashed or cancelled run instead of creating one: its ID or name,
-            or ``"auto"`` (see :func:`runlab.start_run`).
+        resume: continue a crashed or cancelled run instead of creating one: its ID, name or
+            folder, or ``"auto"`` (see :func:`runlab.start_run`).
     """
 
     name: str | None = None

@@ -96,7 +96,8 @@ def resume_run(
     capture: bool = True,
     capture_output: bool = True,
 ) -> Run:
-    """Reopen run ``ref`` (ID, prefix or name) for a new attempt; the returned run is not started.
+    """Reopen run ``ref`` (ID, prefix, name, or the run's folder) for a new attempt; the returned run is
+    not started.
 
     ``name``, ``namespace`` and ``params``, when given, must match the run's (a resumed run
     keeps its parameters); ``tags`` are added; ``description`` replaces the old one.
@@ -106,8 +107,7 @@ def resume_run(
         RunNotResumableError: the run completed or failed, or is still running.
         UsageError: ``name``, ``namespace`` or ``params`` differ from the run's.
     """
-    run_id, folder = store.resolve(ref)
-    status = store.load(run_id).status
+    run_id, folder, status = _find(store, ref)
     if status not in RESUMABLE:
         raise RunNotResumableError(_refusal(run_id, status, folder))
     meta: dict[str, Any] = read_json(folder / "run.json")
@@ -139,6 +139,28 @@ def resume_run(
     if meta.get("source"):
         run._source = Path(meta["source"])
     return run
+
+
+def _find(store: Store, ref: str) -> tuple[str, Path, str]:
+    """``(id, folder, reported status)`` of run ``ref``: an ID, prefix or name (from the index), or the
+    run's folder (read directly: where the index is not written, e.g. a requeued SLURM job)."""
+    path = Path(ref)
+    if (path / "run.json").is_file():
+        from ..store import effective_status
+
+        if not path.resolve().is_relative_to(store.root.resolve()):
+            raise UsageError(f"Cannot resume the run in {path}: it is not in the store {store.root}.")
+        try:
+            meta = read_json(path / "run.json")
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"Cannot resume the run in {path}: its run.json cannot be read ({exc}).") from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("id"), str):
+            raise UsageError(f"Cannot resume the run in {path}: its run.json is damaged (no run id).")
+        beat: dict[str, Any] = meta["heartbeat"] if isinstance(meta.get("heartbeat"), dict) else {}
+        status = effective_status(str(meta.get("status")), beat.get("pid"), beat.get("host"), beat.get("time"))
+        return str(meta["id"]), store.root / path.resolve().relative_to(store.root.resolve()), status
+    run_id, folder = store.resolve(ref)
+    return run_id, folder, store.load(run_id).status
 
 
 def _refusal(run_id: str, status: str, folder: Path) -> str:
@@ -201,6 +223,9 @@ def _close_previous_attempt(meta: dict[str, Any], status: str) -> dict[str, Any]
     if last.get("end") is None:
         last["end"] = meta.get("ended") or _iso(beat.get("time"))
     last["status"] = status
+    error = meta.get("error")
+    if error and not last.get("error"):  # why it ended (the run's error is cleared for the new attempt)
+        last["error"] = (error.get("message") or error.get("type")) if isinstance(error, dict) else str(error)
     return last
 
 

@@ -307,6 +307,22 @@ class Index:
         conn.executemany(_INSERT_TAG, tags)
         conn.executemany(_INSERT_METRIC, metrics)
 
+    def refresh(self, entries: Sequence[IndexEntry]) -> None:
+        """Write the rows of ``entries`` read from folders that others write, except where the index
+        holds a finished run and the entry an unfinished state read before it ended (a resumed run's
+        heartbeat is newer than its last end: that one is written)."""
+        final = ("completed", "failed", "cancelled", "pruned")
+        with self.transaction() as conn:
+            keep = []
+            for entry in entries:
+                row = conn.execute("SELECT status, ended FROM runs WHERE id = ?", (entry.run_id,)).fetchone()
+                beat = entry.meta.get("heartbeat")
+                when = beat.get("time") if isinstance(beat, Mapping) else None
+                resumed = isinstance(when, (int, float)) and row is not None and (row[1] is None or when > row[1])
+                if row is None or row[0] not in final or entry.meta.get("status") in final or resumed:
+                    keep.append(entry)
+            self._write(conn, keep)
+
     def update_progress(self, run_id: str, heartbeat: Mapping[str, Any], summaries: Mapping[str, Any] | None) -> None:
         """Record a heartbeat and, when given, the metric summaries so far."""
         with self.transaction() as conn:

@@ -19,6 +19,7 @@ from ._folder_locks import FolderLocks
 from ._index import RUN_COLUMNS, STATUS_SQL, CorruptIndexError, Index, _is_corruption
 from ._rebuild import IndexCheck, RebuildReport
 from ._records import RunRecord, RunSet
+from ._remote import mark_unindexed
 from ._root import resolve_root
 from ._status import RunStatus
 
@@ -109,6 +110,7 @@ class Store:
         #: False where ``RUNLAB_INDEX_WRITES=0``: runs write their folders only, not the SQLite index
         #: (runs on other hosts: the submitting process or ``runlab index rebuild`` indexes them).
         self.index_writes = os.environ.get("RUNLAB_INDEX_WRITES") != "0"
+        self._unindexed_seen: dict[str, Any] = {}  # marked runs' file stats at their last reading
 
     @property
     def archive(self) -> Store:
@@ -229,6 +231,8 @@ class Store:
             meta["id"] = run_id
             rel = folder.relative_to(self.root).as_posix()
             write_json_atomic(folder / "run.json", meta, fsync=False)
+            if not self.index_writes:
+                mark_unindexed(self, run_id, folder)
             if not self.index_writes or self._safe(partial(_claim, meta=meta, folder=rel)):
                 if busy is not None:
                     warnings.warn(
@@ -262,6 +266,8 @@ class Store:
         rel = folder.relative_to(self.root).as_posix()
         if self.index_writes:
             self._safe(lambda idx: idx.upsert(meta, rel, summaries))
+        elif meta.get("status") in ("created", "running"):  # resumed: readers index it again
+            mark_unindexed(self, str(meta["id"]), folder)
         if meta.get("status") in _FINAL:
             self._locks.release(folder)
 
@@ -276,6 +282,30 @@ class Store:
         not rewritten); this writes the index also where :attr:`index_writes` is off."""
         rel = folder.relative_to(self.root).as_posix()
         self._safe(lambda idx: idx.upsert(meta, rel, summaries))
+
+    def index_folder(self, folder: Path) -> None:
+        """Index a run folder written where the index was not (a run on another host, with
+        ``RUNLAB_INDEX_WRITES=0``); a missing folder is skipped. Its marker goes once its final
+        record is indexed (see :mod:`runlab.store._remote`)."""
+        from ._remote import index_folder
+
+        index_folder(self, Path(folder))
+
+    def reconcile(self) -> int:
+        """Index the folders of runs that write their folders only (see :mod:`runlab.store._remote`):
+        running ones with their latest heartbeat and metrics, finished ones once. Queries call it;
+        returns how many folders were read.
+
+        Example:
+            >>> import tempfile
+            >>> Store(tempfile.mkdtemp()).reconcile()
+            0
+        """
+        if not self.index_writes or self.is_archive:
+            return 0
+        from ._remote import reconcile
+
+        return reconcile(self)
 
     def heartbeat(self, run_id: str, beat: Mapping[str, Any], summaries: Mapping[str, Any] | None) -> None:
         """Record a live run's heartbeat (and metric summaries so far) in the index."""
@@ -293,6 +323,8 @@ class Store:
         ref = str(ref).strip()
         if not ref:
             raise RunNotFoundError("No run given: pass a run ID, an ID prefix or a run name.")
+        if self.root.is_dir():
+            self.reconcile()
         rows = self._safe(lambda idx: idx.find(ref)) if self.root.is_dir() else []
         if not rows:
             raise RunNotFoundError(
@@ -395,6 +427,7 @@ class Store:
             raise UsageError(f"Invalid limit {limit!r}: expected a whole number >= 0.")
         if not self.root.is_dir():  # reading never creates a store
             return RunSet([], self.root, self.is_archive)
+        self.reconcile()
         union = archived is None and self._has_archive()
         cols = ",".join("r." + c for c in RUN_COLUMNS) + (",r.archived" if union else "")
         sql = f"SELECT {cols} FROM runs r{where_sql} ORDER BY {order_sql}"
@@ -425,6 +458,7 @@ class Store:
         where_sql, values = self._conditions(where, namespace, status, tags, name, since, until)
         if not self.root.is_dir():
             return 0
+        self.reconcile()
         sql = f"SELECT count(*) FROM runs r{where_sql}"
         if archived is None and self._has_archive():
             return int(self._union_query(sql, values)[0][0])

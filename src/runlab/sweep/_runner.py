@@ -205,18 +205,11 @@ def run_sweep(
 
 def index_folder(root: Path, folder: Path | None) -> None:
     """Index a run folder written where the index was not (a run on another host); skips a missing folder."""
-    if folder is None or not (Path(folder) / "run.json").is_file():
+    if folder is None:
         return
-    from ..store import get_store, read_metrics
-    from ..store._files import read_json
-    from ..store._metrics_file import summaries_from_series
+    from ..store import get_store
 
-    folder = Path(folder)
-    meta = read_json(folder / "run.json")
-    summaries = meta.get("metrics")
-    if summaries is None:
-        summaries = summaries_from_series(read_metrics(folder / "metrics.jsonl")[0])
-    get_store(root).adopt(folder, meta, summaries)
+    get_store(root).index_folder(Path(folder))
 
 
 def _note(entry: SweepEntry, result: RunResult) -> None:
