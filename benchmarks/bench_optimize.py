@@ -99,7 +99,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any]) -> None:
-    print("Optimize overhead, inline (measured under whatever load the machine has; the lead re-measures)")
+    print("Optimize overhead, inline (figures depend on the load of the machine: measure on a quiet one)")
     print(f"  {results['trials']} trials: raw study.optimize {results['raw_ms_per_trial']:.2f} ms/trial, "
           f"runlab {results['runlab_ms_per_trial']:.2f} ms/trial")  # fmt: skip
     print(f"  overhead per trial: {results['overhead_ms_per_trial']:.2f} ms (target <= 15 ms)")

@@ -134,7 +134,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any]) -> None:
-    print("Sweeps (measured under whatever load the machine has; the lead re-measures on a quiet machine)")
+    print("Sweeps (figures depend on the load of the machine: measure on a quiet one)")
     for key, label in (("local_j2", "local -j 2"), ("inline", "inline")):
         r = results[key]
         print(f"  {r['runs']} trivial runs, {label}: {r['runs_per_s']:.1f} runs/s "
