@@ -134,6 +134,15 @@ def test_run_page_plots_a_metric_with_log_scale_artifacts_and_data(session: Sess
     session.shot("run.png")
 
 
+def test_the_runs_page_warms_the_chart_library_after_its_rows(session: Session) -> None:
+    page = session.page
+    session.goto("/")
+    page.wait_for_selector("#runs tbody tr >> nth=4")  # the rows come first, without plotly.js
+    session.wait("typeof Plotly !== 'undefined'")  # then, in idle time, the chart library loads
+    assert page.locator('script[src="/static/plotly.min.js"]').count() == 1
+    assert any(u.endswith("/static/plotly.min.js") for u in session.requests)
+
+
 def test_failed_run_shows_its_traceback(session: Session) -> None:
     session.goto("/runs/broken")
     session.page.locator("#error-section").wait_for(state="visible")

@@ -797,6 +797,15 @@ function studyPage() {
   load();
 }
 
+// Pages without charts (the runs, sweeps and studies lists) load the chart library once the page is
+// idle, after their own content: the browser keeps the compiled code, so the next page with a chart
+// (a run, a comparison) draws at once instead of compiling plotly.js first.
+if (!document.querySelector('script[src="/static/plotly.min.js"]')) {
+  const warm = () => document.head.append(el("script", { src: "/static/plotly.min.js", async: "" }));
+  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 500));
+  window.addEventListener("load", () => idle(warm, { timeout: 3000 }));
+}
+
 const pages = { runs: runsPage, run: runPage, compare: comparePage, sweep: sweepPage, study: studyPage,
   sweeps: () => listPage("sweeps"), studies: () => listPage("studies") };
 const start = pages[document.body.dataset.page];
