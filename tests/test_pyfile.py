@@ -43,3 +43,19 @@ def test_a_short_lived_module_is_dropped(tmp_path: Path) -> None:
     module = _pyfile.load_module(cfg, "_t_cfg", keep=False)
     assert module.X == 1 and "_t_cfg" not in sys.modules
     assert not (tmp_path / "__pycache__").exists()  # nothing written beside the user's file
+
+
+def test_compiled_code_is_reused_only_while_the_text_is_the_same(tmp_path: Path) -> None:
+    from runlab.experiment import exec_file
+
+    script = tmp_path / "exp.py"
+    script.write_text("X = 1\n")
+    first = _pyfile.compile_file(script)
+    assert _pyfile.compile_file(script) is first  # a sweep's runs share one compilation
+    assert exec_file(script).X == 1
+    script.write_text("X = 2\n")  # same size, likely the same mtime: the text decides
+    assert _pyfile.compile_file(script) is not first
+    assert exec_file(script).X == 2
+    script.write_text("X = (\n")
+    with pytest.raises(runlab.ValidationError, match=r"Syntax error in .*exp\.py, line 1"):
+        exec_file(script)

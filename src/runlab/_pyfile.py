@@ -29,6 +29,7 @@ depends only on the path). Python config files are short-lived: their loader pas
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.machinery
 import importlib.util
 import os
@@ -43,6 +44,7 @@ from .errors import ExperimentNotFoundError, ValidationError
 
 __all__ = [
     "check_python_file",
+    "compile_file",
     "compile_tree",
     "folder_on_path",
     "forgetting_siblings",
@@ -218,14 +220,40 @@ def parse_file(path: str | os.PathLike[str]) -> ast.Module:
         ValidationError: a syntax error; the message names the file and the line.
     """
     file = Path(path)
+    return _parse(file.read_bytes(), file)
+
+
+def _parse(source: bytes, file: Path) -> ast.Module:
     try:
-        return ast.parse(file.read_bytes(), filename=str(file))
+        return ast.parse(source, filename=str(file))
     except SyntaxError as exc:
         raise ValidationError(
             f"Syntax error in {file}, line {exc.lineno}: {exc.msg}. Fix the script and run it again."
         ) from None
     except ValueError as exc:  # null bytes
         raise ValidationError(f"Cannot read {file} as Python: {exc}.") from None
+
+
+def compile_file(path: str | os.PathLike[str]) -> CodeType:
+    """The code of a whole Python file, compiled once per content of the file.
+
+    A sweep executes one experiment file for every run; the file is read each time and its
+    code reused while the text is the same (an edit, however quick, compiles it again).
+
+    Raises:
+        ValidationError: a syntax error; the message names the file and the line.
+    """
+    file = Path(path).resolve()
+    try:
+        source = file.read_bytes()
+    except OSError:
+        return compile_tree(parse_file(file), file)  # parse_file reports it
+    return _compiled(str(file), source)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(file: str, source: bytes) -> CodeType:
+    return compile_tree(_parse(source, Path(file)), file)
 
 
 def compile_tree(tree: ast.Module | Sequence[ast.stmt], path: str | os.PathLike[str]) -> CodeType:

@@ -22,7 +22,6 @@ from ..hooks._specs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
 from ..params import did_you_mean
 from ..store._store import Store
 from ._hooks import HookMap
-from ._loader import compile_tree, parse_file
 from ._mixin import ExperimentMixin
 from ._names import DEFAULT_NAME_FORMAT, check_name_format
 from ._parameters import ParameterSet
@@ -293,7 +292,7 @@ def load_module(path: Path, what: str) -> types.ModuleType:
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain[chain.index(path) :], path))
         raise ValidationError(f"{what.capitalize()} cycle: {cycle}. An experiment cannot extend itself.")
-    code = compile_tree(parse_file(path), path)  # a syntax error: ValidationError with file and line
+    code = pyfile.compile_file(path)  # a syntax error: ValidationError with file and line
     token = _loading.set((*chain, path))
     try:
         module = pyfile.load_module(path, pyfile.module_name(path, f"_runlab_{what}"), code=code)

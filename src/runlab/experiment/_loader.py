@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .._pyfile import check_python_file, compile_tree, loaded_module, parse_file, split_target
+from .._pyfile import check_python_file, compile_file, compile_tree, loaded_module, parse_file, split_target
 from ..errors import ValidationError
 from ._entrypoint import is_main_guard
 
@@ -194,13 +194,12 @@ def exec_file(
         'hello world'
     """
     file = check_python_file(path)
-    tree = parse_file(file)
+    code = compile_file(file)
     if inject:
         check_inject(inject)
     args = list(argv or [])
     if args and Path(args[0]).resolve() == file:
         args = args[1:]
-    code = compile_tree(tree, file)
     with loaded_module(file, as_main=as_main, argv=args) as module:
         module.__dict__.update(inject or {})
         exec(code, module.__dict__)
