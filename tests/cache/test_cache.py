@@ -309,3 +309,17 @@ def test_e_cache_in_a_functional_experiment_follows_caching(tmp_path: Path) -> N
     assert [e.name for e in Cache(root=root).entries(scope="demo")] == ["squares"]  # ... and keeps one entry
     assert "computing" in run("--N=5")  # other arguments: a miss
     assert all(r.data["squares"][:4] == [0, 1, 4, 9] for r in runlab.runs(root=root))
+
+
+def test_a_run_that_uses_no_cache_does_not_load_it(tmp_path: Path) -> None:
+    (tmp_path / "exp.py").write_text(
+        "import sys\nfrom runlab import Experiment\n\nN = 1\nexperiment = Experiment(glob=globals())\n\n\n"
+        "@experiment\ndef main(e):\n    print('cache loaded:', 'runlab.cache' in sys.modules)\n\n\n"
+        "experiment.run_if_main()\n"
+    )
+    for args in ([], ["--__CACHING__=False"]):
+        env = {**os.environ, "RUNLAB_ROOT": str(tmp_path / "s")}
+        done = subprocess.run([sys.executable, "exp.py", *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120, env=env, check=True)  # fmt: skip
+        # on (the default) needs no switch; off switches loading off, which loads the cache
+        assert f"cache loaded: {bool(args)}" in done.stdout, done.stdout

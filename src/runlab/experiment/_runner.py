@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..cache import caching
 from ..errors import ExperimentContextError, ParameterError, UsageError, ValidationError
 from ..lifecycle import Run
 from ..params import parse_overrides
 from ..store._api import get_store
+from ._caching import run_caching
 from ._construction import include_param
 from ._driver import RunDriver
 from ._hooks import describe_hooks
@@ -269,7 +269,7 @@ class ExperimentRunner:
             if values.get("__REPRODUCIBLE__"):
                 self._package()
             exp.apply_hook("before_run", run=state.run)
-            with caching(bool(values.get("__CACHING__", True))):  # False: cached functions compute again
+            with run_caching(bool(values.get("__CACHING__", True))):  # False: cached functions compute again
                 result = self._call_main()
             exp.apply_hook("after_run", run=state.run, result=result)
         except BaseException as exc:

@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import os
-import pprint
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +61,8 @@ class ExperimentViews:
     # -- logging ------------------------------------------------------------------------
     def log_pretty(self, obj: Any) -> None:
         """Log ``obj`` pretty-printed (:func:`pprint.pformat` at the console width), one line at a time."""
+        import pprint  # here: most runs never pretty-print
+
         for line in pprint.pformat(obj, width=max(self.console_width - 22, 40)).splitlines():
             self.log(line)
 
