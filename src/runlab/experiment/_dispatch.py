@@ -59,15 +59,26 @@ def file_kind(path: str | os.PathLike[str]) -> FileKind:
     from ._loader import parse_file
 
     for node in ast.walk(parse_file(path)):
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr == "run_if_main":
-                return "functional"
-            target = func.value if isinstance(func, ast.Attribute) else func
-            name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
-            if name == "Experiment":
-                return "functional"
+        if isinstance(node, ast.Call) and _makes_experiment(node.func):
+            return "functional"
     return "script"
+
+
+_MAKERS = frozenset({"extend", "from_config", "from_spec"})
+"""``Experiment`` class methods that make a runnable experiment (``load``, ``import_from``,
+``is_archive`` ... only read one: a script calling them is still a plain script)."""
+
+
+def _makes_experiment(func: ast.expr) -> bool:
+    """Whether a call of ``func`` makes or runs an experiment: ``x.run_if_main()``,
+    ``Experiment(...)`` / ``runlab.Experiment(...)``, ``Experiment.extend(...)`` and the like."""
+    if isinstance(func, ast.Attribute) and func.attr == "run_if_main":
+        return True
+    if isinstance(func, ast.Attribute) and func.attr in _MAKERS:
+        func = func.value
+    return (isinstance(func, ast.Name) and func.id == "Experiment") or (
+        isinstance(func, ast.Attribute) and func.attr == "Experiment"
+    )
 
 
 def _tags(tags: Iterable[str] | str | None) -> tuple[str, ...]:
