@@ -43,3 +43,18 @@ def test_an_analysis_script_reading_runs_runs_as_a_plain_script(tmp_path: Path) 
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr  # it was refused: "defines no experiment that runs"
     assert " completed " in done.stdout
+
+
+def test_a_functional_file_given_as_a_script_target_is_refused_before_any_run(tmp_path: Path) -> None:
+    import runlab
+    from runlab.request import RunOptions, RunRequest, Target
+
+    exp = tmp_path / "exp.py"
+    exp.write_text(FUNCTIONAL[0] + "\n\n@experiment\ndef main(e):\n    pass\n\n\nexperiment.run_if_main()\n")
+    root = tmp_path / "store"
+    request = RunRequest(Target("script", exp), {}, RunOptions(root=str(root), capture=False))
+    with pytest.raises(runlab.ValidationError, match=r"is a functional experiment.*Target\('functional'"):
+        runlab.execute(request)
+    assert not list(runlab.runs(root=root))  # it used to run the experiment, then fail calling main
+    functional = RunRequest(Target("functional", exp), {}, RunOptions(root=str(root), capture=False))
+    assert runlab.execute(functional).status is runlab.RunStatus.COMPLETED

@@ -188,3 +188,16 @@ def test_reproduce_refuses_a_run_without_reproducible_mode(tmp_path: Path) -> No
     assert "recorded without reproducible mode" in refused.stderr and "Traceback" not in refused.stderr
     env_only = _cli("reproduce", _run_id(done.stdout), "--env-only", "--root", str(root), cwd=tmp_path)
     assert env_only.returncode == 2 and not (root / ".runlab" / "envs").exists()
+
+
+def test_build_metadata_left_in_a_source_tree_never_shadows_the_installed_distribution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runlab.lifecycle._reproducible import distributions
+
+    installed = distributions()["runlab"]
+    stale = tmp_path / "runlab.egg-info"  # what a build of the editable source leaves in src/
+    stale.mkdir()
+    (stale / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: runlab\nVersion: 0.0.1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert distributions()["runlab"] == installed  # found first on sys.path, still not taken

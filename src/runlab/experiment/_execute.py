@@ -53,6 +53,15 @@ def execute(request: RunRequest, *, raise_errors: bool = False) -> RunResult:
             "This run request names no file (its experiment was made in memory): run it with "
             "experiment.execute_request(request) in the process that made the experiment."
         )
+    if target.kind == "script":
+        from ._dispatch import file_kind
+
+        if target.path.is_file() and file_kind(target.path) == "functional":  # it would run itself, then fail
+            raise ValidationError(
+                f"{target.path} is a functional experiment (it makes a runlab Experiment), not a plain script: "
+                f"give Target('functional', {str(target.path)!r}) (runlab run and the sweep builders pick the "
+                "kind themselves)."
+            )
     if target.kind in ("script", "context"):
         from ._script import Script, ScriptExecutor
 

@@ -52,7 +52,10 @@ def distributions() -> dict[str, dict[str, Any]]:
     from importlib import metadata
 
     found: dict[str, dict[str, Any]] = {}
-    for dist in metadata.distributions():
+    # an installed distribution (.dist-info) wins over build metadata of the same name left in a
+    # source tree (NAME.egg-info next to an editable package's code)
+    dists = sorted(metadata.distributions(), key=lambda d: str(getattr(d, "_path", "")).endswith(".egg-info"))
+    for dist in dists:
         name = dist.metadata["Name"]
         if not name or _norm(name) in found:
             continue
