@@ -1,4 +1,4 @@
-"""Executors under test and a trivial experiment script."""
+"""Executors under test and a trivial experiment script (the sweep tests use it too)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,16 @@ MODE = "ok"
 SLEEP = 0.0
 
 def main():
+    import runlab
     if SLEEP:
         time.sleep(SLEEP)
     if MODE == "fail":
         raise ValueError(f"boom {X}")
     if MODE == "die":
         os.kill(os.getpid(), signal.SIGKILL)
+    if MODE == "flaky" and not os.path.exists(f"flaky-{X}"):
+        open(f"flaky-{X}", "w").close()
+        raise RuntimeError("first attempt fails")
     return X * 2
 """
 
