@@ -44,6 +44,7 @@ __all__ = [
     "activate_plugins",
     "desktop_session",
     "join_late",
+    "plugin_distributions",
     "plugins_configured",
     "register_plugin_commands",
     "user_plugin_folder",
@@ -87,41 +88,52 @@ def _holds_plugin(folder: Path) -> bool:
     return False
 
 
-def _entry_point_declared() -> bool:
-    """Whether a distribution on ``sys.path`` declares the ``runlab.plugins`` entry-point group.
+def plugin_distributions() -> list[tuple[Path, str]]:
+    """``(info folder, entry_points.txt text)`` of each distribution on ``sys.path`` that declares
+    the ``runlab.plugins`` entry-point group.
 
-    Reads the ``entry_points.txt`` of ``*.dist-info`` / ``*.egg-info`` folders, as
-    ``importlib.metadata`` does, without importing it. Each folder's answer is remembered while
-    the folder is unchanged (installing a distribution changes it).
+    Read as :mod:`importlib.metadata` would (the first distribution of a name wins), without
+    importing it: only directory listings and ``entry_points.txt`` files are read. Each folder's
+    scan is remembered while the folder is unchanged (installing or removing a distribution
+    changes it), so the runs of a sweep, and processes forked from a warm server, scan once.
     """
+    seen: set[str] = set()
+    found: list[tuple[Path, str]] = []
     for entry in sys.path:
         folder = entry or "."
         try:
             stamp = os.stat(folder).st_mtime_ns
         except OSError:
             continue
-        if _folder_declares(os.path.abspath(folder), stamp):
-            return True
-    return False
+        for key, info, text in _scan_folder(os.path.abspath(folder), stamp):
+            if key not in seen:
+                seen.add(key)
+                if text is not None:
+                    found.append((Path(info), text))
+    return found
 
 
 @functools.lru_cache(maxsize=64)
-def _folder_declares(folder: str, stamp: int) -> bool:
+def _scan_folder(folder: str, stamp: int) -> tuple[tuple[str, str, str | None], ...]:
+    """``(distribution key, info folder, entry_points.txt text if it declares the group)`` per distribution."""
     header = f"[{ENTRY_POINT_GROUP}]"
     try:
-        names = os.listdir(folder)
+        names = sorted(os.listdir(folder))
     except OSError:
-        return False
+        return ()
+    found: list[tuple[str, str, str | None]] = []
     for name in names:
         if not name.endswith((".dist-info", ".egg-info")):
             continue
+        key = name.rpartition(".")[0].partition("-")[0].lower().replace("-", "_").replace(".", "_")
+        info = os.path.join(folder, name)
         try:
-            with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8") as fh:
-                if header in fh.read():
-                    return True
+            with open(os.path.join(info, "entry_points.txt"), encoding="utf-8") as fh:
+                text: str | None = fh.read()
         except OSError:
-            continue
-    return False
+            text = None
+        found.append((key, info, text if text is not None and header in text else None))
+    return tuple(found)
 
 
 def plugins_configured(project_dir: str | os.PathLike[str] | None = None, *, experiment: bool = False) -> bool:
@@ -160,7 +172,7 @@ def plugins_configured(project_dir: str | os.PathLike[str] | None = None, *, exp
         return True
     if experiment and "system" not in disabled and _importable("psutil"):
         return True
-    return _entry_point_declared()
+    return bool(plugin_distributions())
 
 
 @functools.lru_cache(maxsize=16)

@@ -19,7 +19,6 @@ settings; ``[tool.runlab.plugins.NAME]`` overrides both.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.util
 import inspect
@@ -30,7 +29,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .._activation import ENTRY_POINT_GROUP, user_plugin_folder
+from .._activation import ENTRY_POINT_GROUP, plugin_distributions, user_plugin_folder
 from ._errors import PluginLoadError
 from ._plugin import Plugin
 
@@ -90,65 +89,22 @@ def _folder_sources(folder: Path) -> Iterator[PluginSource]:
 
 
 def _entry_point_sources() -> Iterator[PluginSource]:
-    """Entry points of group ``runlab.plugins`` of the distributions on ``sys.path``.
-
-    Read as :mod:`importlib.metadata` would (first distribution of a name wins), without
-    importing it: only ``entry_points.txt`` files are read, and ``METADATA`` of the few
-    distributions that have runlab plugins (``runlab run`` starts faster). Each folder's scan
-    is remembered while the folder is unchanged (installing or removing a distribution changes
-    it), so the runs of a sweep, and processes forked from a warm server, scan once.
-    """
-    import sys
-
-    seen: set[str] = set()
-    for entry in sys.path:
-        try:
-            stamp = os.stat(entry or ".").st_mtime_ns
-        except OSError:
-            continue
-        for key, sources in _scan_folder(os.path.abspath(entry or "."), stamp):
-            if key in seen:
-                continue
-            seen.add(key)
-            yield from sources
-
-
-@functools.lru_cache(maxsize=64)
-def _scan_folder(folder: str, stamp: int) -> tuple[tuple[str, tuple[PluginSource, ...]], ...]:
-    """``(distribution key, its runlab plugin entry points)`` for each distribution in ``folder``."""
+    """Entry points of group ``runlab.plugins`` of the distributions on ``sys.path``
+    (found by :func:`runlab._activation.plugin_distributions`); ``METADATA`` is read only for the
+    few distributions that have runlab plugins."""
     import configparser
 
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        return ()
-    found: list[tuple[str, tuple[PluginSource, ...]]] = []
-    for name in names:
-        if not name.endswith((".dist-info", ".egg-info")):
-            continue
-        key = name.rpartition(".")[0].partition("-")[0].lower().replace("-", "_").replace(".", "_")
-        info = Path(folder) / name
+    for info, text in plugin_distributions():
+        parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
         try:
-            text = (info / "entry_points.txt").read_text(encoding="utf-8")
-        except OSError:
-            found.append((key, ()))
+            parser.read_string(text)
+        except configparser.Error:
             continue
-        sources: tuple[PluginSource, ...] = ()
-        if ENTRY_POINT_GROUP in text:
-            parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-            parser.optionxform = str  # type: ignore[assignment,method-assign]
-            try:
-                parser.read_string(text)
-            except configparser.Error:
-                parser = None  # type: ignore[assignment]
-            if parser is not None and parser.has_section(ENTRY_POINT_GROUP):
-                label = _distribution_label(info)
-                sources = tuple(
-                    PluginSource(ep_name, "entry-point", value.strip(), label)
-                    for ep_name, value in parser.items(ENTRY_POINT_GROUP)
-                )
-        found.append((key, sources))
-    return tuple(found)
+        if parser.has_section(ENTRY_POINT_GROUP):
+            label = _distribution_label(info)
+            for ep_name, value in parser.items(ENTRY_POINT_GROUP):
+                yield PluginSource(ep_name, "entry-point", value.strip(), label)
 
 
 def _distribution_label(info: Path) -> str:
