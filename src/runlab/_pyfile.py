@@ -52,6 +52,7 @@ __all__ = [
     "loaded_module",
     "module_name",
     "parse_file",
+    "parse_source",
     "split_target",
 ]
 
@@ -220,10 +221,11 @@ def parse_file(path: str | os.PathLike[str]) -> ast.Module:
         ValidationError: a syntax error; the message names the file and the line.
     """
     file = Path(path)
-    return _parse(file.read_bytes(), file)
+    return parse_source(file.read_bytes(), file)
 
 
-def _parse(source: bytes, file: Path) -> ast.Module:
+def parse_source(source: bytes, file: Path) -> ast.Module:
+    """:func:`parse_file` of a file's bytes already read."""
     try:
         return ast.parse(source, filename=str(file))
     except SyntaxError as exc:
@@ -253,7 +255,7 @@ def compile_file(path: str | os.PathLike[str]) -> CodeType:
 
 @functools.lru_cache(maxsize=16)
 def _compiled(file: str, source: bytes) -> CodeType:
-    return compile_tree(_parse(source, Path(file)), file)
+    return compile_tree(parse_source(source, Path(file)), file)
 
 
 def compile_tree(tree: ast.Module | Sequence[ast.stmt], path: str | os.PathLike[str]) -> CodeType:

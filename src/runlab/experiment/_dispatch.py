@@ -9,6 +9,7 @@ with the same parameters plus overrides, as a new run linked to the original.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -56,9 +57,15 @@ def file_kind(path: str | os.PathLike[str]) -> FileKind:
     _check_file(path)
     if path.suffix in CONFIG_SUFFIXES:
         return "config"
-    from ._loader import parse_file
+    return _source_kind(path.read_bytes(), str(path))
 
-    for node in ast.walk(parse_file(path)):
+
+@functools.lru_cache(maxsize=32)
+def _source_kind(source: bytes, file: str) -> FileKind:
+    """:func:`file_kind` of a Python file's text, remembered (a sweep asks once per run)."""
+    from .._pyfile import parse_source
+
+    for node in ast.walk(parse_source(source, Path(file))):
         if isinstance(node, ast.Call) and _makes_experiment(node.func):
             return "functional"
     return "script"
