@@ -42,7 +42,7 @@ class RunWorker:
     def __init__(self, run: Run, capture: bool, flush_every: float, beat_every: float) -> None:
         self.run = run
         self.errors: list[str] = []
-        self._lock = threading.Lock()  # held while a job of this run is done
+        self._lock = threading.RLock()  # held while a job of this run is done (a job may schedule another)
         self._capture_pending = capture
         self._stopped = False
         self._flush_every = flush_every

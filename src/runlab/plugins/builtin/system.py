@@ -23,7 +23,6 @@ metrics need ``nvidia-ml-py`` and an NVIDIA driver, and are silently absent othe
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from typing import Any
@@ -38,59 +37,6 @@ __all__ = ["DEFAULT_INTERVAL", "SystemMetricsPlugin", "SystemSampler"]
 DEFAULT_INTERVAL = 10.0
 _MB = 2**20
 _FINAL_MIN_GAP = 1.0  # a final sample when the run ends, if the last one is at least this old
-
-
-class _Ticker:
-    """One daemon thread per process that calls each started sampler's ``_tick`` when it is due.
-
-    Samplers share it so that starting a run starts no thread of its own (a thread start
-    costs a run a scheduler round trip); the thread starts with the first sampler and then
-    idles between runs.
-    """
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        """Start empty (also in a forked child, whose parent's thread and lock are not its own)."""
-        self._cond = threading.Condition()
-        self._due: dict[SystemSampler, float] = {}
-        self._thread: threading.Thread | None = None
-
-    def add(self, sampler: SystemSampler, when: float) -> None:
-        with self._cond:
-            self._due[sampler] = when
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="runlab-system", daemon=True)
-                self._thread.start()
-            self._cond.notify()
-
-    def has(self, sampler: SystemSampler) -> bool:
-        with self._cond:
-            return sampler in self._due
-
-    def remove(self, sampler: SystemSampler) -> None:
-        with self._cond:
-            self._due.pop(sampler, None)
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                if not self._due:
-                    self._cond.wait()
-                    continue
-                sampler, when = min(self._due.items(), key=lambda item: item[1])
-                delay = when - time.monotonic()
-                if delay > 0:
-                    self._cond.wait(delay)
-                    continue
-                self._due[sampler] = time.monotonic() + sampler.interval
-            try:
-                keep = sampler._tick()
-            except Exception:  # a broken sampler stops; the others go on
-                keep = False
-            if not keep:
-                self.remove(sampler)
 
 
 class SystemSampler:
@@ -113,8 +59,6 @@ class SystemSampler:
         ...         pass  # the training loop
     """
 
-    __hash__ = object.__hash__  # the ticker keys samplers by identity
-
     def __init__(self, run: Any, interval: float = DEFAULT_INTERVAL, gpu: bool = True) -> None:
         self.run = run
         self.interval = check_interval(interval, "interval")
@@ -129,19 +73,35 @@ class SystemSampler:
         self._last_proc: tuple[float, float] | None = None  # (cpu seconds, wall time) of the process
         self._last_sample = 0.0
         self._started = 0.0
+        self._scheduled = False
 
     def start(self) -> SystemSampler:
         """Start sampling in the background (the first sample comes after ``interval`` s)."""
         self._started = time.monotonic()
         begun = getattr(self.run, "_started_at", None)  # the run's start: a sampler joining late catches up
         first = (begun if isinstance(begun, float) else self._started) + min(_FINAL_MIN_GAP, self.interval)
-        _TICKER.add(self, max(first, self._started))
+        self._schedule(max(first - self._started, 0.0))
         return self
+
+    def _schedule(self, delay: float) -> None:
+        """The next tick, on the run's background thread (none once the run ended)."""
+        later = getattr(self.run, "_call_later", None)
+        self._scheduled = callable(later) and bool(later(delay, self._due))
+
+    def _due(self) -> None:
+        try:
+            keep = self._tick()
+        except Exception:  # a broken sampler stops; the run goes on
+            keep = False
+        if keep:
+            self._schedule(self.interval)
+        else:
+            self._scheduled = False
 
     @property
     def active(self) -> bool:
         """Whether samples are still scheduled (False once stopped or once the run finished)."""
-        return _TICKER.has(self)
+        return self._scheduled and not self._stop.is_set() and getattr(self.run, "status", None) == "running"
 
     def __enter__(self) -> SystemSampler:
         return self.start()
@@ -155,16 +115,15 @@ class SystemSampler:
         A sample being taken now is waited for; a run shorter than a second never waits
         for psutil's import.
         """
-        _TICKER.remove(self)
         self._stop.set()
         if not final or time.monotonic() - self._started < _FINAL_MIN_GAP:
             return
-        with self._busy:  # a tick running on the ticker thread ends first
+        with self._busy:  # a tick running on the run's background thread ends first
             if self._psutil is not None and time.monotonic() - self._last_sample >= _FINAL_MIN_GAP:
                 self._record()
 
     def _tick(self) -> bool:
-        """Called by the ticker when due: prime on the first call, else sample; False to stop."""
+        """When due: prime on the first call, else sample; False to stop."""
         with self._busy:
             if self._stop.is_set():
                 return False
@@ -254,10 +213,6 @@ class SystemSampler:
             self._last_sample = now
             return out
 
-
-_TICKER = _Ticker()
-if hasattr(os, "register_at_fork"):  # a forked child starts with no sampler and an unheld lock
-    os.register_at_fork(after_in_child=_TICKER.reset)
 
 
 def _busy_total(times: Any) -> tuple[float, float]:
