@@ -63,6 +63,13 @@ class Session:
                 raise AssertionError(f"timed out waiting for: {expression}")
             self.page.wait_for_timeout(100)
 
+    def zoom(self, chart: str, change: dict[str, Any]) -> None:
+        """Change a chart's axes as a user's drag would, once plotly has finished drawing it."""
+        self.page.evaluate(
+            "([id, change]) => runlabDrawn(id).then((div) => Plotly.relayout(div, change)).then(() => true)",
+            [chart, change],
+        )
+
     def close(self) -> None:
         self.context.close()
         outside = [u for u in self.requests if not u.startswith(self.server.base + "/") and not u.startswith("data:")]
@@ -138,9 +145,24 @@ def test_the_runs_page_warms_the_chart_library_after_its_rows(session: Session) 
     page = session.page
     session.goto("/")
     page.wait_for_selector("#runs tbody tr >> nth=4")  # the rows come first, without plotly.js
-    session.wait("typeof Plotly !== 'undefined'")  # then, in idle time, the chart library loads
+    session.wait("document.body.dataset.plotly === 'warmed'")  # then, in idle time, the chart library loads
+    assert session.js("typeof Plotly") == "object"
     assert page.locator('script[src="/static/plotly.min.js"]').count() == 1
     assert any(u.endswith("/static/plotly.min.js") for u in session.requests)
+
+
+@pytest.mark.parametrize("page_path", ["/runs/{id}", "/compare?ids={id}&metric=loss"])
+def test_a_chart_page_keeps_its_one_copy_of_the_chart_library(
+    session: Session, ui_store: dict[str, str], page_path: str
+) -> None:
+    """The idle warm-up is for pages without charts: a second plotly.js replacing the first broke every
+    later change (a zoom, a live update) to the charts the first copy drew."""
+    page = session.page
+    session.goto(page_path.format(id=ui_store["lr0.1-s1"]))
+    session.wait("document.body.dataset.plotly")
+    assert session.js("document.body.dataset.plotly") == "page"
+    assert page.locator('script[src="/static/plotly.min.js"]').count() == 1
+    assert sum(u.endswith("/static/plotly.min.js") for u in session.requests) == 1
 
 
 def test_failed_run_shows_its_traceback(session: Session) -> None:
@@ -247,14 +269,15 @@ def test_zooming_fetches_the_window_in_full_detail_and_smoothing_adds_a_curve(se
     page.wait_for_selector("#chart .scatterlayer .trace")
     assert session.js("document.getElementById('chart').data[0].x.length") <= 2000  # downsampled on the server
     assert "of 20000 points" in page.inner_text("#points-info")
-    session.js("Plotly.relayout('chart', {'xaxis.range': [1000, 1100]})")
+    session.wait("document.getElementById('chart').dataset.ready")  # drawn and following zooms
+    session.zoom("chart", {"xaxis.range": [1000, 1100]})
     session.wait("document.getElementById('chart').data[0].x.length === 101")  # steps 1000..1100, every one
     page.locator("#smooth").fill("0.9")
     session.wait("document.getElementById('chart').data.length === 2")
     smoothed = session.js("document.getElementById('chart').data[1].y")
     raw = session.js("document.getElementById('chart').data[0].y")
     assert len(smoothed) == len(raw) and smoothed != raw
-    session.js("Plotly.relayout('chart', {'xaxis.autorange': true})")
+    session.zoom("chart", {"xaxis.autorange": True})
     session.wait("document.getElementById('chart').data[0].x[0] === 0")
 
 

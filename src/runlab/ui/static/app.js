@@ -211,6 +211,18 @@ const chartLayout = (logy, extra = {}) => ({
 });
 const plotConfig = { responsive: true, displaylogo: false };
 
+// One draw at a time per chart: a change that starts while plotly is still finishing the last draw of the
+// same chart (a zoom, a new series, smoothing) throws inside plotly and leaves the chart half drawn.
+const drawing = new Map();  // element id -> the promise of its latest draw
+function plot(div, traces, layout, config = plotConfig) {
+  const id = typeof div === "string" ? div : div.id;
+  const next = (drawing.get(id) || Promise.resolve()).catch(() => {}).then(() => Plotly.react(div, traces, layout, config));
+  drawing.set(id, next);
+  return next;
+}
+// Resolves once every draw of that chart asked for so far has finished (the browser tests wait on it).
+window.runlabDrawn = (id) => (drawing.get(id) || Promise.resolve()).catch(() => {}).then(() => document.getElementById(id));
+
 // -- run page -------------------------------------------------------------------------
 function runPage() {
   const runId = document.body.dataset.run;
@@ -310,20 +322,21 @@ function runPage() {
     }
     const layout = chartLayout($("#logy").checked, { uirevision: "keep" });
     if (zoom) layout.xaxis.range = zoom;
-    Plotly.react("chart", traces, layout, plotConfig);
+    const drawn = plot("chart", traces, layout, plotConfig);
     const info = Object.entries(series).filter(([n]) => chosen.has(n))
       .map(([n, s]) => `${n}: ${s.steps.length}${s.downsampled ? ` of ${s.count}` : ""} points`);
     $("#points-info").textContent = info.join(" · ");
+    return drawn;
   }
 
   async function loadMetrics() {
     const names = [...chosen];
-    if (!names.length) { series = {}; draw(); return; }
+    if (!names.length) { series = {}; await draw(); return; }
     const body = await api(`/api/runs/${runId}/metrics`, {
       name: names, points: 2000, start: zoom ? Math.floor(zoom[0]) : null, end: zoom ? Math.ceil(zoom[1]) : null,
     });
     series = body.metrics;
-    draw();
+    await draw();
     return body;
   }
 
@@ -332,7 +345,7 @@ function runPage() {
     const body = await api(`/api/runs/${runId}/metrics`, { name: details.system_metrics.slice(0, 12), points: 1000 });
     const traces = Object.entries(body.metrics).map(([name, s]) =>
       ({ x: s.steps, y: s.values, name, mode: s.steps.length < 30 ? "lines+markers" : "lines", type: "scatter" }));
-    Plotly.react("sys-chart", traces, chartLayout(false, { uirevision: "keep" }), plotConfig);
+    plot("sys-chart", traces, chartLayout(false, { uirevision: "keep" }), plotConfig);
   }
 
   async function loadLog() {
@@ -369,6 +382,7 @@ function runPage() {
       else return;
       loadMetrics();  // the zoomed window again, in full detail
     });
+    document.getElementById("chart").dataset.ready = "true";  // drawn, and following zooms
     await loadSystem();
     await loadLog();
     if (details.live) setTimeout(follow, 1500);
@@ -387,7 +401,7 @@ function axis(label, values, options = {}) {  // numbers as they are (log10 when
 
 function drawParallel(div, dims, colorValues, names) {  // plotly's parcoords (WebGL), else the same axes in SVG
   const line = colorValues ? { color: colorValues.map((v) => (v === null ? 0 : v)), colorscale: "Viridis", showscale: true } : {};
-  Plotly.react(div, [{ type: "parcoords", dimensions: dims, line }], { margin: { l: 60, r: 60, t: 40, b: 20 } }, plotConfig)
+  plot(div, [{ type: "parcoords", dimensions: dims, line }], { margin: { l: 60, r: 60, t: 40, b: 20 } }, plotConfig)
     .then((node) => {
       if (node.querySelector(".no-webgl")) {
         Plotly.purge(node);
@@ -417,7 +431,7 @@ function drawParallelSVG(div, dims, names) {  // without WebGL: one SVG line per
   }));
   const layout = { margin: { l: 40, r: 20, t: 20, b: 40 }, yaxis: { showticklabels: false, range: [-0.05, 1.05] },
     xaxis: { type: "category" }, showlegend: names.length <= 20, annotations: notes };
-  Plotly.react(div, traces, layout, plotConfig);
+  plot(div, traces, layout, plotConfig);
 }
 
 // -- compare page ---------------------------------------------------------------------
@@ -483,7 +497,7 @@ function comparePage() {
         line: { color: PALETTE[i % PALETTE.length] } }));
     }
     const many = data.curves.length > MANY_CURVES && !data.groups.length;  // 100 legend entries cost more than the curves
-    Plotly.react("curves", traces, chartLayout($("#logy").checked,
+    plot("curves", traces, chartLayout($("#logy").checked,
       { uirevision: "keep", showlegend: !many, hovermode: many ? "closest" : "x unified" }), plotConfig);
   }
 
@@ -677,7 +691,7 @@ function sweepPage() {
       marker: { size: 10, color: PALETTE[0] }, hovertemplate: `${param}=%{x}<br>${metric}=%{y}<br>run %{text}<extra></extra>` };
     const layout = { margin: { l: 60, r: 20, t: 20, b: 50 }, xaxis: { title: { text: param }, type: numeric ? ($("#logx").checked ? "log" : "linear") : "category" },
       yaxis: { title: { text: metric }, type: $("#logy").checked ? "log" : "linear" }, hovermode: "closest" };
-    Plotly.react("sweep-scatter", [trace], layout, plotConfig).then((node) => {
+    plot("sweep-scatter", [trace], layout, plotConfig).then((node) => {
       node.removeAllListeners && node.removeAllListeners("plotly_click");
       node.on("plotly_click", (ev) => { if (ev.points.length) window.location.href = `/runs/${ev.points[0].customdata}`; });
     });
@@ -752,7 +766,7 @@ function studyPage() {
       { type: "scatter", mode: "markers", name: label, x: h.trial, y: h.value, marker: { size: 8, color: PALETTE[0] } },
       { type: "scatter", mode: "lines", name: "best so far", x: h.trial, y: h.best, line: { shape: "hv", color: PALETTE[3] } },
     ];
-    Plotly.react("history", traces, { margin: { l: 60, r: 20, t: 20, b: 50 }, xaxis: { title: { text: "trial" } },
+    plot("history", traces, { margin: { l: 60, r: 20, t: 20, b: 50 }, xaxis: { title: { text: "trial" } },
       yaxis: { title: { text: label } }, legend: { orientation: "h" }, hovermode: "closest" }, plotConfig);
   }
 
@@ -764,7 +778,7 @@ function studyPage() {
     const entries = Object.entries(imp.values).sort((a, b) => a[1] - b[1]);
     if (!entries.length) { Plotly.purge("importances"); $("#importances").textContent = imp.message || ""; return; }
     $("#importances").textContent = "";
-    Plotly.react("importances", [{ type: "bar", orientation: "h", x: entries.map((e) => e[1]), y: entries.map((e) => e[0]),
+    plot("importances", [{ type: "bar", orientation: "h", x: entries.map((e) => e[1]), y: entries.map((e) => e[0]),
       marker: { color: PALETTE[0] }, hovertemplate: "%{y}: %{x:.3f}<extra></extra>" }],
     { margin: { l: 120, r: 20, t: 20, b: 50 }, xaxis: { title: { text: "importance" } } }, plotConfig);
   }
@@ -800,11 +814,18 @@ function studyPage() {
 // Pages without charts (the runs, sweeps and studies lists) load the chart library once the page is
 // idle, after their own content: the browser keeps the compiled code, so the next page with a chart
 // (a run, a comparison) draws at once instead of compiling plotly.js first.
-if (!document.querySelector('script[src="/static/plotly.min.js"]')) {
-  const warm = () => document.head.append(el("script", { src: "/static/plotly.min.js", async: "" }));
-  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 500));
-  window.addEventListener("load", () => idle(warm, { timeout: 3000 }));
-}
+// Decided at "load", not here: app.js runs before a chart page's own plotly.min.js tag is parsed, and a
+// second copy of plotly replacing the first breaks every later change to a chart the first one drew.
+window.addEventListener("load", () => {
+  const body = document.body;
+  if (window.Plotly || document.querySelector('script[src="/static/plotly.min.js"]')) { body.dataset.plotly = "page"; return; }
+  const warm = () => {
+    const script = el("script", { src: "/static/plotly.min.js", async: "" });
+    script.addEventListener("load", () => { body.dataset.plotly = "warmed"; });
+    document.head.append(script);
+  };
+  (window.requestIdleCallback || ((f) => setTimeout(f, 500)))(warm, { timeout: 3000 });
+});
 
 const pages = { runs: runsPage, run: runPage, compare: comparePage, sweep: sweepPage, study: studyPage,
   sweeps: () => listPage("sweeps"), studies: () => listPage("studies") };
