@@ -93,6 +93,7 @@ def measure(root: Path, repeat: int, process_repeat: int) -> dict[str, Any]:
         "len_s": time_call(lambda: len(runlab.runs(where=WHERE, root=root)), repeat),
         "list_s": time_call(lambda: list(runlab.runs(where=WHERE, root=root)), repeat),
     }
+
     def touch_all() -> None:
         for rec in runlab.runs(root=root):
             _ = (rec.id, rec.status, rec.created, rec.params)

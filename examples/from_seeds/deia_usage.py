@@ -16,12 +16,7 @@ print(f"Found {len(discovered)} plugins")
 
 # Load all plugins
 metadata_map = {
-    "my_plugin": PluginMetadata(
-        name="my_plugin",
-        version="1.0.0",
-        author="developer",
-        description="Custom plugin"
-    )
+    "my_plugin": PluginMetadata(name="my_plugin", version="1.0.0", author="developer", description="Custom plugin")
 }
 loaded = manager.load_all(metadata_map)
 

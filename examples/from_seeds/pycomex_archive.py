@@ -29,25 +29,25 @@ experiment = Experiment(
 @experiment
 def run_experiment(e):
     # Nested dictionary access (section 4.3)
-    e['metrics/loss/train'] = 0.123
-    e['metrics/loss/test'] = 0.456
-    loss = e['metrics/loss/train']
-    metrics = e['metrics']  # Returns nested dict
+    e["metrics/loss/train"] = 0.123
+    e["metrics/loss/test"] = 0.456
+    loss = e["metrics/loss/train"]
+    metrics = e["metrics"]  # Returns nested dict
     e.log_pretty(metrics)
-    assert e.data['metrics']['loss']['train'] == loss
+    assert e.data["metrics"]["loss"]["train"] == loss
 
     # Tracked values
     for epoch in range(e.NUM_EPOCHS):
-        e.track('loss', round(0.5 - 0.1 * epoch, 3))
-    e.track('visualization', plt.figure())
+        e.track("loss", round(0.5 - 0.1 * epoch, 3))
+    e.track("visualization", plt.figure())
     e.log(f"data['loss'] = {e.data['loss']}")
     e.log(f"metadata['__track__'] = {e.metadata['__track__']}")
 
     # File commits
-    e.commit_json('results.json', {'key': 'value'})
-    e.commit_raw('summary.txt', 'Results...')
+    e.commit_json("results.json", {"key": "value"})
+    e.commit_raw("summary.txt", "Results...")
     fig = plt.figure()
-    e.commit_fig('plot.png', fig)
+    e.commit_fig("plot.png", fig)
 
 
 experiment.run_if_main()

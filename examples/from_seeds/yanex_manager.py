@@ -19,7 +19,10 @@ print("fresh id:", len(manager.generate_experiment_id()))
 
 # Step 2: creation with metadata
 experiment_id = manager.create_experiment(
-    Path(__file__), name="baseline", config={"learning_rate": 0.01, "epochs": 3}, tags=["demo"],
+    Path(__file__),
+    name="baseline",
+    config={"learning_rate": 0.01, "epochs": 3},
+    tags=["demo"],
     description="first try",
 )
 print("created:", manager.get_experiment_metadata(experiment_id)["status"])

@@ -14,7 +14,9 @@ prep = Script(HERE / "prep.py", config=Config(globals_dict={"N_POINTS": 100}))
 train = Script(HERE / "train.py", config=Config(globals_dict={"EPOCHS": 300}))
 evaluate = Script(HERE / "evaluate.py")
 
-workflow = Pipeline({"prep": prep, "train": (train, ["prep"]), "evaluate": (evaluate, ["train"])},
-                    root=tempfile.mkdtemp(prefix="runlab-example-"))
+workflow = Pipeline(
+    {"prep": prep, "train": (train, ["prep"]), "evaluate": (evaluate, ["train"])},
+    root=tempfile.mkdtemp(prefix="runlab-example-"),
+)
 results = workflow.run()
 print(f"Workflow {workflow.record.id} {workflow.record.state} with {len(results)} runs")

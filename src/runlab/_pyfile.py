@@ -345,5 +345,3 @@ def loaded_module(
                 sys.modules[key] = saved_module  # type: ignore[assignment]
             elif register:
                 sys.modules.pop(key, None)
-
-

@@ -37,7 +37,11 @@ def test_spearmint_usage_example_runs_and_records_every_branch(tmp_path: Path) -
     assert all(s.status == "completed" for s in found.values())
     shadow = rb.read_branches(found["__main__.answer_shadow"])
     assert sorted((r["role"], r["status"]) for r in shadow) == [
-        ("background", "failed"), ("background", "success"), ("background", "success"), ("primary", "success")]
+        ("background", "failed"),
+        ("background", "success"),
+        ("background", "success"),
+        ("primary", "success"),
+    ]
     assert found["__main__.answer_canary"].params["strategy"] == "canary"
     rows = rb.read_branches(found["__main__.answer_all"])
     assert all(isinstance(r["config"]["temperature"], (int, float)) for r in rows)

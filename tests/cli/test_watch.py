@@ -92,9 +92,7 @@ def test_watcher_metric_patterns_choose_columns(root: Path, writer: Writer) -> N
     assert watcher.rows()[0][6:] == ["acc", "sys/cpu_percent"]
 
 
-def test_watch_in_a_pipe_prints_the_table_each_state_change_and_the_final_table(
-    root: Path, writer: Writer
-) -> None:
+def test_watch_in_a_pipe_prints_the_table_each_state_change_and_the_final_table(root: Path, writer: Writer) -> None:
     proc = subprocess.Popen(runlab_command("watch", "--root", str(root), "-i", "0.1"), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=runlab_env())  # fmt: skip
     assert proc.stdout is not None

@@ -46,8 +46,9 @@ def make_executor(name: str, workers: int = 2) -> Executor:
         pytest.importorskip("distributed")
     if name == "slurm":  # submitit's local executor: each job a local process
         pytest.importorskip("submitit")
-        return get_executor(name, settings=False, workers=workers, cluster="local", folder="slurm-jobs", poll=0.2,
-                            index=True)  # the contract's checks read the index; test_remote_index covers False
+        return get_executor(
+            name, settings=False, workers=workers, cluster="local", folder="slurm-jobs", poll=0.2, index=True
+        )  # the contract's checks read the index; test_remote_index covers False
     return get_executor(name, settings=False, workers=workers)
 
 

@@ -36,8 +36,7 @@ def test_a_file_is_functional_only_when_it_makes_or_runs_an_experiment(tmp_path:
 
 def test_an_analysis_script_reading_runs_runs_as_a_plain_script(tmp_path: Path) -> None:
     (tmp_path / "analyse.py").write_text(
-        "from runlab import Experiment\n\n\ndef main():\n"
-        "    return Experiment.is_archive('nowhere')\n"
+        "from runlab import Experiment\n\n\ndef main():\n    return Experiment.is_archive('nowhere')\n"
     )
     done = subprocess.run([sys.executable, "-m", "runlab", "run", "analyse.py", "--root", "s"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)  # fmt: skip

@@ -47,8 +47,11 @@ def test_cli_runs_the_seed_script_with_its_config(tmp_path: Path) -> None:
         ("CONFIG = Config(globals_dict={'x': 1})", Config, [1]),
         ("def config_gen():\n    return Config(globals_dict={'x': 2})", Config, [2]),
         ("def config_gen():\n    yield Config(globals_dict={'x': 3})", ConfigGenerator, [3]),
-        ("def config_gen():\n    for x in (4, 5):\n        yield Config(globals_dict={'x': x})", ConfigGenerator,
-         [4, 5]),
+        (
+            "def config_gen():\n    for x in (4, 5):\n        yield Config(globals_dict={'x': x})",
+            ConfigGenerator,
+            [4, 5],
+        ),
         ("CONFIG = [Config(globals_dict={'x': 6}), Config(globals_dict={'x': 7})]", ConfigGenerator, [6, 7]),
     ],
 )
@@ -145,11 +148,13 @@ def test_script_run_with_a_single_config_and_a_list(tmp_path: Path) -> None:
     one = runlab.Script(script, config=Config(globals_dict={"step": 7})).run(root=tmp_path / "s", capture=False)
     assert isinstance(one, runlab.Run) and one.data["result"] == 7
     many = runlab.ScriptExecutor(runlab.Script(script), root=tmp_path / "s", capture=False).execute(
-        [Config(globals_dict={"step": 3}), Config(globals_dict={"step": 4})])
+        [Config(globals_dict={"step": 3}), Config(globals_dict={"step": 4})]
+    )
     assert [r.data["result"] for r in many] == [3, 4]
     with pytest.raises(runlab.ValidationError, match="config item 2"):
         runlab.ScriptExecutor(runlab.Script(script), root=tmp_path / "s", capture=False).execute(
-            [Config(globals_dict={"step": 5}), 3])  # type: ignore[list-item]
+            [Config(globals_dict={"step": 5}), 3]
+        )  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize(

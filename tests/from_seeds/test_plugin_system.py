@@ -92,8 +92,14 @@ def test_commands_results_history_and_metrics(tmp_path: Path) -> None:
     [
         ({"one.py": _PLUGIN}, {}),
         ({"one.py": _PLUGIN, "config.yml": "one:\n  greeting: hi\nother:\n  x: 1\n"}, {"greeting": "hi"}),
-        ({"one/__init__.py": _PLUGIN, "one/config.yml": "greeting: own\n",
-          "config.yml": "one: {greeting: shared, n: 2}"}, {"greeting": "own", "n": 2}),
+        (
+            {
+                "one/__init__.py": _PLUGIN,
+                "one/config.yml": "greeting: own\n",
+                "config.yml": "one: {greeting: shared, n: 2}",
+            },
+            {"greeting": "own", "n": 2},
+        ),
     ],
 )
 def test_config_yml_beside_a_folder_plugin_is_its_settings(

@@ -144,7 +144,13 @@ def test_results_helpers_on_an_empty_store_and_in_order(root: Path) -> None:
     table = runlab.compare([ids[2], "r0", ids[1][:6]], params=["i"], metrics=["loss"], root=root)
     assert table["name"].tolist() == ["r2", "r0", "r1"]
     assert [c for c in table.columns if c.startswith(("params.", "metrics."))] == [
-        "params.i", "metrics.loss", "metrics.loss.min", "metrics.loss.max", "metrics.loss.count", "metrics.loss.step"]
+        "params.i",
+        "metrics.loss",
+        "metrics.loss.min",
+        "metrics.loss.max",
+        "metrics.loss.count",
+        "metrics.loss.step",
+    ]
     assert "params.other" in runlab.compare(ids, root=root).columns
     with pytest.raises(runlab.RunNotFoundError):
         runlab.compare(["r0", "nope"], root=root)

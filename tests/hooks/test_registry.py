@@ -125,7 +125,7 @@ def test_a_critical_plugin_raises_from_an_experiment_hook_call() -> None:
 
 
 # -- an experiment's own hooks: scoped entries of the same registry ---------------------
-BASE = '''
+BASE = """
 from runlab import Experiment
 
 N = 1
@@ -142,7 +142,7 @@ def base_high(e):
 @experiment
 def main(e):
     e["result"] = e.apply_hook("step")
-'''
+"""
 
 
 def test_experiment_hooks_order_by_priority_then_layer_and_stop_hook_ends_them(

@@ -105,8 +105,9 @@ def test_a_completed_or_failed_run_is_refused_and_left_as_it_was(root: Path, end
 
 
 def test_a_run_still_running_is_refused(root: Path) -> None:
-    with runlab.start_run(root=root, capture=False) as run, pytest.raises(
-        runlab.RunNotResumableError, match="still running"
+    with (
+        runlab.start_run(root=root, capture=False) as run,
+        pytest.raises(runlab.RunNotResumableError, match="still running"),
     ):
         runlab.start_run(root=root, resume=run.id)
     assert runlab.load(run.id, root=root).status == "completed"

@@ -163,7 +163,7 @@ def test_writers_proceed_and_nothing_is_lost_while_a_rebuild_runs(root: Path, mo
 
 
 # -- debug folders ----------------------------------------------------------------------------
-EXPERIMENT = '''
+EXPERIMENT = """
 import os
 import time
 from runlab import Experiment
@@ -184,7 +184,7 @@ def main(e):
 
 
 experiment.run_if_main()
-'''
+"""
 
 
 def test_two_debug_runs_at_once_never_share_a_folder(tmp_path: Path, root: Path) -> None:

@@ -361,9 +361,7 @@ CRASH_POINTS: dict[str, tuple[Callable[[Path, list[runlab.Run]], str], str | Non
 
 
 @pytest.mark.parametrize("point", list(CRASH_POINTS))
-def test_crash_points_are_found_by_check_and_fixed_by_rebuild(
-    point: str, root: Path, three: list[runlab.Run]
-) -> None:
+def test_crash_points_are_found_by_check_and_fixed_by_rebuild(point: str, root: Path, three: list[runlab.Run]) -> None:
     make, status = CRASH_POINTS[point]
     untouched = three[2].id
     before = snapshot(root, [untouched])

@@ -277,8 +277,21 @@ BAD_INPUT = [
     (["--search", "XV=float(-5,5)", "--study", "a/b"], "Invalid study name 'a/b'"),
     (["--search", "XV=float(-5,5)", "--XV=abc"], "XV"),
     (["--search", "XV=float(-5,5)", "--sampler", "grid"], "--sampler grid cannot enumerate XV"),
-    (["--search", "YV=int(0,3)", "--objective", "value", "--objective", "metrics.score", "--pruner", "median",
-      "--direction", "minimize"], "Pruning needs one objective"),
+    (
+        [
+            "--search",
+            "YV=int(0,3)",
+            "--objective",
+            "value",
+            "--objective",
+            "metrics.score",
+            "--pruner",
+            "median",
+            "--direction",
+            "minimize",
+        ],
+        "Pruning needs one objective",
+    ),
 ]
 
 

@@ -93,7 +93,7 @@ def test_killing_optimize_and_starting_again_continues_the_study(tmp_path: Path,
     assert numbers == list(range(len(before) + 3))  # no duplicate trial numbers
     assert not [t for t in study.trials if t.state.name == "RUNNING"]
     # the three new trials completed (a run that finished just before the kill may not have been told)
-    assert [t.state.name for t in study.trials[len(before):]] == ["COMPLETE"] * 3
+    assert [t.state.name for t in study.trials[len(before) :]] == ["COMPLETE"] * 3
     linked = {r.metadata["trial"] for r in runs if str(r.status) == "completed"}
     assert {t.number for t in study.trials if t.state.name == "COMPLETE"} <= linked
 

@@ -98,4 +98,3 @@ def test_reading_in_pieces_gives_what_one_read_gives(tmp_path: Path, batches: li
         got = cache.get(path, ["x"])["x"]
         whole = read_metrics(path, ["x"])[0]["x"]
         assert got[0] == whole.steps and _same([float(v) for v in got[1]], [float(v) for v in whole.values])
-

@@ -29,8 +29,11 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return {
         "a": write(tmp_path, "a.py", "N = 1\ndef main():\n    return N\n"),
         "fail": write(tmp_path, "fail.py", "def main():\n    raise RuntimeError('step broke')\n"),
-        "sum": write(tmp_path, "sum.py", "import runlab\ndef main():\n"
-                     "    return sum(r.data['result'] for r in runlab.inputs().values())\n"),
+        "sum": write(
+            tmp_path,
+            "sum.py",
+            "import runlab\ndef main():\n    return sum(r.data['result'] for r in runlab.inputs().values())\n",
+        ),
     }
 
 

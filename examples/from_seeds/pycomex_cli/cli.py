@@ -17,7 +17,7 @@ cli = ExperimentCLI(
     name="my_experiments",
     experiments_path=Path(__file__).parent / "experiments",
     experiments_base_path=os.environ.get("RUNLAB_ROOT", "results"),
-    version="1.0.0"
+    version="1.0.0",
 )
 
 if __name__ == "__main__":

@@ -29,10 +29,12 @@ experiment = Experiment.extend(
     glob=globals(),
 )
 
+
 @experiment
 def run(e: Experiment):
     e.log(f"Learning rate: {e.LEARNING_RATE}")  # parent's original value
-    e.log(f"Batch size: {e.BATCH_SIZE}")         # parent's value * 2
-    e.log(f"Data paths: {e.DATA_PATHS}")          # parent's list + extra
+    e.log(f"Batch size: {e.BATCH_SIZE}")  # parent's value * 2
+    e.log(f"Data paths: {e.DATA_PATHS}")  # parent's list + extra
+
 
 experiment.run_if_main()

@@ -9,9 +9,11 @@ MIXIN_LOG_LEVEL: str = "INFO"
 
 mixin = ExperimentMixin(glob=globals())
 
+
 @mixin.hook("before_run", replace=False)
 def setup_logging(e):
     e.log(f"Logging level: {e.MIXIN_LOG_LEVEL}")
+
 
 @mixin.hook("after_run", replace=False)
 def teardown_logging(e):

@@ -11,7 +11,7 @@ from runlab import Experiment, file_namespace, folder_path
 
 # Extend base experiment with parameter override
 experiment = Experiment.extend(
-    experiment_path='base_experiment.py',
+    experiment_path="base_experiment.py",
     base_path=folder_path(__file__),
     namespace=file_namespace(__file__),
     glob=globals(),
@@ -20,10 +20,12 @@ experiment = Experiment.extend(
 # Override parameter
 experiment.BASE_PARAM = 20
 
+
 # Add/override hooks
 @experiment.hook("before_run")
 def before_run(e):
     e.log("Sub-experiment before_run")
+
 
 # Define main code
 @experiment

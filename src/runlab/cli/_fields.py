@@ -114,4 +114,3 @@ def varying(records: Sequence[RunRecord]) -> list[str]:
 def _special(key: str) -> bool:
     name = key.partition(".")[2]
     return key.startswith("params.") and name.startswith("__") and name.endswith("__")
-

@@ -18,35 +18,89 @@ _PRUNERS = ("none", "median", "percentile", "hyperband", "successive-halving")
 @cli.command("optimize", context_settings=_SETTINGS)
 @click.argument("path", metavar="PATH")
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
-@click.option("--n-trials", "-n", type=click.IntRange(min=1), required=True, metavar="N",
-              help="Trials to run now (a continued study gets N more).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
-              help="Start no new trial after S seconds (running trials finish).")
-@click.option("--search", "-s", "search", multiple=True, metavar="NAME=KIND(...)",
-              help="A searched parameter: 'LR=float(1e-5,1e-1,log)', 'LAYERS=int(1,4)', 'OPT=choice(adam,sgd)'; "
-                   "repeatable; merged over a config's search: section.")
-@click.option("--objective", "objectives", multiple=True, metavar="value|metrics.NAME",
-              help="What to optimise: the return value (default) or a metric's last value (metrics.NAME, "
-                   "metrics.NAME.min, metrics.NAME.max); repeat for a multi-objective study.")
-@click.option("--direction", "directions", multiple=True, type=click.Choice(["maximize", "minimize"]),
-              help="One per objective, or one for all (default minimize).")
-@click.option("-c", "--config", "configs", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              metavar="FILE", help="Config file (its search: section is the search space); repeatable.")
-@click.option("--study", "study_name", metavar="NAME",
-              help="Study name (default: the file's name); an existing study is continued.")
-@click.option("--sampler", type=click.Choice(_SAMPLERS),
-              help="Optuna sampler (default tpe; nsgaii for several objectives).")
-@click.option("--pruner", type=click.Choice(_PRUNERS), default="none", show_default=True,
-              help="Stop unpromising trials early from the metrics they log with a step.")
-@click.option("--prune-metric", metavar="NAME",
-              help="The metric reported to the pruner (default: the objective's metric, else the first metric a "
-                   "run logs with a step).")
+@click.option(
+    "--n-trials",
+    "-n",
+    type=click.IntRange(min=1),
+    required=True,
+    metavar="N",
+    help="Trials to run now (a continued study gets N more).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="S",
+    help="Start no new trial after S seconds (running trials finish).",
+)
+@click.option(
+    "--search",
+    "-s",
+    "search",
+    multiple=True,
+    metavar="NAME=KIND(...)",
+    help="A searched parameter: 'LR=float(1e-5,1e-1,log)', 'LAYERS=int(1,4)', 'OPT=choice(adam,sgd)'; "
+    "repeatable; merged over a config's search: section.",
+)
+@click.option(
+    "--objective",
+    "objectives",
+    multiple=True,
+    metavar="value|metrics.NAME",
+    help="What to optimise: the return value (default) or a metric's last value (metrics.NAME, "
+    "metrics.NAME.min, metrics.NAME.max); repeat for a multi-objective study.",
+)
+@click.option(
+    "--direction",
+    "directions",
+    multiple=True,
+    type=click.Choice(["maximize", "minimize"]),
+    help="One per objective, or one for all (default minimize).",
+)
+@click.option(
+    "-c",
+    "--config",
+    "configs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Config file (its search: section is the search space); repeatable.",
+)
+@click.option(
+    "--study",
+    "study_name",
+    metavar="NAME",
+    help="Study name (default: the file's name); an existing study is continued.",
+)
+@click.option(
+    "--sampler", type=click.Choice(_SAMPLERS), help="Optuna sampler (default tpe; nsgaii for several objectives)."
+)
+@click.option(
+    "--pruner",
+    type=click.Choice(_PRUNERS),
+    default="none",
+    show_default=True,
+    help="Stop unpromising trials early from the metrics they log with a step.",
+)
+@click.option(
+    "--prune-metric",
+    metavar="NAME",
+    help="The metric reported to the pruner (default: the objective's metric, else the first metric a "
+    "run logs with a step).",
+)
 @click.option("--seed", type=int, metavar="S", help="Seed of the sampler.")
-@click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
-              help="Runs per trial; the trial's value is their mean.")
-@click.option("--storage", metavar="URL",
-              help="Any Optuna storage URL (e.g. an RDB for a cluster); default: a journal file in "
-                   "<root>/.runlab/studies.")
+@click.option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="K",
+    help="Runs per trial; the trial's value is their mean.",
+)
+@click.option(
+    "--storage",
+    metavar="URL",
+    help="Any Optuna storage URL (e.g. an RDB for a cluster); default: a journal file in <root>/.runlab/studies.",
+)
 @click.option("-x", "--executor", metavar="NAME", help="Where runs execute: inline, local (default), dask, slurm.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Trials at a time (default 1).")
 @click.option("--dask-scheduler", metavar="ADDRESS", help="Dask scheduler tcp://host:port (implies -x dask).")

@@ -95,8 +95,11 @@ def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
 @click.option("--resume", metavar="ID|auto",
               help="Continue a crashed or cancelled run (same ID and folder; steps go on) instead of starting one; "
                    "'auto': the newest run called --name if it did not finish, else a new run.")  # fmt: skip
-@click.option("--reproducible", is_flag=True,
-              help="Also save what 'runlab reproduce ID' needs (dependencies, sources, local modules).")
+@click.option(
+    "--reproducible",
+    is_flag=True,
+    help="Also save what 'runlab reproduce ID' needs (dependencies, sources, local modules).",
+)
 @sweep_options
 @root_option
 @click.pass_context

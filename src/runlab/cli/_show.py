@@ -10,8 +10,15 @@ from ._complete import complete_run_id
 from ._main import cli, get_store, root_option
 from ._render import format_duration, format_time, format_value, print_table, sparkline, use_color
 
-STATUS_COLOR = {"completed": "green", "failed": "red", "cancelled": "yellow", "crashed": "magenta", "running": "cyan",
-                "pruned": "blue", "damaged": "red"}
+STATUS_COLOR = {
+    "completed": "green",
+    "failed": "red",
+    "cancelled": "yellow",
+    "crashed": "magenta",
+    "running": "cyan",
+    "pruned": "blue",
+    "damaged": "red",
+}
 
 
 def _section(title: str) -> None:

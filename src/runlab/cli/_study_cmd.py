@@ -182,4 +182,3 @@ def study_report(ctx: click.Context, name: str, out: Path) -> None:
     headers, rows, _ = _trial_rows(store, study, record)
     path = write_report(study, record, headers, rows, out)
     click.echo(str(path))
-

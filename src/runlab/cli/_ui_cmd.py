@@ -18,9 +18,7 @@ def _check_extra() -> None:
         except ImportError:
             missing.append(name)
     if missing:
-        raise UsageError(
-            f"'runlab ui' needs the 'ui' extra ({', '.join(missing)} missing): pip install 'runlab[ui]'."
-        )
+        raise UsageError(f"'runlab ui' needs the 'ui' extra ({', '.join(missing)} missing): pip install 'runlab[ui]'.")
 
 
 @cli.command("ui")

@@ -292,4 +292,3 @@ def _watch_plain(watcher: Watcher, interval: float) -> None:
             click.echo(f"{time.strftime('%H:%M:%S')}  {run_id}  {old} -> {new}")
     click.echo("")
     _print_plain(watcher)
-

@@ -22,7 +22,6 @@ from ._ship import RunRequest, RunResult, environment, not_started
 __all__ = ["LocalExecutor"]
 
 
-
 class LocalExecutor(Executor):
     """Runs each request in its own process on this machine, ``workers`` at a time.
 

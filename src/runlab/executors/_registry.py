@@ -27,28 +27,43 @@ EXECUTORS: dict[str, ExecutorSpec] = {
     "inline": ExecutorSpec("runlab.executors._inline:InlineExecutor", {}),
     "local": ExecutorSpec(
         "runlab.executors._local:LocalExecutor",
-        {"workers": _WORKERS, "quiet": (bool, "runs' output to out.log only"),
-         "grace": (float, "seconds a cancelled run gets before it is killed"),
-         "fork": (bool, "fork runs from a warm process (False: a fresh interpreter per run)")},
+        {
+            "workers": _WORKERS,
+            "quiet": (bool, "runs' output to out.log only"),
+            "grace": (float, "seconds a cancelled run gets before it is killed"),
+            "fork": (bool, "fork runs from a warm process (False: a fresh interpreter per run)"),
+        },
     ),
     "dask": ExecutorSpec(
         "runlab.executors._dask:DaskExecutor",
-        {"workers": _WORKERS, "scheduler": (str, "scheduler address tcp://host:port (default: a LocalCluster)"),
-         "timeout": (float, "seconds to wait for the scheduler"),
-         "grace": (float, "seconds a cancelled run gets before it is killed"),
-         "index": (bool, "runs write the SQLite index (False: folders only; the submitter indexes)")},
+        {
+            "workers": _WORKERS,
+            "scheduler": (str, "scheduler address tcp://host:port (default: a LocalCluster)"),
+            "timeout": (float, "seconds to wait for the scheduler"),
+            "grace": (float, "seconds a cancelled run gets before it is killed"),
+            "index": (bool, "runs write the SQLite index (False: folders only; the submitter indexes)"),
+        },
     ),
     "slurm": ExecutorSpec(
         "runlab.executors._slurm:SlurmExecutor",
-        {"workers": (int, "jobs of an array running at once"), "partition": (str, "SLURM partition"),
-         "time": (float, "job time limit in minutes"), "cpus": (int, "CPUs per job"), "gpus": (int, "GPUs per job"),
-         "mem": (float, "memory per job in GB"), "account": (str, "SLURM account"),
-         "folder": (str, "job files and logs, on a shared filesystem"),
-         "cluster": (str, "slurm, or local to run the jobs as local processes"),
-         "poll": (float, "seconds between job state checks"),
-         "signal_delay": (int, "seconds before the time limit that a job is signalled: its run ends cancelled, "
-                               "the job is requeued and resumes it"),
-         "index": (bool, "jobs write the SQLite index too (default False: the submitter indexes)")},
+        {
+            "workers": (int, "jobs of an array running at once"),
+            "partition": (str, "SLURM partition"),
+            "time": (float, "job time limit in minutes"),
+            "cpus": (int, "CPUs per job"),
+            "gpus": (int, "GPUs per job"),
+            "mem": (float, "memory per job in GB"),
+            "account": (str, "SLURM account"),
+            "folder": (str, "job files and logs, on a shared filesystem"),
+            "cluster": (str, "slurm, or local to run the jobs as local processes"),
+            "poll": (float, "seconds between job state checks"),
+            "signal_delay": (
+                int,
+                "seconds before the time limit that a job is signalled: its run ends cancelled, "
+                "the job is requeued and resumes it",
+            ),
+            "index": (bool, "jobs write the SQLite index too (default False: the submitter indexes)"),
+        },
     ),
 }
 

@@ -143,8 +143,12 @@ class SlurmExecutor(Executor):
             self._submitit.update_parameters(timeout_min=time, cpus_per_task=cpus, signal_delay_s=signal_delay)
         else:
             self._submitit = submitit.AutoExecutor(folder=str(self._folder / "%j"), cluster=cluster)
-            params: dict[str, Any] = {"timeout_min": int(time), "cpus_per_task": cpus,
-                                      "slurm_array_parallelism": workers, "slurm_signal_delay_s": signal_delay}
+            params: dict[str, Any] = {
+                "timeout_min": int(time),
+                "cpus_per_task": cpus,
+                "slurm_array_parallelism": workers,
+                "slurm_signal_delay_s": signal_delay,
+            }
             params.update({k: v for k, v in {"slurm_partition": partition, "gpus_per_node": gpus or None,
                            "mem_gb": mem, "slurm_account": account}.items() if v is not None})  # fmt: skip
             self._submitit.update_parameters(**params)

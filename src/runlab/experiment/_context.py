@@ -37,6 +37,7 @@ def _main_source() -> Path | None:
 
     return main_source()
 
+
 __all__ = [
     "RunContext",
     "cancel",

@@ -159,8 +159,9 @@ def launch(
     kind = file_kind(file)
     base = RunRequest(
         Target("functional", file),
-        options=RunOptions(name, _tags(tags), description, namespace, _root(root), resume=resume,
-                           reproducible=reproducible),
+        options=RunOptions(
+            name, _tags(tags), description, namespace, _root(root), resume=resume, reproducible=reproducible
+        ),
         links=Links.from_mapping(links),
         origin=Origin(via, tuple(argv)),
     )

@@ -325,8 +325,10 @@ class Experiment(ExperimentPhases, ExperimentViews):
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
+
     def __contains__(self, key: object) -> bool:
         return key in self.data
+
     def log(self, message: Any) -> None:
         """Print a timestamped line (the run's ``out.log`` gets it too)."""
         print(f"{datetime.now():%Y-%m-%d %H:%M:%S} | {message}", flush=True)
@@ -368,6 +370,7 @@ class Experiment(ExperimentPhases, ExperimentViews):
     def record(self) -> RunRecord:
         """The store's record of the run (archived, running or last run)."""
         from ..store._files import read_json
+
         return (self.store or get_store(self.root)).load(read_json(self.path / "run.json")["id"])
 
     @classmethod

@@ -75,9 +75,7 @@ class HookMap(HookScope):
             name, function, priority, scope=self, replace=bool(replace), default=bool(default)
         )
 
-    def decorator(
-        self, name: str, replace: bool = False, default: bool = False, priority: int = 0
-    ) -> Callable[[F], F]:
+    def decorator(self, name: str, replace: bool = False, default: bool = False, priority: int = 0) -> Callable[[F], F]:
         """``@host.hook(name, replace=False, default=False, priority=0)``: register the decorated function."""
         if callable(name):  # @host.hook without arguments: a mistake worth a clear message
             raise ValidationError("Give the hook's name: write @experiment.hook('before_run'), not @experiment.hook.")

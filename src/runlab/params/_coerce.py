@@ -227,8 +227,11 @@ def coerce(value: Any, type_: Any, name: str, base_dir: Path | None = None) -> A
 def _is_path_list(type_: Any) -> bool:
     """Whether ``type_`` is ``list[Path]`` (or another list of path types)."""
     args = typing.get_args(type_)
-    return typing.get_origin(type_) is list and len(args) == 1 and isinstance(args[0], type) and issubclass(
-        args[0], PurePath
+    return (
+        typing.get_origin(type_) is list
+        and len(args) == 1
+        and isinstance(args[0], type)
+        and issubclass(args[0], PurePath)
     )
 
 

@@ -75,7 +75,6 @@ INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '{SCHEMA_VERSION}');
 """
 
 
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -360,6 +359,7 @@ class Index:
                 if self._conn is not None:
                     self._conn.execute("PRAGMA cache_size = -2000")
                     self._conn.execute("PRAGMA wal_autocheckpoint = 1000")
+
     def write_chunk(
         self, entries: Iterable[IndexEntry], refresh: Callable[[IndexEntry], IndexEntry | None]
     ) -> list[IndexEntry]:

@@ -42,8 +42,7 @@ class RunStatus(str, Enum):
 
 
 FINISHED = frozenset(
-    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.CRASHED, RunStatus.PRUNED,
-     RunStatus.DAMAGED}
+    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.CRASHED, RunStatus.PRUNED, RunStatus.DAMAGED}
 )
 
 TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {

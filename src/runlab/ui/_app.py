@@ -146,8 +146,11 @@ def create_app(
             if isinstance(exc, FilterError):
                 body.update(expression=exc.expression, position=exc.position)
             return JSONBytes(body, status_code=status)
-        title = ("Sweep or study not found" if isinstance(exc, SweepNotFoundError) else "Run not found") \
-            if status == 404 else "Bad request"
+        title = (
+            ("Sweep or study not found" if isinstance(exc, SweepNotFoundError) else "Run not found")
+            if status == 404
+            else "Bad request"
+        )
         return page(request, "error.html", status, title=title, message=str(exc))
 
     @app.exception_handler(RunlabError)
@@ -229,8 +232,9 @@ def create_app(
     @app.get("/api/sweeps/{ref}", tags=["sweeps"], summary="A sweep: swept parameters against final metrics")
     def api_sweep(
         ref: str,
-        sort: Annotated[str | None, Query(description="Order rows by a field, e.g. -metrics.acc (default: configs)")]
-        = None,
+        sort: Annotated[
+            str | None, Query(description="Order rows by a field, e.g. -metrics.acc (default: configs)")
+        ] = None,
     ) -> Any:
         """One row per config: its run, state, the parameters that vary and each metric's last value.
         An unknown sweep is a 404."""

@@ -20,8 +20,6 @@ from collections.abc import Sequence
 __all__ = ["band", "minmax_buckets", "window"]
 
 
-
-
 def minmax_buckets(steps: Sequence[int], values: Sequence[float], points: int) -> tuple[list[int], list[float]]:
     """At most ``points`` points of a series, keeping each bucket's minimum and maximum.
 
@@ -43,6 +41,7 @@ def minmax_buckets(steps: Sequence[int], values: Sequence[float], points: int) -
     buckets = (points - 2) // 2
     keep = [0]
     width = (n - 2) / buckets
+
     def lo_key(i: int) -> float:
         v = values[i]
         return v if v == v else math.inf  # NaN is never a bucket's minimum

@@ -67,7 +67,7 @@ def order_steps(steps: Sequence[Step]) -> list[str]:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = [*path[path.index(name):], name]
+            cycle = [*path[path.index(name) :], name]
             raise ValidationError(
                 f"Workflow steps form a cycle: {' -> '.join(cycle)}. Remove one of these dependencies."
             )

@@ -13,11 +13,7 @@ class MyPlugin(BasePlugin):
         """Execute plugin logic."""
         try:
             # Your plugin logic here
-            result = {
-                "message": "Plugin executed",
-                "args": context.args,
-                "config": context.config
-            }
+            result = {"message": "Plugin executed", "args": context.args, "config": context.config}
             return PluginResult(success=True, output=result)
         except Exception as e:
             return PluginResult(success=False, error=str(e))

@@ -3,10 +3,4 @@ from runlab.config import Config
 
 
 def config_gen():
-    return Config(
-        globals_dict={
-            'name': 'KohakuEngine',
-            'greeting': 'Welcome to'
-        },
-        kwargs={'excited': True}
-    )
+    return Config(globals_dict={"name": "KohakuEngine", "greeting": "Welcome to"}, kwargs={"excited": True})

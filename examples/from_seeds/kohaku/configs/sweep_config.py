@@ -10,14 +10,6 @@ def config_gen():
     for lr in learning_rates:
         for bs in batch_sizes:
             yield Config(
-                globals_dict={
-                    'learning_rate': lr,
-                    'batch_size': bs,
-                    'experiment_name': f'lr{lr}_bs{bs}'
-                },
-                metadata={
-                    'sweep': 'lr_bs',
-                    'lr': lr,
-                    'bs': bs
-                }
+                globals_dict={"learning_rate": lr, "batch_size": bs, "experiment_name": f"lr{lr}_bs{bs}"},
+                metadata={"sweep": "lr_bs", "lr": lr, "bs": bs},
             )

@@ -11,20 +11,11 @@ from runlab import Config, Script, Sequential
 scripts = Path(__file__).parent.parent / "scripts"
 
 # Define scripts with configs
-preprocess = Script(
-    scripts / 'preprocess.py',
-    config=Config(globals_dict={'input_dir': './data/raw'})
-)
+preprocess = Script(scripts / "preprocess.py", config=Config(globals_dict={"input_dir": "./data/raw"}))
 
-train = Script(
-    scripts / 'train_simple.py',
-    config=Config(globals_dict={'data_dir': './data/processed'})
-)
+train = Script(scripts / "train_simple.py", config=Config(globals_dict={"data_dir": "./data/processed"}))
 
-evaluate = Script(
-    scripts / 'evaluate.py',
-    config=Config(globals_dict={'model_path': './checkpoints/best.pt'})
-)
+evaluate = Script(scripts / "evaluate.py", config=Config(globals_dict={"model_path": "./checkpoints/best.pt"}))
 
 # Create and run workflow
 workflow = Sequential([preprocess, train, evaluate])

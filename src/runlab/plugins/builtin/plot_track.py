@@ -13,6 +13,7 @@ from .._plugin import Plugin, hook
 
 __all__ = ["PlotTrackPlugin"]
 
+
 def _file_name(metric: str) -> str:
     """A safe file name for a metric name: ``val/acc`` -> ``val__acc``."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", metric.replace("/", "__")).strip("._") or "metric"

@@ -214,7 +214,6 @@ class SystemSampler:
             return out
 
 
-
 def _busy_total(times: Any) -> tuple[float, float]:
     """Busy and total CPU seconds of the machine (idle and iowait count as not busy)."""
     total = float(sum(times))
