@@ -28,6 +28,7 @@ test: $(VENV)/.test-deps
 	@# two workers: the machine has two cores and most tests wait on subprocesses
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests src/runlab --doctest-modules
 	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff format --check src tests benchmarks examples
 	$(VENV)/bin/mypy
 
 lint: $(VENV)/.test-deps

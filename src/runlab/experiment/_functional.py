@@ -16,6 +16,7 @@ from ..errors import ExperimentContextError, ValidationError
 from ..lifecycle import Run, RunData
 from ..params import Param, did_you_mean, is_param_name
 from ..store._api import get_store
+from ..store._files import read_json
 from ..store._store import Store
 from ._hooks import HookEntries, HookMap, apply_hooks, compose
 from ._mixin import ExperimentMixin
@@ -369,8 +370,6 @@ class Experiment(ExperimentPhases, ExperimentViews):
     @property
     def record(self) -> RunRecord:
         """The store's record of the run (archived, running or last run)."""
-        from ..store._files import read_json
-
         return (self.store or get_store(self.root)).load(read_json(self.path / "run.json")["id"])
 
     @classmethod
