@@ -75,6 +75,7 @@ def _sweep(folder: Path, script: str, values: dict[str, list[Any]], executor: st
     path.write_text(script)
     root = folder / "runs"
     sweep_id, configs = plan_sweep(build_requests(path, argvs, options=RunOptions(root=str(root))))
+    os.sync()  # start with nothing left to write back from the previous measurement (it would slow fsyncs)
     start = time.perf_counter()
     options = {} if executor == "inline" else {"workers": workers}
     with get_executor(executor, settings=False, **options) as ex:

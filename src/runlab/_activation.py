@@ -35,7 +35,7 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -143,6 +143,13 @@ def plugins_configured(project_dir: str | os.PathLike[str] | None = None, *, exp
         project_dir: where to look for ``pyproject.toml`` and ``.runlab/plugins/`` (default: the cwd).
         experiment: for a run of an experiment style (the ``system`` plugin counts too).
     """
+    need = _plugins_needed(project_dir)
+    return need == "plugins" or (experiment and need == "system")
+
+
+def _plugins_needed(project_dir: str | os.PathLike[str] | None = None) -> Literal["plugins", "system"] | None:
+    """``"plugins"`` when a plugin could act on any run, ``"system"`` when only the built-in ``system``
+    plugin could (it samples experiment runs), else None."""
     from .store._root import find_pyproject
 
     start = Path(project_dir) if project_dir is not None else None
@@ -151,7 +158,7 @@ def plugins_configured(project_dir: str | os.PathLike[str] | None = None, *, exp
     folders = [Path(p).expanduser() for p in os.environ.get("RUNLAB_PLUGIN_PATH", "").split(os.pathsep) if p]
     folders += [project / ".runlab" / "plugins", user_plugin_folder()]
     if any(_holds_plugin(folder) for folder in folders):
-        return True
+        return "plugins"
     enabled: set[str] = set()
     disabled: set[str] = set()
     if pyproject is not None:
@@ -161,18 +168,18 @@ def plugins_configured(project_dir: str | os.PathLike[str] | None = None, *, exp
 
             section = read_toml(pyproject, text).get("tool", {}).get("runlab", {}).get("plugins", {})
             if not isinstance(section, dict):
-                return True  # malformed: the plugin manager reports it
+                return "plugins"  # malformed: the plugin manager reports it
             names = {key: section.get(key, []) for key in ("enabled", "disabled")}
             if not all(isinstance(v, list) and all(isinstance(n, str) for n in v) for v in names.values()):
-                return True
+                return "plugins"
             enabled, disabled = set(names["enabled"]), set(names["disabled"])
     if enabled - disabled:
-        return True
+        return "plugins"
     if "notify" not in disabled and desktop_session():
-        return True
-    if experiment and "system" not in disabled and _importable("psutil"):
-        return True
-    return bool(plugin_distributions())
+        return "plugins"
+    if plugin_distributions():
+        return "plugins"
+    return "system" if "system" not in disabled and _importable("psutil") else None
 
 
 @functools.lru_cache(maxsize=16)
@@ -208,12 +215,12 @@ def activate_for_experiment() -> bool:
     process = sys.modules.get("runlab.plugins._process")
     if process is not None and process.manager_loaded():
         return False  # loaded by an earlier run of this process: nothing to check again
-    if plugins_configured():
+    need = _plugins_needed()
+    if need == "plugins":
         from .plugins import get_manager
 
         get_manager()
-        return False
-    return plugins_configured(experiment=True)
+    return need == "system"
 
 
 LATE_DELAY = 0.5

@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import HookSignatureError
@@ -35,23 +36,42 @@ _ALL = None  # marker: the function takes **kwargs
 _signature_cache: weakref.WeakKeyDictionary[Callable[..., Any], tuple[frozenset[str] | None, str | None]] = (
     weakref.WeakKeyDictionary()
 )
+_parameters_cache: weakref.WeakKeyDictionary[Any, list[inspect.Parameter]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
-def _parameters(fn: Callable[..., Any]) -> list[inspect.Parameter]:
-    import inspect  # not at import: ``import runlab`` stays light
+def _cache_key(func: Callable[..., Any]) -> Any:
+    """What a function's parameters depend on: for a plain function its code object, which the
+    closures made from one ``def`` share (a listener's adapter is made anew for every run)."""
+    if type(func) is FunctionType and not hasattr(func, "__wrapped__") and not hasattr(func, "__signature__"):
+        return func.__code__
+    return func
 
+
+def _parameters(fn: Callable[..., Any]) -> list[inspect.Parameter]:
     func = getattr(fn, "__func__", fn)
-    params = list(inspect.signature(func).parameters.values())
+    key = _cache_key(func)
+    try:
+        with _cache_lock:
+            params = _parameters_cache[key]
+    except (KeyError, TypeError):
+        import inspect  # not at import: ``import runlab`` stays light
+
+        params = list(inspect.signature(func).parameters.values())
+        try:
+            with _cache_lock:
+                _parameters_cache[key] = params
+        except TypeError:  # not weak-referenceable (some builtins)
+            pass
     if func is not fn and params:  # a bound method: drop self/cls
         params = params[1:]
-    return params
+    return list(params)
 
 
 def _inspect(fn: Callable[..., Any]) -> tuple[frozenset[str] | None, str | None]:
     """``(keyword names or None for **kwargs, name of the first positional parameter)``, cached."""
     func = getattr(fn, "__func__", fn)
-    key = func if func is not fn else fn
+    key = func if func is not fn else _cache_key(fn)
     try:
         with _cache_lock:
             return _signature_cache[key]

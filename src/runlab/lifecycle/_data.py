@@ -21,17 +21,27 @@ def _split(path: str) -> list[str]:
     return parts
 
 
-def _public(node: Any) -> Any:
+def _private_prefix(parts: list[str]) -> tuple[str, ...] | None:
+    """The path up to its first segment starting with ``_`` (what is kept in memory only), or None."""
+    for i, part in enumerate(parts):
+        if part.startswith("_"):
+            return tuple(parts[: i + 1])
+    return None
+
+
+def _copy(node: Any) -> Any:
     if isinstance(node, dict):
-        return {k: _public(v) for k, v in node.items() if not str(k).startswith("_")}
+        return {k: _copy(v) for k, v in node.items()}
     return node
 
 
 class RunData(MutableMapping[str, Any]):
     """Nested run data addressed with slash paths.
 
-    Keys whose any segment starts with ``_`` are kept in memory only and never written to
-    ``data.json``; other values are checked and converted to JSON when they are set
+    Keys whose any segment starts with ``_`` (``"_cache"``, ``"a/_tmp"``) are kept in memory only
+    and never written to ``data.json``; the keys inside a stored value are stored as they are
+    (``run.data["doc"] = {"_id": 3}`` keeps ``_id``). Other values are checked and converted to
+    JSON when they are set
     (:func:`~runlab.lifecycle._values.to_json_value`: arrays and tensors become lists), and a
     value that cannot be stored raises :class:`~runlab.DataError` there, leaving every other
     key as it was. Safe to use from several threads.
@@ -54,6 +64,7 @@ class RunData(MutableMapping[str, Any]):
         self._lock = threading.Lock()
         self.dirty = False
         self._refused: Exception | None = None
+        self._private: set[tuple[str, ...]] = set()  # paths set with a segment starting with "_"
 
     def refuse(self, error: Exception) -> None:
         """From now on, raise ``error`` on every change (a forked child's copy of its parent's run data)."""
@@ -64,9 +75,11 @@ class RunData(MutableMapping[str, Any]):
         if self._refused is not None:
             raise self._refused
         parts = _split(path)
-        if not any(part.startswith("_") for part in parts):  # private keys stay in memory, as given
+        private = _private_prefix(parts)
+        if private is None:  # private keys stay in memory, as given
             value = to_json_value(value, path)
         with self._lock:
+            self._mark(parts, private)
             node = self._root
             for i, part in enumerate(parts[:-1]):
                 child = node.get(part)
@@ -102,7 +115,16 @@ class RunData(MutableMapping[str, Any]):
             if not isinstance(node, dict) or parts[-1] not in node:
                 raise KeyError(path)
             del node[parts[-1]]
+            self._mark(parts, None)
             self.dirty = True
+
+    def _mark(self, parts: list[str], private: tuple[str, ...] | None) -> None:
+        """Remember a private path; a public value (or a deletion) at ``parts`` replaces what was under it."""
+        if private is not None:
+            self._private.add(private)
+        elif self._private:
+            n = len(parts)
+            self._private = {p for p in self._private if tuple(p[:n]) != tuple(parts)}
 
     def __contains__(self, path: object) -> bool:
         try:
@@ -137,9 +159,12 @@ class RunData(MutableMapping[str, Any]):
             [0.5, 0.4]
         """
         parts = _split(path)
-        if not any(part.startswith("_") for part in parts):
+        private = _private_prefix(parts)
+        if private is None:
             value = to_json_value(value, path)
         with self._lock:
+            if private is not None:
+                self._private.add(private)
             node = self._root
             for i, part in enumerate(parts[:-1]):
                 child = node.setdefault(part, {})
@@ -160,9 +185,19 @@ class RunData(MutableMapping[str, Any]):
             self.dirty = True
 
     def to_dict(self) -> dict[str, Any]:
-        """The persisted part as plain nested dicts (keys starting with ``_`` left out)."""
+        """The persisted part as plain nested dicts (the private paths left out)."""
         with self._lock:
-            return _public(self._root)  # type: ignore[no-any-return]
+            return self._public()
+
+    def _public(self) -> dict[str, Any]:
+        tree: dict[str, Any] = _copy(self._root)
+        for private in self._private:
+            node: Any = tree
+            for part in private[:-1]:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict):
+                node.pop(private[-1], None)
+        return tree
 
     def snapshot(self) -> dict[str, Any] | None:
         """The persisted part if it changed since the last snapshot, else None."""
@@ -170,4 +205,4 @@ class RunData(MutableMapping[str, Any]):
             if not self.dirty:
                 return None
             self.dirty = False
-            return _public(self._root)  # type: ignore[no-any-return]
+            return self._public()
