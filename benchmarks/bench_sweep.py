@@ -11,6 +11,9 @@ Three measurements, each in a fresh temporary folder outside any git repository:
    on 1 worker and on 2: parallel efficiency = wall(1 worker) / (2 x wall(2 workers)) (speedup per
    worker); also the CPU work alone against the 2-worker wall time (runs x CPU time / 2 / wall).
 
+Each timed sweep starts after ``os.sync()``: the files the previous measurement wrote are on disk
+first, so their write-back does not slow this one's fsyncs.
+
 Usage::
 
     python benchmarks/bench_sweep.py [--runs 100] [--cpu-runs 200] [--cpu-ms 50] [--no-dask] [--json out.json]
