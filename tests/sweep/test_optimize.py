@@ -344,6 +344,21 @@ def test_study_list_show_best_report(quad: Path, root: Path, tmp_path: Path) -> 
     assert missing.exit_code == 2 and "No study named 'nope'" in missing.stderr and "quad" in missing.stderr
 
 
+def test_reading_a_study_whose_trials_file_is_gone_creates_nothing(quad: Path, root: Path) -> None:
+    assert invoke("--root", str(root), "optimize", str(quad), "-n", "2", "--search", "XV=float(-5,5)",
+                  "-x", "inline").exit_code == 0  # fmt: skip
+    [journal] = (root / ".runlab" / "studies").glob("quad*.log")
+    journal.unlink()
+    for args in (["show", "quad"], ["best", "quad"]):
+        result = invoke("--root", str(root), "study", *args)
+        assert result.exit_code == 2 and "has no trials file" in result.stderr, result.stderr
+    listed = json.loads(invoke("--root", str(root), "study", "list", "-f", "json").stdout)
+    assert listed[0]["name"] == "quad" and "unreadable" in str(listed[0]["best"])
+    with pytest.raises(runlab.UsageError, match="has no trials file"):
+        runlab.study("quad", root=root)
+    assert not journal.exists()  # before, each read made an empty journal: a study with no trials
+
+
 def test_runlab_study_returns_the_optuna_study_and_its_runs(quad: Path, root: Path) -> None:
     assert invoke("--root", str(root), "optimize", str(quad), "-n", "3", "--search", "XV=float(-5,5)",
                   "-x", "inline").exit_code == 0  # fmt: skip

@@ -24,7 +24,7 @@ def _load(ctx: click.Context, name: str) -> tuple[Any, Any, Any]:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     store = get_store(ctx)
     record = load_study_file(store.root, name)
-    return store, record, record.load()
+    return store, record, record.load_read_only()  # reading never creates a journal
 
 
 def _best(study: Any) -> tuple[str, list[Any]]:
@@ -74,7 +74,7 @@ def study_list(ctx: click.Context, fmt: str) -> None:
     rows: list[list[Any]] = []
     for r in records:
         try:
-            study = r.load()
+            study = r.load_read_only()
         except Exception as exc:  # a study whose storage is gone or unreachable still lists
             rows.append([r.name, "?", "", "", "", f"unreadable: {type(exc).__name__}", "", "", ""])
             continue

@@ -36,7 +36,7 @@ def study(name: str, root: str | os.PathLike[str] | None = None) -> StudyResult:
 
     store = get_store(root)
     record = load_study_file(store.root, name)
-    return StudyResult(record.load(), study_runs(store, name))
+    return StudyResult(record.load_read_only(), study_runs(store, name))
 
 
 def study_runs(store: Any, name: str) -> Any:
