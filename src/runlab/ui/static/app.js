@@ -16,7 +16,9 @@ const el = (tag, attrs = {}, ...children) => {
 
 // plotly.js (4.8 MB) comes from one loader, the same dynamically inserted script on every page: chromium
 // reuses its compiled code only for a script loaded the same way, so the copy the runs page loads in idle
-// time makes a run page's first chart draw in a tenth of the time a <script> tag there would take.
+// time serves the chart pages (a fresh browser's first chart, reached from the runs page: 0.4 s instead
+// of 1.35 s with a <script> tag, benchmarks/bench_ui.py). One copy per page: a second one replacing
+// `Plotly` breaks later changes to the charts the first one drew.
 let plotlyLoading = null;
 function loadPlotly() {
   if (!plotlyLoading) {
@@ -219,8 +221,8 @@ const chartLayout = (logy, extra = {}) => ({
 });
 const plotConfig = { responsive: true, displaylogo: false };
 
-// One draw at a time per chart: a change that starts while plotly is still finishing the last draw of the
-// same chart (a zoom, a new series, smoothing) throws inside plotly and leaves the chart half drawn.
+// The draws of one chart run one after another, once plotly.js has loaded: Plotly.react settles
+// asynchronously, and a live update, a zoom's refetch and the smoothing slider may ask at the same time.
 const drawing = new Map();  // element id -> the promise of its latest draw
 function plot(div, traces, layout, config = plotConfig) {
   const id = typeof div === "string" ? div : div.id;
