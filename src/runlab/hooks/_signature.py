@@ -41,8 +41,9 @@ _cache_lock = threading.Lock()
 
 
 def _cache_key(func: Callable[..., Any]) -> Any:
-    """What a function's parameters depend on: for a plain function its code object, which the
-    closures made from one ``def`` share (a listener's adapter is made anew for every run)."""
+    """What the names and kinds of a function's parameters (all this module reads of them) depend on:
+    for a plain function its code object, which the closures made from one ``def`` share (a
+    listener's adapter is made anew for every run). Defaults and annotations are not part of it."""
     if type(func) is FunctionType and not hasattr(func, "__wrapped__") and not hasattr(func, "__signature__"):
         return func.__code__
     return func
