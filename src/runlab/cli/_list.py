@@ -104,7 +104,9 @@ def list_runs(ctx: click.Context, where: str | None, namespace: str | None, stat
             cols.append("archived")
         fixed = len(cols)
         cols += varying(found) or _shared(found)
-    rows = [[_cell(r, c, fmt) for c in cols] for r in found]
+    from ._fields import field_value
+
+    rows = [[_cell(field_value(r, c), c, fmt) for c in cols] for r in found]
     if fixed and fmt == "table" and is_terminal():  # choose the columns that fit the terminal
         shown = fit_columns(cols, [[cell_text(v) for v in row] for row in rows], fixed, terminal_width())
         cols, hidden = cols[:shown], cols[shown:]
@@ -134,10 +136,8 @@ def _shared(records: list[Any]) -> list[str]:
     return sorted(keys, key=lambda k: (not k.startswith("params."), k))
 
 
-def _cell(rec: Any, col: str, fmt: str) -> Any:
-    from ._fields import field_value
-
-    value = field_value(rec, col)
+def _cell(value: Any, col: str, fmt: str) -> Any:
+    """Column ``col``'s ``value`` as the output format shows it."""
     if fmt in ("table", "markdown"):
         if col in ("created", "started", "ended"):
             return format_time(value)
