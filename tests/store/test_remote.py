@@ -142,6 +142,50 @@ def test_a_resumed_folder_only_run_is_marked_again(root: Path, monkeypatch: pyte
     assert markers(root) == []
 
 
+def test_a_lasting_reader_reads_only_what_a_running_run_appended(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The UI (one Store for its life) follows a long remote run without reading its file again."""
+    import runlab
+
+    monkeypatch.setenv("RUNLAB_INDEX_WRITES", "0")
+    with runlab.start_run(root=root, name="long", capture=False) as run:
+        monkeypatch.delenv("RUNLAB_INDEX_WRITES")
+        reader = Store(root)  # a process that writes the index, as `runlab ui` does
+        for step in range(1000):
+            run.log_metric("loss", 1.0 / (1 + step), step=step)
+        run._flush()
+        first = reader.load(run.id).summaries["loss"]
+        live = reader._unindexed_seen[run.id][3]
+        read = live.tail.offset
+        assert (first.count, first.min, first.step) == (1000, 0.001, 999) and read == (
+            run.path / "metrics.jsonl"
+        ).stat().st_size
+        for step in range(1000, 1500):
+            run.log_metric("loss", 5.0, step=step)
+        run._flush()
+        second = reader.load(run.id).summaries["loss"]
+        assert (second.count, second.min, second.max, second.last, second.step) == (1500, 1.0 / 1000, 5.0, 5.0, 1499)
+        assert reader._unindexed_seen[run.id][3] is live and live.tail.offset > read  # the same reading, carried on
+    done = reader.load(run.id)
+    assert done.status == "completed" and done.summaries["loss"].count == 1500 and run.id not in reader._unindexed_seen
+
+
+def test_live_summaries_start_again_on_a_replaced_or_shorter_file(tmp_path: Path) -> None:
+    from runlab.store._remote import LiveSummaries
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"name":"a","step":0,"value":1.0,"time":0}\n{"name":"a","step":1,"value":3.0,"time":0}\n')
+    live = LiveSummaries(path)
+    assert live.update()["a"]["count"] == 2 and live.current()
+    with open(path, "a") as handle:
+        handle.write('{"name":"a","step":2,"value":2.0,"time":0}\n{"name":"a","step":3,')  # the last one is unfinished
+    assert live.update()["a"] == {"last": 2.0, "min": 1.0, "max": 3.0, "count": 3, "step": 2}
+    replacement = tmp_path / "new.jsonl"
+    replacement.write_text('{"name":"b","step":0,"value":7.0,"time":0}\n')
+    os.replace(replacement, path)
+    assert not live.current()  # index_folder then starts a new reading
+    assert LiveSummaries(path).update() == {"b": {"last": 7.0, "min": 7.0, "max": 7.0, "count": 1, "step": 0}}
+
+
 def test_a_marker_that_cannot_be_written_never_breaks_the_run(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import runlab
     from runlab.store import RunlabWarning

@@ -32,7 +32,7 @@ from ._status import FINISHED, RunStatus
 if TYPE_CHECKING:
     from ._store import Store
 
-__all__ = ["MARKERS", "index_folder", "mark_unindexed", "reconcile"]
+__all__ = ["MARKERS", "LiveSummaries", "index_folder", "mark_unindexed", "reconcile"]
 
 #: The folder under ``<root>/.runlab`` that holds one marker per run the index may not know yet.
 MARKERS = "unindexed"
@@ -84,20 +84,76 @@ def index_folder(store: Store, folder: Path, run_id: str | None = None, seen: di
     if known is not None and known[0] == stats:
         status, beat = known[1], known[2]
     else:
-        entry = read_entry(store.root, folder)
+        live = known[3] if known is not None else None
+        entry = read_entry(store.root, folder, metrics=False)
         if entry is None:
             return "gone"
         if entry.problems:  # caught mid-write, or damaged: the next look (or a rebuild) takes it
             return "running"
+        status = str(entry.meta.get("status"))
+        if entry.summaries is None or status not in _WRITTEN_FINAL:  # from metrics.jsonl, as read_entry would
+            live = live if live is not None and live.current() else LiveSummaries(folder / "metrics.jsonl")
+            entry.summaries = live.update()
         store._safe(lambda idx: idx.refresh([entry]))
-        run_id, status = entry.run_id, str(entry.meta.get("status"))
+        run_id = entry.run_id
         beat = entry.meta.get("heartbeat") if isinstance(entry.meta.get("heartbeat"), dict) else {}
         if seen is not None:
-            seen[run_id] = (stats, status, beat)
+            seen[run_id] = (stats, status, beat, live)
     if status in _WRITTEN_FINAL or (status == RunStatus.RUNNING.value and _crashed_for_good(beat)):
         _drop(store.meta_dir / MARKERS / str(run_id))
         return "final"  # nobody writes the folder any more
     return "same" if known is not None and known[0] == stats else "running"
+
+
+class LiveSummaries:
+    """The metric summaries of a running run's ``metrics.jsonl``, brought up to date by reading only
+    what was appended since (a reader that lives, such as the UI, reads a long run's file once).
+
+    Example:
+        >>> import runlab, tempfile
+        >>> with runlab.start_run(root=tempfile.mkdtemp(), capture=False) as run:
+        ...     run.log_metric("loss", 0.5); run.log_metric("loss", 0.25)
+        >>> live = LiveSummaries(run.path / "metrics.jsonl")
+        >>> live.update()["loss"]["min"], live.update()["loss"]["count"]
+        (0.25, 2)
+    """
+
+    def __init__(self, path: Path) -> None:
+        from ._follow import MetricsTail
+
+        self.tail = MetricsTail(path, times=False)
+        self.inode = _inode(path)
+        self.summaries: dict[str, dict[str, Any]] = {}
+
+    def current(self) -> bool:
+        """Whether the file is still the one read so far (not replaced, not shrunk)."""
+        try:
+            st = os.stat(self.tail.path)
+        except OSError:
+            return self.tail.offset == 0
+        return (self.inode is None or st.st_ino == self.inode) and st.st_size >= self.tail.offset
+
+    def update(self) -> dict[str, dict[str, Any]]:
+        """The summaries with every complete line appended since the last call."""
+        from ._metrics_file import merge_summary, summarize
+
+        if self.inode is None:
+            self.inode = _inode(self.tail.path)
+        while True:
+            before = self.tail.offset
+            for name, series in self.tail.poll().items():
+                if series.steps:
+                    batch = summarize(series.steps, series.values)
+                    self.summaries[name] = merge_summary(self.summaries.get(name), batch)
+            if self.tail.offset == before:
+                return dict(self.summaries)
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 def _crashed_for_good(beat: dict[str, Any]) -> bool:
