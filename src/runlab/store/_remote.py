@@ -11,7 +11,9 @@ Contract:
       rows replaced, so a running run on another host shows up with its latest heartbeat and
       metric summaries (computed from ``metrics.jsonl``), and a finished one with its final record.
     * Cheap: one listing of a folder that is usually empty or small, then per marked run a stat
-      of ``run.json`` and ``metrics.jsonl``; a folder is read again only when one of them changed.
+      of ``run.json`` and ``metrics.jsonl``; a folder is read again only when one of them changed,
+      and then only the lines ``metrics.jsonl`` gained since (:class:`LiveSummaries`, kept by the
+      ``Store`` object: a reader that lives on, such as the UI, reads a long run's file once).
     * A finished run's rows are never replaced by an unfinished state (a reader that read the
       folder before the run ended, writing after a reader that read its end).
     * A marker goes when the run's final record is indexed, when its folder is gone, or when the
