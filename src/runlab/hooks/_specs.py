@@ -151,8 +151,13 @@ _SPECS = [
         "written, its final record (``status``) is not yet. Files a plugin adds to ``run.path`` and "
         "``run.record_plugin(...)`` records become part of the final record. No more logging calls.",
     ),
-    HookSpec(SWEEP_STARTED, ("sweep", "configs"), "Before a sweep or study launches its first run."),
-    HookSpec(SWEEP_FINISHED, ("sweep", "runs"), "After every run of a sweep or study finished."),
+    HookSpec(
+        SWEEP_STARTED,
+        ("sweep", "configs"),
+        "Before a sweep launches its first run (``sweep``: its record). An Optuna study fires neither "
+        "sweep hook: its trials are asked one by one; each is a run with ``study`` set.",
+    ),
+    HookSpec(SWEEP_FINISHED, ("sweep", "runs"), "After every run of a sweep finished."),
     HookSpec(
         CLI_REGISTER_COMMANDS,
         ("cli",),
