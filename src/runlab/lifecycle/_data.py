@@ -79,7 +79,6 @@ class RunData(MutableMapping[str, Any]):
         if private is None:  # private keys stay in memory, as given
             value = to_json_value(value, path)
         with self._lock:
-            self._mark(parts, private)
             node = self._root
             for i, part in enumerate(parts[:-1]):
                 child = node.get(part)
@@ -92,6 +91,7 @@ class RunData(MutableMapping[str, Any]):
                     child = node[part] = {}
                 node = child
             node[parts[-1]] = value
+            self._mark(parts, private)
             self.dirty = True
 
     def __getitem__(self, path: str) -> Any:
@@ -124,7 +124,8 @@ class RunData(MutableMapping[str, Any]):
             self._private.add(private)
         elif self._private:
             n = len(parts)
-            self._private = {p for p in self._private if tuple(p[:n]) != tuple(parts)}
+            whole = tuple(parts)
+            self._private = {p for p in self._private if p[:n] != whole}
 
     def __contains__(self, path: object) -> bool:
         try:

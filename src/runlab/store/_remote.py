@@ -39,7 +39,7 @@ __all__ = ["MARKERS", "LiveSummaries", "index_folder", "mark_unindexed", "reconc
 #: The folder under ``<root>/.runlab`` that holds one marker per run the index may not know yet.
 MARKERS = "unindexed"
 _WRITTEN_FINAL = frozenset(s.value for s in FINISHED) - {RunStatus.CRASHED.value, RunStatus.DAMAGED.value}
-_Stat = tuple[int, int]
+_Stat = tuple[int, int, int]  # mtime_ns, size, inode
 
 
 def mark_unindexed(store: Store, run_id: str, folder: Path) -> None:
@@ -67,7 +67,7 @@ def _stat(path: Path) -> _Stat | None:
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_mtime_ns, st.st_size
+    return st.st_mtime_ns, st.st_size, st.st_ino
 
 
 def index_folder(store: Store, folder: Path, run_id: str | None = None, seen: dict[str, Any] | None = None) -> str:
@@ -94,7 +94,9 @@ def index_folder(store: Store, folder: Path, run_id: str | None = None, seen: di
             return "running"
         status = str(entry.meta.get("status"))
         if entry.summaries is None or status not in _WRITTEN_FINAL:  # from metrics.jsonl, as read_entry would
-            live = live if live is not None and live.current() else LiveSummaries(folder / "metrics.jsonl")
+            metrics = stats[1]
+            if live is None or not live.current(metrics):
+                live = LiveSummaries(folder / "metrics.jsonl", metrics[2] if metrics is not None else None)
             entry.summaries = live.update()
         store._safe(lambda idx: idx.refresh([entry]))
         run_id = entry.run_id
@@ -120,20 +122,21 @@ class LiveSummaries:
         (0.25, 2)
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, inode: int | None = None) -> None:
         from ._follow import MetricsTail
 
         self.tail = MetricsTail(path, times=False)
-        self.inode = _inode(path)
+        self.inode = inode if inode is not None else _inode(path)
         self.summaries: dict[str, dict[str, Any]] = {}
 
-    def current(self) -> bool:
-        """Whether the file is still the one read so far (not replaced, not shrunk)."""
-        try:
-            st = os.stat(self.tail.path)
-        except OSError:
+    def current(self, stat: _Stat | None = None) -> bool:
+        """Whether the file is still the one read so far (not replaced, not shrunk); ``stat``: its
+        :func:`_stat` when the caller has it."""
+        if stat is None:
+            stat = _stat(self.tail.path)
+        if stat is None:
             return self.tail.offset == 0
-        return (self.inode is None or st.st_ino == self.inode) and st.st_size >= self.tail.offset
+        return (self.inode is None or stat[2] == self.inode) and stat[1] >= self.tail.offset
 
     def update(self) -> dict[str, dict[str, Any]]:
         """The summaries with every complete line appended since the last call."""
