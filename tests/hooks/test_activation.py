@@ -132,49 +132,44 @@ def test_no_plugin_machinery_is_imported_where_no_plugin_can_act(tmp_path: Path,
     out = subprocess.run([sys.executable, "-c", PROBE], cwd=bare, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
-    script = bare / "plain.py"
-    script.write_text("import sys\nprint(sorted(m for m in sys.modules if m.startswith('runlab.plugins')))\n")
-    out = subprocess.run(
-        [sys.executable, "-m", "runlab", "run", str(script)], cwd=bare, env=env, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
+    out = _runlab_run(
+        bare / "plain.py", "import sys\nprint(sorted(m for m in sys.modules if m.startswith('runlab.plugins')))\n", env
+    )
     # runlab run of a plain script: only the built-in system plugin (on by default for the
     # experiment styles, psutil installed) could act; it samples runs that last, so the plugins
     # load LATE_DELAY seconds into the run: a short run imports nothing ...
     assert out.stdout.splitlines()[0] == "[]"
-    waits = bare / "waits.py"
-    waits.write_text(
+    waits = (
         "import sys, time\n"
         "deadline = time.monotonic() + 60\n"
         "while 'runlab.plugins.builtin.system' not in sys.modules and time.monotonic() < deadline:\n"
         "    time.sleep(0.05)\n"
         "print(sorted(m for m in sys.modules if m.startswith('runlab.plugins')))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-m", "runlab", "run", str(waits)], cwd=bare, env=env, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
+    out = _runlab_run(bare / "waits.py", waits, env)
     assert "runlab.plugins.builtin.system" in out.stdout.splitlines()[0]  # ... a longer one loads them
     [record_file] = (tmp_path / "store").glob("waits/*/run.json")
     plugins = json.loads(record_file.read_text())["plugins"]
     assert "system" in plugins  # and the system plugin joined the run
     (bare / "pyproject.toml").write_text('[tool.runlab.plugins]\ndisabled = ["system"]\n')
-    lasts = bare / "lasts.py"
-    lasts.write_text(
-        "import sys, time\ntime.sleep(1.5)\nprint(sorted(m for m in sys.modules if 'runlab.plugins' in m))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-m", "runlab", "run", str(lasts)], cwd=bare, env=env, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
+    lasts = "import sys, time\ntime.sleep(1.5)\nprint(sorted(m for m in sys.modules if 'runlab.plugins' in m))\n"
+    out = _runlab_run(bare / "lasts.py", lasts, env)
     assert out.stdout.splitlines()[0] == "[]"  # disabled: never loaded, however long the run
     out = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=project, env=env, capture_output=True, text=True, timeout=120
     )
     assert "runlab.plugins._manager" in out.stdout  # the same run where a plugin is configured loads it
+
+
+def _runlab_run(script: Path, source: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Write ``script`` and run it with ``runlab run`` in its folder; it must succeed."""
+    script.write_text(source)
+    out = subprocess.run(
+        [sys.executable, "-m", "runlab", "run", str(script)], cwd=script.parent, env=env, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return out
 
 
 def _plugin_file(folder: Path, name: str = "p.py") -> None:

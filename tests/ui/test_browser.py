@@ -63,6 +63,13 @@ class Session:
                 raise AssertionError(f"timed out waiting for: {expression}")
             self.page.wait_for_timeout(100)
 
+    def open_listed(self, kind: str, item: str) -> None:
+        """From the runs page, open the list of ``kind`` (sweeps, studies) and then ``item``'s page."""
+        self.goto("/")
+        self.page.click(f"#nav-{kind}")
+        self.page.click(f"#list tr[data-id='{item}'] a")
+        self.page.wait_for_url(f"**/{kind}/{item}")
+
     def zoom(self, chart: str, change: dict[str, Any]) -> None:
         """Change a chart's axes as a user's drag would, once plotly has finished drawing it."""
         self.page.evaluate(
@@ -303,10 +310,7 @@ def sweep_session(browser: Any, root: Path, tmp_path: Path) -> Iterator[tuple[Se
 def test_sweep_page_plots_parameters_against_final_metrics(sweep_session: tuple[Session, str, str]) -> None:
     session, sweep_id, _ = sweep_session
     page = session.page
-    session.goto("/")
-    page.click("#nav-sweeps")
-    page.click(f"#list tr[data-id='{sweep_id}'] a")
-    page.wait_for_url(f"**/sweeps/{sweep_id}")
+    session.open_listed("sweeps", sweep_id)
     session.wait("document.querySelectorAll('#sweep-table tbody tr[data-run]').length === 6")
     scatter = "document.getElementById('sweep-scatter')"
     session.wait(f"{scatter}.data && {scatter}.data[0].x.length === 6")
@@ -338,10 +342,7 @@ def test_sweep_page_plots_parameters_against_final_metrics(sweep_session: tuple[
 def test_study_page_shows_history_importances_and_the_best_trial(sweep_session: tuple[Session, str, str]) -> None:
     session, _, study = sweep_session
     page = session.page
-    session.goto("/")
-    page.click("#nav-studies")
-    page.click(f"#list tr[data-id='{study}'] a")
-    page.wait_for_url(f"**/studies/{study}")
+    session.open_listed("studies", study)
     session.wait("document.getElementById('history').data && document.getElementById('history').data.length === 2")
     history = session.js("document.getElementById('history').data.map(t => t.y)")
     values, best = history
