@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._files import atomic_write_bytes
 from ._index import STALE_LOCAL, effective_status
 from ._status import FINISHED, RunStatus
 
@@ -49,9 +50,7 @@ def mark_unindexed(store: Store, run_id: str, folder: Path) -> None:
         return
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
-        tmp = marker.with_name(f".{run_id}.{os.getpid()}.tmp")
-        tmp.write_text(folder.relative_to(store.root).as_posix(), encoding="utf-8")
-        os.replace(tmp, marker)
+        atomic_write_bytes(marker, folder.relative_to(store.root).as_posix().encode(), fsync=False)
     except OSError as exc:  # the run goes on: its folder is written, only live listing is lost
         import warnings
 
