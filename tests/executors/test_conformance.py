@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -99,6 +103,39 @@ def test_cancel_interrupts_running_runs(name: str, script: Path, root: Path) -> 
     assert len(started) == 2
     assert {store.load(str(r.run_id)).status for r in started} == {"cancelled"}
     assert len(store.runs(status="running")) == 0
+
+
+CANCEL_IN_A_CHILD = """\
+import sys, time
+from pathlib import Path
+from runlab.store import Store
+from tests.executors.conftest import make_executor, req
+
+name, script, root = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+with make_executor(name) as ex:
+    for i in range(2):
+        ex.submit(req(script, root, f"--X={i}", "--SLEEP=30"))
+    store = Store(root)
+    deadline = time.monotonic() + 60
+    while len(store.runs(status="running")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ex.cancel()
+    print(",".join(str(r.status) for r in ex.results()))
+"""
+
+
+@pytest.mark.parametrize("name", ["local", "dask", "slurm"])
+def test_cancel_works_where_sigint_is_ignored(name: str, script: Path, root: Path, tmp_path: Path) -> None:
+    """A background job (``make test &``, a script started from cron) has SIGINT ignored, and the
+    processes it starts inherit that: submitit's local jobs ignored their cancel and ran on."""
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run(
+        [sys.executable, "-c", CANCEL_IN_A_CHILD, name, str(script), str(root)], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "cancelled,cancelled"
 
 
 @pytest.mark.parametrize(

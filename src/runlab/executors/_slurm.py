@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -138,6 +139,7 @@ class SlurmExecutor(Executor):
         if signal_delay < 0:
             raise UsageError(f"Invalid signal_delay {signal_delay!r} for the slurm executor: expected seconds >= 0.")
         self._submitit: Any
+        self._local = cluster == "local"
         if cluster == "local":  # submitit's own local executor: fractional minutes and the signal delay too
             self._submitit = submitit.LocalExecutor(folder=str(self._folder / "%j"))
             self._submitit.update_parameters(timeout_min=time, cpus_per_task=cpus, signal_delay_s=signal_delay)
@@ -234,9 +236,19 @@ class SlurmExecutor(Executor):
             future.set_result(not_started())
         for job, _, _ in jobs:
             try:
-                job.cancel(check=False)
+                self._cancel_job(job)
             except Exception:
                 pass
+
+    def _cancel_job(self, job: Any) -> None:
+        """Cancel one job. SLURM's ``scancel`` sends SIGTERM. submitit cancels a local job with SIGINT,
+        which its controller ignores when this process was started with SIGINT ignored (as a
+        background job is), so the run went on: local jobs get SIGTERM, as under SLURM."""
+        process = getattr(job, "_process", None) if self._local else None
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+        else:
+            job.cancel(check=False)
 
     def close(self) -> None:
         deadline = time.monotonic() + 3600
