@@ -39,3 +39,54 @@ def test_public_names_resolve() -> None:
 
     for name in runlab.__all__:
         assert getattr(runlab, name) is not None
+
+
+CONFIG_MODULES = ["runlab.params._files", "runlab.params._sweep", "runlab.params._sample", "runlab.params._yaml"]
+FUNCTIONAL = """\
+from runlab import Experiment
+
+A = 1
+experiment = Experiment(glob=globals())
+
+
+@experiment
+def main(e):
+    e["a"] = e.A
+
+
+experiment.run_if_main()
+"""
+
+
+def test_runlab_run_of_one_file_loads_no_config_or_sweep_module(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``runlab run FILE`` without -c or a sweep loads none of the config-file and sweep code (start-up, issue 11);
+    with a config file the same command loads it on demand."""
+    (tmp_path / "plain.py").write_text("x = 1\n\n\ndef main():\n    return x\n")
+    (tmp_path / "func.py").write_text(FUNCTIONAL)
+    (tmp_path / "c.yml").write_text("parameters:\n  A: 2\n")
+    probe = f"""
+import atexit, sys
+atexit.register(lambda: print("LOADED", [m for m in {CONFIG_MODULES!r} if m in sys.modules]))
+from runlab.cli import main
+main(sys.argv[1:])
+"""
+    root = str(tmp_path / "runs")
+    files, sweep, sample, yaml = CONFIG_MODULES
+    for args, loaded in [
+        (["plain.py"], []),
+        (["func.py"], []),
+        (["func.py", "-p", "A=3"], [sweep, sample]),  # an override may be sweep text: only its parser loads
+        (["func.py", "-c", "c.yml"], [files, sweep, yaml]),
+    ]:
+        paths = [str(tmp_path / a) if a.endswith((".py", ".yml")) else a for a in args]
+        out = run_python(probe, "--root", root, "run", *paths)
+        line = [x for x in out.stdout.splitlines() if x.startswith("LOADED")][-1]
+        assert line == f"LOADED {loaded}", (args, out.stdout, out.stderr)
+
+
+def test_params_names_resolve_lazily() -> None:
+    out = run_python(
+        "import sys, runlab.params as p; before = sorted(m for m in sys.modules if m.startswith('runlab.params.'));"
+        "[getattr(p, n) for n in p.__all__]; print(before, sorted(p.__all__) == sorted(dir(p)))"
+    )
+    assert out.stdout.strip() == "[] True"

@@ -48,6 +48,7 @@ __all__ = [
     "compile_tree",
     "folder_on_path",
     "forgetting_siblings",
+    "is_main_guard",
     "load_module",
     "loaded_module",
     "module_name",
@@ -212,6 +213,24 @@ def check_python_file(path: str | os.PathLike[str]) -> Path:
     if file.suffix != ".py":
         raise ValidationError(f"Cannot run {file}: scripts must be Python files ending in .py.")
     return file.resolve()
+
+
+def is_main_guard(node: ast.AST) -> bool:
+    """Whether ``node`` is ``if __name__ == "__main__":`` (either operand order).
+
+    Example:
+        >>> is_main_guard(ast.parse("if '__main__' == __name__: pass").body[0])
+        True
+    """
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    test = node.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+    has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+    return has_name and has_main
 
 
 def parse_file(path: str | os.PathLike[str]) -> ast.Module:

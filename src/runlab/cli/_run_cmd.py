@@ -181,10 +181,12 @@ def run_command(
 
 def _refuse_search(path: str, configs: tuple[Path, ...]) -> None:
     """A config with a ``search:`` section is a study: point to ``runlab optimize`` instead of making one run."""
+    file = Path(path.split(":")[0])
+    if file.suffix == ".py" and not configs:  # nothing that could hold a search space
+        return
     from ..errors import UsageError
     from ..params import CONFIG_SUFFIXES, load_spec
 
-    file = Path(path.split(":")[0])
     files = ([file] if file.suffix in CONFIG_SUFFIXES and file.is_file() else []) + [
         c for c in configs if c.suffix in CONFIG_SUFFIXES
     ]

@@ -52,14 +52,19 @@ def sweep_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def wants_sweep(path: str, argv: Sequence[str], configs: Sequence[Path], options: dict[str, Any]) -> bool:
     """Whether ``runlab run`` makes a sweep: sweep options, swept overrides, or configs that expand to several."""
-    from ..params import CONFIG_SUFFIXES, load_config, load_spec, sweep_argv
-
     defaults = {"sweep_mode": "grid", "max_retries": 0}
     if any(v not in (None, False, (), [], defaults.get(k)) for k, v in options.items()):
         return True
-    if len(sweep_argv(list(argv))) > 1:
-        return True
+    if argv:
+        from ..params import sweep_argv
+
+        if len(sweep_argv(list(argv))) > 1:
+            return True
     file = Path(path.split(":")[0])
+    if file.suffix == ".py" and not configs:  # one run; the config modules need not load
+        return False
+    from ..params import CONFIG_SUFFIXES, load_config, load_spec
+
     if file.suffix in CONFIG_SUFFIXES and file.is_file():
         return len(load_spec(file, *configs).to_configs()) > 1
     if len(configs) == 1 and Path(configs[0]).suffix == ".py":

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ExperimentNotFoundError, UsageError, ValidationError
 from ..lifecycle import Run
-from ..params import CONFIG_SUFFIXES, Config, iter_configs, load_spec
 from ..store._api import get_store
 from ..store._store import Store
 from ._execute import run_config, run_file
 from ._request import Links, Origin, RunOptions, RunRequest, RunResult, Target
 
 if TYPE_CHECKING:
+    from ..params import Config
     from ..store import RunRecord
 
 __all__ = ["FileKind", "file_kind", "launch", "request_of_record", "rerun"]
@@ -37,7 +37,11 @@ def _check_file(path: Path) -> None:
         raise ExperimentNotFoundError(f"No such file: {path}. Give an experiment .py file or a config file.")
     if path.is_dir():
         raise ValidationError(f"{path} is a folder; give an experiment .py file or a config file inside it.")
-    if path.suffix != ".py" and path.suffix not in CONFIG_SUFFIXES:
+    if path.suffix == ".py":
+        return
+    from ..params import CONFIG_SUFFIXES  # the config modules load only for config files
+
+    if path.suffix not in CONFIG_SUFFIXES:
         raise ValidationError(
             f"Cannot run {path}: expected a Python file (.py) or a config file ({', '.join(CONFIG_SUFFIXES)})."
         )
@@ -55,7 +59,7 @@ def file_kind(path: str | os.PathLike[str]) -> FileKind:
     """
     path = Path(path)
     _check_file(path)
-    if path.suffix in CONFIG_SUFFIXES:
+    if path.suffix != ".py":  # a config file: _check_file accepts nothing else
         return "config"
     return _source_kind(path.read_bytes(), str(path))
 
@@ -189,8 +193,12 @@ def _root(root: str | os.PathLike[str] | Store | None) -> str | None:
 
 def _config_list(configs: Sequence[str | os.PathLike[str]]) -> Iterable[Config]:
     """The configs of the ``-c`` files, lazily (a ``config_gen()`` is asked for each next one after a run)."""
+    from ..params import Config
+
     if not configs:
         return [Config()]
+    from ..params import iter_configs  # the config-file modules load only for -c files
+
     first, *more = map(Path, configs)
     return iter_configs(first, *more)[0]
 
@@ -205,7 +213,7 @@ def _finish(result: RunResult) -> Run:
 
 def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] | None) -> list[Run]:
     """Run a plain script once per config; ``argv`` is parsed here, against the script's globals."""
-    from ..params import ParameterError, parse_overrides
+    from ..params import Config, ParameterError, parse_overrides
     from ._script import Script, ScriptExecutor
     from ._script_params import function_params, script_params
 
@@ -246,6 +254,8 @@ def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] 
 
 
 def _launch_config(file: Path, base: RunRequest, argv: list[str], configs: list[str | os.PathLike[str]]) -> list[Run]:
+    from ..params import load_spec
+
     spec = load_spec(file, *map(Path, configs))
     if spec.extend is None:
         raise ValidationError(

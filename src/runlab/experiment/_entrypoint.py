@@ -23,9 +23,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, TypeVar, overload
 
+from .._pyfile import is_main_guard
 from ..errors import ValidationError
 
-__all__ = ["Entry", "ScriptInfo", "analyse", "call_entrypoint", "entrypoint", "find_entrypoint", "is_main_guard"]
+__all__ = ["Entry", "ScriptInfo", "analyse", "call_entrypoint", "entrypoint", "find_entrypoint"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,24 +59,6 @@ def entrypoint(func: F | None = None) -> F | Callable[[F], F]:
         return fn
 
     return mark if func is None else mark(func)
-
-
-def is_main_guard(node: ast.AST) -> bool:
-    """Whether ``node`` is ``if __name__ == "__main__":`` (either operand order).
-
-    Example:
-        >>> is_main_guard(ast.parse("if '__main__' == __name__: pass").body[0])
-        True
-    """
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
-        return False
-    test = node.test
-    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
-        return False
-    sides = [test.left, test.comparators[0]]
-    has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
-    has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
-    return has_name and has_main
 
 
 def _dotted(node: ast.expr) -> str:

@@ -22,9 +22,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .._pyfile import check_python_file, compile_file, compile_tree, loaded_module, parse_file, split_target
+from .._pyfile import (
+    check_python_file,
+    compile_file,
+    compile_tree,
+    is_main_guard,
+    loaded_module,
+    parse_file,
+    split_target,
+)
 from ..errors import ValidationError
-from ._entrypoint import is_main_guard
 
 __all__ = [
     "PROTECTED_NAMES",
