@@ -12,6 +12,7 @@ debugging without SLURM). ``submitit`` is imported only when the executor is cre
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import os
 import shutil
 import signal
@@ -55,6 +56,55 @@ def filesystem_type(path: Path) -> str | None:
 INTERRUPTED = "interrupted by SLURM (preemption or the job's time limit); the requeued job resumes this run"
 
 
+def _run_ended(result: Path) -> bool:
+    """Whether ``result`` holds the result of a run that completed or failed (one that was interrupted,
+    and so requeued, ended ``cancelled``)."""
+    try:
+        status = json.loads(result.read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return status in (RunStatus.COMPLETED.value, RunStatus.FAILED.value)
+
+
+def continue_lost_attempt(request_json: str, result: Path, poll: float = 1.0) -> str:
+    """The request a SLURM job runs: set to resume the run that an earlier attempt of the same job
+    started and never ended. That attempt's node failed and SLURM requeued the job (``--requeue``),
+    which runs the same submission again: without this it would start a second run and leave the
+    first one crashed. A preempted job is requeued already set to resume (:meth:`_Job.checkpoint`).
+
+    The earlier attempt's run reads as running until its heartbeat is stale (``RUNLAB_STALE_AFTER``
+    seconds when it ran on another host; at once on this one): this waits for that, a little longer
+    than that many seconds at most (SLURM notices a failed node later than that anyway). A run that
+    ended, or cannot be read, is left alone: the job then runs the request as it was submitted.
+    """
+    from ..request import RunRequest
+    from ..store import effective_status
+    from ..store._files import read_json
+    from ..store._index import STALE_REMOTE
+
+    announced = result.with_name(result.name + ".run")
+    request = RunRequest.from_json(request_json)
+    if request.options.resume is not None or not announced.is_file():
+        return request_json
+    deadline = time.monotonic() + STALE_REMOTE + 2 * poll
+    while True:
+        try:
+            folder = Path(read_json(announced)["folder"])
+            meta = read_json(folder / "run.json")
+            beat = meta.get("heartbeat") or {}
+            status = effective_status(str(meta["status"]), beat.get("pid"), beat.get("host"), beat.get("time"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return request_json
+        if status != RunStatus.RUNNING.value or time.monotonic() >= deadline:
+            break
+        time.sleep(poll)
+    if status not in (RunStatus.CRASHED.value, RunStatus.CANCELLED.value, RunStatus.CREATED.value):
+        return request_json
+    print(f"runlab: an earlier attempt of this job left run {meta.get('id')} {status} in {folder}; "
+          "this attempt resumes it.", file=sys.stderr, flush=True)  # fmt: skip
+    return request.with_options(resume=str(folder)).to_json()
+
+
 class _Job(submitit.helpers.Checkpointable):  # type: ignore[misc]
     """What a SLURM job runs: one request. When SLURM preempts the job (or its time is nearly up),
     submitit calls :meth:`checkpoint`: the run ends ``cancelled`` and the job is requeued with the
@@ -75,6 +125,9 @@ class _Job(submitit.helpers.Checkpointable):  # type: ignore[misc]
             os.chdir(cwd)
         os.environ.update({k: v for k, v in env.items() if not k.startswith(("SLURM_", "SUBMITIT_"))})
         result = Path(result_file)
+        if _run_ended(result):  # an earlier attempt of this job ended its run; SLURM requeued the job after that
+            return result.read_text(encoding="utf-8")
+        request_json = continue_lost_attempt(request_json, result)
         request_file = result.with_name(result.name.replace(".result.json", ".json"))
         request_file.write_text(request_json, encoding="utf-8")
         ended_by = run_request_file(request_file, result)
