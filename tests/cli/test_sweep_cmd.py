@@ -63,6 +63,30 @@ def test_sweep_from_the_command_line_is_recorded_and_shown(script: Path, root: P
     assert f"sweep {sweep_id}" in table and "3 completed, 3 failed" in table and "X=1,2,3" in table
 
 
+@pytest.mark.parametrize(("sort", "expected"), [
+    ("-score", [30, 20, 10]),
+    ("score", [10, 20, 30]),
+    ("+metrics.score", [10, 20, 30]),
+    ("-params.X", [30, 20, 10]),
+    ("status", None),  # a run field, not a metric 'status'
+    ("-", "Invalid sort '-'"),
+    ("--score", "Invalid sort '--score'"),
+    ("scroe", "No run here has the metric 'scroe' to sort by; they have: result, score"),
+])  # fmt: skip
+def test_sweep_show_sort_keys(script: Path, root: Path, sort: str, expected: object) -> None:
+    assert invoke("--root", str(root), "run", str(script), "--sweep", "X=1,2,3").exit_code == 0  # type: ignore[attr-defined]
+    [sweep_id] = {r.sweep for r in Store(root).runs()}
+    shown = invoke("--root", str(root), "sweep", "show", sweep_id, "--sort", sort, "-f", "json")
+    if isinstance(expected, str):
+        assert shown.exit_code == 2 and expected in shown.output, shown.output  # type: ignore[attr-defined]
+        return
+    assert shown.exit_code == 0, shown.output  # type: ignore[attr-defined]
+    rows = json.loads(shown.output)  # type: ignore[attr-defined]
+    if expected is not None:
+        assert [row["metrics.score"] for row in rows] == expected
+    assert all(not key.startswith("metrics.status") for key in rows[0])
+
+
 def test_the_same_command_again_resumes(script: Path, root: Path) -> None:
     args = ("--root", str(root), "run", str(script), "--sweep", "X=1,2")
     assert invoke(*args).exit_code == 0  # type: ignore[attr-defined]

@@ -87,8 +87,28 @@ def test_bad_where_gives_the_same_caret_message_as_the_store(client: TestClient,
     assert body["detail"].splitlines()[-1].strip() == "^"
 
 
-def test_non_integer_paging_is_rejected(client: TestClient) -> None:
-    assert client.get("/api/runs", params={"offset": "abc"}).status_code == 422
+@pytest.mark.parametrize(("path", "params", "expected"), [
+    ("/api/runs", {"offset": "abc"}, "Invalid offset 'abc': expected a valid integer"),
+    ("/api/runs", {"limit": "1.5"}, "Invalid limit '1.5'"),
+    ("/api/fields", {"limit": "many"}, "Invalid limit 'many'"),
+])  # fmt: skip
+def test_a_query_value_of_the_wrong_type_is_a_400_with_one_line(
+    client: TestClient, path: str, params: dict[str, str], expected: str
+) -> None:
+    """Not FastAPI's 422 with a list: the page shows ``detail`` as text (it showed '[object Object]')."""
+    resp = client.get(path, params=params)
+    assert resp.status_code == 400, resp.text
+    assert isinstance(resp.json()["detail"], str) and resp.json()["detail"].startswith(expected)
+
+
+def test_offsets_up_to_the_largest_integer_give_pages_and_larger_ones_a_400(client: TestClient, root: Path) -> None:
+    resp = client.get("/api/runs", params={"offset": 2**63 - 1})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["runs"] == [] and resp.json()["total"] == client.get("/api/runs").json()["total"]
+    for offset in (2**63, 10**30):
+        resp = client.get("/api/runs", params={"offset": offset})
+        assert resp.status_code == 400 and resp.json()["detail"].startswith(f"Invalid offset {offset}:"), resp.text
+    assert list(runlab.Store(root).runs(offset=10**30)) == []  # the store: past the last run, an empty result
 
 
 def test_run_details(client: TestClient, ui_store: dict[str, str]) -> None:
@@ -421,6 +441,48 @@ def test_a_damaged_file_is_reported_and_the_rest_still_shows(client: TestClient,
     assert body["run"]["id"] == rid and body["metrics"] == ["loss", "acc"]  # from the index
     loss = client.get(f"/api/runs/{rid}/metrics", params={"name": "loss"}).json()["metrics"]["loss"]
     assert len(loss["steps"]) == 200
+
+
+DAMAGED_LINES = {  # valid JSON, but not what the writer writes: each such line is left out
+    "values that are not numbers": b'{"name":"loss","step0":300,"value":[{"a":1},"str",true,[1]],"time":1}',
+    "a value that is an object": b'{"name":"loss","step":300,"value":{"a":1},"time":1}',
+    "steps that are text": b'{"name":"loss","step":["a","b"],"value":[1.0,2.0],"time":1}',
+    "a step past 64 bits": b'{"name":"loss","step0":1e300,"value":[1.0],"time":1}',
+}
+
+
+@pytest.mark.parametrize("kind", list(DAMAGED_LINES))
+def test_a_damaged_metrics_line_is_left_out_of_every_chart(client: TestClient, root: Path,
+                                                           ui_store: dict[str, str], kind: str) -> None:  # fmt: skip
+    rid, other = ui_store["lr0.1-s2"], ui_store["lr0.1-s1"]
+    with (runlab.load(rid, root=root).path / "metrics.jsonl").open("ab") as handle:
+        handle.write(DAMAGED_LINES[kind] + b"\n")
+    for params in ({"name": "loss"}, {"name": "loss", "points": 50}, {"name": "loss", "start": 1, "end": 100}):
+        resp = client.get(f"/api/runs/{rid}/metrics", params=params)
+        assert resp.status_code == 200, (params, resp.text)
+        loss = resp.json()["metrics"]["loss"]
+        assert all(isinstance(v, (int, float)) for v in loss["values"] + loss["steps"]), params
+    full = client.get(f"/api/runs/{rid}/metrics", params={"name": "loss"}).json()["metrics"]["loss"]
+    assert len(full["steps"]) == 200
+    resp = client.get("/api/compare", params={"ids": f"{rid},{other}", "metric": "loss", "points": 100,
+                                              "group_by": "params.lr"})  # fmt: skip
+    assert resp.status_code == 200, resp.text
+
+
+@pytest.mark.parametrize("file", ["metrics.jsonl", "out.log"])
+def test_a_folder_in_place_of_a_run_file_is_no_server_error(client: TestClient, root: Path,
+                                                            ui_store: dict[str, str], file: str) -> None:  # fmt: skip
+    rid = ui_store["lr0.1-s2"]
+    path = runlab.load(rid, root=root).path / file
+    path.unlink(missing_ok=True)
+    path.mkdir()
+    assert client.get(f"/api/runs/{rid}").status_code == 200
+    metrics = client.get(f"/api/runs/{rid}/metrics", params={"name": "loss"})
+    assert metrics.status_code == 200
+    assert (metrics.json()["metrics"]["loss"]["steps"] == []) == (file == "metrics.jsonl")
+    log = client.get(f"/api/runs/{rid}/log")
+    assert log.status_code == 200
+    assert (log.json().get("error", "").startswith("out.log cannot be read")) == (file == "out.log")
 
 
 def test_a_missing_store_is_shown_empty_and_not_created(tmp_path: Path) -> None:

@@ -27,6 +27,38 @@ def check_field(name: str) -> str:
     raise UsageError(f"Unknown column {name!r}; valid columns: {FIELDS_HELP}.{hint}")
 
 
+def parse_sort(text: str) -> tuple[str, bool]:
+    """A sweep's sort key: ``(field, descending)`` from ``acc``, ``-acc`` (descending), ``+params.lr``,
+    ``status``; a bare name that is not a run field (``id``, ``status``, ``duration`` ...) is a metric's.
+
+    Example:
+        >>> parse_sort("-acc"), parse_sort("params.lr")
+        (('metrics.acc', True), ('params.lr', False))
+    """
+    descending = text.startswith("-")
+    bare = text[1:] if text[:1] in ("-", "+") else text
+    if not bare or bare[0] in "+-" or bare != bare.strip():
+        raise UsageError(
+            f"Invalid sort {text!r}: expected a metric or field name, '-' before it for descending, e.g. '-acc' "
+            "or 'params.lr'."
+        )
+    return check_field(bare if "." in bare or bare in BASE_FIELDS else f"metrics.{bare}"), descending
+
+
+def check_sort_metric(key: str, records: Sequence[RunRecord]) -> None:
+    """Raise a UsageError (exit 2) when ``key`` is ``metrics.X`` and no run of ``records`` has metric X
+    (a typo would otherwise sort nothing and add an empty column)."""
+    head, _, name = key.partition(".")
+    if head != "metrics" or not records:
+        return
+    known = sorted({n for r in records for n in r.summaries})
+    base = name.rpartition(".")[0] if name.rpartition(".")[2] in AGGREGATES else name
+    if name not in known and base not in known:
+        raise UsageError(
+            f"No run here has the metric {name!r} to sort by; they have: {', '.join(known) or 'no metrics'}."
+        )
+
+
 def parse_columns(text: str) -> list[str]:
     cols = [c.strip() for c in text.split(",") if c.strip()]
     if not cols:

@@ -206,8 +206,8 @@ def _summary(store: Any, record: Any) -> None:
 
 
 def _rows(store: Any, record: Any, sort: str | None, descending: bool) -> tuple[list[list[Any]], list[str]]:
-    """One row per config: run, status, the swept parameters and final metrics."""
-    from ._fields import field_value, varying
+    """One row per config: run, status, the swept parameters and final metrics (``sort``: a field name)."""
+    from ._fields import check_sort_metric, field_value, varying
 
     records = []
     for run_id in record.run_ids:
@@ -219,7 +219,8 @@ def _rows(store: Any, record: Any, sort: str | None, descending: bool) -> tuple[
     if len(records) == 1:
         cols += [f"params.{k}" for k in records[0].params] + [f"metrics.{k}" for k in records[0].summaries]
     if sort:
-        key = sort if "." in sort else f"metrics.{sort}"
+        check_sort_metric(sort, records)
+        key = sort
         values = {r.id: field_value(r, key) for r in records}
         nulls = [r for r in records if values[r.id] is None]
         records = sorted((r for r in records if values[r.id] is not None), key=lambda r: _order(values[r.id]),
@@ -286,12 +287,11 @@ def sweep_show(ctx: click.Context, ref: str, sort: str | None, fmt: str) -> None
 
     store = get_store(ctx)
     record = load_sweep(store.root, ref)
-    descending = bool(sort and sort.startswith("-"))
+    descending = False
     if sort:
-        from ._fields import check_field
+        from ._fields import parse_sort
 
-        sort = sort.lstrip("+-")
-        check_field(sort if "." in sort else f"metrics.{sort}")
+        sort, descending = parse_sort(sort)
     rows, cols = _rows(store, record, sort, descending)
     if fmt == "table":
         counts = ", ".join(f"{n} {s}" for s, n in sorted(record.counts().items()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from ._metrics_file import MetricSeries, _append_line, _needles
+from ._metrics_file import MetricSeries, _needles, parse_lines
 
 __all__ = ["MetricsTail"]
 
@@ -43,36 +43,25 @@ class MetricsTail:
         self._needles = _needles(self.names)
         self.offset = 0
         self.skipped = 0  # unreadable complete lines seen (a damaged file)
+        self.error: str | None = None  # why the file could not be read at the last poll (it is not a file ...)
 
     def poll(self) -> dict[str, MetricSeries]:
         """The points appended since the last call, by metric name (in order of appearance)."""
-        import orjson
-
         try:
             with open(self.path, "rb") as handle:
                 handle.seek(self.offset)
                 raw = handle.read(_READ_LIMIT)
         except FileNotFoundError:
             return {}
+        except OSError as exc:  # a folder or an unreadable file in its place: nothing to follow
+            self.error = f"{type(exc).__name__}: {exc}"
+            return {}
         end = raw.rfind(b"\n")
         if end < 0:
             return {}  # nothing, or a line still being written
         self.offset += end + 1
-        out: dict[str, MetricSeries] = {}
-        for chunk in raw[: end + 1].split(b"\n"):
-            if not chunk.strip():
-                continue
-            if self._needles is not None and chunk.startswith(b'{"name":') and not chunk.startswith(self._needles):
-                continue
-            try:
-                line = orjson.loads(chunk)
-                name = line["name"]
-                if self.names is not None and name not in self.names:
-                    continue
-                series = out.get(name)
-                if series is None:
-                    series = out[name] = MetricSeries(name)
-                _append_line(series, line, self.times)
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                self.skipped += 1
+        skipped: list[tuple[int, str]] = []
+        self.error = None
+        out = parse_lines(raw[:end], self.names, self._needles, self.times, skipped)
+        self.skipped += len(skipped)
         return out

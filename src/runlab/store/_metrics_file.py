@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -144,7 +145,8 @@ def _decode_value(v: Any) -> Any:
 
 def _needles(names: Iterable[str] | None) -> tuple[bytes, ...] | None:
     """Line prefixes of the metrics ``names``: lines start with ``{"name":<name>,`` as the writer emits them,
-    so other metrics' lines are skipped unparsed (either encoder may have written a line)."""
+    so other metrics' lines are skipped unparsed (either encoder may have written a line). A line spelled
+    otherwise (``{"name": "loss", ...}``, written by another tool) is parsed and checked by name."""
     if names is None:
         return None
     import orjson
@@ -154,13 +156,38 @@ def _needles(names: Iterable[str] | None) -> tuple[bytes, ...] | None:
     return tuple(b'{"name":' + form + b"," for form in forms)
 
 
-def _extend_values(series: MetricSeries, value: list[Any]) -> None:
+_STEP_MIN, _STEP_MAX = -(2**63), 2**63 - 1
+
+
+def _steps(steps: Any) -> list[int]:
+    """A line's step list, checked: whole numbers that fit in 64 bits (what the writer writes)."""
+    out = list(map(operator.index, steps))  # a float, text or list raises TypeError: the line is damaged
+    if out and (min(out) < _STEP_MIN or max(out) > _STEP_MAX):
+        raise ValueError("a step does not fit in 64 bits")
+    return out
+
+
+def _number(v: Any) -> Any:
+    """One point's value, decoded: a number, NaN for ``None`` and the non-finite spellings."""
+    if v is None or isinstance(v, str):
+        return _decode_value(v)
+    if isinstance(v, float) or (isinstance(v, int) and _STEP_MIN <= v <= _STEP_MAX):
+        return v
+    if isinstance(v, int):
+        return float(v)
+    raise TypeError(f"a value is not a number: {v!r:.40}")
+
+
+def _values(value: list[Any]) -> list[Any]:
+    """A line's values, checked and decoded (raises TypeError for a value that is not a number)."""
     try:
-        sum(value)  # numbers only (the common case): copied as they are, in C
-    except TypeError:  # "NaN", "Infinity", None: decoded one by one
-        series.values.extend(_decode_value(v) if v is None or isinstance(v, str) else v for v in value)
-        return
-    series.values.extend(value)
+        sum(value)  # numbers only (the common case): kept as they are, checked in C
+        hi, lo = max(value, default=0), min(value, default=0)
+    except TypeError:  # "NaN", "Infinity", None (or damage: a text, a list): decoded one by one
+        return [_number(v) for v in value]
+    if (isinstance(hi, int) and hi > _STEP_MAX) or (isinstance(lo, int) and lo < _STEP_MIN):
+        return [_number(v) for v in value]  # an integer too large for JSON readers: as a float
+    return value
 
 
 def _append_line(series: MetricSeries, line: dict[str, Any], times: bool = True) -> None:
@@ -168,13 +195,16 @@ def _append_line(series: MetricSeries, line: dict[str, Any], times: bool = True)
     value = line["value"]
     t0 = float(line["time"])
     if isinstance(value, list):
+        value = _values(value)  # checked before anything is added: a damaged line adds nothing
         n = len(value)
         if "step0" in line:
-            s0 = int(line["step0"])
+            s0 = operator.index(line["step0"])
+            if not _STEP_MIN <= s0 <= _STEP_MAX - n:
+                raise ValueError("a step does not fit in 64 bits")
             steps: Iterable[int] = range(s0, s0 + n)
         else:
-            steps = line["step"]
-            if len(line["step"]) != n:
+            steps = _steps(line["step"])
+            if len(steps) != n:
                 raise ValueError("step and value lists differ in length")
         dt = line.get("dt")
         runs = line.get("dtr")
@@ -196,13 +226,52 @@ def _append_line(series: MetricSeries, line: dict[str, Any], times: bool = True)
                 raise ValueError("dt and value lists differ in length")
             stamps = [t0 + d / 1000.0 for d in dt]
         series.steps.extend(steps)
-        _extend_values(series, value)
+        series.values.extend(value)
         series.times.extend(stamps)
     else:
-        series.steps.append(int(line["step"]))
-        series.values.append(_decode_value(value))
+        step = operator.index(line["step"])
+        if not _STEP_MIN <= step <= _STEP_MAX:
+            raise ValueError("a step does not fit in 64 bits")
+        series.values.append(_number(value))
+        series.steps.append(step)
         if times:
             series.times.append(t0)
+
+
+def parse_lines(
+    data: bytes,
+    wanted: set[str] | None,
+    needles: tuple[bytes, ...] | None,
+    times: bool,
+    skipped: list[tuple[int, str]],
+    first: int = 1,
+) -> dict[str, MetricSeries]:
+    """The series in ``data`` (whole lines of a ``metrics.jsonl``), only ``wanted`` ones when given.
+
+    A line that cannot be read (torn, not JSON, or with values and steps that are not numbers the
+    writer could have written) is left out and added to ``skipped`` as ``(line number, reason)``,
+    counting lines from ``first``. ``needles`` (from :func:`_needles`) skips other metrics' lines unparsed.
+    """
+    import orjson
+
+    out: dict[str, MetricSeries] = {}
+    for number, chunk in enumerate(data.split(b"\n"), start=first):
+        if not chunk.strip():
+            continue
+        if needles is not None and chunk.startswith(b'{"name":"') and not chunk.startswith(needles):
+            continue  # another metric's line as the writer writes it (other spellings are parsed)
+        try:
+            line = orjson.loads(chunk)
+            name = line["name"]
+            if wanted is not None and name not in wanted:
+                continue
+            series = out.get(name)
+            if series is None:
+                series = out[name] = MetricSeries(name)
+            _append_line(series, line, times)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            skipped.append((number, f"{type(exc).__name__}: {exc}"))
+    return out
 
 
 def read_metrics(
@@ -226,25 +295,10 @@ def read_metrics(
         raw = path.read_bytes()
     except FileNotFoundError:
         return out, report
-    import orjson
-
-    needles = _needles(wanted)
-    for number, chunk in enumerate(raw.split(b"\n"), start=1):
-        if not chunk.strip():
-            continue
-        if needles is not None and chunk.startswith(b'{"name":') and not chunk.startswith(needles):
-            continue
-        try:
-            line = orjson.loads(chunk)
-            name = line["name"]
-            if wanted is not None and name not in wanted:
-                continue
-            series = out.get(name)
-            if series is None:
-                series = out[name] = MetricSeries(name)
-            _append_line(series, line, times)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            report.skipped.append((number, f"{type(exc).__name__}: {exc}"))
+    except OSError as exc:  # a folder or an unreadable file where the metrics should be: damage, reported
+        report.skipped.append((0, f"{type(exc).__name__}: {exc}"))
+        return out, report
+    out = parse_lines(raw, wanted, _needles(wanted), times, report.skipped)
     return out, report
 
 

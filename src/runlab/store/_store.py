@@ -36,6 +36,9 @@ MAX_SEGMENT = 100  # characters in one of its folder names
 _FINAL = ("completed", "failed", "cancelled", "pruned")
 
 
+_SQL_INT_MAX = 2**63 - 1
+
+
 def _claim(index: Index, meta: Mapping[str, Any], folder: str) -> bool:
     """Index a new run; True when its ID is ours (also if a concurrent rebuild indexed it first)."""
     if index.insert_new(meta, folder):
@@ -434,7 +437,8 @@ class Store:
         values.extend(order_values)
         if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"  # LIMIT -1: no limit, as SQLite needs a LIMIT before OFFSET
-            values.extend((-1 if limit is None else limit, offset))
+            # beyond SQLite's integers a page is empty, as it is past the last run: clamped, not an error
+            values.extend((-1 if limit is None else min(limit, _SQL_INT_MAX), min(offset, _SQL_INT_MAX)))
         if union:
             return RunSet(self._union_query(sql, values), self.root, None)
         rows = self._safe(lambda idx: idx.execute(sql, values))

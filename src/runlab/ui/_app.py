@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -68,6 +69,19 @@ def _host_name(header: str) -> str:
     if header.startswith("["):
         return header[1:].split("]", 1)[0]
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    """One line naming the first bad value, what was expected and what to do."""
+    errors = exc.errors()
+    if not errors:
+        return "Invalid request."
+    first = errors[0]
+    name = ".".join(str(part) for part in first.get("loc", ())[1:]) or "value"
+    given = first.get("input")
+    shown = f" {given!r}" if given is not None else ""
+    expected = str(first.get("msg", "a valid value")).removeprefix("Input should be ")
+    return f"Invalid {name}{shown}: expected {expected}; fix the value in the address."
 
 
 def _status_of(exc: Exception) -> int:
@@ -156,6 +170,12 @@ def create_app(
     @app.exception_handler(RunlabError)
     async def runlab_error(request: Request, exc: RunlabError) -> Response:
         return _error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_query(request: Request, exc: RequestValidationError) -> Response:
+        """A query value of the wrong type (``offset=abc``): a 400 whose ``detail`` is one line, as for
+        every other bad value (FastAPI's own answer is a 422 with a list)."""
+        return _error(request, UsageError(_validation_message(exc)))
 
     # -- JSON API ---------------------------------------------------------------------
     @app.get("/api/runs", tags=["runs"], summary="A page of runs")

@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
+from stat import S_ISREG
 
 from ..store._follow import MetricsTail
 
@@ -81,6 +82,8 @@ class SeriesCache:
         try:
             stat = os.stat(path)
         except FileNotFoundError:
+            stat = None
+        if stat is None or not S_ISREG(stat.st_mode):  # missing, or a folder in its place: no series
             with self._lock:
                 self._entries.pop(key, None)
             return {}

@@ -94,6 +94,8 @@ def read_log(run_folder: Path, offset: int, limit: int = LOG_CHUNK) -> dict[str,
             data = handle.read(min(limit, size - start))
     except FileNotFoundError:
         return {"text": "", "offset": 0, "size": 0, "skipped": 0}
+    except OSError as exc:  # a folder or an unreadable file in its place: say so, serve the rest of the run
+        return {"text": "", "offset": 0, "size": 0, "skipped": 0, "error": f"out.log cannot be read: {exc}"}
     if start + len(data) < size:  # stop at a line end so a multi-byte character is never split
         cut = data.rfind(b"\n")
         if cut >= 0:

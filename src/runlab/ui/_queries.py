@@ -64,6 +64,9 @@ def parse_columns(columns: Sequence[str] | None) -> list[str] | None:
     return [check_field(c) for c in names] or None
 
 
+MAX_OFFSET = 2**63 - 1  # SQLite's largest integer
+
+
 def runs_page(
     store: Store,
     where: str | None = None,
@@ -78,8 +81,8 @@ def runs_page(
     Without ``columns`` the table shows name, status, created, duration and the parameters
     and metrics that vary on this page (at most a dozen); other columns are chosen by name.
     """
-    if isinstance(offset, bool) or offset < 0:
-        raise UsageError(f"Invalid offset {offset!r}: expected a whole number >= 0.")
+    if isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
+        raise UsageError(f"Invalid offset {offset!r}: expected a whole number from 0 to {MAX_OFFSET}.")
     if isinstance(limit, bool) or not 1 <= limit <= 1000:
         raise UsageError(f"Invalid limit {limit!r}: expected a whole number from 1 to 1000.")
     if archived not in ARCHIVED:

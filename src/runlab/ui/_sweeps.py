@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..cli._fields import check_field, field_value, varying
+from ..cli._fields import check_sort_metric, field_value, parse_sort, varying
 from ..errors import SweepNotFoundError
 from ..store import RunRecord, Store
 from ._queries import _json_value
@@ -89,14 +89,12 @@ def sweep_details(store: Store, ref: str, sort: str | None = None) -> dict[str, 
     """
     from ..sweep import load_sweep
 
-    key, descending = None, False
-    if sort:
-        descending = sort.startswith("-")
-        bare = sort.lstrip("+-")
-        key = check_field(bare if "." in bare else f"metrics.{bare}")
+    key, descending = parse_sort(sort) if sort else (None, False)
     record = load_sweep(store.root, ref)
     by_id = _sweep_records(store, record.id, record.run_ids)
     records = [by_id[e.run_id] for e in record.entries if e.run_id in by_id]
+    if key:
+        check_sort_metric(key, records)
     params = [c for c in varying(records) if c.startswith("params.")] if len(records) > 1 else []
     if len(records) == 1:
         params = [f"params.{k}" for k in records[0].params]

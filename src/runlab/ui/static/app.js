@@ -108,7 +108,9 @@ function runsPage() {
     const head = el("tr", {}, el("th", {}), el("th", { text: "id", onclick: () => setSort("id") }));
     for (const c of page.columns) {
       const mark = sort === c ? " ▲" : sort === "-" + c ? " ▼" : "";
-      const th = el("th", { "data-col": c, onclick: () => setSort(c) }, c + mark);
+      const th = c === "tags"  // a list: the store cannot order runs by it
+        ? el("th", { "data-col": c, title: "runs cannot be sorted by tags" }, c)
+        : el("th", { "data-col": c, onclick: () => setSort(c) }, c + mark);
       th.append(el("span", { class: "rm", title: "remove column", text: "×",
         onclick: (ev) => { ev.stopPropagation(); removeColumn(c); } }));
       head.append(th);
@@ -367,6 +369,7 @@ function runPage() {
     const log = $("#log");
     const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 5;
     if (logOffset < 0 && body.skipped) log.textContent = `[… ${body.skipped} earlier bytes not shown]\n`;
+    if (body.error) log.textContent = `[${body.error}]\n`;
     log.append(body.text);
     logOffset = body.offset;
     if (atEnd) log.scrollTop = log.scrollHeight;
