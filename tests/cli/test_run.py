@@ -166,7 +166,28 @@ def bad_inputs(tmp_path: Path) -> dict[str, list[str]]:
         "defines no experiment": ["run", str(sub)],
         "Unknown parameter 'EPOCH'": ["run", str(STYLES / "functional.py"), "--EPOCH=3"],
         "No run matches": ["rerun", "ffffffff"],
+        "is not UTF-8 text (byte 0, line 1)": ["run", str(script), "-c", str(_bytes(tmp_path / "b.yml", b"\xff\xfe"))],
+        "Invalid Dask scheduler address 'notaurl'": ["run", str(script), "--dask-scheduler", "notaurl"],
+        "Invalid Dask scheduler address 'tcp://host:x'": ["run", str(script), "--dask-scheduler", "tcp://host:x"],
     }
+
+
+def _bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("args", [["run", "fit.py"], ["list"], ["sweep", "list"], ["show", "abc"],
+                                  ["run", "fit.py", "--sweep", "epochs=1,2"]])  # fmt: skip
+@pytest.mark.parametrize("where", ["afile", "afile/sub"])
+def test_a_store_root_that_is_a_file_is_refused_in_one_line(tmp_path: Path, args: list[str], where: str) -> None:
+    _write(tmp_path / "fit.py", "epochs = 3\ndef main():\n    return epochs\n")
+    (tmp_path / "afile").write_text("not a folder")
+    out = runlab_cli("--root", str(tmp_path / where), *args, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    expected = f"Error: The store folder {tmp_path / where} cannot be used: {tmp_path / 'afile'} is a file."
+    assert out.stderr.startswith(expected) and out.stderr.count("\n") == 1, out.stderr
+    assert (tmp_path / "afile").read_text() == "not a folder"
 
 
 def test_bad_input_exits_2_with_one_line_and_leaves_no_run(root: Path, bad_inputs: dict[str, list[str]]) -> None:
@@ -255,3 +276,40 @@ def test_ctrl_c_cancels_the_run_and_exits_130(tmp_path: Path, root: Path) -> Non
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130 and " cancelled " in out
     assert [r.status for r in all_runs(root)] == ["cancelled"]
+
+
+def test_a_runlab_error_raised_in_the_users_code_fails_its_run_with_exit_1(tmp_path: Path, root: Path) -> None:
+    """Exit 2 means nothing ran: a runlab error inside a run (runlab.inputs() outside a workflow) is the
+    run's failure, reported with the run line."""
+    script = _write(tmp_path / "inp.py", "import runlab\ndef main():\n    return runlab.inputs()\n")
+    out = runlab_cli("--root", str(root), "run", str(script))
+    assert out.returncode == 1, out.stderr
+    [run] = all_runs(root)
+    assert run.status == "failed" and out.stdout.startswith(f"run {run.id} failed")
+    assert "runlab.inputs() reads a workflow step's dependencies" in out.stderr
+
+
+def test_rerun_of_a_run_whose_record_is_damaged_says_so_in_one_line(tmp_path: Path, root: Path) -> None:
+    script = _write(tmp_path / "fit.py", "epochs = 3\ndef main():\n    return epochs\n")
+    assert runlab_cli("--root", str(root), "run", str(script)).returncode == 0
+    [run] = all_runs(root)
+    record = run.path / "run.json"
+    record.write_bytes(record.read_bytes()[:100])
+    out = runlab_cli("--root", str(root), "rerun", run.id)
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.count("\n") == 1 and f"The record (run.json) of run {run.id} is damaged" in out.stderr
+    assert len(all_runs(root)) == 1
+
+
+@pytest.mark.parametrize(("file", "namespace"), [("a b.py", "a_b"), ("é.py", "e"), (".hidden.py", "_hidden"),
+                                                 ("exp:v2.py", "exp_v2")])  # fmt: skip
+@pytest.mark.parametrize("style", ["script", "functional"])
+def test_a_file_name_that_is_no_namespace_still_names_the_runs_folder(tmp_path: Path, root: Path, file: str,
+                                                                       namespace: str, style: str) -> None:  # fmt: skip
+    text = (STYLES / "functional.py").read_text() if style == "functional" else "x = 1\ndef main():\n    return x\n"
+    path = tmp_path / file
+    path.write_text(text)
+    out = runlab_cli("--root", str(root), "run", str(path))
+    assert out.returncode == 0, out.stderr
+    [run] = all_runs(root)
+    assert run.namespace == namespace and run.path.parent == root / namespace

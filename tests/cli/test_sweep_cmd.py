@@ -163,3 +163,21 @@ def test_a_sweep_on_slurm_through_submitit_local(script: Path, tmp_path: Path, r
     runs = Store(root).runs()
     assert sorted(r.params["X"] for r in runs) == [1, 2] and len({r.sweep for r in runs}) == 1
     assert (root / ".runlab" / "slurm").is_dir()  # submitit's job files live with the store
+
+
+@pytest.mark.parametrize("damage", [b"[]", b"{not json", b'{"entries": 3}'])
+def test_a_damaged_sweep_record_is_named_and_the_others_listed(script: Path, root: Path, damage: bytes) -> None:
+    import subprocess
+    import sys
+
+    assert invoke("--root", str(root), "run", str(script), "--sweep", "X=1,2").exit_code == 0  # type: ignore[attr-defined]
+    [good] = list((root / ".runlab" / "sweeps").glob("*.json"))
+    bad = good.with_name("0badc0de.json")
+    bad.write_bytes(damage)
+    out = subprocess.run([sys.executable, "-m", "runlab", "--root", str(root), "sweep", "list"], capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0 and good.stem in out.stdout, out.stdout
+    assert out.stderr.startswith(f"runlab: Skipped the sweep record {bad}: it cannot be read"), out.stderr
+    assert out.stderr.count("\n") == 1  # one line: no Python warning location
+    shown = invoke("--root", str(root), "sweep", "show", bad.stem)
+    assert shown.exit_code == 2 and f"Sweep record {bad} cannot be read" in shown.output  # type: ignore[attr-defined]

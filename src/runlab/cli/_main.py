@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from collections.abc import Callable
 from importlib import import_module
 from typing import Any, TypeVar
@@ -190,6 +192,20 @@ def _register_plugin_commands(group: click.Group) -> None:
     register_plugin_commands(group)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:  # fmt: skip
+    """Print a :class:`~runlab.store.RunlabWarning` (something runlab repaired or skipped) as one line,
+    without the source location Python adds; other warnings as Python prints them."""
+    if category.__name__ == "RunlabWarning":
+        print(f"runlab: {message}", file=file if file is not None else sys.stderr)
+    else:
+        _PYTHON_SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
+_PYTHON_SHOW_WARNING = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``runlab`` console script (commands load when used)."""
+    warnings.showwarning = _show_warning
     cli.main(args=argv, prog_name="runlab")

@@ -48,7 +48,7 @@ def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
     An error in the user's code prints its traceback without runlab's own frames (all of
     them with ``debug``).
     """
-    from ..errors import UsageError
+    from ..errors import RunlabError
     from ..lifecycle import add_listener
 
     created: list[Any] = []  # every run this command creates, also when an error ends it early
@@ -62,8 +62,11 @@ def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
     error: BaseException | None = None
     try:
         runs = start()
-    except UsageError:
-        raise  # bad input: one line, exit 2 (no run was created)
+    except RunlabError as exc:
+        if not created:
+            raise  # bad input (exit 2) or a store problem (exit 1): one line, no run was created
+        error = exc  # raised in a run (runlab.inputs() outside a workflow ...): the run failed, exit 1
+        _print_user_traceback(exc, debug=debug or None, file=sys.stderr)
     except KeyboardInterrupt as exc:
         error = exc
         click.echo("Interrupted.", err=True)

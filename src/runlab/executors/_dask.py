@@ -119,6 +119,15 @@ class DaskExecutor(Executor):
 
         self._cluster: Any = None
         if scheduler:
+            from distributed.comm.addressing import parse_address, parse_host_port
+
+            try:  # checked before anything is contacted: "host" alone, a bad port ...
+                scheme, location = parse_address(scheduler)
+                if scheme in ("tcp", "tls", "ucx", "ws", "wss"):
+                    parse_host_port(location)
+            except ValueError as exc:
+                raise UsageError(f"Invalid Dask scheduler address {scheduler!r}: {exc}. Write tcp://host:port, "
+                                 "e.g. tcp://10.0.0.5:8786.") from None  # fmt: skip
             try:
                 self._client = Client(scheduler, timeout=timeout)
             except (OSError, TimeoutError) as exc:

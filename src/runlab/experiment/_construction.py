@@ -20,7 +20,7 @@ from ..errors import ExperimentNotFoundError, ValidationError
 from ..hooks import get_registry
 from ..hooks._specs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
 from ..params import did_you_mean
-from ..store._store import Store
+from ..store._store import Store, namespace_of
 from ._hooks import HookMap
 from ._mixin import ExperimentMixin
 from ._names import DEFAULT_NAME_FORMAT, check_name_format
@@ -82,7 +82,7 @@ def setup(
     file = exp.glob.get("__file__")
     exp.file = Path(file).resolve() if isinstance(file, str) and file.endswith(".py") else None
     exp.base = base
-    exp.namespace = namespace or (exp.file.stem if exp.file else (base.namespace if base else None))
+    exp.namespace = namespace or (namespace_of(exp.file.stem) if exp.file else (base.namespace if base else None))
     exp.root = root if root is not None else base_path if base_path is not None else (base.root if base else None)
     exp.name_format = check_name_format(name_format or (base.name_format if base else DEFAULT_NAME_FORMAT))
     exp.console_width = int(console_width or (base.console_width if base else 100))
@@ -221,7 +221,7 @@ def experiment_from_spec(
     cfg = Path(config_path).resolve() if config_path is not None else (spec.sources[-1] if spec.sources else None)
     obj = cls.extend(
         spec.extend,
-        namespace=spec.namespace or (cfg.stem if cfg else None),
+        namespace=spec.namespace or (namespace_of(cfg.stem) if cfg else None),
         glob={"__name__": "__runlab_config__"},
         root=spec.root,
         name=spec.name,

@@ -43,7 +43,7 @@ from ..params import Config, ConfigGenerator, Param
 from ..store import RunStatus
 from ..store._api import get_store
 from ..store._files import dumps_light
-from ..store._store import Store
+from ..store._store import Store, namespace_of
 from ._context import _EndRun
 from ._driver import RunDriver
 from ._entrypoint import ScriptInfo, analyse, bindable, call_entrypoint, check_static, find_entrypoint
@@ -309,7 +309,7 @@ class ScriptExecutor:
         store = self.store if root is None or Path(root) == self.store.root else get_store(root)
         driver = RunDriver(self.script, store)
         run = self.run = driver.initialize(
-            namespace=opts.namespace or self.script.name,
+            namespace=opts.namespace or namespace_of(self.script.name),
             name=opts.name,
             description=opts.description or self.script.info.docstring,
             params=recorded,

@@ -162,7 +162,12 @@ def read_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"Config file not found: {path}.", str(path))
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}, line {bad_line}); save the file as UTF-8.",
+                          str(path), bad_line) from None  # fmt: skip
     suffix = path.suffix.lower()
     if suffix in (".yml", ".yaml"):
         import yaml

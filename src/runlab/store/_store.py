@@ -36,6 +36,21 @@ MAX_SEGMENT = 100  # characters in one of its folder names
 _FINAL = ("completed", "failed", "cancelled", "pruned")
 
 
+def _check_folder(root: Path) -> None:
+    """Refuse a store root that is a file, or lies under one (nothing could be written there)."""
+    for path in (root, *root.parents):
+        try:
+            if path.is_dir():
+                return
+            if path.exists():
+                raise UsageError(
+                    f"The store folder {root} cannot be used: {path} is a file. Give a folder with --root, "
+                    "RUNLAB_ROOT or root in [tool.runlab]."
+                )
+        except OSError:
+            return  # unreadable: the first real use says why
+
+
 _SQL_INT_MAX = 2**63 - 1
 
 
@@ -88,6 +103,24 @@ def validate_namespace(namespace: str) -> str:
     return namespace
 
 
+def namespace_of(name: str) -> str:
+    """A namespace made from a file's name, for runs whose namespace nobody chose: what
+    :func:`validate_namespace` refuses becomes ``_`` (accents are dropped first), so ``"my exp"``,
+    ``"é"`` or ``".hidden"`` still name a folder.
+
+    Example:
+        >>> namespace_of("my exp"), namespace_of("résumé"), namespace_of(".hidden")
+        ('my_exp', 'resume', '_hidden')
+    """
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9_.\-]", "_", text)[:MAX_SEGMENT]
+    if text[:1] in (".", "-"):
+        text = "_" + text[1:]
+    return text or "default"
+
+
 class Store:
     """A run store: ``<root>/<namespace>/<run folder>/`` plus ``<root>/.runlab/index.sqlite``.
 
@@ -104,6 +137,7 @@ class Store:
 
     def __init__(self, root: str | os.PathLike[str] | None = None, *, _archive_of: Store | None = None) -> None:
         self.root = resolve_root(root)
+        _check_folder(self.root)
         self.meta_dir = self.root / ".runlab"
         self._index: Index | None = None
         #: True for the store of another store's archived runs (:attr:`archive`).

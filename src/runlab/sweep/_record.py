@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 from ..errors import AmbiguousRunError, SweepNotFoundError, UsageError
 from ..store._files import read_json, write_json_atomic
+from ..store._store import RunlabWarning
 
 __all__ = ["SweepEntry", "SweepRecord", "list_sweeps", "load_sweep", "sweep_dir"]
 
@@ -105,6 +107,13 @@ class SweepRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], root: Path) -> SweepRecord:
+        """The record that ``data`` (a sweep file's JSON) holds.
+
+        Raises:
+            ValueError: ``data`` is not a JSON object with a list of entries (a damaged file).
+        """
+        if not isinstance(data, Mapping) or not isinstance(data.get("entries", []), list):
+            raise ValueError("a sweep record is a JSON object with a list of entries")
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k not in ("root", "entries")}
         entries = [SweepEntry(**e) for e in data.get("entries", [])]
         return cls(root=root, entries=entries, **fields)
@@ -121,14 +130,16 @@ def _alive(pid: int) -> bool:
 
 
 def list_sweeps(root: Path) -> Iterator[SweepRecord]:
-    """Every sweep record of the store at ``root``, newest first (unreadable files are skipped)."""
+    """Every sweep record of the store at ``root``, newest first (an unreadable file is skipped, with a
+    :class:`~runlab.store.RunlabWarning` naming it)."""
     folder = sweep_dir(root)
     records = []
     for path in folder.glob("*.json") if folder.is_dir() else ():
         try:
             records.append(SweepRecord.from_dict(read_json(path), root))
-        except (OSError, ValueError, TypeError):
-            continue
+        except (OSError, ValueError, TypeError) as exc:
+            warnings.warn(f"Skipped the sweep record {path}: it cannot be read ({exc}); remove it or restore it.",
+                          RunlabWarning, stacklevel=2)  # fmt: skip
     yield from sorted(records, key=lambda r: r.created, reverse=True)
 
 
