@@ -313,3 +313,25 @@ def test_a_file_name_that_is_no_namespace_still_names_the_runs_folder(tmp_path: 
     assert out.returncode == 0, out.stderr
     [run] = all_runs(root)
     assert run.namespace == namespace and run.path.parent == root / namespace
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ("parameters:\n  lr: abc\n", "Invalid value for 'lr': 'abc' is not a valid float"),
+    ("parameters:\n  lr: '0.25'\n  bs: 3\n", {"lr": 0.25, "bs": 3}),
+    ("parameters:\n  bs: 2.5\n", "Invalid value for 'bs': 2.5 is not a valid int"),
+    ("extend: fit.py\nparameters:\n  lr: abc\n", "Invalid value for 'lr'"),
+])  # fmt: skip
+def test_a_config_sets_a_plain_scripts_globals_typed_as_p_does(tmp_path: Path, root: Path, config: str,
+                                                                expected: object) -> None:  # fmt: skip
+    script = _write(tmp_path / "fit.py", "lr = 0.1\nbs = 16\ndef main():\n    return lr * bs\n")
+    path = _write(tmp_path / "c.yml", config)
+    args = ["run", str(path)] if config.startswith("extend") else ["run", str(script), "-c", str(path)]
+    result = CliRunner().invoke(cli, ["--root", str(root), *args])
+    if isinstance(expected, str):
+        assert result.exit_code == 2 and expected in result.output, result.output
+        assert all_runs(root) == []  # refused before the run was made
+        return
+    assert result.exit_code == 0, result.output
+    [run] = all_runs(root)
+    assert {k: run.params[k] for k in expected} == expected  # type: ignore[attr-defined]
+    assert run.data["result"] == 0.75

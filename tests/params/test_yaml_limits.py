@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -146,3 +147,23 @@ def test_expansion_is_refused_exactly_past_the_limit(levels: int, width: int) ->
     else:
         data = load_yaml(text, Path("h.yml"))
         assert len(data["parameters"]["X"]) == width and data["a"] == ["lol"] * width
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("lr: 1\nlr: 2\n", "(lines 1 and 2)"),
+    ("parameters: {lr: 1, lr: 2}\n", "(line 1)"),
+    ("sweep:\n  lr: [1, 2]\n  bs: [1]\n  lr: [3]\n", "(lines 2 and 4)"),
+])  # fmt: skip
+def test_a_key_given_twice_in_one_mapping_is_refused(tmp_path: Path, text: str, where: str) -> None:
+    """YAML keeps the last of two equal keys without a word: a config's value would be lost."""
+    path = tmp_path / "c.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(where)) as caught:
+        read_file(path)
+    assert "is given twice in one mapping" in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_merge_keys_may_repeat_and_equal_keys_in_different_mappings_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text("a: &a {x: 1}\nb: &b {y: 2}\nc:\n  <<: *a\n  <<: *b\n  x: 3\nd: {x: 4}\n")
+    assert read_file(path)["d"] == {"x": 4}

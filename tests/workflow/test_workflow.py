@@ -139,25 +139,33 @@ def test_workflow_file_from_the_cli(files: dict[str, Path], tmp_path: Path, root
     [
         ("steps:\n  a: {script: a.py, after: [b]}\n  b: {script: a.py, after: [a]}\n", "cycle: a -> b -> a"),
         ("steps:\n  a: {script: a.py, after: [nope]}\n", "unknown step 'nope'"),
-        ("steps:\n  a: {script: missing.py}\n", "no such script"),
+        ("steps:\n  a: {script: missing.py}\n", "step 'a': No such script:"),
         ("steps:\n  a: {script: a.py, colour: red}\n", "unknown key 'colour'"),
         ("stages: {}\n", "expected a mapping with 'steps'"),
-        ("steps: [\n", "not valid YAML"),
+        ("steps: [\n", "Malformed YAML in {flow} at line 2, column 1: expected the node content"),
+        (b"steps:\n  a: {script: a.py}\n\xff\xfe\n", "{flow} is not UTF-8 text (byte 27, line 3)"),
+        ("steps:\n  a: {script: folder.py}\n", "step 'a': {dir}/folder.py is a folder; give a Python script"),
+        ("steps:\n  a: {script: a.py}\n  a: {script: fail.py}\n", "key 'a' is given twice in one mapping (lines 2 and"),
+        ("steps:\n  a: {script: a.py, script: fail.py}\n", "key 'script' is given twice in one mapping (line 2)"),
+        ("steps:\n  a:\n    script: a.py\n    params: {N: 1, N: 2}\n", "key 'N' is given twice in one mapping (line 4"),
     ],
 )
-def test_bad_workflow_files_exit_2_and_run_nothing(text: str, message: str, files: dict[str, Path],
+def test_bad_workflow_files_exit_2_and_run_nothing(text: str | bytes, message: str, files: dict[str, Path],
                                                    tmp_path: Path, root: Path) -> None:  # fmt: skip
     flow = tmp_path / "flow.yml"
-    flow.write_text(text)
+    (tmp_path / "folder.py").mkdir()
+    flow.write_bytes(text if isinstance(text, bytes) else text.encode())
     result = CliRunner().invoke(cli, ["--root", str(root), "workflow", "run", str(flow)])
     assert result.exit_code == 2, result.output
-    assert message in result.output and "Traceback" not in result.output
+    assert message.format(flow=flow, dir=tmp_path) in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
     assert not root.exists() or len(Store(root).runs()) == 0
 
 
 def test_sequential_and_parallel_commands(files: dict[str, Path], root: Path) -> None:
     seq = CliRunner().invoke(cli, ["--root", str(root), "workflow", "sequential", str(files["a"]), str(files["fail"])])
     assert seq.exit_code == 1 and "workflow" in seq.stderr
+    assert "step fail failed: RuntimeError: step broke" in seq.stderr  # why, where the table is not shown
     par = CliRunner().invoke(cli, ["--root", str(root), "workflow", "parallel", str(files["a"]), str(files["a"]),
                                    "-j", "2", "--mode", "pool"])  # fmt: skip
     assert par.exit_code == 0, par.output

@@ -39,6 +39,9 @@ def _execute(flow: Any) -> None:
         return
     rows = [[name, step.state, len(step.runs), ", ".join(step.after), step.error or ""]
             for name, step in record.steps.items()]  # fmt: skip
+    for name, step in record.steps.items():  # why a step failed, also when it failed before its run started
+        if step.state == "failed" and step.error:
+            click.echo(f"step {name} failed: {step.error}", err=True)
     click.echo(f"workflow {record.id} {record.state}", err=True)
     if sys.stdout.isatty():
         emit("table", ["step", "state", "runs", "after", "error"], rows,

@@ -215,7 +215,7 @@ def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] 
     """Run a plain script once per config; ``argv`` is parsed here, against the script's globals."""
     from ..params import Config, ParameterError, parse_overrides
     from ._script import Script, ScriptExecutor
-    from ._script_params import function_params, script_params
+    from ._script_params import function_params, script_params, script_values
 
     target = base.target
     file = target.path
@@ -241,12 +241,13 @@ def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] 
     executor = ScriptExecutor(script, root=options.root, capture=options.capture)
     runs: list[Run] = []
     for config in configs if configs is not None else [Config()]:
+        values, _ = script_values(file, None, config.globals_dict, unknown_ok=True)  # typed as -p values are
         request = replace(
             base,
             target=replace(target, args=tuple(config.args), kwargs={**config.kwargs, **arguments})
             if configs is not None
             else target,
-            params={**base.params, **config.globals_dict, **overrides} if target.kind == "script" else base.params,
+            params={**base.params, **values, **overrides} if target.kind == "script" else base.params,
             options=_with_metadata(options, config.metadata),
         )
         runs.append(_finish(executor.execute_request(request, metadata=config.metadata)))

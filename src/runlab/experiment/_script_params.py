@@ -5,13 +5,15 @@ from __future__ import annotations
 import ast
 import importlib.util
 import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ..params import Param, is_usable, read_descriptions
 from ..params._param import _resolve_annotation
 from ._loader import check_python_file, parse_file
 
-__all__ = ["function_params", "is_dunder", "script_params"]
+__all__ = ["function_params", "is_dunder", "script_params", "script_values"]
 
 
 def script_params(path: str | os.PathLike[str]) -> dict[str, Param]:
@@ -103,3 +105,45 @@ def function_params(path: str | os.PathLike[str], function: str) -> dict[str, Pa
 def is_dunder(name: str) -> bool:
     """Whether ``name`` is a special name such as ``__NOTIFY__``."""
     return name.startswith("__") and name.endswith("__") and len(name) > 4
+
+
+def script_values(
+    file: Path, entrypoint: str | None, values: Mapping[str, Any], *, unknown_ok: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Values given as data (a config's ``parameters``, a workflow step's ``params``) for a plain script:
+    ``(globals, entry point arguments)``, each converted to its global's or argument's type as ``-p``
+    values are (``lr: "0.25"`` -> 0.25); an argument wins over a global of the same name.
+
+    Args:
+        unknown_ok: a name the script does not define passes as it is (it becomes a global, as a
+            config's may); otherwise it is refused.
+
+    Raises:
+        ParameterError: a value that does not fit its type, or an unknown name; before any run is made.
+    """
+    from ..params import SPECIAL_PARAMS, ParameterError, did_you_mean
+
+    if not values:
+        return {}, {}
+    known = script_params(file)
+    args_of = function_params(file, entrypoint) if entrypoint else {}
+    settable = {**known, **args_of}
+    typed: dict[str, Any] = {}
+    for key, value in values.items():
+        name = str(key)
+        param = settable.get(name) or SPECIAL_PARAMS.get(name)
+        if param is not None:
+            typed[name] = param.coerce(value)
+        elif unknown_ok:
+            typed[name] = value
+        else:
+            raise ParameterError(f"Unknown parameter {name!r} of {file.name}.{did_you_mean(name, settable)} Its "
+                                 f"parameters: {', '.join(settable) or 'none'}. Set only what the script defines.",
+                                 name)  # fmt: skip
+    if "__INCLUDE__" in typed and "__INCLUDE__" not in known:
+        raise ParameterError(
+            f"__INCLUDE__ adds mixins to a functional experiment; {file} is a plain script, which has no hooks "
+            "for a mixin. Remove it, or make the script an Experiment (docs/experiments.md).",
+            "__INCLUDE__",
+        )
+    return typed, {k: typed.pop(k) for k in list(typed) if k in args_of}

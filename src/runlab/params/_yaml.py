@@ -1,4 +1,4 @@
-"""YAML config files: ``safe_load`` with a bound on how much aliases may expand.
+"""YAML config files: ``safe_load`` with a bound on how much aliases may expand, and no key twice.
 
 PyYAML shares the node an alias (``*name``) points at, so a few hundred bytes of anchors
 nested in anchors (a "billion laughs" file) load quickly, but anything that walks the
@@ -68,6 +68,33 @@ def _check_expansion(root: Any, path: Path) -> None:
         stack.extend((child, False) for child in _children(node) if id(child) not in size)
 
 
+def _check_unique_keys(root: Any, path: Path) -> None:
+    """Refuse a key given twice in one mapping (YAML keeps the last one silently: a config's
+    ``lr`` or a workflow's step would be lost without a word). ``<<`` merge keys may repeat."""
+    import yaml
+
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias: checked where its anchor is
+            continue
+        seen.add(id(node))
+        stack.extend(_children(node))
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        lines: dict[tuple[str, str], int] = {}
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+                continue
+            line, first = key.start_mark.line + 1, lines.get((key.tag, key.value))
+            if first is not None:
+                at = f"line {line}" if first == line else f"lines {first} and {line}"
+                message = f"the key {key.value!r} is given twice in one mapping ({at}); YAML would keep only the last"
+                raise ConfigError(f"Refused to load {path}: {message}. Keep one of them.", str(path), line)
+            lines[key.tag, key.value] = line
+
+
 def _refuse(path: Path, node: Any, why: str) -> None:
     mark = getattr(node, "start_mark", None)
     line = mark.line + 1 if mark is not None else None
@@ -80,7 +107,8 @@ def load_yaml(text: str, path: Path) -> Any:
 
     Raises:
         yaml.YAMLError: the text is not valid YAML (the caller reports it with its line).
-        ConfigError: aliases would expand past :data:`MAX_ALIAS_NODES` or refer to themselves.
+        ConfigError: aliases would expand past :data:`MAX_ALIAS_NODES` or refer to themselves, or a
+            key is given twice in one mapping.
 
     Example:
         >>> load_yaml("base: &b {lr: 0.1}\\nfast: *b\\n", Path("c.yml"))
@@ -94,6 +122,7 @@ def load_yaml(text: str, path: Path) -> Any:
         if node is None:
             return None
         _check_expansion(node, path)
+        _check_unique_keys(node, path)
         return loader.construct_document(node)
     finally:
         loader.dispose()

@@ -8,14 +8,18 @@
     steps:
       prep:
         script: prep.py           # relative to this file
-        params: {n_points: 50}    # globals injected into the script
+        params: {n_points: 50}    # as `runlab run prep.py -p n_points=50`: checked and typed
       train:
         script: train.py
         config: configs/lr.yml    # a config file; its sweep gives several runs of this step
         after: [prep]
       evaluate:
         script: evaluate.py:score # file.py:function names the entry point
+        params: {checkpoint: best.pt}  # an argument of score() (or a global)
         after: [train]
+
+The file is read as config files are (:func:`runlab.params.read_file`); a key given twice in one
+mapping (a step name above all) is refused there, since YAML would keep only the last one.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, UsageError
 from ._flows import Pipeline
 from ._graph import Step
 
@@ -34,33 +38,37 @@ _TOP = ("name", "executor", "workers", "steps")
 _STEP = ("script", "params", "config", "after", "entrypoint")
 
 
-def _fail(path: Path, message: str) -> ConfigError:
-    return ConfigError(f"Invalid workflow file {path}: {message}", str(path))
+def _fail(path: Path, message: str, line: int | None = None) -> ConfigError:
+    return ConfigError(f"Invalid workflow file {path}: {message}", str(path), line)
 
 
 def load_workflow_file(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None,
                        executor: str | None = None, workers: int | None = None) -> Pipeline:  # fmt: skip
     """A :class:`Pipeline` from a YAML workflow file (see the module docstring for the format).
 
-    ``executor`` and ``workers`` override the file's.
+    ``executor`` and ``workers`` override the file's. A step's ``params`` are checked and typed
+    as ``runlab run SCRIPT -p NAME=VALUE`` does: globals of the script, or arguments of its
+    named entry point (``file.py:function``), which are passed to it and recorded.
 
     Raises:
-        ConfigError: unreadable YAML, an unknown key, a missing script; ValidationError: a cycle
-            or a dependency on an unknown step (nothing is run).
+        ConfigError: an unreadable, non-UTF-8 or malformed file (with its line), a key given
+            twice, an unknown key, a bad script (missing, a folder, a syntax error), an unknown
+            parameter or a value of the wrong type; ValidationError: a cycle or a dependency on
+            an unknown step (nothing is run).
     """
-    import yaml
-
     from ..experiment import Script
-    from ..params import Config
+    from ..experiment._script_params import script_values
+    from ..params import Config, read_file
 
     file = Path(path)
+    if not file.is_file():
+        what = "is a folder" if file.is_dir() else "does not exist"
+        raise ConfigError(f"Cannot read workflow file {file}: it {what}. Give a YAML workflow file.", str(file))
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = read_file(file)  # one line, with the line number: non-UTF-8, malformed, a key given twice
     except OSError as exc:
         raise ConfigError(f"Cannot read workflow file {file}: {exc.strerror or exc}.", str(file)) from None
-    except yaml.YAMLError as exc:
-        raise _fail(file, f"not valid YAML ({exc}).") from None
-    if not isinstance(data, dict) or not isinstance(data.get("steps"), dict) or not data["steps"]:
+    if not isinstance(data.get("steps"), dict) or not data["steps"]:
         raise _fail(file, "expected a mapping with 'steps': {name: {script: FILE, after: [...]}}.")
     for key in data:
         if key not in _TOP:
@@ -74,11 +82,6 @@ def load_workflow_file(path: str | os.PathLike[str], root: str | os.PathLike[str
         for key in spec:
             if key not in _STEP:
                 raise _fail(file, f"unknown key {key!r} in step {name!r}; keys are {', '.join(_STEP)}.")
-        target = str(spec["script"])
-        script_file, _, function = target.partition(":")
-        resolved = (file.parent / script_file).resolve()
-        if not resolved.is_file():
-            raise _fail(file, f"step {name!r}: no such script {resolved}.")
         after = spec.get("after") or []
         if isinstance(after, str):
             after = [after]
@@ -87,16 +90,20 @@ def load_workflow_file(path: str | os.PathLike[str], root: str | os.PathLike[str
         params = spec.get("params") or {}
         if not isinstance(params, dict):
             raise _fail(file, f"step {name!r}: 'params' must be a mapping of names to values.")
-        config: Any = Config(globals_dict=params) if params else None
-        if spec.get("config"):
-            from ..params import load_config
+        try:
+            script = Script(file.parent / str(spec["script"]), entrypoint=spec.get("entrypoint"))
+            values, arguments = script_values(script.file, script.entrypoint, params)
+            config: Any = Config(globals_dict=values) if values else None
+            if spec.get("config"):
+                from ..params import load_config
 
-            configs = load_config(file.parent / str(spec["config"]))
-            for c in configs:
-                c.globals_dict.update(params)
-            config = configs
-        script = Script(f"{resolved}:{function}" if function else resolved, config=config,
-                        entrypoint=spec.get("entrypoint"))  # fmt: skip
-        steps.append(Step(str(name), script, after))
+                config = load_config(file.parent / str(spec["config"]))
+                for c in config:
+                    c.globals_dict.update(values)
+            if config is not None:
+                script = Script(script.file, config=config, entrypoint=script.entrypoint)
+        except UsageError as exc:
+            raise _fail(file, f"step {name!r}: {exc}") from None
+        steps.append(Step(str(name), script, after, arguments=arguments))
     return Pipeline(steps, root=root, executor=executor or data.get("executor") or "local",
                     workers=workers or data.get("workers"), name=data.get("name") or file.stem)  # fmt: skip

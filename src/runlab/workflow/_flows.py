@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,11 @@ class Workflow:
         runner = ScriptExecutor(script, root=store_root, links={"workflow": workflow_id, "trial": step.name})
         configs, _ = _configs(script.config)
         for config in configs:
-            yield runner.request(config, via=f"workflow {self.kind}")
+            request = runner.request(config, via=f"workflow {self.kind}")
+            if step.arguments:  # the entry point's arguments, given by name and recorded, as runlab run does
+                target = replace(request.target, kwargs={**request.target.kwargs, **step.arguments})
+                request = replace(request, target=target, recorded={**request.recorded, **step.arguments})
+            yield request
 
     def run(self) -> list[RunResult]:
         """Run the workflow; the results of every run, step by step (in the steps' order).
@@ -303,7 +308,7 @@ class Pipeline(Workflow):
                 script, after = value if isinstance(value, tuple) else (value, [])
                 made.append(Step(name, _as_script(script), list(after)))
         else:
-            made = [Step(s.name, _as_script(s.script), s.after, s.lazy) for s in steps or []]
+            made = [replace(s, script=_as_script(s.script)) for s in steps or []]
         super().__init__(made, **options)
 
     def step(self, name: str, script: Any, after: Sequence[str | Step] = ()) -> Step:

@@ -21,6 +21,9 @@ class Step:
         after: names of the steps that must complete first.
         lazy: run the step's configs one after another, asking for the next config only when the
             previous run finished (a generator config may depend on earlier results); else all at once.
+        arguments: arguments of the script's named entry point (``file.py:function``), typed, given
+            to every run of the step by name and recorded as its parameters (as ``runlab run
+            file.py:function -p NAME=VALUE`` does).
 
     Example:
         >>> Step("train", object(), after=["prep"]).after
@@ -31,6 +34,7 @@ class Step:
     script: Any
     after: list[str] = field(default_factory=list)
     lazy: bool = True
+    arguments: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
