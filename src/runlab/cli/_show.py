@@ -193,7 +193,10 @@ def _read_files(record: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]
         except DamagedFileError as exc:
             problems.append(f"{exc} Run 'runlab index rebuild' to record the run as damaged.")
         except FileNotFoundError:
-            problems.append(f"{record.path / 'run.json'} is gone; run 'runlab index rebuild'.")
+            problems.append(
+                f"{record.path / 'run.json'} is gone: restore it from a backup to keep the run (without "
+                "it, 'runlab index rebuild' drops the run from the index; its folder stays)."
+            )
     data: dict[str, Any] = {}
     try:
         data = record.data

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..errors import UsageError
 from ..executors import Executor, RunRequest, RunResult
 from ..params import config_id
 from ._record import SweepEntry, SweepRecord, load_sweep, sweep_dir
@@ -144,7 +145,30 @@ def run_sweep(
 
     Raises:
         KeyboardInterrupt: after Ctrl-C cancelled the runs and the record says ``cancelled``.
+        UsageError: the same sweep is running in another process (nothing is run: two processes
+            would run every config twice).
     """
+    from ..store._folder_locks import FolderLocks
+
+    locks = FolderLocks(root)
+    held = sweep_dir(root) / sweep_id  # held with an flock until this process is done with the sweep
+    if not locks.hold(held):
+        raise UsageError(
+            f"Sweep {sweep_id} is running in another process. Wait for it to end (or stop it there), then run the "
+            "same command again: it resumes the sweep."
+        )
+    try:
+        return _run(configs, sweep_id, root, executor, definition, name, retry_failed, max_retries, fail_fast,
+                    observer, on_hook)  # fmt: skip
+    finally:
+        locks.release(held)
+
+
+def _run(
+    configs: Sequence[SweepConfig], sweep_id: str, root: Path, executor: Executor,
+    definition: Mapping[str, Any] | None, name: str | None, retry_failed: bool, max_retries: int,
+    fail_fast: bool, observer: SweepObserver | None, on_hook: Callable[..., Any] | None,
+) -> SweepRecord:  # fmt: skip
     record = _open_record(sweep_id, root, configs, definition or {}, name, executor)
     by_config = {c.config: c for c in configs}
     skip = ("completed",) if retry_failed else ("completed", "failed", "crashed")
