@@ -91,8 +91,12 @@ def test_the_same_command_again_resumes(script: Path, root: Path) -> None:
     args = ("--root", str(root), "run", str(script), "--sweep", "X=1,2")
     assert invoke(*args).exit_code == 0  # type: ignore[attr-defined]
     again = invoke(*args)
-    assert again.exit_code == 0 and "2 skipped" in again.stderr  # type: ignore[attr-defined]
+    assert again.exit_code == 0 and "0 run(s) (2 skipped: 2 already completed)" in again.stderr  # type: ignore[attr-defined]
     assert len(Store(root).runs()) == 2
+    mixed = ("--root", str(root), "run", str(script), "--sweep", "X=1,2,3", "-p", "MODE=choice('ok', 'fail')")
+    assert invoke(*mixed).exit_code == 1  # type: ignore[attr-defined]
+    resumed = invoke(*mixed)  # X=1,2 ok were done by the first command too (the same configs)
+    assert "0 run(s) (6 skipped: 3 already completed, 3 failed before; --retry-failed" in resumed.stderr  # type: ignore[attr-defined]
 
 
 def test_random_sampling_and_dry_run(script: Path, root: Path) -> None:

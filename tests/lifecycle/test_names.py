@@ -135,3 +135,13 @@ def test_the_longest_allowed_artifact_name_works(root: Path) -> None:
     with runlab.start_run(root=root, capture=False) as run:
         run.save_text(name, "ok")
     assert runlab.load(run.id, root=root).artifact(name).read_text(encoding="utf-8") == "ok"
+
+
+@pytest.mark.parametrize(("name", "bad"), [("a\nb", "'\\n'"), ("tab\there", "'\\t'"), ("nul\x00", "'\\x00'")])
+def test_a_run_name_with_a_control_character_is_refused(root: Path, name: str, bad: str) -> None:
+    """A name is one line (a newline in it broke the `runlab list` table)."""
+    with pytest.raises(runlab.UsageError, match="contains the control character") as caught:
+        runlab.start_run(root=root, name=name, capture=False)
+    assert bad in str(caught.value)
+    forget_stores()
+    assert list(runlab.runs(root=root)) == []

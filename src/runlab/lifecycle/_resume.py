@@ -74,7 +74,10 @@ def reopen(
     target: str | None = resume
     if resume == "auto":
         if not name:
-            raise UsageError("resume='auto' needs a stable run name (name=...) to find the run to continue.")
+            raise UsageError(
+                "resume='auto' needs a stable run name to find the run to continue: give name=... (--name on the "
+                "command line)."
+            )
         target = latest_resumable(store, name, namespace)
     if target is None:
         return None

@@ -233,6 +233,10 @@ class Run:
         """
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise UsageError(f"Invalid run name {name!r}: expected a non-empty string.")
+        if name is not None and not name.isprintable():
+            bad = next(c for c in name if not c.isprintable())
+            raise UsageError(f"Invalid run name {name!r}: it contains the control character {bad!r}; a name is "
+                             "one line of text. Remove it.")  # fmt: skip
         if params is not None and not isinstance(params, Mapping):
             raise UsageError(f"Invalid params {params!r}: expected a mapping of parameter names to values.")
         info = param_info or {}
@@ -677,6 +681,10 @@ class Run:
         """
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise UsageError(f"Invalid run name {name!r}: expected a non-empty string.")
+        if name is not None and not name.isprintable():
+            bad = next(c for c in name if not c.isprintable())
+            raise UsageError(f"Invalid run name {name!r}: it contains the control character {bad!r}; a name is "
+                             "one line of text. Remove it.")  # fmt: skip
         self._check_open()
         with self._meta_lock:
             if name is not None:

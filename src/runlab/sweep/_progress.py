@@ -34,11 +34,13 @@ class SweepProgress:
     def sweep_start(self, record: SweepRecord, todo: int) -> None:
         skipped = len(record.entries) - todo
         note = ""
-        if skipped:
-            failed = sum(e.status in ("failed", "crashed") for e in record.entries)
-            note = f" ({skipped} skipped: already completed"
-            note += f", {failed} failed before; --retry-failed runs them again)" if failed else ")"
-        self.console.print(f"sweep {record.id}: {todo} run(s){note}", highlight=False)
+        if skipped:  # completed ones, and (without --retry-failed) those that failed before
+            completed = sum(e.status == "completed" for e in record.entries)
+            parts = [f"{completed} already completed"] if completed else []
+            if skipped > completed:
+                parts.append(f"{skipped - completed} failed before; --retry-failed runs them again")
+            note = f" ({skipped} skipped: {', '.join(parts)})"
+        self.console.print(f"sweep {record.id}: {todo} run(s){note}", highlight=False, soft_wrap=True)
         self._start = time.monotonic()
         if not self.enabled or not todo:
             return
