@@ -9,7 +9,7 @@ import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -184,6 +184,19 @@ def test_artifacts_are_served_with_safe_headers(client: TestClient, ui_store: di
     assert text.text == "notes of lr0.1-s1\n" and text.headers["content-type"].startswith("text/plain")
     assert "sandbox" in text.headers["content-security-policy"]
     assert client.get(f"/api/runs/{rid}/artifacts/summary.json").json() == {"lr": 0.1, "seed": 1}
+
+
+def test_every_listed_artifact_can_be_downloaded(client: TestClient, root: Path, ui_store: dict[str, str]) -> None:
+    """A file a user wrote into artifacts/ by hand, with a quote and a newline in its name, is served too."""
+    rid = ui_store["lr0.1-s1"]
+    odd = runlab.load(rid, root=root).path / "artifacts" / 'q"x\ny.txt'
+    odd.write_text("odd")
+    listed = [a["name"] for a in client.get(f"/api/runs/{rid}").json()["artifacts"]]
+    assert odd.name in listed
+    for name in listed:
+        resp = client.get(f"/api/runs/{rid}/artifacts/{quote(name)}")
+        assert resp.status_code == 200, (name, resp.text)
+    assert client.get(f"/api/runs/{rid}/artifacts/{quote(odd.name)}").text == "odd"
 
 
 def test_html_artifacts_are_downloads_not_pages(client: TestClient, root: Path) -> None:

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from .._version import __version__
 from ..errors import AmbiguousRunError, FilterError, RunlabError, RunNotFoundError, SweepNotFoundError, UsageError
@@ -90,6 +91,16 @@ def _status_of(exc: Exception) -> int:
     if isinstance(exc, (FilterError, AmbiguousRunError, UsageError)):
         return 400
     return 500
+
+
+class _AnyPath(PathConvertor):
+    """Starlette's ``path``, newlines included (an artifact a user wrote with one in its name is listed,
+    so it must be served too; confinement is checked on the name as for any other)."""
+
+    regex = r"[\s\S]*"
+
+
+register_url_convertor("anypath", _AnyPath())
 
 
 def create_app(
@@ -218,7 +229,7 @@ def create_app(
         rec = _queries.load_run(store, ref)
         return {**read_log(rec.path, offset), "status": rec.status, "live": rec.status in ("created", "running")}
 
-    @app.get("/api/runs/{ref}/artifacts/{name:path}", tags=["run"], summary="One artifact file",
+    @app.get("/api/runs/{ref}/artifacts/{name:anypath}", tags=["run"], summary="One artifact file",
              response_class=FileResponse)  # fmt: skip
     def api_artifact(ref: str, name: str) -> Response:
         """Paths are confined to the run's ``artifacts/`` folder: anything else is a 404."""
