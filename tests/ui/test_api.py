@@ -137,6 +137,16 @@ def test_unknown_run_is_404(client: TestClient, path: str) -> None:
     assert "No run matches 'nosuchrun'" in resp.json()["detail"]
 
 
+@pytest.mark.parametrize("path", ["/foo", "/runs/a/b", "/compare/x/y"])
+def test_an_unknown_page_address_is_the_html_404_page(client: TestClient, path: str) -> None:
+    resp = client.get(path)
+    assert resp.status_code == 404 and resp.headers["content-type"].startswith("text/html")
+    assert "Page not found" in resp.text and "start from the runs page" in resp.text
+    api = client.get("/api/nope")
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+    assert client.post("/api/runs").status_code == 405  # other HTTP errors keep their status
+
+
 def test_unknown_run_page_is_a_404_page(client: TestClient) -> None:
     resp = client.get("/runs/nosuchrun")
     assert resp.status_code == 404

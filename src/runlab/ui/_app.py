@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.convertors import PathConvertor, register_url_convertor
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._version import __version__
 from ..errors import AmbiguousRunError, FilterError, RunlabError, RunNotFoundError, SweepNotFoundError, UsageError
@@ -181,6 +182,14 @@ def create_app(
     @app.exception_handler(RunlabError)
     async def runlab_error(request: Request, exc: RunlabError) -> Response:
         return _error(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """An address the UI does not have: the HTML 404 page for a page address, JSON under /api."""
+        if exc.status_code == 404 and not request.url.path.startswith(("/api", "/static")):
+            return page(request, "error.html", 404, title="Page not found",
+                        message=f"There is no page {request.url.path!r}; start from the runs page.")  # fmt: skip
+        return JSONBytes({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_query(request: Request, exc: RequestValidationError) -> Response:
