@@ -61,9 +61,20 @@ def test_values_with_commas_inside_brackets_and_quotes() -> None:
         (["LR"], {}, "NAME=v1,v2"),
         (["LR="], {}, "NAME=v1,v2"),
         (["=1,2"], {}, "NAME=v1,v2"),
-        (["LR=1,,2"], {}, "no empty values"),
-        (["LR=[1,2"], {}, "no empty values"),
+        (["LR=1,,2"], {}, "it has an empty value"),
+        (["LR=[1,2"], {}, "the '[' is not closed"),
+        (["LR=1,2)"], {}, "the ')' at position 4 closes no bracket"),
+        (["LR=[1,2)"], {}, "the ')' at position 5 closes no bracket"),
+        (["OPT='a,c"], {}, "the quote ' at position 1 is not closed"),
+        (['OPT=a,"c'], {}, 'the quote " at position 3 is not closed'),
         (["LR=logspace(-4,-1)"], {}, "logspace"),
+        (["LR=logspace(1,2,-3)"], {}, "Invalid logspace(1, 2, -3): num must be"),
+        (["LR=logspace(1,2,2.5)"], {}, "Invalid logspace(1, 2, 2.5): num must be"),
+        (["LR=logspace(1,1000,3)"], {}, "does not fit in a float"),
+        (["LR=linspace('a',1,3)"], {}, "start and stop must be finite numbers"),
+        (["LR=range(0,10**9)"], {}, "argument '10**9' is not a literal value"),
+        (["LR=choice(1, x)"], {}, "argument 'x' is not a literal value"),
+        (["LR=uniform(0,10**9)"], {"samples": 3}, "argument '10**9' is not a literal value"),
         (["LR=uniform(0, 1)"], {}, "--samples N"),
         (["LR=uniform(1, 0)"], {"samples": 3}, "low <= high"),
         (["LR=loguniform(0, 1)"], {"samples": 3}, "low > 0"),
@@ -80,6 +91,36 @@ def test_bad_sweeps_say_what_to_write(sweeps: list[str], kwargs: dict[str, objec
     with pytest.raises(ConfigError) as info:
         sweep_argv([], sweeps, **kwargs)  # type: ignore[arg-type]
     assert message in str(info.value)
+    assert "<ast." not in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("argv", "sweeps", "message"),
+    [
+        ([], ["LR=1,2", "LR=3,4"], "'LR' is swept twice (--sweep LR=1,2 and --sweep LR=3,4)"),
+        (["-p", "LR=choice(1,2)"], ["LR=3,4"], "'LR' is swept twice (-p LR=choice(1,2) and --sweep LR=3,4)"),
+        (["--LR=choice(1,2)", "--set", "LR=linspace(0,1,3)"], [], "'LR' is swept twice"),
+        ([], ["LR=1,2", "LR=uniform(0, 1)"], "'LR' is swept twice"),
+        (["--LR=1"], ["LR=2,3"], "'LR' is both set (--LR=1) and swept (--sweep LR=2,3)"),
+        (["-p", "LR=1", "-p", "LR=choice(2,3)"], [], "'LR' is both set (-p LR=1) and swept (-p LR=choice(2,3))"),
+        (["--LR", "1"], ["LR=2,3"], "'LR' is both set (--LR 1)"),
+        (["--set", "OPT.lr=1"], ["OPT={'lr': 2},{'lr': 3}"], "'OPT.lr' is set (--set OPT.lr=1) inside 'OPT'"),
+        ([], ["OPT.lr=1,2", "OPT={'lr': 2},{'lr': 3}"], "'OPT.lr' is swept inside 'OPT'"),
+        (["-p", "OPT={'lr': 2}"], ["OPT=choice({'lr': 3})", "BS=1,2"], "'OPT' is both set (-p OPT={'lr': 2})"),
+    ],
+)
+@pytest.mark.parametrize("mode", [{}, {"mode": "zip"}, {"samples": 3}])
+def test_a_parameter_given_twice_is_refused(argv: list[str], sweeps: list[str], message: str,
+                                            mode: dict[str, object]) -> None:  # fmt: skip
+    with pytest.raises(ConfigError) as info:
+        sweep_argv(argv, sweeps, **mode)  # type: ignore[arg-type]
+    assert message in str(info.value)
+
+
+def test_a_plain_value_under_a_swept_item_is_kept() -> None:
+    runs = sweep_argv(["--OPT={'lr': 1, 'm': 0}", "--LR=0.5"], ["OPT.lr=2,3"])
+    assert runs == [["--OPT={'lr': 1, 'm': 0}", "--LR=0.5", "-p", "OPT.lr=2"],
+                    ["--OPT={'lr': 1, 'm': 0}", "--LR=0.5", "-p", "OPT.lr=3"]]  # fmt: skip
 
 
 def test_random_sampling_is_repeatable_and_in_bounds() -> None:

@@ -49,7 +49,20 @@ if TYPE_CHECKING:
         scan_source,
     )
     from ._sample import Distribution, SampleMode, loguniform, parse_axis, randint, sample, sweep_argv, uniform
-    from ._sweep import Sweep, choice, expand, expand_model, grid, linspace, logspace, parse_sweep, range_, zipped
+    from ._sweep import (
+        MAX_SWEEP_RUNS,
+        Sweep,
+        check_sweep_size,
+        choice,
+        expand,
+        expand_model,
+        grid,
+        linspace,
+        logspace,
+        parse_sweep,
+        range_,
+        zipped,
+    )
 
 _LAZY = {  # each submodule loads on first use: a run that reads no config file needs none of the
     # config, sweep and sampling modules
@@ -103,6 +116,8 @@ _LAZY = {  # each submodule loads on first use: a run that reads no config file 
     "sample": "._sample",
     "sweep_argv": "._sample",
     "uniform": "._sample",
+    "MAX_SWEEP_RUNS": "._sweep",
+    "check_sweep_size": "._sweep",
     "Sweep": "._sweep",
     "choice": "._sweep",
     "expand": "._sweep",
@@ -130,6 +145,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "MAX_SWEEP_RUNS",
+    "check_sweep_size",
     "uniform",
     "sweep_argv",
     "sample",

@@ -11,7 +11,6 @@ annotated types), so ``--sweep BS=16,32`` gives ints for an ``int`` parameter.
 
 from __future__ import annotations
 
-import ast
 import itertools
 import math
 import re
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import ConfigError
-from ._sweep import Sweep, parse_sweep
+from ._sweep import MAX_SWEEP_RUNS, Sweep, _check_values, _short, check_sweep_size, literal_call, parse_sweep
 
 if TYPE_CHECKING:
     import random
@@ -94,6 +93,7 @@ def randint(low: int, high: int) -> Distribution:
 
 
 _DISTRIBUTIONS = {"uniform": uniform, "loguniform": loguniform, "randint": randint}
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
 _DIST_TEXT = re.compile(r"^\s*(uniform|loguniform|randint)\s*\(")
 
 Axis = Sweep | Distribution
@@ -112,15 +112,11 @@ def parse_axis(text: str) -> Axis | None:
     match = _DIST_TEXT.match(text)
     if not match:
         return parse_sweep(text)
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-        if not isinstance(node, ast.Call) or node.keywords:
-            raise ValueError("write the two bounds only")
-        args = [ast.literal_eval(a) for a in node.args]
-        if len(args) != 2:
-            raise ValueError(f"takes 2 bounds, got {len(args)}")
-    except (SyntaxError, ValueError) as exc:
-        raise ConfigError(f"Invalid range {text.strip()!r}: {exc}. Forms: {_SWEEP_FORMS}.") from None
+    args, kwargs = literal_call(text)
+    if kwargs or len(args) != 2:
+        got = f"{len(args)}" + (f" and the keywords {', '.join(kwargs)}" if kwargs else "")
+        raise ConfigError(f"Invalid range {_short(text.strip(), 80)!r}: takes 2 bounds, got {got}. "
+                          f"Forms: {_SWEEP_FORMS}.")  # fmt: skip
     result: Distribution = _DISTRIBUTIONS[match.group(1)](*args)
     return result
 
@@ -140,6 +136,10 @@ def sample(axes: Mapping[str, Axis | Sequence[Any]], n: int, seed: int | None = 
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ConfigError(f"Invalid number of samples {n!r}: give a whole number >= 1, e.g. --samples 20.")
+    if n > MAX_SWEEP_RUNS:
+        raise ConfigError(f"Too many samples: {n:,} is more than the limit of {MAX_SWEEP_RUNS:,} runs per sweep. "
+                          f"Draw at most {MAX_SWEEP_RUNS:,} per sweep; for more, run several sweeps with "
+                          "different --seed values.")  # fmt: skip
     import random  # here: a plain run never samples
 
     rng = random.Random(seed)
@@ -160,25 +160,38 @@ def sample(axes: Mapping[str, Axis | Sequence[Any]], n: int, seed: int | None = 
 def _split_values(name: str, text: str) -> list[str]:
     """``"a,b,[1, 2],'x,y'"`` → the top-level comma-separated items (brackets and quotes kept whole)."""
     items: list[str] = []
-    depth, quote, start = 0, "", 0
+    opened: list[str] = []  # the brackets open at this point
+    quote, quote_at, start = "", 0, 0
+    problem = ""
     for i, ch in enumerate(text):
         if quote:
             quote = "" if ch == quote else quote
         elif ch in "'\"":
-            quote = ch
+            quote, quote_at = ch, i
         elif ch in "([{":
-            depth += 1
+            opened.append(ch)
         elif ch in ")]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
+            if not opened or _CLOSING[opened[-1]] != ch:
+                problem = f"the {ch!r} at position {i + 1} closes no bracket"
+                break
+            opened.pop()
+        elif ch == "," and not opened:
             items.append(text[start:i].strip())
             start = i + 1
     items.append(text[start:].strip())
-    if quote or depth or any(not item for item in items):
+    if not problem and quote:
+        problem = f"the quote {quote} at position {quote_at + 1} is not closed"
+    elif not problem and opened:
+        problem = f"the {opened[-1]!r} is not closed"
+    elif not problem and any(not item for item in items):
+        problem = "it has an empty value"
+    if problem:
         raise ConfigError(
-            f"Invalid --sweep value for {name!r}: {text!r}. Write NAME=v1,v2,... with no empty values, "
-            "e.g. --sweep LR=0.1,0.01, or a sweep such as NAME='logspace(-4, -1, 4)'."
+            f"Invalid --sweep value for {name!r}: {_short(text, 80)!r}: {problem}. Write NAME=v1,v2,... with "
+            "balanced quotes and brackets and no empty values, e.g. --sweep LR=0.1,0.01 or "
+            "--sweep \"OPT='a,b',c\", or a sweep such as NAME='logspace(-4, -1, 4)'."
         )
+    _check_values(f"for {name!r}", len(items))
     return [item[1:-1] if len(item) > 1 and item[0] == item[-1] and item[0] in "'\"" else item for item in items]
 
 
@@ -232,7 +245,9 @@ def sweep_argv(
     if mode not in ("grid", "zip", "random"):
         raise ConfigError(f"Unknown sweep mode {mode!r}; use 'grid', 'zip' or 'random'.")
     axes: dict[str, Axis | list[str]] = {}
+    given: dict[str, str] = {}  # each swept name: how it was written, for messages
     plain: list[str] = []
+    fixed: list[tuple[str, str]] = []  # the plain overrides' names, as written
     i = 0
     while i < len(argv):  # keep plain arguments as given; lift swept ones out
         token = argv[i]
@@ -245,17 +260,50 @@ def sweep_argv(
         axis = parse_axis(pairs[0][1]) if len(pairs) == 1 else None
         if axis is None:
             plain += chunk
+            fixed += [(name, " ".join(chunk)) for name, _ in pairs]
         else:
-            axes[pairs[0][0]] = axis
+            _add_axis(axes, given, pairs[0][0], axis, " ".join(chunk))
     for text in sweeps:
         name, option = _sweep_option(text)
-        axes[name] = option
+        _add_axis(axes, given, name, option, f"--sweep {text}")
+    for name, written in fixed:
+        _check_not_swept(name, written, given)
     if not axes:
         if samples is not None:
             raise ConfigError("--samples needs something to sample: add --sweep NAME=v1,v2 or -p 'NAME=uniform(0, 1)'.")
         return [list(argv)]
     combos = _combine(axes, mode, samples, seed)
     return [plain + [a for name, value in combo.items() for a in ("-p", f"{name}={_text(value)}")] for combo in combos]
+
+
+def _add_axis(axes: dict[str, Axis | list[str]], given: dict[str, str], name: str, axis: Axis | list[str],
+              written: str) -> None:  # fmt: skip
+    """Add a swept parameter; refuse one swept twice, or swept inside another swept one (one would be lost)."""
+    for other, how in given.items():
+        if other == name:
+            raise ConfigError(f"Parameter {name!r} is swept twice ({_short(how, 80)} and {_short(written, 80)}): "
+                              f"sweep each parameter once, with all its values in one --sweep {name}=v1,v2,... "
+                              "or one sweep text.")  # fmt: skip
+        if name.startswith(other + ".") or other.startswith(name + "."):
+            outer, inner = sorted((name, other), key=len)
+            raise ConfigError(f"{inner!r} is swept inside {outer!r}, which is swept too ({_short(how, 80)} and "
+                              f"{_short(written, 80)}): one would replace the other's values. Sweep only one of "
+                              "them.")  # fmt: skip
+    axes[name] = axis
+    given[name] = written
+
+
+def _check_not_swept(name: str, written: str, given: Mapping[str, str]) -> None:
+    """Refuse a plain override that a sweep would silently replace (the same name, or inside a swept one)."""
+    for swept, how in given.items():
+        if name == swept:
+            raise ConfigError(f"Parameter {name!r} is both set ({_short(written, 80)}) and swept "
+                              f"({_short(how, 80)}): the swept values would replace it. Give it once: drop "
+                              f"{_short(written, 80)}, or add its value to the sweep.")  # fmt: skip
+        if name.startswith(swept + "."):
+            raise ConfigError(f"{name!r} is set ({_short(written, 80)}) inside {swept!r}, which is swept "
+                              f"({_short(how, 80)}): the swept values would replace it. Write it into the "
+                              f"swept values of {swept!r} instead.")  # fmt: skip
 
 
 def _combine(axes: Mapping[str, Axis | list[str]], mode: SampleMode, samples: int | None,
@@ -270,10 +318,11 @@ def _combine(axes: Mapping[str, Axis | list[str]], mode: SampleMode, samples: in
                           "(random sampling), or use linspace/logspace/choice for a grid.")  # fmt: skip
     names = list(axes)
     values = [list(axis) for axis in axes.values() if not isinstance(axis, Distribution)]
+    lengths = {name: len(v) for name, v in zip(names, values, strict=True)}
     if mode == "zip":
-        lengths = {name: len(v) for name, v in zip(names, values, strict=True)}
         if len(set(lengths.values())) > 1:
             raise ConfigError(f"Zip sweep needs lists of equal length, got {lengths}. "
                               "Make them the same length or use grid mode.")  # fmt: skip
         return [dict(zip(names, combo, strict=True)) for combo in zip(*values, strict=True)]
+    check_sweep_size(lengths)  # counted before the combinations exist
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]

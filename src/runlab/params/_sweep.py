@@ -8,13 +8,14 @@ import itertools
 import math
 import re
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from ._errors import ConfigError
 
 __all__ = [
+    "MAX_SWEEP_RUNS",
     "Sweep",
     "choice",
     "expand",
@@ -23,12 +24,57 @@ __all__ = [
     "linspace",
     "logspace",
     "parse_sweep",
+    "check_sweep_size",
     "range_",
     "zipped",
 ]
 
 SweepMode = Literal["grid", "zip"]
 T = TypeVar("T")
+
+MAX_SWEEP_RUNS = 100_000
+"""The most runs one sweep may make, and so the most values one swept parameter may have.
+
+Sizes are counted before anything is built (``range(0, 10**9)`` is refused without making a
+list), so a typo cannot fill the memory; split a bigger sweep into several commands.
+"""
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _check_values(label: str, count: int) -> None:
+    """Refuse an axis of more than :data:`MAX_SWEEP_RUNS` values (``count`` known before the values exist)."""
+    if count > MAX_SWEEP_RUNS:
+        raise ConfigError(f"Sweep {_short(label)} has {count:,} values, more than the limit of {MAX_SWEEP_RUNS:,} "
+                          f"runs per sweep: split it into sweeps of at most {MAX_SWEEP_RUNS:,} values (one command "
+                          "each), or draw some with --samples N and uniform(low, high) or randint(low, high)."
+                          )  # fmt: skip
+
+
+def check_sweep_size(sizes: Mapping[str, int], split: str = "") -> int:
+    """The number of runs of a grid over parts of ``sizes``; refused past :data:`MAX_SWEEP_RUNS`.
+
+    Args:
+        sizes: how many values each part has (the grid multiplies them), e.g. ``{"lr": 4, "bs": 2}``.
+        split: how to split a sweep that is too big (default: one command per value of the first part).
+
+    Raises:
+        ConfigError: the sweep would make more than :data:`MAX_SWEEP_RUNS` runs (nothing is built).
+
+    Example:
+        >>> check_sweep_size({"lr": 4, "bs": 2})
+        8
+    """
+    count = math.prod(sizes.values())
+    if count > MAX_SWEEP_RUNS:
+        parts = " x ".join(f"{name}: {n:,}" for name, n in sizes.items())
+        split = split or f"one command per value of {next(iter(sizes), '')!r}"
+        raise ConfigError(f"The sweep makes {count:,} runs ({parts}), more than the limit of {MAX_SWEEP_RUNS:,} "
+                          f"runs per sweep: split it into several sweeps (e.g. {split}), or draw some of them "
+                          "with --samples N.")  # fmt: skip
+    return count
 
 
 @dataclass(frozen=True)
@@ -48,8 +94,9 @@ class Sweep:
 
     def __post_init__(self) -> None:
         if not self.values:
-            raise ConfigError(f"Empty sweep{' ' + self.label if self.label else ''}: it has no values. "
+            raise ConfigError(f"Empty sweep{' ' + _short(self.label) if self.label else ''}: it has no values. "
                               "Give at least one alternative.")  # fmt: skip
+        _check_values(self.label or "choice(...)", len(self.values))
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.values)
@@ -93,8 +140,25 @@ def range_(start: int, stop: int | None = None, step: int = 1) -> Sweep:
     if not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds) or step == 0:
         raise ConfigError(f"Invalid {label}: start, stop and step must be whole numbers and step not 0. "
                           "Use linspace(start, stop, num) for decimals.")  # fmt: skip
-    values = tuple(range(start, stop, step)) if stop is not None else tuple(range(start))
-    return Sweep(values, label)
+    begin, end = (start, stop) if stop is not None else (0, start)
+    _check_values(label, _range_len(begin, end, step))
+    return Sweep(tuple(range(begin, end, step)), label)
+
+
+def _range_len(start: int, stop: int, step: int) -> int:
+    """``len(range(start, stop, step))`` for any size (``len`` overflows past ``sys.maxsize``)."""
+    if step > 0:
+        return max(0, (stop - start + step - 1) // step)
+    return max(0, (start - stop - step - 1) // -step)
+
+
+def _check_space(label: str, start: Any, stop: Any, num: Any) -> None:
+    """The checks linspace and logspace share: numeric finite bounds and a whole ``num`` within the cap."""
+    if not isinstance(num, int) or isinstance(num, bool) or num < 0:
+        raise ConfigError(f"Invalid {label}: num must be a whole number >= 1.")
+    if not all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in (start, stop)):
+        raise ConfigError(f"Invalid {label}: start and stop must be finite numbers.")
+    _check_values(label, num)
 
 
 def linspace(start: float, stop: float, num: int) -> Sweep:
@@ -105,8 +169,7 @@ def linspace(start: float, stop: float, num: int) -> Sweep:
         [0.0, 0.25, 0.5, 0.75, 1.0]
     """
     label = f"linspace({start}, {stop}, {num})"
-    if not isinstance(num, int) or isinstance(num, bool) or num < 0:
-        raise ConfigError(f"Invalid {label}: num must be a whole number >= 1.")
+    _check_space(label, start, stop, num)
     if num == 1:
         return Sweep((float(start),), label)
     step = (stop - start) / (num - 1)
@@ -121,8 +184,15 @@ def logspace(start: float, stop: float, num: int, base: float = 10.0) -> Sweep:
         [0.0001, 0.001, 0.01, 0.1]
     """
     label = f"logspace({start}, {stop}, {num}{'' if base == 10 else f', base={base}'})"
+    _check_space(label, start, stop, num)
+    if not isinstance(base, (int, float)) or isinstance(base, bool) or not (math.isfinite(base) and base > 0):
+        raise ConfigError(f"Invalid {label}: base must be a finite number > 0.")
     exponents = linspace(start, stop, num) if num else Sweep((), label)
-    return Sweep(tuple(_round(math.pow(base, e)) for e in exponents), label)
+    try:
+        return Sweep(tuple(_round(math.pow(base, e)) for e in exponents), label)
+    except OverflowError:
+        raise ConfigError(f"Invalid {label}: {base:g} to the power {start} or {stop} does not fit in a float. "
+                          "Use smaller exponents (10**308 is about the largest float).") from None  # fmt: skip
 
 
 _HELPERS: dict[str, Any] = {"choice": choice, "range": range_, "linspace": linspace, "logspace": logspace}
@@ -146,17 +216,7 @@ def parse_sweep(text: str) -> Sweep | None:
     if not match:
         return None
     helper = match.group(1)
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
-            raise ValueError("not a single call")
-        args = [ast.literal_eval(a) for a in node.args]
-        kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
-        if len(kwargs) != len(node.keywords):
-            raise ValueError("** arguments are not allowed")
-    except (SyntaxError, ValueError, TypeError) as exc:
-        raise ConfigError(f"Invalid sweep {text.strip()!r}: arguments must be literal values ({exc}). "
-                          "Write e.g. 'logspace(-4, -1, 4)' or \"choice('adam', 'sgd')\".") from None  # fmt: skip
+    args, kwargs = literal_call(text)
     try:
         result: Sweep = _HELPERS[helper](*args, **kwargs)
     except TypeError as exc:
@@ -164,6 +224,44 @@ def parse_sweep(text: str) -> Sweep | None:
                           "Forms: choice(a, b, ...), range(start, stop, step), linspace(start, stop, num), "
                           "logspace(start_exp, stop_exp, num).") from None  # fmt: skip
     return result
+
+
+def literal_call(text: str) -> tuple[list[Any], dict[str, Any]]:
+    """The literal arguments of the single call ``text`` (``"f(1, 'a', k=2)"``); nothing is evaluated.
+
+    Raises:
+        ConfigError: the text is not one call, or an argument is not a literal value (the message
+            quotes that argument as written).
+    """
+    source = text.strip()
+    shown = _short(source, 80)
+    try:
+        node = ast.parse(source, mode="eval").body
+    except (SyntaxError, MemoryError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, SyntaxError) else "nested too deeply"
+        raise ConfigError(f"Invalid sweep {shown!r}: it does not parse ({reason}). "
+                          "Write e.g. 'logspace(-4, -1, 4)' or \"choice('adam', 'sgd')\".") from None  # fmt: skip
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        raise ConfigError(f"Invalid sweep {shown!r}: write a single call such as 'logspace(-4, -1, 4)' "
+                          "or \"choice('adam', 'sgd')\".")  # fmt: skip
+    if any(k.arg is None for k in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
+        raise ConfigError(f"Invalid sweep {shown!r}: * and ** arguments are not allowed; write the values out.")
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for arg in [*node.args, *node.keywords]:
+        value_node = arg.value if isinstance(arg, ast.keyword) else arg
+        try:
+            value = ast.literal_eval(value_node)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            written = ast.get_source_segment(source, value_node) or "?"
+            raise ConfigError(f"Invalid sweep {shown!r}: argument {_short(written)!r} is not a literal value "
+                              "(nothing is evaluated). Write plain numbers, strings or lists, e.g. 1000000 "
+                              "rather than 10**6.") from None  # fmt: skip
+        if isinstance(arg, ast.keyword):
+            kwargs[str(arg.arg)] = value
+        else:
+            args.append(value)
+    return args, kwargs
 
 
 def _axes(mapping: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -177,7 +275,13 @@ def _axes(mapping: Mapping[str, Any]) -> dict[str, list[Any]]:
             values = sweep
         if not isinstance(values, Iterable) or isinstance(values, Mapping):
             raise ConfigError(f"Sweep values for {name!r} must be a list, got {type(values).__name__} {values!r}.")
-        axes[name] = list(values)
+        if isinstance(values, Sized):  # counted before it is copied: grid(x=range(10**9)) builds nothing
+            count = _range_len(values.start, values.stop, values.step) if isinstance(values, range) else len(values)
+            _check_values(f"{name}={_short(repr(values))}", count)
+            axes[name] = list(values)
+        else:  # a generator: take one value past the limit at most
+            axes[name] = list(itertools.islice(values, MAX_SWEEP_RUNS + 1))
+            _check_values(f"{name}=<{type(values).__name__}>", len(axes[name]))
         if not axes[name]:
             raise ConfigError(f"Empty sweep for {name!r}: it has no values. Give at least one alternative.")
     return axes
@@ -191,6 +295,7 @@ def grid(axes: Mapping[str, Iterable[Any]] | None = None, **more: Iterable[Any])
         [{'lr': 0.1, 'bs': 16}, {'lr': 0.1, 'bs': 32}, {'lr': 0.01, 'bs': 16}, {'lr': 0.01, 'bs': 32}]
     """
     table = _axes({**(axes or {}), **more})
+    check_sweep_size({name: len(values) for name, values in table.items()})
     names = list(table)
     return [dict(zip(names, combo, strict=False)) for combo in itertools.product(*table.values())]
 
@@ -273,6 +378,8 @@ def expand(config: Any, mode: SweepMode = "grid", parse_strings: bool = False) -
         merged = {"globals": config.globals_dict, "kwargs": config.kwargs}
         found: dict[str, Sweep] = {}
         _find_sweeps(merged, "", parse_strings, found)
+        if mode == "grid":  # named as the user wrote them (LR, not globals.LR)
+            check_sweep_size({k.removeprefix("globals."): len(v) for k, v in found.items()})
         variants = _expand_mapping(merged, mode, parse_strings)
         out = []
         for variant in variants:

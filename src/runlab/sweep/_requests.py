@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import ExperimentNotFoundError, ValidationError
 from ..params import Config, load_config, load_spec, parse_overrides
+from ..params._sweep import check_sweep_size
 from ..request import Origin, RunOptions, RunRequest, Target
 
 __all__ = ["build_requests", "load_experiment"]
@@ -45,6 +46,30 @@ def _with_metadata(options: RunOptions, metadata: dict[str, Any]) -> RunOptions:
     return replace(options, **changes) if changes else options
 
 
+def _check_file_sweeps(configs: Sequence[Config], argvs: Sequence[Sequence[str]]) -> None:
+    """Refuse an override of a parameter that a config file sweeps: it would replace every swept value."""
+    swept: dict[str, list[str]] = {}  # dotted name -> the files that sweep it
+    for config in configs:
+        for name in config.metadata.get("sweep_values") or {}:
+            swept.setdefault(name, [str(s) for s in config.metadata.get("sources", [])])
+    if not swept:
+        return
+    from ..params._overrides import _tokens
+
+    seen: set[str] = set()
+    for argv in argvs:
+        for name, text in _tokens([a for a in argv if a != "--allow-new"]):
+            if name in seen:
+                continue
+            seen.add(name)
+            for dotted, files in swept.items():
+                if name == dotted or name.startswith(dotted + ".") or dotted.startswith(name + "."):
+                    where = ", ".join(files) or "the config file"
+                    raise ValidationError(f"Parameter {name!r} is swept by {where} and also given on the command "
+                                          f"line ({name}={text}): it would replace the file's values. Give it "
+                                          "once: drop it from the file's sweep, or from the command line.")  # fmt: skip
+
+
 def build_requests(
     path: str | os.PathLike[str],
     argvs: Sequence[Sequence[str]],
@@ -65,7 +90,8 @@ def build_requests(
         entrypoint: a plain script's function.
 
     Raises:
-        UsageError: a bad path, config, override or value (no run exists).
+        UsageError: a bad path, config, override or value, or more runs than
+            :data:`runlab.params._sweep.MAX_SWEEP_RUNS` (no run exists).
 
     Example:
         >>> import pathlib, tempfile
@@ -95,6 +121,10 @@ def build_requests(
             options = replace(options, root=os.fspath(spec.root))
         base_configs, config_target, file = spec.to_configs(), file, Path(spec.extend).resolve()
         kind = file_kind(file)
+    _check_file_sweeps(base_configs, argvs)
+    if len(base_configs) > 1 and len(argvs) > 1:  # each part is within the limit; their product may not be
+        check_sweep_size({"configs from files": len(base_configs), "command-line combinations": len(argvs)},
+                         split="one command per config file, or fewer --sweep values")  # fmt: skip
     out: list[tuple[list[str], RunRequest]] = []
     if kind == "functional":
         if entrypoint:
@@ -108,13 +138,17 @@ def build_requests(
                 request = experiment.request(values, via=via, options=_with_metadata(options, config.metadata))
                 out.append((list(argv), replace(request, target=target, origin=Origin(via, tuple(argv)))))
         return out
-    from ..experiment._script_params import script_params
+    from ..experiment._script_params import function_params, script_params, script_values
 
-    known = script_params(file)
+    args_of = function_params(file, entrypoint) if entrypoint else {}
+    settable = {**script_params(file), **args_of}
     for config in base_configs:
-        target = Target("script", file, entrypoint, tuple(config.args), config.kwargs)
+        typed, _ = script_values(file, None, config.globals_dict, unknown_ok=True)  # as -p values are typed
         for argv in argvs:
-            values = {**config.globals_dict, **(parse_overrides(list(argv), known) if argv else {})}
+            parsed = parse_overrides(list(argv), settable) if argv else {}
+            arguments = {k: parsed.pop(k) for k in list(parsed) if k in args_of}  # the entry point's, as runlab run
+            target = Target("script", file, entrypoint, tuple(config.args), {**config.kwargs, **arguments})
             opts = _with_metadata(options, config.metadata)
-            out.append((list(argv), RunRequest(target, values, opts, origin=Origin(via, tuple(argv)))))
+            out.append((list(argv), RunRequest(target, {**typed, **parsed}, opts, origin=Origin(via, tuple(argv)),
+                                               recorded=arguments)))  # fmt: skip
     return out
