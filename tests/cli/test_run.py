@@ -169,6 +169,9 @@ def bad_inputs(tmp_path: Path) -> dict[str, list[str]]:
         "is not UTF-8 text (byte 0, line 1)": ["run", str(script), "-c", str(_bytes(tmp_path / "b.yml", b"\xff\xfe"))],
         "Invalid Dask scheduler address 'notaurl'": ["run", str(script), "--dask-scheduler", "notaurl"],
         "Invalid Dask scheduler address 'tcp://host:x'": ["run", str(script), "--dask-scheduler", "tcp://host:x"],
+        "--dask-scheduler applies to the dask executor; -x inline": [
+            *("run", str(script), "-x", "inline", "--dask-scheduler", "tcp://a:1")
+        ],
     }
 
 

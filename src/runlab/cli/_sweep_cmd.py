@@ -168,7 +168,7 @@ def executor_settings(
     """The executor name and settings for the command-line executor options (``runlab run``, ``runlab optimize``).
 
     Raises:
-        UsageError: a SLURM option without ``-x slurm``.
+        UsageError: a SLURM option without ``-x slurm``, ``--dask-scheduler`` with another executor.
     """
     from ..errors import UsageError
     from ..executors._registry import executor_settings as configured_settings
@@ -184,6 +184,11 @@ def executor_settings(
         if "quiet" not in configured:  # output to the terminal when runs do not interleave
             settings["quiet"] = (jobs or configured.get("workers") or 1) > 1
     if dask_scheduler is not None:
+        if kind != "dask":
+            raise UsageError(
+                f"--dask-scheduler applies to the dask executor; -x {kind} runs elsewhere. Leave out -x {kind} "
+                "(the scheduler's address picks -x dask) or the --dask-scheduler option."
+            )
         settings["scheduler"] = dask_scheduler
     given = {k: v for k, v in slurm.items() if v is not None}
     if given and kind != "slurm":
