@@ -44,7 +44,7 @@ def test_a_failing_run_is_a_result_not_an_exception(executor: Executor, script: 
     failed, ok = executor.results()
     assert failed.status == "failed" and "boom 1" in str(failed.error)
     assert Store(root).load(str(failed.run_id)).status == "failed"
-    assert ok.status == "completed" and ok.value == 4
+    assert ok.status == "completed" and ok.value == 4, ok.error
 
 
 def test_links_reach_the_run_record(executor: Executor, script: Path, root: Path) -> None:
@@ -82,7 +82,7 @@ def test_a_run_killing_its_process_is_crashed_and_others_go_on(name: str, script
         crashed, ok = ex.results()
     assert crashed.status == "crashed" and crashed.run_id is not None
     assert Store(root).load(crashed.run_id).status == "crashed"
-    assert ok.status == "completed" and ok.value == 4
+    assert ok.status == "completed" and ok.value == 4, ok.error
 
 
 @pytest.mark.parametrize("name", ["local", "dask", "slurm"])
