@@ -324,6 +324,7 @@ def test_fields_for_the_column_chooser(client: TestClient) -> None:
                                                 "metrics": ["acc", "loss", "sys/cpu_percent"]}  # fmt: skip
     assert client.get("/api/fields", params={"q": "sys/"}).json()["metrics"] == ["sys/cpu_percent"]
     assert client.get("/api/fields", params={"q": "%"}).json() == {"params": [], "metrics": []}
+    assert client.get("/api/fields", params={"q": "lr\x00"}).json() == {"params": [], "metrics": []}  # not all
 
 
 def test_openapi_schema_lists_the_api(client: TestClient) -> None:

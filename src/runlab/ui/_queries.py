@@ -215,7 +215,7 @@ def field_names(store: Store, query: str = "", limit: int = 200) -> dict[str, li
     The column chooser asks for these as the user types, so a store with ten thousand
     metric names never sends them all.
     """
-    if not store.root.is_dir():
+    if not store.root.is_dir() or "\x00" in query:  # SQLite's LIKE would end the pattern at a NUL: match all
         return {"params": [], "metrics": []}
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     out: dict[str, list[str]] = {}
