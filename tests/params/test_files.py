@@ -108,6 +108,11 @@ def test_directory_of_yaml_files(tmp_path: Path) -> None:
         load_config(tmp_path / "empty")
 
 
+def test_a_sweep_section_overrides_a_fixed_parameter(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.yml", "parameters: {A: 0.5, B: 1}\nsweep: {A: [3, 4]}\n")
+    assert [c.globals_dict for c in load_config(path)] == [{"A": 3, "B": 1}, {"A": 4, "B": 1}]
+
+
 def test_sweep_section_and_modes(tmp_path: Path) -> None:
     grid = write(tmp_path / "g.yml", "parameters: {A: 1}\nsweep: {B: [1, 2], C.d: 'range(2)'}\n")
     assert [(c.globals_dict["B"], c.globals_dict["C"]) for c in load_config(grid)] == [
@@ -223,6 +228,16 @@ BAD_FILES = {
     "empty linspace": ("bad.yml", "parameters: {LR: 'linspace(0, 1, 0)'}\n", ["Empty sweep"]),
     "bad sweep text": ("bad.yml", "parameters: {LR: 'logspace(-4, x, 4)'}\n", ["Invalid sweep", "literal"]),
     "zip lengths": ("bad.yml", "sweep: {A: [1], B: [1, 2]}\nsweep_mode: zip\n", ["equal length"]),
+    "swept twice": (
+        "bad.yml",
+        "parameters: {A: 'choice(1, 2)'}\nsweep: {A: [3, 4]}\n",
+        ["'A' is swept twice", "under parameters ('choice(1, 2)')", "under sweep ([3, 4])"],
+    ),
+    "swept twice, dotted": (
+        "bad.yml",
+        "parameters: {O: {lr: 'range(3)'}}\nsweep: {O.lr: [1]}\n",
+        ["'O.lr' is swept twice"],
+    ),
     "missing extend": ("bad.yml", "extend: nowhere.py\n", ["'extend'", "nowhere.py", "does not exist"]),
     "python raises": ("bad.py", "X = 1\nraise RuntimeError('boom')\n", ["raised RuntimeError", "line 2", "boom"]),
     "python syntax": ("bad.py", "def (:\n", ["raised SyntaxError"]),

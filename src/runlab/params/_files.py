@@ -15,7 +15,7 @@ from typing import Any
 from ._coerce import parse_text
 from ._config import Config, open_python_config
 from ._errors import ConfigError, did_you_mean
-from ._sweep import SweepMode, expand, sweep_values
+from ._sweep import SweepMode, expand, parse_sweep, sweep_values
 from ._yaml import load_yaml
 
 __all__ = [
@@ -111,10 +111,17 @@ class ConfigSpec:
         Raises:
             ConfigError: an empty or malformed sweep, or zip lists of different lengths.
         """
-        from ._overrides import set_dotted
+        from ._overrides import get_dotted, set_dotted
 
         values = copy.deepcopy(self.parameters)
         for dotted, alternatives in self.sweep.items():
+            try:
+                given = get_dotted(values, dotted.split("."))
+            except (KeyError, IndexError, TypeError):
+                given = None
+            if isinstance(given, str) and parse_sweep(given) is not None:  # one would silently replace the other
+                raise ConfigError(f"{dotted!r} is swept twice in {self._where()}: under parameters ({given!r}) and "
+                                  f"under sweep ({alternatives!r}). Keep one of them.", self._where())  # fmt: skip
             if isinstance(alternatives, str):
                 set_dotted(values, dotted, alternatives)  # sweep text, read by expand()
             elif isinstance(alternatives, (list, tuple)):
