@@ -342,6 +342,9 @@ def test_pages_and_static_files(client: TestClient, ui_store: dict[str, str]) ->
         assert "http://" not in resp.text and "https://" not in resp.text  # nothing from other hosts
     plotly = client.get("/static/plotly.min.js")
     assert plotly.status_code == 200 and len(plotly.content) > 1_000_000
+    head = client.head("/static/plotly.min.js")  # as for the other static files
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 1_000_000
+    assert client.head("/static/app.js").status_code == 200
     assert client.get("/static/app.js").status_code == 200
 
 

@@ -324,7 +324,7 @@ def create_app(
         record = _sweeps.find_study(store, name)
         return page(request, "study.html", title=f"study {record.name}", study_name=record.name)
 
-    @app.get("/static/plotly.min.js", include_in_schema=False)
+    @app.api_route("/static/plotly.min.js", methods=["GET", "HEAD"], include_in_schema=False)
     def plotly() -> FileResponse:
         return FileResponse(plotly_path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
