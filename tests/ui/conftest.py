@@ -136,9 +136,9 @@ class UIServer:
         for line in self.proc.stderr:
             self.stderr.append(line)
 
-    def stop(self) -> int:
+    def stop(self, how: int = signal.SIGINT) -> int:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(how)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:

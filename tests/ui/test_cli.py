@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import http.client
+import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -27,6 +29,16 @@ def test_serves_the_store_on_localhost_and_stops_on_ctrl_c(root: Path, ui_server
         assert b'"total":5' in resp.read()
     assert ui_server.stop() == 0
     assert not any("Traceback" in line for line in ui_server.stderr)
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_stop_it_cleanly(root: Path, ui_store: dict[str, str], how: int) -> None:
+    server = UIServer(root)
+    assert server.stop(how) == 0
+    deadline = time.monotonic() + 10
+    while "runlab UI stopped.\n" not in server.stderr and time.monotonic() < deadline:
+        time.sleep(0.05)  # the thread reading stderr catches up
+    assert "runlab UI stopped.\n" in server.stderr and not any("Traceback" in line for line in server.stderr)
 
 
 def test_port_in_use_exits_2_with_one_line(root: Path) -> None:

@@ -6,6 +6,7 @@ import errno
 import ipaddress
 import os
 import secrets
+import signal
 import socket
 import threading
 from collections.abc import Callable
@@ -104,19 +105,35 @@ def serve(
     app = create_app(root, token=token, allowed_hosts=LOCAL_HOSTS | {host.strip("[]")} if local else None)
     real_port = sock.getsockname()[1]
     url = url_for(host, real_port, token)
-    if token:
-        echo(f"Warning: serving on {host}, reachable from other machines; every request must carry the token.", True)
-    echo(f"runlab UI for {app.state.store.root} at {url} (read-only; Ctrl-C to stop)", False)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
-    server = uvicorn.Server(config)
-    if open_browser:
-        import webbrowser
+    previous = _stop_on(signal.SIGTERM)  # uvicorn shuts down on SIGTERM, then raises it again: to this handler
+    try:  # from the start-up line on, Ctrl-C or SIGTERM is a normal stop
+        if token:
+            echo(f"Warning: serving on {host}, reachable from other machines; every request must carry the token.",
+                 True)  # fmt: skip
+        echo(f"runlab UI for {app.state.store.root} at {url} (read-only; Ctrl-C to stop)", False)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
+        server = uvicorn.Server(config)
+        if open_browser:
+            import webbrowser
 
-        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    try:
+            threading.Timer(0.5, webbrowser.open, args=(url,)).start()
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after shutting down cleanly: a normal stop
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C (and SIGTERM) after shutting down cleanly
         pass
     finally:
         sock.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     echo("runlab UI stopped.", True)
+
+
+def _stop_on(signum: int) -> Any:
+    """Make ``signum`` raise KeyboardInterrupt (as Ctrl-C does) in the main thread; the previous handler,
+    or None where signals cannot be set (another thread)."""
+
+    def stop(number: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signum, stop)
