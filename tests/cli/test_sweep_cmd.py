@@ -185,3 +185,9 @@ def test_a_damaged_sweep_record_is_named_and_the_others_listed(script: Path, roo
     assert out.stderr.count("\n") == 1  # one line: no Python warning location
     shown = invoke("--root", str(root), "sweep", "show", bad.stem)
     assert shown.exit_code == 2 and f"Sweep record {bad} cannot be read" in shown.output  # type: ignore[attr-defined]
+
+
+def test_sweep_list_of_a_store_folder_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    result = invoke("--root", str(tmp_path / "nope"), "sweep", "list")
+    assert result.exit_code == 2 and "does not exist" in result.output  # type: ignore[attr-defined]
+    assert not (tmp_path / "nope").exists()

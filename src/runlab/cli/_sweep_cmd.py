@@ -261,8 +261,9 @@ def sweep_group() -> None:
 def sweep_list(ctx: click.Context, fmt: str) -> None:
     """List the store's sweeps, newest first: id, state, runs done of total, experiment."""
     from ..sweep import list_sweeps
+    from ._main import existing_store
 
-    store = get_store(ctx)
+    store = existing_store(ctx)  # a --root that does not exist is an error, as for runlab list
     records = list(list_sweeps(store.root))
     if not records and fmt == "table":
         click.echo(f"No sweeps in {store.root} yet. Start one with: runlab run FILE --sweep NAME=V1,V2", err=True)
