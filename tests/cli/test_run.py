@@ -338,3 +338,19 @@ def test_a_config_sets_a_plain_scripts_globals_typed_as_p_does(tmp_path: Path, r
     [run] = all_runs(root)
     assert {k: run.params[k] for k in expected} == expected  # type: ignore[attr-defined]
     assert run.data["result"] == 0.75
+
+
+def test_bad_input_found_after_a_run_is_one_line_after_that_runs_line(tmp_path: Path, root: Path) -> None:
+    """A config generator's second config is bad: the first run stands (listed), the error is one line, exit 2."""
+    script = _write(tmp_path / "fit.py", "lr = 0.1\ndef main():\n    return lr\n")
+    gen = _write(tmp_path / "gen.py", """
+        from runlab.params import Config
+        def config_gen():
+            yield Config(globals_dict={"lr": 0.2})
+            yield Config(globals_dict={"lr": "abc"})
+        """)  # fmt: skip
+    out = runlab_cli("--root", str(root), "run", str(script), "-c", str(gen))
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    [run] = all_runs(root)
+    assert run.status == "completed" and out.stdout.startswith(f"run {run.id} completed")
+    assert out.stderr.startswith("Error: Invalid value for 'lr': 'abc'") and "Traceback" not in out.stderr

@@ -63,9 +63,11 @@ def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
     try:
         runs = start()
     except RunlabError as exc:
-        if not created:
-            raise  # bad input (exit 2) or a store problem (exit 1): one line, no run was created
-        error = exc  # raised in a run (runlab.inputs() outside a workflow ...): the run failed, exit 1
+        if not created or created[-1].status not in ("failed", "cancelled"):
+            # bad input (exit 2) or a store problem (exit 1), not a run's end: one line, after the runs made before it
+            _report(created, None)
+            raise
+        error = exc  # raised in a run's code (runlab.inputs() outside a workflow ...): that run failed, exit 1
         _print_user_traceback(exc, debug=debug or None, file=sys.stderr)
     except KeyboardInterrupt as exc:
         error = exc
