@@ -39,6 +39,8 @@ def test_a_shared_name_shows_the_latest_with_a_note_and_tilde_goes_back(
     assert code == 0
     assert out.splitlines()[0].split() == ["id", three[index]]
     assert f"3 runs are named 'base'; this is {which} ({three[index]})" in err
+    back = 0 if ref == "base" else int(ref.split("~")[1])
+    assert (f"'base~{back + 1}' is the one before" in err) == (back < 2)  # the oldest has none before it
 
 
 @pytest.mark.parametrize(("ref", "message"), [("base~3", "only 3 runs are named 'base'"),

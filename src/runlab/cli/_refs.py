@@ -47,10 +47,10 @@ def find_named(store: Any, ref: str) -> tuple[Any, Any]:
             ) from None
         chosen = records[back]
         which = "the latest" if back == 0 else f"{back} before the latest"
+        before = f"'{ref}~{back + 1}' is the one before, or give" if back + 1 < len(records) else "Or give"
         click.echo(
             f"note: {len(records)} runs are named {ref!r}; this is {which} ({chosen.id}). "
-            f"'{ref}~{back + 1}' is the one before"
-            + (f", or give an ID: {', '.join(r.id for r in records[:5])}." if len(records) > 1 else "."),
+            f"{before} an ID: {', '.join(r.id for r in records[:5])}.",
             err=True,
         )
         return store, chosen
