@@ -21,9 +21,9 @@ Heavy parts load on first use, so ``import runlab`` stays fast.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_getattr
 from ._version import __version__
 from .errors import (
     AmbiguousRunError,
@@ -270,14 +270,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runlab' has no attribute {name!r}")
-    # "branch" is the package itself: callable as the decorator, and runlab.branch.StoreLogger works
-    value = import_module(module) if name == "branch" else getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

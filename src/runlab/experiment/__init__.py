@@ -20,9 +20,9 @@ The plain-script style (KohakuEngine)::
     runlab.run_script("train.py", runlab.Config(globals_dict={"learning_rate": 0.1}))
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_getattr
 from ._accessors import get_artifacts_dir, get_cli_args, get_metadata, get_run_dir, get_run_id
 from ._context import (
     RunContext,
@@ -70,13 +70,7 @@ _LAZY = {  # loaded on first use: a plain script run needs none of the functiona
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runlab.experiment' has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

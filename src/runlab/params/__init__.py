@@ -16,8 +16,9 @@ config file loads none of the config, sweep and sampling code), so importing thi
 See ``docs/parameters.md`` for the whole picture.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from ._actionable import ActionableParameterType, CopiedPath, HasFolder
@@ -131,13 +132,7 @@ _LAZY = {  # each submodule loads on first use: a run that reads no config file 
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runlab.params' has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:
