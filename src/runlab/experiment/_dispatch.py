@@ -213,26 +213,18 @@ def _finish(result: RunResult) -> Run:
 
 def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] | None) -> list[Run]:
     """Run a plain script once per config; ``argv`` is parsed here, against the script's globals."""
-    from ..params import Config, ParameterError, parse_overrides
+    from ..params import Config, parse_overrides
     from ._script import Script, ScriptExecutor
-    from ._script_params import function_params, script_params, script_values
+    from ._script_params import script_settable, script_values, split_values
 
     target = base.target
     file = target.path
     assert file is not None
+    settable = script_settable(file, target.entrypoint) if argv or configs is not None else ({}, {})
     overrides: dict[str, Any] = {}
     arguments: dict[str, Any] = {}
     if argv:  # a named entry point's arguments are settable too (they win over a global of the same name)
-        known = script_params(file)
-        args_of = function_params(file, target.entrypoint) if target.entrypoint else {}
-        overrides = parse_overrides(argv, {**known, **args_of})
-        if "__INCLUDE__" in overrides and "__INCLUDE__" not in known:
-            raise ParameterError(
-                f"__INCLUDE__ adds mixins to a functional experiment; {file} is a plain script, which has no "
-                "hooks for a mixin. Remove --__INCLUDE__, or make the script an Experiment (docs/experiments.md).",
-                "__INCLUDE__",
-            )
-        arguments = {k: overrides.pop(k) for k in list(overrides) if k in args_of}
+        overrides, arguments = split_values(file, parse_overrides(argv, {**settable[0], **settable[1]}), settable)
     if arguments:
         target = replace(target, kwargs={**target.kwargs, **arguments})
         base = replace(base, target=target, recorded={**base.recorded, **arguments})
@@ -241,7 +233,7 @@ def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] 
     executor = ScriptExecutor(script, root=options.root, capture=options.capture)
     runs: list[Run] = []
     for config in configs if configs is not None else [Config()]:
-        values, _ = script_values(file, None, config.globals_dict, unknown_ok=True)  # typed as -p values are
+        values, _ = script_values(file, config.globals_dict, (settable[0], {}), unknown_ok=True)  # as -p values
         request = replace(
             base,
             target=replace(target, args=tuple(config.args), kwargs={**config.kwargs, **arguments})

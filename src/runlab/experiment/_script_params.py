@@ -13,7 +13,15 @@ from ..params import Param, is_usable, read_descriptions
 from ..params._param import _resolve_annotation
 from ._loader import check_python_file, parse_file
 
-__all__ = ["function_params", "is_dunder", "script_params", "script_values"]
+__all__ = [
+    "Settable",
+    "function_params",
+    "is_dunder",
+    "script_params",
+    "script_settable",
+    "script_values",
+    "split_values",
+]
 
 
 def script_params(path: str | os.PathLike[str]) -> dict[str, Param]:
@@ -107,43 +115,72 @@ def is_dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__") and len(name) > 4
 
 
-def script_values(
-    file: Path, entrypoint: str | None, values: Mapping[str, Any], *, unknown_ok: bool = False
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Values given as data (a config's ``parameters``, a workflow step's ``params``) for a plain script:
-    ``(globals, entry point arguments)``, each converted to its global's or argument's type as ``-p``
-    values are (``lr: "0.25"`` -> 0.25); an argument wins over a global of the same name.
+Settable = tuple[dict[str, Param], dict[str, Param]]
+"""A plain script's settable names: its globals, and its named entry point's arguments."""
 
-    Args:
-        unknown_ok: a name the script does not define passes as it is (it becomes a global, as a
-            config's may); otherwise it is refused.
+
+def script_settable(file: Path, entrypoint: str | None) -> Settable:
+    """:data:`Settable` of ``file``, read once for all the values given for it (the file is parsed here)."""
+    return script_params(file), function_params(file, entrypoint) if entrypoint else {}
+
+
+def split_values(file: Path, typed: Mapping[str, Any], settable: Settable) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Typed values for a plain script as ``(globals, entry point arguments)``: an argument wins over a
+    global of the same name.
 
     Raises:
-        ParameterError: a value that does not fit its type, or an unknown name; before any run is made.
+        ParameterError: ``__INCLUDE__`` for a plain script (it has no hooks for a mixin).
     """
-    from ..params import SPECIAL_PARAMS, ParameterError, did_you_mean
+    from ..params import ParameterError
 
-    if not values:
-        return {}, {}
-    known = script_params(file)
-    args_of = function_params(file, entrypoint) if entrypoint else {}
-    settable = {**known, **args_of}
-    typed: dict[str, Any] = {}
-    for key, value in values.items():
-        name = str(key)
-        param = settable.get(name) or SPECIAL_PARAMS.get(name)
-        if param is not None:
-            typed[name] = param.coerce(value)
-        elif unknown_ok:
-            typed[name] = value
-        else:
-            raise ParameterError(f"Unknown parameter {name!r} of {file.name}.{did_you_mean(name, settable)} Its "
-                                 f"parameters: {', '.join(settable) or 'none'}. Set only what the script defines.",
-                                 name)  # fmt: skip
+    known, args_of = settable
     if "__INCLUDE__" in typed and "__INCLUDE__" not in known:
         raise ParameterError(
             f"__INCLUDE__ adds mixins to a functional experiment; {file} is a plain script, which has no hooks "
             "for a mixin. Remove it, or make the script an Experiment (docs/experiments.md).",
             "__INCLUDE__",
         )
-    return typed, {k: typed.pop(k) for k in list(typed) if k in args_of}
+    values = dict(typed)
+    return values, {k: values.pop(k) for k in list(values) if k in args_of}
+
+
+def script_values(
+    file: Path, values: Mapping[str, Any], settable: Settable, *, unknown_ok: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Values given as data (a config's ``parameters``, a workflow step's ``params``) for a plain script:
+    ``(globals, entry point arguments)`` (see :func:`split_values`), each converted to its global's or
+    argument's type as ``-p`` values are (``lr: "0.25"`` -> 0.25).
+
+    Args:
+        settable: from :func:`script_settable` (``(globals, {})``: no value is an argument).
+        unknown_ok: a name the script does not define passes as it is (it becomes a global, as a
+            config's may); otherwise it is refused.
+
+    Raises:
+        ParameterError: a value that does not fit its type, or an unknown name; before any run is made.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "fit.py"
+        >>> _ = f.write_text("lr = 0.1\\ndef fit(k=1):\\n    return lr * k\\n")
+        >>> script_values(f, {"lr": "0.25", "k": 3}, script_settable(f, "fit"))
+        ({'lr': 0.25}, {'k': 3})
+    """
+    from ..params import SPECIAL_PARAMS, ParameterError, did_you_mean
+
+    if not values:
+        return {}, {}
+    names = {**settable[0], **settable[1]}
+    typed: dict[str, Any] = {}
+    for key, value in values.items():
+        name = str(key)
+        param = names.get(name) or SPECIAL_PARAMS.get(name)
+        if param is not None:
+            typed[name] = param.coerce(value)
+        elif unknown_ok:
+            typed[name] = value
+        else:
+            raise ParameterError(f"Unknown parameter {name!r} of {file.name}.{did_you_mean(name, names)} Its "
+                                 f"parameters: {', '.join(names) or 'none'}. Set only what the script defines.",
+                                 name)  # fmt: skip
+    return split_values(file, typed, settable)

@@ -157,6 +157,7 @@ def _needles(names: Iterable[str] | None) -> tuple[bytes, ...] | None:
 
 
 _STEP_MIN, _STEP_MAX = -(2**63), 2**63 - 1
+_BIG = float(2**63)
 
 
 def _steps(steps: Any) -> list[int]:
@@ -181,12 +182,15 @@ def _number(v: Any) -> Any:
 def _values(value: list[Any]) -> list[Any]:
     """A line's values, checked and decoded (raises TypeError for a value that is not a number)."""
     try:
-        sum(value)  # numbers only (the common case): kept as they are, checked in C
-        hi, lo = max(value, default=0), min(value, default=0)
+        total = sum(value)  # numbers only (the common case): kept as they are, checked in C
     except TypeError:  # "NaN", "Infinity", None (or damage: a text, a list): decoded one by one
         return [_number(v) for v in value]
-    if (isinstance(hi, int) and hi > _STEP_MAX) or (isinstance(lo, int) and lo < _STEP_MIN):
-        return [_number(v) for v in value]  # an integer too large for JSON readers: as a float
+    # an integer too large for JSON readers becomes a float; it can hide only among integers, or in a sum
+    # that large (floats alone, the writer's usual line, skip the look at each value)
+    if isinstance(total, int) or not -_BIG < total < _BIG:
+        hi, lo = max(value, default=0), min(value, default=0)
+        if (isinstance(hi, int) and hi > _STEP_MAX) or (isinstance(lo, int) and lo < _STEP_MIN):
+            return [_number(v) for v in value]
     return value
 
 

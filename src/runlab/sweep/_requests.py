@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExperimentNotFoundError, ValidationError
-from ..params import Config, load_config, load_spec, parse_overrides
-from ..params._sweep import check_sweep_size
+from ..params import Config, check_sweep_size, load_config, load_spec, parse_overrides
 from ..request import Origin, RunOptions, RunRequest, Target
 
 __all__ = ["build_requests", "load_experiment"]
@@ -138,15 +137,14 @@ def build_requests(
                 request = experiment.request(values, via=via, options=_with_metadata(options, config.metadata))
                 out.append((list(argv), replace(request, target=target, origin=Origin(via, tuple(argv)))))
         return out
-    from ..experiment._script_params import function_params, script_params, script_values
+    from ..experiment._script_params import script_settable, script_values, split_values
 
-    args_of = function_params(file, entrypoint) if entrypoint else {}
-    settable = {**script_params(file), **args_of}
+    settable = script_settable(file, entrypoint)  # the file is read once for every config and override
+    names = {**settable[0], **settable[1]}
     for config in base_configs:
-        typed, _ = script_values(file, None, config.globals_dict, unknown_ok=True)  # as -p values are typed
+        typed, _ = script_values(file, config.globals_dict, (settable[0], {}), unknown_ok=True)  # as -p values
         for argv in argvs:
-            parsed = parse_overrides(list(argv), settable) if argv else {}
-            arguments = {k: parsed.pop(k) for k in list(parsed) if k in args_of}  # the entry point's, as runlab run
+            parsed, arguments = split_values(file, parse_overrides(list(argv), names) if argv else {}, settable)
             target = Target("script", file, entrypoint, tuple(config.args), {**config.kwargs, **arguments})
             opts = _with_metadata(options, config.metadata)
             out.append((list(argv), RunRequest(target, {**typed, **parsed}, opts, origin=Origin(via, tuple(argv)),

@@ -9,7 +9,8 @@ fire around it.
 from __future__ import annotations
 
 import concurrent.futures as cf
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -148,83 +149,85 @@ def run_sweep(
         UsageError: the same sweep is running in another process (nothing is run: two processes
             would run every config twice).
     """
+    with _one_process(root, sweep_id):  # two processes would run every config twice
+        record = _open_record(sweep_id, root, configs, definition or {}, name, executor)
+        by_config = {c.config: c for c in configs}
+        skip = ("completed",) if retry_failed else ("completed", "failed", "crashed")
+        todo = [e for e in record.entries if e.config in by_config and e.status not in skip]
+        hook = on_hook or _apply_hook
+        hook("sweep_started", sweep=record, configs=[e.argv for e in todo])
+        if observer:
+            observer.sweep_start(record, len(todo))
+        results: list[RunResult] = []
+        interrupted: BaseException | None = None
+        tickets: dict[cf.Future[RunResult], SweepEntry] = {}
+        retries: dict[str, int] = {}
+
+        def submit(entry: SweepEntry) -> None:
+            ticket = executor.submit(by_config[entry.config].request)
+            tickets[executor.future(ticket)] = entry
+
+        try:
+            for entry in todo:
+                submit(entry)
+            while tickets:
+                done, _ = cf.wait(list(tickets), return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    entry = tickets.pop(future)
+                    result = future.result()
+                    if not executor.index_writes:
+                        index_folder(root, result.folder)
+                    _note(entry, result)
+                    results.append(result)
+                    if observer:
+                        observer.run_done(record, entry, result, executor.running)
+                    bad = result.status in ("failed", "crashed")
+                    if bad and retries.get(entry.config, 0) < max_retries and not executor.cancelled:
+                        retries[entry.config] = retries.get(entry.config, 0) + 1
+                        submit(entry)
+                    elif bad and fail_fast and not executor.cancelled:
+                        executor.cancel()
+                record.save()
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+            executor.cancel()
+            for future, entry in tickets.items():
+                result = future.result()
+                _note(entry, result)
+                results.append(result)
+        record.state = _final_state(record, executor.cancelled or interrupted is not None)
+        import time
+
+        record.ended = time.time()
+        record.save()
+        if observer:
+            observer.sweep_end(record)
+        hook("sweep_finished", sweep=record, runs=results)
+        if interrupted is not None:
+            raise interrupted
+        return record
+
+
+@contextmanager
+def _one_process(root: Path, sweep_id: str) -> Iterator[None]:
+    """Hold sweep ``sweep_id`` for this process (an flock the system drops when the process ends).
+
+    Raises:
+        UsageError: another process holds it (nothing is run).
+    """
     from ..store._folder_locks import FolderLocks
 
     locks = FolderLocks(root)
-    held = sweep_dir(root) / sweep_id  # held with an flock until this process is done with the sweep
+    held = sweep_dir(root) / sweep_id
     if not locks.hold(held):
         raise UsageError(
             f"Sweep {sweep_id} is running in another process. Wait for it to end (or stop it there), then run the "
             "same command again: it resumes the sweep."
         )
     try:
-        return _run(configs, sweep_id, root, executor, definition, name, retry_failed, max_retries, fail_fast,
-                    observer, on_hook)  # fmt: skip
+        yield
     finally:
         locks.release(held)
-
-
-def _run(
-    configs: Sequence[SweepConfig], sweep_id: str, root: Path, executor: Executor,
-    definition: Mapping[str, Any] | None, name: str | None, retry_failed: bool, max_retries: int,
-    fail_fast: bool, observer: SweepObserver | None, on_hook: Callable[..., Any] | None,
-) -> SweepRecord:  # fmt: skip
-    record = _open_record(sweep_id, root, configs, definition or {}, name, executor)
-    by_config = {c.config: c for c in configs}
-    skip = ("completed",) if retry_failed else ("completed", "failed", "crashed")
-    todo = [e for e in record.entries if e.config in by_config and e.status not in skip]
-    hook = on_hook or _apply_hook
-    hook("sweep_started", sweep=record, configs=[e.argv for e in todo])
-    if observer:
-        observer.sweep_start(record, len(todo))
-    results: list[RunResult] = []
-    interrupted: BaseException | None = None
-    tickets: dict[cf.Future[RunResult], SweepEntry] = {}
-    retries: dict[str, int] = {}
-
-    def submit(entry: SweepEntry) -> None:
-        ticket = executor.submit(by_config[entry.config].request)
-        tickets[executor.future(ticket)] = entry
-
-    try:
-        for entry in todo:
-            submit(entry)
-        while tickets:
-            done, _ = cf.wait(list(tickets), return_when=cf.FIRST_COMPLETED)
-            for future in done:
-                entry = tickets.pop(future)
-                result = future.result()
-                if not executor.index_writes:
-                    index_folder(root, result.folder)
-                _note(entry, result)
-                results.append(result)
-                if observer:
-                    observer.run_done(record, entry, result, executor.running)
-                bad = result.status in ("failed", "crashed")
-                if bad and retries.get(entry.config, 0) < max_retries and not executor.cancelled:
-                    retries[entry.config] = retries.get(entry.config, 0) + 1
-                    submit(entry)
-                elif bad and fail_fast and not executor.cancelled:
-                    executor.cancel()
-            record.save()
-    except KeyboardInterrupt as exc:
-        interrupted = exc
-        executor.cancel()
-        for future, entry in tickets.items():
-            result = future.result()
-            _note(entry, result)
-            results.append(result)
-    record.state = _final_state(record, executor.cancelled or interrupted is not None)
-    import time
-
-    record.ended = time.time()
-    record.save()
-    if observer:
-        observer.sweep_end(record)
-    hook("sweep_finished", sweep=record, runs=results)
-    if interrupted is not None:
-        raise interrupted
-    return record
 
 
 def index_folder(root: Path, folder: Path | None) -> None:

@@ -57,7 +57,7 @@ def load_workflow_file(path: str | os.PathLike[str], root: str | os.PathLike[str
             an unknown step (nothing is run).
     """
     from ..experiment import Script
-    from ..experiment._script_params import script_values
+    from ..experiment._script_params import script_settable, script_values
     from ..params import Config, read_file
 
     file = Path(path)
@@ -92,7 +92,7 @@ def load_workflow_file(path: str | os.PathLike[str], root: str | os.PathLike[str
             raise _fail(file, f"step {name!r}: 'params' must be a mapping of names to values.")
         try:
             script = Script(file.parent / str(spec["script"]), entrypoint=spec.get("entrypoint"))
-            values, arguments = script_values(script.file, script.entrypoint, params)
+            values, arguments = script_values(script.file, params, script_settable(script.file, script.entrypoint))
             config: Any = Config(globals_dict=values) if values else None
             if spec.get("config"):
                 from ..params import load_config
