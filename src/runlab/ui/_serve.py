@@ -105,8 +105,10 @@ def serve(
     app = create_app(root, token=token, allowed_hosts=LOCAL_HOSTS | {host.strip("[]")} if local else None)
     real_port = sock.getsockname()[1]
     url = url_for(host, real_port, token)
-    previous = _stop_on(signal.SIGTERM)  # uvicorn shuts down on SIGTERM, then raises it again: to this handler
-    try:  # from the start-up line on, Ctrl-C or SIGTERM is a normal stop
+    # from the start-up line on, Ctrl-C and SIGTERM stop the UI (uvicorn, once it runs, handles both and
+    # raises the signal again after shutting down: to these handlers), also in a job that ignored SIGINT
+    previous = {signum: _stop_on(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
         if token:
             echo(f"Warning: serving on {host}, reachable from other machines; every request must carry the token.",
                  True)  # fmt: skip
@@ -122,8 +124,9 @@ def serve(
         pass
     finally:
         sock.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            if handler is not None:
+                signal.signal(signum, handler)
     echo("runlab UI stopped.", True)
 
 
