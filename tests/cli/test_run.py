@@ -238,6 +238,26 @@ def test_rerun_of_scripts_and_context_blocks(root: Path, style: str, param: str)
         assert second.summaries["loss"].count == 4  # the block read the rerun's value
 
 
+@pytest.mark.parametrize("style", ["script", "functional"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_non_finite_float_parameter_survives_a_rerun(tmp_path: Path, root: Path, style: str, value: str) -> None:
+    """``-p LR=nan`` was recorded as null: the run's record showed no value and a rerun ran with LR=None."""
+    body = "print('LR', repr(LR))" if style == "script" else "print('LR', repr(e.LR))"
+    code = (
+        f"LR = 0.1\n\ndef main():\n    {body}\n"
+        if style == "script"
+        else "from runlab import Experiment\n\nLR = 0.1\nexperiment = Experiment(glob=globals())\n\n\n"
+        f"@experiment\ndef main(e):\n    {body}\n\n\nexperiment.run_if_main()\n"
+    )
+    (tmp_path / "exp.py").write_text(code)
+    first = runlab_cli("run", str(tmp_path / "exp.py"), "-p", f"LR={value}", "--root", str(root))
+    assert first.returncode == 0 and f"LR {float(value)!r}" in first.stdout, first.stdout + first.stderr
+    [record] = all_runs(root)
+    assert record.metadata["params"]["LR"]["value"] == {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[value]
+    again = runlab_cli("rerun", record.id, "--root", str(root))
+    assert again.returncode == 0 and f"LR {float(value)!r}" in again.stdout, again.stdout + again.stderr
+
+
 def test_rerun_of_a_run_without_an_experiment_file_is_refused(root: Path) -> None:
     with runlab.start_run(root=root, capture=False) as run:
         pass

@@ -82,6 +82,13 @@ CONVERTED: list[tuple[str, Any, Any]] = [
     ("dataclass", Point(1, (2, 3)), {"x": 1, "y": [2, 3]}),
     ("kept-int64-edges", [INT64_MIN, INT64_MAX], [INT64_MIN, INT64_MAX]),
     ("numpy-in-dict", {"w": np.zeros(2, dtype=np.float32)}, {"w": [0.0, 0.0]}),
+    # NaN and the infinities were written as JSON null: read back as None, indistinguishable from "no value"
+    ("nan", math.nan, "NaN"),
+    ("infinities", [math.inf, 1.5, -math.inf], ["Infinity", 1.5, "-Infinity"]),
+    ("numpy-nan", np.array([np.nan, 0.5]), ["NaN", 0.5]),
+    ("numpy-float64-inf", np.float64("inf"), "Infinity"),
+    ("nan-in-dict", {"loss": float("nan")}, {"loss": "NaN"}),
+    ("kept-finite-floats", [1e308, 1e308], [1e308, 1e308]),  # their sum overflows: still stored as numbers
 ]
 REFUSED: list[tuple[str, Any, list[str]]] = [
     ("lambda", lambda: 1, ["function"]),
@@ -239,6 +246,20 @@ def test_steps_must_fit_in_64_bits(root: Path, case: str, step: Any, error: str 
     _index_is_clean(root)
 
 
+@pytest.mark.parametrize(("value", "text"), [(math.nan, "NaN"), (math.inf, "Infinity"), (-math.inf, "-Infinity")])
+def test_a_non_finite_float_parameter_is_recorded_as_text_and_read_back_as_the_float(
+    root: Path, value: float, text: str
+) -> None:
+    with runlab.start_run(root=root, capture=False, params={"lr": value, "n": 1}) as run:
+        assert run.params["lr"] == value or math.isnan(run.params["lr"])
+    record = runlab.load(run.id, root=root)
+    assert record.metadata["params"]["lr"] == {"value": text, "type": "float", "description": None, "usable": True}
+    assert record.params["lr"] == text  # the index holds the text: shown as such, never as a blank
+    listed = CliRunner().invoke(cli, ["list", "--root", str(root), "-c", "params.lr"])
+    assert listed.exit_code == 0 and text in listed.output, listed.output
+    _index_is_clean(root)
+
+
 @pytest.mark.parametrize("via", ["start_run", "log_params"])
 def test_huge_parameter_integers_are_recorded_as_text(root: Path, via: str) -> None:
     params = {"seed": 10**100, "lr": 0.1, "shape": np.array([2, 3])}
@@ -279,7 +300,7 @@ _SCALARS = (
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats()
     | st.text(max_size=5)
     | st.sampled_from(["\ud800", "ok\udfff"])
 )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RunNotFoundError
+from ..lifecycle._values import param_value
 from ..store._api import get_store
 from ..store._files import read_json
 from ..store._store import Store
@@ -233,7 +234,7 @@ def archived_experiment(cls: type[Experiment], ref: str | os.PathLike[str], root
     obj.archive, obj.store = folder, store
     obj.own_data = RunData(data if isinstance(data, dict) else {})
     for name, rec in (meta.get("params") or {}).items():
-        value = rec.get("value") if isinstance(rec, dict) else rec
+        value = param_value(rec) if isinstance(rec, dict) else rec
         description = (rec.get("description") if isinstance(rec, dict) else "") or ""
         obj.params.defs[name] = Param(name, Any, value, description, bool(rec.get("usable", True)))
         obj.params.defaults[name] = value

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ExperimentNotFoundError, UsageError, ValidationError
 from ..lifecycle import Run
+from ..lifecycle._values import param_value
 from ..store._api import get_store
 from ..store._store import Store
 from ._execute import run_config, run_file
@@ -295,7 +296,7 @@ def request_of_record(record: RunRecord, argv: Sequence[str] = (), code_dir: Pat
             f"Run {record.id} was started from {path}, which no longer exists. Restore the file "
             f"(the run's code/ folder holds a snapshot: {record.path / 'code'})."
         )
-    values = {k: v["value"] for k, v in meta["params"].items() if v.get("usable", True)}
+    values = {k: param_value(v) for k, v in meta["params"].items() if v.get("usable", True)}
     style = origin.get("style")
     if style == "functional":
         config = origin.get("config")

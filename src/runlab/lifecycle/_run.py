@@ -23,7 +23,7 @@ from ._data import RunData
 from ._events import emit
 from ._output import OutputCapture
 from ._tracking import MAX_STEP, MetricBuffer, coerce_metric_value, coerce_step
-from ._values import INT64_MIN, to_json_value
+from ._values import INT64_MIN, param_value, to_json_value
 
 __all__ = ["Run", "RunTerminated"]
 
@@ -304,7 +304,7 @@ class Run:
     @property
     def params(self) -> dict[str, Any]:
         """The parameter values (a copy)."""
-        return {k: v["value"] for k, v in self._meta["params"].items()}
+        return {k: param_value(v) for k, v in self._meta["params"].items()}
 
     @property
     def tags(self) -> list[str]:

@@ -3,9 +3,12 @@
 One rule for every value a run writes into its JSON files (``run.data`` / ``e[...]``,
 parameter values):
 
-* ``None``, ``bool``, ``str`` (valid Unicode), ``float`` and ``int`` within 64 bits are
-  kept as they are (SQLite and the JSON readers hold integers in 64 bits; a larger
+* ``None``, ``bool``, ``str`` (valid Unicode), finite ``float`` and ``int`` within 64 bits
+  are kept as they are (SQLite and the JSON readers hold integers in 64 bits; a larger
   integer is refused so that no file holds a number the index cannot take);
+* NaN and the infinities become the texts ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``, as
+  in ``metrics.jsonl`` (JSON has no such numbers: written as numbers they would read back as
+  ``null``); :func:`param_value` turns a float parameter's text back into the float;
 * mappings become dicts (keys: strings; ints, floats, bools and None become their JSON
   text), lists, tuples and sets become lists;
 * arrays and tensors (anything with ``tolist()``, such as NumPy arrays and scalars,
@@ -29,11 +32,13 @@ from typing import Any
 
 from ..errors import DataError
 
-__all__ = ["INT64_MAX", "INT64_MIN", "MAX_DEPTH", "fits_int64", "to_json_value"]
+__all__ = ["INT64_MAX", "INT64_MIN", "MAX_DEPTH", "NON_FINITE", "fits_int64", "param_value", "to_json_value"]
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 MAX_DEPTH = 200
+NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+"""How a NaN or an infinity is stored (JSON has no such numbers), and the float each text stands for."""
 _PLAIN = (str, int, float, bool, type(None))
 _HINT = (
     "Store JSON values (numbers, strings, booleans, None, lists, dicts; arrays and tensors become lists): "
@@ -103,7 +108,9 @@ def to_json_value(value: Any, key: str = "value", inner: str = "", depth: int = 
         runlab.errors.DataError: Cannot store 'fn': this type is not a JSON value (function). ...
     """
     cls = value.__class__
-    if cls is float or cls is bool or value is None:
+    if cls is float:
+        return value if value - value == 0.0 else _non_finite(value)
+    if cls is bool or value is None:
         return value
     if cls is str:
         return _check_str(value, key, inner)
@@ -135,10 +142,28 @@ def _flat_numbers(items: Any) -> list[Any] | None:
         return []
     first = next(iter(items)).__class__
     if first is float and all(x.__class__ is float for x in items):
-        return list(items)
+        total = sum(items)  # NaN or infinite when an item is (or, rarely, when the sum overflows)
+        return list(items) if total - total == 0.0 else None
     if first is int and all(x.__class__ is int for x in items) and min(items) >= INT64_MIN and max(items) <= INT64_MAX:
         return list(items)
     return None
+
+
+def _non_finite(value: float) -> str:
+    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+
+def param_value(record: Mapping[str, Any]) -> Any:
+    """A parameter's value from its ``run.json`` record, with a float's NaN or infinity given back.
+
+    Example:
+        >>> param_value({"value": "Infinity", "type": "float"}), param_value({"value": "NaN", "type": "str"})
+        (inf, 'NaN')
+    """
+    value = record.get("value")
+    if record.get("type") == "float" and isinstance(value, str) and value in NON_FINITE:
+        return NON_FINITE[value]
+    return value
 
 
 def _plain(value: Any) -> Any:
