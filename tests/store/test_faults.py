@@ -105,7 +105,13 @@ RUN_JSON_DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "id number": (_set("id", 5), "'id' is the number 5"),
     "huge pid": (_set("heartbeat", {"pid": 10**30, "host": "h", "time": 1.0}), "'heartbeat.pid'"),
     "metric count text": (_edit(lambda m: m["metrics"]["loss"].__setitem__("count", "2")), "'metrics.loss.count'"),
+    # a folder with the run's files but no run.json was skipped: the run vanished from the index unreported
+    "missing": (lambda p: p.unlink(), "run.json is missing (the folder holds metrics.jsonl, data.json"),
 }
+
+
+def _bytes(path: Path) -> bytes | None:
+    return path.read_bytes() if path.exists() else None
 
 
 @pytest.mark.parametrize("kind", list(RUN_JSON_DAMAGE))
@@ -114,7 +120,7 @@ def test_damaged_run_json_is_kept_listed_and_explained(kind: str, root: Path, th
     good, victim, other = three
     before = snapshot(root, [good.id, other.id])
     damage(victim.path / "run.json")
-    damaged_bytes = (victim.path / "run.json").read_bytes()
+    damaged_bytes = _bytes(victim.path / "run.json")
 
     # the index is stale: check says so; a rebuild keeps the run as damaged and reports it
     stale = invoke(root, "index", "check")
@@ -122,7 +128,7 @@ def test_damaged_run_json_is_kept_listed_and_explained(kind: str, root: Path, th
     rebuilt = invoke(root, "index", "rebuild")
     assert rebuilt.exit_code == 0 and "Indexed 3 runs" in rebuilt.output
     assert victim.path.name in rebuilt.output and says in rebuilt.output
-    assert (victim.path / "run.json").read_bytes() == damaged_bytes  # never modified
+    assert _bytes(victim.path / "run.json") == damaged_bytes  # never modified (nor created)
     forget_stores()
     rec = runlab.load(victim.id, root=root)
     assert rec.status == "damaged" and says in (rec.problem or "")
@@ -137,7 +143,7 @@ def test_damaged_run_json_is_kept_listed_and_explained(kind: str, root: Path, th
     assert says in shown.output
     tagged = invoke(root, "tag", "x", victim.id)
     assert tagged.exit_code == 1 and "damaged" in tagged.output and "run.json" in tagged.output
-    assert (victim.path / "run.json").read_bytes() == damaged_bytes
+    assert _bytes(victim.path / "run.json") == damaged_bytes
     checked = invoke(root, "index", "check")
     assert checked.exit_code == 0 and "damaged" in checked.output and says in checked.output
     check_clean_after_rebuild(root)
@@ -329,6 +335,15 @@ def _deleted_folder(root: Path, runs: list[runlab.Run]) -> str:
     return ""
 
 
+def _deleted_half_way(root: Path, runs: list[runlab.Run]) -> str:
+    """delete() stopped half-way through removing the files (it renames the folder to a hidden one first)."""
+    src = runs[1].path
+    hidden = src.with_name(f".removing-{src.name}.1.1")
+    os.rename(src, hidden)
+    (hidden / "run.json").unlink()  # what is left holds metrics.jsonl: not a run, as it is hidden
+    return ""
+
+
 def _copied_in(root: Path, runs: list[runlab.Run]) -> str:
     """A run folder copied in from elsewhere (or created by a process that died before indexing it)."""
     folder = root / "default" / "2026-01-01_00-00-00_0badf00d"
@@ -355,6 +370,7 @@ CRASH_POINTS: dict[str, tuple[Callable[[Path, list[runlab.Run]], str], str | Non
     # crash point: (make it, the status `show` gives afterwards; None: the run is gone)
     "archive: folder moved, indexes not updated": (_archived_unindexed, "completed"),
     "delete: folder removed, index row left": (_deleted_folder, None),
+    "delete: stopped half-way through the files": (_deleted_half_way, None),
     "folder copied in, not indexed": (_copied_in, "completed"),
     "killed while running": (_running_torn, "crashed"),
 }

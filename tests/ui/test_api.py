@@ -541,10 +541,13 @@ def test_archived_runs_on_request_with_their_metrics(client: TestClient, root: P
     assert client.get("/api/runs", params={"archived": "maybe"}).status_code == 400
 
 
-def test_a_damaged_run_is_listed_as_damaged_and_its_page_says_why(client: TestClient, root: Path,
-                                                                  ui_store: dict[str, str]) -> None:  # fmt: skip
+@pytest.mark.parametrize("damage", ["torn", "missing"])
+def test_a_damaged_run_is_listed_as_damaged_and_its_page_says_why(
+    client: TestClient, root: Path, ui_store: dict[str, str], damage: str
+) -> None:
     rid = ui_store["lr0.1-s2"]
-    (runlab.load(rid, root=root).path / "run.json").write_bytes(b"{torn")
+    path = runlab.load(rid, root=root).path / "run.json"
+    path.write_bytes(b"{torn") if damage == "torn" else path.unlink()
     runlab.Store(root).rebuild_index()
     rows = client.get("/api/runs", params={"columns": "status"}).json()["runs"]
     assert {r["id"]: r["status"] for r in rows}[rid] == "damaged"

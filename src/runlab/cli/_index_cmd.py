@@ -25,8 +25,9 @@ def rebuild(ctx: click.Context) -> None:
     """Recreate the index from the run folders, and the archive's from the archived ones.
 
     Picks up run folders copied in from elsewhere and drops entries whose folder is
-    gone. A run whose run.json is damaged (empty, not JSON, a field of the wrong type) is
-    kept with status 'damaged' and listed; files are never modified. The work is done in
+    gone. A run whose run.json is damaged (empty, not JSON, a field of the wrong type, or
+    missing from a folder that still holds the run's metrics, data or log) is kept with
+    status 'damaged' and listed; files are never modified. The work is done in
     short chunks, so runs being written meanwhile are not held up.
 
     \b

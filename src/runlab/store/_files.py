@@ -1,4 +1,4 @@
-"""Small file helpers: JSON encoding, atomic writes and reads.
+"""Small file helpers: JSON encoding, atomic writes and reads, removing a folder at once.
 
 orjson does the heavy JSON work (metric batches, user data, every read). Its import costs
 about 15 ms, though, so the small documents written while a run starts and finishes
@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "dumps", "dumps_light", "loads", "read_json", "write_json_atomic"]
+__all__ = ["atomic_write_bytes", "dumps", "dumps_light", "loads", "read_json", "remove_folder", "write_json_atomic"]
 
 
 def _default(obj: Any) -> Any:
@@ -109,6 +109,31 @@ def atomic_write_bytes(path: Path, data: bytes, fsync: bool = True) -> None:
 def write_json_atomic(path: Path, obj: Any, fsync: bool = True) -> None:
     """Serialise ``obj`` and write it to ``path`` atomically."""
     atomic_write_bytes(path, dumps_light(obj) + b"\n", fsync=fsync)
+
+
+def remove_folder(path: Path) -> None:
+    """Remove a folder and everything in it so that readers see it whole or gone, never half-removed.
+
+    The folder is first renamed to a hidden sibling (which store scans skip), then deleted; a
+    half-removed run folder (``run.json`` gone, ``metrics.jsonl`` left) would read as a damaged run.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp()) / "run"
+        >>> (folder / "sub").mkdir(parents=True)
+        >>> remove_folder(folder); folder.exists(), list(folder.parent.iterdir())
+        (False, [])
+    """
+    import shutil
+
+    hidden = path.with_name(f".removing-{path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        os.rename(path, hidden)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        hidden = path  # cannot be renamed (a mount point, a read-only parent): removed in place
+    shutil.rmtree(hidden)
 
 
 def read_json(path: Path) -> Any:

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RunlabError, RunNotFoundError, UsageError
+from ._files import remove_folder
 from ._index import RUN_COLUMNS, effective_status
 from ._metrics_file import read_metrics, summaries_from_series
 from ._records import RunRecord, RunSet
@@ -311,7 +312,7 @@ def delete(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
     except DamagedFileError:
         pass  # a damaged record can always be deleted (no live process writes it)
     if not dry_run:
-        shutil.rmtree(record.path)
+        remove_folder(record.path)
         owner.forget([record.id])
         parent = record.path.parent
         try:

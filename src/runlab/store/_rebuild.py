@@ -159,11 +159,9 @@ def rebuild(store: Store) -> RebuildReport:
 
     def refresh(entry: IndexEntry) -> IndexEntry | None:
         stat = _stat(f"{base}/{entry.folder}")
-        if stat is None:
-            return None  # deleted or moved since it was read
-        if entry.stat is not None and stat == entry.stat:
+        if stat is not None and stat == entry.stat:
             return entry
-        fresh = read_entry(root, root / entry.folder)
+        fresh = read_entry(root, root / entry.folder)  # None: deleted or moved since it was read
         return fresh if fresh is not None and fresh.run_id == entry.run_id else None
 
     seen: dict[str, str] = {}

@@ -4,7 +4,9 @@ Contract:
     * Reading never raises for a damaged ``run.json``: :func:`read_run_file` returns what
       could be read plus one line per problem (the file is empty, is not JSON, holds a list,
       a field has the wrong type). The index records such a run with status ``damaged`` and
-      the problem text, so it is listed, shown and deletable, and never dropped.
+      the problem text, so it is listed, shown and deletable, and never dropped. So is a
+      folder whose ``run.json`` is missing but which still holds a run's files
+      (:data:`RUN_FILES`: metrics, data or log), so that they are not lost from sight.
     * :func:`meta_fields` checks every field the index uses, once, where the file enters;
       a field of the wrong type is left out of the index and named in the problem.
     * Files are never modified here: a damaged file stays as it is for the user to look at.
@@ -24,7 +26,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,8 +34,8 @@ from typing import Any
 from ..errors import DamagedFileError
 
 __all__ = [
-    "RunFile", "check_summaries", "fallback_id", "meta_fields", "read_data", "read_json_file", "read_run_file",
-    "record_problems",
+    "RUN_FILES", "RunFile", "check_summaries", "fallback_id", "meta_fields", "read_data", "read_json_file",
+    "read_run_file", "record_problems", "run_files_in",
 ]  # fmt: skip
 
 DAMAGED = "damaged"
@@ -43,6 +45,19 @@ _TIME_FIELDS = ("created", "started", "ended")
 _FOLDER_ID = re.compile(r"(?:^|_)([0-9a-f]{8})$")
 _INT64 = 2**63
 _SHOWN = 60
+RUN_FILES = ("metrics.jsonl", "data.json", "out.log")
+"""Files only a run writes into its folder (after ``run.json``): a folder holding one is a run's."""
+
+
+def run_files_in(names: Iterable[str]) -> list[str]:
+    """Which of :data:`RUN_FILES` are among ``names`` (a folder's file names).
+
+    Example:
+        >>> run_files_in(["out.log", "notes.txt", "metrics.jsonl"])
+        ['metrics.jsonl', 'out.log']
+    """
+    present = set(names)
+    return [name for name in RUN_FILES if name in present]
 
 
 def _kind(value: Any) -> str:
@@ -208,12 +223,15 @@ class RunFile:
         meta: the ``run.json`` object (``{}`` when it could not be read).
         run_id: its ID, or :func:`fallback_id` when it has none.
         problems: one line per problem; empty when the file is fine.
-        stat: ``(mtime_ns, size)`` of ``run.json`` when it was read (to notice a rewrite).
+        stat: ``(mtime_ns, size)`` of ``run.json`` when it was read (to notice a rewrite);
+            None when it is missing.
     """
 
     __slots__ = ("meta", "problems", "run_id", "stat")
 
-    def __init__(self, meta: dict[str, Any], run_id: str, problems: list[str], stat: tuple[int, int]) -> None:
+    def __init__(
+        self, meta: dict[str, Any], run_id: str, problems: list[str], stat: tuple[int, int] | None = None
+    ) -> None:
         self.meta = meta
         self.run_id = run_id
         self.problems = problems
@@ -231,12 +249,22 @@ def read_run_file(folder: Path, root: Path | None = None) -> RunFile:
     """Read ``folder/run.json`` tolerantly (see the module's contract).
 
     Raises:
-        FileNotFoundError: the folder or its ``run.json`` is gone.
+        FileNotFoundError: the folder is gone, or its ``run.json`` and every run file
+            (:data:`RUN_FILES`); with run files left, the missing ``run.json`` is the problem.
     """
     path = folder / "run.json"
-    with open(path, "rb") as handle:
-        st = os.fstat(handle.fileno())
-        data = handle.read()
+    try:
+        with open(path, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            data = handle.read()
+    except FileNotFoundError:
+        try:
+            left = run_files_in(os.listdir(folder))
+        except OSError:
+            left = []
+        if not left:
+            raise
+        return RunFile({}, fallback_id(folder, root), [f"run.json is missing (the folder holds {', '.join(left)})"])
     stat = (st.st_mtime_ns, st.st_size)
     import orjson
 

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import AmbiguousRunError, RunNotFoundError, StorageError, UsageError, ValidationError
-from ._files import read_json, write_json_atomic
+from ._files import read_json, remove_folder, write_json_atomic
 from ._folder_locks import FolderLocks
 from ._index import RUN_COLUMNS, STATUS_SQL, CorruptIndexError, Index, _is_corruption
 from ._rebuild import IndexCheck, RebuildReport
 from ._records import RunRecord, RunSet
 from ._remote import mark_unindexed
 from ._root import resolve_root
+from ._runfile import run_files_in
 from ._status import RunStatus
 
 __all__ = ["ARCHIVE_DIR", "IndexCheck", "RebuildReport", "RunlabWarning", "Store", "validate_namespace"]
@@ -287,7 +288,7 @@ class Store:
             old = read_json(folder / "run.json").get("id")
         except (OSError, ValueError):
             old = None
-        shutil.rmtree(folder)
+        remove_folder(folder)
         if old and self.index_writes:
             self._safe(lambda idx: idx.delete([old]))
 
@@ -539,11 +540,12 @@ class Store:
 
     # -- rebuilding -------------------------------------------------------------------
     def run_folders(self) -> Iterator[Path]:
-        """Every folder under the root holding a ``run.json`` (hidden folders skipped)."""
+        """Every folder under the root holding a ``run.json``, or a run's files without it
+        (:data:`~runlab.store._runfile.RUN_FILES`: indexed as damaged); hidden folders skipped."""
         if not self.root.is_dir():
             return
         for dirpath, dirnames, filenames in os.walk(self.root):
-            if "run.json" in filenames:
+            if "run.json" in filenames or run_files_in(filenames):
                 dirnames[:] = []
                 yield Path(dirpath)
             else:
