@@ -348,6 +348,20 @@ def test_pages_and_static_files(client: TestClient, ui_store: dict[str, str]) ->
     assert client.get("/static/app.js").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/compare", "/sweeps", "/api/runs", "/api/fields", "/api/openapi.json", "/runs/{id}", "/api/runs/{id}",
+     "/api/runs/{id}/metrics?names=loss", "/api/runs/{id}/log", "/api/runs/nope", "/runs/nope", "/no/such/page",
+     "/api/runs?where=params.lr%20%3E"],
+)  # fmt: skip
+def test_head_answers_as_get_without_a_body(client: TestClient, ui_store: dict[str, str], path: str) -> None:
+    """A HEAD of a page or an API address gave 405 (FastAPI routes answer only GET)."""
+    path = path.replace("{id}", ui_store["lr0.1-s1"])
+    get, head = client.get(path), client.head(path)
+    assert head.status_code == get.status_code and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+
+
 def _fingerprint(root: Path) -> dict[str, str]:
     """Every file of every run folder, hashed (the index is a cache and may be touched by reads)."""
     return {
@@ -401,6 +415,7 @@ def test_token_is_checked_on_every_request(root: Path, ui_store: dict[str, str],
         assert resp.status_code == status, (how, path, resp.status_code)
         if status == 401:
             assert "token" in resp.text and "notes of" not in resp.text
+        assert client.head(path, **kwargs).status_code == status, (how, path)  # type: ignore[arg-type]  # HEAD too
 
 
 def test_token_in_the_address_sets_a_cookie_for_the_page_requests(root: Path, ui_store: dict[str, str]) -> None:

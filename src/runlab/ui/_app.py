@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._version import __version__
 from ..errors import AmbiguousRunError, FilterError, RunlabError, RunNotFoundError, SweepNotFoundError, UsageError
@@ -102,6 +103,31 @@ class _AnyPath(PathConvertor):
 
 
 register_url_convertor("anypath", _AnyPath())
+
+
+class _HeadAsGet:
+    """A HEAD request answers as the GET of the same address would, without the body.
+
+    FastAPI routes answer only the methods they declare (a HEAD of ``/api/runs`` gave 405);
+    HTTP clients, link checkers and monitors send HEAD to see whether an address is there.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def create_app(
@@ -324,9 +350,10 @@ def create_app(
         record = _sweeps.find_study(store, name)
         return page(request, "study.html", title=f"study {record.name}", study_name=record.name)
 
-    @app.api_route("/static/plotly.min.js", methods=["GET", "HEAD"], include_in_schema=False)
+    @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly() -> FileResponse:
         return FileResponse(plotly_path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(_HeadAsGet)  # the outermost: the token and host checks see the GET
     return app
