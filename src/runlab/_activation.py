@@ -83,8 +83,13 @@ def _holds_plugin(folder: Path) -> bool:
     for name in entries:
         if name.startswith(("_", ".")):
             continue
-        if name.endswith(".py") or (folder / name / "__init__.py").is_file():
+        if name.endswith(".py"):
             return True
+        try:
+            if (folder / name / "__init__.py").is_file():
+                return True
+        except OSError:  # an unreadable entry: the plugin manager reports its folder
+            continue
     return False
 
 
@@ -172,6 +177,8 @@ def _plugins_needed(project_dir: str | os.PathLike[str] | None = None) -> Litera
             names = {key: section.get(key, []) for key in ("enabled", "disabled")}
             if not all(isinstance(v, list) and all(isinstance(n, str) for n in v) for v in names.values()):
                 return "plugins"
+            if any(key not in names and not isinstance(value, dict) for key, value in section.items()):
+                return "plugins"  # a misspelt key (disable = [...]): the plugin manager reports it
             enabled, disabled = set(names["enabled"]), set(names["disabled"])
     if enabled - disabled:
         return "plugins"
@@ -255,11 +262,40 @@ def register_plugin_commands(cli: Any) -> None:
 
     Call it before ``cli.main()`` so the commands appear in ``runlab --help``. Plugins load
     as for a run (only where one is configured). A plugin failing here is reported and
-    skipped; the command line still works.
+    skipped; the command line still works. A plugin's command never replaces a command
+    ``cli`` has already (runlab's own, or an earlier plugin's): it is left out, with one line
+    on stderr naming the plugin and the command.
+
+    Example:
+        >>> import click
+        >>> register_plugin_commands(click.Group("demo"))  # no plugin adds commands here
     """
     from .hooks import get_registry
+    from .hooks._specs import CLI_REGISTER_COMMANDS
 
+    registry = get_registry()
     try:
-        get_registry().apply("cli_register_commands", cli=cli)
+        registry.activate()
+        impls = registry.implementations(CLI_REGISTER_COMMANDS)
     except Exception as exc:
         print(f"runlab: plugin commands could not be registered: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return
+    commands = getattr(cli, "commands", None)
+    added_by: dict[str, str] = {}
+    for impl in impls:  # one at a time: a clash is the fault of the implementation that made it
+        before = dict(commands) if isinstance(commands, dict) else {}
+        try:
+            registry.call([impl], {"cli": cli})
+        except Exception as exc:  # a critical plugin's failure: still no reason to lose the command line
+            print(f"runlab: plugin commands could not be registered: {type(exc).__name__}: {exc}", file=sys.stderr)
+        for name, command in before.items():
+            if commands is not None and commands.get(name) is not command:
+                commands[name] = command
+                whose = f"plugin {added_by[name]!r}'s" if name in added_by else "runlab's own"
+                print(
+                    f"runlab: plugin {impl.owner!r} cannot replace the command 'runlab {name}' ({whose}); its "
+                    f'command was left out. Give it another name (click.command("{impl.owner}-{name}")).',
+                    file=sys.stderr,
+                )
+        if commands is not None:
+            added_by.update((name, impl.owner) for name in commands if name not in before)

@@ -11,9 +11,10 @@ One mechanism serves plugins, an experiment's own hooks (``@experiment.hook``, m
   (:class:`~runlab.HookSignatureError`);
 - ``raise StopHook(value)`` ends the chain, and the call returns ``value``; otherwise the
   call returns the last return value that was not None;
-- an implementation's ``on_error`` decides about its exceptions (plugins: reported and
-  recorded, the run goes on; run listeners: reported once); without one they propagate
-  (an experiment's own hooks are part of its code).
+- an implementation's ``on_error`` decides about its exceptions, ``SystemExit`` included
+  (plugins: reported and recorded, the run goes on; run listeners: reported once); without
+  one they propagate (an experiment's own hooks are part of its code). ``KeyboardInterrupt``
+  always propagates: it is the user's Ctrl-C.
 
 An experiment's own hooks are *scoped*: they carry the layer (:class:`HookScope`: the
 experiment file or mixin) that registered them and fire only when their experiment applies
@@ -361,7 +362,7 @@ class HookRegistry:
                 value = impl.call(kwargs, experiment)
             except StopHook as stop:
                 return stop.value
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # sys.exit() in a plugin is its failure; Ctrl-C is not
                 if impl.on_error is None:
                     raise
                 impl.on_error(impl, exc, dict(kwargs))

@@ -71,7 +71,7 @@ class PluginCommands:
         context.config = context.config or dict(record.plugin.settings)
         try:
             output = record.plugin.execute(context)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             result = PluginResult(
                 False,
                 error=f"{type(exc).__name__}: {exc}",
@@ -148,7 +148,7 @@ class PluginCommands:
         context.config = context.config or dict(record.plugin.settings)
         try:
             record.plugin.initialize(context)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             record.error = f"{type(exc).__name__}: {exc}"
             record.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             record.set_state(PluginState.FAILED, f"initialize: {record.error}")

@@ -49,7 +49,21 @@ def _names(value: Any, key: str, pyproject: Path) -> set[str]:
 
 
 def load_plugin_config(start: Path | None = None) -> PluginConfig:
-    """Read ``[tool.runlab.plugins]`` of the nearest ``pyproject.toml`` (defaults when absent)."""
+    """Read ``[tool.runlab.plugins]`` of the nearest ``pyproject.toml`` (defaults when absent).
+
+    Raises:
+        UsageError: the section is not a table, ``enabled`` / ``disabled`` is not a list of
+            names, or another key is not a table of settings (a misspelt ``disable = [...]``).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "pyproject.toml").write_text('[tool.runlab.plugins]\\ndisable = ["notify"]\\n')
+        >>> load_plugin_config(folder)
+        Traceback (most recent call last):
+        ...
+        runlab.errors.UsageError: Unknown key 'disable' in [tool.runlab.plugins] of ...
+    """
     from ..store._root import find_pyproject, read_toml
 
     pyproject = find_pyproject(start)
@@ -70,5 +84,28 @@ def load_plugin_config(start: Path | None = None) -> PluginConfig:
         config.disabled = _names(section["disabled"], "disabled", pyproject)
     if "enabled" in section:
         config.enabled = _names(section["enabled"], "enabled", pyproject)
-    config.settings = {k: dict(v) for k, v in section.items() if k not in _RESERVED and isinstance(v, dict)}
+    for key, value in section.items():
+        if key not in _RESERVED and not isinstance(value, dict):
+            raise UsageError(_unknown_key(key, value, pyproject))
+    config.settings = {k: dict(v) for k, v in section.items() if k not in _RESERVED}
     return config
+
+
+def _unknown_key(key: str, value: Any, pyproject: Path) -> str:
+    """The message for ``key = value`` in ``[tool.runlab.plugins]`` that is neither a list nor a settings table."""
+    import difflib
+
+    where = f"[tool.runlab.plugins] of {pyproject}"
+    close = difflib.get_close_matches(key, sorted(_RESERVED), n=1, cutoff=0.6)
+    if close:
+        return f'Unknown key {key!r} in {where}. Did you mean {close[0]!r}? Write for example {close[0]} = ["notify"].'
+    if isinstance(value, bool):
+        switch = "disabled" if value is False else "enabled"
+        return (
+            f"Invalid value for {key!r} in {where}: {str(value).lower()}. Switch a plugin with "
+            f'{switch} = ["{key}"]; its settings go in a table [tool.runlab.plugins.{key}].'
+        )
+    return (
+        f"Invalid value for {key!r} in {where}: {value!r} is not a table of settings. Only enabled and disabled "
+        f"are lists; the settings of plugin {key!r} go in a table [tool.runlab.plugins.{key}]."
+    )

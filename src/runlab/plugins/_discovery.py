@@ -33,7 +33,10 @@ from .._activation import ENTRY_POINT_GROUP, plugin_distributions, user_plugin_f
 from ._errors import PluginLoadError
 from ._plugin import Plugin
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginSource", "discover", "folder_settings", "import_plugin_class", "plugin_folders"]
+__all__ = [
+    "ENTRY_POINT_GROUP", "PluginSource", "discover", "folder_problem", "folder_settings", "import_plugin_class",
+    "plugin_folders",
+]  # fmt: skip
 
 BUILTIN = {
     "plot_track": "runlab.plugins.builtin.plot_track:PlotTrackPlugin",
@@ -76,16 +79,50 @@ def plugin_folders(project_dir: Path | None = None) -> list[Path]:
     return folders
 
 
+def folder_problem(folder: Path) -> str | None:
+    """Why no plugin can be read from ``folder``, in one line; None when it is a readable folder or absent.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> folder_problem(pathlib.Path(tempfile.mkdtemp())) is None
+        True
+        >>> folder_problem(pathlib.Path(tempfile.mkstemp(suffix=".py")[1]))
+        'plugin folder ... is a file, so no plugin is loaded from it. ...'
+    """
+    try:
+        if not folder.exists():
+            return None
+        if not folder.is_dir():
+            inside = folder.parent if folder.suffix == ".py" else folder
+            return (
+                f"plugin folder {folder} is a file, so no plugin is loaded from it. Plugins go inside a folder, "
+                f"as {inside}/NAME.py; name that folder (RUNLAB_PLUGIN_PATH holds folders)."
+            )
+        os.listdir(folder)
+    except OSError as exc:
+        return (
+            f"cannot read plugin folder {folder}: {exc.strerror or exc}. Fix the folder (or RUNLAB_PLUGIN_PATH); "
+            "no plugin is loaded from it."
+        )
+    return None
+
+
 def _folder_sources(folder: Path) -> Iterator[PluginSource]:
-    if not folder.is_dir():
+    """The plugins in ``folder``; an unreadable folder or entry is skipped (see :func:`folder_problem`)."""
+    try:
+        entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
         return
-    for entry in sorted(folder.iterdir()):
+    for entry in entries:
         if entry.name.startswith(("_", ".")):
             continue
-        if entry.is_file() and entry.suffix == ".py":
-            yield PluginSource(entry.stem, "folder", str(entry))
-        elif entry.is_dir() and (entry / "__init__.py").is_file():
-            yield PluginSource(entry.name, "folder", str(entry))
+        try:
+            if entry.is_file() and entry.suffix == ".py":
+                yield PluginSource(entry.stem, "folder", str(entry))
+            elif entry.is_dir() and (entry / "__init__.py").is_file():
+                yield PluginSource(entry.name, "folder", str(entry))
+        except OSError:
+            continue
 
 
 def _entry_point_sources() -> Iterator[PluginSource]:

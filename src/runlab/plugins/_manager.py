@@ -17,7 +17,15 @@ from ..hooks import HOOKS, HookImpl, HookRegistry, get_registry
 from ..hooks._specs import AFTER_PLUGINS_LOADED, RUN_STATE_CHANGED
 from ._commands import PluginCommands
 from ._config import PluginConfig, load_plugin_config
-from ._discovery import PluginSource, discover, folder_settings, import_plugin_class
+from ._discovery import (
+    BUILTIN,
+    PluginSource,
+    discover,
+    folder_problem,
+    folder_settings,
+    import_plugin_class,
+    plugin_folders,
+)
 from ._errors import PluginError, PluginLoadError, PluginNotFoundError
 from ._hook_api import HookAPI, with_config_argument
 from ._plugin import Plugin, PluginContext, PluginMetadata, PluginState, StateChange, _now
@@ -166,6 +174,11 @@ class PluginManager(PluginCommands, HookAPI):
         sources, shadowed = discover(self.project_dir, self.plugin_dirs)
         new = []
         with self._lock:
+            if not self._discovered:
+                for folder in [*self.plugin_dirs, *plugin_folders(self.project_dir)]:
+                    problem = folder_problem(folder)
+                    if problem:
+                        _report(problem)
             self._discovered = True
             for source in sources:
                 if source.kind == "builtin" and not self.builtin:
@@ -197,6 +210,8 @@ class PluginManager(PluginCommands, HookAPI):
                     self._records[name].given_metadata = given
             first = not self._loaded
             self._loaded = True
+            if first:
+                self._check_config_names()
             for record in list(self._records.values()):
                 if record.state is PluginState.DISCOVERED:
                     self._load(record)
@@ -208,6 +223,22 @@ class PluginManager(PluginCommands, HookAPI):
         if first:
             self.apply(AFTER_PLUGINS_LOADED, manager=self, plugins=active)
         return active
+
+    def _check_config_names(self) -> None:
+        """Report names in ``enabled`` / ``disabled`` that match no plugin (a ``disabled`` one only when
+        it looks like a misspelling: a project may switch off a plugin not installed everywhere)."""
+        known = set(self._records) | set(BUILTIN)
+        for key in ("enabled", "disabled"):
+            for name in sorted(getattr(self.config, key) - known):
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                if key == "disabled" and not close:
+                    continue
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                where = f" of {self.config.source}" if self.config.source else ""
+                _report(
+                    f'{key} = ["{name}"] in [tool.runlab.plugins]{where} names no plugin.{hint} '
+                    "See 'runlab plugins list'."
+                )
 
     def _ensure_loaded(self) -> None:
         if not self._loaded:
@@ -249,7 +280,7 @@ class PluginManager(PluginCommands, HookAPI):
             if cls is None:
                 cls = import_plugin_class(record.source, reload=reload)
             record.plugin_class = cls
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a plugin calling sys.exit() fails, not the process
             self._load_failed(record, "import", exc)
             return
         if cls.enabled_by_default is False and name not in self.config.enabled:
@@ -282,12 +313,18 @@ class PluginManager(PluginCommands, HookAPI):
             record.set_state(PluginState.LOADED, "imported " + record.source.describe())
             plugin.initialize(PluginContext(name=name, config=dict(plugin.settings), manager=self))
             hooks = plugin.hook_methods()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             record.plugin = None
             self._load_failed(record, "initialize", exc)
             return
-        for hook_name, priority, method in hooks:
-            self.registry.register(hook_name, method, priority, plugin=name, on_error=self._hook_failed)
+        try:  # hooks set on the instance in initialize() are checked here, not by check_hooks
+            for hook_name, priority, method in hooks:
+                self.registry.register(hook_name, method, priority, plugin=name, on_error=self._hook_failed)
+        except HookSignatureError as exc:
+            self.registry.unregister_plugin(name)
+            record.plugin = None
+            self._load_failed(record, "register its hooks", exc)
+            return
         record.notice = ""
         record.error = record.traceback = None
         record.set_state(PluginState.INITIALIZED, f"{len(hooks)} hook(s) registered")
@@ -297,7 +334,7 @@ class PluginManager(PluginCommands, HookAPI):
         record.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         record.notice = f"failed to {step}: {record.error}"
         record.set_state(PluginState.FAILED, record.notice)
-        _report(f"plugin {record.name!r} could not {step}: {record.error}")
+        _report(f"plugin {record.name!r} could not {step}: {record.error.rstrip('.')}. {_fix(record)}")
         if record.plugin_class is not None and record.plugin_class.critical:
             raise PluginLoadError(
                 f"Critical plugin {record.name!r} could not {step}: {record.error}. Fix or disable it "
@@ -311,7 +348,7 @@ class PluginManager(PluginCommands, HookAPI):
         if plugin is not None:
             try:
                 plugin.cleanup()
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 _report(f"plugin {record.name!r} failed in cleanup: {type(exc).__name__}: {exc}")
         if record.state is not PluginState.STOPPED:
             record.set_state(PluginState.STOPPED, reason)
@@ -495,6 +532,16 @@ class PluginManager(PluginCommands, HookAPI):
         # outside the lock: a plugin's cleanup may wait for its background work, which may report failures
         for record in loaded:
             self._unload(record, "manager closed")
+
+
+def _fix(record: PluginRecord) -> str:
+    """The next step for a plugin that failed to load: where it is, and how to switch it off."""
+    source, off = record.source, f'disable it with disabled = ["{record.name}"] in [tool.runlab.plugins]'
+    if source.kind == "folder":
+        return f"Fix {source.target}, or {off}."
+    if source.kind == "entry-point":
+        return f"Fix or reinstall {source.distribution} (entry point {record.name} = {source.target}), or {off}."
+    return f"Fix its settings, or {off}."
 
 
 def _nothing(**kwargs: Any) -> None:
