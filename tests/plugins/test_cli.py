@@ -109,3 +109,37 @@ def test_plugins_list_in_a_subprocess(project: Path) -> None:
         [sys.executable, "-c", BOOTSTRAP, "--help"], capture_output=True, text=True, cwd=project, env=env
     )
     assert "greet" in helped.stdout and "plugins" in helped.stdout
+
+
+CRITICAL_BROKEN = """
+from runlab.plugins import Plugin, hook
+
+class Guard(Plugin):
+    critical = True
+
+    def initialize(self, context):
+        raise RuntimeError("licence server unreachable")
+
+    @hook("before_run")
+    def check(self, experiment, run):
+        pass
+"""
+
+
+@pytest.mark.parametrize("args", [["plugins", "list"], ["plugins", "info", "guard"], ["plugins", "help", "guard"]])
+def test_a_critical_plugin_that_fails_to_load_can_still_be_looked_at(tmp_path: Path, args: list[str]) -> None:
+    """The inspection commands exited 1 and showed nothing: the failing plugin could not be looked at."""
+    folder = tmp_path / ".runlab" / "plugins"
+    folder.mkdir(parents=True)
+    (folder / "guard.py").write_text(CRITICAL_BROKEN)
+    out = subprocess.run([sys.executable, "-m", "runlab", *args], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr and "licence server unreachable" in out.stdout + out.stderr
+    if args[1] == "list":
+        [line] = [ln for ln in out.stdout.splitlines() if ln.startswith("guard")]
+        assert "failed" in line
+    # a run still refuses to start without its critical plugin
+    run = subprocess.run([sys.executable, "-c", "import runlab\nwith runlab.start_run(root='runs'): pass"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode != 0 and "Critical plugin 'guard'" in run.stderr

@@ -16,9 +16,16 @@ __all__ = ["plugins_group"]
 
 
 def _manager() -> PluginManager:
-    from ..plugins import get_manager
+    """The process's plugin manager; when a critical plugin fails to load (which stops every run),
+    one that lists it as failed, so that the user can still look at it here."""
+    from ..errors import PluginLoadError
+    from ..plugins import PluginManager, get_manager
 
-    return get_manager()
+    try:
+        return get_manager()
+    except PluginLoadError as exc:
+        click.echo(f"runlab: {exc}", err=True)
+        return PluginManager(inspecting=True)
 
 
 @cli.group("plugins")

@@ -126,6 +126,8 @@ class PluginManager(PluginCommands, HookAPI):
             (:meth:`apply_hook`; see :mod:`runlab.plugins._hook_api`).
         builtin: include runlab's built-in plugins.
         registry: where the plugins' hooks are registered (default: a new registry).
+        inspecting: load for looking at the plugins (``runlab plugins list``): a critical
+            plugin that fails to load is marked FAILED like any other instead of raising.
 
     Example:
         >>> from runlab.plugins import PluginManager, Plugin, hook
@@ -147,7 +149,9 @@ class PluginManager(PluginCommands, HookAPI):
         config: PluginConfig | Any = None,
         builtin: bool = True,
         registry: HookRegistry | None = None,
+        inspecting: bool = False,
     ) -> None:
+        self.inspecting = inspecting
         self.plugin_dirs: list[Path] = []
         if isinstance(project_dir, (list, tuple)):
             self.plugin_dirs, project_dir = [Path(d) for d in project_dir], None
@@ -335,7 +339,7 @@ class PluginManager(PluginCommands, HookAPI):
         record.notice = f"failed to {step}: {record.error}"
         record.set_state(PluginState.FAILED, record.notice)
         _report(f"plugin {record.name!r} could not {step}: {record.error.rstrip('.')}. {_fix(record)}")
-        if record.plugin_class is not None and record.plugin_class.critical:
+        if record.plugin_class is not None and record.plugin_class.critical and not self.inspecting:
             raise PluginLoadError(
                 f"Critical plugin {record.name!r} could not {step}: {record.error}. Fix or disable it "
                 f'(disabled = ["{record.name}"] in [tool.runlab.plugins]).',
