@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import runlab.branch as rb
 from runlab.branch import InMemoryLogger
@@ -127,3 +134,39 @@ def test_the_background_pool_is_bounded_and_queues_the_rest() -> None:
 
     assert run_in_thread(pool, boom).wait(30)
     assert run_in_thread(pool, lambda: None).wait(30)  # the pool still works
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("RUNLAB_BRANCH_EXIT_TIMEOUT", "nan"),   # waited forever at exit, spinning
+        ("RUNLAB_BRANCH_EXIT_TIMEOUT", "-5"),
+        ("RUNLAB_BRANCH_EXIT_TIMEOUT", "ten"),   # a raw ValueError when importing runlab.branch
+        ("RUNLAB_BRANCH_THREADS", "0"),          # background branches never started
+        ("RUNLAB_BRANCH_THREADS", "many"),
+    ],
+)  # fmt: skip
+def test_a_bad_environment_setting_is_refused_by_name(tmp_path: Path, variable: str, value: str) -> None:
+    out = run_python(SCRIPT.format(extra=""), str(tmp_path / "store"), env={variable: value}, timeout=60, check=False)
+    assert out.returncode == 1 and out.stdout == ""
+    assert f"BranchSettingError: Invalid {variable}={value!r}: expected" in out.stderr
+    assert "Fix or unset the environment variable." in out.stderr
+    cli = subprocess.run([sys.executable, "-m", "runlab", "branch", "list", "--root", str(tmp_path / "store")],
+                         capture_output=True, text=True, env={**os.environ, variable: value}, timeout=60,
+                         check=False)  # fmt: skip
+    assert cli.returncode == 2 and f"Invalid {variable}={value!r}" in cli.stderr and "Traceback" not in cli.stderr
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), -1, "5", True])
+def test_a_timeout_that_cannot_be_waited_is_refused(timeout: Any) -> None:
+    @rb.branch(configs=[{"n": 1}], strategy="single", logger=None)
+    def f(config: dict[str, int]) -> int:
+        return config["n"]
+
+    async def drain() -> None:
+        await f.branching.ajoin(timeout)  # type: ignore[attr-defined]
+
+    for wait in (lambda: f.branching.join(timeout), lambda: asyncio.run(drain())):  # type: ignore[attr-defined]
+        with pytest.raises(rb.BranchSettingError, match=r"Invalid timeout .*: expected a number of seconds >= 0"):
+            wait()
+    assert f.branching.join(float("inf")) == []  # type: ignore[attr-defined]  # infinity: no limit

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,6 +106,135 @@ def test_invalid_settings_are_refused(root: Path) -> None:
         rb.StoreLogger(root=root, namespace="../escape")
     with pytest.raises(rb.BranchError, match="flush_interval"):
         rb.StoreLogger(root=root, flush_interval=0)
+
+
+@pytest.mark.parametrize(
+    "interval",
+    [0, -1, float("nan"), float("inf"), 1e300, True, "0.5", None],  # NaN spun the writer; 1e300 killed it
+)
+def test_a_flush_interval_the_writer_cannot_wait_is_refused(root: Path, interval: Any) -> None:
+    with pytest.raises(rb.BranchError, match=r"Invalid flush_interval .*: expected a number of seconds > 0"):
+        rb.StoreLogger(root=root, flush_interval=interval)
+
+
+@pytest.mark.parametrize("broken_first", [True, False])
+def test_a_session_that_cannot_be_written_holds_up_no_other_session(root: Path, broken_first: bool) -> None:
+    import shutil
+
+    logger = rb.StoreLogger(root=root, flush_interval=3600)
+
+    @rb.branch(configs=[{"f": "a"}], strategy="single", logger=logger)
+    def fa(config: dict[str, str]) -> str:
+        return "A"
+
+    @rb.branch(configs=[{"f": "b"}], strategy="single", logger=logger)
+    def fb(config: dict[str, str]) -> str:
+        return "B"
+
+    fa(), fb()
+    logger.flush()
+    broken = logger.session_run(fa.branching.session)  # type: ignore[attr-defined]
+    healthy = logger.session_run(fb.branching.session)  # type: ignore[attr-defined]
+    assert broken is not None and healthy is not None
+    shutil.rmtree(broken.path)  # deleted while the process lives: its appends fail
+    for call in (fa, fb) if broken_first else (fb, fa):
+        call()
+    for _ in range(3):
+        with pytest.raises(FileNotFoundError):
+            logger.flush()
+    assert [r["output"] for r in rb.read_branches(healthy.id, root=root)] == ["B", "B"]  # written once, not held
+    assert len(logger._pending) == 1  # the broken session's branch is kept for a retry
+    broken.path.mkdir()
+    logger.close()  # the folder is back: the kept branch is written
+    assert [r["output"] for r in rb.read_branches(broken.id, root=root)] == ["A"]
+
+
+class _BadRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "recorded"),
+    [
+        (10**30, "1000000000000000000000000000000"),              # beyond orjson's 64-bit ints
+        (-(10**5000), "<int object: str() failed: ValueError>"),  # beyond Python's int-to-text limit
+        ({"k": 10**30}, "{'k': 1000000000000000000000000000000}"),
+        ("bad \udcff name", "bad \\udcff name"),                # a lone surrogate (undecodable file name)
+        (_BadRepr(), "<_BadRepr object: repr() failed: RuntimeError>"),
+        (OSError("bad \udcff name"), "bad \\udcff name"),       # raised: the error message
+    ],
+    ids=["int-64", "int-text", "nested-int", "surrogate", "bad-repr", "error-surrogate"],
+)  # fmt: skip
+def test_a_value_json_cannot_hold_is_recorded_as_text_and_blocks_nothing(root: Path, outcome: Any,
+                                                                          recorded: str) -> None:  # fmt: skip
+    logger = rb.StoreLogger(root=root, flush_interval=3600)
+    outcomes = iter([outcome, "after"])
+
+    @rb.branch(configs=[{"a": 1}], strategy="single", logger=logger)
+    def f(config: dict[str, int]) -> Any:
+        value = next(outcomes)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    with contextlib.suppress(OSError):
+        f()
+    f()
+    logger.flush()
+    rows = rb.read_branches(rb.sessions(root=root)[0])
+    first = rows[0]["exception"]["message"] if rows[0]["status"] == "failed" else rows[0]["output"]
+    assert (first, rows[1]["output"]) == (recorded, "after")
+    logger.close()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"42",                                                    # JSON, but not a row
+        b"[]",
+        b'{"status": "success"}',                                 # fields missing
+        b'{"config_id": 5, "role": "x", "call_id": "1", "status": "success"}',
+        b'{"config_id": "c", "role": "x", "call_id": "1", "status": "weird"}',
+        b'{"config_id": "c", "role": "x", "call_id": "1", "status": "failed", "duration": "slow"}',
+        b'{"config_id": "c", "role": "x", "call_id": "1", "status": "failed", "exception": "boom"}',
+        b"\xff\xfe not json",
+    ],
+)  # fmt: skip
+def test_damaged_lines_of_a_branch_log_are_skipped_with_a_warning(root: Path, damage: bytes) -> None:
+    from click.testing import CliRunner
+
+    from runlab.cli import cli
+    from runlab.cli._main import _register
+    from runlab.store import RunlabWarning
+
+    logger = rb.StoreLogger(root=root)
+    generate = _decorated(logger)
+    generate("q")  # type: ignore[operator]
+    logger.close()
+    (session,) = rb.sessions(root=root)
+    with open(session.path / rb.BRANCH_LOG, "ab") as handle:
+        handle.write(damage + b"\n")
+    with pytest.warns(RunlabWarning, match=r"Skipped 1 damaged line\(s\) of .*branches.jsonl \(line 3\)"):
+        rows = rb.read_branches(session, status="failed")
+    assert [r["config"] for r in rows] == [{"model": "b", "t": 0.5}]
+    _register()
+    with pytest.warns(RunlabWarning, match="Skipped 1 damaged line"):
+        result = CliRunner().invoke(cli, ["branch", "show", session.id, "--root", str(root)])
+    assert result.exit_code == 0 and "a:q" in result.output and "Traceback" not in result.output
+
+
+def test_a_config_pool_the_store_cannot_keep_as_json_still_reads_back(root: Path) -> None:
+    logger = rb.StoreLogger(root=root)
+
+    @rb.branch(configs=[{"seed": 10**30}], strategy="single", logger=logger)
+    def f(config: dict[str, int]) -> str:
+        return "ok"
+
+    f()
+    logger.close()
+    rows = rb.read_branches(rb.sessions(root=root)[0])
+    assert [r["output"] for r in rows] == ["ok"]
 
 
 def test_the_writer_thread_writes_without_an_explicit_flush(root: Path) -> None:

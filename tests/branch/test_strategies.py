@@ -81,11 +81,18 @@ def test_register_refuses_non_strategies(name: str, factory: Any, match: str) ->
         registry.register(name, factory)
 
 
-def test_builtins_cannot_be_unregistered_and_unknown_names_are_reported() -> None:
-    with pytest.raises(rb.StrategyError, match="built-in"):
-        registry.unregister("shadow")
-    with pytest.raises(rb.UnknownStrategyError, match="Registered strategies: single, round_robin"):
-        registry.unregister("nope")
+@pytest.mark.parametrize(
+    ("name", "error", "match"),
+    [
+        ("shadow", rb.StrategyError, "built-in"),
+        ("nope", rb.UnknownStrategyError, "Registered strategies: single, round_robin"),
+        (5, rb.UnknownStrategyError, "Invalid strategy name 5: expected a string"),
+        (None, rb.UnknownStrategyError, "Invalid strategy name None: expected a string"),
+    ],
+)
+def test_builtins_cannot_be_unregistered_and_unknown_names_are_reported(name: Any, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        registry.unregister(name)
 
 
 def test_a_factory_making_a_non_strategy_fails_at_decoration() -> None:

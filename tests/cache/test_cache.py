@@ -323,3 +323,137 @@ def test_a_run_that_uses_no_cache_does_not_load_it(tmp_path: Path) -> None:
                               timeout=120, env=env, check=True)  # fmt: skip
         # on (the default) needs no switch; off switches loading off, which loads the cache
         assert f"cache loaded: {bool(args)}" in done.stdout, done.stdout
+
+
+def _factory_pair(cache: Cache, closed_over: tuple[Any, Any]) -> tuple[Any, Any]:
+    def make(k: Any) -> Any:
+        @cache.cached("mul")
+        def mul(x: int) -> Any:
+            return (x, k)
+
+        return mul
+
+    return make(closed_over[0]), make(closed_over[1])
+
+
+@pytest.mark.parametrize(
+    ("closed_over", "same"),
+    [
+        ((2, 3), False),                              # a factory's parameter is part of the key
+        (("a", "b"), False),
+        (({"lr": 0.1}, {"lr": 0.2}), False),
+        ((np.arange(3), np.arange(1, 4)), False),
+        ((2, 2), True),                               # the same value shares the entry
+        ((object(), object()), True),                 # objects count by their type only
+    ],
+)  # fmt: skip
+def test_functions_made_by_one_factory_do_not_share_entries(cache: Cache, closed_over: Any, same: bool) -> None:
+    first, second = _factory_pair(cache, closed_over)
+    a, b = first(1), second(1)
+    assert (cache.stats["hits"] == 1) is same
+    assert a[1] is closed_over[0]
+    if not same:
+        assert b[1] is closed_over[1]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (["".join(["ab", "c"])], ["".join(["a", "bc"])]),  # equal content, other objects: one entry
+        ([float("1.5")], [float("1.5")]),
+    ],
+)  # fmt: skip
+def test_object_arrays_are_keyed_by_content_not_addresses(cache: Cache, first: list[Any], second: list[Any]) -> None:
+    work, calls = counting(cache)
+    assert first[0] is not second[0]
+    work(np.array(first, dtype=object))
+    work(np.array(second, dtype=object))
+    assert len(calls) == 1
+    changed = np.empty(1, dtype=object)
+    changed[0] = {"v": 1}
+    work(changed)
+    changed[0]["v"] = 2  # new content at the same address: a new entry, not the old result
+    assert work(changed)["x"] == [{"v": 2}] and len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        ({"loss": float("nan")}, r"the result\['loss'\] is nan, which JSON would store as null"),
+        ([1.0, float("-inf")], r"the result\[1\] is -inf"),
+        ((1, 2), "is a tuple, which JSON would load back as a list"),
+        ({"ids": {1, 2}}, r"the result\['ids'\] is a set"),
+        (np.array([1.0, np.nan]), "holds NaN or infinite values"),
+    ],
+)  # fmt: skip
+def test_json_backend_refuses_values_it_would_not_give_back(cache: Cache, value: Any, match: str) -> None:
+    @cache.cached("j", backend="json")
+    def make() -> Any:
+        return value
+
+    with pytest.warns(RunlabWarning, match=match):
+        out = make()
+    assert out is value and cache.entries() == []
+
+
+@pytest.mark.parametrize(
+    ("ignore", "outcome"),
+    [
+        ("lock", "hit"),                              # one string is one name, not its letters
+        (("lock",), "hit"),
+        (("lokc",), "Invalid ignore= name 'lokc': f\\(\\) has no such argument. Expected some of: lock, x"),
+        ("x y", "Invalid ignore= name 'x y'"),
+    ],
+)  # fmt: skip
+def test_ignore_names_are_checked_when_decorating(cache: Cache, ignore: Any, outcome: str) -> None:
+    import threading
+
+    def f(lock: Any, x: int) -> int:
+        return x
+
+    if outcome != "hit":
+        with pytest.raises(CacheError, match=outcome):
+            cache.cached("f", ignore=ignore)(f)
+        return
+    g = cache.cached("f", ignore=ignore)(f)
+    assert g(threading.Lock(), 1) == 1 and g(threading.Lock(), 1) == 1
+    assert cache.stats["hits"] == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"scope": 5}, "Invalid cache scope 5: expected a folder name or a tuple of them"),
+        ({"scope": None}, "Invalid cache scope None"),
+    ],
+)  # fmt: skip
+def test_a_scope_that_is_not_names_is_refused_clearly(cache: Cache, options: dict[str, Any], match: str) -> None:
+    with pytest.raises(CacheError, match=match):
+        cache.cached(**options)(lambda: 1)
+
+
+def test_an_argument_that_contains_itself_is_refused_clearly(cache: Cache) -> None:
+    work, calls = counting(cache)
+    loop: list[Any] = []
+    loop.append(loop)
+    with pytest.raises(CacheError, match=r"argument x is nested too deeply or contains itself.*ignore=\(.x.,\)"):
+        work(loop)
+    assert calls == []
+
+
+@pytest.mark.parametrize("blocker", ["file", "read-only"])
+def test_an_unwritable_cache_folder_returns_the_result_with_a_warning(cache: Cache, blocker: str) -> None:
+    cache.path.mkdir(parents=True)
+    if blocker == "file":
+        (cache.path / "work").write_text("in the way")
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        cache.path.chmod(0o555)
+    work, calls = counting(cache)
+    try:
+        with pytest.warns(RunlabWarning, match=r"Could not cache the result of 'work'.*Check that .* can be written"):
+            assert work(1) == {"x": 1, "n": 1}
+    finally:
+        cache.path.chmod(0o755)
+    assert len(calls) == 1 and cache.entries() == []

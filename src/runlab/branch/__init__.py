@@ -33,6 +33,7 @@ from ._decorator import Branching, branch, drain
 from ._errors import (
     BranchConfigError,
     BranchError,
+    BranchSettingError,
     BranchStateError,
     LoggerClosedError,
     StrategyError,
@@ -53,6 +54,7 @@ __all__ = [
     "BranchContainer",
     "BranchError",
     "BranchSession",
+    "BranchSettingError",
     "BranchStateError",
     "BranchStatus",
     "Branching",

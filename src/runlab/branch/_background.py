@@ -18,12 +18,45 @@ from collections.abc import Callable
 from typing import Any
 
 from ._branch import Branch, BranchStatus
-from ._errors import BranchStateError
+from ._errors import BranchSettingError, BranchStateError
 from ._loggers import BranchSession, LoggerBackend
 
-__all__ = ["EXIT_TIMEOUT", "Worker", "ensure_exit_hook", "pending_background", "shutdown"]
+__all__ = ["EXIT_TIMEOUT", "Worker", "check_timeout", "ensure_exit_hook", "pending_background", "shutdown"]
 
-EXIT_TIMEOUT = float(os.environ.get("RUNLAB_BRANCH_EXIT_TIMEOUT", "10"))
+
+def _env_number(name: str, default: int | float, minimum: int | float) -> Any:
+    """The number in environment variable ``name`` (of ``default``'s type), else ``default``; refuses a bad one."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    kind = type(default)
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not minimum <= value <= threading.TIMEOUT_MAX:  # NaN fails too
+        what = "a whole number" if kind is int else "a number of seconds"
+        raise BranchSettingError(f"Invalid {name}={text!r}: expected {what} of at least {minimum}, such as {default}. "
+                          "Fix or unset the environment variable.")  # fmt: skip
+    return value
+
+
+def check_timeout(timeout: float | None) -> float | None:
+    """``timeout`` as seconds to wait (None: no limit; infinity is no limit too); refuses NaN and negatives.
+
+    Example:
+        >>> check_timeout(2), check_timeout(float("inf"))
+        (2, None)
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+        raise BranchSettingError(f"Invalid timeout {timeout!r}: expected a number of seconds >= 0, or None to wait "
+                          "without limit.")  # fmt: skip
+    return None if timeout > threading.TIMEOUT_MAX else timeout
+
+
+EXIT_TIMEOUT: float = _env_number("RUNLAB_BRANCH_EXIT_TIMEOUT", 10.0, 0)
 """Seconds :func:`shutdown` waits at exit for background branches (``RUNLAB_BRANCH_EXIT_TIMEOUT``)."""
 
 _IDLE_EXIT = 30.0
@@ -75,7 +108,7 @@ class Worker:
 
 
 AWAITED = Worker("branch", None)
-BACKGROUND = Worker("branch-bg", int(os.environ.get("RUNLAB_BRANCH_THREADS", "32")))
+BACKGROUND = Worker("branch-bg", _env_number("RUNLAB_BRANCH_THREADS", 32, 1))
 
 _lock = threading.Lock()
 _background: dict[int, tuple[Branch, LoggerBackend | None, BranchSession]] = {}
@@ -121,6 +154,7 @@ def pending_background(session: BranchSession | None = None) -> list[Branch]:
 
 def wait_background(timeout: float | None, session: BranchSession | None = None) -> list[Branch]:
     """Wait until no background branch (of ``session``) runs, at most ``timeout`` seconds; return those left."""
+    timeout = check_timeout(timeout)
     deadline = None if timeout is None else time.monotonic() + timeout
     with _changed:
         while True:
@@ -157,14 +191,17 @@ def shutdown(timeout: float | None = None) -> list[Branch]:
 
     Returns:
         The branches that were cancelled.
+
+    Raises:
+        BranchSettingError: ``timeout`` is NaN or negative.
     """
+    timeout = EXIT_TIMEOUT if timeout is None else check_timeout(timeout)
     with _lock:
         stuck = [_background[key][0] for key, task in _tasks.items() if key in _background
                  and not task.get_loop().is_running()]  # fmt: skip
     cancelled = [b for b in stuck if cancel(b, "its event loop stopped before it finished")]
-    left = wait_background(EXIT_TIMEOUT if timeout is None else timeout)
-    waited = EXIT_TIMEOUT if timeout is None else timeout
-    reason = f"still running {waited:g} s after shutdown began"
+    left = wait_background(timeout)
+    reason = f"still running {timeout:g} s after shutdown began" if timeout is not None else "still running"
     cancelled += [b for b in left if b.status is BranchStatus.PENDING and cancel(b, reason)]
     with _lock:
         loggers = list(_loggers.values())

@@ -6,7 +6,7 @@ import enum
 import threading
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -55,37 +55,59 @@ class ExceptionInfo:
     @classmethod
     def of(cls, exc: BaseException) -> ExceptionInfo:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        return cls(type(exc).__name__, str(exc), text)
+        return cls(type(exc).__name__, _utf8(_text(exc, str)), _utf8(text))
 
     def to_dict(self) -> dict[str, str]:
         return {"type": self.type, "message": self.message, "traceback": self.traceback}
 
 
+def _text(value: Any, show: Callable[[Any], str] = repr) -> str:
+    """``show(value)``, or a placeholder when that raises (a broken ``__repr__``, an int too long for text)."""
+    try:
+        return show(value)
+    except Exception as exc:
+        return f"<{type(value).__name__} object: {getattr(show, '__name__', 'repr')}() failed: {type(exc).__name__}>"
+
+
+def _utf8(text: str) -> str:
+    """``text``, with lone surrogates (undecodable bytes of file names) escaped so that UTF-8 JSON can hold it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def output_summary(value: Any, limit: int = OUTPUT_LIMIT) -> Any:
     """A JSON-ready summary of a branch's output: small JSON values as they are, anything else as text.
 
-    Text longer than ``limit`` characters is cut and ends with ``...``.
+    Text longer than ``limit`` characters is cut and ends with ``...``. Whatever the value, the
+    summary can be written as JSON: integers beyond 64 bits become text, and lone surrogates in
+    strings are escaped.
 
     Example:
         >>> output_summary({"answer": 42}), output_summary("x" * 10, limit=6), output_summary(object)
         ({'answer': 42}, 'xxx...', "<class 'object'>")
+        >>> output_summary(10**20)
+        '100000000000000000000'
     """
     from ..params import canonical
 
-    if value is None or isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, (bool, float)) or (isinstance(value, int) and -(2**63) <= value < 2**64):
         return canonical(value)
     if isinstance(value, str):
-        return value if len(value) <= limit else value[: limit - 3] + "..."
+        return _utf8(value if len(value) <= limit else value[: limit - 3] + "...")
     if isinstance(value, (dict, list, tuple)) or hasattr(value, "model_dump"):
-        from ..params import canonical_json
+        from ..store._files import dumps
 
         try:
-            text = canonical_json(value)
-        except (TypeError, ValueError):
+            summary = canonical(value)
+            text: str | None = dumps(summary, indent=False).decode("utf-8")
+        except Exception:  # beyond JSON (integers over 64 bits, lone surrogates), or a value that fails
             text = None
         if text is not None and len(text) <= limit:
-            return canonical(value)
-    text = repr(value)
+            return summary
+    text = _utf8(_text(value, str if isinstance(value, int) else repr))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

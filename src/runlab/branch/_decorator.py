@@ -303,6 +303,7 @@ async def drain(
         >>> asyncio.run(main())
         (0.0, [], ['success', 'success'])
     """
+    timeout = bg.check_timeout(timeout)
     pairs = bg.background_tasks(asyncio.get_running_loop(), session)
     if not pairs:
         return []

@@ -7,6 +7,7 @@ from ..errors import ConfigError, RunlabError, UsageError
 __all__ = [
     "BranchConfigError",
     "BranchError",
+    "BranchSettingError",
     "BranchStateError",
     "LoggerClosedError",
     "StrategyError",
@@ -28,6 +29,11 @@ class BranchConfigError(BranchError, ConfigError):
     def __init__(self, message: str, index: int | None = None, path: str = "") -> None:
         super().__init__(message, path)
         self.index = index
+
+
+class BranchSettingError(BranchError, UsageError, ValueError):
+    """A branching setting is out of range: a logger's ``flush_interval``, a timeout, or the
+    ``RUNLAB_BRANCH_EXIT_TIMEOUT`` / ``RUNLAB_BRANCH_THREADS`` environment variables."""
 
 
 class UnknownStrategyError(BranchError, UsageError, LookupError):

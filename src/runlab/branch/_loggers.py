@@ -115,17 +115,20 @@ class InMemoryLogger:
 class BufferedLogger:
     """Base of the backends that write in batches from a background thread.
 
-    Subclasses implement :meth:`_write` (one batch, in record order) and may extend
-    :meth:`_finish` (end sessions at close). A failed batch is kept and retried at the next
-    flush; the error is reported once on stderr (and raised from an explicit :meth:`flush`).
+    Subclasses implement :meth:`_write` (one batch: one session's branches, in record order) and
+    may extend :meth:`_finish` (end sessions at close). A failed batch is kept and retried at
+    the next flush, without holding up or repeating other sessions' batches; the error is
+    reported once on stderr (and raised from an explicit :meth:`flush`).
     Thread-safe; one writer at a time.
     """
 
     def __init__(self, flush_interval: float = 0.5) -> None:
-        if not isinstance(flush_interval, (int, float)) or isinstance(flush_interval, bool) or flush_interval <= 0:
-            from ._errors import BranchError
+        if (not isinstance(flush_interval, (int, float)) or isinstance(flush_interval, bool)
+                or not 0 < flush_interval <= threading.TIMEOUT_MAX):  # fmt: skip
+            from ._errors import BranchSettingError
 
-            raise BranchError(f"Invalid flush_interval {flush_interval!r}: expected a number of seconds > 0.")
+            raise BranchSettingError(f"Invalid flush_interval {flush_interval!r}: expected a number of seconds > 0 and "
+                              f"at most {threading.TIMEOUT_MAX:g}, such as 0.5.")  # fmt: skip
         self.flush_interval = float(flush_interval)
         self._pending: list[tuple[Branch, BranchSession]] = []
         self._lock = threading.Lock()
@@ -161,18 +164,33 @@ class BufferedLogger:
                     print(f"runlab: {type(self).__name__} could not write branches: {message}", file=sys.__stderr__)
 
     def flush(self) -> None:
-        """Write every branch recorded so far."""
+        """Write every branch recorded so far.
+
+        Each session's branches are one :meth:`_write` batch: a session that cannot be written
+        keeps its branches for the next flush (and the error is raised), while the others are
+        written once.
+        """
         with self._write_lock:
             with self._lock:
                 batch, self._pending = self._pending, []
-            if not batch:
-                return
-            try:
-                self._write(batch)
-            except BaseException:
+            groups: dict[str, list[tuple[Branch, BranchSession]]] = {}
+            for item in batch:
+                groups.setdefault(item[1].id, []).append(item)
+            failed: list[tuple[Branch, BranchSession]] = []
+            error: BaseException | None = None
+            for group in groups.values():
+                if error is not None and not isinstance(error, Exception):  # KeyboardInterrupt: stop writing
+                    failed.extend(group)
+                    continue
+                try:
+                    self._write(group)
+                except BaseException as exc:
+                    failed.extend(group)
+                    error = error or exc
+            if error is not None:
                 with self._lock:
-                    self._pending[:0] = batch
-                raise
+                    self._pending[:0] = failed
+                raise error
 
     def close(self) -> None:
         """Flush, end the sessions and stop the writer thread."""

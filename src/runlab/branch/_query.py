@@ -66,8 +66,20 @@ def _folder(session: RunRecord | Any, root: str | os.PathLike[str] | Store | Non
 def iter_branches(
     session: RunRecord | Any, root: str | os.PathLike[str] | Store | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Yield the branch rows of a session run's log, oldest first (a torn last line is skipped)."""
+    """Yield the branch rows of a session run's log, oldest first.
+
+    A torn last line (being written) is skipped; damaged lines (not JSON, or not a branch row)
+    are skipped with a :class:`~runlab.store.RunlabWarning` naming the file and the lines.
+    """
     return _rows(_folder(session, root))
+
+
+def _is_row(row: Any) -> bool:
+    """True for a branch row with the fields and types the readers rely on."""
+    return (isinstance(row, dict) and isinstance(row.get("config_id"), str) and row.get("status") in _STATUSES
+            and isinstance(row.get("role"), str) and isinstance(row.get("call_id"), str)
+            and (row.get("duration") is None or isinstance(row["duration"], (int, float)))
+            and (row.get("exception") is None or isinstance(row["exception"], dict)))  # fmt: skip
 
 
 def _rows(folder: Path) -> Iterator[dict[str, Any]]:
@@ -77,14 +89,27 @@ def _rows(folder: Path) -> Iterator[dict[str, Any]]:
             return
         raise UsageError(f"Run folder {path.parent} has no {BRANCH_LOG}: it is not a branch session run. "
                          "Find session runs with runlab.branch.sessions() or 'runlab branch list'.")  # fmt: skip
+    damaged: list[int] = []
     with open(path, "rb") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, 1):
             if not line.endswith(b"\n"):
-                return  # being written
+                break  # being written
             try:
-                yield loads(line)
+                row = loads(line)
             except ValueError:
-                continue
+                row = None
+            if _is_row(row):
+                yield row
+            else:
+                damaged.append(number)
+    if damaged:
+        import warnings
+
+        from ..store import RunlabWarning
+
+        shown = ", ".join(map(str, damaged[:5])) + (", ..." if len(damaged) > 5 else "")
+        warnings.warn(f"Skipped {len(damaged)} damaged line(s) of {path} (line {shown}): not branch rows.",
+                      RunlabWarning, stacklevel=2)  # fmt: skip
 
 
 def _is_session(folder: Path) -> bool:
@@ -125,8 +150,11 @@ def read_branches(session: RunRecord | Any, root: str | os.PathLike[str] | Store
     if with_config and rows:
         from ..store._files import read_json
 
-        params = read_json(folder / "run.json").get("params", {})
-        table = (params.get("configs") or {}).get("value") or {}
+        try:
+            params = read_json(folder / "run.json").get("params")
+            table = params["configs"]["value"]
+        except (OSError, ValueError, AttributeError, KeyError, TypeError):  # damaged, or a pool JSON cannot hold
+            table = None
         for row in rows:
-            row["config"] = table.get(row["config_id"])
+            row["config"] = table.get(row["config_id"]) if isinstance(table, dict) else None
     return rows

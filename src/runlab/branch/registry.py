@@ -81,6 +81,8 @@ def unregister(name: str) -> None:
         UnknownStrategyError: no strategy of that name.
         StrategyError: ``name`` is a built-in strategy.
     """
+    if not isinstance(name, str):
+        raise UnknownStrategyError(f"Invalid strategy name {name!r}: expected a string; " + _unknown(str(name)))
     key = _key(name)
     if key in {_key(b) for b in _BUILTIN}:
         raise StrategyError(f"{name!r} is a built-in strategy and cannot be removed.")

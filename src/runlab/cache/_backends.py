@@ -1,11 +1,14 @@
 """How cached values are written to and read from files: pickle, joblib and JSON.
 
 A backend is a small object with a file suffix and two functions. Writing goes to a
-temporary file that the cache moves into place, so a reader never sees a torn entry.
+temporary file that the cache moves into place, so a reader never sees a torn entry. A
+backend refuses (raises on) a value it would not give back equal: the JSON backend refuses
+NaN and infinities (JSON has only null for them), tuples and sets (they come back as lists).
 """
 
 from __future__ import annotations
 
+import math
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,9 +66,29 @@ def _joblib_load(path: Path) -> Any:
     return _joblib().load(path)
 
 
+def _json_check(value: Any, where: str = "the result") -> None:
+    """Refuse what JSON would not give back as it was: NaN and infinities (stored as null), tuples and sets."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} is {value!r}, which JSON would store as null")
+    if isinstance(value, (tuple, set, frozenset)):
+        raise ValueError(f"{where} is a {type(value).__name__}, which JSON would load back as a list")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _json_check(item, f"{where}[{key!r}]")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _json_check(item, f"{where}[{i}]")
+    elif getattr(getattr(value, "dtype", None), "kind", "") in ("f", "c"):  # NumPy arrays and scalars
+        import numpy
+
+        if not numpy.isfinite(value).all():
+            raise ValueError(f"{where} holds NaN or infinite values, which JSON would store as null")
+
+
 def _json_dump(value: Any, path: Path) -> None:
     import orjson
 
+    _json_check(value)
     path.write_bytes(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
 
 

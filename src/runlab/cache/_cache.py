@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import inspect
 import os
 import threading
 import time
@@ -73,6 +74,34 @@ def _check_part(kind: str, part: object) -> str:
             "such as 'preprocessing' or 'v1'."
         )
     return part
+
+
+def _scope_parts(scope: Iterable[str] | str) -> tuple[str, ...]:
+    """``scope=`` as checked folder names: one string is one folder."""
+    if isinstance(scope, str):
+        return (_check_part("scope", scope),)
+    try:
+        parts = tuple(scope)
+    except TypeError:
+        raise CacheError(f"Invalid cache scope {scope!r}: expected a folder name or a tuple of them, such as "
+                         "('data', 'v1').") from None  # fmt: skip
+    return tuple(_check_part("scope", part) for part in parts)
+
+
+def _ignored(fn: Callable[..., Any], ignore: Iterable[str] | str) -> tuple[str, ...]:
+    """``ignore=`` as argument names of ``fn``: one string is one name; a name ``fn`` lacks is refused."""
+    names = (ignore,) if isinstance(ignore, str) else tuple(ignore)
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # no signature to check against
+        return names
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return names
+    unknown = [n for n in names if n not in params]
+    if unknown:
+        raise CacheError(f"Invalid ignore= name {unknown[0]!r}: {getattr(fn, '__name__', fn)}() has no such "
+                         f"argument. Expected some of: {', '.join(params) or '(no arguments)'}.")  # fmt: skip
+    return names
 
 
 @dataclass(frozen=True)
@@ -133,17 +162,19 @@ class Cache:
                 --scope data`` removes a whole scope.
             backend: ``"pickle"`` (any picklable value), ``"joblib"`` (NumPy arrays,
                 scikit-learn models) or ``"json"`` (readable files, JSON values only).
-            ignore: argument names left out of the key (e.g. a logger or the experiment).
+            ignore: argument names left out of the key (e.g. a logger or the experiment); one
+                string is one name.
 
         Raises:
-            CacheError: an invalid name, scope part or backend (at decoration time).
+            CacheError: an invalid name, scope part or backend, or an ``ignore`` name the
+                function has no argument for (at decoration time).
         """
-        scope_parts = tuple(_check_part("scope", part) for part in ((scope,) if isinstance(scope, str) else scope))
+        scope_parts = _scope_parts(scope)
         chosen = get_backend(backend)
-        ignored = tuple(ignore)
 
         def decorate(fn: F) -> F:
             entry_name = _check_part("name", name if name is not None else getattr(fn, "__name__", None))
+            ignored = _ignored(fn, ignore)
             source = source_hash(fn)
 
             @functools.wraps(fn)
@@ -178,19 +209,18 @@ class Cache:
 
     def _store(self, value: Any, folder: Path, target: Path, backend: Backend, name: str, scope: tuple[str, ...],
                fn: Callable[..., Any], source: str) -> None:  # fmt: skip
-        folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             backend.dump(value, tmp)
             os.replace(tmp, target)
         except Exception as exc:  # the result is returned either way; only the saving failed
             with contextlib.suppress(OSError):
                 tmp.unlink()
-            warnings.warn(
-                f"Could not cache the result of {name!r} with the {backend.name!r} backend "
-                f"({type(exc).__name__}: {exc}). Choose another backend (pickle holds most values).",
-                RunlabWarning, stacklevel=4,
-            )  # fmt: skip
+            hint = (f"Check that {folder} can be written." if isinstance(exc, OSError)
+                    else "Choose another backend (pickle holds most values).")  # fmt: skip
+            warnings.warn(f"Could not cache the result of {name!r} with the {backend.name!r} backend "
+                          f"({type(exc).__name__}: {exc}). {hint}", RunlabWarning, stacklevel=4)  # fmt: skip
             return
         meta = {"name": name, "scope": list(scope), "backend": backend.name, "created": time.time(),
                 "function": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}",
@@ -200,7 +230,7 @@ class Cache:
 
     def entries(self, scope: Iterable[str] = (), name: str | None = None) -> list[CacheEntry]:
         """The stored entries, optionally only those under ``scope`` or called ``name``."""
-        scope_parts = tuple(_check_part("scope", part) for part in ((scope,) if isinstance(scope, str) else scope))
+        scope_parts = _scope_parts(scope)
         base = self.path.joinpath(*scope_parts)
         if not base.is_dir():
             return []

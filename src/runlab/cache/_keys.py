@@ -23,15 +23,21 @@ _KEY_VERSION = b"runlab-cache-1"
 
 
 def source_hash(fn: Callable[..., Any]) -> str:
-    """A hash of ``fn``'s source text: editing the function changes it.
+    """A hash of ``fn``'s source text and of the plain values it closes over.
 
-    Falls back to the compiled code when the source is not available (e.g. in a REPL).
+    Editing the function changes it; so does a different closure value, so functions made by
+    one factory (``make(k)`` returning ``def f(x): return x * k``) do not share entries. Only
+    plain values of the closure count (numbers, strings, bytes, ``None``, and lists, tuples,
+    dicts and sets of them, arrays); other objects count by their type. Falls back to the
+    compiled code when the source is not available (e.g. in a REPL).
 
     Example:
-        >>> def f(x):
-        ...     return x + 1
-        >>> len(source_hash(f))
-        16
+        >>> def make(k):
+        ...     def f(x):
+        ...         return x * k
+        ...     return f
+        >>> len(source_hash(make(2))), source_hash(make(2)) == source_hash(make(3))
+        (16, False)
     """
     target = inspect.unwrap(fn)
     try:
@@ -39,7 +45,30 @@ def source_hash(fn: Callable[..., Any]) -> str:
     except (OSError, TypeError):
         code = getattr(target, "__code__", None)
         text = b"" if code is None else code.co_code + repr(code.co_consts).encode("utf-8")
-    return hashlib.sha256(text).hexdigest()[:16]
+    h = hashlib.sha256(text)
+    code = getattr(target, "__code__", None)
+    for name, cell in zip(getattr(code, "co_freevars", ()), getattr(target, "__closure__", None) or (), strict=False):
+        try:
+            value = cell.cell_contents
+        except ValueError:  # a cell not filled yet
+            continue
+        h.update(f"\0closure {name}=".encode())
+        if _plain(value):
+            _feed(h, value, name)
+        else:
+            h.update(f"{type(value).__module__}.{type(value).__qualname__}".encode())
+    return h.hexdigest()[:16]
+
+
+def _plain(value: Any) -> bool:
+    """True for the values a closure contributes to the key by content (data, not objects)."""
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return True
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(_plain(item) for item in value)
+    if isinstance(value, Mapping):
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    return all(hasattr(value, attr) for attr in ("dtype", "shape", "tobytes"))
 
 
 def _feed(h: Any, value: Any, where: str) -> None:
@@ -67,7 +96,10 @@ def _feed(h: Any, value: Any, where: str) -> None:
         h.update(f"set[{len(parts)}](".encode() + b"".join(sorted(parts)) + b")")
     elif all(hasattr(value, attr) for attr in ("dtype", "shape", "tobytes")):  # NumPy-like arrays
         h.update(f"array:{value.dtype}:{tuple(value.shape)}:".encode())
-        h.update(value.tobytes())
+        if getattr(value.dtype, "hasobject", False):  # the bytes of an object array are addresses, not content
+            _feed(h, value.tolist(), where)
+        else:
+            h.update(value.tobytes())
     else:
         try:
             data = pickle.dumps(value, protocol=4)
@@ -101,7 +133,12 @@ def args_hash(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str
     for name in sorted(arguments):
         if name not in skip:
             h.update(name.encode() + b"=")
-            _feed(h, arguments[name], name)
+            try:
+                _feed(h, arguments[name], name)
+            except RecursionError:
+                raise CacheError(f"Cannot build a cache key: argument {name} is nested too deeply or contains "
+                                 f"itself. Pass plain values, or leave it out of the key with "
+                                 f"ignore=({name!r},).") from None  # fmt: skip
     return h.hexdigest()[:32]
 
 
