@@ -39,11 +39,11 @@ def record_run(tmp_path: Path) -> tuple[Path, runlab.RunRecord]:
     return root, runlab.load(done.stdout.strip(), root=root)
 
 
-@pytest.mark.slow
 def _egg_infos(project: Path) -> set[Path]:
     return set(project.glob("*.egg-info")) | set(project.glob("src/*.egg-info"))
 
 
+@pytest.mark.slow
 def test_reproducible_run_saves_dependencies_sources_and_local_modules(tmp_path: Path) -> None:
     project = Path(runlab.__file__).resolve().parents[2]  # the editable runlab whose source is saved
     eggs = _egg_infos(project)

@@ -45,21 +45,47 @@ def read_dependencies(folder: Path, run_id: str) -> dict[str, Any]:
     """The reproducible dependency record of the run in ``folder``.
 
     Raises:
-        ReproduceError: the run was recorded without reproducible mode.
+        ReproduceError: the run was recorded without reproducible mode, has not ended yet, or its
+            record is damaged (missing, not JSON, or without its ``distributions``).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> read_dependencies(pathlib.Path(tempfile.mkdtemp()), "3f2a9c1e")
+        Traceback (most recent call last):
+        ...
+        runlab.reproduce._env.ReproduceError: Run 3f2a9c1e was recorded without reproducible mode: ...
     """
     path = folder / "env" / "dependencies.json"
+    record: Any
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        record = None
-    if not isinstance(record, dict) or not isinstance(record.get("distributions"), dict):
+    except (OSError, ValueError) as exc:
+        record = exc
+    if isinstance(record, dict) and isinstance(record.get("distributions"), dict):
+        return record
+    try:
+        saved = json.loads((folder / "run.json").read_text(encoding="utf-8")).get("reproducible")
+    except (OSError, ValueError, AttributeError):
+        saved = None
+    if isinstance(saved, dict) and saved.get("pending"):  # dependencies are saved when the run ends
         raise ReproduceError(
-            f"Run {run_id} was recorded without reproducible mode: {path} does not list its dependencies "
-            "with their origins, and editable packages' sources were not saved. Record runs you want to "
-            "reproduce with --__REPRODUCIBLE__=True (functional experiments), 'runlab run --reproducible', "
-            "or start_run(reproducible=True)."
+            f"Run {run_id} was recorded in reproducible mode but has not ended (it is running, or its process "
+            f"died before the end), so {path} does not list its dependencies yet. Wait until it finishes, or "
+            "reproduce another run."
         )
-    return record
+    if saved is not None:  # recorded in reproducible mode and ended: the file was lost or changed since
+        why = "it is missing" if isinstance(record, FileNotFoundError) else (
+            f"{record}" if isinstance(record, Exception) else "it does not list 'distributions'")  # fmt: skip
+        raise ReproduceError(
+            f"Run {run_id}'s dependency record {path} is damaged ({why}); restore the run folder from a copy, "
+            "or reproduce another run."
+        )
+    raise ReproduceError(
+        f"Run {run_id} was recorded without reproducible mode: {path} does not list its dependencies "
+        "with their origins, and editable packages' sources were not saved. Record runs you want to "
+        "reproduce with --__REPRODUCIBLE__=True (functional experiments), 'runlab run --reproducible', "
+        "or start_run(reproducible=True)."
+    )
 
 
 def _requirements(folder: Path, record: dict[str, Any]) -> list[str]:
@@ -68,7 +94,17 @@ def _requirements(folder: Path, record: dict[str, Any]) -> list[str]:
         if not isinstance(info, dict) or not info.get("needed"):
             continue
         if info.get("archive"):
-            out.append(str(folder / "env" / info["archive"]))
+            archive = folder / "env" / str(info["archive"])
+            if not archive.is_file():
+                raise ReproduceError(
+                    f"The saved source of the editable package {name} is missing: {archive}. Restore the run "
+                    "folder from a copy; it cannot be installed without it."
+                )
+            out.append(str(archive))
+        elif not isinstance(info.get("version"), str) or not info["version"].strip():
+            raise ReproduceError(f"The dependency record {folder / 'env' / 'dependencies.json'} is damaged (package "
+                                 f"{name} has no version: {info.get('version')!r}); restore the run folder from a "
+                                 "copy, or reproduce another run.")  # fmt: skip
         elif info.get("editable"):
             raise ReproduceError(
                 f"The editable package {name} was needed but its source was not saved "

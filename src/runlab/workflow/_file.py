@@ -73,15 +73,26 @@ def load_workflow_file(path: str | os.PathLike[str], root: str | os.PathLike[str
     for key in data:
         if key not in _TOP:
             raise _fail(file, f"unknown key {key!r}; keys are {', '.join(_TOP)}.")
+    for key in ("name", "executor"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise _fail(file, f"{key!r} must be a text, got {data[key]!r}.")
+    count = data.get("workers")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+        raise _fail(file, f"'workers' must be a whole number >= 1 (runs at a time), got {count!r}.")
     steps = []
     for name, spec in data["steps"].items():
+        if not isinstance(name, str):
+            raise _fail(file, f"step names must be texts, got {name!r}; give a name (quote a number: '1':).")
         if isinstance(spec, str):
             spec = {"script": spec}
-        if not isinstance(spec, dict) or "script" not in spec:
-            raise _fail(file, f"step {name!r} needs 'script: FILE'.")
+        if not isinstance(spec, dict) or not isinstance(spec.get("script"), str):
+            raise _fail(file, f"step {name!r} needs 'script: FILE' (the path of a .py file).")
         for key in spec:
             if key not in _STEP:
                 raise _fail(file, f"unknown key {key!r} in step {name!r}; keys are {', '.join(_STEP)}.")
+        for key in ("config", "entrypoint"):
+            if spec.get(key) is not None and not isinstance(spec[key], str):
+                raise _fail(file, f"step {name!r}: {key!r} must be a text, got {spec[key]!r}.")
         after = spec.get("after") or []
         if isinstance(after, str):
             after = [after]

@@ -66,8 +66,10 @@ class Workflow:
     def __init__(self, steps: Sequence[Step], *, root: str | os.PathLike[str] | None = None,
                  executor: str | Executor = "inline", workers: int | None = None, name: str | None = None,
                  fork: bool = True) -> None:  # fmt: skip
+        if not isinstance(executor, (str, Executor)):
+            raise ValidationError(f"Invalid executor {executor!r}: give a name (inline, local, dask) or an Executor.")
+        self._order = order_steps(steps)  # before taking them: a refused step leaves the workflow as it was
         self.steps = list(steps)
-        self._order = order_steps(self.steps)
         self.root = root
         self.executor = executor
         self.workers = workers
@@ -116,14 +118,14 @@ class Workflow:
         if not self.steps:
             raise ValidationError("A workflow needs at least one step.")
         store_root = get_store(self.root).root
-        record = WorkflowRecord(store_root, self.kind, {s.name: StepRecord(list(s.after)) for s in self.steps},
-                                self.name)  # fmt: skip
-        record.save()
-        self.record = record
-        self.results = {name: [] for name in self._order}
         owned = not isinstance(self.executor, Executor)
-        executor = self._executor()
+        executor = self._executor()  # an unknown executor or a bad worker count is refused before the record exists
         try:
+            record = WorkflowRecord(store_root, self.kind, {s.name: StepRecord(list(s.after)) for s in self.steps},
+                                    self.name)  # fmt: skip
+            record.save()
+            self.record = record
+            self.results = {name: [] for name in self._order}
             self._loop(executor, record, store_root)
         finally:
             if owned:
@@ -132,10 +134,15 @@ class Workflow:
 
     def _loop(self, executor: Executor, record: WorkflowRecord, store_root: Path) -> None:
         by_name = {s.name: s for s in self.steps}
-        dependents = {s.name: [t.name for t in self.steps if s.name in t.after] for s in self.steps}
+        dependents: dict[str, list[str]] = {s.name: [] for s in self.steps}
+        for s in self.steps:
+            for dep in dict.fromkeys(s.after):
+                dependents[dep].append(s.name)
         iters: dict[str, Iterator[RunRequest]] = {}
         outstanding: dict[str, int] = {name: 0 for name in by_name}
         futures: dict[cf.Future[RunResult], str] = {}
+        ended: list[str] = []  # steps that ended, whose dependents are still to start or skip
+        submitting: list[str] = []  # the step whose request is being submitted (Ctrl-C may come out of submit)
 
         def submit_next(name: str) -> bool:
             try:
@@ -146,7 +153,9 @@ class Workflow:
                 record.steps[name].error = str(exc)
                 record.steps[name].state = "failed"
                 return False
+            submitting.append(name)
             futures[executor.future(executor.submit(request))] = name
+            submitting.clear()
             outstanding[name] += 1
             return True
 
@@ -159,33 +168,33 @@ class Workflow:
                 while submit_next(name):
                     pass
             if outstanding[name] == 0:
-                finish(name)
+                ended.append(name)
 
-        def finish(name: str) -> None:
-            step = record.steps[name]
-            if step.state == "running":
-                step.state = "completed"
-            record.save()  # a dependent reads this step's runs through runlab.inputs()
-            for child in dependents[name]:
-                deps = [record.steps[d].state for d in by_name[child].after]
-                if record.steps[child].state != "pending":
-                    continue
-                if all(s == "completed" for s in deps):
-                    start(child)
-                elif any(s in ("failed", "skipped", "cancelled") for s in deps):
-                    skip(child, name)
-
-        def skip(name: str, because: str) -> None:
-            record.steps[name].state = "skipped"
-            record.steps[name].error = f"skipped: step {because!r} did not complete"
-            for child in dependents[name]:
-                if record.steps[child].state == "pending":
-                    skip(child, name)
+        def settle() -> None:
+            """Start or skip the dependents of the steps that ended (a work list: any depth, no recursion)."""
+            while ended:
+                name = ended.pop()
+                step = record.steps[name]
+                if step.state == "running":
+                    step.state = "completed"
+                if step.state != "skipped":
+                    record.save()  # a dependent reads this step's runs through runlab.inputs()
+                for child in dependents[name]:
+                    deps = [record.steps[d].state for d in by_name[child].after]
+                    if record.steps[child].state != "pending":
+                        continue
+                    if all(s == "completed" for s in deps):
+                        start(child)
+                    elif any(s in ("failed", "skipped", "cancelled") for s in deps):
+                        record.steps[child].state = "skipped"
+                        record.steps[child].error = f"skipped: step {name!r} did not complete"
+                        ended.append(child)
 
         try:
             for name in self._order:
                 if not by_name[name].after and record.steps[name].state == "pending":
                     start(name)
+            settle()
             record.save()
             while futures:
                 done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
@@ -197,12 +206,17 @@ class Workflow:
                     if step.state == "running" and by_name[name].lazy and submit_next(name):
                         continue
                     if outstanding[name] == 0:
-                        finish(name)
+                        ended.append(name)
+                        settle()
                 record.save()
         except KeyboardInterrupt:
             executor.cancel()
             for future, name in futures.items():
                 self._note(record.steps[name], self.results[name], future.result())
+            if submitting:  # inline: the run Ctrl-C cancelled counts as submitted, the last one, then submit() raised
+                *_, last = [None, *executor.results()]
+                if last is not None and last.run_id and last.run_id not in record.run_ids:
+                    self._note(record.steps[submitting[0]], self.results[submitting[0]], last)
             for step in record.steps.values():
                 if step.state in ("pending", "running"):
                     step.state = "cancelled"
@@ -278,7 +292,8 @@ class Parallel(Workflow):
         scripts = [_as_script(s) for s in scripts]
         steps = [Step(n, s, lazy=False) for n, s in zip(_unique_names(scripts), scripts, strict=True)]
         options.setdefault("executor", "local")
-        super().__init__(steps, workers=max_workers or os.cpu_count() or 1, fork=mode == "pool", **options)
+        workers = max_workers if max_workers is not None else os.cpu_count() or 1  # 0 is refused, not the default
+        super().__init__(steps, workers=workers, fork=mode == "pool", **options)
 
 
 class Pipeline(Workflow):
@@ -305,15 +320,19 @@ class Pipeline(Workflow):
         made: list[Step] = []
         if isinstance(steps, Mapping):
             for name, value in steps.items():
+                if isinstance(value, tuple) and len(value) != 2:
+                    raise ValidationError(
+                        f"Invalid step {name!r}: {value!r}; give a script or (script, [dependencies])."
+                    )
                 script, after = value if isinstance(value, tuple) else (value, [])
-                made.append(Step(name, _as_script(script), list(after)))
+                made.append(Step(name, _as_script(script), after))
         else:
             made = [replace(s, script=_as_script(s.script)) for s in steps or []]
         super().__init__(made, **options)
 
     def step(self, name: str, script: Any, after: Sequence[str | Step] = ()) -> Step:
         """Add a step; returns it (pass it in another step's ``after``)."""
-        new = Step(name, _as_script(script), list(after))  # type: ignore[arg-type]
+        new = Step(name, _as_script(script), after)  # type: ignore[arg-type]
         super().__init__([*self.steps, new], **self._options)
         return new
 

@@ -39,7 +39,11 @@ class Step:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValidationError(f"Invalid step name {self.name!r}: give a non-empty text.")
-        self.after = [a.name if isinstance(a, Step) else a for a in self.after]
+        after = [self.after] if isinstance(self.after, (str, Step)) else self.after  # one name, not its letters
+        self.after = [a.name if isinstance(a, Step) else a for a in after]
+        for dep in self.after:
+            if not isinstance(dep, str):
+                raise ValidationError(f"Invalid dependency {dep!r} of step {self.name!r}: give step names or Steps.")
 
 
 def order_steps(steps: Sequence[Step]) -> list[str]:
@@ -53,9 +57,11 @@ def order_steps(steps: Sequence[Step]) -> list[str]:
         ['a', 'b']
     """
     names = [s.name for s in steps]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ValidationError(f"Workflow step {dupes[0]!r} is defined twice; give every step its own name.")
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValidationError(f"Workflow step {name!r} is defined twice; give every step its own name.")
+        seen.add(name)
     by_name = {s.name: s for s in steps}
     for step in steps:
         for dep in step.after:
@@ -65,22 +71,28 @@ def order_steps(steps: Sequence[Step]) -> list[str]:
                 raise ValidationError(f"Step {step.name!r} depends on unknown step {dep!r}.{did_you_mean(dep, names)} "
                                       f"Steps: {', '.join(names)}.")  # fmt: skip
     order: list[str] = []
-    state: dict[str, int] = {}  # 1: visiting, 2: done
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = [*path[path.index(name) :], name]
-            raise ValidationError(
-                f"Workflow steps form a cycle: {' -> '.join(cycle)}. Remove one of these dependencies."
-            )
-        state[name] = 1
-        for dep in by_name[name].after:
-            visit(dep, [*path, name])
-        state[name] = 2
-        order.append(name)
-
-    for name in names:
-        visit(name, [])
+    done: set[str] = set()
+    for first in names:  # depth first with a stack of (step, its next dependency): no recursion limit
+        path: list[str] = []  # the steps being visited, in order (a set beside it for speed)
+        on_path: set[str] = set()
+        stack = [(first, 0)]
+        while stack:
+            name, i = stack.pop()
+            if i == 0:
+                if name in done:
+                    continue
+                if name in on_path:
+                    cycle = [*path[path.index(name) :], name]
+                    raise ValidationError(
+                        f"Workflow steps form a cycle: {' -> '.join(cycle)}. Remove one of these dependencies."
+                    )
+                path.append(name)
+                on_path.add(name)
+            deps = by_name[name].after
+            if i < len(deps):
+                stack += [(name, i + 1), (deps[i], 0)]
+            else:
+                on_path.discard(path.pop())
+                done.add(name)
+                order.append(name)
     return order
