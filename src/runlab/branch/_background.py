@@ -9,7 +9,6 @@ at interpreter exit :func:`shutdown` waits for them a bounded time, records the 
 from __future__ import annotations
 
 import atexit
-import os
 import queue
 import sys
 import threading
@@ -17,28 +16,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .._settings import env_number
 from ._branch import Branch, BranchStatus
 from ._errors import BranchSettingError, BranchStateError
 from ._loggers import BranchSession, LoggerBackend
 
 __all__ = ["EXIT_TIMEOUT", "Worker", "check_timeout", "ensure_exit_hook", "pending_background", "shutdown"]
-
-
-def _env_number(name: str, default: int | float, minimum: int | float) -> Any:
-    """The number in environment variable ``name`` (of ``default``'s type), else ``default``; refuses a bad one."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    kind = type(default)
-    try:
-        value = kind(text)
-    except ValueError:
-        value = None
-    if value is None or not minimum <= value <= threading.TIMEOUT_MAX:  # NaN fails too
-        what = "a whole number" if kind is int else "a number of seconds"
-        raise BranchSettingError(f"Invalid {name}={text!r}: expected {what} of at least {minimum}, such as {default}. "
-                          "Fix or unset the environment variable.")  # fmt: skip
-    return value
 
 
 def check_timeout(timeout: float | None) -> float | None:
@@ -56,7 +39,7 @@ def check_timeout(timeout: float | None) -> float | None:
     return None if timeout > threading.TIMEOUT_MAX else timeout
 
 
-EXIT_TIMEOUT: float = _env_number("RUNLAB_BRANCH_EXIT_TIMEOUT", 10.0, 0)
+EXIT_TIMEOUT: float = env_number("RUNLAB_BRANCH_EXIT_TIMEOUT", 10.0, 0.0, BranchSettingError)
 """Seconds :func:`shutdown` waits at exit for background branches (``RUNLAB_BRANCH_EXIT_TIMEOUT``)."""
 
 _IDLE_EXIT = 30.0
@@ -108,7 +91,7 @@ class Worker:
 
 
 AWAITED = Worker("branch", None)
-BACKGROUND = Worker("branch-bg", _env_number("RUNLAB_BRANCH_THREADS", 32, 1))
+BACKGROUND = Worker("branch-bg", env_number("RUNLAB_BRANCH_THREADS", 32, 1, BranchSettingError))
 
 _lock = threading.Lock()
 _background: dict[int, tuple[Branch, LoggerBackend | None, BranchSession]] = {}

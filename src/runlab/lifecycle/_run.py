@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Literal
 
+from .._settings import env_number
 from ..errors import DataError, ForeignRunError, InvalidTransitionError, RunFinishedError, RunPruned, UsageError
 from ..store._files import atomic_write_bytes, dumps, dumps_light, write_json_atomic
 from ..store._status import TRANSITIONS, RunStatus
@@ -28,8 +29,8 @@ from ._values import INT64_MIN, param_value, to_json_value
 __all__ = ["Run", "RunTerminated"]
 
 _HOST = os.uname().nodename
-FLUSH_INTERVAL = float(os.environ.get("RUNLAB_FLUSH_INTERVAL", "0.5"))
-HEARTBEAT_INTERVAL = float(os.environ.get("RUNLAB_HEARTBEAT_INTERVAL", "5"))
+FLUSH_INTERVAL = env_number("RUNLAB_FLUSH_INTERVAL", 0.5, 0.01)
+HEARTBEAT_INTERVAL = env_number("RUNLAB_HEARTBEAT_INTERVAL", 5.0, 0.01)
 _time = time.time
 
 

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .._settings import env_number
 from ..errors import StorageError
 from ._entry import IndexEntry, _metric_rows, flatten_params, param_values, run_row
 from ._files import dumps_light
@@ -31,7 +32,7 @@ __all__ = ["SCHEMA_VERSION", "Index", "IndexEntry", "effective_status", "flatten
 SCHEMA_VERSION = "3"
 
 #: Seconds after which a heartbeat from another host counts as stale (the run crashed).
-STALE_REMOTE = float(os.environ.get("RUNLAB_STALE_AFTER", "60"))
+STALE_REMOTE = env_number("RUNLAB_STALE_AFTER", 60.0, 0.01)
 #: On this host a dead pid is decisive; a live pid with a heartbeat this old was reused.
 STALE_LOCAL = 600.0
 
