@@ -15,6 +15,7 @@ import pytest
 
 import runlab
 from runlab.store import Store
+from runlab.sweep._study import load_study_file
 
 REPO = Path(__file__).resolve().parents[2]
 SVC = REPO / "examples" / "optimize" / "svc_digits.py"
@@ -114,6 +115,24 @@ def test_ctrl_c_cancels_the_running_trials_and_exits_130(tmp_path: Path, root: P
     assert sorted(str(r.status) for r in store.runs()) == ["cancelled", "cancelled"]
     study = runlab.study("slow", root=root).study
     assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]  # none left RUNNING
+
+
+def test_ctrl_c_in_an_inline_study_links_the_cancelled_run_to_its_trial(tmp_path: Path, root: Path) -> None:
+    """Ctrl-C came out of the inline executor's submit(): the trial failed with no run of its own."""
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW)
+    proc = _optimize(root, str(path), "--SLEEP=60", "-n", "3", "-x", "inline", "--search", "XV=float(-3,3)",
+                     start_new_session=True,
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))  # fmt: skip
+    store = Store(root)
+    _wait_for(lambda: (root / ".runlab").is_dir() and len(store.runs(status="running")) == 1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    [run] = store.runs()
+    assert str(run.status) == "cancelled"
+    assert [t.state.name for t in runlab.study("slow", root=root).study.trials] == ["FAIL"]
+    assert load_study_file(root, "slow").runs == {"0": [run.id]}, err
 
 
 def test_timeout_stops_asking_for_trials(tmp_path: Path, root: Path) -> None:

@@ -96,12 +96,12 @@ def test_a_run_killing_its_process_is_crashed_and_the_sweep_goes_on(script: Path
     assert run_id is not None and Store(root).load(run_id).status == "crashed"
 
 
-def _driver(script: Path, sleep: float, n: int) -> subprocess.Popen[str]:
+def _driver(script: Path, sleep: float, n: int, executor: tuple[str, ...] = ("-j", "2")) -> subprocess.Popen[str]:
     """``runlab run exp.py --SLEEP=S --sweep X=0,1,... -j 2`` as a real process with Ctrl-C enabled."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     xs = ",".join(map(str, range(n)))
     cmd = [sys.executable, "-m", "runlab", "--root", "runs", "run", str(script), f"--SLEEP={sleep}", "--sweep",
-           f"X={xs}", "-j", "2"]  # fmt: skip
+           f"X={xs}", *executor]  # fmt: skip
     return subprocess.Popen(cmd, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))  # fmt: skip
@@ -125,6 +125,21 @@ def test_ctrl_c_cancels_the_sweep_and_exits_130(script: Path, tmp_path: Path) ->
     assert sorted(r.status for r in store.runs()) == ["cancelled", "cancelled"], err
     [record] = list_sweeps(store.root)
     assert record.state == "cancelled" and statuses(record).count("pending") == 4, (statuses(record), err)
+
+
+def test_ctrl_c_in_an_inline_sweep_keeps_the_cancelled_run_in_the_record(script: Path, tmp_path: Path) -> None:
+    """Ctrl-C came out of the inline executor's submit(): the cancelled run was left out of the sweep's record."""
+    proc = _driver(script, 30, 3, ("-x", "inline"))
+    store = Store(tmp_path / "runs")
+    _wait_for(lambda: (store.root / ".runlab").is_dir() and len(store.runs(status="running")) == 1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    [run] = store.runs()
+    assert run.status == "cancelled"
+    [record] = list_sweeps(store.root)
+    assert statuses(record) == ["cancelled", "pending", "pending"] and record.entries[0].run_id == run.id, err
+    assert "1 cancelled" in err
 
 
 def test_killing_the_sweep_and_starting_it_again_resumes(script: Path, tmp_path: Path) -> None:

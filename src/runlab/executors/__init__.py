@@ -11,10 +11,13 @@ contract. Pick one by name with :func:`get_executor`::
 The Dask executor imports ``distributed`` only when it is created. See ``docs/executors.md``.
 """
 
-from ._base import Executor
+from ._base import Executor, SubmitInterrupted
 from ._inline import InlineExecutor
 from ._local import LocalExecutor
 from ._registry import EXECUTORS, get_executor
 from ._ship import RunRequest, RunResult
 
-__all__ = ["EXECUTORS", "Executor", "InlineExecutor", "LocalExecutor", "RunRequest", "RunResult", "get_executor"]
+__all__ = [
+    "EXECUTORS", "Executor", "InlineExecutor", "LocalExecutor", "RunRequest", "RunResult", "SubmitInterrupted",
+    "get_executor",
+]  # fmt: skip

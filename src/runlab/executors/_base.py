@@ -5,12 +5,30 @@ from __future__ import annotations
 import concurrent.futures as cf
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from typing import Any, ClassVar
+from collections.abc import Hashable, Iterator, MutableMapping
+from typing import Any, ClassVar, TypeVar
 
 from ._ship import RunRequest, RunResult, not_started
 
-__all__ = ["Executor"]
+__all__ = ["Executor", "SubmitInterrupted"]
+
+K = TypeVar("K", bound=Hashable)
+
+
+class SubmitInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the run that :meth:`Executor.submit` was executing (``inline`` runs each
+    request as it is submitted): the request counts as submitted, its run is recorded
+    ``cancelled``, and ``ticket`` is its ticket. A ``KeyboardInterrupt``, so Ctrl-C handling
+    stays as it is; :meth:`Executor.submit_to` keeps the ticket for the caller.
+
+    Example:
+        >>> isinstance(SubmitInterrupted(3), KeyboardInterrupt), SubmitInterrupted(3).ticket
+        (True, 3)
+    """
+
+    def __init__(self, ticket: int) -> None:
+        super().__init__(ticket)
+        self.ticket = ticket
 
 
 class Executor(ABC):
@@ -83,6 +101,28 @@ class Executor(ABC):
             future = self._start(request)
         self._futures.append(future)
         return ticket
+
+    def submit_to(self, futures: MutableMapping[cf.Future[RunResult], K], key: K, request: RunRequest) -> None:
+        """:meth:`submit` ``request`` and file its future in ``futures`` under ``key`` (a sweep's
+        entry, a trial, a step), also when Ctrl-C stops it inside ``submit`` (:class:`SubmitInterrupted`
+        is raised after): the cancelled run is then the caller's to record, as every other one.
+
+        Example:
+            >>> from runlab.executors import get_executor
+            >>> from runlab.request import RunRequest, Target
+            >>> futures = {}
+            >>> with get_executor("inline") as ex:
+            ...     ex.cancel()  # nothing starts: the request ends cancelled without a run
+            ...     ex.submit_to(futures, "step a", RunRequest(Target("script", None)))
+            >>> [(key, str(f.result().status)) for f, key in futures.items()]
+            [('step a', 'cancelled')]
+        """
+        try:
+            ticket = self.submit(request)
+        except SubmitInterrupted as stopped:
+            futures[self.future(stopped.ticket)] = key
+            raise
+        futures[self.future(ticket)] = key
 
     @abstractmethod
     def _start(self, request: RunRequest) -> cf.Future[RunResult]:

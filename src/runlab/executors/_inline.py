@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 
-from ._base import Executor
+from ._base import Executor, SubmitInterrupted
 from ._ship import RunRequest, RunResult, execute_catching
 
 __all__ = ["InlineExecutor"]
@@ -14,8 +14,8 @@ class InlineExecutor(Executor):
     """Each request runs in the calling thread as it is submitted; exceptions stay in their run.
 
     Ctrl-C cancels the run that executes (recorded ``cancelled``), which counts as submitted,
-    and then propagates from :meth:`submit`, so a sweep stops there. Output goes to the
-    terminal as usual.
+    and then propagates from :meth:`submit` as :class:`SubmitInterrupted` carrying its ticket,
+    so a sweep stops there and still records that run. Output goes to the terminal as usual.
 
     Example:
         >>> InlineExecutor().workers
@@ -31,7 +31,7 @@ class InlineExecutor(Executor):
         ticket = super().submit(request)
         if self._interrupt is not None:
             interrupt, self._interrupt = self._interrupt, None
-            raise interrupt
+            raise SubmitInterrupted(ticket) from interrupt
         return ticket
 
     _interrupt: BaseException | None = None

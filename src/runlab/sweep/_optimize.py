@@ -254,7 +254,7 @@ def run_study(
             raise
         open_trials[trial.number] = _Open(trial, values, spec.repeats)
         for _ in range(spec.repeats):
-            tickets[executor.future(executor.submit(request))] = trial.number
+            executor.submit_to(tickets, trial.number, request)
 
     def finish(entry: _Open) -> TrialOutcome:
         trial = entry.trial

@@ -164,8 +164,7 @@ def run_sweep(
         retries: dict[str, int] = {}
 
         def submit(entry: SweepEntry) -> None:
-            ticket = executor.submit(by_config[entry.config].request)
-            tickets[executor.future(ticket)] = entry
+            executor.submit_to(tickets, entry, by_config[entry.config].request)
 
         try:
             for entry in todo:

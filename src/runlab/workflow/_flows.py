@@ -142,7 +142,6 @@ class Workflow:
         outstanding: dict[str, int] = {name: 0 for name in by_name}
         futures: dict[cf.Future[RunResult], str] = {}
         ended: list[str] = []  # steps that ended, whose dependents are still to start or skip
-        submitting: list[str] = []  # the step whose request is being submitted (Ctrl-C may come out of submit)
 
         def submit_next(name: str) -> bool:
             try:
@@ -153,10 +152,8 @@ class Workflow:
                 record.steps[name].error = str(exc)
                 record.steps[name].state = "failed"
                 return False
-            submitting.append(name)
-            futures[executor.future(executor.submit(request))] = name
-            submitting.clear()
             outstanding[name] += 1
+            executor.submit_to(futures, name, request)  # Ctrl-C inside it: the run is in futures all the same
             return True
 
         def start(name: str) -> None:
@@ -213,10 +210,6 @@ class Workflow:
             executor.cancel()
             for future, name in futures.items():
                 self._note(record.steps[name], self.results[name], future.result())
-            if submitting:  # inline: the run Ctrl-C cancelled counts as submitted, the last one, then submit() raised
-                *_, last = [None, *executor.results()]
-                if last is not None and last.run_id and last.run_id not in record.run_ids:
-                    self._note(record.steps[submitting[0]], self.results[submitting[0]], last)
             for step in record.steps.values():
                 if step.state in ("pending", "running"):
                     step.state = "cancelled"
