@@ -145,3 +145,34 @@ def test_a_run_name_with_a_control_character_is_refused(root: Path, name: str, b
     assert bad in str(caught.value)
     forget_stores()
     assert list(runlab.runs(root=root)) == []
+
+
+# (case, start_run keyword arguments, words in the message); each was accepted before, and either failed
+# writing run.json with a raw TypeError (lone surrogates) or made a run that `index rebuild` marked damaged
+INFO: list[tuple[str, dict[str, object], list[str]]] = [
+    ("description number", {"description": 5}, ["Invalid description 5", "text"]),
+    ("description list", {"description": ["a"]}, ["Invalid description", "text"]),
+    ("description surrogate", {"description": "ok \udfff"}, ["lone surrogates"]),
+    ("name surrogate", {"name": "x\ud800"}, ["Invalid run name", "lone surrogates"]),
+    ("empty parameter name", {"params": {"": 1}}, ["Invalid parameter name ''"]),
+]
+
+
+INFO_CALLS = [(via, *case) for via in ("start_run", "set_info") for case in INFO if via == "start_run" or
+              "params" not in case[1]]  # fmt: skip
+
+
+@pytest.mark.parametrize(("via", "case", "kwargs", "words"), INFO_CALLS, ids=[f"{c[0]}-{c[1]}" for c in INFO_CALLS])
+def test_a_name_or_description_run_json_cannot_hold_is_refused(
+    root: Path, via: str, case: str, kwargs: dict[str, object], words: list[str]
+) -> None:
+    with runlab.start_run(root=root, capture=False) as run, pytest.raises(runlab.UsageError) as caught:
+        if via == "start_run":
+            runlab.start_run(root=root, capture=False, **kwargs)  # type: ignore[arg-type]
+        else:
+            run.set_info(**kwargs)  # type: ignore[arg-type]
+    for word in words:
+        assert word in str(caught.value), caught.value
+    forget_stores()
+    assert [r.id for r in runlab.runs(root=root)] == [run.id] and run.status == "completed"
+    assert runlab.Store(root).check_index().ok and not runlab.Store(root).check_index().damaged

@@ -30,7 +30,29 @@ def test_tags_and_note_rewrite_run_json_and_index(store: runlab.Store, root: Pat
     assert _manage.set_description(store, rid, "note").description == "note"
     assert store.rebuild_index().indexed == 1 and store.load(rid).tags == ("best",)
     with pytest.raises(UsageError, match="Invalid tag"):
-        _manage.set_tags(store, rid, add=["two words"])
+        _manage.set_tags(store, rid, add=["a,b"])
+
+
+BAD_TAGS = ["", "  ", "a,b", "line\nbreak", "tab\there", "bad \udcff", 5]
+
+
+@pytest.mark.parametrize("tag", BAD_TAGS)
+@pytest.mark.parametrize("via", ["start_run", "add_tags", "set_tags"])
+def test_one_tag_rule_wherever_tags_enter(store: runlab.Store, root: Path, via: str, tag: object) -> None:
+    """start_run took 'two words' but `runlab tag`/`untag` refused it (a tag the CLI could not remove);
+    a tag with lone surrogates was accepted, then failed writing run.json with a raw TypeError."""
+    with runlab.start_run(root=root, capture=False, tags=["two words"]) as run:
+        if via != "set_tags":
+            with pytest.raises(UsageError, match="Invalid tag"):
+                if via == "start_run":
+                    runlab.start_run(root=root, capture=False, tags=[tag])  # type: ignore[list-item]
+                else:
+                    run.add_tags(tag)  # type: ignore[arg-type]
+    if via == "set_tags":
+        with pytest.raises(UsageError, match="Invalid tag"):
+            _manage.set_tags(store, run.id, add=[tag])  # type: ignore[list-item]
+    assert _manage.set_tags(store, run.id, remove=["two words"]).tags == ()  # a tag start_run took can be removed
+    assert [r.id for r in store.runs()] == [run.id]  # no run was made by the refused calls
 
 
 def test_dry_run_changes_nothing(store: runlab.Store, root: Path) -> None:

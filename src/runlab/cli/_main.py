@@ -208,4 +208,20 @@ _PYTHON_SHOW_WARNING = warnings.showwarning
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``runlab`` console script (commands load when used)."""
     warnings.showwarning = _show_warning
+    _check_utf8(sys.argv[1:] if argv is None else argv)
     cli.main(args=argv, prog_name="runlab")
+
+
+def _check_utf8(args: list[str]) -> None:
+    """Exit 2 on an argument that is not valid UTF-8 (bytes Python kept as lone surrogates): no file
+    of the store can hold it, and it would fail deep inside a command with a traceback."""
+    for number, arg in enumerate(args, 1):
+        if arg.isascii():
+            continue
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            click.echo(f"Error: argument {number} ({shown!r}) is not valid UTF-8 text. Type it again, or set "
+                       "your terminal's encoding to UTF-8.", err=True)  # fmt: skip
+            raise SystemExit(2) from None

@@ -27,8 +27,9 @@ from ..store._files import read_json
 from ..store._metrics_file import read_metrics, summaries_from_series
 from ..store._status import RunStatus
 from ..store._store import Store
+from ..store._text import tag_list
 from ._data import RunData
-from ._run import Run, _param_record, _tags
+from ._run import Run, _param_record
 
 __all__ = ["RESUMABLE", "latest_resumable", "reopen", "resume_run"]
 
@@ -122,7 +123,7 @@ def resume_run(
     meta.pop("metrics", None)
     meta["resumed"] = int(meta.get("resumed") or 0) + 1
     if tags is not None:
-        meta["tags"] = list(dict.fromkeys([*meta.get("tags", []), *_tags(tags)]))
+        meta["tags"] = list(dict.fromkeys([*meta.get("tags", []), *tag_list(tags)]))
     if description is not None:
         meta["description"] = description
     repaired = _repair_metrics_file(folder / "metrics.jsonl")

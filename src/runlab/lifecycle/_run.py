@@ -18,6 +18,7 @@ from ..errors import DataError, ForeignRunError, InvalidTransitionError, RunFini
 from ..store._files import atomic_write_bytes, dumps, dumps_light, write_json_atomic
 from ..store._status import TRANSITIONS, RunStatus
 from ..store._store import Store
+from ..store._text import check_text, tag_list
 from ._artifacts import copy_artifact, safe_artifact_path
 from ._background import RunWorker
 from ._data import RunData
@@ -145,14 +146,22 @@ def _param_record(name: str, value: Any, info: Mapping[str, Any] | None) -> dict
     }
 
 
-def _tags(tags: Iterable[str] | str | None) -> list[str]:
-    if tags is None:
-        return []
-    items = [tags] if isinstance(tags, str) else list(tags)
-    for tag in items:
-        if not isinstance(tag, str) or not tag.strip() or "," in tag:
-            raise UsageError(f"Invalid tag {tag!r}: tags are non-empty strings without commas, e.g. 'baseline'.")
-    return list(dict.fromkeys(t.strip() for t in items))
+def _check_info(name: Any, description: Any) -> None:
+    """Refuse a run name or description that ``run.json`` could not hold (as one line / as text).
+
+    Raises:
+        UsageError: naming the value and what is expected.
+    """
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise UsageError(f"Invalid run name {name!r}: expected a non-empty string.")
+    if description is not None and not isinstance(description, str):
+        raise UsageError(f"Invalid description {description!r}: expected text (a str) or None.")
+    check_text("run name", name)
+    check_text("description", description)
+    if name is not None and not name.isprintable():
+        bad = next(c for c in name if not c.isprintable())
+        raise UsageError(f"Invalid run name {name!r}: it contains the control character {bad!r}; a name is "
+                         "one line of text. Remove it.")  # fmt: skip
 
 
 class Run:
@@ -232,14 +241,11 @@ class Run:
         ``folder_name`` fixes the folder's name (replacing a previous folder of that name,
         as debug runs do).
         """
-        if name is not None and (not isinstance(name, str) or not name.strip()):
-            raise UsageError(f"Invalid run name {name!r}: expected a non-empty string.")
-        if name is not None and not name.isprintable():
-            bad = next(c for c in name if not c.isprintable())
-            raise UsageError(f"Invalid run name {name!r}: it contains the control character {bad!r}; a name is "
-                             "one line of text. Remove it.")  # fmt: skip
+        _check_info(name, description)
         if params is not None and not isinstance(params, Mapping):
             raise UsageError(f"Invalid params {params!r}: expected a mapping of parameter names to values.")
+        if params is not None and any(str(k) == "" for k in params):
+            raise UsageError("Invalid parameter name '': a parameter needs a name (the index and --where address it).")
         info = param_info or {}
         meta: dict[str, Any] = {
             "id": None,
@@ -253,7 +259,7 @@ class Run:
             "duration": None,
             "error": None,
             "params": {str(k): _param_record(str(k), v, info.get(str(k))) for k, v in (params or {}).items()},
-            "tags": _tags(tags),
+            "tags": tag_list(tags),
             "description": description,
             "rerun_of": None,
             "sweep": None,
@@ -670,7 +676,7 @@ class Run:
         """Add tags to a run that has not finished."""
         self._check_open()
         with self._meta_lock:
-            self._meta["tags"] = list(dict.fromkeys([*self._meta["tags"], *_tags(list(tags))]))
+            self._meta["tags"] = list(dict.fromkeys([*self._meta["tags"], *tag_list(list(tags))]))
             self._write_meta()
 
     def set_info(self, *, name: str | None = None, description: str | None = None) -> None:
@@ -680,12 +686,7 @@ class Run:
             UsageError: an empty name.
             RunFinishedError: the run has finished.
         """
-        if name is not None and (not isinstance(name, str) or not name.strip()):
-            raise UsageError(f"Invalid run name {name!r}: expected a non-empty string.")
-        if name is not None and not name.isprintable():
-            bad = next(c for c in name if not c.isprintable())
-            raise UsageError(f"Invalid run name {name!r}: it contains the control character {bad!r}; a name is "
-                             "one line of text. Remove it.")  # fmt: skip
+        _check_info(name, description)
         self._check_open()
         with self._meta_lock:
             if name is not None:

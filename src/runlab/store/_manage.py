@@ -44,6 +44,7 @@ from ._metrics_file import read_metrics, summaries_from_series
 from ._records import RunRecord, RunSet
 from ._runfile import read_run_file, record_problems
 from ._store import ARCHIVE_DIR, Store
+from ._text import check_tag, check_text
 
 __all__ = [
     "ARCHIVE_DIR",
@@ -213,18 +214,12 @@ def _save(owner: Store, record: RunRecord, meta: dict[str, Any]) -> RunRecord:
     return owner.load(record.id)
 
 
-def _check_tag(tag: str) -> str:
-    if not isinstance(tag, str) or not tag.strip() or any(c.isspace() for c in tag) or "," in tag:
-        raise UsageError(f"Invalid tag {tag!r}: a tag is a non-empty word without spaces or commas.")
-    return tag
-
-
 def set_tags(
     store: Store, ref: str | RunRecord, add: Iterable[str] = (), remove: Iterable[str] = (), dry_run: bool = False
 ) -> RunRecord:
     """Add and remove tags of a run (order kept, no duplicates); returns the updated record."""
-    adding = [_check_tag(t) for t in add]
-    removing = {_check_tag(t) for t in remove}
+    adding = [check_tag(t) for t in add]
+    removing = {check_tag(t) for t in remove}
     owner, record, meta = _editable(store, ref, "tag")
     tags = [t for t in meta.get("tags") or [] if t not in removing]
     tags += [t for t in dict.fromkeys(adding) if t not in tags]
@@ -239,6 +234,9 @@ def set_description(store: Store, ref: str | RunRecord, text: str | None, dry_ru
     owner, record, meta = _editable(store, ref, "change the description of")
     if dry_run:
         return record
+    if text is not None and not isinstance(text, str):
+        raise UsageError(f"Invalid description {text!r}: expected text (a str), or None to clear it.")
+    check_text("description", text)
     meta["description"] = text or None
     return _save(owner, record, meta)
 

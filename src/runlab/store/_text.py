@@ -1,0 +1,53 @@
+"""The text a run record holds besides its values: tags, and the check every name and note passes.
+
+One rule for tags wherever they enter (``start_run(tags=...)``, ``run.add_tags``, ``--tag``,
+``runlab tag``/``untag``): a non-empty one-line text without commas (the command line takes
+comma-separated lists); spaces inside are kept, around it stripped.
+
+Example:
+    >>> tag_list(["baseline", " my tag ", "baseline"])
+    ['baseline', 'my tag']
+    >>> check_tag("a,b")
+    Traceback (most recent call last):
+    ...
+    runlab.errors.UsageError: Invalid tag 'a,b': a tag is a non-empty line of text without commas, e.g. 'baseline'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import UsageError
+
+__all__ = ["check_tag", "check_text", "tag_list"]
+
+
+def check_text(what: str, text: str | None) -> None:
+    """Refuse text with lone surrogates (bytes that were not UTF-8): no JSON file can hold it.
+
+    Raises:
+        UsageError: naming ``what`` and the text.
+    """
+    if text is not None and not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(f"Invalid {what} {text!r}: it holds lone surrogates, which are not valid Unicode. "
+                             "Remove them.") from None  # fmt: skip
+
+
+def check_tag(tag: Any) -> str:
+    """``tag`` stripped, or :class:`~runlab.errors.UsageError` when it is not a tag (see the module)."""
+    if not isinstance(tag, str) or not tag.strip() or "," in tag or not tag.strip().isprintable():
+        raise UsageError(f"Invalid tag {tag!r}: a tag is a non-empty line of text without commas, e.g. 'baseline'.")
+    check_text("tag", tag)
+    return tag.strip()
+
+
+def tag_list(tags: Iterable[str] | str | None) -> list[str]:
+    """Tags checked with :func:`check_tag`, duplicates dropped, order kept (one string is one tag)."""
+    if tags is None:
+        return []
+    items = [tags] if isinstance(tags, str) else list(tags)
+    return list(dict.fromkeys(check_tag(t) for t in items))
