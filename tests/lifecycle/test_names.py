@@ -176,3 +176,13 @@ def test_a_name_or_description_run_json_cannot_hold_is_refused(
     forget_stores()
     assert [r.id for r in runlab.runs(root=root)] == [run.id] and run.status == "completed"
     assert runlab.Store(root).check_index().ok and not runlab.Store(root).check_index().damaged
+
+
+def test_a_data_key_with_lone_surrogates_is_refused_and_the_rest_is_kept(root: Path) -> None:
+    """It was accepted, then writing data.json failed when the run ended: the run's data was lost and the
+    ``with`` block raised UnicodeEncodeError."""
+    with runlab.start_run(root=root, capture=False) as run:
+        run.data["kept"] = 1
+        with pytest.raises(runlab.UsageError, match="lone surrogates"):
+            run.data["bad\udcff"] = 2
+    assert run.status == "completed" and runlab.load(run.id, root=root).data == {"kept": 1}

@@ -100,6 +100,7 @@ REFUSED: list[tuple[str, Any, list[str]]] = [
     ("nested-object", {"model": {"net": object()}}, ["model.net", "object"]),
     ("object-key", {object(): 1}, ["mapping key"]),
     ("surrogate", "bad \ud800 text", ["surrogates"]),
+    ("surrogate-key", {"bad \udcff": 1}, ["surrogates"]),  # was accepted: data.json then failed at the run's end
     ("cycle", _cycle(), ["nested more than"]),
     ("numpy-object-array", np.array([object()], dtype=object), ["object"]),
 ]
@@ -309,7 +310,7 @@ _VALUES = st.recursive(
     lambda inner: (
         st.lists(inner, max_size=4)
         | st.tuples(inner, inner)
-        | st.dictionaries(st.text(max_size=4) | st.integers(-5, 5), inner, max_size=4)
+        | st.dictionaries(st.text(max_size=4) | st.integers(-5, 5) | st.sampled_from(["\udcff"]), inner, max_size=4)
     ),
     max_leaves=12,
 )

@@ -7,6 +7,7 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from ..errors import UsageError
+from ..store._text import check_text
 from ._values import to_json_value
 
 __all__ = ["RunData"]
@@ -18,6 +19,7 @@ def _split(path: str) -> list[str]:
     parts = [p for p in path.strip("/").split("/")]
     if not path.strip("/") or any(p == "" for p in parts):
         raise UsageError(f"Invalid data key {path!r}: use non-empty names separated by '/', e.g. 'results/accuracy'.")
+    check_text("data key", path)
     return parts
 
 

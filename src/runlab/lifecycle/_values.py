@@ -67,7 +67,7 @@ def _refuse(key: str, inner: str, value: Any, why: str) -> DataError:
 
 def _json_key(key: Any, where: str, value: Any) -> str:
     if isinstance(key, str):
-        return key
+        return _check_str(key, where, "")
     if isinstance(key, bool) or key is None:
         return json.dumps(key)
     if isinstance(key, int):
