@@ -28,6 +28,7 @@ from ..store import RunStatus
 from ..store._api import get_store
 from ..store._store import Store
 from ._current import attachable, current_run, reset_current, set_current
+from ._driver import EndRun as _EndRun
 from ._driver import RunDriver
 from ._request import Origin, RunOptions, RunRequest, Target
 
@@ -56,15 +57,6 @@ __all__ = [
 
 _result_steps: WeakKeyDictionary[Run, dict[str, set[int]]] = WeakKeyDictionary()  # for "step replaced" warnings
 _MISSING = object()
-
-
-class _EndRun(Exception):
-    """Raised by :func:`completed`, :func:`fail` and :func:`cancel` to leave the block."""
-
-    def __init__(self, status: RunStatus, message: str | None) -> None:
-        super().__init__(message or status.value)
-        self.status = status
-        self.message = message
 
 
 class RunContext:

@@ -42,7 +42,21 @@ from ..store import RunStatus
 from ..store._store import Store
 from ._current import mark_attachable, reset_current, set_current
 
-__all__ = ["RunDriver", "status_of"]
+__all__ = ["EndRun", "RunDriver", "status_of"]
+
+
+class EndRun(BaseException):
+    """Raised by ``runlab.completed()``, ``fail()`` and ``cancel()`` to end the run early.
+
+    A ``BaseException`` like ``SystemExit``: an ``except Exception:`` in the user's code does
+    not swallow it, so the run ends with the state asked for. :meth:`RunDriver.end` and the
+    ``with runlab.run()`` block record that state.
+    """
+
+    def __init__(self, status: RunStatus, message: str | None) -> None:
+        super().__init__(message or status.value)
+        self.status = status
+        self.message = message
 
 
 def status_of(error: BaseException | None) -> RunStatus:
@@ -159,12 +173,17 @@ class RunDriver:
         """End the run after the user's code returned (``error`` None) or raised ``error``.
 
         Fires ``after_run`` or ``before_experiment_error``, finishes the run unless the code
-        already ended it (``runlab.fail()`` ...), resets the current run and fires
+        already ended it (``runlab.fail()`` ... raise :class:`EndRun`: the run ends with its
+        state, and :attr:`error` stays None), resets the current run and fires
         ``after_experiment_finalize``. Returns the run; re-raising ``error`` is the caller's.
         """
         run = self.run
         assert run is not None, "initialize() first"
         try:
+            if isinstance(error, EndRun):  # runlab.fail() / cancel() / completed() in the code
+                if error.status is not RunStatus.COMPLETED and run.status == RunStatus.RUNNING.value:
+                    run.finish(error.status, error.message)
+                error = None
             if run.status == RunStatus.RUNNING.value:
                 if status_of(error) is RunStatus.COMPLETED:
                     try:

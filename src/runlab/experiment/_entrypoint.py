@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeVar, overload
 from .._pyfile import is_main_guard
 from ..errors import ValidationError
 
-__all__ = ["Entry", "ScriptInfo", "analyse", "call_entrypoint", "entrypoint", "find_entrypoint"]
+__all__ = ["Entry", "ScriptInfo", "analyse", "call_entrypoint", "entrypoint", "find_entrypoint", "run_to_end"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -312,7 +312,7 @@ def call_entrypoint(func: Callable[..., Any], args: Sequence[Any] = (), kwargs: 
     """Call ``func`` with ``args`` and the keyword arguments its signature accepts.
 
     Every keyword argument goes to a function with ``**kwargs``; otherwise those it does not
-    name are left out. A coroutine function is run to completion with :func:`asyncio.run`.
+    name are left out. A coroutine or generator function is run to its end (:func:`run_to_end`).
 
     Raises:
         ValidationError: ``args`` and the accepted kwargs do not fit the signature.
@@ -344,8 +344,40 @@ def call_entrypoint(func: Callable[..., Any], args: Sequence[Any] = (), kwargs: 
                 "Make the config's args and kwargs match the function."
             ) from None
         result = func(*args, **accepted)
+    return run_to_end(func, result)
+
+
+def run_to_end(func: Callable[..., Any], result: Any) -> Any:
+    """What calling ``func`` gave, run to its end: a coroutine with :func:`asyncio.run`; the generator of
+    a generator function (``yield`` in a main function) exhausted, its ``return`` value being the result
+    (what it yields is not kept). Anything else is the result as it is.
+
+    Example:
+        >>> def main():
+        ...     done = []
+        ...     for step in range(3):
+        ...         done.append(step)
+        ...         yield step
+        ...     return done
+        >>> run_to_end(main, main())
+        [0, 1, 2]
+    """
     if inspect.iscoroutine(result):
         import asyncio  # only for coroutine functions: asyncio is slow to import
 
         return asyncio.run(result)
+    if inspect.isgenerator(result) and inspect.isgeneratorfunction(func):
+        while True:
+            try:
+                next(result)
+            except StopIteration as stop:
+                return stop.value
+    if inspect.isasyncgen(result) and inspect.isasyncgenfunction(func):
+        import asyncio
+
+        async def drain() -> None:
+            async for _ in result:
+                pass
+
+        return asyncio.run(drain())
     return result

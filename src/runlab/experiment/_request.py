@@ -54,6 +54,20 @@ FORMAT = 1
 
 TargetKind = Literal["functional", "config", "script", "context"]
 _KINDS: tuple[str, ...] = get_args(TargetKind)
+_FIELDS = ("runlab_request", "target", "params", "recorded", "options", "links", "origin")
+_TARGET_FIELDS = ("kind", "path", "entrypoint", "args", "kwargs", "run_as_main")
+
+
+def _check(value: Any, ok: bool, what: str, expected: str) -> None:
+    """Refuse a field of the wrong type where it enters (a hand-edited request file, a caller's value)."""
+    if not ok:
+        raise ValidationError(f"Invalid {what} {value!r}: expected {expected}.")
+
+
+def _unknown(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
+    extra = [k for k in data if k not in known]
+    if extra:
+        raise ValidationError(f"Unknown field {extra[0]!r} in {where}; its fields are: {', '.join(known)}.")
 
 
 # -- parts ----------------------------------------------------------------------------
@@ -82,6 +96,11 @@ class Target:
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise ValidationError(f"Invalid target kind {self.kind!r}: expected one of {', '.join(_KINDS)}.")
+        _check(self.entrypoint, self.entrypoint is None or isinstance(self.entrypoint, str), "entry point",
+               "the name of a function of the script, or None")  # fmt: skip
+        _check(self.args, not isinstance(self.args, (str, bytes, Mapping)), "args", "a list of positional arguments")
+        _check(self.kwargs, isinstance(self.kwargs, Mapping), "kwargs", "a mapping of argument names to values")
+        _check(self.run_as_main, isinstance(self.run_as_main, bool), "run_as_main", "true or false")
         if self.path is not None:
             object.__setattr__(self, "path", Path(self.path).resolve())
         object.__setattr__(self, "args", tuple(self.args))
@@ -117,6 +136,8 @@ class RunOptions:
     resume: str | None = None
 
     def __post_init__(self) -> None:
+        _check(self.capture, isinstance(self.capture, bool), "capture option", "true or false")
+        _check(self.reproducible, isinstance(self.reproducible, bool), "reproducible option", "true or false")
         tags = self.tags
         object.__setattr__(self, "tags", (tags,) if isinstance(tags, str) else tuple(tags or ()))
         if self.root is not None and not isinstance(self.root, str):
@@ -177,7 +198,11 @@ class Origin:
     argv: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "argv", tuple(self.argv))
+        _check(self.via, isinstance(self.via, str), "origin via", "text naming the entry point")
+        argv = self.argv
+        ok = not isinstance(argv, (str, bytes)) and all(isinstance(a, str) for a in argv)
+        _check(argv, ok, "origin argv", "a list of command-line arguments (text)")
+        object.__setattr__(self, "argv", tuple(argv))
 
 
 # -- the request ----------------------------------------------------------------------
@@ -300,15 +325,20 @@ class RunRequest:
                 f"Run request format {data['runlab_request']!r} is not supported (this runlab reads {FORMAT}); "
                 "write and read requests with the same runlab version."
             )
+        _unknown(data, _FIELDS, "the run request")
         try:
             t = data["target"]
+            if isinstance(t, dict):
+                _unknown(t, _TARGET_FIELDS, "the request's target")
+            args = t.get("args") or []
+            _check(args, isinstance(args, list), "args", "a list of positional arguments")
             target = Target(
                 kind=t["kind"],
                 path=Path(t["path"]) if t.get("path") else None,
                 entrypoint=t.get("entrypoint"),
-                args=tuple(decode_value(a, f"args[{i}]") for i, a in enumerate(t.get("args") or [])),
+                args=tuple(decode_value(a, f"args[{i}]") for i, a in enumerate(args)),
                 kwargs=decode_map(t.get("kwargs") or {}, "kwargs"),
-                run_as_main=bool(t.get("run_as_main", True)),
+                run_as_main=t.get("run_as_main", True),
             )
             opts = dict(data.get("options") or {})
             return cls(

@@ -15,7 +15,6 @@ state for what happened, and the user's exception propagates afterwards.
 
 from __future__ import annotations
 
-import inspect
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -26,10 +25,12 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ExperimentContextError, ParameterError, UsageError, ValidationError
 from ..lifecycle import Run
 from ..params import parse_overrides
+from ..store import RunStatus
 from ..store._api import get_store
 from ._caching import run_caching
 from ._construction import include_param
 from ._driver import RunDriver
+from ._entrypoint import run_to_end
 from ._hooks import describe_hooks
 from ._names import DEFAULT_NAME_FORMAT, SAFE_NAME, is_actionable
 from ._pending import PendingRequest, current_pending
@@ -131,6 +132,9 @@ class ExperimentRunner:
         result = self._execute(request)
         if result.exception is not None:
             raise result.exception
+        if result.status in (RunStatus.FAILED, RunStatus.CANCELLED):  # runlab.fail() / cancel() in the code
+            print(f"run {result.run_id} {result.status.value}: {result.error}", file=sys.stderr)
+            raise SystemExit(130 if result.status is RunStatus.CANCELLED else 1)
         return result.run
 
     def help_text(self) -> str:
@@ -283,7 +287,7 @@ class ExperimentRunner:
             state.driver.end(error, result=result)
         finally:
             self._finish(None)
-        return RunResult.of(state.run, result, error if error is not None else state.driver.error)
+        return RunResult.of(state.run, result, state.driver.error)  # None after runlab.fail() & co.
 
     # -- PyComex's public initialize / execute / finalize ----------------------------------
     def initialize(self, params: Mapping[str, Any]) -> Run:
@@ -329,15 +333,10 @@ class ExperimentRunner:
             )
 
     def _call_main(self) -> Any:
-        """Call the main function; a coroutine function runs to its end with :func:`asyncio.run`."""
+        """Call the main function; a coroutine or generator function runs to its end (:func:`run_to_end`)."""
         exp = self.experiment
         assert exp.func is not None
-        result = exp.func(exp)
-        if inspect.iscoroutine(result):
-            import asyncio
-
-            result = asyncio.run(result)
-        return result
+        return run_to_end(exp.func, exp.func(exp))
 
     def _finish(self, saved: list[tuple[dict[str, Any], str, Any]] | None) -> None:
         if saved is not None:

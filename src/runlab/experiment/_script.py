@@ -44,8 +44,7 @@ from ..store import RunStatus
 from ..store._api import get_store
 from ..store._files import dumps_light
 from ..store._store import Store, namespace_of
-from ._context import _EndRun
-from ._driver import RunDriver
+from ._driver import EndRun, RunDriver
 from ._entrypoint import ScriptInfo, analyse, bindable, call_entrypoint, check_static, find_entrypoint
 from ._loader import (
     SINK,
@@ -59,7 +58,7 @@ from ._loader import (
 )
 from ._request import Links, Origin, RunOptions, RunRequest, RunResult, Target
 from ._result import record_result_metrics
-from ._script_params import function_params, is_dunder, script_params
+from ._script_params import check_arguments, function_params, is_dunder, script_params
 
 __all__ = ["Script", "ScriptConfig", "ScriptExecutor", "function_params", "script_params"]
 
@@ -302,6 +301,7 @@ class ScriptExecutor:
         values = self._parameters(injected)
         check_inject(values)
         check_static(self.script.info, self.script.entrypoint, list(values))
+        check_arguments(self.script.info, self.script.entrypoint, target.args, target.kwargs, values)
         opts = request.options
         defaults = {n: p.default for n, p in self._known().items() if p.usable}
         recorded = {**defaults, **extra, **values}
@@ -330,7 +330,7 @@ class ScriptExecutor:
         result: Any = None
         try:
             result = self._execute(values, target.args, target.kwargs)
-        except _EndRun as end:  # runlab.completed() / fail() / cancel() outside a with block
+        except EndRun as end:  # runlab.completed() / fail() / cancel() outside a with block
             if end.status is not RunStatus.COMPLETED:
                 run.finish(end.status, end.message)
         except SystemExit as exc:

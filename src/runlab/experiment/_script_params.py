@@ -5,16 +5,21 @@ from __future__ import annotations
 import ast
 import importlib.util
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..errors import ValidationError
 from ..params import Param, is_usable, read_descriptions
 from ..params._param import _resolve_annotation
 from ._loader import check_python_file, parse_file
 
+if TYPE_CHECKING:
+    from ._entrypoint import ScriptInfo
+
 __all__ = [
     "Settable",
+    "check_arguments",
     "function_params",
     "is_dunder",
     "script_params",
@@ -108,6 +113,54 @@ def function_params(path: str | os.PathLike[str], function: str) -> dict[str, Pa
         type_ = annotation if annotation is not None else (Any if default is None else type(default))
         params[arg.arg] = Param(arg.arg, type_, default, f"argument of {function}()", is_usable(default))
     return params
+
+
+def check_arguments(
+    info: ScriptInfo, explicit: str | None, args: Sequence[Any], kwargs: Mapping[str, Any], injected: Collection[str]
+) -> None:
+    """Refuse, before a run exists, to call the entry point without a value for a required argument.
+
+    Checked where the source alone tells the entry point: the explicit or marked function, else
+    ``main`` when the main block calls nothing; an undecorated top-level ``def`` not injected.
+
+    Raises:
+        ValidationError: a required argument that neither ``args`` nor ``kwargs`` gives.
+
+    Example:
+        >>> import ast, pathlib
+        >>> from ._entrypoint import analyse
+        >>> info = analyse(ast.parse("def main(data, epochs=1):\\n    pass\\n"), pathlib.Path("train.py"))
+        >>> check_arguments(info, None, [], {"data": "d.csv"}, ())
+        >>> try:
+        ...     check_arguments(info, None, [], {}, ())
+        ... except ValidationError as exc:
+        ...     print(str(exc).split(":")[0])
+        Cannot call main(data, epochs=1) of train.py
+    """
+    name = explicit or (info.marked[0] if len(info.marked) == 1 else None)
+    if name is None and not info.marked and not info.main_calls and "main" in info.functions:
+        name = "main"
+    defs = [n for n in info.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
+    if name is None or name in injected or info.dynamic or not defs:
+        return
+    node = defs[-1]
+    if len(node.decorator_list) > (name in info.marked):  # a decorator may change the signature
+        return
+    spec = node.args
+    positional = [*spec.posonlyargs, *spec.args]
+    required = positional[: len(positional) - len(spec.defaults)]
+    missing = [
+        a.arg for i, a in enumerate(required) if i >= len(args) and (a in spec.posonlyargs or a.arg not in kwargs)
+    ]
+    missing += [
+        a.arg for a, d in zip(spec.kwonlyargs, spec.kw_defaults, strict=True) if d is None and a.arg not in kwargs
+    ]
+    if missing:
+        raise ValidationError(
+            f"Cannot call {name}({ast.unparse(spec)}) of {info.path}: no value for its argument {missing[0]!r}. "
+            f"Give it as a parameter ('runlab run {info.path.name}:{name} -p {missing[0]}=VALUE') or in the "
+            "config's kwargs, or give it a default."
+        )
 
 
 def is_dunder(name: str) -> bool:
