@@ -360,7 +360,7 @@ BAD: list[tuple[list[str], str]] = [
     (["compare"], "Give run IDs or --where"),
     (["compare", "--where", "name == 'zzz'"], "No run matches --where"),
     (["compare", "lr-0", "--where", "parms.x == 1"], "Give run IDs or --where"),
-    (["tag", "two words", "lr-0"], "Invalid tag"),
+    (["tag", "bad\ttag", "lr-0"], "Invalid tag"),
     (["tag", "x"], "No runs given"),
     (["delete", "--where", "((", "--yes"], "Expected"),
     (["unarchive", "lr-0"], "No run matches 'lr-0' in the archive"),

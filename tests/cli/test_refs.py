@@ -72,3 +72,30 @@ def test_show_prints_plugin_records_as_fields(root: Path) -> None:
         "    params_truncated  a, b",
         "    error in run_finishing: RuntimeError: boom",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "archived", "ref", "index", "note"),
+    [
+        ("odd~1", False, "odd~1", 1, "2 runs are named 'odd~1'; this is the latest"),  # was: AmbiguousRunError
+        ("odd~1", False, "odd~1~1", 0, "2 runs are named 'odd~1'; this is 1 before the latest"),
+        ("gone", True, "gone", 1, "2 runs are named 'gone'; this is the latest"),  # was: "No run matches '<id>'"
+        ("gone", True, "gone~1", 0, "2 runs are named 'gone'; this is 1 before the latest"),
+    ],
+)
+def test_a_name_two_runs_share_with_a_tilde_or_only_in_the_archive(
+    root: Path, name: str, archived: bool, ref: str, index: int, note: str
+) -> None:
+    ids = []
+    for _ in range(2):
+        with runlab.start_run(root=root, name=name, capture=False) as run:
+            ids.append(run.id)
+    if archived:
+        assert CliRunner().invoke(cli, ["--root", str(root), "archive", name, "--yes"]).exit_code == 2  # ambiguous
+        for run_id in ids:
+            assert CliRunner().invoke(cli, ["--root", str(root), "archive", run_id, "--yes"]).exit_code == 0
+    code, out, err = _show(root, ref)
+    assert code == 0, err
+    assert out.splitlines()[0].split() == ["id", ids[index]]
+    assert f"{note} ({ids[index]})" in err
+    assert ("(archived)" in out) == archived

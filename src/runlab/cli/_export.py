@@ -106,8 +106,8 @@ def export(ctx: click.Context, where: str | None, namespace: str | None, status:
         else:
             import pandas as pd
 
-            frame = pd.DataFrame(rows, columns=list(columns))
-            frame["tags"] = frame["tags"].map(lambda t: ",".join(t) if isinstance(t, list) else t)
+            table = [[row.get(c) for c in columns] for row in rows]
+            frame = pd.DataFrame(_typed_columns(table, len(columns)), columns=list(columns))
             frame.to_parquet(out, index=False)
     except OSError as exc:
         reason = exc.strerror or str(exc)
@@ -147,6 +147,27 @@ def _cell(value: Any) -> Any:
     if isinstance(value, (list, dict)):
         return json.dumps(value)
     return value
+
+
+def _kind(value: Any) -> str:
+    return "bool" if isinstance(value, bool) else "number" if isinstance(value, (int, float)) else type(value).__name__
+
+
+def _typed_columns(table: list[list[Any]], width: int) -> list[list[Any]]:
+    """Rows for a typed (Parquet) column store: a column whose values are all booleans, all
+    numbers or all text keeps them; any other column (a parameter that is a float in one run
+    and the text "NaN" or a list in another) holds each value as its CSV cell text.
+
+    Example:
+        >>> _typed_columns([[1, ["a"], 0.5], [2.5, None, "NaN"]], 3)
+        [[1, 'a', '0.5'], [2.5, None, 'NaN']]
+    """
+    for c in range(width):
+        kinds = {_kind(row[c]) for row in table if row[c] is not None}
+        if len(kinds) > 1 or not kinds <= {"bool", "number", "str"}:
+            for row in table:
+                row[c] = None if row[c] is None else str(_cell(row[c]))
+    return table
 
 
 def _write_csv(out: Path | None, columns: list[str], rows: list[dict[str, Any]]) -> None:

@@ -17,6 +17,25 @@ from ._render import FORMATS, emit, format_time, format_value
 _FORMAT = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 
 
+class Interval(click.FloatRange):
+    """Seconds between two polls of a following command: 0.05 to 3600 (``nan``, which passes a
+    plain ``FloatRange``, and values ``time.sleep`` cannot wait are refused with exit 2).
+
+    Example:
+        >>> Interval().convert("0.5", None, None)
+        0.5
+    """
+
+    def __init__(self) -> None:
+        super().__init__(min=0.05, max=3600)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if seconds != seconds:
+            self.fail(f"{value!r} is not in the range 0.05<=x<=3600.", param, ctx)
+        return seconds
+
+
 def _record(ctx: click.Context, ref: str) -> Any:
     from ..store._manage import find_record
 
@@ -52,7 +71,7 @@ def compare(ctx: click.Context, run_refs: tuple[str, ...], where: str | None, li
         if not records:
             raise UsageError(f"No run matches --where {where!r}; nothing to compare.")
     else:
-        records = [_record(ctx, ref) for ref in dict.fromkeys(run_refs)]
+        records = list({r.id: r for r in (_record(ctx, ref) for ref in run_refs)}.values())  # each run once
     flats = [flat(r, aggregates=all_aggregates) for r in records]
     keys = ["name", "status", "created", "duration", "tags"]
     keys += sorted({k for f in flats for k in f if k.startswith("params.")})
@@ -84,7 +103,7 @@ def compare(ctx: click.Context, run_refs: tuple[str, ...], where: str | None, li
 @click.argument("run_ref", metavar="ID", shell_complete=complete_run_id)
 @click.option("-n", "--tail", type=click.IntRange(min=0), default=None, help="Only the last N lines.")
 @click.option("-F", "--follow", is_flag=True, help="Keep printing new output until the run ends.")
-@click.option("--interval", type=click.FloatRange(min=0.05), default=0.5, hidden=True)
+@click.option("--interval", type=Interval(), default=0.5, hidden=True)
 @root_option
 @click.pass_context
 def logs(ctx: click.Context, run_ref: str, tail: int | None, follow: bool, interval: float) -> None:
@@ -133,7 +152,7 @@ def logs(ctx: click.Context, run_ref: str, tail: int | None, follow: bool, inter
 @click.argument("name", required=False)
 @_FORMAT
 @click.option("-F", "--follow", is_flag=True, help="With NAME: keep printing new points until the run ends.")
-@click.option("--interval", type=click.FloatRange(min=0.05), default=0.5, hidden=True)
+@click.option("--interval", type=Interval(), default=0.5, hidden=True)
 @root_option
 @click.pass_context
 def metrics(ctx: click.Context, run_ref: str, name: str | None, fmt: str, follow: bool, interval: float) -> None:

@@ -7,7 +7,7 @@ destructive ones ask for confirmation unless ``--yes`` and show what they would 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -43,6 +43,12 @@ def _describe(record: Any) -> str:
     return f"{record.id} {record.name or ''} ({record.status})".replace("  ", " ")
 
 
+def _check_all(records: Sequence[Any], change: Callable[[Any, bool], Any]) -> list[Any]:
+    """``change(record, dry_run=True)`` for every record before any is changed, so that a run that
+    is still running (or damaged) in the selection stops the command with nothing changed."""
+    return [change(record, True) for record in records]
+
+
 def _done(verb: str, record: Any) -> None:
     click.echo(f"{verb} {_describe(record)}")
 
@@ -54,8 +60,13 @@ def _tagging(ctx: click.Context, tag: str, refs: tuple[str, ...], where: str | N
     tags = [t.strip() for t in tag.split(",")]
     store = get_store(ctx)
     records = _select(ctx, refs, where)
+
+    def change(record: Any, dry_run: bool) -> Any:
+        return set_tags(store, record, add=() if remove else tags, remove=tags if remove else (), dry_run=dry_run)
+
+    _check_all(records, change)
     for record in records:
-        set_tags(store, record, add=() if remove else tags, remove=tags if remove else (), dry_run=dry_run)
+        change(record, dry_run)
         _done(("would untag" if dry_run else "untagged") if remove else ("would tag" if dry_run else "tagged"), record)
     if not records:
         click.echo("No runs matched.", err=True)
@@ -116,6 +127,7 @@ def note(ctx: click.Context, text: str, run_refs: tuple[str, ...], where: str | 
 
     store = get_store(ctx)
     records = _select(ctx, run_refs, where)
+    _check_all(records, lambda record, dry_run: set_description(store, record, text, dry_run=dry_run))
     for record in records:
         set_description(store, record, text, dry_run=dry_run)
         _done("would note" if dry_run else "noted", record)
@@ -139,9 +151,9 @@ def _destructive(name: str, verb: str, past: str, archived: bool, confirm: bool,
         if not records:
             click.echo("No runs matched.", err=True)
             return
+        targets = _check_all(records, lambda record, dry_run: fn(store, record, dry_run=dry_run))
         if dry_run:
-            for record in records:
-                target = fn(store, record, dry_run=True)
+            for record, target in zip(records, targets, strict=True):
                 click.echo(f"would {verb} {_describe(record)}: {target}")
             return
         if confirm and not yes:

@@ -21,39 +21,46 @@ _BACK = re.compile(r"^(?P<name>.+)~(?P<back>\d+)$")
 def find_named(store: Any, ref: str) -> tuple[Any, Any]:
     """``(owning store, record)`` for ``ref``; see the module docstring.
 
+    A name is looked up as it is first, so a run really called ``x~1`` (or several) is found
+    by that name; ``x~1~1`` is then the one before the latest of them.
+
     Raises:
         RunNotFoundError: nothing matches, or ``NAME~N`` goes back further than the runs of NAME.
         AmbiguousRunError: an ID prefix matching several runs.
     """
+    match = _BACK.match(ref)
+    try:
+        return _nth_latest(store, ref, 0)
+    except RunNotFoundError:
+        if not match:
+            raise
+    return _nth_latest(store, match["name"], int(match["back"]))
+
+
+def _nth_latest(store: Any, ref: str, back: int) -> tuple[Any, Any]:
+    """The run ``back`` before the latest of those named ``ref`` (or the one run ``ref`` names)."""
     from ..store._manage import find_record
 
-    match = _BACK.match(ref)
-    back = 0
-    if match:
-        try:
-            return find_record(store, ref)  # a run really called "x~1"
-        except RunNotFoundError:
-            ref, back = match["name"], int(match["back"])
     try:
         owner, record = find_record(store, ref)
     except AmbiguousRunError as exc:
-        records = [store.load(rid) for rid in exc.candidates]
-        if not all(r.name == ref for r in records):
+        found = [find_record(store, rid) for rid in exc.candidates]  # each in its own store (or the archive)
+        if not all(r.name == ref for _, r in found):
             raise  # an ID prefix (or a name that is also a prefix): the user must say which
-        records.sort(key=lambda r: (r.created is not None, r.created), reverse=True)
-        if back >= len(records):
+        found.sort(key=lambda item: (item[1].created is not None, item[1].created), reverse=True)
+        if back >= len(found):
             raise RunNotFoundError(
-                f"{ref}~{back}: only {len(records)} runs are named {ref!r} ({ref} to {ref}~{len(records) - 1})."
+                f"{ref}~{back}: only {len(found)} runs are named {ref!r} ({ref} to {ref}~{len(found) - 1})."
             ) from None
-        chosen = records[back]
+        owner, chosen = found[back]
         which = "the latest" if back == 0 else f"{back} before the latest"
-        before = f"'{ref}~{back + 1}' is the one before, or give" if back + 1 < len(records) else "Or give"
+        before = f"'{ref}~{back + 1}' is the one before, or give" if back + 1 < len(found) else "Or give"
         click.echo(
-            f"note: {len(records)} runs are named {ref!r}; this is {which} ({chosen.id}). "
-            f"{before} an ID: {', '.join(r.id for r in records[:5])}.",
+            f"note: {len(found)} runs are named {ref!r}; this is {which} ({chosen.id}). "
+            f"{before} an ID: {', '.join(r.id for _, r in found[:5])}.",
             err=True,
         )
-        return store, chosen
+        return owner, chosen
     if back:
         raise RunNotFoundError(f"{ref}~{back}: only one run is named {ref!r} (use {ref!r} itself).")
     return owner, record

@@ -13,6 +13,7 @@ import click
 
 from ..errors import RunNotFoundError, UsageError
 from ._complete import complete_run_id
+from ._inspect import Interval
 from ._main import cli, existing_store, root_option
 from ._render import STATUS_STYLE, format_duration, is_terminal, print_table, sparkline, use_color
 
@@ -220,8 +221,8 @@ def _print_plain(watcher: Watcher) -> None:
 @click.option("-w", "--where", metavar="EXPR", help="Watch the running runs matching this filter (instead of IDs).")
 @click.option("-m", "--metric", "metrics", metavar="NAME", multiple=True,
               help="A metric to show (repeatable; globs such as 'sys/*'). Default: the first 3 logged.")  # fmt: skip
-@click.option("-i", "--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
-              help="Seconds between refreshes.")  # fmt: skip
+@click.option("-i", "--interval", type=Interval(), default=1.0, show_default=True,
+              help="Seconds between refreshes (0.05 to 3600).")  # fmt: skip
 @click.option("--once", is_flag=True, help="Print the table once and exit.")
 @root_option
 @click.pass_context
