@@ -8,6 +8,7 @@ experiment runs and nothing is written to the store.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,18 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
+def _nonfinite_as_text(value: Any) -> Any:
+    """NaN and infinities as ``"NaN"``/``"Infinity"``/``"-Infinity"``, as config ids write them
+    (JSON has no such numbers; written as ``null`` they would read as None)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _nonfinite_as_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nonfinite_as_text(v) for v in value]
+    return value
+
+
 @config_group.command("show")
 @click.argument("paths", nargs=-1, required=True, type=_PATH)
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -84,7 +97,7 @@ def show(paths: tuple[Path, ...], fmt: str) -> None:
     if fmt == "json":
         from ..store._files import dumps
 
-        records = [{"id": c.id, **c.to_dict()} for c in configs]
+        records = [{"id": c.id, **_nonfinite_as_text(c.to_dict())} for c in configs]
         click.echo(dumps(records).decode())
         return
     columns: dict[str, None] = {}

@@ -203,6 +203,9 @@ def coerce(value: Any, type_: Any, name: str, base_dir: Path | None = None) -> A
             _fail(name, value, type_)
         if isinstance(type_, type) and issubclass(type_, enum.Enum) and value in type_.__members__:
             return type_.__members__[value]
+        option = _literal_option(type_, value)
+        if option is not _MISSING:
+            return option
         if _accepts(type_, (list, tuple, set, frozenset, dict)):
             literal = _literal(value)
             if literal is not _MISSING and not isinstance(literal, str):
@@ -217,11 +220,66 @@ def coerce(value: Any, type_: Any, name: str, base_dir: Path | None = None) -> A
         _fail(name, value, type_, exc)
     except TypeError as exc:  # unhashable annotations and the like
         raise ParameterError(f"Cannot check parameter {name!r} against type {type_!r}: {exc}", name) from None
+    if isinstance(value, str) and isinstance(result, float) and not fits_float(value, result):
+        raise ParameterError(
+            f"Invalid value for {name!r}: {value!r} does not fit in a float (it would become {result!r}). "
+            "Give a number between about 5e-324 and 1.8e308 in size, 0, or inf.",
+            name,
+        )
+    if isinstance(value, str) and not value.strip() and isinstance(result, PurePath):
+        raise ParameterError(
+            f"Invalid value for {name!r}: the path is empty. Give a path like {_example(type_)}, or '.' for "
+            "the current folder.",
+            name,
+        )
     if base_dir is not None and isinstance(result, Path) and not result.is_absolute():
         result = type(result)(base_dir / result)
     elif base_dir is not None and isinstance(result, list) and _is_path_list(type_):
         result = [type(p)(base_dir / p) if isinstance(p, Path) and not p.is_absolute() else p for p in result]
     return result
+
+
+def fits_float(text: str, result: float) -> bool:
+    """Whether the number written as ``text`` kept its size as the float ``result``.
+
+    Text too large for a float becomes ``inf`` and text too small becomes ``0.0``; both would
+    change the value the user gave. Words (``inf``, ``nan``) and ordinary rounding are fine.
+
+    Example:
+        >>> fits_float("1e300", 1e300), fits_float("1e400", float("inf")), fits_float("1e-400", 0.0)
+        (True, False, False)
+    """
+    if not (math.isinf(result) or result == 0.0):
+        return True
+    import decimal
+
+    try:
+        exact = decimal.Decimal(text.strip().replace("_", ""))
+    except (decimal.InvalidOperation, ValueError):
+        return True
+    return not exact.is_finite() or (math.isfinite(result) and (result != 0.0 or exact == 0))
+
+
+def _literal_option(type_: Any, text: str) -> Any:
+    """The non-text option of a ``Literal`` (or a union holding one) that ``text`` writes, or ``_MISSING``.
+
+    ``Literal[1, 2]`` given ``"1"`` is ``1`` (pydantic compares text with the options as they are).
+    """
+    origin = typing.get_origin(type_)
+    if origin in (typing.Union, types.UnionType, typing.Annotated):
+        members = typing.get_args(type_)[:1] if origin is typing.Annotated else typing.get_args(type_)
+        for member in members:
+            found = _literal_option(member, text)
+            if found is not _MISSING:
+                return found
+        return _MISSING
+    if origin is not typing.Literal or text in typing.get_args(type_):
+        return _MISSING
+    parsed = parse_text(text)
+    for option in typing.get_args(type_):
+        if not isinstance(option, str) and type(option) is type(parsed) and option == parsed:
+            return option
+    return _MISSING
 
 
 def _is_path_list(type_: Any) -> bool:
@@ -245,9 +303,33 @@ def _fail(name: str, value: Any, type_: Any, exc: Any = None) -> typing.NoReturn
             detail = f" ({where + ': ' if where else ''}{first.get('msg', '')})"
     raise ParameterError(
         f"Invalid value for {name!r}: {value!r} is not a valid {type_name(type_)}{detail}. "
-        f"Give a value like {_example(type_)}.",
+        f"Give a value like {_example(type_)}.{_yaml_hint(value, type_)}",
         name,
     ) from None
+
+
+def _yaml_hint(value: Any, type_: Any) -> str:
+    """Why a text parameter got a boolean or a date from a YAML file, and what to write instead."""
+    import datetime
+
+    if not isinstance(value, (bool, datetime.date)) or not _wants_text(type_):
+        return ""
+    return (
+        " YAML reads unquoted yes/no/on/off/true/false as booleans and 2026-01-01 as a date: "
+        "quote the value in the file ('no', '2026-01-01') to keep it as text."
+    )
+
+
+def _wants_text(type_: Any) -> bool:
+    """Whether ``type_`` takes text that YAML would not keep: ``str``, a ``Literal`` with a word such
+    as ``"on"`` or a date, or a union holding one."""
+    origin = typing.get_origin(type_)
+    if origin in (typing.Union, types.UnionType):
+        return any(_wants_text(a) for a in typing.get_args(type_))
+    if origin is typing.Literal:
+        words = _TRUE | _FALSE
+        return any(isinstance(a, str) and (a.lower() in words or a[:1].isdigit()) for a in typing.get_args(type_))
+    return isinstance(type_, type) and issubclass(type_, str)
 
 
 def format_value(value: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,16 +233,26 @@ def open_python_config(path: str | Path) -> tuple[Iterator[Config], bool]:
                 "yield Config objects.",
                 str(path),
             )
-    return _lazy(ConfigGenerator(produced, origin), module, path), False
+        if isinstance(produced, Sized) and not len(produced):  # CONFIG = []: nothing would run
+            raise ConfigError(f"{origin} is empty: give at least one Config.", str(path))
+    return _lazy(ConfigGenerator(produced, origin), module, path, origin), False
 
 
-def _lazy(configs: Iterator[Config], module: ModuleType, path: Path) -> Iterator[Config]:
+def _lazy(configs: Iterator[Config], module: ModuleType, path: Path, origin: str) -> Iterator[Config]:
+    given = 0
     while True:
         with _config_errors(path), _importable(module, path):
             try:
                 config = next(configs)
             except StopIteration:
+                if not given:  # a generator with nothing left to do (the resume pattern): say so, run nothing
+                    import warnings
+
+                    from ..store import RunlabWarning
+
+                    warnings.warn(f"{origin} gave no configs: nothing to run.", RunlabWarning, stacklevel=2)
                 return
+        given += 1
         yield config
 
 
@@ -269,14 +279,19 @@ def _config_errors(path: Path) -> Iterator[None]:
     try:
         yield
     except ConfigError as exc:
-        if not exc.path:
-            exc.path = str(path)
-        raise
-    except Exception as exc:
+        line = None if exc.path else _user_line(exc, path)
+        if line is None:  # runlab's own message about the file, which names it
+            exc.path = exc.path or str(path)
+            raise
+        # raised by the file's code, e.g. Config(globals_dict=[...]): say where
+        raise ConfigError(f"Python config {path} (line {line}): {exc}", str(path), line) from None
+    except (Exception, SystemExit) as exc:
         line = _user_line(exc, path)
         where = f" (line {line})" if line else ""
+        what = f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"raised {type(exc).__name__}"
+        detail = "" if isinstance(exc, SystemExit) else f": {exc}"
         raise ConfigError(
-            f"Python config {path} raised {type(exc).__name__}{where}: {exc}. Fix the config file.",
+            f"Python config {path} {what}{where}{detail}. Fix the config file.",
             str(path),
             line,
         ) from exc

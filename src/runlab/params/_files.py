@@ -122,16 +122,19 @@ class ConfigSpec:
             if isinstance(given, str) and parse_sweep(given) is not None:  # one would silently replace the other
                 raise ConfigError(f"{dotted!r} is swept twice in {self._where()}: under parameters ({given!r}) and "
                                   f"under sweep ({alternatives!r}). Keep one of them.", self._where())  # fmt: skip
-            if isinstance(alternatives, str):
-                set_dotted(values, dotted, alternatives)  # sweep text, read by expand()
-            elif isinstance(alternatives, (list, tuple)):
-                if not alternatives:
-                    raise ConfigError(f"Empty sweep for {dotted!r} in {self._where()}: give at least one value.",
-                                      self._where())  # fmt: skip
-                set_dotted(values, dotted, sweep_values(alternatives))
-            else:
+            if isinstance(alternatives, (list, tuple)) and not alternatives:
+                raise ConfigError(f"Empty sweep for {dotted!r} in {self._where()}: give at least one value.",
+                                  self._where())  # fmt: skip
+            if not isinstance(alternatives, (str, list, tuple)):
                 raise ConfigError(f"Sweep values for {dotted!r} in {self._where()} must be a list or sweep text "
                                   f"such as 'linspace(0, 1, 5)', got {alternatives!r}.", self._where())  # fmt: skip
+            try:  # sweep text stays text, read by expand()
+                set_dotted(
+                    values, dotted, alternatives if isinstance(alternatives, str) else sweep_values(alternatives)
+                )
+            except (TypeError, IndexError) as exc:
+                raise ConfigError(f"Cannot sweep {dotted!r} in {self._where()}: {exc}. Sweep the whole parameter, "
+                                  "or make it a mapping under parameters.", self._where()) from None  # fmt: skip
         metadata = {**copy.deepcopy(self.metadata), **self.run_info()}
         base = Config(values, list(self.args), copy.deepcopy(self.kwargs), metadata)
         try:
@@ -194,14 +197,15 @@ def read_file(path: str | Path) -> dict[str, Any]:
         else:  # pragma: no cover
             import tomli as tomllib
         try:
-            data = tomllib.loads(text)
+            data = tomllib.loads(text, parse_float=lambda number: _float(number, text, path))
         except tomllib.TOMLDecodeError as exc:
             match = re.search(r"line (\d+)", str(exc))
             raise ConfigError(f"Malformed TOML in {path}: {exc}.", str(path),
                               int(match.group(1)) if match else None) from None  # fmt: skip
     elif suffix == ".json":
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_float=lambda number: _float(number, text, path),
+                              object_pairs_hook=lambda pairs: _json_object(pairs, text, path))  # fmt: skip
         except json.JSONDecodeError as exc:
             raise ConfigError(f"Malformed JSON in {path} at line {exc.lineno}, column {exc.colno}: {exc.msg}.",
                               str(path), exc.lineno) from None  # fmt: skip
@@ -213,6 +217,41 @@ def read_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of keys (parameters, extend, ...), got "
                           f"{type(data).__name__}.", str(path))  # fmt: skip
+    return data
+
+
+def _line_of(text: str, pattern: str) -> int | None:
+    """The line of the first match of the regular expression ``pattern`` in ``text``."""
+    found = re.search(pattern, text)
+    return text.count("\n", 0, found.start()) + 1 if found else None
+
+
+def _float(number: str, text: str, path: Path) -> float:
+    """A JSON or TOML float, refused when it does not fit (``1e400`` would become ``inf``)."""
+    from ._coerce import fits_float
+
+    value = float(number)
+    if not fits_float(number, value):
+        line = _line_of(text, r"(?<![\w.])" + re.escape(number) + r"(?![\w.])")
+        at = f" at line {line}" if line else ""
+        raise ConfigError(f"Refused to load {path}{at}: the number {number} does not fit in a float (it would "
+                          f"become {value!r}); write a number between about 5e-324 and 1.8e308 in size, 0, or "
+                          "inf.", str(path), line)  # fmt: skip
+    return value
+
+
+def _json_object(pairs: list[tuple[str, Any]], text: str, path: Path) -> dict[str, Any]:
+    """A JSON object, refused when a key is given twice (JSON parsers keep the last one silently)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            pattern = re.escape(json.dumps(key)) + r"\s*:"
+            lines = sorted({text.count("\n", 0, m.start()) + 1 for m in re.finditer(pattern, text)})
+            at = f" (it appears at line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:5]))})"
+            raise ConfigError(f"Refused to load {path}: the key {key!r} is given twice in one object{at}; JSON "
+                              "would keep only the last. Keep one of them.", str(path),
+                              lines[-1] if lines else None)  # fmt: skip
+        data[key] = value
     return data
 
 

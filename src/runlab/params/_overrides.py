@@ -77,7 +77,12 @@ def get_dotted(value: Any, path: Sequence[str]) -> Any:
 
 
 def set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
-    """Set ``target["a"]["b"] = value`` for ``dotted == "a.b"``, creating dicts on the way.
+    """Set ``target["a"]["b"] = value`` for ``dotted == "a.b"``, creating dicts where nothing (or None) is.
+
+    Raises:
+        TypeError: a part of the path holds a value that is not a dict or list (it is not
+            replaced), or a list is given a key that is not a number.
+        IndexError: a list has no item at that number.
 
     Example:
         >>> d = {"opt": {"lr": 0.1}}
@@ -86,19 +91,30 @@ def set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
     """
     *parents, last = dotted.split(".")
     node: Any = target
-    for key in parents:
-        if isinstance(node, list) and key.lstrip("-").isdigit():
-            node = node[int(key)]
+    for i, key in enumerate(parents):
+        if isinstance(node, list):
+            node = node[_list_index(node, key, parents[:i])]
             continue
         child = node.get(key)
-        if not isinstance(child, (dict, list)):
+        if child is None:
             child = {}
             node[key] = child
+        elif not isinstance(child, (dict, list)):
+            raise TypeError(
+                f"{'.'.join(parents[: i + 1])!r} holds {type(child).__name__} {child!r}, not a dict or list"
+            )
         node = child
-    if isinstance(node, list) and last.lstrip("-").isdigit():
-        node[int(last)] = value
+    if isinstance(node, list):
+        node[_list_index(node, last, parents)] = value
     else:
         node[last] = value
+
+
+def _list_index(node: list[Any], key: str, path: Sequence[str]) -> int:
+    if not key.lstrip("-").isdigit():
+        where = f"{'.'.join(path)!r}" if path else "the value"
+        raise TypeError(f"{where} is a list: give an item number such as 0, not {key!r}")
+    return int(key)
 
 
 def _leaf_type(param_type: Any, current: Any, path: Sequence[str]) -> Any:
@@ -162,6 +178,9 @@ def parse_overrides(argv: Sequence[str], params: Mapping[str, Param], allow_new:
     result: dict[str, Any] = {}
     for dotted, text in _tokens(argv):
         head, *path = dotted.split(".")
+        if not all(path):
+            raise ParameterError(f"Invalid name {dotted!r}: a part between dots is empty. Write e.g. "
+                                 f"'{head}.key=VALUE'.", head)  # fmt: skip
         param = known.get(head)
         if param is None:
             if not allow_new:
@@ -175,7 +194,10 @@ def parse_overrides(argv: Sequence[str], params: Mapping[str, Param], allow_new:
                 continue
             base = result.get(head)
             container: dict[str, Any] = base if isinstance(base, dict) else {}
-            set_dotted(container, ".".join(path), parse_text(text))
+            try:
+                set_dotted({head: container}, dotted, parse_text(text))
+            except TypeError as exc:
+                raise ParameterError(f"Cannot set {dotted!r}: {exc}.", head) from None
             result[head] = container
             continue
         if not path:
@@ -192,12 +214,12 @@ def parse_overrides(argv: Sequence[str], params: Mapping[str, Param], allow_new:
             )
         leaf = coerce(text, _leaf_type(param.type, current, path), dotted)
         try:
-            if isinstance(current, dict):
-                set_dotted(current, ".".join(path), leaf)
-            else:
-                set_dotted({"_": current}, "_." + ".".join(path), leaf)
+            set_dotted({head: current}, dotted, leaf)
         except (IndexError, ValueError):
             raise ParameterError(f"Cannot set {dotted!r}: no such item in {head!r}.", head) from None
+        except TypeError as exc:
+            raise ParameterError(f"Cannot set {dotted!r}: {exc}. Set the whole value instead: --{head}=VALUE.",
+                                 head) from None  # fmt: skip
         result[head] = param.coerce(current)
     return result
 

@@ -108,9 +108,18 @@ class Sweep:
         return self.label or f"choice({', '.join(repr(v) for v in self.values)})"
 
 
-def _round(value: float) -> float:
-    """Round away binary noise (0.30000000000000004 → 0.3): 12 significant digits."""
-    return float(f"{value:.12g}")
+def _round(values: Sequence[float]) -> tuple[float, ...]:
+    """Round away binary noise (0.30000000000000004 → 0.3): 12 significant digits.
+
+    A value is rounded only where that moves it by less than a billionth of the gap to its
+    neighbours, so close values (``linspace(1e12, 1e12 + 10, 11)``) stay apart and exact.
+    """
+    out = []
+    for i, value in enumerate(values):
+        rounded = float(f"{value:.12g}")
+        gaps = [abs(value - values[j]) for j in (i - 1, i + 1) if 0 <= j < len(values) and values[j] != value]
+        out.append(rounded if abs(rounded - value) <= 1e-9 * min(gaps, default=abs(value)) else value)
+    return tuple(out)
 
 
 def choice(*values: Any) -> Sweep:
@@ -170,10 +179,15 @@ def linspace(start: float, stop: float, num: int) -> Sweep:
     """
     label = f"linspace({start}, {stop}, {num})"
     _check_space(label, start, stop, num)
-    if num == 1:
-        return Sweep((float(start),), label)
+    if num < 2:  # 0: an empty sweep, refused by Sweep
+        return Sweep((float(start),) * num, label)
     step = (stop - start) / (num - 1)
-    return Sweep(tuple(_round(start + i * step) for i in range(num)), label)
+    if math.isfinite(step):
+        raw = [start + i * step for i in range(num)]
+    else:  # stop - start is past the largest float (linspace(-1e308, 1e308, 3))
+        raw = [start * (1 - i / (num - 1)) + stop * (i / (num - 1)) for i in range(num)]
+    inner = _round(raw)[1:-1]
+    return Sweep((float(start), *inner, float(stop)), label)
 
 
 def logspace(start: float, stop: float, num: int, base: float = 10.0) -> Sweep:
@@ -189,7 +203,7 @@ def logspace(start: float, stop: float, num: int, base: float = 10.0) -> Sweep:
         raise ConfigError(f"Invalid {label}: base must be a finite number > 0.")
     exponents = linspace(start, stop, num) if num else Sweep((), label)
     try:
-        return Sweep(tuple(_round(math.pow(base, e)) for e in exponents), label)
+        return Sweep(_round([math.pow(base, e) for e in exponents]), label)
     except OverflowError:
         raise ConfigError(f"Invalid {label}: {base:g} to the power {start} or {stop} does not fit in a float. "
                           "Use smaller exponents (10**308 is about the largest float).") from None  # fmt: skip
@@ -329,6 +343,9 @@ def _find_sweeps(value: Any, prefix: str, parse_strings: bool, found: dict[str, 
     elif isinstance(value, Mapping):
         for key, item in value.items():
             _find_sweeps(item, f"{prefix}.{key}" if prefix else str(key), parse_strings, found)
+    elif isinstance(value, list):  # a list is a value: only Sweep objects inside it (sweep: {L.0: [..]}) expand
+        for i, item in enumerate(value):
+            _find_sweeps(item, f"{prefix}.{i}", False, found)
 
 
 def _expand_mapping(data: Mapping[str, Any], mode: SweepMode, parse_strings: bool) -> list[dict[str, Any]]:

@@ -70,8 +70,11 @@ def _check_expansion(root: Any, path: Path) -> None:
 
 def _check_unique_keys(root: Any, path: Path) -> None:
     """Refuse a key given twice in one mapping (YAML keeps the last one silently: a config's
-    ``lr`` or a workflow's step would be lost without a word). ``<<`` merge keys may repeat."""
+    ``lr`` or a workflow's step would be lost without a word). ``<<`` merge keys may repeat.
+    Also refuse a number too large or too small for a float (``1.0e+400`` would become ``inf``)."""
     import yaml
+
+    from ._coerce import fits_float
 
     seen: set[int] = set()
     stack = [root]
@@ -81,6 +84,14 @@ def _check_unique_keys(root: Any, path: Path) -> None:
             continue
         seen.add(id(node))
         stack.extend(_children(node))
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:float":
+            try:
+                number = float(node.value.replace("_", ""))
+            except ValueError:  # .inf, .nan, 1:30.5 (YAML 1.1 base 60)
+                continue
+            if not fits_float(node.value, number):
+                _refuse(path, node, f"the number {node.value} does not fit in a float (it would become {number!r}); "
+                                    "write a number between about 5e-324 and 1.8e308 in size, 0, or .inf")  # fmt: skip
         if not isinstance(node, yaml.MappingNode):
             continue
         lines: dict[tuple[str, str], int] = {}
