@@ -25,7 +25,7 @@ import runlab
 from runlab.cli import cli
 from runlab.cli._main import _register
 from runlab.lifecycle._values import INT64_MAX, INT64_MIN, to_json_value
-from runlab.store._files import dumps_light, loads
+from runlab.store._files import dumps_light, loads, read_json
 
 from ..conftest import forget_stores
 
@@ -215,6 +215,46 @@ def test_metric_values_are_floats_or_64_bit_integers(root: Path, case: str, valu
     assert record.metrics("ok").values == [1.0]
     if stored != "error":
         assert record.metrics("n").values == [stored]
+    _index_is_clean(root)
+
+
+# (case, points, what run.json's summary holds for last, min, max); the non-finite ones were written as
+# null: a diverged run looked like a run without the metric, and `metrics.loss.max > 1e300` never found it
+SUMMARIES: list[tuple[str, list[float], tuple[Any, Any, Any]]] = [
+    ("diverged-to-inf", [1.0, 2.0, math.inf], ("Infinity", 1.0, "Infinity")),
+    ("last-nan", [1.0, math.nan], ("NaN", 1.0, 1.0)),
+    ("to-minus-inf", [0.5, -math.inf], ("-Infinity", "-Infinity", 0.5)),
+    ("kept-finite", [0.5, 0.25], (0.25, 0.25, 0.5)),
+]
+
+
+@pytest.mark.parametrize("finished", [True, False], ids=["finished", "running"])
+@pytest.mark.parametrize(("case", "points", "stored"), SUMMARIES, ids=[c[0] for c in SUMMARIES])
+def test_non_finite_metric_summaries_are_kept_apart_from_missing_ones(
+    root: Path, finished: bool, case: str, points: list[float], stored: tuple[Any, Any, Any]
+) -> None:
+    run = runlab.start_run(root=root, capture=False)
+    for value in points:
+        run.log_metric("loss", value)
+    if finished:
+        run.finish()
+        assert [read_json(run.path / "run.json")["metrics"]["loss"][k] for k in ("last", "min", "max")] == list(stored)
+    else:  # a running run's summaries reach the index with its heartbeat
+        run._flush()
+        run._beat()
+    as_floats = [v if not isinstance(v, str) else {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[v]
+                 for v in stored]  # fmt: skip
+    for rebuilt in (False, True):
+        if rebuilt:
+            runlab.Store(root).rebuild_index()
+        forget_stores()
+        summary = runlab.load(run.id, root=root).summaries["loss"]
+        got = [summary.last, summary.min, summary.max]
+        assert all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(got, as_floats, strict=True)), got
+        diverged = [r.id for r in runlab.runs(root=root, where="metrics.loss.max > 1e300")]
+        assert diverged == ([run.id] if stored[2] == "Infinity" else [])
+    if not finished:
+        run.finish()
     _index_is_clean(root)
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from .._settings import env_number
 from ..errors import DataError, ForeignRunError, InvalidTransitionError, RunFinishedError, RunPruned, UsageError
 from ..store._files import atomic_write_bytes, dumps, dumps_light, write_json_atomic
+from ..store._metrics_file import summary_json
 from ..store._status import TRANSITIONS, RunStatus
 from ..store._store import Store
 from ..store._text import check_text, tag_list
@@ -516,7 +517,7 @@ class Run:
                 self._meta["error"] = _error_record(error, target) if error is not None else None
                 if self._worker is not None and self._worker.errors:
                     self._meta["writer_errors"] = self._worker.errors
-                self._meta["metrics"] = dict(self._metrics.summaries)
+                self._meta["metrics"] = {k: summary_json(v) for k, v in self._metrics.summaries.items()}
                 self._write_meta(self._meta["metrics"])
                 self._final_written = True
         emit("run_state_changed", self, old=old, new=target.value)

@@ -7,11 +7,11 @@ The values are checked once, here, where a run's ``run.json`` enters the index
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ._files import dumps_light
+from ._metrics_file import summary_json, summary_values
 from ._runfile import DAMAGED, meta_fields
 
 __all__ = ["IndexEntry", "flatten_params", "param_values", "run_row"]
@@ -21,8 +21,8 @@ _INT64 = 2**63
 
 def _index_value(value: Any) -> Any:
     if value is None or isinstance(value, (int, float, str)):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
+        if isinstance(value, float) and value != value:
+            return None  # NaN: SQLite has no such number (an infinity it keeps)
         if isinstance(value, int) and not -_INT64 <= value < _INT64:
             return str(value)  # SQLite integers are 64-bit: a larger one is kept as its digits
         return value  # bool is an int subclass: stored as 0/1
@@ -106,7 +106,9 @@ class IndexEntry:
             f["started"], f["ended"], f["duration"], f["heartbeat"], f["pid"], f["host"], self.folder,
             f["description"], f["error"], f["sweep"], f["study"], f["parent"], "; ".join(problems) or None,
             dumps_light(f["params"], indent=False).decode(), dumps_light(f["tags"], indent=False).decode(),
-            dumps_light(summaries, indent=False).decode() if self.summaries is not None else None,
+            dumps_light({k: summary_json(v) for k, v in summaries.items()}, indent=False).decode()
+            if self.summaries is not None
+            else None,
         )  # fmt: skip
         params = [(rid, k, v) for k, v in flatten_params(f["params"])]
         tags = [(rid, t) for t in dict.fromkeys(f["tags"])]
@@ -114,11 +116,12 @@ class IndexEntry:
 
 
 def _metric_rows(run_id: str, summaries: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    return [
-        (run_id, name, _index_value(s.get("last")), _index_value(s.get("min")), _index_value(s.get("max")),
-         _index_value(s.get("count")), _index_value(s.get("step")))
-        for name, s in summaries.items()
-    ]  # fmt: skip
+    rows = []
+    for name, summary in summaries.items():
+        s = summary_values(summary)  # an infinity is a number for the index (metrics.loss.max > 1e300)
+        values = [_index_value(s.get(key)) for key in ("last", "min", "max", "count", "step")]
+        rows.append((run_id, name, *values))
+    return rows
 
 
 def run_row(meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None) -> tuple[Any, ...]:

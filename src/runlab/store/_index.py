@@ -26,6 +26,7 @@ from .._settings import env_number
 from ..errors import StorageError
 from ._entry import IndexEntry, _metric_rows, flatten_params, param_values, run_row
 from ._files import dumps_light
+from ._metrics_file import summary_json
 
 __all__ = ["SCHEMA_VERSION", "Index", "IndexEntry", "effective_status", "flatten_params", "param_values", "run_row"]
 
@@ -331,9 +332,8 @@ class Index:
                 (heartbeat.get("time"), heartbeat.get("pid"), heartbeat.get("host"), run_id),
             )
             if summaries is not None:
-                conn.execute(
-                    "UPDATE runs SET metrics = ? WHERE id = ?", (dumps_light(summaries, indent=False).decode(), run_id)
-                )
+                text = dumps_light({k: summary_json(v) for k, v in summaries.items()}, indent=False).decode()
+                conn.execute("UPDATE runs SET metrics = ? WHERE id = ?", (text, run_id))
                 conn.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
                 conn.executemany(_INSERT_METRIC, _metric_rows(run_id, summaries))
 

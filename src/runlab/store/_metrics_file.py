@@ -20,22 +20,56 @@ import json
 import math
 import operator
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "NON_FINITE",
     "MetricSeries",
     "ReadReport",
     "encode_batch",
     "merge_summary",
+    "number_text",
     "read_metrics",
     "summarize",
+    "summary_json",
+    "summary_values",
 ]
 
 _SMALL_BATCH = 64
 _NONFINITE_OUT = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-_NONFINITE_IN = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+"""How every JSON file of a run writes a NaN or an infinity (JSON has no such numbers), and the float each
+text stands for: metric points, metric summaries, parameter and data values."""
+_NONFINITE_IN = NON_FINITE
+
+
+def number_text(value: float) -> str:
+    """The text a non-finite float is stored as: ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``.
+
+    Example:
+        >>> number_text(float("-inf")), number_text(float("nan"))
+        ('-Infinity', 'NaN')
+    """
+    return _NONFINITE_OUT[repr(float(value))]
+
+
+def summary_json(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A metric summary as JSON holds it: a NaN or infinite ``last``/``min``/``max`` as its text
+    (written as a number it would read back as ``null``: a diverged run would look like one without
+    the metric).
+
+    Example:
+        >>> summary_json({"last": float("nan"), "min": 0.5, "max": float("inf"), "count": 3, "step": 2})
+        {'last': 'NaN', 'min': 0.5, 'max': 'Infinity', 'count': 3, 'step': 2}
+    """
+    return {k: number_text(v) if isinstance(v, float) and not math.isfinite(v) else v for k, v in summary.items()}
+
+
+def summary_values(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`summary_json` undone: the texts of ``last``/``min``/``max`` back as floats."""
+    return {k: NON_FINITE[v] if isinstance(v, str) and v in NON_FINITE else v for k, v in summary.items()}
 
 
 def _encode_values(values: list[Any]) -> list[Any]:

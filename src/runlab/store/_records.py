@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ._files import loads
 from ._index import RUN_COLUMNS, effective_status
-from ._metrics_file import MetricSeries, ReadReport, read_metrics
+from ._metrics_file import MetricSeries, ReadReport, read_metrics, summary_values
 from ._runfile import read_data, read_json_file
 
 if TYPE_CHECKING:
@@ -231,7 +231,10 @@ class RunRecord:
         if self._summaries is _UNSET:
             text = self._row[_C["metrics"]]
             raw = loads(text) if text else {}
-            value = {k: MetricSummary(**{f: v.get(f) for f in _SUMMARY_FIELDS}) for k, v in raw.items()}
+            value: dict[str, MetricSummary] = {}
+            for name, summary in raw.items():
+                values = summary_values(summary)  # NaN and the infinities as floats again
+                value[name] = MetricSummary(**{f: values.get(f) for f in _SUMMARY_FIELDS})
             object.__setattr__(self, "_summaries", value)
         return self._summaries  # type: ignore[no-any-return]
 
