@@ -31,14 +31,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import DataError
+from ..store._metrics_file import NON_FINITE, number_text
 
 __all__ = ["INT64_MAX", "INT64_MIN", "MAX_DEPTH", "NON_FINITE", "fits_int64", "param_value", "to_json_value"]
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 MAX_DEPTH = 200
-NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
-"""How a NaN or an infinity is stored (JSON has no such numbers), and the float each text stands for."""
 _PLAIN = (str, int, float, bool, type(None))
 _HINT = (
     "Store JSON values (numbers, strings, booleans, None, lists, dicts; arrays and tensors become lists): "
@@ -109,7 +108,7 @@ def to_json_value(value: Any, key: str = "value", inner: str = "", depth: int = 
     """
     cls = value.__class__
     if cls is float:
-        return value if value - value == 0.0 else _non_finite(value)
+        return value if value - value == 0.0 else number_text(value)
     if cls is bool or value is None:
         return value
     if cls is str:
@@ -147,10 +146,6 @@ def _flat_numbers(items: Any) -> list[Any] | None:
     if first is int and all(x.__class__ is int for x in items) and min(items) >= INT64_MIN and max(items) <= INT64_MAX:
         return list(items)
     return None
-
-
-def _non_finite(value: float) -> str:
-    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
 
 
 def param_value(record: Mapping[str, Any]) -> Any:
