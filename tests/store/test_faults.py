@@ -158,6 +158,24 @@ def test_damaged_run_json_is_kept_listed_and_explained(kind: str, root: Path, th
     check_clean_after_rebuild(root)
 
 
+@pytest.mark.parametrize("kind", ["empty", "missing", "namespace number"])
+def test_a_damaged_run_keeps_the_namespace_its_folder_says(root: Path, kind: str) -> None:
+    """A damaged run in mnist/ was listed under the namespace 'default'."""
+    with runlab.start_run(root=root, capture=False, namespace="mnist/small") as run:
+        run.log_metric("loss", 1.0)
+    path = run.path / "run.json"
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "missing":
+        path.unlink()
+    else:
+        _set("namespace", 5)(path)
+    runlab.Store(root).rebuild_index()
+    forget_stores()
+    [record] = runlab.runs(root=root, where="namespace == 'mnist/small'")
+    assert record.id == run.id and record.status == "damaged"
+
+
 def test_damaged_run_json_through_real_processes(root: Path, three: list[runlab.Run]) -> None:
     victim = three[1]
     (victim.path / "run.json").write_bytes(b"")

@@ -101,8 +101,10 @@ class IndexEntry:
         problems = self.problems
         rid = self.run_id
         summaries = self.summaries or {}
+        given = self.meta.get("namespace")
+        namespace = f["namespace"] if isinstance(given, str) and given else _folder_namespace(self.folder)
         row = (
-            rid, f["name"], f["namespace"], f["experiment"], DAMAGED if problems else f["status"], f["created"],
+            rid, f["name"], namespace, f["experiment"], DAMAGED if problems else f["status"], f["created"],
             f["started"], f["ended"], f["duration"], f["heartbeat"], f["pid"], f["host"], self.folder,
             f["description"], f["error"], f["sweep"], f["study"], f["parent"], "; ".join(problems) or None,
             dumps_light(f["params"], indent=False).decode(), dumps_light(f["tags"], indent=False).decode(),
@@ -122,6 +124,17 @@ def _metric_rows(run_id: str, summaries: Mapping[str, Any]) -> list[tuple[Any, .
         values = [_index_value(s.get(key)) for key in ("last", "min", "max", "count", "step")]
         rows.append((run_id, name, *values))
     return rows
+
+
+def _folder_namespace(folder: str) -> str:
+    """The namespace a run folder's place says (``mnist/2026-..._id`` -> ``mnist``), for a record that
+    does not say it (a damaged ``run.json``).
+
+    Example:
+        >>> _folder_namespace("cifar10/resnet/2026-01-01_00-00-00_0badc0de"), _folder_namespace("x")
+        ('cifar10/resnet', 'default')
+    """
+    return folder.rpartition("/")[0] or "default"
 
 
 def run_row(meta: Mapping[str, Any], folder: str, summaries: Mapping[str, Any] | None) -> tuple[Any, ...]:
