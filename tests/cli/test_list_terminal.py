@@ -1,4 +1,4 @@
-"""``runlab list`` on real terminals 80 and 120 columns wide: IDs, states and dates never split."""
+"""``runlab list`` on real terminals 30 to 120 columns wide: IDs, states and dates never split."""
 
 from __future__ import annotations
 
@@ -55,6 +55,26 @@ def test_quickstart_list_fits_the_terminal(quickstart_store: Path, columns: int)
         assert {"metrics.loss", "metrics.accuracy"} <= set(header)
     else:
         assert lines[-1].startswith("(+2 columns: metrics.accuracy, metrics.loss; use -c")
+
+
+@pytest.mark.parametrize(("columns", "hidden"), [(60, []), (40, ["started"]), (30, ["started", "duration"])])
+def test_a_narrow_terminal_leaves_columns_out_instead_of_cutting_dates(
+    quickstart_store: Path, columns: int, hidden: list[str]
+) -> None:
+    """At 40 columns the start time was cut to '2026-11-29 03:19' (the default columns were always all shown)."""
+    code, out = run_in_terminal(["list", "--root", str(quickstart_store)], columns=columns)
+    assert code == 0, out
+    lines = _lines(out)
+    header = lines[0].split()
+    assert header[:3] == ["id", "name", "status"] and not set(hidden) & set(header), lines
+    assert all(len(line) <= columns for line in lines if not line.startswith("(+")), lines
+    for record in runlab.runs(root=quickstart_store):
+        [row] = [line for line in lines if line.startswith(record.id)]
+        assert record.status in row.split()
+        if "started" in header:
+            assert DATE.search(row), row  # whole, or left out: never cut
+    note = lines[-1]
+    assert note.startswith("(+") and all(name in note for name in hidden[:3]), lines
 
 
 def test_a_mixed_store_shows_what_fits_and_counts_the_rest(root: Path) -> None:

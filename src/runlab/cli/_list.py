@@ -108,9 +108,12 @@ def list_runs(ctx: click.Context, where: str | None, namespace: str | None, stat
 
     rows = [[_cell(field_value(r, c), c, fmt) for c in cols] for r in found]
     if fixed and fmt == "table" and is_terminal():  # choose the columns that fit the terminal
-        shown = fit_columns(cols, [[cell_text(v) for v in row] for row in rows], fixed, terminal_width())
-        cols, hidden = cols[:shown], cols[shown:]
-        rows = [row[:shown] for row in rows]
+        texts = [[cell_text(v) for v in row] for row in rows]
+        keep = [i for i, c in enumerate(cols) if c in KEEP_WHOLE]
+        shown = fit_columns(cols, texts, fixed, terminal_width(), keep=keep)
+        hidden = [c for i, c in enumerate(cols) if i not in shown]
+        cols = [cols[i] for i in shown]
+        rows = [[row[i] for i in shown] for row in rows]
     headers = list(cols)
     styles = {cols.index("status"): [STATUS_STYLE.get(r.status, "") for r in found]} if "status" in cols else None
     emit(fmt, headers, rows, styles, keep=[i for i, c in enumerate(cols) if c in KEEP_WHOLE])

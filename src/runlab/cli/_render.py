@@ -77,24 +77,28 @@ def terminal_width() -> int:
 
 
 def fit_columns(headers: Sequence[str], rows: Sequence[Sequence[str]], fixed: int, width: int,
-                cap: int = 24) -> int:  # fmt: skip
-    """How many columns fit in ``width``: the first ``fixed`` always, then others while they fit.
+                keep: Sequence[int] = (), cap: int = 24, least: int = 6) -> list[int]:  # fmt: skip
+    """The indexes of the columns that fit in ``width``, in order: the first always, then each one
+    that still fits (a wide column may be left out while a later, narrower one is shown).
 
-    A column needs its widest cell or header (at most ``cap``) plus a 2-space gap.
+    A column needs a 2-space gap plus its widest cell or header when it is in ``keep`` (IDs, states
+    and dates never shrink); one of the first ``fixed`` others (a name) shrinks with "…" down to
+    ``least``; a further one needs its width up to ``cap``.
 
     Example:
         >>> fit_columns(["id", "a", "b"], [["3f2a9c01", "1", "22"]], fixed=1, width=14)
-        2
+        [0, 1]
+        >>> fit_columns(["id", "started", "n"], [["3f2a9c01", "2026-01-01 00:00:00", "7"]], 2, 20, keep=[0, 1])
+        [0, 2]
     """
     widths = [max([len(h), *(len(r[c]) for r in rows)]) for c, h in enumerate(headers)]
-    used = sum(widths[:fixed]) + 2 * max(fixed - 1, 0)
-    shown = fixed
-    for c in range(fixed, len(headers)):
-        need = 2 + min(widths[c], cap)
-        if used + need > width:
-            break
-        used += need
-        shown += 1
+    shown = [0]
+    used = widths[0]
+    for c in range(1, len(headers)):
+        need = widths[c] if c in keep else min(widths[c], least if c < fixed else cap)
+        if used + 2 + need <= width:
+            shown.append(c)
+            used += 2 + need
     return shown
 
 
