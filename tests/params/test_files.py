@@ -239,6 +239,8 @@ BAD_FILES = {
         ["'O.lr' is swept twice"],
     ),
     "missing extend": ("bad.yml", "extend: nowhere.py\n", ["'extend'", "nowhere.py", "does not exist"]),
+    "empty extend": ("bad.yml", "extend: ''\n", ["'extend'", "the path is empty"]),  # was silently ignored
+    "empty root": ("bad.yml", "root: ' '\n", ["'root'", "the path is empty"]),
     "python raises": ("bad.py", "X = 1\nraise RuntimeError('boom')\n", ["raised RuntimeError", "line 2", "boom"]),
     "python syntax": ("bad.py", "def (:\n", ["raised SyntaxError"]),
     "python yields non-config": (

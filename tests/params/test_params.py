@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, Optional
@@ -236,3 +237,20 @@ def test_copied_path_copies_files_and_folders_and_falls_back(tmp_path: Path) -> 
     assert CopiedPath.get(run, "copied/data.csv") == run.path / "copied" / "data.csv"
     assert CopiedPath.on_reproducible(run, tmp_path / "data.csv") == "copied/data.csv"  # reproduced again
     assert CopiedPath.on_reproducible(run, None) is None and CopiedPath.get(run, None) is None
+
+
+class _Thing:
+    def method(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("value", "is_param"),
+    [(len, False), (print, False), (_Thing().method, False), (_Thing, False), (lambda: 1, False), (math, False),
+     ({"a": 1}.get, False), (3, True), ("x", True), (None, True), (_Thing(), True)],
+    ids=["builtin", "print", "bound-method", "class", "lambda", "module", "builtin-method", "int", "str", "none",
+         "object"],
+)  # fmt: skip
+def test_an_uppercase_global_holding_code_is_no_parameter(value: Any, is_param: bool) -> None:
+    """FN = len became a parameter typed builtin_function_or_method (functions and classes were skipped)."""
+    assert ("FN" in discover_params({"FN": value, "__annotations__": {}}, "")) is is_param

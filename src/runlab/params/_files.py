@@ -319,6 +319,9 @@ def _check_types(data: Mapping[str, Any], path: Path) -> None:
             want = names.get(expected, "a string or a list")
             raise ConfigError(f"Invalid value for {key!r} in {path}: expected {want}, got {type(value).__name__} "
                               f"{value!r}.", str(path))  # fmt: skip
+        if key in ("extend", "root", "base_path") and isinstance(value, str) and not value.strip():
+            raise ConfigError(f"Invalid value for {key!r} in {path}: the path is empty; name a file (or remove the "
+                              "key).", str(path))  # fmt: skip
         if key == "sweep_mode" and value not in ("grid", "zip"):
             raise ConfigError(f"Invalid value for 'sweep_mode' in {path}: {value!r}; use 'grid' or 'zip'.", str(path))
     if "root" in data and "base_path" in data:

@@ -242,7 +242,7 @@ def discover_params(module_globals: Mapping[str, Any], source: str | None = None
     annotations = module_globals.get("__annotations__") or {}
     params: dict[str, Param] = {}
     for name, value in module_globals.items():
-        if not is_param_name(name) or isinstance(value, (types.ModuleType, types.FunctionType, type)):
+        if not is_param_name(name) or isinstance(value, _NOT_PARAMS):
             continue
         if name == "INHERIT" and is_inherit(value):
             continue  # `from runlab import INHERIT` is an import, not a parameter
@@ -254,6 +254,9 @@ def discover_params(module_globals: Mapping[str, Any], source: str | None = None
         params[name] = Param(name, type_, value, descriptions.get(name, ""), is_usable(value))
     return params
 
+
+_NOT_PARAMS = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)
+"""What an UPPERCASE global can hold without being a parameter: modules, functions (``FN = len`` too), classes."""
 
 _SIMPLE_TYPES: dict[str, Any] = {
     "int": int, "float": float, "bool": bool, "str": str, "list": list, "dict": dict, "tuple": tuple,
