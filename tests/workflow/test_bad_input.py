@@ -111,6 +111,7 @@ def test_a_refused_step_leaves_the_pipeline_as_it_was(ok: Path, root: Path) -> N
         ("steps:\n  a: {script: ok.py, entrypoint: 3}\n", "step 'a': 'entrypoint' must be a text, got 3"),
         ("steps:\n  a: {script: ok.py, config: [x.yml]}\n", "step 'a': 'config' must be a text, got ['x.yml']"),
         ("steps:\n  a: {script: [ok.py]}\n", "step 'a' needs 'script: FILE' (the path of a .py file)"),
+        ("- a\n- b\n", "must hold a mapping of keys (name, steps, ...), got list"),  # said (parameters, extend, ...)
     ],
 )
 def test_bad_workflow_file_values_exit_2_with_no_record(text: str, message: str, ok: Path, root: Path) -> None:

@@ -159,8 +159,10 @@ def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, A
     return out
 
 
-def read_file(path: str | Path) -> dict[str, Any]:
+def read_file(path: str | Path, keys: str = "parameters, extend, ...") -> dict[str, Any]:
     """Parse one YAML, TOML or JSON file into a dict (YAML with ``safe_load`` only).
+
+    ``keys`` says what the mapping should hold when the file holds something else (a list).
 
     Nothing is executed. YAML aliases may add at most :data:`~runlab.params._yaml.MAX_ALIAS_NODES`
     values (no "billion laughs" file can make runlab grow to gigabytes).
@@ -215,8 +217,8 @@ def read_file(path: str | Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a mapping of keys (parameters, extend, ...), got "
-                          f"{type(data).__name__}.", str(path))  # fmt: skip
+        raise ConfigError(f"{path} must hold a mapping of keys ({keys}), got {type(data).__name__}.",
+                          str(path))  # fmt: skip
     return data
 
 

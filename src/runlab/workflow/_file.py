@@ -65,7 +65,7 @@ def load_workflow_file(path: str | os.PathLike[str], root: str | os.PathLike[str
         what = "is a folder" if file.is_dir() else "does not exist"
         raise ConfigError(f"Cannot read workflow file {file}: it {what}. Give a YAML workflow file.", str(file))
     try:
-        data = read_file(file)  # one line, with the line number: non-UTF-8, malformed, a key given twice
+        data = read_file(file, "name, steps, ...")  # one line, with the line: non-UTF-8, malformed, a key twice
     except OSError as exc:
         raise ConfigError(f"Cannot read workflow file {file}: {exc.strerror or exc}.", str(file)) from None
     if not isinstance(data.get("steps"), dict) or not data["steps"]:
