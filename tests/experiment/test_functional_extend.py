@@ -263,7 +263,7 @@ def test_bad_input_is_refused_before_any_run_exists(tmp_path: Path, base: Path, 
         "loop.py",
         "from runlab import Experiment\nexperiment = Experiment.extend('loop.py', glob=globals())\n",
     )
-    with pytest.raises(runlab.ValidationError, match=r"cycle: loop\.py -> loop\.py"):
+    with pytest.raises(runlab.ValidationError, match=r"cycle: loop\.py -> loop\.py\. A file cannot extend itself"):
         Experiment.extend("loop.py", glob={"__file__": str(plain)})
     no_main = Experiment(glob={"A": 1}, namespace="nomain")
     with pytest.raises(runlab.ValidationError, match="no main function: decorate one with @experiment"):

@@ -291,7 +291,9 @@ def load_module(path: Path, what: str) -> types.ModuleType:
     chain = _loading.get()
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain[chain.index(path) :], path))
-        raise ValidationError(f"{what.capitalize()} cycle: {cycle}. An experiment cannot extend itself.")
+        verb = "include" if what == "mixin" else "extend"
+        raise ValidationError(f"{what.capitalize()} cycle: {cycle}. A file cannot {verb} itself, directly or "
+                              f"through others: remove one of these {verb}s.")  # fmt: skip
     code = pyfile.compile_file(path)  # a syntax error: ValidationError with file and line
     token = _loading.set((*chain, path))
     try:
