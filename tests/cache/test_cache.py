@@ -441,19 +441,12 @@ def test_an_argument_that_contains_itself_is_refused_clearly(cache: Cache) -> No
     assert calls == []
 
 
-@pytest.mark.parametrize("blocker", ["file", "read-only"])
-def test_an_unwritable_cache_folder_returns_the_result_with_a_warning(cache: Cache, blocker: str) -> None:
+def test_an_unwritable_cache_folder_returns_the_result_with_a_warning(cache: Cache) -> None:
+    """A file where the function's cache folder goes (as a read-only folder does for a user; the suite runs
+    as root in CI, where permissions do not stop writes): the result was lost to a NotADirectoryError."""
     cache.path.mkdir(parents=True)
-    if blocker == "file":
-        (cache.path / "work").write_text("in the way")
-    else:
-        if os.geteuid() == 0:
-            pytest.skip("root writes into read-only folders")
-        cache.path.chmod(0o555)
+    (cache.path / "work").write_text("in the way")
     work, calls = counting(cache)
-    try:
-        with pytest.warns(RunlabWarning, match=r"Could not cache the result of 'work'.*Check that .* can be written"):
-            assert work(1) == {"x": 1, "n": 1}
-    finally:
-        cache.path.chmod(0o755)
+    with pytest.warns(RunlabWarning, match=r"Could not cache the result of 'work'.*Check that .* can be written"):
+        assert work(1) == {"x": 1, "n": 1}
     assert len(calls) == 1 and cache.entries() == []
