@@ -274,6 +274,28 @@ def test_cli_lists_and_clears_entries(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "Invalid cache scope '..'" in bad.output
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--scope", ""], "Invalid --scope ''"), (["--scope", "/data"], "Invalid --scope '/data'"),
+     (["--scope", "data//v1"], "Invalid --scope 'data//v1'"), (["--scope", "data/"], "Invalid --scope 'data/'"),
+     (["--name", ""], "Invalid cache name ''")],
+)  # fmt: skip
+def test_cli_clear_refuses_a_scope_or_name_no_entry_has(tmp_path: Path, args: list[str], message: str) -> None:
+    """`cache clear --scope "" --yes` deleted every entry (an empty scope read as no scope): a script with
+    --scope "$UNSET" lost the whole cache."""
+    from click.testing import CliRunner
+
+    from runlab.cli import cli
+    from runlab.cli._main import _register
+
+    _register()
+    root = tmp_path / "store"
+    runlab.cached("prep", scope=("data", "v1"), root=root)(lambda x: x)(1)
+    result = CliRunner().invoke(cli, ["cache", "clear", "--root", str(root), *args, "--yes"])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert len(Cache(root=root).entries()) == 1
+
+
 EXPERIMENT = """
 from runlab import Experiment
 

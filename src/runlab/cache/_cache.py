@@ -229,8 +229,14 @@ class Cache:
             write_json_atomic(folder / f"{target.name[: -len(backend.suffix)]}{_META}", meta, fsync=False)
 
     def entries(self, scope: Iterable[str] = (), name: str | None = None) -> list[CacheEntry]:
-        """The stored entries, optionally only those under ``scope`` or called ``name``."""
+        """The stored entries, optionally only those under ``scope`` or called ``name``.
+
+        Raises:
+            CacheError: a scope part or name that no entry can have (``""``, ``".."``, a slash).
+        """
         scope_parts = _scope_parts(scope)
+        if name is not None:
+            _check_part("name", name)
         base = self.path.joinpath(*scope_parts)
         if not base.is_dir():
             return []

@@ -15,7 +15,16 @@ if TYPE_CHECKING:
 
 
 def _scope(text: str | None) -> tuple[str, ...]:
-    return tuple(part for part in (text or "").split("/") if part)
+    """``--scope A/B`` as parts; every part is checked (``--scope ""`` or ``/a`` is refused, never "all")."""
+    if text is None:
+        return ()
+    parts = tuple(text.split("/"))
+    if "" in parts:
+        from ..errors import UsageError
+
+        raise UsageError(f"Invalid --scope {text!r}: expected names separated by '/', such as 'data/v1' (no empty "
+                         "name: no leading, trailing or double '/'). Leave --scope out for every entry.")  # fmt: skip
+    return parts
 
 
 def _size(n: int) -> str:
