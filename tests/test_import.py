@@ -41,7 +41,8 @@ def test_public_names_resolve() -> None:
         assert getattr(runlab, name) is not None
 
 
-CONFIG_MODULES = ["runlab.params._files", "runlab.params._sweep", "runlab.params._sample", "runlab.params._yaml"]
+CONFIG_MODULES = ["runlab.params._files", "runlab.params._sweep", "runlab.params._sample", "runlab.params._yaml",
+                  "runlab.experiment._entrypoint"]  # fmt: skip
 FUNCTIONAL = """\
 from runlab import Experiment
 
@@ -59,8 +60,9 @@ experiment.run_if_main()
 
 
 def test_runlab_run_of_one_file_loads_no_config_or_sweep_module(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """``runlab run FILE`` without -c or a sweep loads none of the config-file and sweep code (start-up, issue 11);
-    with a config file the same command loads it on demand."""
+    """``runlab run FILE`` without -c or a sweep loads none of the config-file and sweep code (start-up, issue 11),
+    and a functional run none of the plain-script entry-point code; with a config file the same command loads it
+    on demand."""
     (tmp_path / "plain.py").write_text("x = 1\n\n\ndef main():\n    return x\n")
     (tmp_path / "func.py").write_text(FUNCTIONAL)
     (tmp_path / "c.yml").write_text("parameters:\n  A: 2\n")
@@ -71,10 +73,10 @@ from runlab.cli import main
 main(sys.argv[1:])
 """
     root = str(tmp_path / "runs")
-    files, sweep, sample, yaml = CONFIG_MODULES
+    files, sweep, sample, yaml, entrypoint = CONFIG_MODULES
     for args, loaded in [
-        (["plain.py"], []),
-        (["func.py"], []),
+        (["plain.py"], [entrypoint]),  # a plain script's entry point is looked for
+        (["func.py"], []),  # a functional run needs no entry-point analysis (10 M instructions)
         (["func.py", "-p", "A=3"], [sweep, sample]),  # an override may be sweep text: only its parser loads
         (["func.py", "-c", "c.yml"], [files, sweep, yaml]),
     ]:

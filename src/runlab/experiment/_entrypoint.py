@@ -25,8 +25,9 @@ from typing import Any, Literal, TypeVar, overload
 
 from .._pyfile import is_main_guard
 from ..errors import ValidationError
+from ._calls import run_to_end
 
-__all__ = ["Entry", "ScriptInfo", "analyse", "call_entrypoint", "entrypoint", "find_entrypoint", "run_to_end"]
+__all__ = ["Entry", "ScriptInfo", "analyse", "call_entrypoint", "entrypoint", "find_entrypoint"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -345,39 +346,3 @@ def call_entrypoint(func: Callable[..., Any], args: Sequence[Any] = (), kwargs: 
             ) from None
         result = func(*args, **accepted)
     return run_to_end(func, result)
-
-
-def run_to_end(func: Callable[..., Any], result: Any) -> Any:
-    """What calling ``func`` gave, run to its end: a coroutine with :func:`asyncio.run`; the generator of
-    a generator function (``yield`` in a main function) exhausted, its ``return`` value being the result
-    (what it yields is not kept). Anything else is the result as it is.
-
-    Example:
-        >>> def main():
-        ...     done = []
-        ...     for step in range(3):
-        ...         done.append(step)
-        ...         yield step
-        ...     return done
-        >>> run_to_end(main, main())
-        [0, 1, 2]
-    """
-    if inspect.iscoroutine(result):
-        import asyncio  # only for coroutine functions: asyncio is slow to import
-
-        return asyncio.run(result)
-    if inspect.isgenerator(result) and inspect.isgeneratorfunction(func):
-        while True:
-            try:
-                next(result)
-            except StopIteration as stop:
-                return stop.value
-    if inspect.isasyncgen(result) and inspect.isasyncgenfunction(func):
-        import asyncio
-
-        async def drain() -> None:
-            async for _ in result:
-                pass
-
-        return asyncio.run(drain())
-    return result

@@ -28,9 +28,9 @@ from ..params import parse_overrides
 from ..store import RunStatus
 from ..store._api import get_store
 from ._caching import run_caching
+from ._calls import run_to_end
 from ._construction import include_param
 from ._driver import RunDriver
-from ._entrypoint import run_to_end
 from ._hooks import describe_hooks
 from ._names import DEFAULT_NAME_FORMAT, SAFE_NAME, is_actionable
 from ._pending import PendingRequest, current_pending
