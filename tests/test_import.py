@@ -92,3 +92,9 @@ def test_params_names_resolve_lazily() -> None:
         "[getattr(p, n) for n in p.__all__]; print(before, sorted(p.__all__) == sorted(dir(p)))"
     )
     assert out.stdout.strip() == "[] True"
+
+
+def test_runlab_cache_is_reachable_from_a_plain_import() -> None:
+    """docs/cache.md's `with runlab.cache.caching(False):` raised AttributeError after `import runlab`."""
+    out = run_python("import runlab\nwith runlab.cache.caching(False):\n    print(runlab.cache.__name__)")
+    assert out.stdout.strip() == "runlab.cache", out.stderr

@@ -113,6 +113,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "StopHook": "runlab.hooks",
     "branch": "runlab.branch",
+    "cache": "runlab.cache",  # the module: runlab.cache.caching(False)
     "Cache": "runlab.cache",
     "cached": "runlab.cache",
     "Experiment": "runlab.experiment",
@@ -233,6 +234,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "branch",
+    "cache",
     "cached",
     "cancel",
     "check_config",
