@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -143,15 +144,47 @@ def test_cancel_works_where_sigint_is_ignored(name: str, script: Path, root: Pat
     [
         ("locall", {}, "Did you mean 'local'"),
         ("local", {"wokers": 2}, "Unknown option 'wokers'"),
-        ("local", {"workers": "2"}, "is not a int"),
+        ("local", {"workers": "2"}, "is not an int"),
         ("local", {"workers": 0}, ">= 1"),
         ("inline", {"workers": 2}, "Its options: none"),
+        # numbers out of range: a NaN time limit hung the sweep, a negative one failed every job after 30 s
+        ("local", {"grace": -1}, "'grace': -1.0 is not a number >= 0"),
+        ("local", {"grace": math.nan}, "'grace': nan is not a number >= 0"),
+        ("dask", {"timeout": 0}, "'timeout': 0.0 is not a number > 0"),
+        ("dask", {"grace": math.inf}, "'grace': inf is not a number >= 0"),
+        ("slurm", {"cluster": "local", "time": math.nan}, "'time': nan is not a number > 0"),
+        ("slurm", {"cluster": "local", "time": -5}, "'time': -5.0 is not a number > 0"),
+        ("slurm", {"cluster": "local", "poll": 0}, "'poll': 0.0 is not a number > 0"),
+        ("slurm", {"cluster": "local", "cpus": 0}, "'cpus': 0 is not a number >= 1"),
+        ("slurm", {"cluster": "local", "gpus": -1}, "'gpus': -1 is not a number >= 0"),
+        ("slurm", {"cluster": "local", "mem": math.inf}, "'mem': inf is not a number >= 0"),
+        ("slurm", {"cluster": "local", "signal_delay": -1}, "'signal_delay': -1 is not a number >= 0"),
     ],
 )
 def test_bad_executor_settings_are_usage_errors(name: str, options: dict[str, object], message: str) -> None:
     with pytest.raises(UsageError) as info:
         get_executor(name, settings=False, **options)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "message"),
+    [  # each was a traceback (TypeError, AttributeError) instead of a usage error
+        ('[tool.runlab.executors.local]\nworkers = "abc"\n', "'workers': 'abc' is not an int"),
+        ("[tool.runlab]\nexecutors = 3\n", "Invalid [tool.runlab.executors] in"),
+        ("tool = 3  # executors\n", "Invalid [tool] in"),
+        ("[tool.runlab.executors]\nlocal = [1]\n", "Invalid [tool.runlab.executors.local] in"),
+        ("[tool.runlab.executors.local]\ngrace = nan\n", "'grace': nan is not a number >= 0"),
+    ],
+)
+def test_bad_pyproject_settings_exit_2_in_one_line(tmp_path: Path, pyproject: str, message: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    (tmp_path / "exp.py").write_text("X = 1\n")
+    out = subprocess.run([sys.executable, "-m", "runlab", "run", "exp.py", "--sweep", "X=1,2"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert not (tmp_path / "runs").exists()  # no run, no sweep record
 
 
 def test_settings_come_from_pyproject(tmp_path: Path) -> None:

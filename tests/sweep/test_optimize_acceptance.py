@@ -112,6 +112,7 @@ def test_ctrl_c_cancels_the_running_trials_and_exits_130(tmp_path: Path, root: P
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Interrupted" in err and "Traceback" not in err
+    assert "study slow in " in err and ": 2 fail; best -" in err  # the summary said 'no trials'
     assert sorted(str(r.status) for r in store.runs()) == ["cancelled", "cancelled"]
     study = runlab.study("slow", root=root).study
     assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]  # none left RUNNING

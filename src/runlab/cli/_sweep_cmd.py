@@ -182,7 +182,8 @@ def executor_settings(
     if kind == "local":
         configured = configured_settings("local")
         if "quiet" not in configured:  # output to the terminal when runs do not interleave
-            settings["quiet"] = (jobs or configured.get("workers") or 1) > 1
+            workers = jobs or configured.get("workers")
+            settings["quiet"] = isinstance(workers, int) and workers > 1  # get_executor refuses a bad value
     if dask_scheduler is not None:
         if kind != "dask":
             raise UsageError(
@@ -306,7 +307,7 @@ def sweep_show(ctx: click.Context, ref: str, sort: str | None, fmt: str) -> None
         click.echo(f"  experiment: {d.get('path')}")
         for key in ("sweeps", "argv"):
             if d.get(key):
-                click.echo(f"  {key}: {' '.join(d[key])}")
+                click.echo(f"  {key}: {' '.join(map(str, d[key])) if isinstance(d[key], list) else d[key]}")
         mode = d.get("mode")
         if d.get("samples"):
             mode = f"random, {d['samples']} samples, seed {d.get('seed')}"

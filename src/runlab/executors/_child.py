@@ -67,9 +67,27 @@ def _die_with_parent(sig: int = signal.SIGTERM, parent: int | None = None) -> No
         os.kill(os.getpid(), sig)
 
 
+def _release_fork_server() -> None:
+    """Let go of the fork server's "alive" pipe, which a forked process inherits: while any run held
+    it, the server outlived a killed sweep, and so did its runs (their parent, the server, never died).
+    Without it the server ends with the sweep, and each run gets SIGTERM (:func:`_die_with_parent`)."""
+    from multiprocessing import forkserver
+
+    server: Any = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if isinstance(fd, int):
+        os.close(fd)
+        server._forkserver_alive_fd = None  # a run's own forkserver processes start a server of their own
+
+
 def run_forked(request_file: str, result_file: str, cwd: str, env: dict[str, str], quiet: bool) -> None:
-    """The body of a forked run process: own session, the caller's cwd and environment, SIGINT cancels."""
+    """The body of a forked run process: own session, the caller's cwd and environment, SIGINT cancels.
+
+    The run ends with the sweep's process: the fork server ends when that process dies, and the run
+    then gets SIGTERM and records itself ``cancelled``.
+    """
     os.setsid()  # Ctrl-C in the terminal reaches the sweep only; it forwards one SIGINT per run
+    _release_fork_server()
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.chdir(cwd)

@@ -88,11 +88,41 @@ def _announced_run(variable: Any) -> dict[str, Any] | None:
     return run if isinstance(run, dict) and run.get("id") else None
 
 
+def _shake_hands(address: str, timeout: float) -> None:
+    """Connect to ``address`` and shake hands as a Dask client does, within ``timeout`` seconds.
+
+    ``distributed`` waits for the other end's handshake without a limit, so a port that takes the
+    connection and never answers (a web server, anything but a Dask scheduler) hung the sweep.
+
+    Raises:
+        OSError: nothing answers there; TimeoutError: no Dask handshake within ``timeout`` seconds.
+    """
+    import asyncio
+
+    from distributed.comm.core import connect
+    from distributed.security import Security
+
+    async def probe() -> None:
+        args = Security().get_connection_args("client")
+        try:
+            comm = await asyncio.wait_for(connect(address, timeout=timeout, **args), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no Dask handshake within {timeout:g} s: is it a Dask scheduler's port?") from None
+        except OSError:
+            raise
+        except Exception:  # it answered, but not in Dask's protocol (the reply read as a frame of exabytes ...)
+            raise OSError("it answered, but not in Dask's protocol: is it a Dask scheduler's port?") from None
+        await comm.close()
+
+    with cf.ThreadPoolExecutor(1) as pool:  # an event loop of its own, also where this thread runs one (Jupyter)
+        pool.submit(asyncio.run, probe()).result()
+
+
 class DaskExecutor(Executor):
     """Runs requests as Dask tasks, on a ``LocalCluster`` or on the scheduler at ``scheduler``.
 
     Args:
-        workers: the ``LocalCluster``'s workers (ignored with ``scheduler``).
+        workers: the ``LocalCluster``'s workers, one run at a time each (ignored with ``scheduler``).
         scheduler: a running scheduler's address, e.g. ``tcp://10.0.0.5:8786``.
         timeout: seconds to wait for the scheduler to answer.
         grace: seconds a cancelled run gets before it is killed.
@@ -119,16 +149,19 @@ class DaskExecutor(Executor):
 
         self._cluster: Any = None
         if scheduler:
+            from distributed.comm import registry
             from distributed.comm.addressing import parse_address, parse_host_port
 
-            try:  # checked before anything is contacted: "host" alone, a bad port ...
+            try:  # checked before anything is contacted: "host" alone, a bad port, http:// ...
                 scheme, location = parse_address(scheduler)
+                registry.get_backend(scheme)
                 if scheme in ("tcp", "tls", "ucx", "ws", "wss"):
                     parse_host_port(location)
             except ValueError as exc:
                 raise UsageError(f"Invalid Dask scheduler address {scheduler!r}: {exc}. Write tcp://host:port, "
                                  "e.g. tcp://10.0.0.5:8786.") from None  # fmt: skip
             try:
+                _shake_hands(scheduler, timeout)
                 self._client = Client(scheduler, timeout=timeout)
             except (OSError, TimeoutError) as exc:
                 raise UsageError(f"Dask scheduler {scheduler} does not answer ({type(exc).__name__}: {exc}). "
@@ -136,8 +169,11 @@ class DaskExecutor(Executor):
                                  "or leave out --dask-scheduler for a local cluster.") from None  # fmt: skip
             self.workers = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values()) or 1
         else:
+            # one in-process worker per run at a time (its HTTP server on a free port: 8787 taken by another
+            # sweep's cluster printed a warning)
             self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
-                                         dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
+                                         dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                                         silence_logs=logging.ERROR)  # fmt: skip
             self._client = Client(self._cluster)
         self._event_name = f"runlab-cancel-{uuid.uuid4().hex}"
         self._event = Event(self._event_name, client=self._client)

@@ -80,9 +80,16 @@ class RunProcess:
         return self._popen.returncode
 
     def signal(self, sig: int) -> None:
-        """Send ``sig`` to the run process (ignored once it ended)."""
+        """Send ``sig`` to the run process and the processes it started in its process group, as Ctrl-C
+        in a terminal does (ignored once the run process ended). The run leads its own session; until
+        it has made it (its first instructions), the run process alone gets ``sig``."""
         if self.pid is None or self.exitcode is not None:
             return
+        try:
+            os.killpg(self.pid, sig)
+            return
+        except (ProcessLookupError, PermissionError):  # no group of its own yet
+            pass
         try:
             os.kill(self.pid, sig)
         except ProcessLookupError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import import_module
@@ -69,7 +70,18 @@ EXECUTORS: dict[str, ExecutorSpec] = {
 
 
 def executor_settings(name: str, start: Path | None = None) -> dict[str, Any]:
-    """Settings for executor ``name`` from ``[tool.runlab.executors.NAME]`` of the nearest pyproject.toml."""
+    """Settings for executor ``name`` from ``[tool.runlab.executors.NAME]`` of the nearest pyproject.toml.
+
+    Raises:
+        UsageError: that section, or one above it, is not a table.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "pyproject.toml").write_text("[tool.runlab.executors.local]\\nworkers = 4\\n")
+        >>> executor_settings("local", folder)
+        {'workers': 4}
+    """
     from ..store._root import find_pyproject, read_toml
 
     pyproject = find_pyproject(start)
@@ -78,10 +90,25 @@ def executor_settings(name: str, start: Path | None = None) -> dict[str, Any]:
     text = pyproject.read_text(encoding="utf-8")
     if "executors" not in text:
         return {}
-    table = read_toml(pyproject, text).get("tool", {}).get("runlab", {}).get("executors", {}).get(name, {})
-    if not isinstance(table, dict):
-        raise UsageError(f"Invalid [tool.runlab.executors.{name}] in {pyproject}: expected a table of options.")
+    table: Any = read_toml(pyproject, text)
+    keys = ("tool", "runlab", "executors", name)
+    for depth, key in enumerate(keys, 1):
+        table = table.get(key, {})
+        if not isinstance(table, dict):
+            raise UsageError(f"Invalid [{'.'.join(keys[:depth])}] in {pyproject}: expected a table of options, "
+                             f"got {table!r}.")  # fmt: skip
     return dict(table)
+
+
+#: The smallest value of a numeric option and whether it must be above it (default: 0 or more).
+_MINIMUM: dict[str, tuple[int, bool]] = {"workers": (1, False), "cpus": (1, False), "time": (0, True),
+                                         "poll": (0, True), "timeout": (0, True)}  # fmt: skip
+
+
+def _in_range(key: str, value: float) -> bool:
+    """Whether a numeric option's value is finite and at least its minimum (``nan`` never is)."""
+    low, positive = _MINIMUM.get(key, (0, False))
+    return math.isfinite(value) and (value > low if positive else value >= low)
 
 
 def _check(name: str, spec: ExecutorSpec, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,10 +125,15 @@ def _check(name: str, spec: ExecutorSpec, options: Mapping[str, Any]) -> dict[st
         if type_ is float and isinstance(value, int) and not isinstance(value, bool):
             value, ok = float(value), True
         if not ok:
-            raise UsageError(f"Invalid value for the {name} executor's {key!r}: {value!r} is not a "
+            article = "an" if type_.__name__[0] in "aeiou" else "a"
+            raise UsageError(f"Invalid value for the {name} executor's {key!r}: {value!r} is not {article} "
                              f"{type_.__name__} ({help_}).")  # fmt: skip
         if key == "workers" and value < 1:
             raise UsageError(f"Invalid number of workers {value}: give a whole number >= 1, e.g. -j 4.")
+        if type_ in (int, float) and not _in_range(key, value):
+            low, positive = _MINIMUM.get(key, (0, False))
+            raise UsageError(f"Invalid value for the {name} executor's {key!r}: {value!r} is not a number "
+                             f"{'>' if positive else '>='} {low} ({help_}).")  # fmt: skip
         out[key] = value
     return out
 

@@ -326,6 +326,8 @@ def run_study(
             if pending.left == 0:
                 del open_trials[number]
                 outcomes.append(finish(pending))
+                if observer:  # the summary counts these trials too
+                    observer.trial_done(study, outcomes[-1], 0)
         for entry in open_trials.values():  # a trial whose runs never came back
             entry.trial.set_user_attr(ERROR_ATTR, "cancelled")
             tell(study, entry.trial, state=TrialState.FAIL)

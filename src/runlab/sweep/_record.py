@@ -115,8 +115,39 @@ class SweepRecord:
         if not isinstance(data, Mapping) or not isinstance(data.get("entries", []), list):
             raise ValueError("a sweep record is a JSON object with a list of entries")
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k not in ("root", "entries")}
-        entries = [SweepEntry(**e) for e in data.get("entries", [])]
+        _check_types(fields, _RECORD_TYPES, "")
+        if not _ID.fullmatch(str(fields.get("id", ""))):  # saving it again writes <id>.json: never out of the folder
+            raise ValueError(f"id {fields.get('id')!r} is not a sweep id")
+        entries = []
+        for i, entry in enumerate(data.get("entries", [])):
+            if not isinstance(entry, Mapping):
+                raise ValueError(f"entries[{i}] is not a JSON object")
+            _check_types(entry, _ENTRY_TYPES, f"entries[{i}].")
+            entries.append(SweepEntry(**entry))
         return cls(root=root, entries=entries, **fields)
+
+
+_NUMBER = (int, float)
+_RECORD_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,), "definition": (dict,), "name": (str, type(None)), "state": (str,), "executor": (dict,),
+    "created": _NUMBER, "ended": (*_NUMBER, type(None)), "pid": (int,), "host": (str,),
+}  # fmt: skip
+_ENTRY_TYPES: dict[str, tuple[type, ...]] = {
+    "config": (str,), "argv": (list,), "run_id": (str, type(None)), "status": (str,), "attempts": (int,),
+    "error": (str, type(None)),
+}  # fmt: skip
+
+
+def _check_types(data: Mapping[str, Any], types: Mapping[str, tuple[type, ...]], where: str) -> None:
+    """Refuse a field of a sweep file that is not what :meth:`SweepRecord.save` writes (a damaged file)."""
+    for key, value in data.items():
+        expected = types.get(key)
+        if expected is None:
+            if where:  # an entry's unknown key would be an unexpected argument
+                raise ValueError(f"{where}{key} is not a field of a sweep entry")
+            continue
+        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+            raise ValueError(f"{where}{key} is {value!r}, not {' or '.join(t.__name__ for t in expected)}")
 
 
 def _alive(pid: int) -> bool:
