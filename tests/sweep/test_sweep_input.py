@@ -131,3 +131,13 @@ def test_a_sweep_over_an_entry_points_arguments_passes_and_records_them(tmp_path
     runs = Store(root).runs()
     assert sorted((r.params["k"], r.data["result"]) for r in runs) == [(1, "x.pt-1"), (2, "x.pt-2")]
     assert {r.params["checkpoint"] for r in runs} == {"x.pt"}
+
+
+@pytest.mark.parametrize(("sweep", "distinct"), [("X=1,1,2", 2), ("X=1,1.0", 1)])
+def test_repeated_sweep_values_are_said_not_silently_merged(tmp_path: Path, sweep: str, distinct: int) -> None:
+    """`--sweep X=1,1,2` ran 2 runs and said "2 run(s)" with no word about the repeated value."""
+    (tmp_path / "e.py").write_text("X = 1\n\n\ndef main():\n    return X\n")
+    out = subprocess.run([sys.executable, "-m", "runlab", "run", "e.py", "--sweep", sweep, "--dry-run", "--root", "r"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert f"{distinct} distinct configs, each run once" in out.stderr and f"{distinct} run(s)" in out.stdout

@@ -77,6 +77,15 @@ def plan_sweep(
         linked = replace(request, links=replace(request.links if isinstance(request.links, Links) else Links(),
                                                 sweep=sweep_id, trial=cid))  # fmt: skip
         configs.append(SweepConfig(cid, list(argv), linked))
+    if len(configs) < len(requests):  # said, not silent: `--sweep lr=0.1,0.1` or `bs=1,1.0` for an int
+        import warnings
+
+        from ..store import RunlabWarning
+
+        repeated = len(requests) - len(configs)
+        message = (f"{repeated} of the sweep's {len(requests)} configs repeat another one (the same values once "
+                   f"typed): {len(configs)} distinct configs, each run once.")  # fmt: skip
+        warnings.warn(message, RunlabWarning, stacklevel=2)
     return sweep_id, configs
 
 
