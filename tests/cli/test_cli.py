@@ -105,6 +105,8 @@ def test_show_json(root: Path, populated: list[str]) -> None:
         (["list", "--where", "params.lr <"], "Expected a value"),
         (["list", "--where", "parms.lr == 1"], "Did you mean 'params.lr'?"),
         (["list", "--sort", "bogus"], "bogus"),
+        (["list", "--sort", "-metrics.los"], "No run has the metric 'los' to sort by"),  # sorted nothing, silently
+        (["list", "--sort", "metrics.los.max"], "No run has the metric 'los' to sort by"),
         (["list", "--status", "finished"], "Invalid status 'finished'"),
         (["list", "--limit", "-1"], "-1"),
     ],
@@ -156,3 +158,10 @@ def test_real_subprocess(root: Path, populated: list[str]) -> None:
     env_root = subprocess.run([*RUNLAB, "list", "--format", "json"], capture_output=True, text=True,
                               env={"RUNLAB_ROOT": str(root), "PATH": "/usr/bin:/bin"})  # fmt: skip
     assert env_root.returncode == 0 and len(json.loads(env_root.stdout)) == 4
+
+
+def test_list_sorts_by_a_metric_that_runs_have(root: Path, populated: list[str]) -> None:
+    result = invoke("list", "--root", str(root), "--sort", "-metrics.acc", "-c", "id,metrics.acc", "-f", "json")
+    values = [row["metrics.acc"] for row in json.loads(result.output)]
+    logged = [v for v in values if v is not None]
+    assert values == [*sorted(logged, reverse=True), None] and len(logged) == len(populated)  # the failed run last

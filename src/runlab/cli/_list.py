@@ -78,6 +78,8 @@ def list_runs(ctx: click.Context, where: str | None, namespace: str | None, stat
     filters: dict[str, Any] = dict(where=where, namespace=namespace, status=status or None, tags=tags or None,
                                    name=name, since=_since(since), until=_since(until),
                                    archived=None if include_archived else False)  # fmt: skip
+    if not include_archived:  # the archive has an index of its own
+        _check_sort_metric(store, order_by)
     found: list[Any] = list(query(store, **filters, order_by=order_by, limit=limit or None))
     if fmt == "json" and cols is None:
         from ..store._files import dumps
@@ -125,6 +127,23 @@ def list_runs(ctx: click.Context, where: str | None, namespace: str | None, stat
         total = query_count(store, **filters)
         if total > limit:
             click.echo(f"(showing {limit} of {total} runs; use --limit 0 for all)", err=True)
+
+
+def _check_sort_metric(store: Any, order_by: str) -> None:
+    """Exit 2 when ``--sort`` names a metric no run of the store has (a typo sorted nothing, silently),
+    as ``runlab sweep show --sort`` does."""
+    from ._fields import AGGREGATES
+
+    key = order_by.lstrip("+-")
+    if not key.startswith("metrics."):
+        return
+    name = key[len("metrics.") :]
+    base = name.rpartition(".")[0] if name.rpartition(".")[2] in AGGREGATES else name
+    if not store.index.execute("SELECT 1 FROM metrics WHERE name IN (?, ?) LIMIT 1", (name, base)):
+        from ..errors import UsageError
+
+        known = [r[0] for r in store.index.execute("SELECT DISTINCT name FROM metrics ORDER BY name LIMIT 20")]
+        raise UsageError(f"No run has the metric {base!r} to sort by; metrics: {', '.join(known) or 'none yet'}.")
 
 
 def _shared(records: list[Any]) -> list[str]:
