@@ -99,18 +99,23 @@ def test_killing_optimize_and_starting_again_continues_the_study(tmp_path: Path,
     assert {t.number for t in study.trials if t.state.name == "COMPLETE"} <= linked
 
 
-@pytest.mark.slow
-def test_ctrl_c_cancels_the_running_trials_and_exits_130(tmp_path: Path, root: Path) -> None:
+def _interrupted_study(tmp_path: Path, root: Path, running: int, *args: str) -> tuple[Store, str]:
+    """``runlab optimize`` of SLOW (60 s trials) with ``args``, Ctrl-C once ``running`` runs run; exit 130."""
     path = tmp_path / "slow.py"
     path.write_text(SLOW)
-    proc = _optimize(root, str(path), "--SLEEP=60", "-n", "6", "-j", "2", "--search", "XV=float(-3,3)",
-                     start_new_session=True,
+    proc = _optimize(root, str(path), "--SLEEP=60", *args, "--search", "XV=float(-3,3)", start_new_session=True,
                      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))  # fmt: skip
     store = Store(root)
-    _wait_for(lambda: (root / ".runlab").is_dir() and len(store.runs(status="running")) == 2)
+    _wait_for(lambda: (root / ".runlab").is_dir() and len(store.runs(status="running")) == running)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
+    return store, err
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_running_trials_and_exits_130(tmp_path: Path, root: Path) -> None:
+    store, err = _interrupted_study(tmp_path, root, 2, "-n", "6", "-j", "2")
     assert "Interrupted" in err and "Traceback" not in err
     assert "study slow in " in err and ": 2 fail; best -" in err  # the summary said 'no trials'
     assert sorted(str(r.status) for r in store.runs()) == ["cancelled", "cancelled"]
@@ -120,16 +125,7 @@ def test_ctrl_c_cancels_the_running_trials_and_exits_130(tmp_path: Path, root: P
 
 def test_ctrl_c_in_an_inline_study_links_the_cancelled_run_to_its_trial(tmp_path: Path, root: Path) -> None:
     """Ctrl-C came out of the inline executor's submit(): the trial failed with no run of its own."""
-    path = tmp_path / "slow.py"
-    path.write_text(SLOW)
-    proc = _optimize(root, str(path), "--SLEEP=60", "-n", "3", "-x", "inline", "--search", "XV=float(-3,3)",
-                     start_new_session=True,
-                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))  # fmt: skip
-    store = Store(root)
-    _wait_for(lambda: (root / ".runlab").is_dir() and len(store.runs(status="running")) == 1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    store, err = _interrupted_study(tmp_path, root, 1, "-n", "3", "-x", "inline")
     [run] = store.runs()
     assert str(run.status) == "cancelled"
     assert [t.state.name for t in runlab.study("slow", root=root).study.trials] == ["FAIL"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import MetricError
 from ..store._metrics_file import encode_batch, merge_summary, summarize
+from ..store._text import valid_unicode
 from ._values import INT64_MAX, INT64_MIN
 
 __all__ = ["MAX_STEP", "MetricBuffer", "check_metric_name", "coerce_metric_value", "coerce_step"]
@@ -30,7 +31,7 @@ def check_metric_name(name: object) -> str:
     A name is a non-empty string without surrounding blanks or control characters (NUL, line
     breaks, tabs, escapes), so it prints, filters and round-trips through every file as given.
     """
-    if not isinstance(name, str) or not name or name != name.strip() or not _encodable(name):
+    if not isinstance(name, str) or not name or name != name.strip() or not valid_unicode(name):
         raise MetricError(f"Invalid metric name {name!r}: expected a non-empty string such as 'train/loss'.")
     if any(ch < " " or ch == "\x7f" for ch in name):
         raise MetricError(
@@ -38,14 +39,6 @@ def check_metric_name(name: object) -> str:
             "allowed; use a name such as 'train/loss'."
         )
     return name
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates
-        return False
-    return True
 
 
 def coerce_metric_value(name: str, value: object) -> float | int:

@@ -32,6 +32,7 @@ from typing import Any
 
 from ..errors import DataError
 from ..store._metrics_file import NON_FINITE, number_text
+from ..store._text import valid_unicode
 
 __all__ = ["INT64_MAX", "INT64_MIN", "MAX_DEPTH", "NON_FINITE", "fits_int64", "param_value", "to_json_value"]
 
@@ -77,11 +78,8 @@ def _json_key(key: Any, where: str, value: Any) -> str:
 
 
 def _check_str(text: str, key: str, inner: str) -> str:
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _refuse(key, inner, text, "the string holds lone surrogates, which are not valid Unicode") from None
+    if not valid_unicode(text):
+        raise _refuse(key, inner, text, "the string holds lone surrogates, which are not valid Unicode")
     return text
 
 

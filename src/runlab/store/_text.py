@@ -20,21 +20,34 @@ from typing import Any
 
 from ..errors import UsageError
 
-__all__ = ["check_tag", "check_text", "tag_list"]
+__all__ = ["check_tag", "check_text", "tag_list", "valid_unicode"]
+
+
+def valid_unicode(text: str) -> bool:
+    """False for text with lone surrogates (bytes that were not UTF-8): no JSON file can hold it.
+
+    Example:
+        >>> valid_unicode("naïve"), valid_unicode("bad " + chr(0xDCFF))
+        (True, False)
+    """
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_text(what: str, text: str | None) -> None:
-    """Refuse text with lone surrogates (bytes that were not UTF-8): no JSON file can hold it.
+    """Refuse text that is not :func:`valid_unicode`.
 
     Raises:
         UsageError: naming ``what`` and the text.
     """
-    if text is not None and not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise UsageError(f"Invalid {what} {text!r}: it holds lone surrogates, which are not valid Unicode. "
-                             "Remove them.") from None  # fmt: skip
+    if text is not None and not valid_unicode(text):
+        raise UsageError(f"Invalid {what} {text!r}: it holds lone surrogates, which are not valid Unicode. "
+                         "Remove them.")  # fmt: skip
 
 
 def check_tag(tag: Any) -> str:
