@@ -59,3 +59,58 @@ def test_compiled_code_is_reused_only_while_the_text_is_the_same(tmp_path: Path)
     script.write_text("X = (\n")
     with pytest.raises(runlab.ValidationError, match=r"Syntax error in .*exp\.py, line 1"):
         exec_file(script)
+
+
+@pytest.mark.parametrize(
+    "enter",
+    [
+        pytest.param(lambda folder: _pyfile.folder_on_path(folder), id="folder_on_path"),
+        pytest.param(lambda folder: _pyfile.loaded_module(folder / "mod.py"), id="loaded_module"),
+    ],
+)
+def test_the_path_list_another_thread_walks_is_never_changed_under_it(tmp_path: Path, enter) -> None:  # type: ignore[no-untyped-def]
+    # an import on another thread (a run's background capture) walks the sys.path list it began
+    # with; an entry removed from it in place shifted the rest and made it skip the standard library
+    (tmp_path / "mod.py").write_text("x = 1\n")
+    walked = sys.path
+    before = list(walked)
+    with enter(tmp_path):
+        assert sys.path[0] == str(tmp_path)
+        assert walked == before
+    assert walked == before
+    assert str(tmp_path) not in sys.path
+
+
+def test_imports_on_another_thread_never_miss_a_module_while_scripts_load(tmp_path: Path) -> None:
+    import importlib
+    import threading
+
+    (tmp_path / "mod.py").write_text("x = 1\n")
+    stdlib = [m for m in ("select", "_json", "_csv", "_bisect", "_heapq", "_random", "mmap") if m in sys.modules]
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def importer() -> None:
+        while not stop.is_set():
+            for name in stdlib:
+                saved = sys.modules.pop(name)
+                try:
+                    importlib.import_module(name)
+                except ImportError as exc:
+                    failures.append(str(exc))
+                finally:
+                    sys.modules[name] = saved
+
+    thread = threading.Thread(target=importer)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so the walk is caught halfway
+    thread.start()
+    try:
+        for _ in range(2000):
+            with _pyfile.folder_on_path(tmp_path / "a"), _pyfile.folder_on_path(tmp_path / "b"):
+                pass
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+    assert failures == []

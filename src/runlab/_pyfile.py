@@ -98,19 +98,24 @@ def forgetting_siblings(folder: str | os.PathLike[str], keep: str | None = None)
 
 @contextmanager
 def folder_on_path(folder: str | os.PathLike[str]) -> Iterator[None]:
-    """``folder`` first on ``sys.path`` for the duration (not added twice; removed afterwards)."""
+    """``folder`` first on ``sys.path`` for the duration (not added when first already; removed afterwards).
+
+    ``sys.path`` is rebound to a new list, never changed in place: an import running on another
+    thread (a run's background capture) walks the list it started with, and an entry removed
+    under it shifts the rest, so it could skip the standard library's folder and fail with
+    "No module named 'select'".
+    """
     entry = os.fspath(folder)
-    added = entry not in sys.path
+    added = not sys.path or sys.path[0] != entry
     if added:
-        sys.path.insert(0, entry)
+        sys.path = [entry, *sys.path]
     try:
         yield
     finally:
-        if added:
-            try:
-                sys.path.remove(entry)
-            except ValueError:
-                pass
+        if added and entry in sys.path:
+            kept = list(sys.path)
+            kept.remove(entry)
+            sys.path = kept
 
 
 def load_module(
@@ -352,13 +357,13 @@ def loaded_module(
         module = _new_module(file, as_main)
         if register:
             sys.modules[key] = module
-        sys.path.insert(0, str(folder))
+        sys.path = [str(folder), *sys.path]  # rebound, not changed in place (see folder_on_path)
         sys.argv = [str(file), *(argv or [])]
         try:
             with forgetting_siblings(folder, keep=key):
                 yield module
         finally:
-            sys.path[:] = saved_path
+            sys.path = saved_path
             sys.argv = saved_argv
             if had_key:
                 sys.modules[key] = saved_module  # type: ignore[assignment]

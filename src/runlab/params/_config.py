@@ -6,11 +6,12 @@ import itertools
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sized
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .._valueclass import value_class
 from ._errors import ConfigError, did_you_mean
 
 __all__ = ["Config", "ConfigGenerator", "load_python_config", "open_python_config", "yields_configs"]
@@ -19,7 +20,7 @@ _FIELDS = ("globals_dict", "args", "kwargs", "metadata")
 _ALIASES = {"globals": "globals_dict", "params": "globals_dict", "parameters": "globals_dict"}
 
 
-@dataclass
+@value_class
 class Config:
     """What to change for one run: globals of the script, arguments of its entry point, metadata.
 
@@ -259,18 +260,15 @@ def _lazy(configs: Iterator[Config], module: ModuleType, path: Path, origin: str
 @contextmanager
 def _importable(module: ModuleType, path: Path) -> Iterator[None]:
     """The config module importable and its folder on ``sys.path`` (dataclasses and pickling look it up)."""
-    from .._pyfile import forgetting_siblings
+    from .._pyfile import folder_on_path, forgetting_siblings
 
     sys.modules[module.__name__] = module
     folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)
     try:
-        with forgetting_siblings(folder, keep=module.__name__):
+        with folder_on_path(folder), forgetting_siblings(folder, keep=module.__name__):
             yield
     finally:
         sys.modules.pop(module.__name__, None)
-        if sys.path and sys.path[0] == folder:
-            del sys.path[0]
 
 
 @contextmanager
