@@ -138,3 +138,25 @@ def test_subfolder_of_a_repository(repo: Path) -> None:
     _git(repo, "commit", "-qm", "init")
     info, _ = capture_git(repo / "pkg")
     assert info["repository"] == str(repo) and info["commit"] and info["dirty"] is False
+
+
+def test_a_capture_that_cannot_import_is_recorded_and_the_run_goes_on_being_written(tmp_path: Path) -> None:
+    # the capture runs on the background thread; an import failing there used to escape it and
+    # kill that thread: no traceback now, the failure is in run.json, and metrics still reach disk
+    code = f"""
+import sys, time
+import runlab
+sys.modules["runlab.lifecycle._capture"] = None  # the capture's import fails
+with runlab.start_run(root={str(tmp_path / "runs")!r}) as run:
+    run.log_metric("loss", 1.0)
+    metrics, deadline = run.path / "metrics.jsonl", time.monotonic() + 30
+    while not (metrics.exists() and "loss" in metrics.read_text()):
+        assert time.monotonic() < deadline, "metrics never flushed"
+        time.sleep(0.02)
+print(run.id)
+"""
+    result = run_python(code, env={"RUNLAB_FLUSH_INTERVAL": "0.05"})
+    assert "Traceback" not in result.stderr
+    meta = runlab.load(result.stdout.strip(), root=tmp_path / "runs").metadata
+    assert meta["status"] == "completed"
+    assert "runlab.lifecycle._capture" in meta["capture_error"]

@@ -167,7 +167,10 @@ class _Scheduler:
                 if delay > 0:
                     self._cond.wait(delay)
                     continue
-            worker.work()
+            try:
+                worker.work()
+            except Exception as exc:  # one run's failure never stops the thread that serves every run
+                worker.report(exc)
 
 
 _SCHEDULER = _Scheduler()

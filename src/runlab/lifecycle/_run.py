@@ -381,11 +381,11 @@ class Run:
         return True
 
     def _run_capture(self) -> None:
-        from ._capture import capture_environment, capture_git, list_distributions, snapshot_code
-
         source = self._source or _main_source()
         code_dir = self.path / "code"
         try:
+            from ._capture import capture_environment, capture_git, list_distributions, snapshot_code
+
             git, patch = capture_git(source.parent if source else Path.cwd())
             if patch:
                 code_dir.mkdir(exist_ok=True)
