@@ -7,9 +7,10 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, overload
 
+from .._valueclass import value_class
 from ._errors import BranchStateError
 
 __all__ = ["Branch", "BranchContainer", "BranchStatus", "ExceptionInfo", "output_summary"]
@@ -35,7 +36,7 @@ class BranchStatus(str, enum.Enum):
         return self.value
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class ExceptionInfo:
     """What a failed branch raised: the exception's type name, message and formatted traceback.
 
@@ -111,7 +112,7 @@ def output_summary(value: Any, limit: int = OUTPUT_LIMIT) -> Any:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-@dataclass(eq=False)
+@value_class(eq=False)
 class Branch:
     """One config's execution inside a branched call.
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import ConfigError
 from ..params import Config, config_id, expand, expand_model, load_config
 from ._errors import BranchConfigError
@@ -26,7 +26,7 @@ ConfigSource = Any
 file or folder path, or a list of any of these."""
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class BranchConfig:
     """One config of a pool.
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from .._valueclass import value_class
 from ._branch import Branch
 from ._configs import BranchConfig
 from ._errors import LoggerClosedError
@@ -21,7 +21,7 @@ from ._errors import LoggerClosedError
 __all__ = ["BranchSession", "BufferedLogger", "InMemoryLogger", "LoggerBackend"]
 
 
-@dataclass(frozen=True, eq=False)
+@value_class(frozen=True, eq=False)
 class BranchSession:
     """One decorated function in one process: what every branch it records belongs to.
 

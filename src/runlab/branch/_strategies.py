@@ -15,16 +15,16 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from .._valueclass import value_class
 from ._configs import BranchConfig
 from ._errors import StrategyError
 
 __all__ = ["MultiBranch", "Plan", "RoundRobin", "Shadow", "SingleConfig", "Strategy", "check_strategy"]
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Plan:
     """A strategy's decision for one call.
 

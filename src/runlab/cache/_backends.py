@@ -11,16 +11,16 @@ from __future__ import annotations
 import math
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import CacheError
 
 __all__ = ["BACKENDS", "Backend", "get_backend"]
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Backend:
     """One serialisation format.
 

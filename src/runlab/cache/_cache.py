@@ -23,10 +23,10 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
+from .._valueclass import value_class
 from ..errors import CacheError
 from ..store import RunlabWarning, resolve_root
 from ..store._files import read_json, write_json_atomic
@@ -104,7 +104,7 @@ def _ignored(fn: Callable[..., Any], ignore: Iterable[str] | str) -> tuple[str, 
     return names
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class CacheEntry:
     """One stored result, as :meth:`Cache.entries` lists it."""
 

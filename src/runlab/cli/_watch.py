@@ -6,11 +6,12 @@ import fnmatch
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import click
 
+from .._valueclass import value_class
 from ..errors import RunNotFoundError, UsageError
 from ._complete import complete_run_id
 from ._inspect import Interval
@@ -24,7 +25,7 @@ _DEFAULT_METRICS = 3
 _FIXED = 6  # id, name, status, step, elapsed, eta
 
 
-@dataclass
+@value_class
 class WatchedRun:
     """What the watcher knows about one run (refreshed by :meth:`Watcher.refresh`)."""
 

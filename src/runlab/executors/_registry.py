@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import UsageError
 from ._base import Executor
 
 __all__ = ["EXECUTORS", "ExecutorSpec", "executor_settings", "get_executor"]
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class ExecutorSpec:
     """An executor's class (``module:Class``, imported on use) and its options (name -> type, help)."""
 

@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import ParameterError
 
 __all__ = ["ConfigCheck", "ConfigIssue", "check_config"]
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class ConfigIssue:
     """One finding: ``level`` is ``"error"``, ``"warning"`` or ``"hint"``; ``name`` the parameter concerned."""
 
@@ -39,7 +40,7 @@ class ConfigIssue:
     message: str
 
 
-@dataclass
+@value_class
 class ConfigCheck:
     """What :func:`check_config` found; :attr:`ok` when there is no error."""
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 import ast
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, TypeVar, overload
 
 from .._pyfile import is_main_guard
+from .._valueclass import value_class
 from ..errors import ValidationError
 from ._calls import run_to_end
 
@@ -131,7 +131,7 @@ class _Binder(ast.NodeVisitor):
             self.names.add(node.id)
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class ScriptInfo:
     """What a script's source says, read with :mod:`ast` (nothing is executed).
 
@@ -210,7 +210,7 @@ def analyse(tree: ast.Module, path: Path) -> ScriptInfo:
 Rule = Literal["explicit", "marked", "main_block_call", "main", "main_block", "none"]
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Entry:
     """The entry point found in a loaded script.
 

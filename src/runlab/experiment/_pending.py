@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from .._valueclass import value_class
 from ._request import RunRequest, RunResult
 
 __all__ = ["PendingRequest", "current_pending", "pending"]
 
 
-@dataclass
+@value_class
 class PendingRequest:
     """A request waiting for the experiment file being executed.
 

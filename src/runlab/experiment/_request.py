@@ -27,10 +27,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from .._valueclass import value_class
 from ..errors import ValidationError
 from ._result import RunResult
 from ._values import decode_map, decode_value, encode_map, encode_value, json_holds
@@ -71,7 +72,7 @@ def _unknown(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> Non
 
 
 # -- parts ----------------------------------------------------------------------------
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Target:
     """What to run.
 
@@ -112,7 +113,7 @@ class Target:
         return f"{self.kind} {where}{':' + self.entrypoint if self.entrypoint else ''}"
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class RunOptions:
     """Run settings; None (or empty) leaves the experiment's own setting.
 
@@ -148,7 +149,7 @@ LINK_NAMES = ("rerun_of", "sweep", "study", "trial", "workflow", "parent")
 """The links a run records in ``run.json`` (each key always present, None when unset)."""
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Links:
     """Which runs and groups a run belongs to; written to ``run.json`` under these names.
 
@@ -183,7 +184,7 @@ class Links:
         return cls(**values)
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Origin:
     """Which entry point built the request (recorded as ``origin.via`` in ``run.json``).
 
@@ -206,7 +207,7 @@ class Origin:
 
 
 # -- the request ----------------------------------------------------------------------
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class RunRequest:
     """One run to make: target, validated parameter values, options, links and origin.
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._valueclass import value_class
 from ..errors import ValidationError
 from ..store._status import RunStatus
 from ._values import decode_value, encode_value
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["RunResult", "record_result_metrics"]
 
 
-@dataclass
+@value_class
 class RunResult:
     """What executing a request gave.
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._valueclass import value_class
 from ..errors import ExperimentContextError, ParameterError, UsageError, ValidationError
 from ..lifecycle import Run
 from ..params import parse_overrides
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["ExperimentRunner", "OpenRun"]
 
 
-@dataclass
+@value_class
 class OpenRun:
     """A run between :meth:`ExperimentRunner.open` and :meth:`ExperimentRunner.close`.
 

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 from typing import Any, overload
 
+from .._valueclass import value_class
 from ..errors import ValidationError
 from ..hooks import get_registry
 from ..hooks._specs import BEFORE_EXPERIMENT_PARAMETERS, EXPERIMENT_CONSTRUCTED
@@ -87,7 +88,7 @@ def _jsonable(value: Any) -> bool:
     return True
 
 
-@dataclass
+@value_class
 class Script:
     """A plain Python script to run as an experiment, checked when created.
 

@@ -8,10 +8,11 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ._coerce import parse_text
 from ._config import Config, open_python_config
 from ._errors import ConfigError, did_you_mean
@@ -38,7 +39,7 @@ _ENV = re.compile(r"\$(\$?)\{([^}:]*)(?::-([^}]*))?\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass
+@value_class
 class ConfigSpec:
     """A config file's content after merging, ``extend`` and ``include`` (before expansion).
 

@@ -7,10 +7,11 @@ import functools
 import re
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ._coerce import coerce, type_name
 from ._errors import ParameterError
 from ._inherit import is_inherit
@@ -57,7 +58,7 @@ def is_usable(value: Any) -> bool:
     return hasattr(value, "model_dump")
 
 
-@dataclass
+@value_class
 class Param:
     """One parameter of an experiment.
 

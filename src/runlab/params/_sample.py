@@ -15,9 +15,9 @@ import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._valueclass import value_class
 from ._errors import ConfigError
 from ._sweep import MAX_SWEEP_RUNS, Sweep, _check_values, _short, check_sweep_size, literal_call, parse_sweep
 
@@ -34,7 +34,7 @@ _SWEEP_FORMS = (
 )
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Distribution:
     """A continuous (or integer) range that random sampling draws from.
 

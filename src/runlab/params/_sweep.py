@@ -9,9 +9,9 @@ import math
 import re
 import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
-from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from .._valueclass import value_class
 from ._errors import ConfigError
 
 __all__ = [
@@ -77,7 +77,7 @@ def check_sweep_size(sizes: Mapping[str, int], split: str = "") -> int:
     return count
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Sweep:
     """A parameter value with several alternatives; :func:`expand` makes one config per alternative.
 

@@ -12,10 +12,11 @@ Example ``pyproject.toml``::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import UsageError
 
 __all__ = ["PluginConfig", "load_plugin_config"]
@@ -23,7 +24,7 @@ __all__ = ["PluginConfig", "load_plugin_config"]
 _RESERVED = {"enabled", "disabled"}
 
 
-@dataclass
+@value_class
 class PluginConfig:
     """The plugin section of a project's configuration."""
 

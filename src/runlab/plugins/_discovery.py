@@ -24,12 +24,12 @@ import importlib.util
 import inspect
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from .._activation import ENTRY_POINT_GROUP, plugin_distributions, user_plugin_folder
+from .._valueclass import value_class
 from ._errors import PluginLoadError
 from ._plugin import Plugin
 
@@ -47,7 +47,7 @@ BUILTIN = {
 }
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class PluginSource:
     """Where a plugin comes from.
 

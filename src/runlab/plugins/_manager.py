@@ -8,10 +8,11 @@ import inspect
 import sys
 import threading
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import HookSignatureError
 from ..hooks import HOOKS, HookImpl, HookRegistry, get_registry
 from ..hooks._specs import AFTER_PLUGINS_LOADED, RUN_STATE_CHANGED
@@ -36,7 +37,7 @@ __all__ = ["PluginManager", "PluginRecord"]
 _SERVING = (PluginState.INITIALIZED, PluginState.RUNNING, PluginState.ERROR)
 
 
-@dataclass
+@value_class
 class PluginRecord:
     """What the manager knows about one plugin.
 

@@ -8,9 +8,11 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._valueclass import value_class
 
 if TYPE_CHECKING:
     from ._manager import PluginManager
@@ -78,7 +80,7 @@ PluginStatus = PluginState
 """The plugin system's (seed 003) name for :class:`PluginState`."""
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class StateChange:
     """One entry of a plugin's state history."""
 
@@ -87,7 +89,7 @@ class StateChange:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class PluginMetadata:
     """What a plugin says about itself (shown by ``runlab plugins info``).
 
@@ -104,7 +106,7 @@ class PluginMetadata:
     entry_point: str = ""
 
 
-@dataclass
+@value_class
 class PluginContext:
     """What a plugin's command (:meth:`Plugin.execute`) receives.
 
@@ -132,7 +134,7 @@ class PluginContext:
             self.logger = logging.getLogger(f"runlab.plugins.{self.name}")
 
 
-@dataclass
+@value_class
 class PluginResult:
     """The outcome of a plugin command: output on success, error text and traceback on failure.
 

@@ -7,10 +7,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import UsageError
 from ..lifecycle._reproducible import find_uv
 
@@ -21,7 +21,7 @@ class ReproduceError(UsageError):
     """A run cannot be reproduced (recorded without reproducible mode, no uv, install failed)."""
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class RunEnvironment:
     """A virtual environment rebuilt for one run.
 

@@ -59,11 +59,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from difflib import get_close_matches
 from typing import Any, NoReturn
 
+from .._valueclass import value_class
 from ..errors import FilterError
 from ._index import STATUS_SQL
 from ._records import FIELD_KINDS
@@ -92,7 +92,7 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class _Token:
     kind: str  # num, ident, op, punct, str, eof
     text: str  # the source text (for str: the decoded value)
@@ -100,7 +100,7 @@ class _Token:
     end: int
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class _Field:
     kind: str  # params, metrics, status, text, time, number, tags
     name: str  # as written
@@ -108,7 +108,7 @@ class _Field:
     key: str = ""  # the param key or metric name
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class _Literal:
     kind: str  # num, str, bool, null
     value: Any

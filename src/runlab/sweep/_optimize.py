@@ -16,10 +16,11 @@ import os
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from .._valueclass import value_class
 from ..errors import UsageError
 from ..executors import Executor, RunResult
 from ..request import Links, RunOptions, RunRequest
@@ -33,7 +34,7 @@ ERROR_ATTR = "runlab.error"
 DRIVER_ATTR = "runlab.driver"
 
 
-@dataclass
+@value_class
 class TrialOutcome:
     """What one trial gave: its number, final state (``complete``, ``pruned``, ``fail``), values, runs, error."""
 
@@ -196,7 +197,7 @@ def objective_values(
     return values, None
 
 
-@dataclass
+@value_class
 class _Open:
     trial: Any
     params: dict[str, Any]

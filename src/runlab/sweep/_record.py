@@ -13,10 +13,11 @@ import socket
 import time
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import AmbiguousRunError, SweepNotFoundError, UsageError
 from ..store._files import read_json, write_json_atomic
 from ..store._store import RunlabWarning
@@ -32,7 +33,7 @@ def sweep_dir(root: Path) -> Path:
     return root / ".runlab" / "sweeps"
 
 
-@dataclass
+@value_class
 class SweepEntry:
     """One config of a sweep: its id, the overrides that make it and the run(s) that did it.
 
@@ -53,7 +54,7 @@ class SweepEntry:
     error: str | None = None
 
 
-@dataclass
+@value_class
 class SweepRecord:
     """A sweep: id, definition, state, and one :class:`SweepEntry` per config.
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from .._valueclass import value_class
 from ..errors import UsageError
 from ..executors import Executor, RunRequest, RunResult
 from ..params import config_id
@@ -23,7 +24,7 @@ from ._record import SweepEntry, SweepRecord, load_sweep, sweep_dir
 __all__ = ["SweepConfig", "SweepObserver", "index_folder", "plan_sweep", "run_sweep"]
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class SweepConfig:
     """One config of a sweep: its id, its overrides and the request that runs it."""
 

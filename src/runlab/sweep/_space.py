@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import UsageError
 
 __all__ = ["Dimension", "SearchSpaceError", "parse_search", "parse_search_mapping", "suggest"]
@@ -32,7 +32,7 @@ class SearchSpaceError(UsageError, ValueError):
     """A malformed search space entry (``--search`` text or a config's ``search:`` key)."""
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Dimension:
     """One searched parameter: ``kind`` float, int or choice, with its range or choices.
 

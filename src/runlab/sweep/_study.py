@@ -14,10 +14,11 @@ import socket
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import SweepNotFoundError, UsageError
 from ..experiment._trial import STUDY_NAME, make_pruner, open_storage, study_dir, study_file
 from ..store._files import read_json, write_json_atomic
@@ -45,7 +46,7 @@ DIRECTIONS = ("maximize", "minimize")
 _STATS = ("last", "min", "max")
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Objective:
     """What a trial's run gives Optuna: its return value, or a metric's ``last`` (``min``, ``max``).
 
@@ -137,7 +138,7 @@ def make_sampler(name: str, seed: int | None, space: Mapping[str, Dimension] | N
     return makers[name]()
 
 
-@dataclass
+@value_class
 class StudySpec:
     """Everything ``runlab optimize`` was asked for, validated.
 
@@ -196,7 +197,7 @@ class StudySpec:
         return {name: dim.to_dict() for name, dim in self.space.items()}
 
 
-@dataclass
+@value_class
 class StudyFile:
     """runlab's record of a study (``<root>/.runlab/studies/NAME.json``).
 

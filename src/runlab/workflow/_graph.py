@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import ValidationError
 
 __all__ = ["Step", "order_steps"]
 
 
-@dataclass
+@value_class
 class Step:
     """One step of a workflow: a script (or experiment file) with its configs and dependencies.
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from pathlib import Path
 from typing import Any
 
+from .._valueclass import value_class
 from ..errors import UsageError
 from ..store._files import read_json, write_json_atomic
 
@@ -19,7 +20,7 @@ def workflow_dir(root: Path) -> Path:
     return root / ".runlab" / "workflows"
 
 
-@dataclass
+@value_class
 class StepRecord:
     """A step's dependencies, runs (in order) and state: pending, running, completed, failed, skipped, cancelled."""
 
@@ -29,7 +30,7 @@ class StepRecord:
     error: str | None = None
 
 
-@dataclass
+@value_class
 class WorkflowRecord:
     """A workflow run: id, kind (sequential, parallel, pipeline), steps and overall state."""
 

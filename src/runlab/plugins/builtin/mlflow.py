@@ -14,11 +14,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..._valueclass import value_class
 from ..._version import __version__
 from ...errors import UsageError
 from .._plugin import Plugin, hook
@@ -88,7 +89,7 @@ def param_text(value: Any, limit: int = _PARAM_LENGTH) -> tuple[str, bool]:
     return text[: limit - 3] + "...", True
 
 
-@dataclass
+@value_class
 class _Mirror:
     """One runlab run's MLflow counterpart."""
 
