@@ -13,7 +13,6 @@ import ast
 import functools
 import inspect
 import os
-import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,6 +80,8 @@ def analysis_source(fn: Callable[..., Any]) -> str | None:
         >>> print(analysis_source(twice) or "(interactive)")  # doctest: +ELLIPSIS
         def twice(x):...
     """
+    import textwrap  # only when an analysis is archived: kept off every run's start-up
+
     try:
         text = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError):
