@@ -6,6 +6,7 @@ Each table row is one input; the CLI rows run ``runlab`` as a real subprocess.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -29,6 +30,18 @@ from runlab.params import (
 )
 
 # --- command-line text -------------------------------------------------------------------------
+
+
+def test_float_words_inside_a_container_are_floats() -> None:
+    # '[nan]' was refused as "not a valid list" although the user gave a list
+    first = coerce("[nan]", list[float], "X")
+    assert len(first) == 1 and math.isnan(first[0])
+    assert math.isnan(coerce("[nan]", Any, "X")[0])
+    assert coerce("[0.1, inf, -inf]", list[float], "X") == [0.1, math.inf, -math.inf]
+    assert coerce("[0.1, Infinity]", list[float], "X") == [0.1, math.inf]  # JSON's word, read as JSON
+    assert coerce("{'a': -inf}", dict[str, float], "X") == {"a": -math.inf}
+    assert coerce("nan", Any, "X") == "nan"  # a bare word stays text where no type says otherwise
+    assert coerce("[adam, sgd]", Any, "X") == "[adam, sgd]"  # other words are not read as anything
 
 
 @pytest.mark.parametrize(
@@ -63,6 +76,12 @@ def test_text_arrives_as_the_value_written(text: str, type_: Any, expected: Any)
         ("  ", Optional[Path], "the path is empty"),  # noqa: UP045
         ("3", Literal[1, 2], "'3' is not a valid Literal[1, 2]"),
         ("1.0", Literal[1, 2], "is not a valid Literal[1, 2]"),
+        # a number inside a container that a float cannot hold (was [inf] / [0.0], silently)
+        ("[0.5, 1e400]", list[float], "'1e400' in '[0.5, 1e400]' does not fit in a float (it would become inf)"),
+        ("[1e-400]", list[float], "'1e-400' in '[1e-400]' does not fit in a float (it would become 0.0)"),
+        ("(1, 1e999)", tuple[int, float], "'1e999' in '(1, 1e999)' does not fit in a float"),
+        ("{'a': -1e400}", dict[str, float], "'1e400' in \"{'a': -1e400}\" does not fit in a float"),
+        ("[1e400]", Any, "'1e400' in '[1e400]' does not fit in a float"),  # an untyped parameter too
     ],
 )
 def test_text_that_would_change_is_refused(text: str, type_: Any, message: str) -> None:

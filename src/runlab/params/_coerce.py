@@ -43,19 +43,62 @@ def parse_text(text: str) -> Any:
         return False
     if lowered in ("null", "none", "~"):
         return None
-    literal = _literal(stripped)
+    try:
+        literal = _literal(stripped)
+    except _UnfitFloat:
+        return text  # kept as written; :func:`coerce` refuses it, naming the parameter
     return text if literal is _MISSING else literal
 
 
 _MISSING = object()
 
 
+class _UnfitFloat(ValueError):
+    """A number inside a literal that a float cannot hold (``[1e400]`` would become ``[inf]``)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+_FLOAT_WORDS = {"nan": math.nan, "inf": math.inf}
+"""As Python prints them (``[nan, inf]``); JSON's ``NaN`` and ``Infinity`` are left to the JSON reader,
+which also joins ``\\ud800\\udc00`` escapes into one character as Python literals do not."""
+
+
+class _FloatWords(ast.NodeTransformer):
+    """``nan`` and ``inf`` inside a literal (``[0.1, nan]``, ``{'a': -inf}``) as floats."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        value = _FLOAT_WORDS.get(node.id)
+        return ast.copy_location(ast.Constant(value), node) if value is not None else node
+
+
 def _literal(text: str) -> Any:
-    """``ast.literal_eval`` then JSON, or ``_MISSING``."""
+    """A Python literal (float words allowed inside containers), then JSON, or ``_MISSING``.
+
+    Raises:
+        _UnfitFloat: a number in it does not fit in a float.
+    """
+    source = text.lstrip(" \t")
     try:
-        return ast.literal_eval(text)
+        tree = ast.parse(source, mode="eval")
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        pass
+        tree = None
+    if tree is not None:
+        if not isinstance(tree.body, ast.Name):  # a bare word stays text: 'nan' is not read as a list item
+            tree = _FloatWords().visit(tree)
+        try:
+            value = ast.literal_eval(tree)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            pass
+        else:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and type(node.value) is float:
+                    written = ast.get_source_segment(source, node)
+                    if written is not None and not fits_float(written, node.value):
+                        raise _UnfitFloat(written)
+            return value
     try:
         return json.loads(text)
     except ValueError:
@@ -189,8 +232,24 @@ def coerce(value: Any, type_: Any, name: str, base_dir: Path | None = None) -> A
         ['/x/a.py', '/x/b.py']
     """
     type_ = _plain_type(type_)
+    try:
+        return _coerce(value, type_, name, base_dir)
+    except _UnfitFloat as exc:
+        raise ParameterError(
+            f"Invalid value for {name!r}: {exc.text!r} in {value!r} does not fit in a float (it would become "
+            f"{float(exc.text.replace('_', ''))!r}). Give numbers between about 5e-324 and 1.8e308 in size, 0, or inf.",
+            name,
+        ) from None
+
+
+def _coerce(value: Any, type_: Any, name: str, base_dir: Path | None) -> Any:
     if type_ is Any:
-        return parse_text(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        parsed = parse_text(value)
+        if parsed is value:  # kept as text: refused when a number in it does not fit in a float
+            _literal(value.strip())
+        return parsed
     if isinstance(value, str):
         lowered = value.strip().lower()
         if lowered in _NONE and _allows_none(type_) and not _accepts(type_, (str,)):
