@@ -55,11 +55,27 @@ def test_non_finite_and_numpy_values_round_trip(root: Path) -> None:
     assert values[2:] == [math.inf, -math.inf, 0.5, 3, 1]
 
 
-@pytest.mark.parametrize("name", ["a\x00b", "a\nb", "a\tb", "loss\x1b[31m", "a\x7fb", " loss", "", 3])
-def test_metric_names_with_control_characters_or_blanks_are_refused(root: Path, name: object) -> None:
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("a\x00b", "control characters"),
+        ("a\nb", "control characters"),
+        ("a\tb", "control characters"),
+        ("loss\x1b[31m", "control characters"),
+        ("a\x7fb", "control characters"),
+        (" loss", "starts or ends with blanks; write 'loss'"),
+        ("loss\n", "starts or ends with blanks; write 'loss'"),
+        ("", "expected a non-empty string"),
+        ("  ", "expected a non-empty string"),
+        (3, "expected a non-empty string"),
+        ("loss\udc80", "lone surrogates"),  # said "expected a non-empty string" of a non-empty one
+    ],
+)
+def test_metric_names_with_control_characters_or_blanks_are_refused(root: Path, name: object, why: str) -> None:
     with runlab.start_run(root=root, capture=False) as run:
-        with pytest.raises(runlab.MetricError, match="Invalid metric name"):
+        with pytest.raises(runlab.MetricError, match="Invalid metric name") as info:
             run.log_metric(name, 1.0)  # type: ignore[arg-type]
+        assert why in str(info.value)
         run.log_metric("loss", 2.0)  # the run goes on; nothing of the bad name was kept
     record = runlab.load(run.id, root=root)
     assert list(record.summaries) == ["loss"] and record.metrics("loss").values == [2.0]

@@ -31,8 +31,13 @@ def check_metric_name(name: object) -> str:
     A name is a non-empty string without surrounding blanks or control characters (NUL, line
     breaks, tabs, escapes), so it prints, filters and round-trips through every file as given.
     """
-    if not isinstance(name, str) or not name or name != name.strip() or not valid_unicode(name):
+    if not isinstance(name, str) or not name.strip():
         raise MetricError(f"Invalid metric name {name!r}: expected a non-empty string such as 'train/loss'.")
+    if name != name.strip():
+        raise MetricError(f"Invalid metric name {name!r}: it starts or ends with blanks; write {name.strip()!r}.")
+    if not valid_unicode(name):
+        raise MetricError(f"Invalid metric name {name!r}: it holds lone surrogates, which are not valid Unicode; "
+                          "remove them.")  # fmt: skip
     if any(ch < " " or ch == "\x7f" for ch in name):
         raise MetricError(
             f"Invalid metric name {name!r}: control characters (NUL, line breaks, tabs, escapes) are not "
