@@ -268,8 +268,8 @@ def test_order_sql() -> None:
     sql, values = compile_order("params.lr,-created")
     assert values == ["lr", "lr"]
     assert sql == (
-        "(SELECT value FROM params WHERE run_id = r.id AND key = ?) IS NULL, "
-        "(SELECT value FROM params WHERE run_id = r.id AND key = ?) ASC, "
+        "(SELECT NULLIF(value, 'NaN') FROM params WHERE run_id = r.id AND key = ?) IS NULL, "
+        "(SELECT NULLIF(value, 'NaN') FROM params WHERE run_id = r.id AND key = ?) ASC, "
         "r.created DESC, r.id ASC"
     )
 

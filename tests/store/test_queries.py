@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -44,6 +45,21 @@ def test_order_by(root: Path, sweep: list[str]) -> None:
     assert runlab.runs(order_by="-params.i", root=root).ids == sweep[::-1]
     assert runlab.runs(order_by="metrics.loss", root=root).ids == sweep[::-1]  # last loss 1/(2i+1)
     assert runlab.runs(order_by=["namespace", "-created"], root=root).ids == sweep[3::-1] + sweep[:3:-1]
+
+
+@pytest.mark.parametrize("order", ["-params.lr", "params.lr", "-metrics.loss", "metrics.loss"])
+def test_nan_and_missing_values_sort_last_either_way(tmp_path: Path, order: str) -> None:
+    # a NaN parameter is stored as the text 'NaN': it sorted above every number in a descending sort
+    ids = {}
+    for name, lr in (("small", 0.1), ("nan", math.nan), ("big", 0.3), ("none", None)):
+        params = {} if lr is None else {"lr": lr}
+        with runlab.start_run(name=name, params=params, root=tmp_path, capture=False) as run:
+            if lr is not None:
+                run.log_metric("loss", lr)
+        ids[run.id] = name
+    names = [ids[i] for i in runlab.runs(order_by=order, root=tmp_path).ids]
+    numbers = ["big", "small"] if order.startswith("-") else ["small", "big"]
+    assert names[:2] == numbers and sorted(names[2:]) == ["nan", "none"]
 
 
 def test_created_filter_with_dates(root: Path, sweep: list[str]) -> None:

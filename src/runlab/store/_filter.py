@@ -425,7 +425,7 @@ def compile_order(order_by: str | Sequence[str] | None) -> tuple[str, list[Any]]
 
     ``order_by`` is a field (``'created'``, ``'-metrics.loss'``), several separated by
     commas (``'params.lr,-created'``) or a sequence of such. A leading ``-`` sorts
-    descending. Nulls and missing values sort last either way; ``r.id`` breaks ties, in
+    descending. Nulls, NaN and missing values sort last either way; ``r.id`` breaks ties, in
     the direction of the first key.
 
     Raises:
@@ -456,7 +456,9 @@ def compile_order(order_by: str | Sequence[str] | None) -> tuple[str, list[Any]]
             _fail("Cannot sort by 'tags'", text, at, at + len(key))
         if field.kind in ("params", "metrics"):
             table, name = ("params", "key") if field.kind == "params" else ("metrics", "name")
-            column = "value" if field.kind == "params" else f'"{field.column}"'
+            # a NaN parameter is stored as the text 'NaN' (metric summaries hold NULL): with the missing
+            # values, last either way, instead of above every number in a descending sort
+            column = "NULLIF(value, 'NaN')" if field.kind == "params" else f'"{field.column}"'
             sql = f"(SELECT {column} FROM {table} WHERE run_id = r.id AND {name} = ?)"
             if direction == "DESC":  # SQLite puts NULLs last in descending order already
                 parts.append(f"{sql} DESC")
