@@ -76,9 +76,12 @@ def export(ctx: click.Context, where: str | None, namespace: str | None, status:
             raise UsageError("Parquet cannot be written to stdout; give a file name with -o.")
     out = _check_output(output)
     from ._fields import flat
+    from ._list import _check_sort_metric
 
-    records = get_store(ctx).runs(where=where, namespace=namespace, status=status or None, tags=tags or None,
-                                  order_by=order_by)  # fmt: skip
+    store = get_store(ctx)
+    _check_sort_metric(store, order_by)  # a metric no run has would sort nothing, silently
+    records = store.runs(where=where, namespace=namespace, status=status or None, tags=tags or None,
+                         order_by=order_by)  # fmt: skip
     rows: list[dict[str, Any]] = []
     columns: dict[str, None] = {}
     for rec in records:
@@ -89,9 +92,9 @@ def export(ctx: click.Context, where: str | None, namespace: str | None, status:
         columns.update(dict.fromkeys(row))
     try:
         if fmt == "json":
-            from ..store._files import dumps
+            from ._render import json_text
 
-            data = dumps(rows) + b"\n"
+            data = json_text(rows).encode() + b"\n"
             if out is None:
                 click.echo(data.decode(), nl=False)
             else:

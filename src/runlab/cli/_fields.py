@@ -20,6 +20,9 @@ def check_field(name: str) -> str:
     head, dot, rest = name.partition(".")
     if name in BASE_FIELDS or (dot and head in ("params", "metrics") and rest):
         return name
+    if dot and head in ("params", "metrics"):  # 'params.': the name is missing, nothing to guess
+        example = "params.lr" if head == "params" else "metrics.loss"
+        raise UsageError(f"Invalid column {name!r}: give a name after {head + '.'!r}, e.g. {example!r}.")
     from difflib import get_close_matches
 
     guess = get_close_matches(name, [*BASE_FIELDS, "params.", "metrics."], n=1)

@@ -12,7 +12,7 @@ import click
 from ..errors import UsageError
 from ._complete import complete_run_id
 from ._main import cli, get_store, root_option
-from ._render import FORMATS, emit, format_time, format_value
+from ._render import FORMATS, emit, format_time, format_value, json_text
 
 _FORMAT = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 
@@ -36,10 +36,15 @@ class Interval(click.FloatRange):
         return seconds
 
 
-def _record(ctx: click.Context, ref: str) -> Any:
-    from ..store._manage import find_record
+def _owned(ctx: click.Context, ref: str) -> tuple[Any, Any]:
+    """``(owning store, record)`` for a run reference as ``runlab show`` takes it (``NAME~N`` too)."""
+    from ._refs import find_named
 
-    return find_record(get_store(ctx), ref)[1]
+    return find_named(get_store(ctx), ref)
+
+
+def _record(ctx: click.Context, ref: str) -> Any:
+    return _owned(ctx, ref)[1]
 
 
 @cli.command("compare")
@@ -79,10 +84,8 @@ def compare(ctx: click.Context, run_refs: tuple[str, ...], where: str | None, li
     if diff:
         keys = [k for k in keys if len({repr(f.get(k)) for f in flats}) > 1]
     if fmt == "json":
-        from ..store._files import dumps
-
         click.echo(
-            dumps([{"id": r.id, **{k: f.get(k) for k in keys}} for r, f in zip(records, flats, strict=True)]).decode()
+            json_text([{"id": r.id, **{k: f.get(k) for k in keys}} for r, f in zip(records, flats, strict=True)])
         )
         return
 
@@ -114,9 +117,7 @@ def logs(ctx: click.Context, run_ref: str, tail: int | None, follow: bool, inter
       runlab logs 3f2a --tail 20
       runlab logs 3f2a --follow      # like tail -f, stops when the run ends
     """
-    from ..store._manage import find_record
-
-    owner, record = find_record(get_store(ctx), run_ref)
+    owner, record = _owned(ctx, run_ref)
     path = record.path / "out.log"
     if not path.exists() and not (follow and record.status == "running"):
         click.echo(f"Run {record.id} has no output log ({path}); it ran without output capture.", err=True)
@@ -200,9 +201,8 @@ def _follow_metric(ctx: click.Context, run_ref: str, name: str, fmt: str, interv
     """Print metric ``name`` of a run as it grows (``runlab metrics ID NAME --follow``)."""
     from ..errors import MetricNotFoundError
     from ..store._follow import MetricsTail
-    from ..store._manage import find_record
 
-    owner, record = find_record(get_store(ctx), run_ref)
+    owner, record = _owned(ctx, run_ref)
     tail = MetricsTail(record.path / "metrics.jsonl", [name])
     if fmt == "csv":
         click.echo("step,value,time")

@@ -16,6 +16,7 @@ from ._render import (
     format_duration,
     format_time,
     is_terminal,
+    json_text,
     terminal_width,
 )
 
@@ -82,9 +83,7 @@ def list_runs(ctx: click.Context, where: str | None, namespace: str | None, stat
         _check_sort_metric(store, order_by)
     found: list[Any] = list(query(store, **filters, order_by=order_by, limit=limit or None))
     if fmt == "json" and cols is None:
-        from ..store._files import dumps
-
-        click.echo(dumps([r.to_dict() for r in found]).decode())
+        click.echo(json_text([r.to_dict() for r in found]))
         return
     if not found:
         if fmt == "table":
@@ -135,7 +134,7 @@ def _check_sort_metric(store: Any, order_by: str) -> None:
     from ._fields import AGGREGATES
 
     key = order_by.lstrip("+-")
-    if not key.startswith("metrics."):
+    if not key.startswith("metrics.") or not store.root.is_dir():  # no store yet: nothing to sort, none to create
         return
     name = key[len("metrics.") :]
     base = name.rpartition(".")[0] if name.rpartition(".")[2] in AGGREGATES else name

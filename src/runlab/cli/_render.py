@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -23,7 +24,10 @@ __all__ = [
     "STATUS_STYLE",
     "cell_text",
     "fit_columns",
+    "json_text",
+    "one_line",
     "terminal_width",
+    "text_width",
 ]
 
 STATUS_STYLE = {
@@ -40,7 +44,36 @@ STATUS_STYLE = {
 
 def is_terminal() -> bool:
     """True when stdout is an interactive terminal (rich output), False in a pipe."""
-    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+    out = sys.stdout  # None when the command runs with stdout closed (runlab list >&-)
+    return out is not None and out.isatty() and os.environ.get("TERM") != "dumb"
+
+
+_ESCAPES = {**{c: f"\\x{c:02x}" for c in (*range(32), *range(127, 160))}, 9: "\\t", 10: "\\n", 13: "\\r"}
+
+
+def one_line(text: str) -> str:
+    """``text`` for one line of a table: newlines, tabs and other control characters (a terminal's
+    escape sequences too) written as escapes, so that a value cannot break a row or the terminal.
+
+    Example:
+        >>> one_line("a,b\\n\\x1b[2J")
+        'a,b\\\\n\\\\x1b[2J'
+    """
+    return text if text.isprintable() else text.translate(_ESCAPES)
+
+
+def text_width(text: str) -> int:
+    """The columns ``text`` takes on a terminal: wide (East Asian) characters take two, combining ones none.
+
+    Example:
+        >>> text_width("abc"), text_width("名前"), text_width("e\\u0301")
+        (3, 4, 1)
+    """
+    if text.isascii():
+        return len(text)
+    from unicodedata import combining, east_asian_width
+
+    return sum(0 if combining(c) else 2 if east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def format_time(value: datetime | None) -> str:
@@ -65,7 +98,7 @@ def format_value(value: Any, width: int = 40) -> str:
     elif value is None:
         text = "-"
     else:
-        text = str(value)
+        text = one_line(str(value))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -91,7 +124,7 @@ def fit_columns(headers: Sequence[str], rows: Sequence[Sequence[str]], fixed: in
         >>> fit_columns(["id", "started", "n"], [["3f2a9c01", "2026-01-01 00:00:00", "7"]], 2, 20, keep=[0, 1])
         [0, 2]
     """
-    widths = [max([len(h), *(len(r[c]) for r in rows)]) for c, h in enumerate(headers)]
+    widths = [max([text_width(h), *(text_width(r[c]) for r in rows)]) for c, h in enumerate(headers)]
     shown = [0]
     used = widths[0]
     for c in range(1, len(headers)):
@@ -109,13 +142,16 @@ def print_table(
     styles: dict[int, list[str]] | None = None,
     keep: Sequence[int] = (),
 ) -> None:
-    """Print rows as a table: rich on a terminal, aligned text otherwise.
+    """Print rows as a table: rich on a terminal, aligned text otherwise (cells pass :func:`one_line`;
+    wide characters count twice).
 
     Args:
         styles: per column index, a rich style per row (used on a terminal only).
         keep: column indexes whose cells never wrap or shrink (IDs, states, dates); on a
             terminal the other columns then shrink with "…" instead of wrapping.
     """
+    headers = [one_line(h) for h in headers]
+    rows = [[one_line(cell) for cell in row] for row in rows]
     if is_terminal():
         from rich.console import Console
         from rich.markup import escape
@@ -138,13 +174,15 @@ def print_table(
             table.add_row(*cells)
         Console().print(table)
         return
-    widths = [len(h) for h in headers]
+    widths = [text_width(h) for h in headers]
     for row in rows:
         for c, cell in enumerate(row):
-            widths[c] = max(widths[c], len(cell))
-    out = [("  ".join(h.ljust(widths[c]) for c, h in enumerate(headers))).rstrip()]
-    out.extend(("  ".join(cell.ljust(widths[c]) for c, cell in enumerate(row))).rstrip() for row in rows)
-    click.echo("\n".join(out))
+            widths[c] = max(widths[c], text_width(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell + " " * (widths[c] - text_width(cell)) for c, cell in enumerate(cells)).rstrip()
+
+    click.echo("\n".join([line(headers), *(line(row) for row in rows)]))
 
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -186,12 +224,11 @@ def emit(
 ) -> None:
     """Print rows in one of :data:`FORMATS`: json (a list of objects), csv, markdown or a table.
 
-    Rows hold raw values; the table and markdown show them with :func:`format_value`.
+    Rows hold raw values; json (:func:`json_text`) and csv show numbers exactly, the table and
+    markdown with :func:`format_value`.
     """
     if fmt == "json":
-        from ..store._files import dumps
-
-        click.echo(dumps([dict(zip(headers, row, strict=False)) for row in rows]).decode())
+        click.echo(json_text([dict(zip(headers, row, strict=False)) for row in rows]))
     elif fmt == "csv":
         import csv
         import io
@@ -199,18 +236,48 @@ def emit(
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(headers)
-        writer.writerows([["" if v is None else _plain(v) for v in row] for row in rows])
+        writer.writerows(
+            [["" if v is None else repr(v) if isinstance(v, float) else _plain(v) for v in row] for row in rows]
+        )
         click.echo(buffer.getvalue(), nl=False)
     elif fmt == "markdown":
 
         def cell(v: Any) -> str:
             return _plain(v).replace("|", "\\|").replace("\n", " ")
 
-        out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+        out = ["| " + " | ".join(map(cell, headers)) + " |", "|" + "|".join("---" for _ in headers) + "|"]
         out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
         click.echo("\n".join(out))
     else:
         print_table(title, headers, [[_cell(v) for v in row] for row in rows], styles if use_color() else None, keep)
+
+
+def json_text(value: Any) -> str:
+    """``value`` as indented JSON for the command line: NaN and the infinities as the texts the run's
+    files hold (``"NaN"``, ``"Infinity"``, ``"-Infinity"``); JSON has no such numbers, and written as
+    ``null`` a diverged metric would read as a missing one.
+
+    Example:
+        >>> json_text({"loss": [float("nan"), -float("inf"), 0.5]}).split()
+        ['{', '"loss":', '[', '"NaN",', '"-Infinity",', '0.5', ']', '}']
+    """
+    from ..store._files import dumps
+
+    return dumps(_finite(value)).decode()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        from ..store._metrics_file import number_text
+
+        return number_text(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _plain(value: Any) -> str:

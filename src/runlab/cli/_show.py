@@ -8,7 +8,16 @@ import click
 
 from ._complete import complete_run_id
 from ._main import cli, get_store, root_option
-from ._render import format_duration, format_time, format_value, print_table, sparkline, use_color
+from ._render import (
+    format_duration,
+    format_time,
+    format_value,
+    json_text,
+    one_line,
+    print_table,
+    sparkline,
+    use_color,
+)
 
 STATUS_COLOR = {
     "completed": "green",
@@ -78,12 +87,10 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     archived = record.archived
     meta, data, problems = _read_files(record)
     if fmt == "json":
-        from ..store._files import dumps
-
         click.echo(
-            dumps(
+            json_text(
                 {**record.to_dict(), "data": data, "artifacts": record.artifacts, "run": meta, "problems": problems}
-            ).decode()
+            )
         )
         return
     status = record.status
@@ -118,8 +125,9 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     if status == "running":
         lines.append(("live", _next_update(meta, bool(record.summaries))))
     width = max(len(k) for k, _ in lines)
-    for key, value in lines:
-        click.echo(f"{key.ljust(width)}  {value}")
+    for key, value in lines:  # a description keeps its lines, indented under the value column
+        shown = value if key == "status" else _lines(str(value), " " * (width + 2))  # status: maybe coloured
+        click.echo(f"{key.ljust(width)}  {shown}")
 
     params = meta.get("params") or {name: {"value": value} for name, value in record.params.items()}
     if params:
@@ -166,13 +174,18 @@ def show(ctx: click.Context, run_ref: str, fmt: str) -> None:
     error = meta.get("error")
     if error:
         _section("Error")
-        click.echo(f"  {error.get('type') or 'Error'}: {error.get('message')}")
+        click.echo(f"  {error.get('type') or 'Error'}: " + _lines(str(error.get("message")), "    "))
         if error.get("traceback"):
             click.echo("  " + error["traceback"].rstrip().replace("\n", "\n  "))
     if problems:
         _section("Damaged files")
         for problem in problems:
             click.echo(f"  {problem}")
+
+
+def _lines(text: str, indent: str) -> str:
+    """``text`` with its lines after the first indented, each line passed through :func:`one_line`."""
+    return ("\n" + indent).join(one_line(line) for line in text.splitlines() or [""])
 
 
 def _read_files(record: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]:

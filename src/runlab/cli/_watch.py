@@ -16,7 +16,16 @@ from ..errors import RunNotFoundError, UsageError
 from ._complete import complete_run_id
 from ._inspect import Interval
 from ._main import cli, existing_store, root_option
-from ._render import STATUS_STYLE, format_duration, is_terminal, print_table, sparkline, use_color
+from ._render import (
+    STATUS_STYLE,
+    format_duration,
+    is_terminal,
+    one_line,
+    print_table,
+    sparkline,
+    text_width,
+    use_color,
+)
 
 __all__ = ["WatchedRun", "Watcher", "watch"]
 
@@ -76,8 +85,14 @@ class Watcher:
         self.runs: dict[str, WatchedRun] = {}
         self.follow_new = not refs
         self.order: list[str] = []  # metric names in order of first appearance
-        for ref in refs:
-            self._add(store.load(ref))
+        from ._refs import find_named
+
+        for ref in refs:  # as 'runlab show' takes them (NAME~N too); the archive's runs have ended
+            owner, record = find_named(store, ref)
+            if owner is not store:
+                raise UsageError(f"Run {record.id} ({ref!r}) is archived; it has ended. See it with "
+                                 f"'runlab show {record.id}'.")  # fmt: skip
+            self._add(record)
         if self.follow_new:
             self._discover()
 
@@ -158,7 +173,7 @@ class Watcher:
             if run.total is not None:
                 step = f"{step}/{run.total}"
             eta = run.eta(now)
-            cells = [run.id, run.name or "-", run.status, step, format_duration(run.elapsed(now)),
+            cells = [run.id, one_line(run.name or "-"), run.status, step, format_duration(run.elapsed(now)),
                      format_duration(eta) if eta is not None else "-"]  # fmt: skip
             for name in names:
                 if name in run.last:
@@ -181,7 +196,7 @@ def _rich_table(watcher: Watcher, width: int) -> Any:
     from rich.table import Table
 
     headers, rows, statuses = watcher.rows()
-    widths = [max([len(headers[c]), *(len(r[c]) for r in rows)]) for c in range(len(headers))]
+    widths = [max([text_width(headers[c]), *(text_width(r[c]) for r in rows)]) for c in range(len(headers))]
     room = width - sum(widths[:_FIXED]) - 2 * (_FIXED - 1)
     shown = _FIXED
     for c in range(_FIXED, len(headers)):
@@ -288,6 +303,8 @@ def _watch_live(watcher: Watcher, interval: float) -> None:
 
 def _watch_plain(watcher: Watcher, interval: float) -> None:
     _print_plain(watcher)
+    if not watcher.active:
+        return  # every watched run had ended: that table is the final one
     while watcher.active:
         time.sleep(interval)
         for run_id, old, new in watcher.refresh():
