@@ -205,3 +205,19 @@ def test_a_closed_stdout_is_no_traceback(root: Path, runs: dict[str, str], comma
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(runlab.__file__).parents[1])}
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, env=env, check=False)
     assert "Traceback" not in result.stderr and result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("command", [["list"], ["list", "-f", "json"], ["show", "{old}"]])
+def test_an_output_that_cannot_be_written_is_one_line_and_exit_1(
+    root: Path, runs: dict[str, str], command: list[str]
+) -> None:
+    # writing to a full disk (here /dev/full) gave a traceback
+    args = " ".join(f"'{a.format(**runs)}'" for a in command)
+    script = f"exec '{sys.executable}' -m runlab --root '{root}' {args} > /dev/full"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(runlab.__file__).parents[1])}
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "Error: No space left on device. RUNLAB_DEBUG=1 shows where it happened."
+    ]

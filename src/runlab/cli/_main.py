@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import warnings
@@ -84,6 +85,27 @@ class RunlabGroup(click.Group):
             if _debug(ctx):
                 raise
             raise click.ClickException(_one_line(exc)) from None
+        except OSError as exc:  # a full disk, an output that cannot be written: one line, exit 1
+            if _debug(ctx) or exc.errno == errno.EPIPE:  # a closed pipe (| head): click ends quietly
+                raise
+            _drop_unwritable_output()
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise click.ClickException(
+                f"{exc.strerror or exc}{where}. RUNLAB_DEBUG=1 shows where it happened."
+            ) from None
+
+
+def _drop_unwritable_output() -> None:
+    """When stdout itself cannot be written, send what is left of it nowhere (as Python's docs do for a
+    closed pipe), so that the exit's flush does not fail again with "Exception ignored"."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
 
 
 def _debug(ctx: click.Context) -> bool:
