@@ -1,4 +1,4 @@
-"""Fixed run folders (``debug``) held by the live run using them.
+"""Fixed run folders (``debug``) held by the live run using them; the lock of user changes to runs.
 
 Contract:
     * A run that takes a fixed folder holds it with an ``flock`` on
@@ -8,6 +8,7 @@ Contract:
       still running (another host, or a runlab without these locks), is never reused.
     * Safe for the threads of one process (a lock per open file: two runs of one process
       never hold one folder either).
+    * :func:`hold_changes`: user commands that change finished runs' records take turns.
 
 Example:
     >>> import tempfile, pathlib
@@ -24,9 +25,11 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["FolderLocks", "live_run_in"]
+__all__ = ["FolderLocks", "hold_changes", "live_run_in"]
 
 
 def live_run_in(folder: Path) -> bool:
@@ -41,6 +44,25 @@ def live_run_in(folder: Path) -> bool:
     if problems or fields["status"] != "running":
         return False
     return effective_status("running", fields["pid"], fields["host"], fields["heartbeat"]) == "running"
+
+
+@contextmanager
+def hold_changes(root: Path) -> Iterator[None]:
+    """Hold the lock that user commands changing runs' records (tag, note, archive, delete) take, so
+    that two of them never read and rewrite one record at once (a tag added by one would be lost,
+    a run archived by one would be gone under the other): ``<root>/.runlab/locks/changes.lock``,
+    one ``flock`` for the store and its archive, held for the few milliseconds of one change.
+    """
+    import fcntl
+
+    lock = root / ".runlab" / "locks" / "changes.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 class FolderLocks:

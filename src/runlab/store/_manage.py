@@ -13,6 +13,9 @@ Contract:
       like any others; ``Store.runs(archived=None)`` queries both at once.
     * A run whose ``run.json`` is damaged can be deleted; other changes are refused with a
       :class:`~runlab.DamagedFileError` naming the file and what is wrong.
+    * Safe for many processes at once: changes take turns (:func:`_changing`), and each finds
+      its run and reads its ``run.json`` again once it is its turn, so no change is lost and a
+      run archived or deleted meanwhile gives :class:`~runlab.RunNotFoundError`.
 
 Example:
     >>> import runlab, tempfile
@@ -32,13 +35,15 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import RunlabError, RunNotFoundError, UsageError
 from ._files import remove_folder
+from ._folder_locks import hold_changes
 from ._index import RUN_COLUMNS, effective_status
 from ._metrics_file import read_metrics, summaries_from_series
 from ._records import RunRecord, RunSet
@@ -168,6 +173,21 @@ def query_count(
 
 
 # -- changing a run ---------------------------------------------------------------------------
+@contextmanager
+def _changing(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Iterator[str | RunRecord]:
+    """One change of a run, one process at a time (:func:`hold_changes`): yields the run to change,
+    a record found again under the lock (another process may have moved, removed or changed it
+    since it was listed). A dry run changes nothing and takes no lock."""
+    if dry_run:
+        yield ref
+        return
+    with hold_changes(store.root.parent if store.is_archive else store.root):
+        if isinstance(ref, RunRecord):
+            owner = store.archive if ref.archived and not store.is_archive else store
+            ref = owner.load(ref.id)
+        yield ref
+
+
 def _editable(store: Store, ref: str | RunRecord, action: str) -> tuple[Store, RunRecord, dict[str, Any]]:
     owner, record = (store, ref) if isinstance(ref, RunRecord) else find_record(store, ref)
     if isinstance(ref, RunRecord) and record.archived:
@@ -220,25 +240,27 @@ def set_tags(
     """Add and remove tags of a run (order kept, no duplicates); returns the updated record."""
     adding = [check_tag(t) for t in add]
     removing = {check_tag(t) for t in remove}
-    owner, record, meta = _editable(store, ref, "tag")
-    tags = [t for t in meta.get("tags") or [] if t not in removing]
-    tags += [t for t in dict.fromkeys(adding) if t not in tags]
-    if dry_run or tags == list(meta.get("tags") or []):
-        return record
-    meta["tags"] = tags
-    return _save(owner, record, meta)
+    with _changing(store, ref, dry_run) as ref:
+        owner, record, meta = _editable(store, ref, "tag")
+        tags = [t for t in meta.get("tags") or [] if t not in removing]
+        tags += [t for t in dict.fromkeys(adding) if t not in tags]
+        if dry_run or tags == list(meta.get("tags") or []):
+            return record
+        meta["tags"] = tags
+        return _save(owner, record, meta)
 
 
 def set_description(store: Store, ref: str | RunRecord, text: str | None, dry_run: bool = False) -> RunRecord:
     """Set (or with ``None`` or ``''``, clear) a run's description; returns the updated record."""
-    owner, record, meta = _editable(store, ref, "change the description of")
-    if dry_run:
-        return record
-    if text is not None and not isinstance(text, str):
-        raise UsageError(f"Invalid description {text!r}: expected text (a str), or None to clear it.")
-    check_text("description", text)
-    meta["description"] = text or None
-    return _save(owner, record, meta)
+    with _changing(store, ref, dry_run) as ref:
+        owner, record, meta = _editable(store, ref, "change the description of")
+        if dry_run:
+            return record
+        if text is not None and not isinstance(text, str):
+            raise UsageError(f"Invalid description {text!r}: expected text (a str), or None to clear it.")
+        check_text("description", text)
+        meta["description"] = text or None
+        return _save(owner, record, meta)
 
 
 def _move(src: Path, dest: Path) -> None:
@@ -264,35 +286,37 @@ def _summaries(folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
 
 def archive(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
     """Move a run to ``<root>/.archive/`` (hidden from queries of the store); returns the new folder."""
-    owner, record, meta = _editable(store, ref, "archive")
-    if owner is not store:
-        raise UsageError(f"Run {record.id} is already archived ({record.path}).")
-    rel = record.path.relative_to(store.root)
-    arch = store.archive
-    dest = arch.root / rel
-    if dry_run:
+    with _changing(store, ref, dry_run) as ref:
+        owner, record, meta = _editable(store, ref, "archive")
+        if owner is not store:
+            raise UsageError(f"Run {record.id} is already archived ({record.path}).")
+        rel = record.path.relative_to(store.root)
+        arch = store.archive
+        dest = arch.root / rel
+        if dry_run:
+            return dest
+        _ = arch.index  # open the archive's index before the folder appears in it
+        _move(record.path, dest)
+        store.forget([record.id])
+        arch.adopt(dest, meta, _summaries(dest, meta))
         return dest
-    _ = arch.index  # open the archive's index before the folder appears in it
-    _move(record.path, dest)
-    store.forget([record.id])
-    arch.adopt(dest, meta, _summaries(dest, meta))
-    return dest
 
 
 def unarchive(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
     """Move an archived run back into the store; returns its folder."""
     arch = store.archive
-    record = ref if isinstance(ref, RunRecord) else find_record(store, ref, archived=True)[1]
-    rel = record.path.relative_to(arch.root)
-    dest = store.root / rel
-    if dry_run:
+    with _changing(store, ref, dry_run) as ref:
+        record = ref if isinstance(ref, RunRecord) else find_record(store, ref, archived=True)[1]
+        rel = record.path.relative_to(arch.root)
+        dest = store.root / rel
+        if dry_run:
+            return dest
+        meta = _readable(record, "unarchive")
+        _ = store.index
+        _move(record.path, dest)
+        arch.forget([record.id])
+        store.adopt(dest, meta, _summaries(dest, meta))
         return dest
-    meta = _readable(record, "unarchive")
-    _ = store.index
-    _move(record.path, dest)
-    arch.forget([record.id])
-    store.adopt(dest, meta, _summaries(dest, meta))
-    return dest
 
 
 def delete(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
@@ -302,24 +326,25 @@ def delete(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
     """
     from ..errors import DamagedFileError
 
-    owner, record = (store, ref) if isinstance(ref, RunRecord) else find_record(store, ref)
-    if record.archived:
-        owner = store.archive
-    try:
-        owner, record, _ = _editable(store, record, "delete")
-    except DamagedFileError:
-        pass  # a damaged record can always be deleted (no live process writes it)
-    if not dry_run:
-        remove_folder(record.path)
-        owner.forget([record.id])
-        parent = record.path.parent
+    with _changing(store, ref, dry_run) as ref:
+        owner, record = (store, ref) if isinstance(ref, RunRecord) else find_record(store, ref)
+        if record.archived:
+            owner = store.archive
         try:
-            while parent != owner.root and parent.is_dir() and _left_empty(parent):
-                parent.rmdir()
-                parent = parent.parent
-        except OSError:
-            pass
-    return record.path
+            owner, record, _ = _editable(store, record, "delete")
+        except DamagedFileError:
+            pass  # a damaged record can always be deleted (no live process writes it)
+        if not dry_run:
+            remove_folder(record.path)
+            owner.forget([record.id])
+            parent = record.path.parent
+            try:
+                while parent != owner.root and parent.is_dir() and _left_empty(parent):
+                    parent.rmdir()
+                    parent = parent.parent
+            except OSError:
+                pass
+        return record.path
 
 
 def gc_candidates(
@@ -333,7 +358,8 @@ def gc_candidates(
     found: list[tuple[RunRecord, str]] = []
     if crashed:
         for rec in query(store, status=["crashed"], until=cutoff):
-            found.append((rec, "crashed"))
+            if _still_running_in_its_folder(rec):  # else the index is behind the folder: not a crashed run
+                found.append((rec, "crashed"))
     if debug:
         seen = {r.id for r, _ in found}
         rows = store._safe(
@@ -348,6 +374,15 @@ def gc_candidates(
             if rec.id not in seen and rec.status != "running":
                 found.append((rec, "debug"))
     return found
+
+
+def _still_running_in_its_folder(record: RunRecord) -> bool:
+    """Whether the run's ``run.json`` says ``running``, as the index does for a crashed run (a process
+    killed after writing its final ``run.json`` and before its index row leaves the row behind)."""
+    try:
+        return read_run_file(record.path).meta.get("status") == "running"
+    except OSError:
+        return False
 
 
 def _left_empty(folder: Path) -> bool:

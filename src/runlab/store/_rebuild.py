@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._index import CorruptIndexError, Index, IndexEntry, _is_corruption
+from ._index import RUN_COLUMNS, CorruptIndexError, Index, IndexEntry, _is_corruption
 from ._metrics_file import read_metrics, summaries_from_series
 from ._runfile import check_summaries, fallback_id, read_run_file
 
@@ -193,6 +193,11 @@ def rebuild(store: Store) -> RebuildReport:
     return report
 
 
+def _status(entry: IndexEntry) -> str:
+    """The status the index records for ``entry`` (``damaged`` when its ``run.json`` has problems)."""
+    return str(entry.rows()[0][RUN_COLUMNS.index("status")])
+
+
 def check_index(store: Store) -> IndexCheck:
     """Compare ``store``'s index with its folders without changing anything."""
     result = IndexCheck()
@@ -216,6 +221,10 @@ def check_index(store: Store) -> IndexCheck:
         indexed = {rid: (folder, status) for rid, folder, status in rows}
     for rid, entry in on_disk.items():
         where = indexed.get(rid)
+        if where is not None and where[0] == entry.folder and _status(entry) != where[1]:
+            # writers change the folder first and the index second: read a changed folder once more
+            fresh = read_entry(store.root, store.root / entry.folder, metrics=False)
+            entry = fresh if fresh is not None and fresh.run_id == rid else entry
         if where is None:
             result.problems.append(f"{entry.folder}: run {rid} is not in the index")
         elif where[0] != entry.folder:
@@ -223,6 +232,10 @@ def check_index(store: Store) -> IndexCheck:
         elif bool(entry.problems) != (where[1] == "damaged"):
             state = "damaged" if entry.problems else "readable again"
             result.problems.append(f"{entry.folder}: run {rid} is {state} but indexed as {where[1]!r}")
+        elif _status(entry) != where[1]:  # a process killed between writing run.json and its index row
+            result.problems.append(
+                f"{entry.folder}: run {rid} is {_status(entry)!r} in run.json but indexed as {where[1]!r}"
+            )
     for rid, (rel, _) in indexed.items():
         if rid not in on_disk:
             result.problems.append(f"{rel}: run {rid} is in the index but its folder is gone")

@@ -182,9 +182,11 @@ def reconcile(store: Store) -> int:
         marker = markers / run_id
         try:
             rel = marker.read_text(encoding="utf-8").strip()
+        except UnicodeDecodeError:
+            rel = ""  # damaged: not a folder name (the folder stays; 'runlab index rebuild' indexes it)
         except OSError:
             continue  # removed meanwhile by another reader
-        if not rel or rel.startswith(("/", "..")):
+        if not _folder_name(rel):
             _drop(marker)
             continue
         outcome = index_folder(store, store.root / rel, run_id, store._unindexed_seen)
@@ -194,6 +196,17 @@ def reconcile(store: Store) -> int:
         if outcome in ("gone", "final"):
             store._unindexed_seen.pop(run_id, None)
     return read
+
+
+def _folder_name(rel: str) -> bool:
+    """Whether a marker's text can name a run folder inside the store: relative, no ``..`` part, no NUL
+    or other control character (a damaged marker must not break every query, nor point outside).
+
+    Example:
+        >>> _folder_name("default/2026-01-01_00-00-00_0badc0de"), _folder_name("a/../../etc"), _folder_name("a\\x00")
+        (True, False, False)
+    """
+    return bool(rel) and not rel.startswith("/") and rel.isprintable() and ".." not in rel.split("/")
 
 
 def _drop(marker: Path) -> None:

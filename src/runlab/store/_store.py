@@ -365,10 +365,7 @@ class Store:
             self.reconcile()
         rows = self._safe(lambda idx: idx.find(ref)) if self.root.is_dir() else []
         if not rows:
-            raise RunNotFoundError(
-                f"No run matches {ref!r} in {self.root}. Use 'runlab list' to see run IDs and names, "
-                "or 'runlab index rebuild' if run folders were copied in."
-            )
+            raise self._not_found(ref)
         if len(rows) > 1:
             listed = ", ".join(f"{rid} ({name})" if name else rid for rid, name, _ in rows[:10])
             more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
@@ -379,10 +376,18 @@ class Store:
         rid, _, folder = rows[0]
         return rid, self.root / folder
 
+    def _not_found(self, ref: str) -> RunNotFoundError:
+        return RunNotFoundError(
+            f"No run matches {ref!r} in {self.root}. Use 'runlab list' to see run IDs and names, "
+            "or 'runlab index rebuild' if run folders were copied in."
+        )
+
     def load(self, ref: str) -> RunRecord:
         """The record of one run, found by ID, unique ID prefix or name."""
         rid, _ = self.resolve(ref)
         rows = self._safe(lambda idx: idx.execute(f"SELECT {','.join(RUN_COLUMNS)} FROM runs WHERE id = ?", (rid,)))
+        if not rows:  # deleted or archived by another process since it was found
+            raise self._not_found(ref)
         return RunRecord(rows[0], self.root, self.is_archive)
 
     def _conditions(
