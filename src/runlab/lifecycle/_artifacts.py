@@ -83,12 +83,59 @@ def safe_artifact_path(base: Path, name: str | os.PathLike[str]) -> Path:
 
 
 def copy_artifact(source: Path, target: Path) -> Path:
-    """Copy a file or a folder (links followed, so only content is copied) to ``target``."""
+    """Copy a file or a folder (links followed, so only content is copied) to ``target``.
+
+    A folder that holds ``target`` is refused (it would copy itself until the disk is full),
+    and links inside it that lead back to a folder being copied, or to one holding
+    ``target``, are not followed (a :class:`~runlab.store.RunlabWarning` names them): their
+    content is copied already, or is the run's own.
+    """
     if not source.exists():
         raise UsageError(f"Cannot log artifact {str(source)!r}: no such file or folder.")
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
-        shutil.copytree(source, target, symlinks=False, dirs_exist_ok=True)
+        real_target = os.path.realpath(target)
+        if _holds(os.path.realpath(source), real_target):
+            raise UsageError(
+                f"Cannot log artifact {str(source)!r}: the folder holds the artifact's destination {str(target)!r} "
+                "in the run's own folder, so it would copy itself. Log the subfolders or files you need instead."
+            )
+        skipped: list[str] = []
+
+        def loops(folder: str, names: list[str]) -> list[str]:
+            real_folder = os.path.realpath(folder)
+            above = {os.path.realpath(source)}  # the folders being copied, from source down to here
+            here = str(source)
+            for part in Path(os.path.relpath(folder, source)).parts:
+                here = os.path.join(here, part)
+                above.add(os.path.realpath(here))
+            out = []
+            for name in names:
+                path = os.path.join(folder, name)
+                if os.path.islink(path) and os.path.isdir(path):
+                    real = os.path.realpath(path)
+                    if real in above or _holds(real, real_folder) or _holds(real, real_target):
+                        out.append(name)
+                        skipped.append(path)
+            return out
+
+        shutil.copytree(source, target, symlinks=False, dirs_exist_ok=True, ignore=loops)
+        if skipped:
+            import warnings
+
+            from ..store._store import RunlabWarning
+
+            warnings.warn(
+                f"Artifact {str(source)!r}: links not followed, as they lead back into a folder being copied "
+                f"or into the run's own folder: {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}.",
+                RunlabWarning,
+                stacklevel=3,
+            )
     else:
         shutil.copy2(source, target)
     return target
+
+
+def _holds(folder: str, path: str) -> bool:
+    """Whether ``path`` is ``folder`` or inside it (both resolved)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

@@ -8,14 +8,14 @@ from typing import Any
 
 from ..errors import UsageError
 from ..store._text import check_text
-from ._values import to_json_value
+from ._values import safe_repr, to_json_value
 
 __all__ = ["RunData"]
 
 
 def _split(path: str) -> list[str]:
     if not isinstance(path, str):
-        raise UsageError(f"Invalid data key {path!r}: expected a string such as 'results/accuracy'.")
+        raise UsageError(f"Invalid data key {safe_repr(path)}: expected a string such as 'results/accuracy'.")
     parts = [p for p in path.strip("/").split("/")]
     if not path.strip("/") or any(p == "" for p in parts):
         raise UsageError(f"Invalid data key {path!r}: use non-empty names separated by '/', e.g. 'results/accuracy'.")

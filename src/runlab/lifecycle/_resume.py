@@ -114,8 +114,21 @@ def resume_run(
     run_id, folder, status = _find(store, ref)
     if status not in RESUMABLE:
         raise RunNotResumableError(_refusal(run_id, status, folder))
-    meta: dict[str, Any] = read_json(folder / "run.json")
-    _check_same(meta, name=name, namespace=namespace, params=params)
+    # one attempt at a time: the folder's lock is held until the final record is saved (or the process ends)
+    if not store._locks.hold(folder):
+        raise RunNotResumableError(
+            f"Run {run_id} is being run by another process right now (it was resumed there); only one attempt "
+            "of a run runs at a time. Wait until it ends, then resume it if it did not complete."
+        )
+    try:
+        meta: dict[str, Any] = read_json(folder / "run.json")
+        status = _status_of(meta)  # read again under the lock: another process may have resumed it meanwhile
+        if status not in RESUMABLE:
+            raise RunNotResumableError(_refusal(run_id, status, folder))
+        _check_same(meta, name=name, namespace=namespace, params=params)
+    except BaseException:
+        store._locks.release(folder)
+        raise
     previous = _close_previous_attempt(meta, status)
     meta["status"] = RunStatus.CREATED.value  # in memory: start() moves it to running and writes it
     meta["ended"] = None
@@ -150,8 +163,6 @@ def _find(store: Store, ref: str) -> tuple[str, Path, str]:
     run's folder (read directly: where the index is not written, e.g. a requeued SLURM job)."""
     path = Path(ref)
     if (path / "run.json").is_file():
-        from ..store import effective_status
-
         if not path.resolve().is_relative_to(store.root.resolve()):
             raise UsageError(f"Cannot resume the run in {path}: it is not in the store {store.root}.")
         try:
@@ -160,11 +171,19 @@ def _find(store: Store, ref: str) -> tuple[str, Path, str]:
             raise UsageError(f"Cannot resume the run in {path}: its run.json cannot be read ({exc}).") from None
         if not isinstance(meta, dict) or not isinstance(meta.get("id"), str):
             raise UsageError(f"Cannot resume the run in {path}: its run.json is damaged (no run id).")
-        beat: dict[str, Any] = meta["heartbeat"] if isinstance(meta.get("heartbeat"), dict) else {}
-        status = effective_status(str(meta.get("status")), beat.get("pid"), beat.get("host"), beat.get("time"))
-        return str(meta["id"]), store.root / path.resolve().relative_to(store.root.resolve()), status
+        return str(meta["id"]), store.root / path.resolve().relative_to(store.root.resolve()), _status_of(meta)
     run_id, folder = store.resolve(ref)
     return run_id, folder, store.load(run_id).status
+
+
+def _status_of(meta: Any) -> str:
+    """The reported state of the run whose ``run.json`` holds ``meta`` (``crashed`` when its process died)."""
+    from ..store import effective_status
+
+    if not isinstance(meta, dict):
+        return "damaged"
+    beat: dict[str, Any] = meta["heartbeat"] if isinstance(meta.get("heartbeat"), dict) else {}
+    return effective_status(str(meta.get("status")), beat.get("pid"), beat.get("host"), beat.get("time"))
 
 
 def _refusal(run_id: str, status: str, folder: Path) -> str:

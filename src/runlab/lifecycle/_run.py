@@ -26,7 +26,7 @@ from ._data import RunData
 from ._events import emit
 from ._output import OutputCapture
 from ._tracking import MAX_STEP, MetricBuffer, coerce_metric_value, coerce_step
-from ._values import INT64_MIN, param_value, to_json_value
+from ._values import INT64_MIN, param_value, safe_repr, to_json_value
 
 __all__ = ["Run", "RunTerminated"]
 
@@ -91,6 +91,67 @@ def finish_open_runs() -> None:
             print(f"runlab: could not finish run {run.id} at exit: {error}", file=sys.__stderr__)
 
 
+_TERM_RUNS: set[Run] = set()  # open runs started in the main thread: SIGTERM cancels them
+_term_prev: Any = None  # the SIGTERM handler runlab's replaced, put back when the last of those runs ends
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """runlab's SIGTERM handler: cancel the open runs (``RunTerminated``), else act as the handler it replaced."""
+    global _term_prev
+    runs = sorted(_TERM_RUNS, key=lambda r: r._started_at)
+    if runs:
+        raise RunTerminated(f"SIGTERM received by run {', '.join(r.id for r in runs)}")
+    prev, _term_prev = _term_prev, None  # their last one ended outside the main thread: put it back now
+    signal.signal(signal.SIGTERM, prev if prev is not None else signal.SIG_DFL)
+    _deliver_sigterm(prev if prev is not None else signal.SIG_DFL, frame)
+
+
+def _deliver_sigterm(handler: Any, frame: FrameType | None) -> None:
+    """What SIGTERM does without runlab: the default (the process ends by SIGTERM) or the user's handler."""
+    if handler is signal.SIG_DFL:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGTERM)
+    elif callable(handler):
+        handler(signal.SIGTERM, frame)
+
+
+def _hold_sigterm(run: Run) -> None:
+    """Let SIGTERM cancel ``run`` (a run of the main thread; only that thread can set handlers).
+
+    One handler serves every open run; the one it replaced (the default, or the user's) comes
+    back when the last of them ends, however they end (``with``, ``finish()``, in any order).
+    """
+    global _term_prev
+    if threading.current_thread() is not threading.main_thread():
+        return
+    current = signal.getsignal(signal.SIGTERM)
+    if current is not _on_sigterm:
+        if current in (signal.SIG_IGN, None):
+            return
+        _term_prev = current
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    _TERM_RUNS.add(run)
+
+
+def _release_sigterm(run: Run) -> Any:
+    """``run`` ended: when it was the last, put back the handler runlab replaced and return it (else None).
+
+    A handler installed meanwhile by the user (not runlab's) is left in place.
+    """
+    global _term_prev
+    if run not in _TERM_RUNS:
+        return None
+    _TERM_RUNS.discard(run)
+    if _TERM_RUNS or threading.current_thread() is not threading.main_thread():
+        return None  # elsewhere: _on_sigterm acts as the previous handler until the next run
+    prev, _term_prev = _term_prev, None
+    if signal.getsignal(signal.SIGTERM) is not _on_sigterm:
+        return None
+    signal.signal(signal.SIGTERM, prev)
+    return prev
+
+
 def _after_fork_in_child() -> None:
     """In a forked child: the parent's open runs are not this process's to change.
 
@@ -109,13 +170,14 @@ def _after_fork_in_child() -> None:
         run.data.refuse(run._foreign_error())
         if run._output is not None:
             run._output.after_fork()
-    for run in runs:
-        if run._prev_sigterm is not None:
-            try:
-                signal.signal(signal.SIGTERM, run._prev_sigterm)
-            except ValueError:  # forked from a thread other than the main thread
-                pass
-            break
+    global _term_prev
+    _TERM_RUNS.clear()
+    if _term_prev is not None and signal.getsignal(signal.SIGTERM) is _on_sigterm:
+        try:
+            signal.signal(signal.SIGTERM, _term_prev)
+            _term_prev = None
+        except ValueError:  # forked from a thread other than the main thread: _on_sigterm acts as _term_prev
+            pass
 
 
 if hasattr(os, "register_at_fork"):
@@ -138,7 +200,7 @@ def _param_record(name: str, value: Any, info: Mapping[str, Any] | None) -> dict
     try:
         value, usable = to_json_value(value, name), True
     except DataError:
-        value, usable = repr(value), False
+        value, usable = safe_repr(value), False
     return {
         "value": value,
         "type": info.get("type") or kind,
@@ -199,7 +261,7 @@ class Run:
         self._final_written = False  # closed runs: whether finish() wrote the final record yet
         self._worker: RunWorker | None = None
         self._output: OutputCapture | None = None
-        self._prev_sigterm: Any = None
+        self._prev_sigterm: Any = None  # after finish(): the SIGTERM handler put back, for __exit__
         self._source: Path | None = None
         self._capture = True
         self._capture_output = True
@@ -244,7 +306,7 @@ class Run:
         """
         _check_info(name, description)
         if params is not None and not isinstance(params, Mapping):
-            raise UsageError(f"Invalid params {params!r}: expected a mapping of parameter names to values.")
+            raise UsageError(f"Invalid params {safe_repr(params)}: expected a mapping of parameter names to values.")
         if params is not None and any(str(k) == "" for k in params):
             raise UsageError("Invalid parameter name '': a parameter needs a name (the index and --where address it).")
         info = param_info or {}
@@ -361,7 +423,7 @@ class Run:
             self._write_meta(fsync=False)  # heartbeats and the final record supersede it; that one is synced
         if self._capture_output:
             self._output = OutputCapture(self.path / "out.log")
-        self._install_sigterm()
+        _hold_sigterm(self)
         self._flush_due = _time() + FLUSH_INTERVAL
         self._worker = RunWorker(self, self._capture, FLUSH_INTERVAL, HEARTBEAT_INTERVAL).start()
         _OPEN_RUNS.add(self)
@@ -418,26 +480,6 @@ class Run:
             record = {"problems": [f"{type(exc).__name__}: {exc}"]}
         with self._meta_lock:
             self._meta["reproducible"] = record
-
-    def _install_sigterm(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        prev = signal.getsignal(signal.SIGTERM)
-        if prev in (signal.SIG_IGN, None):
-            return
-
-        def handler(signum: int, frame: FrameType | None) -> None:
-            raise RunTerminated(f"SIGTERM received by run {self.id}")
-
-        self._prev_sigterm = prev
-        signal.signal(signal.SIGTERM, handler)
-
-    def _restore_sigterm(self) -> Any:
-        prev = self._prev_sigterm
-        if prev is not None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, prev)
-        self._prev_sigterm = None
-        return prev
 
     def _flush(self, notify: bool = True) -> None:
         self._flush_due = _time() + FLUSH_INTERVAL
@@ -520,6 +562,7 @@ class Run:
                 self._meta["metrics"] = {k: summary_json(v) for k, v in self._metrics.summaries.items()}
                 self._write_meta(self._meta["metrics"])
                 self._final_written = True
+            self._prev_sigterm = _release_sigterm(self)
         emit("run_state_changed", self, old=old, new=target.value)
 
     def complete(self) -> None:
@@ -543,7 +586,6 @@ class Run:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> Literal[False]:
         if self._closed:
-            self._restore_sigterm()
             return False
         if exc is None:
             self.finish(RunStatus.COMPLETED)
@@ -555,14 +597,9 @@ class Run:
             self.finish(RunStatus.COMPLETED)
         else:
             self.finish(RunStatus.FAILED, exc)
-        prev = self._restore_sigterm()
-        if isinstance(exc, RunTerminated):
-            if prev is signal.SIG_DFL:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os.kill(os.getpid(), signal.SIGTERM)
-            elif callable(prev):
-                prev(signal.SIGTERM, None)
+        prev, self._prev_sigterm = self._prev_sigterm, None
+        if isinstance(exc, RunTerminated) and prev is not None:  # the last run SIGTERM cancelled
+            _deliver_sigterm(prev, None)
         return False
 
     def update_origin(self, **fields: Any) -> None:
@@ -661,13 +698,15 @@ class Run:
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Record several metrics at once (each with ``step``, or its own next step)."""
         if not isinstance(metrics, Mapping):
-            raise UsageError(f"Invalid metrics {metrics!r}: expected a mapping such as {{'loss': 0.1}}.")
+            raise UsageError(f"Invalid metrics {safe_repr(metrics)}: expected a mapping such as {{'loss': 0.1}}.")
         for name, value in metrics.items():
             self.log_metric(name, value, step)
 
     def log_params(self, params: Mapping[str, Any], info: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         """Add or update parameters of a run that has not finished."""
         self._check_open()
+        if not isinstance(params, Mapping):
+            raise UsageError(f"Invalid params {safe_repr(params)}: expected a mapping of parameter names to values.")
         with self._meta_lock:
             for key, value in params.items():
                 self._meta["params"][str(key)] = _param_record(str(key), value, (info or {}).get(str(key)))
@@ -767,10 +806,12 @@ class Run:
         return self._saved(target)
 
     def save_json(self, name: str, obj: Any) -> Path:
-        """Write ``obj`` as indented JSON as artifact ``name``."""
+        """Write ``obj`` as indented JSON as artifact ``name``, converted as ``run.data`` values are (NaN as
+        ``"NaN"``); a value that is not storable raises :class:`~runlab.DataError` and writes nothing."""
         self._check_open()
         target = self.artifact_path(name)
-        target.write_bytes(dumps(obj) + b"\n")
+        data = dumps(to_json_value(obj, os.fspath(name))) + b"\n"
+        target.write_bytes(data)
         return self._saved(target)
 
     def log_figure(self, figure: Any, name: str = "figure.png", **savefig_kwargs: Any) -> Path:

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import MetricError
 from ..store._metrics_file import encode_batch, merge_summary, summarize
 from ..store._text import valid_unicode
-from ._values import INT64_MAX, INT64_MIN
+from ._values import INT64_MAX, INT64_MIN, safe_repr
 
 __all__ = ["MAX_STEP", "MetricBuffer", "check_metric_name", "coerce_metric_value", "coerce_step"]
 
@@ -32,7 +32,7 @@ def check_metric_name(name: object) -> str:
     breaks, tabs, escapes), so it prints, filters and round-trips through every file as given.
     """
     if not isinstance(name, str) or not name.strip():
-        raise MetricError(f"Invalid metric name {name!r}: expected a non-empty string such as 'train/loss'.")
+        raise MetricError(f"Invalid metric name {safe_repr(name)}: expected a non-empty string such as 'train/loss'.")
     if name != name.strip():
         raise MetricError(f"Invalid metric name {name!r}: it starts or ends with blanks; write {name.strip()!r}.")
     if not valid_unicode(name):
@@ -70,7 +70,7 @@ def coerce_metric_value(name: str, value: object) -> float | int:
             return _bounded(name, out) if isinstance(out, int) else out
     if isinstance(value, (str, bytes)) or not hasattr(value, "__float__"):
         raise MetricError(
-            f"Invalid value for metric {name!r}: {value!r} is not a number. Log numbers with log_metric; "
+            f"Invalid value for metric {name!r}: {safe_repr(value)} is not a number. Log numbers with log_metric; "
             "store other values with run.data[...] or as an artifact."
         )
     return float(value)  # type: ignore[arg-type]
@@ -98,7 +98,7 @@ def coerce_step(step: object) -> int:
         item = getattr(step, "item", None)
         out = item() if callable(item) else None
         if isinstance(out, bool) or not isinstance(out, int):
-            raise MetricError(f"Invalid step {step!r}: expected a whole number (0, 1, 2, ...).")
+            raise MetricError(f"Invalid step {safe_repr(step)}: expected a whole number (0, 1, 2, ...).")
         step = out
     if not INT64_MIN <= step <= MAX_STEP:
         raise MetricError(

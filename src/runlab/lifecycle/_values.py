@@ -34,7 +34,9 @@ from ..errors import DataError
 from ..store._metrics_file import NON_FINITE, number_text
 from ..store._text import valid_unicode
 
-__all__ = ["INT64_MAX", "INT64_MIN", "MAX_DEPTH", "NON_FINITE", "fits_int64", "param_value", "to_json_value"]
+__all__ = [
+    "INT64_MAX", "INT64_MIN", "MAX_DEPTH", "NON_FINITE", "fits_int64", "param_value", "safe_repr", "to_json_value",
+]  # fmt: skip
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -56,7 +58,24 @@ def fits_int64(value: int) -> bool:
     return INT64_MIN <= value <= INT64_MAX
 
 
+def safe_repr(value: Any) -> str:
+    """``repr(value)``, or a stand-in naming its type when its ``__repr__`` raises (for messages and records).
+
+    Example:
+        >>> class Odd:
+        ...     def __repr__(self): raise RuntimeError
+        >>> safe_repr([1]), safe_repr(Odd())
+        ('[1]', '<Odd object: its repr() raised RuntimeError>')
+    """
+    try:
+        return repr(value)
+    except Exception as exc:
+        return f"<{type(value).__name__} object: its repr() raised {type(exc).__name__}>"
+
+
 def _where(key: str, inner: str) -> str:
+    if len(inner) > 80:  # a structure that contains itself: [0][0][0]... 200 levels deep
+        inner = f"{inner[:40]}...{inner[-20:]} ({inner.count('[') + inner.count('.') + 1} levels)"
     return f"{key!r}" if not inner else f"{key!r} at {inner}"
 
 
@@ -74,7 +93,7 @@ def _json_key(key: Any, where: str, value: Any) -> str:
         return str(key)
     if isinstance(key, float):
         return json.dumps(key) if key == key and abs(key) != float("inf") else repr(key)
-    raise _refuse(where, "", key, f"a mapping key must be a string or a number, not {key!r}")
+    raise _refuse(where, "", key, f"a mapping key must be a string or a number, not {safe_repr(key)}")
 
 
 def _check_str(text: str, key: str, inner: str) -> str:
