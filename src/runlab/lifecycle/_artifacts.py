@@ -7,8 +7,9 @@ import shutil
 from pathlib import Path, PurePosixPath
 
 from ..errors import ArtifactPathError, UsageError
+from ..store._text import safe_repr
 
-__all__ = ["MAX_NAME", "MAX_PART_BYTES", "copy_artifact", "safe_artifact_path"]
+__all__ = ["MAX_NAME", "MAX_PART_BYTES", "artifact_name", "copy_artifact", "safe_artifact_path"]
 
 MAX_PART_BYTES = 255  # one folder or file name, in UTF-8 bytes (NAME_MAX of common file systems)
 MAX_NAME = 1024  # the whole relative name, in characters
@@ -40,6 +41,22 @@ def _check_characters(text: str) -> None:
         )
 
 
+def artifact_name(name: str | os.PathLike[str]) -> str:
+    """``name`` as text, or :class:`~runlab.ArtifactPathError` when it is neither text nor a path (3, None, bytes).
+
+    Example:
+        >>> artifact_name(PurePosixPath("plots/loss.png"))
+        'plots/loss.png'
+    """
+    text = os.fspath(name) if isinstance(name, os.PathLike) else name
+    if not isinstance(text, str):
+        raise ArtifactPathError(
+            f"Invalid artifact name {safe_repr(name)}: an artifact name is a relative path (a str or a path) "
+            "inside the run's artifacts folder, such as 'plots/loss.png'."
+        )
+    return text
+
+
 def safe_artifact_path(base: Path, name: str | os.PathLike[str]) -> Path:
     """Resolve ``name`` under ``base`` and refuse anything that would lead outside it.
 
@@ -55,8 +72,8 @@ def safe_artifact_path(base: Path, name: str | os.PathLike[str]) -> Path:
         >>> safe_artifact_path(base, "plots/loss.png").relative_to(base).as_posix()
         'plots/loss.png'
     """
-    text = os.fspath(name)
-    if not isinstance(text, str) or not text.strip():
+    text = artifact_name(name)
+    if not text.strip():
         raise ArtifactPathError(f"Invalid artifact name {name!r}: give a relative path such as 'plots/loss.png'.")
     _check_characters(text)
     pure = PurePosixPath(text.replace("\\", "/"))
@@ -87,8 +104,9 @@ def copy_artifact(source: Path, target: Path) -> Path:
 
     A folder that holds ``target`` is refused (it would copy itself until the disk is full),
     and links inside it that lead back to a folder being copied, or to one holding
-    ``target``, are not followed (a :class:`~runlab.store.RunlabWarning` names them): their
-    content is copied already, or is the run's own.
+    ``target``, are not followed: their content is copied already, or is the run's own. Links
+    to nothing (dangling) are skipped. One :class:`~runlab.store.RunlabWarning` names the links
+    left out.
     """
     if not source.exists():
         raise UsageError(f"Cannot log artifact {str(source)!r}: no such file or folder.")
@@ -101,6 +119,7 @@ def copy_artifact(source: Path, target: Path) -> Path:
                 "in the run's own folder, so it would copy itself. Log the subfolders or files you need instead."
             )
         skipped: list[str] = []
+        dangling: list[str] = []
 
         def loops(folder: str, names: list[str]) -> list[str]:
             real_folder = os.path.realpath(folder)
@@ -112,7 +131,10 @@ def copy_artifact(source: Path, target: Path) -> Path:
             out = []
             for name in names:
                 path = os.path.join(folder, name)
-                if os.path.islink(path) and os.path.isdir(path):
+                if os.path.islink(path) and not os.path.exists(path):  # dangling: nothing to copy
+                    out.append(name)
+                    dangling.append(path)
+                elif os.path.islink(path) and os.path.isdir(path):
                     real = os.path.realpath(path)
                     if real in above or _holds(real, real_folder) or _holds(real, real_target):
                         out.append(name)
@@ -120,17 +142,21 @@ def copy_artifact(source: Path, target: Path) -> Path:
             return out
 
         shutil.copytree(source, target, symlinks=False, dirs_exist_ok=True, ignore=loops)
-        if skipped:
+        reasons = [
+            f"{what}: {', '.join(paths[:5])}{' ...' if len(paths) > 5 else ''}"
+            for what, paths in (
+                ("links not followed, as they lead back into a folder being copied or into the run's own folder",
+                 skipped),
+                ("links skipped, as what they point to does not exist", dangling),
+            )
+            if paths
+        ]  # fmt: skip
+        if reasons:
             import warnings
 
             from ..store._store import RunlabWarning
 
-            warnings.warn(
-                f"Artifact {str(source)!r}: links not followed, as they lead back into a folder being copied "
-                f"or into the run's own folder: {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}.",
-                RunlabWarning,
-                stacklevel=3,
-            )
+            warnings.warn(f"Artifact {str(source)!r}: {'; '.join(reasons)}.", RunlabWarning, stacklevel=3)
     else:
         shutil.copy2(source, target)
     return target

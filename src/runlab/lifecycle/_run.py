@@ -20,7 +20,7 @@ from ..store._metrics_file import summary_json
 from ..store._status import TRANSITIONS, RunStatus
 from ..store._store import Store
 from ..store._text import check_text, tag_list
-from ._artifacts import copy_artifact, safe_artifact_path
+from ._artifacts import artifact_name, copy_artifact, safe_artifact_path
 from ._background import RunWorker
 from ._data import RunData
 from ._events import emit
@@ -789,7 +789,11 @@ class Run:
         """Copy a file or folder into the run's artifacts (as ``name``, default its own name)."""
         self._check_open()
         src = Path(source)
-        return self._saved(copy_artifact(src, self.artifact_path(name or src.name)))
+        return self._saved(
+            copy_artifact(
+                src, self.artifact_path(src.name if name is None or (isinstance(name, str) and not name) else name)
+            )
+        )
 
     def save_bytes(self, name: str, data: bytes) -> Path:
         """Write ``data`` as artifact ``name``."""
@@ -799,8 +803,16 @@ class Run:
         return self._saved(target)
 
     def save_text(self, name: str, text: str) -> Path:
-        """Write ``text`` (UTF-8) as artifact ``name``."""
+        """Write ``text`` (UTF-8) as artifact ``name``; text that is not valid Unicode raises
+        :class:`~runlab.UsageError` and writes nothing."""
         self._check_open()
+        shown = repr(artifact_name(name))
+        safe_artifact_path(self.path / "artifacts", name)  # a bad name first, as for every artifact call
+        if not isinstance(text, str):
+            raise UsageError(f"Invalid text for artifact {shown}: expected a str, not {type(text).__name__}; "
+                             "save bytes with run.save_bytes.")  # fmt: skip
+        check_text(f"text for artifact {shown}", text,
+                   "Remove them, or save text.encode('utf-8', 'replace') with run.save_bytes.")  # fmt: skip
         target = self.artifact_path(name)
         target.write_text(text, encoding="utf-8")
         return self._saved(target)
@@ -823,7 +835,7 @@ class Run:
         self._check_open()
         if not callable(getattr(figure, "savefig", None)):
             raise UsageError(f"Invalid figure {figure!r}: expected a matplotlib Figure (with a savefig method).")
-        suffix = Path(name).suffix.lower().lstrip(".")
+        suffix = Path(artifact_name(name)).suffix.lower().lstrip(".")
         if not suffix:
             name, suffix = f"{name}.png", "png"
         target = self.artifact_path(name)

@@ -32,7 +32,7 @@ from typing import Any
 
 from ..errors import DataError
 from ..store._metrics_file import NON_FINITE, number_text
-from ..store._text import valid_unicode
+from ..store._text import safe_repr, valid_unicode
 
 __all__ = [
     "INT64_MAX", "INT64_MIN", "MAX_DEPTH", "NON_FINITE", "fits_int64", "param_value", "safe_repr", "to_json_value",
@@ -56,21 +56,6 @@ def fits_int64(value: int) -> bool:
         (True, False)
     """
     return INT64_MIN <= value <= INT64_MAX
-
-
-def safe_repr(value: Any) -> str:
-    """``repr(value)``, or a stand-in naming its type when its ``__repr__`` raises (for messages and records).
-
-    Example:
-        >>> class Odd:
-        ...     def __repr__(self): raise RuntimeError
-        >>> safe_repr([1]), safe_repr(Odd())
-        ('[1]', '<Odd object: its repr() raised RuntimeError>')
-    """
-    try:
-        return repr(value)
-    except Exception as exc:
-        return f"<{type(value).__name__} object: its repr() raised {type(exc).__name__}>"
 
 
 def _where(key: str, inner: str) -> str:

@@ -8,6 +8,10 @@ Contract:
       still running (another host, or a runlab without these locks), is never reused.
     * Safe for the threads of one process (a lock per open file: two runs of one process
       never hold one folder either).
+    * A lock file is removed only by a process holding its ``flock`` (when it lets the folder
+      go, or when the run's folder is deleted and nobody holds it); a process that took the
+      ``flock`` of a file removed meanwhile opens the path again, so two never hold one folder.
+      What stays in ``locks/`` is the locks of folders held now and of processes killed holding one.
     * :func:`hold_changes`: user commands that change finished runs' records take turns.
 
 Example:
@@ -65,29 +69,76 @@ def hold_changes(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (not removed, nor replaced by a new one)."""
+    try:
+        here, held = os.stat(path), os.fstat(fd)
+    except FileNotFoundError:
+        return False
+    return (here.st_dev, here.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _take(lock: Path, create: bool) -> int | None:
+    """An open ``lock`` file this process now holds the ``flock`` of, or None when another holds it
+    (or, ``create`` false, it does not exist). A lock file is only ever removed by its holder, so one
+    found removed or replaced after taking it was let go meanwhile: it is opened again."""
+    import fcntl
+
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+        except FileNotFoundError:
+            if create:
+                raise
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        if _same_file(fd, lock):
+            return fd
+        os.close(fd)  # removed by the holder that let it go: take the new one
+
+
+def _let_go(fd: int, lock: Path) -> None:
+    """Remove ``lock`` (held as ``fd``) and let it go: nobody else can hold it now, and a process that
+    opened it meanwhile finds it removed once it gets the ``flock`` (:func:`_take`)."""
+    try:
+        if _same_file(fd, lock):
+            os.unlink(lock)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class FolderLocks:
-    """The fixed run folders of one store that runs of this process hold."""
+    """The fixed run folders of one store that runs of this process hold.
+
+    A lock file lives while its folder is held: :meth:`release` removes it, and so does
+    :meth:`drop` (a run's folder deleted) when no process holds it, so ``.runlab/locks/`` keeps
+    only the locks of folders in use and of runs whose process died while holding one.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._held: dict[str, int] = {}  # folder relative to the root: the open lock file
         self._lock = threading.Lock()
 
+    def _path(self, rel: str) -> Path:
+        return self.root / ".runlab" / "locks" / (rel.replace("/", "%") + ".lock")
+
     def hold(self, folder: Path) -> bool:
         """Take ``folder`` for a run about to use it; False when a live run holds it."""
-        import fcntl
-
         rel = folder.relative_to(self.root).as_posix()
-        lock = self.root / ".runlab" / "locks" / (rel.replace("/", "%") + ".lock")
+        lock = self._path(rel)
         lock.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
+        fd = _take(lock, create=True)
+        if fd is None:
             return False
         if live_run_in(folder):
-            os.close(fd)
+            _let_go(fd, lock)
             return False
         with self._lock:
             old = self._held.pop(rel, None)
@@ -97,10 +148,22 @@ class FolderLocks:
         return True
 
     def release(self, folder: Path) -> None:
-        """Let ``folder`` go (its run's final record is written); nothing when not held."""
+        """Let ``folder`` go (its run's final record is written) and remove its lock file; nothing when
+        not held."""
         if not self._held:
             return
+        rel = folder.relative_to(self.root).as_posix()
         with self._lock:
-            fd = self._held.pop(folder.relative_to(self.root).as_posix(), None)
+            fd = self._held.pop(rel, None)
         if fd is not None:
-            os.close(fd)
+            _let_go(fd, self._path(rel))
+
+    def drop(self, folder: Path) -> None:
+        """Remove the lock file of ``folder`` (a run folder just deleted) unless a process holds it."""
+        try:
+            lock = self._path(folder.relative_to(self.root).as_posix())
+            fd = _take(lock, create=False)
+        except (OSError, ValueError):  # not this store's folder, or an unreadable lock: it stays
+            return
+        if fd is not None:
+            _let_go(fd, lock)

@@ -337,6 +337,7 @@ def delete(store: Store, ref: str | RunRecord, dry_run: bool = False) -> Path:
         if not dry_run:
             remove_folder(record.path)
             owner.forget([record.id])
+            owner._locks.drop(record.path)  # its resume or debug lock file, unless a process holds it
             parent = record.path.parent
             try:
                 while parent != owner.root and parent.is_dir() and _left_empty(parent):

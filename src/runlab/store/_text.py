@@ -20,7 +20,22 @@ from typing import Any
 
 from ..errors import UsageError
 
-__all__ = ["check_tag", "check_text", "tag_list", "valid_unicode"]
+__all__ = ["check_tag", "check_text", "safe_repr", "tag_list", "valid_unicode"]
+
+
+def safe_repr(value: Any) -> str:
+    """``repr(value)``, or a stand-in naming its type when its ``__repr__`` raises (for messages and records).
+
+    Example:
+        >>> class Odd:
+        ...     def __repr__(self): raise RuntimeError
+        >>> safe_repr([1]), safe_repr(Odd())
+        ('[1]', '<Odd object: its repr() raised RuntimeError>')
+    """
+    try:
+        return repr(value)
+    except Exception as exc:
+        return f"<{type(value).__name__} object: its repr() raised {type(exc).__name__}>"
 
 
 def valid_unicode(text: str) -> bool:
@@ -39,21 +54,26 @@ def valid_unicode(text: str) -> bool:
     return True
 
 
-def check_text(what: str, text: str | None) -> None:
+def check_text(what: str, text: str | None, fix: str = "Remove them.") -> None:
     """Refuse text that is not :func:`valid_unicode`.
 
     Raises:
-        UsageError: naming ``what`` and the text.
+        UsageError: naming ``what``, the text (its start when it is long), where the first lone
+        surrogate is, and ``fix``.
     """
     if text is not None and not valid_unicode(text):
-        raise UsageError(f"Invalid {what} {text!r}: it holds lone surrogates, which are not valid Unicode. "
-                         "Remove them.")  # fmt: skip
+        at = next(i for i, c in enumerate(text) if 0xD800 <= ord(c) <= 0xDFFF)
+        shown = repr(text) if len(text) <= 80 else f"{text[:60]!r}... ({len(text)} characters)"
+        raise UsageError(f"Invalid {what} {shown}: it holds lone surrogates, which are not valid Unicode "
+                         f"(the first at character {at}). {fix}")  # fmt: skip
 
 
 def check_tag(tag: Any) -> str:
     """``tag`` stripped, or :class:`~runlab.errors.UsageError` when it is not a tag (see the module)."""
     if not isinstance(tag, str) or not tag.strip() or "," in tag or not tag.strip().isprintable():
-        raise UsageError(f"Invalid tag {tag!r}: a tag is a non-empty line of text without commas, e.g. 'baseline'.")
+        raise UsageError(
+            f"Invalid tag {safe_repr(tag)}: a tag is a non-empty line of text without commas, e.g. 'baseline'."
+        )
     check_text("tag", tag)
     return tag.strip()
 
@@ -62,5 +82,8 @@ def tag_list(tags: Iterable[str] | str | None) -> list[str]:
     """Tags checked with :func:`check_tag`, duplicates dropped, order kept (one string is one tag)."""
     if tags is None:
         return []
-    items = [tags] if isinstance(tags, str) else list(tags)
+    try:
+        items = [tags] if isinstance(tags, str) else list(tags)
+    except TypeError:  # not iterable: a single value that is no tag (3, an object)
+        items = [tags]  # type: ignore[list-item]
     return list(dict.fromkeys(check_tag(t) for t in items))
