@@ -1,4 +1,4 @@
-"""Shell completion of run IDs and names (``shell_complete`` on every ID argument)."""
+"""Shell completion of run IDs and names (``shell_complete`` on every ID argument) and of experiment files."""
 
 from __future__ import annotations
 
@@ -35,3 +35,10 @@ def complete_run_id(ctx: click.Context, param: click.Parameter, incomplete: str)
         value = rid if rid.startswith(incomplete) or not name else name
         items.append(CompletionItem(value, help=f"{name or ''} {status}".strip()))
     return items
+
+
+def complete_path(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Let the shell complete file names (an experiment ``PATH`` is text, as it may end in ``:FUNCTION``)."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="file")]

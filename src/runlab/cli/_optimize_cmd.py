@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ._complete import complete_path
 from ._main import cli, root_option
 
 _SETTINGS = {"ignore_unknown_options": True}
@@ -16,7 +17,7 @@ _PRUNERS = ("none", "median", "percentile", "hyperband", "successive-halving")
 
 
 @cli.command("optimize", context_settings=_SETTINGS)
-@click.argument("path", metavar="PATH")
+@click.argument("path", metavar="PATH", shell_complete=complete_path)
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
 @click.option(
     "--n-trials",
@@ -169,6 +170,7 @@ def optimize_command(
         name=study_name, sampler=sampler, pruner=pruner, seed=seed, repeats=repeats, storage=storage,
         prune_metric=prune_metric, options=options,
     )  # fmt: skip
+    _refuse_fixed_searched(overrides, spec.space or {})
     kind, settings = executor_settings(store.root, executor, jobs, dask_scheduler)
     study, record = open_study(spec, path)
     recovered = recover_trials(study, record)
@@ -198,6 +200,19 @@ def optimize_command(
     sys.stdout.flush()
     if code:
         sys.exit(code)
+
+
+def _refuse_fixed_searched(overrides: tuple[str, ...], space: Any) -> None:
+    """An override that fixes a searched parameter would be replaced by every trial's value: refuse it."""
+    from ..errors import UsageError
+    from ..params._overrides import _tokens
+
+    for name, text in _tokens([a for a in overrides if a != "--allow-new"]):  # parsed once already: no errors
+        head = name.split(".")[0]
+        if head in space:
+            raise UsageError(f"Parameter {head!r} is both fixed ({name}={text}) and searched: every trial would "
+                             f"replace the fixed value. Give it once: drop the override, or drop {head!r} from "
+                             "the search space.")  # fmt: skip
 
 
 def _print_best(study: Any) -> None:

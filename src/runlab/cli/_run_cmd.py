@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ..errors import UsageError
+from ._complete import complete_path, complete_run_id
 from ._main import _debug, cli, get_store, root_option
 from ._sweep_cmd import start_sweep, sweep_options, wants_sweep
 
@@ -88,7 +89,7 @@ def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
 
 
 @cli.command("run", context_settings=_SETTINGS)
-@click.argument("path", metavar="PATH")
+@click.argument("path", metavar="PATH", shell_complete=complete_path)
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
 @click.option(
     "-c", "--config", "configs", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -154,6 +155,7 @@ def run_command(
     from ..experiment._dispatch import launch
 
     root = (ctx.find_root().obj or {}).get("root")  # None: the config's root, else the default store
+    _check_entrypoint(path, entrypoint)
     _refuse_search(path, configs)
     if wants_sweep(path, overrides, configs, sweep):
         if resume is not None:
@@ -184,6 +186,16 @@ def run_command(
     )
 
 
+def _check_entrypoint(path: str, entrypoint: str | None) -> None:
+    """``FILE.py:FUNCTION`` and ``-e NAME`` name the entry point twice: refuse two different ones."""
+    from .._pyfile import split_target
+
+    function = split_target(path)[1]
+    if entrypoint and function and entrypoint != function:
+        raise UsageError(f"{path} names the entry point {function!r} and -e names {entrypoint!r}: give it once, "
+                         f"either as FILE.py:FUNCTION or with -e FUNCTION.")  # fmt: skip
+
+
 def _refuse_search(path: str, configs: tuple[Path, ...]) -> None:
     """A config with a ``search:`` section is a study: point to ``runlab optimize`` instead of making one run."""
     file = Path(path.split(":")[0])
@@ -203,7 +215,7 @@ def _refuse_search(path: str, configs: tuple[Path, ...]) -> None:
 
 
 @cli.command("rerun", context_settings=_SETTINGS)
-@click.argument("run_ref", metavar="ID")
+@click.argument("run_ref", metavar="ID", shell_complete=complete_run_id)
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
 @_run_options
 @root_option

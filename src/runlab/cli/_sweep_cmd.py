@@ -53,7 +53,9 @@ def sweep_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def wants_sweep(path: str, argv: Sequence[str], configs: Sequence[Path], options: dict[str, Any]) -> bool:
     """Whether ``runlab run`` makes a sweep: sweep options, swept overrides, or configs that expand to several."""
     defaults = {"sweep_mode": "grid", "max_retries": 0}
-    if any(v not in (None, False, (), [], defaults.get(k)) for k, v in options.items()):
+    # identity for None/False: a given 0 (--seed 0, --gpus 0) equals False but is an option the user set
+    if any(v is not None and v is not False and v not in ((), []) and (k not in defaults or v != defaults[k])
+           for k, v in options.items()):  # fmt: skip
         return True
     if argv:
         from ..params import sweep_argv
@@ -122,6 +124,8 @@ def start_sweep(
     if seed is not None and samples is None and sweep_mode != "random":
         raise UsageError(f"--seed {seed} applies to random sampling (--samples N); to set a parameter named "
                          f"'seed', write -p seed={seed}.")  # fmt: skip
+    if sweep_mode == "random" and samples is None:
+        raise UsageError("--sweep-mode random draws a number of runs: add --samples N (and --seed S to repeat it).")
     argvs = sweep_argv(list(argv), list(sweeps), sweep_mode, samples, seed)  # type: ignore[arg-type]
     options = RunOptions(name, tuple(tags), description, namespace, root)
     requests = build_requests(path, argvs, list(configs), options=options, entrypoint=entrypoint)
@@ -130,7 +134,8 @@ def start_sweep(
     if dry_run:
         click.echo(f"sweep {sweep_id}: {len(planned)} run(s) of {path} (dry run: nothing is run)")
         for i, config in enumerate(planned, 1):
-            values = " ".join(f"{k}={v!r}" for k, v in config.request.params.items())
+            shown = {**config.request.params, **config.request.recorded}  # recorded: an entry point's arguments
+            values = " ".join(f"{k}={v!r}" for k, v in shown.items())
             click.echo(f"{i:>4}  {config.config}  {values}")
         return 0
     kind, settings = executor_settings(store.root, executor, jobs, dask_scheduler, partition=partition,
@@ -177,6 +182,9 @@ def executor_settings(
              for k in ("partition", "time", "cpus", "gpus", "mem", "account")}  # fmt: skip
     kind = executor or ("dask" if dask_scheduler else "local")
     settings: dict[str, Any] = {}
+    if kind == "inline" and jobs is not None and jobs > 1:
+        raise UsageError(f"-j {jobs} needs an executor that runs several at once: -x inline runs one at a time in "
+                         f"this process. Use -x local -j {jobs}, or leave out -j.")  # fmt: skip
     if jobs is not None and kind != "inline":
         settings["workers"] = jobs
     if kind == "local":

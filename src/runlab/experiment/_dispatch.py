@@ -173,7 +173,7 @@ def launch(
     if resume is not None and (len(configs) > 1 or kind == "config"):
         raise ValidationError("--resume continues one run; it cannot be combined with a sweep or a config file.")
     if kind == "config":
-        return _launch_config(file, base, list(argv), list(configs))
+        return _launch_config(file, base, list(argv), list(configs), entrypoint)
     if kind == "functional":
         if entrypoint:
             raise ValidationError(f"--entrypoint applies to plain scripts; {file} is a functional experiment.")
@@ -247,7 +247,9 @@ def _launch_script(base: RunRequest, argv: list[str], configs: Iterable[Config] 
     return runs
 
 
-def _launch_config(file: Path, base: RunRequest, argv: list[str], configs: list[str | os.PathLike[str]]) -> list[Run]:
+def _launch_config(
+    file: Path, base: RunRequest, argv: list[str], configs: list[str | os.PathLike[str]], entrypoint: str | None
+) -> list[Run]:
     from ..params import load_spec
 
     spec = load_spec(file, *map(Path, configs))
@@ -262,12 +264,14 @@ def _launch_config(file: Path, base: RunRequest, argv: list[str], configs: list[
         options = replace(options, root=_root(spec.root))
     base = replace(base, options=options)
     if file_kind(spec.extend) == "functional":
+        if entrypoint:
+            raise ValidationError(f"--entrypoint applies to plain scripts; {spec.extend} is a functional experiment.")
         runs: list[Run] = []
         for config in spec.to_configs():
             request = replace(base, target=Target("config", file), params=config.globals_dict)
             runs.append(_finish(run_config(request, argv)))
         return runs
-    return _launch_script(replace(base, target=Target("script", spec.extend)), argv, spec.to_configs())
+    return _launch_script(replace(base, target=Target("script", spec.extend, entrypoint)), argv, spec.to_configs())
 
 
 def request_of_record(record: RunRecord, argv: Sequence[str] = (), code_dir: Path | None = None) -> RunRequest:
