@@ -326,3 +326,38 @@ def test_opening_a_fresh_index_waits_for_a_lock_held_elsewhere(tmp_path: Path) -
     assert Index(path).count() == 0
     assert time.monotonic() - started >= 0.4
     holder.close()
+
+
+def test_a_store_folder_created_meanwhile_is_never_called_a_file(tmp_path: Path) -> None:
+    # two threads (or processes) opening a new store at once: one saw "not a folder" and then "exists"
+    # as the other created it, and refused the store as a file ("store folder ... is a file")
+    import sys
+    import threading
+
+    from runlab.errors import UsageError
+    from runlab.store._store import _check_folder
+
+    root = tmp_path / "new"
+    stop = threading.Event()
+
+    def flip() -> None:
+        while not stop.is_set():
+            root.mkdir(exist_ok=True)
+            root.rmdir()
+
+    errors: list[str] = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so the check is caught halfway
+    thread = threading.Thread(target=flip)
+    thread.start()
+    try:
+        for _ in range(3000):
+            try:
+                _check_folder(root / "runs")
+            except UsageError as exc:
+                errors.append(str(exc))
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+    assert errors == []

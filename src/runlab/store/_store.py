@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -41,15 +42,17 @@ def _check_folder(root: Path) -> None:
     """Refuse a store root that is a file, or lies under one (nothing could be written there)."""
     for path in (root, *root.parents):
         try:
-            if path.is_dir():
-                return
-            if path.exists():
-                raise UsageError(
-                    f"The store folder {root} cannot be used: {path} is a file. Give a folder with --root, "
-                    "RUNLAB_ROOT or root in [tool.runlab]."
-                )
+            mode = os.stat(path).st_mode  # one look: a folder another process creates meanwhile is no "file"
+        except FileNotFoundError:
+            continue
         except OSError:
             return  # unreadable: the first real use says why
+        if stat.S_ISDIR(mode):
+            return
+        raise UsageError(
+            f"The store folder {root} cannot be used: {path} is a file. Give a folder with --root, "
+            "RUNLAB_ROOT or root in [tool.runlab]."
+        )
 
 
 _SQL_INT_MAX = 2**63 - 1
