@@ -43,7 +43,7 @@ def _check_folder(root: Path) -> None:
     for path in (root, *root.parents):
         try:
             mode = os.stat(path).st_mode  # one look: a folder another process creates meanwhile is no "file"
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # missing, or under a file: look at the parent
             continue
         except OSError:
             return  # unreadable: the first real use says why
