@@ -187,6 +187,8 @@ def create_app(
         response.headers.setdefault("Content-Security-Policy", _CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
+        # other sites' pages may not embed what the UI serves (an artifact as an <img> tells them it exists)
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
         if token is not None and from_query:
             response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
         return response
@@ -274,7 +276,11 @@ def create_app(
             raise RunNotFoundError(f"Run {rec.id} has no artifact {name!r}.")
         kind = preview_kind(name)
         media = {"text": "text/plain; charset=utf-8", "json": "application/json"}.get(kind)
-        media = media or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if kind == "image":
+            media = mimetypes.guess_type(name)[0]
+        # anything else downloads as bytes: never a type the browser would run as a script (Python's own
+        # table, without /etc/mime.types, says application/javascript for .js) or show as a page
+        media = media or "application/octet-stream"
         inline = kind in ("image", "text", "json")
         response = FileResponse(path, media_type=media, content_disposition_type="inline" if inline else "attachment",
                                 filename=path.name)  # fmt: skip

@@ -2,8 +2,12 @@
 
 Every artifact path a request names is checked before the file system is touched: no
 absolute paths, no ``..`` or ``.`` segments, no backslashes or NUL bytes, and after
-resolving symbolic links the file must still lie inside the run's ``artifacts/`` folder.
+resolving symbolic links the file must still lie inside the run's own ``artifacts/`` folder
+(an ``artifacts`` that is itself a link leads out: nothing in it is listed or served).
 Anything else is reported exactly like a missing file (404), so a probe learns nothing.
+The run's other files the UI opens (``out.log``, ``run.json``, ``data.json``) are checked by
+:func:`run_file` first: a link leading out of the run folder, or a FIFO or device in a file's
+place, is reported as a file that cannot be read.
 
 Example:
     >>> import tempfile, pathlib
@@ -22,7 +26,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["artifact_listing", "confined_artifact", "preview_kind", "read_log"]
+__all__ = ["artifact_listing", "confined_artifact", "preview_kind", "read_log", "run_file"]
 
 _TEXT_SUFFIXES = {".txt", ".log", ".md", ".csv", ".tsv", ".yaml", ".yml", ".toml", ".py", ".cfg", ".ini", ".rst"}
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}  # no SVG: it can hold scripts
@@ -36,7 +40,7 @@ def confined_artifact(run_folder: Path, name: str) -> Path | None:
     parts = name.split("/")
     if any(p in ("", ".", "..") for p in parts):
         return None
-    base = (run_folder / "artifacts").resolve()
+    base = run_folder.resolve() / "artifacts"  # not resolved itself: a link in its place leads out
     try:
         target = (base / name).resolve(strict=True)
     except (OSError, RuntimeError):  # missing, a link loop, a name too long
@@ -44,6 +48,37 @@ def confined_artifact(run_folder: Path, name: str) -> Path | None:
     if not target.is_relative_to(base) or not target.is_file():
         return None
     return target
+
+
+def run_file(run_folder: Path, name: str) -> Path:
+    """``run_folder/name``, checked before it is opened (a missing file is returned as it is).
+
+    Raises:
+        OSError: the file is a link leading out of the run folder (a run folder copied in from
+            elsewhere could show any file of this machine), or not a regular file (a FIFO
+            would block the reading request for good).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> run = pathlib.Path(tempfile.mkdtemp())
+        >>> (run / "out.log").symlink_to(run.parent)
+        >>> run_file(run, "out.log")
+        Traceback (most recent call last):
+        ...
+        OSError: a link leading out of the run folder
+    """
+    path = run_folder / name
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:  # missing, or a link to nothing: read as missing
+        return path
+    except RuntimeError:  # a link loop
+        raise OSError("a link loop") from None
+    if not target.is_relative_to(run_folder.resolve()):
+        raise OSError("a link leading out of the run folder")
+    if not target.is_file():
+        raise OSError("not a regular file")
+    return path
 
 
 def preview_kind(name: str) -> str:
@@ -67,7 +102,7 @@ def preview_kind(name: str) -> str:
 def artifact_listing(run_folder: Path) -> list[dict[str, Any]]:
     """The run's artifacts: ``name`` (relative to ``artifacts/``), ``size`` in bytes and ``kind``."""
     base = run_folder / "artifacts"
-    if not base.is_dir():
+    if not base.is_dir() or base.is_symlink():  # a link leads out (and walking it could walk the disk)
         return []
     out = []
     for path in sorted(base.rglob("*")):
@@ -85,9 +120,8 @@ def read_log(run_folder: Path, offset: int, limit: int = LOG_CHUNK) -> dict[str,
         ``text`` (decoded, invalid bytes replaced), ``offset`` (where the next read starts),
         ``size`` (the file's size now) and ``skipped`` (bytes left out before ``text``).
     """
-    path = run_folder / "out.log"
     try:
-        with path.open("rb") as handle:
+        with run_file(run_folder, "out.log").open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             start = max(0, size - limit) if offset < 0 else min(offset, size)
             handle.seek(start)

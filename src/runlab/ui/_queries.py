@@ -26,7 +26,7 @@ from ..errors import RunlabError, UsageError
 from ..store import RunRecord, Store
 from ._cache import SERIES
 from ._downsample import band, minmax_buckets, window
-from ._files import artifact_listing
+from ._files import artifact_listing, run_file
 
 __all__ = [
     "DEFAULT_COLUMNS",
@@ -232,8 +232,8 @@ def run_details(store: Store, ref: str) -> dict[str, Any]:
     """Everything the run page shows except metric points and the log: record, data, artifacts, capture."""
     rec = load_run(store, ref)
     problems: list[str] = [rec.problem] if rec.problem else []
-    meta: dict[str, Any] = _read_part(lambda: rec.metadata, "run.json", problems) or {}
-    data = _read_part(lambda: rec.data, "data.json", problems) or {}
+    meta: dict[str, Any] = _read_part(rec, lambda: rec.metadata, "run.json", problems) or {}
+    data = _read_part(rec, lambda: rec.data, "data.json", problems) or {}
     record = rec.to_dict()
     flat_params = flat(rec, aggregates=False).items()
     record["params_flat"] = {k[len("params.") :]: v for k, v in flat_params if k.startswith("params.")}
@@ -257,9 +257,11 @@ def run_details(store: Store, ref: str) -> dict[str, Any]:
     }
 
 
-def _read_part(read: Callable[[], Any], name: str, problems: list[str]) -> Any:
-    """A file of the run read for the page; a damaged one is reported, not fatal (the rest still shows)."""
+def _read_part(rec: RunRecord, read: Callable[[], Any], name: str, problems: list[str]) -> Any:
+    """A file of the run read for the page; a damaged one is reported, not fatal (the rest still shows),
+    and so is one that leads out of the run folder (it is not read)."""
     try:
+        run_file(rec.path, name)
         value = read()
     except (OSError, ValueError, RunlabError) as exc:
         problems.append(f"{name} cannot be read: {exc}")
