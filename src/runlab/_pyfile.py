@@ -193,7 +193,12 @@ def split_target(path: str | os.PathLike[str]) -> tuple[str, str | None]:
     text = os.fspath(path)
     if ":" in text and not Path(text).exists():
         file, _, function = text.rpartition(":")
-        return file, function or None
+        if not function:  # 'train.py:' ran the discovered function, not the one the user meant to name
+            from .errors import ValidationError
+
+            raise ValidationError(f"Invalid target {text!r}: nothing follows ':'. Name the function "
+                                  f"({file}:main), or leave out the ':'.")  # fmt: skip
+        return file, function
     return text, None
 
 

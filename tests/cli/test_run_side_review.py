@@ -138,3 +138,23 @@ def test_completion_of_the_experiment_file_and_of_rerun_ids(
     else:
         [run] = runlab.runs(root=root)
         assert (run.id if value == "ID" else value) in [item.value for item in items]
+
+
+EMPTY = [
+    # an empty value quietly meant "not given": the default namespace, the default study, the discovered function
+    (["run", "script.py", "-n", ""], "Invalid value for '--namespace' / '-n': '' is empty"),
+    (["run", "script.py", "--namespace", " "], "' ' is empty: give a value, or leave the option out"),
+    (["optimize", "func.py", "-n", "1", "--search", "LR=float(0.01,1)", "--study", ""], "'--study': '' is empty"),
+    (["run", "script.py:"], "Invalid target 'script.py:': nothing follows ':'"),
+    (["run", "tools.py:", "--sweep", "k=1,2"], "Name the function"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "message"), EMPTY, ids=[" ".join(a) for a, _ in EMPTY])
+def test_an_empty_value_is_refused_not_taken_for_the_default(files: Path, args: list[str], message: str) -> None:
+    root = files / "store"
+    result = invoke(root, *args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert not root.exists()

@@ -15,7 +15,7 @@ import click
 from .._version import __version__
 from ..errors import RunlabError, UsageError
 
-__all__ = ["cli", "existing_store", "main", "root_option"]
+__all__ = ["cli", "existing_store", "given_text", "main", "root_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -136,6 +136,13 @@ def root_option(fn: F) -> F:
         callback=callback,
         help="Store folder (default: RUNLAB_ROOT, [tool.runlab] root in pyproject.toml, or ./runs).",
     )(fn)
+
+
+def given_text(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Option callback: text given empty (``-n ""``) is refused; it would quietly mean "not given"."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(f"{value!r} is empty: give a value, or leave the option out.", ctx=ctx, param=param)
+    return value
 
 
 def get_store(ctx: click.Context) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ._complete import complete_path
-from ._main import cli, root_option
+from ._main import cli, given_text, root_option
 
 _SETTINGS = {"ignore_unknown_options": True}
 _SAMPLERS = ("tpe", "random", "cmaes", "gp", "grid", "qmc", "nsgaii")
@@ -70,6 +70,7 @@ _PRUNERS = ("none", "median", "percentile", "hyperband", "successive-halving")
     "--study",
     "study_name",
     metavar="NAME",
+    callback=given_text,
     help="Study name (default: the file's name); an existing study is continued.",
 )
 @click.option(

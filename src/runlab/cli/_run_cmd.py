@@ -11,7 +11,7 @@ import click
 
 from ..errors import UsageError
 from ._complete import complete_path, complete_run_id
-from ._main import _debug, cli, get_store, root_option
+from ._main import _debug, cli, get_store, given_text, root_option
 from ._sweep_cmd import start_sweep, sweep_options, wants_sweep
 
 _EXIT = {"completed": 0, "failed": 1, "cancelled": 130}
@@ -96,7 +96,8 @@ def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
     metavar="FILE", help="Config file (.py, .yml, .toml, .json); repeatable, merged in order; a sweep runs each.",
 )  # fmt: skip
 @_run_options
-@click.option("--namespace", "-n", metavar="NS", help="Namespace of the run(s) (default: the file's name).")
+@click.option("--namespace", "-n", metavar="NS", callback=given_text,
+              help="Namespace of the run(s) (default: the file's name).")  # fmt: skip
 @click.option("--entrypoint", "-e", metavar="NAME", help="Function of a plain script to call (default: discovered).")
 @click.option("--resume", metavar="ID|auto",
               help="Continue a crashed or cancelled run (same ID and folder; steps go on) instead of starting one; "
