@@ -56,6 +56,8 @@ BAD = [
     (["run", "script.py", "--sweep", "lr=1,2", "-x", "inline", "-j", "2"], "-x inline runs one at a time"),
     (["optimize", "func.py", "-n", "1", "--search", "LR=float(0.01,1)", "-x", "inline", "-j", "2"],
      "-j 2 needs an executor"),
+    # a local Dask cluster of 190 workers or more timed out at start, after a minute of full CPU
+    (["run", "script.py", "--sweep", "lr=1,2", "-x", "dask", "-j", "200"], "more workers than a local Dask cluster"),
     # two different entry points: -e won silently
     (["run", "tools.py:evaluate", "-e", "main"], "names the entry point 'evaluate' and -e names 'main'"),
     (["run", "tools.py:evaluate", "-e", "main", "--sweep", "k=1,2"], "give it once"),

@@ -118,6 +118,10 @@ def _shake_hands(address: str, timeout: float) -> None:
         pool.submit(asyncio.run, probe()).result()
 
 
+LOCAL_CLUSTER_MAX = 128
+"""The most workers of the ``LocalCluster`` started without ``--dask-scheduler`` (190 timed out at start)."""
+
+
 class DaskExecutor(Executor):
     """Runs requests as Dask tasks, on a ``LocalCluster`` or on the scheduler at ``scheduler``.
 
@@ -169,6 +173,12 @@ class DaskExecutor(Executor):
                                  "or leave out --dask-scheduler for a local cluster.") from None  # fmt: skip
             self.workers = sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values()) or 1
         else:
+            if workers > LOCAL_CLUSTER_MAX:
+                raise UsageError(
+                    f"-j {workers} is more workers than a local Dask cluster can start here (at most "
+                    f"{LOCAL_CLUSTER_MAX}: it runs one worker per run in this process, and from about 190 its "
+                    f"connections time out). Use -x local -j {workers}, or a Dask cluster with --dask-scheduler."
+                )
             # one in-process worker per run at a time (its HTTP server on a free port: 8787 taken by another
             # sweep's cluster printed a warning)
             self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
