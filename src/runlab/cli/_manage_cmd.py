@@ -212,28 +212,39 @@ _destructive("unarchive", "unarchive", "restored", archived=True, confirm=False,
 @root_option
 @click.pass_context
 def gc(ctx: click.Context, older_than: str, crashed: bool, debug_runs: bool, yes: bool, dry_run: bool) -> None:
-    """Remove crashed runs and debug runs older than an age.
+    """Remove crashed runs and debug runs older than an age, and lock files left by killed processes.
 
     \b
     Examples:
       runlab gc --dry-run
       runlab gc --older-than 1d --yes
     """
-    from ..store._manage import delete, gc_candidates, parse_age
+    from ..store._manage import delete, gc_candidates, gc_locks, parse_age
 
     store = get_store(ctx)
     found = gc_candidates(store, parse_age(older_than), crashed=crashed, debug=debug_runs)
-    if not found:
+    locks = gc_locks(store, dry_run=True)  # those no process holds now
+    if not found and not locks:
         click.echo("Nothing to remove.", err=True)
         return
     for record, why in found:
         click.echo(f"{'would remove' if dry_run else 'remove'} {_describe(record)} [{why}] {record.path}",
                    err=not dry_run)  # fmt: skip
+    for lock in locks:
+        click.echo(f"{'would remove' if dry_run else 'remove'} lock file {lock} [no process holds it]",
+                   err=not dry_run)  # fmt: skip
+    what = " and ".join(_count(n, noun) for n, noun in ((len(found), "run"), (len(locks), "stale lock file")) if n)
     if dry_run:
         return
-    if not yes and not click.confirm(f"Remove {len(found)} run{'s' if len(found) != 1 else ''}?", err=True):
+    if not yes and not click.confirm(f"Remove {what}?", err=True):
         click.echo("Nothing changed.", err=True)
         return
+    removed = gc_locks(store)  # before the runs: a deleted run's lock goes with it either way
     for record, _ in found:
         delete(store, record)
-    click.echo(f"Removed {len(found)} run{'s' if len(found) != 1 else ''}.")
+    what = " and ".join(_count(n, noun) for n, noun in ((len(found), "run"), (len(removed), "stale lock file")) if n)
+    click.echo(f"Removed {what or 'nothing'}.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"

@@ -119,7 +119,8 @@ def start_sweep(
     from ..params import sweep_argv
     from ..request import RunOptions
     from ..store import get_store as _get
-    from ..sweep import SweepProgress, build_requests, plan_sweep, run_sweep
+    from ..sweep import SweepProgress, build_requests, plan_sweep, preview_sweep, run_sweep
+    from ..sweep._progress import skip_note
 
     if seed is not None and samples is None and sweep_mode != "random":
         raise UsageError(f"--seed {seed} applies to random sampling (--samples N); to set a parameter named "
@@ -131,12 +132,18 @@ def start_sweep(
     requests = build_requests(path, argvs, list(configs), options=options, entrypoint=entrypoint)
     sweep_id, planned = plan_sweep(requests)
     store = _get(planned[0].request.options.root if planned else root)
-    if dry_run:
-        click.echo(f"sweep {sweep_id}: {len(planned)} run(s) of {path} (dry run: nothing is run)")
+    if dry_run:  # what starting it would do: a resumed sweep skips what its real start skips
+        record, todo = preview_sweep(planned, sweep_id, store.root, retry_failed=retry_failed)
+        click.echo(f"sweep {sweep_id}: {len(todo)} run(s) of {path}{skip_note(record, len(todo))} (dry run: "
+                   "nothing is run)")  # fmt: skip
+        runs = {e.config for e in todo}
+        entries = {e.config: e for e in record.entries}
         for i, config in enumerate(planned, 1):
             shown = {**config.request.params, **config.request.recorded}  # recorded: an entry point's arguments
             values = " ".join(f"{k}={v!r}" for k, v in shown.items())
-            click.echo(f"{i:>4}  {config.config}  {values}")
+            entry = entries[config.config]
+            skipped = "" if config.config in runs else f"  (skipped: {entry.status} in run {entry.run_id})"
+            click.echo(f"{i:>4}  {config.config}  {values}{skipped}")
         return 0
     kind, settings = executor_settings(store.root, executor, jobs, dask_scheduler, partition=partition,
                                        time_min=time_min, cpus=cpus, gpus=gpus, mem=mem, account=account)  # fmt: skip
@@ -148,8 +155,27 @@ def start_sweep(
             record = run_sweep(planned, sweep_id, store.root, ex, definition=definition, retry_failed=retry_failed,
                                max_retries=max_retries, fail_fast=fail_fast, observer=progress)  # fmt: skip
         except KeyboardInterrupt:
-            click.echo("Interrupted: the sweep was cancelled; run the same command again to resume.", err=True)
-            return 130
+            interrupted = True
+        else:
+            interrupted = False
+    if interrupted:  # the record says what each config's run did (cancelled ones too), as after any sweep
+        from ..errors import RunlabError
+        from ..sweep import load_sweep
+
+        try:
+            _run_lines(store, load_sweep(store.root, sweep_id))
+        except RunlabError:  # interrupted before the record was written: no run exists
+            pass
+        click.echo("Interrupted: the sweep was cancelled; run the same command again to resume.", err=True)
+        return 130
+    _run_lines(store, record)
+    if sys.stdout.isatty():
+        _summary(store, record)
+    return 0 if record.state == "completed" else 130 if record.state == "cancelled" else 1
+
+
+def _run_lines(store: Any, record: Any) -> None:
+    """``run ID STATE FOLDER`` for every config of the sweep, in order."""
     for entry in record.entries:
         folder = ""
         if entry.run_id:
@@ -158,9 +184,6 @@ def start_sweep(
             except Exception:
                 folder = ""
         click.echo(f"run {entry.run_id or '-':<8} {entry.status:<9} {folder}".rstrip())
-    if sys.stdout.isatty():
-        _summary(store, record)
-    return 0 if record.state == "completed" else 130 if record.state == "cancelled" else 1
 
 
 def executor_settings(

@@ -59,7 +59,7 @@ from ._loader import (
 )
 from ._request import Links, Origin, RunOptions, RunRequest, RunResult, Target
 from ._result import record_result_metrics
-from ._script_params import check_arguments, function_params, is_dunder, script_params
+from ._script_params import check_call, function_params, is_dunder, script_params
 
 __all__ = ["Script", "ScriptConfig", "ScriptExecutor", "function_params", "script_params"]
 
@@ -300,9 +300,7 @@ class ScriptExecutor:
         else:
             injected, extra = dict(request.params), dict(request.recorded)
         values = self._parameters(injected)
-        check_inject(values)
-        check_static(self.script.info, self.script.entrypoint, list(values))
-        check_arguments(self.script.info, self.script.entrypoint, target.args, target.kwargs, values)
+        check_call(self.script.info, self.script.entrypoint, values, target.args, target.kwargs)
         opts = request.options
         defaults = {n: p.default for n, p in self._known().items() if p.usable}
         recorded = {**defaults, **extra, **values}
@@ -394,6 +392,4 @@ def __getattr__(name: str) -> Any:
     module = _MOVED.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
     return getattr(import_module(module, __package__), name)

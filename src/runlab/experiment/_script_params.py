@@ -115,6 +115,25 @@ def function_params(path: str | os.PathLike[str], function: str) -> dict[str, Pa
     return params
 
 
+def check_call(
+    info: ScriptInfo, explicit: str | None, values: Mapping[str, Any], args: Sequence[Any] = (),
+    kwargs: Mapping[str, Any] | None = None,
+) -> None:  # fmt: skip
+    """What every start of a plain script's run checks before the run exists (a single run, each config
+    of a sweep): the globals ``values`` can be injected, the entry point exists, and nothing it requires
+    is missing from ``args``/``kwargs``.
+
+    Raises:
+        ValidationError: naming the global, the entry point or the missing argument.
+    """
+    from ._entrypoint import check_static
+    from ._loader import check_inject
+
+    check_inject(values)
+    check_static(info, explicit, list(values))
+    check_arguments(info, explicit, args, kwargs or {}, values)
+
+
 def check_arguments(
     info: ScriptInfo, explicit: str | None, args: Sequence[Any], kwargs: Mapping[str, Any], injected: Collection[str]
 ) -> None:

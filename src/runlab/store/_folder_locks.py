@@ -11,7 +11,8 @@ Contract:
     * A lock file is removed only by a process holding its ``flock`` (when it lets the folder
       go, or when the run's folder is deleted and nobody holds it); a process that took the
       ``flock`` of a file removed meanwhile opens the path again, so two never hold one folder.
-      What stays in ``locks/`` is the locks of folders held now and of processes killed holding one.
+      What stays in ``locks/`` is the locks of folders held now and of processes killed holding one;
+      :func:`stale_locks` removes the latter (``runlab gc``).
     * :func:`hold_changes`: user commands that change finished runs' records take turns.
 
 Example:
@@ -33,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["FolderLocks", "hold_changes", "live_run_in"]
+__all__ = ["FolderLocks", "hold_changes", "live_run_in", "stale_locks"]
 
 
 def live_run_in(folder: Path) -> bool:
@@ -167,3 +168,32 @@ class FolderLocks:
             return
         if fd is not None:
             _let_go(fd, lock)
+
+
+def stale_locks(root: Path, remove: bool = False) -> list[Path]:
+    """The lock files of ``root`` that no process holds and whose folder is gone or holds no live run (left
+    by processes killed while holding one); removed, as their holder would (:func:`_let_go`), when ``remove``.
+
+    A lock another process holds is never touched, nor ``changes.lock`` (:func:`hold_changes`). Each file is
+    held for a moment to know that nobody else does, as :meth:`FolderLocks.drop` does.
+    """
+    try:
+        files = sorted(f for f in (root / ".runlab" / "locks").iterdir() if f.suffix == ".lock")
+    except OSError:  # no locks folder
+        return []
+    found: list[Path] = []
+    for lock in files:
+        if lock.name == "changes.lock" or live_run_in(root / lock.name[: -len(".lock")].replace("%", "/")):
+            continue
+        try:
+            fd = _take(lock, create=False)
+        except OSError:  # unreadable: it stays
+            continue
+        if fd is None:  # held by a live process (or removed meanwhile)
+            continue
+        found.append(lock)
+        if remove:
+            _let_go(fd, lock)
+        else:
+            os.close(fd)
+    return found

@@ -43,7 +43,7 @@ from typing import Any
 
 from ..errors import RunlabError, RunNotFoundError, UsageError
 from ._files import remove_folder
-from ._folder_locks import hold_changes
+from ._folder_locks import hold_changes, stale_locks
 from ._index import RUN_COLUMNS, effective_status
 from ._metrics_file import read_metrics, summaries_from_series
 from ._records import RunRecord, RunSet
@@ -59,6 +59,7 @@ __all__ = [
     "delete",
     "find_record",
     "gc_candidates",
+    "gc_locks",
     "parse_age",
     "parse_since",
     "query",
@@ -375,6 +376,14 @@ def gc_candidates(
             if rec.id not in seen and rec.status != "running":
                 found.append((rec, "debug"))
     return found
+
+
+def gc_locks(store: Store, dry_run: bool = False) -> list[Path]:
+    """The lock files in ``<root>/.runlab/locks/`` that processes killed while holding one left (no process
+    holds them, their folder is gone or holds no live run), removed unless ``dry_run``. Locks held now and
+    ``changes.lock`` stay.
+    """
+    return stale_locks(store.root, remove=not dry_run)
 
 
 def _still_running_in_its_folder(record: RunRecord) -> bool:

@@ -21,7 +21,7 @@ from ._plan import plan_study
 from ._progress import StudyProgress, SweepProgress
 from ._record import SweepEntry, SweepRecord, list_sweeps, load_sweep, sweep_dir
 from ._requests import build_requests, load_experiment
-from ._runner import SweepConfig, SweepObserver, plan_sweep, run_sweep
+from ._runner import SweepConfig, SweepObserver, plan_sweep, preview_sweep, run_sweep
 from ._space import Dimension, SearchSpaceError, parse_search, parse_search_mapping
 from ._study import (
     PRUNERS,
@@ -69,6 +69,7 @@ __all__ = [
     "load_experiment",
     "load_sweep",
     "plan_sweep",
+    "preview_sweep",
     "run_sweep",
     "sweep_dir",
 ]

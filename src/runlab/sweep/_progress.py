@@ -8,7 +8,27 @@ from typing import Any
 from ..executors import RunResult
 from ._record import SweepEntry, SweepRecord
 
-__all__ = ["StudyProgress", "SweepProgress"]
+__all__ = ["StudyProgress", "SweepProgress", "skip_note"]
+
+
+def skip_note(record: SweepRecord, todo: int) -> str:
+    """`` (5 skipped: 4 already completed, 1 failed before; ...)`` when a resumed sweep runs ``todo`` of its
+    entries, else ``""``.
+
+    Example:
+        >>> from pathlib import Path
+        >>> entries = [SweepEntry("a", [], status="completed"), SweepEntry("b", [])]
+        >>> skip_note(SweepRecord("s", Path("."), {}, entries), 1)
+        ' (1 skipped: 1 already completed)'
+    """
+    skipped = len(record.entries) - todo
+    if not skipped:
+        return ""
+    completed = sum(e.status == "completed" for e in record.entries)  # and without --retry-failed, failed ones
+    parts = [f"{completed} already completed"] if completed else []
+    if skipped > completed:
+        parts.append(f"{skipped - completed} failed before; --retry-failed runs them again")
+    return f" ({skipped} skipped: {', '.join(parts)})"
 
 
 class SweepProgress:
@@ -32,15 +52,8 @@ class SweepProgress:
         self._start = time.monotonic()
 
     def sweep_start(self, record: SweepRecord, todo: int) -> None:
-        skipped = len(record.entries) - todo
-        note = ""
-        if skipped:  # completed ones, and (without --retry-failed) those that failed before
-            completed = sum(e.status == "completed" for e in record.entries)
-            parts = [f"{completed} already completed"] if completed else []
-            if skipped > completed:
-                parts.append(f"{skipped - completed} failed before; --retry-failed runs them again")
-            note = f" ({skipped} skipped: {', '.join(parts)})"
-        self.console.print(f"sweep {record.id}: {todo} run(s){note}", highlight=False, soft_wrap=True)
+        self.console.print(f"sweep {record.id}: {todo} run(s){skip_note(record, todo)}", highlight=False,
+                           soft_wrap=True)  # fmt: skip
         self._start = time.monotonic()
         if not self.enabled or not todo:
             return

@@ -137,8 +137,10 @@ def build_requests(
                 request = experiment.request(values, via=via, options=_with_metadata(options, config.metadata))
                 out.append((list(argv), replace(request, target=target, origin=Origin(via, tuple(argv)))))
         return out
-    from ..experiment._script_params import script_settable, script_values, split_values
+    from ..experiment._script import Script
+    from ..experiment._script_params import check_call, script_settable, script_values, split_values
 
+    script = Script(file, entrypoint=entrypoint)  # checked as a single run's: syntax, entry point
     settable = script_settable(file, entrypoint)  # the file is read once for every config and override
     names = {**settable[0], **settable[1]}
     for config in base_configs:
@@ -147,6 +149,8 @@ def build_requests(
             parsed, arguments = split_values(file, parse_overrides(list(argv), names) if argv else {}, settable)
             target = Target("script", file, entrypoint, tuple(config.args), {**config.kwargs, **arguments})
             opts = _with_metadata(options, config.metadata)
-            out.append((list(argv), RunRequest(target, {**typed, **parsed}, opts, origin=Origin(via, tuple(argv)),
+            values = {**typed, **parsed}
+            check_call(script.info, entrypoint, values, target.args, target.kwargs)  # before any run exists
+            out.append((list(argv), RunRequest(target, values, opts, origin=Origin(via, tuple(argv)),
                                                recorded=arguments)))  # fmt: skip
     return out

@@ -21,7 +21,7 @@ from ..executors import Executor, RunRequest, RunResult
 from ..params import config_id
 from ._record import SweepEntry, SweepRecord, load_sweep, sweep_dir
 
-__all__ = ["SweepConfig", "SweepObserver", "index_folder", "plan_sweep", "run_sweep"]
+__all__ = ["SweepConfig", "SweepObserver", "index_folder", "plan_sweep", "preview_sweep", "run_sweep"]
 
 
 @value_class(frozen=True)
@@ -108,11 +108,12 @@ def _reconcile(record: SweepRecord) -> None:
             entry.attempts = max(entry.attempts, 1)
 
 
-def _open_record(sweep_id: str, root: Path, configs: Sequence[SweepConfig], definition: Mapping[str, Any],
-                 name: str | None, executor: Executor) -> SweepRecord:  # fmt: skip
+def _current_record(sweep_id: str, root: Path, configs: Sequence[SweepConfig], definition: Mapping[str, Any],
+                    name: str | None, info: dict[str, Any]) -> SweepRecord:  # fmt: skip
+    """The sweep's record as starting it now makes it, not saved: the one found (the configs it lacks added,
+    its entries brought up to date with the store's runs) or a new one."""
     import os
 
-    info = {"name": executor.name, "workers": executor.workers}
     if (sweep_dir(root) / f"{sweep_id}.json").is_file():
         record = load_sweep(root, sweep_id)
         known = {e.config for e in record.entries}
@@ -122,8 +123,27 @@ def _open_record(sweep_id: str, root: Path, configs: Sequence[SweepConfig], defi
     else:
         entries = [SweepEntry(c.config, c.argv) for c in configs]
         record = SweepRecord(sweep_id, root, dict(definition), entries, name=name, executor=info)
-    record.save()
     return record
+
+
+def _todo(record: SweepRecord, configs: Sequence[SweepConfig], retry_failed: bool) -> list[SweepEntry]:
+    """The entries that run: not those whose run completed, nor (without ``retry_failed``) failed or crashed."""
+    planned = {c.config for c in configs}
+    skip = ("completed",) if retry_failed else ("completed", "failed", "crashed")
+    return [e for e in record.entries if e.config in planned and e.status not in skip]
+
+
+def preview_sweep(
+    configs: Sequence[SweepConfig], sweep_id: str, root: Path, *, retry_failed: bool = False
+) -> tuple[SweepRecord, list[SweepEntry]]:
+    """What :func:`run_sweep` would do now, changing nothing: the sweep's record as it would resume it and
+    the entries it would run (the others it skips: their run completed, or failed before).
+
+    Raises:
+        UsageError: the sweep's record cannot be read (as :func:`run_sweep` would).
+    """
+    record = _current_record(sweep_id, root, configs, {}, None, {})
+    return record, _todo(record, configs, retry_failed)
 
 
 def run_sweep(
@@ -160,10 +180,11 @@ def run_sweep(
             would run every config twice).
     """
     with _one_process(root, sweep_id):  # two processes would run every config twice
-        record = _open_record(sweep_id, root, configs, definition or {}, name, executor)
+        info = {"name": executor.name, "workers": executor.workers}
+        record = _current_record(sweep_id, root, configs, definition or {}, name, info)
+        record.save()
         by_config = {c.config: c for c in configs}
-        skip = ("completed",) if retry_failed else ("completed", "failed", "crashed")
-        todo = [e for e in record.entries if e.config in by_config and e.status not in skip]
+        todo = _todo(record, configs, retry_failed)
         hook = on_hook or _apply_hook
         hook("sweep_started", sweep=record, configs=[e.argv for e in todo])
         if observer:
