@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import signal
@@ -135,6 +136,17 @@ class UIServer:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self.stderr.append(line)
+
+    def raw_get(self, path: str) -> tuple[int, str]:
+        """``GET path`` sent byte for byte (no client-side URL normalisation): the status and the body."""
+        host, port = self.base.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
 
     def stop(self, how: int = signal.SIGINT) -> int:
         if self.proc.poll() is None:

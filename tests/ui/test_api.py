@@ -267,13 +267,8 @@ def traversal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
 def test_artifact_traversal_attempts_are_404(traversal_server: tuple[UIServer, str, Path], attempt: str) -> None:
     """Sent byte for byte (no client-side URL normalisation) to a real server."""
     server, rid, folder = traversal_server
-    host, port = server.base.removeprefix("http://").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=60)
-    conn.request("GET", f"/api/runs/{rid}/artifacts/{attempt}")
-    resp = conn.getresponse()
-    body = resp.read().decode("utf-8", "replace")
-    conn.close()
-    assert resp.status == 404, (attempt, resp.status, body[:200])
+    status, body = server.raw_get(f"/api/runs/{rid}/artifacts/{attempt}")
+    assert status == 404, (attempt, status, body[:200])
     assert "top secret" not in body and '"namespace"' not in body
     assert confined_artifact(folder, unquote(attempt)) is None
 

@@ -152,13 +152,8 @@ ODD_ADDRESSES = [  # (run, artifact address as sent, byte for byte)
 @pytest.mark.parametrize(("run", "address"), ODD_ADDRESSES)
 def test_odd_artifact_addresses_are_404(odd_server: tuple[UIServer, dict[str, str]], run: str, address: str) -> None:
     server, runs = odd_server
-    host, port = server.base.removeprefix("http://").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=60)
-    conn.request("GET", f"/api/runs/{runs[run]}/artifacts/{address}")
-    resp = conn.getresponse()
-    body = resp.read().decode("utf-8", "replace")
-    conn.close()
-    assert resp.status == 404, (address, resp.status, body[:200])
+    status, body = server.raw_get(f"/api/runs/{runs[run]}/artifacts/{address}")
+    assert status == 404, (address, status, body[:200])
     assert SECRET not in body and '"namespace"' not in body
 
 
