@@ -98,7 +98,7 @@ _term_prev: Any = None  # the SIGTERM handler runlab's replaced, put back when t
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     """runlab's SIGTERM handler: cancel the open runs (``RunTerminated``), else act as the handler it replaced."""
     global _term_prev
-    runs = sorted(_TERM_RUNS, key=lambda r: r._started_at)
+    runs = sorted(_TERM_RUNS, key=lambda r: getattr(r, "_started_at", 0.0))  # one may be starting
     if runs:
         raise RunTerminated(f"SIGTERM received by run {', '.join(r.id for r in runs)}")
     prev, _term_prev = _term_prev, None  # their last one ended outside the main thread: put it back now
@@ -410,20 +410,27 @@ class Run:
 
     def start(self) -> Run:
         """Move to ``running``: start the heartbeat, the flusher, capture and output copying."""
-        with self._meta_lock:
-            self._transition(RunStatus.RUNNING)
-            now = _now()
-            if self._meta["started"] is None:  # a resumed run keeps its first start
-                self._meta["started"] = now
-            self._started_at = time.monotonic()
-            self._meta["heartbeat"] = {"pid": os.getpid(), "host": _HOST, "time": _time(), "every": HEARTBEAT_INTERVAL}
-            self._meta.setdefault("attempts", []).append(
-                {"start": now, "end": None, "status": RunStatus.RUNNING.value, "host": _HOST, "pid": os.getpid()}
-            )
-            self._write_meta(fsync=False)  # heartbeats and the final record supersede it; that one is synced
-        if self._capture_output:
-            self._output = OutputCapture(self.path / "out.log")
+        # SIGTERM cancels the run from before 'running' can be seen: one sent on seeing it (a sweep's
+        # cancel) used to meet the previous handler (the default: the run read 'crashed')
         _hold_sigterm(self)
+        try:
+            with self._meta_lock:
+                self._transition(RunStatus.RUNNING)
+                now = _now()
+                if self._meta["started"] is None:  # a resumed run keeps its first start
+                    self._meta["started"] = now
+                self._started_at = time.monotonic()
+                beat = {"pid": os.getpid(), "host": _HOST, "time": _time(), "every": HEARTBEAT_INTERVAL}
+                self._meta["heartbeat"] = beat
+                self._meta.setdefault("attempts", []).append(
+                    {"start": now, "end": None, "status": RunStatus.RUNNING.value, "host": _HOST, "pid": os.getpid()}
+                )
+                self._write_meta(fsync=False)  # heartbeats and the final record supersede it; that one is synced
+            if self._capture_output:
+                self._output = OutputCapture(self.path / "out.log")
+        except BaseException:
+            _release_sigterm(self)
+            raise
         self._flush_due = _time() + FLUSH_INTERVAL
         self._worker = RunWorker(self, self._capture, FLUSH_INTERVAL, HEARTBEAT_INTERVAL).start()
         _OPEN_RUNS.add(self)
