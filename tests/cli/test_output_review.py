@@ -176,6 +176,25 @@ def test_bad_input_exits_2_with_one_line_naming_it(
     assert result.stderr.startswith(f"Error: {message}") and result.stderr.count("\n") == 1, result.stderr
 
 
+EMPTY_OPTIONS = [
+    (["list", "--sort", ""], "'--sort'"),
+    (["export", "-o", "-", "--sort", " "], "'--sort'"),
+    (["sweep", "show", "abc", "--sort", ""], "'--sort'"),
+    (["watch", "--once", "-m", "loss", "-m", ""], "'-m' / '--metric'"),
+]
+
+
+@pytest.mark.parametrize(("args", "option"), EMPTY_OPTIONS, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_an_option_given_empty_is_refused(root: Path, runs: dict[str, str], args: list[str], option: str) -> None:
+    # an empty --sort meant the default order and an empty -m no metric, without a word
+    result = _invoke(root, args, runs)
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert errors == [
+        f"Error: Invalid value for {option}: {args[-1]!r} is empty: give a value, or leave the option out."
+    ]
+
+
 def test_watch_of_an_archived_run_says_so(root: Path, runs: dict[str, str]) -> None:
     assert _invoke(root, ["archive", "{failed}", "--yes"], runs).exit_code == 0
     result = _invoke(root, ["watch", "{failed}"], runs)

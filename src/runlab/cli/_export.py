@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..errors import UsageError
-from ._main import cli, get_store, root_option
+from ._main import cli, get_store, given_text, root_option
 
 
 def _check_output(path: str) -> Path | None:
@@ -34,7 +34,7 @@ EXPORT_FORMATS = ("csv", "json", "parquet", "xlsx")
 @click.option("-n", "--namespace", help="Only runs of this namespace.")
 @click.option("-s", "--status", multiple=True, help="Only runs with this status (repeatable).")
 @click.option("-t", "--tag", "tags", multiple=True, help="Only runs with this tag (repeatable).")
-@click.option("--sort", "order_by", metavar="FIELD", default="created", show_default=True)
+@click.option("--sort", "order_by", metavar="FIELD", default="created", show_default=True, callback=given_text)
 @click.option("-f", "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
               help="Output format (default: from the file extension, else csv).")  # fmt: skip
 @click.option("-o", "--output", "output", metavar="FILE", required=True, help="The file to write ('-' for stdout).")

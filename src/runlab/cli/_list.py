@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ._main import cli, existing_store, root_option
+from ._main import cli, existing_store, given_text, root_option
 from ._render import (
     FORMATS,
     STATUS_STYLE,
@@ -42,7 +42,7 @@ def _since(value: str | None) -> float | None:
 @click.option("--since", metavar="WHEN", help="Created at or after: an ISO date/time or an age such as 3d, 12h.")
 @click.option("--until", metavar="WHEN", help="Created before: an ISO date/time or an age such as 1d.")
 @click.option("-a", "--all", "include_archived", is_flag=True, help="Include archived runs.")
-@click.option("--sort", "order_by", metavar="FIELD", default="-created", show_default=True,
+@click.option("--sort", "order_by", metavar="FIELD", default="-created", show_default=True, callback=given_text,
               help="Order by a field; '-' for descending, e.g. -metrics.acc.")  # fmt: skip
 @click.option(
     "-l", "--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most N runs; 0 for all."

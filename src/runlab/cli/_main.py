@@ -138,10 +138,13 @@ def root_option(fn: F) -> F:
     )(fn)
 
 
-def given_text(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Option callback: text given empty (``-n ""``) is refused; it would quietly mean "not given"."""
-    if value is not None and not value.strip():
-        raise click.BadParameter(f"{value!r} is empty: give a value, or leave the option out.", ctx=ctx, param=param)
+def given_text(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Option callback: text given empty (``-n ""``, ``--sort ""``; each of a repeatable option's) is
+    refused; it would quietly mean "not given"."""
+    for text in value if isinstance(value, tuple) else (value,):
+        if isinstance(text, str) and not text.strip():
+            raise click.BadParameter(f"{text!r} is empty: give a value, or leave the option out.", ctx=ctx,
+                                     param=param)  # fmt: skip
     return value
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ._main import cli, get_store, root_option
+from ._main import cli, get_store, given_text, root_option
 from ._render import FORMATS, STATUS_STYLE, emit
 
 __all__ = ["executor_settings", "start_sweep", "sweep_options", "wants_sweep"]
@@ -315,7 +315,8 @@ def sweep_list(ctx: click.Context, fmt: str) -> None:
 
 @sweep_group.command("show")
 @click.argument("ref", metavar="ID")
-@click.option("--sort", metavar="METRIC", help="Sort by a metric or field; '-' for descending, e.g. -acc, params.lr.")
+@click.option("--sort", metavar="METRIC", callback=given_text,
+              help="Sort by a metric or field; '-' for descending, e.g. -acc, params.lr.")  # fmt: skip
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @root_option
 @click.pass_context

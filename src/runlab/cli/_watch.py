@@ -15,7 +15,7 @@ from .._valueclass import value_class
 from ..errors import RunNotFoundError, UsageError
 from ._complete import complete_run_id
 from ._inspect import Interval
-from ._main import cli, existing_store, root_option
+from ._main import cli, existing_store, given_text, root_option
 from ._render import (
     STATUS_STYLE,
     format_duration,
@@ -235,7 +235,7 @@ def _print_plain(watcher: Watcher) -> None:
 @cli.command("watch")
 @click.argument("run_refs", metavar="[ID]...", nargs=-1, shell_complete=complete_run_id)
 @click.option("-w", "--where", metavar="EXPR", help="Watch the running runs matching this filter (instead of IDs).")
-@click.option("-m", "--metric", "metrics", metavar="NAME", multiple=True,
+@click.option("-m", "--metric", "metrics", metavar="NAME", multiple=True, callback=given_text,
               help="A metric to show (repeatable; globs such as 'sys/*'). Default: the first 3 logged.")  # fmt: skip
 @click.option("-i", "--interval", type=Interval(), default=1.0, show_default=True,
               help="Seconds between refreshes (0.05 to 3600).")  # fmt: skip
