@@ -70,6 +70,16 @@ def hold_changes(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _lock_file(root: Path, rel: str) -> Path:
+    """The lock file of the run folder ``rel`` (relative to ``root``): ``.runlab/locks/<ns>%<folder>.lock``."""
+    return root / ".runlab" / "locks" / (rel.replace("/", "%") + ".lock")
+
+
+def _locked_folder(lock: Path) -> str:
+    """The run folder (relative to the root) whose lock file is ``lock``: :func:`_lock_file` read back."""
+    return lock.name.removesuffix(".lock").replace("%", "/")
+
+
 def _same_file(fd: int, path: Path) -> bool:
     """Whether ``path`` still names the file open as ``fd`` (not removed, nor replaced by a new one)."""
     try:
@@ -128,7 +138,7 @@ class FolderLocks:
         self._lock = threading.Lock()
 
     def _path(self, rel: str) -> Path:
-        return self.root / ".runlab" / "locks" / (rel.replace("/", "%") + ".lock")
+        return _lock_file(self.root, rel)
 
     def hold(self, folder: Path) -> bool:
         """Take ``folder`` for a run about to use it; False when a live run holds it."""
@@ -183,7 +193,7 @@ def stale_locks(root: Path, remove: bool = False) -> list[Path]:
         return []
     found: list[Path] = []
     for lock in files:
-        if lock.name == "changes.lock" or live_run_in(root / lock.name[: -len(".lock")].replace("%", "/")):
+        if lock.name == "changes.lock" or live_run_in(root / _locked_folder(lock)):
             continue
         try:
             fd = _take(lock, create=False)
