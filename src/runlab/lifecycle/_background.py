@@ -8,6 +8,12 @@ with the first run of the process and then idles between runs, so starting a run
 thread (a thread start costs a run a scheduler round trip, which on a busy machine is most of
 a trivial run's time). A forked child starts with no workers.
 
+The same thread forces finished runs' final files to disk (:func:`sync_later`), so a run's
+``fsync`` is not part of its time: a crashed or killed process leaves these files complete
+anyway (they are written before), only a power loss within those milliseconds could lose the
+last record, as SQLite's WAL index already may. Interpreter exit waits for what is queued
+(:func:`wait_synced`).
+
 Example:
     >>> import runlab, tempfile
     >>> with runlab.start_run(root=tempfile.mkdtemp(), capture=False) as run:
@@ -17,17 +23,19 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._run import Run
 
-__all__ = ["RunWorker"]
+__all__ = ["RunWorker", "sync_later", "wait_synced"]
 
 
 class RunWorker:
@@ -134,19 +142,38 @@ class _Scheduler:
         self._cond = threading.Condition()
         self._workers: set[RunWorker] = set()
         self._thread: threading.Thread | None = None
+        self._syncs: list[Path] = []  # files to force to disk, first come first
+        self._syncing = 0  # batches the thread is forcing to disk now
+
+    def _ensure_thread(self) -> None:  # with self._cond held
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="runlab-background", daemon=True)
+            self._thread.start()
 
     def add(self, worker: RunWorker) -> None:
         with self._cond:
             self._workers.add(worker)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="runlab-background", daemon=True)
-                self._thread.start()
-            self._cond.notify()
+            self._ensure_thread()
+            self._cond.notify_all()
 
     def wake(self) -> None:
         """Look again at what is due (a job was added)."""
         with self._cond:
-            self._cond.notify()
+            self._cond.notify_all()
+
+    def sync_later(self, paths: Iterable[Path]) -> None:
+        with self._cond:
+            self._syncs.extend(paths)
+            self._ensure_thread()
+            self._cond.notify_all()
+
+    def wait_synced(self) -> None:
+        with self._cond:
+            paths, self._syncs = self._syncs, []
+        _force_to_disk(paths)  # in this thread: the background one may be busy with a capture
+        with self._cond:
+            while self._syncing:
+                self._cond.wait()
 
     def has(self, worker: RunWorker) -> bool:
         with self._cond:
@@ -158,21 +185,72 @@ class _Scheduler:
 
     def _loop(self) -> None:
         while True:
+            worker: RunWorker | None = None
+            delay: float | None = None
             with self._cond:
-                if not self._workers:
-                    self._cond.wait()
-                    continue
-                worker = min(self._workers, key=RunWorker.due)
-                delay = worker.due() - time.monotonic()
-                if delay > 0:
-                    self._cond.wait(delay)
-                    continue
+                if self._workers:
+                    first = min(self._workers, key=RunWorker.due)
+                    delay = first.due() - time.monotonic()
+                    worker = first if delay <= 0 else None
+                if worker is None:  # no run's job is due: force finished runs' files to disk, or wait
+                    paths, self._syncs = self._syncs, []
+                    if not paths:
+                        self._cond.wait(delay)
+                        continue
+                    self._syncing += 1
+            if worker is None:
+                try:
+                    _force_to_disk(paths)
+                finally:
+                    with self._cond:
+                        self._syncing -= 1
+                        self._cond.notify_all()
+                continue
             try:
                 worker.work()
             except Exception as exc:  # one run's failure never stops the thread that serves every run
                 worker.report(exc)
 
 
+def _force_to_disk(paths: list[Path]) -> None:
+    """``fsync`` each file; a file removed since needs nothing, a failing disk is reported once."""
+    failures: set[str] = set()
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO put in a file's place never blocks the thread
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            failures.add(f"{type(exc).__name__}: {exc}")
+            continue
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            failures.add(f"{type(exc).__name__}: {exc}")
+        finally:
+            os.close(fd)
+    for message in sorted(failures):
+        print(f"runlab: could not force a finished run's files to disk: {message}", file=sys.__stderr__)
+
+
+def sync_later(paths: Iterable[Path]) -> None:
+    """Force ``paths`` to disk (``fsync``) on the background thread, soon and in order.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "run.json"
+        >>> _ = path.write_text("{}")
+        >>> sync_later([path]); wait_synced()
+    """
+    _SCHEDULER.sync_later(paths)
+
+
+def wait_synced() -> None:
+    """Return once every file given to :func:`sync_later` is on disk (called at interpreter exit)."""
+    _SCHEDULER.wait_synced()
+
+
 _SCHEDULER = _Scheduler()
+atexit.register(wait_synced)  # registered first, so it runs after the exit hooks that finish open runs
 if hasattr(os, "register_at_fork"):  # a forked child serves none of its parent's runs
     os.register_at_fork(after_in_child=_SCHEDULER.reset)

@@ -7,11 +7,13 @@ import getpass
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Literal
 
+from ..store._files import write_or_link
 from ._gpu import gpu_inventory
 from ._secrets import load_rules, redact_argv, redact_environ
 
@@ -224,11 +226,19 @@ def capture_environment() -> dict[str, Any]:
 
 
 def snapshot_code(source: Path, code_dir: Path) -> Path | None:
-    """Copy the experiment's source file into ``code_dir``; None when it cannot be read."""
+    """Copy the experiment's source file into ``code_dir``; None when it cannot be read.
+
+    The runs of one process that snapshot the same unchanged file share one copy (a hard
+    link, see :func:`~runlab.store._files.write_or_link`).
+    """
     try:
-        if not source.is_file():
+        st = source.stat()
+        if not stat.S_ISREG(st.st_mode):
             return None
         code_dir.mkdir(exist_ok=True)
-        return Path(shutil.copy2(source, code_dir / source.name))
+        target = code_dir / source.name
+        key = ("code", os.fspath(source), st.st_ino, st.st_size, st.st_mtime_ns)
+        write_or_link(target, key, lambda path: shutil.copy2(source, path))
+        return target
     except OSError:
         return None

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from ..store._files import atomic_write_bytes
+
 __all__ = ["capture_reproducible", "distributions", "find_uv", "needed_closure"]
 
 _NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -261,7 +263,8 @@ def capture_reproducible(run_path: Path, source: Path | None, extra: Iterable[Pa
         },
     }  # fmt: skip
     env_dir.mkdir(exist_ok=True)
-    (env_dir / "dependencies.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    # replaced, not written through: the light capture's file may be a hard link other runs share
+    atomic_write_bytes(env_dir / "dependencies.json", (json.dumps(record, indent=2) + "\n").encode(), fsync=False)
     modules: list[str] = []
     if source is not None:
         base = source.parent.resolve()

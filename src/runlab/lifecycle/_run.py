@@ -15,13 +15,13 @@ from typing import Any, Literal
 
 from .._settings import env_number
 from ..errors import DataError, ForeignRunError, InvalidTransitionError, RunFinishedError, RunPruned, UsageError
-from ..store._files import atomic_write_bytes, dumps, dumps_light, write_json_atomic
+from ..store._files import dumps, dumps_light, write_json_atomic, write_or_link
 from ..store._metrics_file import summary_json
 from ..store._status import TRANSITIONS, RunStatus
 from ..store._store import Store
 from ..store._text import check_text, tag_list
 from ._artifacts import artifact_name, copy_artifact, safe_artifact_path
-from ._background import RunWorker
+from ._background import RunWorker, sync_later, wait_synced
 from ._data import RunData
 from ._events import emit
 from ._output import OutputCapture
@@ -111,6 +111,7 @@ def _deliver_sigterm(handler: Any, frame: FrameType | None) -> None:
     if handler is signal.SIG_DFL:
         sys.stdout.flush()
         sys.stderr.flush()
+        wait_synced()  # the process ends without its exit hooks: the cancelled run's record goes to disk first
         os.kill(os.getpid(), signal.SIGTERM)
     elif callable(handler):
         handler(signal.SIGTERM, frame)
@@ -465,8 +466,15 @@ class Run:
             dists = list_distributions()
             env_dir = self.path / "env"
             env_dir.mkdir(exist_ok=True)
-            (env_dir / "requirements.txt").write_text("".join(f"{n}=={v}\n" for n, v in dists), encoding="utf-8")
-            atomic_write_bytes(env_dir / "dependencies.json", dumps_light(dict(dists)), fsync=False)
+            # the same for every run of the process: one shared copy (hard links where possible)
+            requirements = "".join(f"{n}=={v}\n" for n, v in dists).encode()
+            write_or_link(
+                env_dir / "requirements.txt", ("requirements", requirements), lambda p: p.write_bytes(requirements)
+            )
+            dependencies = dumps_light(dict(dists))
+            write_or_link(
+                env_dir / "dependencies.json", ("dependencies", dependencies), lambda p: p.write_bytes(dependencies)
+            )
             with self._meta_lock:
                 self._meta["git"] = git
                 self._meta["env"] = env
@@ -545,7 +553,7 @@ class Run:
             self._metrics.close()
             snapshot = self.data.snapshot()
             if snapshot is not None:
-                write_json_atomic(self.path / "data.json", snapshot)
+                write_json_atomic(self.path / "data.json", snapshot, fsync=False)  # synced with run.json below
             if self._reproducible:
                 self._save_reproducible()
             # metrics, data and capture are complete; what listeners add (plugin records,
@@ -567,8 +575,10 @@ class Run:
                 if self._worker is not None and self._worker.errors:
                     self._meta["writer_errors"] = self._worker.errors
                 self._meta["metrics"] = {k: summary_json(v) for k, v in self._metrics.summaries.items()}
-                self._write_meta(self._meta["metrics"])
+                self._write_meta(self._meta["metrics"], fsync=False)
                 self._final_written = True
+            # forced to disk on the background thread, off the run's time (exit waits for it)
+            sync_later([self.path / "data.json", self.path / "run.json"])
             self._prev_sigterm = _release_sigterm(self)
         emit("run_state_changed", self, old=old, new=target.value)
 

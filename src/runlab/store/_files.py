@@ -6,6 +6,10 @@ about 15 ms, though, so the small documents written while a run starts and finis
 library's encoder until orjson is loaded anyway or the process has written a few dozen such
 documents (a second run, a long run's heartbeats), and falls back to orjson for what the standard
 library cannot encode the same way.
+
+Files that every run of a process captures alike (the code snapshot, ``env/requirements.txt``)
+are hard links of the previous run's copy where the file system allows it: see
+:func:`write_or_link`.
 """
 
 from __future__ import annotations
@@ -14,10 +18,20 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "dumps", "dumps_light", "loads", "read_json", "remove_folder", "write_json_atomic"]
+__all__ = [
+    "atomic_write_bytes",
+    "dumps",
+    "dumps_light",
+    "loads",
+    "read_json",
+    "remove_folder",
+    "write_json_atomic",
+    "write_or_link",
+]
 
 
 def _default(obj: Any) -> Any:
@@ -109,6 +123,52 @@ def atomic_write_bytes(path: Path, data: bytes, fsync: bool = True) -> None:
 def write_json_atomic(path: Path, obj: Any, fsync: bool = True) -> None:
     """Serialise ``obj`` and write it to ``path`` atomically."""
     atomic_write_bytes(path, dumps_light(obj) + b"\n", fsync=fsync)
+
+
+_MADE: dict[Hashable, tuple[str, tuple[int, int, int]]] = {}  # key -> the last file made, as it was then
+
+
+def write_or_link(path: Path, key: Hashable, write: Callable[[Path], object]) -> None:
+    """Make ``path`` with ``write(path)``, or as a hard link to the file made last for the same ``key``.
+
+    ``key`` stands for the content (the text itself, or a source file's path and ``stat``), so the
+    runs of a sweep share one copy of what they all capture alike: a link costs a directory
+    entry where a new file costs an inode and a data block. The earlier file is linked only
+    while it is unchanged (same inode, size and modification time); otherwise, or where the
+    file system refuses hard links, ``write`` makes a file of its own. An existing ``path`` is
+    removed first, so no write ever changes a file another run shares.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> for name in ("a.txt", "b.txt"):
+        ...     write_or_link(folder / name, ("doc", "same text"), lambda p: p.write_text("same text"))
+        >>> (folder / "a.txt").stat().st_nlink
+        2
+    """
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    made = _MADE.get(key)
+    if made is not None:
+        earlier, identity = made
+        try:
+            st = os.stat(earlier)
+            if (st.st_ino, st.st_size, st.st_mtime_ns) == identity:
+                os.link(earlier, path)
+                return
+        except OSError:  # gone, changed underneath, another file system, no hard links there
+            pass
+    write(path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        _MADE.pop(key, None)
+    else:
+        if len(_MADE) >= 64:  # a long session's edited sources and changed environments
+            _MADE.clear()
+        _MADE[key] = (os.fspath(path), (st.st_ino, st.st_size, st.st_mtime_ns))
 
 
 def remove_folder(path: Path) -> None:
