@@ -83,17 +83,20 @@ def forgetting_siblings(folder: str | os.PathLike[str], keep: str | None = None)
     a later file in another folder importing its own ``helper`` must get that one, as a fresh
     ``python`` would. ``keep`` names a module to leave alone (the file's own module).
     """
-    base = Path(folder).resolve()
+    where = os.path.abspath(folder)  # resolved (a file system walk) only if the code imported something
     before = set(sys.modules)
     try:
         yield
     finally:
-        local = _local_names(base)
-        for name in set(sys.modules) - before:
-            if name.partition(".")[0] in local and name != keep:
-                origin = getattr(sys.modules.get(name), "__file__", None)
-                if origin and Path(origin).resolve().is_relative_to(base):
-                    del sys.modules[name]
+        new = set(sys.modules) - before
+        if new:
+            base = Path(where).resolve()
+            local = _local_names(base)
+            for name in new:
+                if name.partition(".")[0] in local and name != keep:
+                    origin = getattr(sys.modules.get(name), "__file__", None)
+                    if origin and Path(origin).resolve().is_relative_to(base):
+                        del sys.modules[name]
 
 
 @contextmanager
