@@ -6,7 +6,9 @@ also copied there (``docs/update_screenshots.py`` uses that to refresh ``docs/im
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,7 +16,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -39,8 +41,8 @@ class Session:
         self.context.on("request", lambda r: self.requests.append(r.url))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
 
-    def goto(self, path: str) -> None:
-        self.page.goto(self.server.base + path)
+    def goto(self, path: str, wait_until: Literal["commit", "domcontentloaded", "load"] = "load") -> None:
+        self.page.goto(self.server.base + path, wait_until=wait_until)
 
     def shot(self, name: str) -> Path:
         path = self.shots / name
@@ -172,6 +174,129 @@ def test_a_chart_page_keeps_its_one_copy_of_the_chart_library(
     assert session.js("document.body.dataset.plotly") == "loaded"
     assert page.locator('script[src="/static/plotly.min.js"]').count() == 1
     assert sum(u.endswith("/static/plotly.min.js") for u in session.requests) == 1
+
+
+SKETCH_PATH = "#chart .chart-sketch path.line"
+
+
+def sketch_shape(d: str) -> tuple[int, int, int]:
+    """A sketch line's ``d``: (its segments, its points, its lone points drawn as dots)."""
+    return d.count("M"), len(re.findall("[ML]", d)), d.count("h0")
+
+
+def sketch_texts(session: Session, chart: str) -> list[str]:
+    """The labels of a chart's sketch (SVG text has no ``innerText``)."""
+    return list(session.js(f"[...document.querySelectorAll('{chart} .chart-sketch text')].map(t => t.textContent)"))
+
+
+@pytest.mark.parametrize(
+    ("page_path", "paths"), [("/runs/{a}", 1), ("/compare?ids={a},{b}&metric=loss", 2)], ids=["run", "compare"]
+)
+def test_a_chart_is_sketched_before_plotly_js_has_loaded_then_replaced(
+    session: Session, ui_store: dict[str, str], page_path: str, paths: int
+) -> None:
+    """A fresh browser compiles plotly.js (4.8 MB) for about a second: the chart's data draws first as
+    a static sketch, which the interactive chart replaces once plotly.js has loaded."""
+    page = session.page
+    held: list[Any] = []  # the plotly.js request, answered only once the sketch has been checked
+    page.route("**/static/plotly.min.js", lambda route: held.append(route))
+    session.goto(page_path.format(a=ui_store["lr0.1-s1"], b=ui_store["lr0.01-s1"]), "domcontentloaded")
+    chart = "#curves" if "compare" in page_path else "#chart"
+    page.wait_for_selector(f"{chart}[data-sketch='1'] .chart-sketch path.line >> nth={paths - 1}")
+    assert held and session.js("typeof Plotly") == "undefined"
+    lines = page.locator(f"{chart} .chart-sketch path.line")
+    assert lines.count() == paths
+    assert all(sketch_shape(d) == (1, 200, 0) for d in lines.evaluate_all("ps => ps.map(p => p.getAttribute('d'))"))
+    assert lines.evaluate_all("ps => ps.map(p => p.getAttribute('stroke'))") == ["#1f77b4", "#ff7f0e"][:paths]
+    labels = sketch_texts(session, chart)
+    assert "step" in labels and "0" in labels  # the x axis's title and ticks
+    assert page.inner_text(f"{chart} .chart-note") == "loading interactive chart…"
+
+    held[0].continue_()
+    page.wait_for_selector(f"{chart} .main-svg")
+    gone = f"!document.querySelector('{chart} .chart-sketch') && !document.querySelector('{chart}').dataset.sketch"
+    session.wait(gone)
+    assert page.locator(f"{chart} .chart-note").count() == 0
+    data = f"document.querySelector('{chart}').data"
+    assert session.js(f"{data}.length") == paths and session.js(f"{data}[0].y.length") == 200
+    if chart == "#chart":  # later draws are plotly's: a zoom fetches the window in full detail
+        session.wait("document.getElementById('chart').dataset.ready")
+        session.zoom("chart", {"xaxis.range": [10, 20]})
+        session.wait("document.getElementById('chart').data[0].x.length === 11")
+        assert page.locator(".chart-sketch").count() == 0
+
+
+def test_a_fresh_browser_runs_plotly_js_only_once_the_first_sketch_is_there(
+    session: Session, ui_store: dict[str, str]
+) -> None:
+    """Fetched over the network (nothing compiled yet), plotly.js holds the page for about a second while
+    it compiles and runs: the run page fetches it at once but runs it after the chart's sketch."""
+    page = session.page
+    page.add_init_script("""new MutationObserver(() => {
+      if (window.sketchedFirst === undefined && document.querySelector('script[src="/static/plotly.min.js"]'))
+        window.sketchedFirst = !!document.querySelector('#chart[data-sketch="1"] path');
+    }).observe(document, { childList: true, subtree: true });""")
+    session.goto(f"/runs/{ui_store['lr0.1-s1']}")
+    page.wait_for_selector("#chart .main-svg")
+    assert session.js("window.sketchedFirst") is True
+    assert session.js("document.querySelector('#chart .chart-sketch')") is None
+
+
+def test_without_plotly_js_the_sketch_stays_and_says_why(session: Session, ui_store: dict[str, str]) -> None:
+    """plotly.js failing to load leaves the sketches, captioned with the error, and the rest of the page."""
+    page = session.page
+    page.route("**/static/plotly.min.js", lambda route: route.abort())
+    session.goto(f"/runs/{ui_store['lr0.1-s1']}")
+    page.wait_for_selector("#chart .chart-note.error")
+    assert "could not load /static/plotly.min.js" in page.inner_text("#chart .chart-note")
+    assert page.get_attribute("#chart", "data-sketch") == "1"
+    assert sketch_shape(page.get_attribute(SKETCH_PATH, "d") or "") == (1, 200, 0)
+    # the rest of the page does not wait for the charts: system metrics (one point: a dot), the log
+    page.wait_for_selector("#sys-chart .chart-note.error")
+    assert sketch_shape(page.get_attribute("#sys-chart .chart-sketch path.line", "d") or "") == (1, 1, 1)
+    session.wait("document.getElementById('log').textContent.length > 0")
+    page.check("#metric-choice input[value='acc']")  # still sketched, with the metric added
+    session.wait(f"document.querySelectorAll('{SKETCH_PATH}').length === 2")
+    assert session.js("typeof Plotly") == "undefined"
+
+
+NAN, INF = math.nan, math.inf
+
+
+@pytest.mark.parametrize(
+    ("values", "logy", "shape"),
+    [
+        ([1.0, NAN, 2.0, 3.0, NAN, NAN, 4.0, 5.0, INF, 6.0], False, (4, 6, 2)),  # gaps; lone points as dots
+        ([0.5], False, (1, 1, 1)),  # a single point
+        ([2.0, 2.0, 2.0], False, (1, 3, 0)),  # a flat line
+        ([NAN, NAN], False, None),  # nothing finite: no sketch
+        ([1.0, 10.0, 0.0, -1.0, 100.0, 1000.0], True, (2, 4, 0)),  # log y: zero and negative values are gaps
+    ],
+    ids=["gaps", "single-point", "flat", "all-nan", "log-y"],
+)
+def test_sketches_of_awkward_series(
+    session: Session, root: Path, values: list[float], logy: bool, shape: tuple[int, int, int] | None
+) -> None:
+    """NaN and infinite values (``null`` from the API) are gaps, and no series makes the sketch throw
+    (the session fails on any page error)."""
+    import runlab
+
+    with runlab.start_run(name="awkward", root=root, capture=False) as run:
+        for step, value in enumerate(values):
+            run.log_metric("m", value, step=step)
+    page = session.page
+    page.route("**/static/plotly.min.js", lambda route: None)  # never answered: sketches only
+    session.goto("/runs/awkward", "domcontentloaded")  # "load" waits for plotly.js
+    session.wait(f"document.getElementById('points-info').textContent === 'm: {len(values)} points'")
+    if logy:
+        page.check("#logy")
+        session.wait(f"document.querySelector('{SKETCH_PATH}')?.getAttribute('d').split('M').length === 3")
+        assert {"1", "10", "100", "1000"} <= set(sketch_texts(session, "#chart"))
+    if shape is None:
+        assert page.locator("#chart .chart-sketch").count() == 0 and page.get_attribute("#chart", "data-sketch") is None
+    else:
+        assert sketch_shape(page.get_attribute(SKETCH_PATH, "d") or "") == shape
+        assert page.get_attribute("#chart", "data-sketch") == "1"
 
 
 def test_failed_run_shows_its_traceback(session: Session) -> None:

@@ -28,9 +28,28 @@ function loadPlotly() {
       script.addEventListener("error", () => reject(new Error("could not load /static/plotly.min.js")));
       document.head.append(script);
     });
+    plotlyLoading.catch(() => {});  // each chart that needed it says so (chartFailed)
   }
   return plotlyLoading;
 }
+
+// Chart pages fetch plotly.js at once, while their first API request runs. Come from the browser's cache,
+// it was compiled before (~0.1 s to run): it runs at once. Come over the network, compiling and running it
+// holds the page for about a second: it runs once the first chart's data has been painted as a sketch
+// (plot), or after 3 s on a page that draws nothing, so the data shows without waiting for it.
+function preloadPlotly() {
+  const link = el("link", { rel: "preload", as: "script", href: "/static/plotly.min.js" });
+  link.addEventListener("load", () => {
+    const fetched = performance.getEntriesByName(link.href).some((e) => e.transferSize > 0);
+    fetched ? setTimeout(loadPlotly, 3000) : loadPlotly();
+  });
+  link.addEventListener("error", loadPlotly);  // its own error then tells the charts
+  document.head.append(link);
+}
+const painted = () => new Promise((resolve) => {  // after the next frame (at most 0.2 s: a hidden tab has none)
+  requestAnimationFrame(() => setTimeout(resolve));
+  setTimeout(resolve, 200);
+});
 
 async function api(path, params) {
   const url = new URL(path, window.location.origin);
@@ -223,13 +242,117 @@ const chartLayout = (logy, extra = {}) => ({
 });
 const plotConfig = { responsive: true, displaylogo: false };
 
+// A chart's first paint before plotly.js has loaded (a fresh browser compiles its 4.8 MB for about a
+// second): the same line traces as a static SVG, captioned as a preview; the first Plotly.react removes
+// it. Only numeric scatter traces drawn with lines on linear or log-y axes; anything else waits for plotly.
+const SVG = "http://www.w3.org/2000/svg";
+const svg = (tag, attrs = {}, text = "") => {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text) node.textContent = text;
+  return node;
+};
+const titleText = (t) => (t && typeof t === "object" ? t.text : t) || "";
+const tickLabel = (v) => String(Number(v.toPrecision(4)));
+
+function ticks(lo, hi, log) {  // 3-6 round values in [lo, hi]; powers of ten on a log axis
+  if (log && hi - lo >= 1) {
+    const out = [];
+    for (let e = Math.ceil(lo); e <= hi; e += Math.max(1, Math.ceil((hi - lo) / 5))) out.push(e);
+    return out;
+  }
+  const rough = (hi - lo) / 5;
+  const mag = 10 ** Math.floor(Math.log10(rough));
+  const step = mag * [1, 2, 5, 10].find((m) => m * mag >= rough);
+  const out = [];
+  for (let i = Math.ceil(lo / step); i * step <= hi + step * 1e-9; i++) out.push(i * step);
+  return out;
+}
+
+function unsketch(node) {
+  node.querySelector(":scope > .chart-sketch")?.remove();
+  delete node.dataset.sketch;
+}
+
+function sketch(node, traces, layout) {
+  unsketch(node);
+  const xa = layout.xaxis || {};
+  const ya = layout.yaxis || {};
+  const log = ya.type === "log";
+  const shown = traces.filter((t) => t.visible !== false);
+  const W = node.clientWidth;
+  const H = node.clientHeight;
+  if (!W || !H || !shown.length || (xa.type && xa.type !== "linear") || (ya.type && !["linear", "log"].includes(ya.type))
+      || xa.range || ya.range || shown.some((t) => (t.type || "scatter") !== "scatter" || (t.mode && !t.mode.includes("lines"))
+      || (t.x && !t.x.every((v) => v === null || typeof v === "number")))) return;
+  const yOf = (v) => (typeof v !== "number" || !Number.isFinite(v) || (log && v <= 0) ? null : log ? Math.log10(v) : v);
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  const lines = traces.map((t, i) => {
+    const pts = t.visible === false || t.line?.width === 0 ? [] : (t.y || []).map((v, j) => [t.x ? t.x[j] : j, yOf(v)]);
+    for (const [x, y] of pts) {
+      if (x === null || y === null || !Number.isFinite(x)) continue;
+      x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+    }
+    return { pts, color: t.line?.color || PALETTE[i % PALETTE.length], opacity: t.opacity ?? 1 };
+  });
+  if (x0 > x1) return;  // not one finite point
+  if (x0 === x1) { x0 -= 1; x1 += 1; }
+  const pad = y1 > y0 ? (y1 - y0) / 20 : 1;  // as plotly's autorange leaves room around lines
+  [y0, y1] = [y0 - pad, y1 + pad];
+  const m = { l: 80, r: 80, t: 100, b: 80, ...layout.margin };
+  if (layout.legend?.orientation === "h" && layout.showlegend !== false) m.b += 35;  // plotly's legend, below
+  const sx = (x) => (m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r)).toFixed(1);
+  const sy = (y) => (H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b)).toFixed(1);
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "chart preview" });
+  for (const x of ticks(x0, x1, false)) {
+    root.append(svg("line", { class: "grid", x1: sx(x), x2: sx(x), y1: m.t, y2: H - m.b }),
+      svg("text", { x: sx(x), y: H - m.b + 14, "text-anchor": "middle" }, tickLabel(x)));
+  }
+  for (const y of ticks(y0, y1, log)) {
+    root.append(svg("line", { class: "grid", x1: m.l, x2: W - m.r, y1: sy(y), y2: sy(y) }),
+      svg("text", { x: m.l - 6, y: sy(y), "text-anchor": "end", "dominant-baseline": "middle" }, tickLabel(log ? 10 ** y : y)));
+  }
+  root.append(svg("rect", { class: "frame", x: m.l, y: m.t, width: W - m.l - m.r, height: H - m.t - m.b }));
+  for (const { pts, color, opacity } of lines) {
+    let d = "";
+    let open = false;
+    pts.forEach(([x, y], j) => {
+      if (x === null || y === null || !Number.isFinite(x)) { open = false; return; }
+      d += `${open ? "L" : "M"}${sx(x)} ${sy(y)}`;
+      const next = pts[j + 1];
+      if (!open && (!next || next[1] === null || !Number.isFinite(next[0]))) d += "h0";  // a lone point: a dot
+      open = true;
+    });
+    if (d) root.append(svg("path", { class: "line", d, stroke: color, "stroke-opacity": opacity }));
+  }
+  const xt = titleText(xa.title);
+  const yt = titleText(ya.title);
+  const title = titleText(layout.title);
+  if (xt) root.append(svg("text", { x: (m.l + W - m.r) / 2, y: H - m.b + 32, "text-anchor": "middle" }, xt));
+  if (yt) root.append(svg("text", { transform: `translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)`, "text-anchor": "middle" }, yt));
+  if (title) root.append(svg("text", { class: "title", x: W / 2, y: Math.max(16, m.t / 2), "text-anchor": "middle" }, title));
+  node.append(el("div", { class: "chart-sketch" }, root, el("p", { class: "chart-note", text: "loading interactive chart…" })));
+  node.dataset.sketch = "1";
+}
+
+function chartFailed(node, err) {  // the sketch, if any, stays; its caption says why nothing replaces it
+  let note = node.querySelector(".chart-note");
+  if (!note) node.append((note = el("p", { class: "chart-note" })));
+  note.classList.add("error");
+  note.textContent = `interactive chart unavailable: ${err.message}`;
+}
+
 // The draws of one chart run one after another, once plotly.js has loaded: Plotly.react settles
 // asynchronously, and a live update, a zoom's refetch and the smoothing slider may ask at the same time.
+// Until then each draw shows at once as a sketch; a failed one is told on the chart.
 const drawing = new Map();  // element id -> the promise of its latest draw
 function plot(div, traces, layout, config = plotConfig) {
   const id = typeof div === "string" ? div : div.id;
-  const next = (drawing.get(id) || Promise.resolve()).catch(() => {}).then(loadPlotly)
-    .then(() => Plotly.react(div, traces, layout, config));
+  const node = document.getElementById(id);
+  if (!window.Plotly) sketch(node, traces, layout);
+  const next = (drawing.get(id) || Promise.resolve()).catch(() => {}).then(() => plotlyLoading || painted())
+    .then(loadPlotly).then(() => { unsketch(node); return Plotly.react(div, traces, layout, config); });
+  next.catch((err) => { console.error(err); chartFailed(node, err); });
   drawing.set(id, next);
   return next;
 }
@@ -347,12 +470,12 @@ function runPage() {
 
   async function loadMetrics() {
     const names = [...chosen];
-    if (!names.length) { series = {}; await draw(); return; }
+    if (!names.length) { series = {}; await draw().catch(() => {}); return; }
     const body = await api(`/api/runs/${runId}/metrics`, {
       name: names, points: 2000, start: zoom ? Math.floor(zoom[0]) : null, end: zoom ? Math.ceil(zoom[1]) : null,
     });
     series = body.metrics;
-    await draw();
+    await draw().catch(() => {});  // told on the chart; the log and the live updates go on
     return body;
   }
 
@@ -392,14 +515,17 @@ function runPage() {
   $("#smooth").addEventListener("input", draw);
   loadDetails().then(async () => {
     await loadMetrics();
-    document.getElementById("chart").on("plotly_relayout", (ev) => {
-      if (ev["xaxis.range[0]"] !== undefined) zoom = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
-      else if (Array.isArray(ev["xaxis.range"])) zoom = ev["xaxis.range"].slice();
-      else if (ev["xaxis.autorange"]) zoom = null;
-      else return;
-      loadMetrics();  // the zoomed window again, in full detail
-    });
-    document.getElementById("chart").dataset.ready = "true";  // drawn, and following zooms
+    const chart = document.getElementById("chart");
+    if (chart.on) {  // a plotly chart (not a sketch left by a plotly.js that failed to load)
+      chart.on("plotly_relayout", (ev) => {
+        if (ev["xaxis.range[0]"] !== undefined) zoom = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
+        else if (Array.isArray(ev["xaxis.range"])) zoom = ev["xaxis.range"].slice();
+        else if (ev["xaxis.autorange"]) zoom = null;
+        else return;
+        loadMetrics();  // the zoomed window again, in full detail
+      });
+      chart.dataset.ready = "true";  // drawn, and following zooms
+    }
     await loadSystem();
     await loadLog();
     if (details.live) setTimeout(follow, 1500);
@@ -828,10 +954,10 @@ function studyPage() {
   load();
 }
 
-// Chart pages load plotly.js at once, while their first API request runs; the pages without charts (the
-// runs, sweeps and studies lists) load it once idle, after their own content, so the next page with a
-// chart (a run, a comparison) finds it compiled.
-if (["run", "compare", "sweep", "study"].includes(document.body.dataset.page)) loadPlotly();
+// Chart pages fetch plotly.js at once, while their first API request runs (preloadPlotly); the pages
+// without charts (the runs, sweeps and studies lists) load it once idle, after their own content, so the
+// next page with a chart (a run, a comparison) finds it compiled.
+if (["run", "compare", "sweep", "study"].includes(document.body.dataset.page)) preloadPlotly();
 else window.addEventListener("load", () => (window.requestIdleCallback || ((f) => setTimeout(f, 500)))(loadPlotly, { timeout: 3000 }));
 
 const pages = { runs: runsPage, run: runPage, compare: comparePage, sweep: sweepPage, study: studyPage,
