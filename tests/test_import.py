@@ -98,3 +98,55 @@ def test_runlab_cache_is_reachable_from_a_plain_import() -> None:
     """docs/cache.md's `with runlab.cache.caching(False):` raised AttributeError after `import runlab`."""
     out = run_python("import runlab\nwith runlab.cache.caching(False):\n    print(runlab.cache.__name__)")
     assert out.stdout.strip() == "runlab.cache", out.stderr
+
+
+LAZY_FOR_RUN = ["runlab.cli._sweep_cmd", "runlab.cli._render", "runlab.experiment._context",
+                "runlab.experiment._accessors", "runlab.experiment._paths", "runlab.params._actionable"]  # fmt: skip
+
+
+def test_runlab_run_loads_no_sweep_command_accessor_or_unused_parameter_module(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A single run (start-up, issue 11) loads neither the sweep commands nor the ``with runlab.run()`` style and
+    accessors; a plain script no pending request, a functional experiment without -c or overrides no config or
+    override parser. With a sweep the sweep command's module loads on demand."""
+    (tmp_path / "plain.py").write_text("x = 1\n\n\ndef main():\n    return x\n")
+    (tmp_path / "func.py").write_text(FUNCTIONAL)
+    probe = """
+import atexit, sys
+atexit.register(lambda: print("LOADED", sorted(m for m in sys.modules if m.startswith("runlab."))))
+from runlab.cli import main
+main(sys.argv[1:])
+"""
+    root = str(tmp_path / "runs")
+    for file, lazy in [("plain.py", [*LAZY_FOR_RUN, "runlab.experiment._pending"]),
+                       ("func.py", [*LAZY_FOR_RUN, "runlab.params._config", "runlab.params._overrides"])]:  # fmt: skip
+        out = run_python(probe, "--root", root, "run", str(tmp_path / file))
+        line = [x for x in out.stdout.splitlines() if x.startswith("LOADED")][-1]
+        assert [m for m in lazy if f"'{m}'" in line] == [], (file, line)
+    out = run_python(probe, "--root", root, "run", str(tmp_path / "plain.py"), "--sweep", "x=1,2", check=False)
+    assert "'runlab.cli._sweep_cmd'" in [x for x in out.stdout.splitlines() if x.startswith("LOADED")][-1], out.stderr
+
+
+def test_runlab_experiment_loads_its_modules_on_first_use() -> None:
+    out = run_python(
+        "import sys, runlab.experiment as e; before = [m for m in sys.modules if m.startswith('runlab.experiment.')];"
+        "[getattr(e, n) for n in e.__all__]; print(before, sorted(e.__all__) == sorted(dir(e)))"
+    )
+    assert out.stdout.strip() == "[] True", out.stderr
+
+
+def test_python_m_runlab_runs_the_code_with_the_garbage_collector_on(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``python -m runlab`` turns the collector off while the command line loads, then freezes what it loaded
+    (runlab.cli._main._freeze_loaded): the run's code runs with it on again."""
+    import subprocess
+    import sys
+
+    (tmp_path / "gc_on.py").write_text("import gc\n\n\ndef main():\n    return gc.isenabled()\n")
+    out = subprocess.run([sys.executable, "-m", "runlab", "run", "gc_on.py", "--root", "runs"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    import runlab
+
+    [record] = runlab.runs(root=tmp_path / "runs")
+    assert record.data["result"] is True
+    version = subprocess.run([sys.executable, "-m", "runlab", "--version"], capture_output=True, text=True, timeout=60)
+    assert version.stdout == f"runlab, version {runlab.__version__}\n"

@@ -11,8 +11,8 @@ import click
 
 from ..errors import UsageError
 from ._complete import complete_path, complete_run_id
-from ._main import _debug, cli, get_store, given_text, root_option
-from ._sweep_cmd import start_sweep, sweep_options, wants_sweep
+from ._main import _debug, _freeze_loaded, cli, get_store, given_text, root_option
+from ._sweep_options import sweep_options, wants_sweep
 
 _EXIT = {"completed": 0, "failed": 1, "cancelled": 130}
 _SETTINGS = {"ignore_unknown_options": True}
@@ -61,6 +61,7 @@ def _execute(start: Callable[[], list[Any]], debug: bool = False) -> None:
     remove = add_listener(collect)
     runs: list[Any] = []
     error: BaseException | None = None
+    _freeze_loaded()  # what the command loaded since main() lives as long as the process too
     try:
         runs = start()
     except RunlabError as exc:
@@ -163,6 +164,8 @@ def run_command(
             raise UsageError("--resume continues one run; a sweep resumes itself when the same command runs again.")
         if reproducible:
             raise UsageError("--reproducible records one run; for a sweep set __REPRODUCIBLE__=True in its parameters.")
+        from ._sweep_cmd import start_sweep  # the sweep code loads only for a sweep
+
         code = start_sweep(path, overrides, configs, root=root, name=name, tags=tags, description=description,
                            namespace=namespace, entrypoint=entrypoint, **sweep)  # fmt: skip
         sys.stdout.flush()

@@ -23,37 +23,44 @@ The plain-script style (KohakuEngine)::
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_getattr
-from ._accessors import get_artifacts_dir, get_cli_args, get_metadata, get_run_dir, get_run_id
-from ._context import (
-    RunContext,
-    cancel,
-    completed,
-    fail,
-    get_param,
-    get_params,
-    get_status,
-    log_artifact,
-    log_matplotlib_figure,
-    log_results,
-    log_text,
-    run,
-)
-from ._current import current_run
-from ._paths import file_namespace, folder_path
 
 if TYPE_CHECKING:
+    from ._accessors import get_artifacts_dir, get_cli_args, get_metadata, get_run_dir, get_run_id
     from ._config_check import ConfigCheck, check_config
+    from ._context import (
+        RunContext,
+        cancel,
+        completed,
+        fail,
+        get_param,
+        get_params,
+        get_status,
+        log_artifact,
+        log_matplotlib_figure,
+        log_results,
+        log_text,
+        run,
+    )
+    from ._current import current_run
     from ._driver import RunDriver
     from ._entrypoint import entrypoint
     from ._functional import Experiment
     from ._loader import exec_file
     from ._mixin import ExperimentMixin
+    from ._paths import file_namespace, folder_path
     from ._run_file import run_file
     from ._run_script import run_script
     from ._script import Script, ScriptExecutor
     from ._script_params import function_params, script_params
 
-_LAZY = {  # loaded on first use: a plain script run needs none of the functional style
+_CONTEXT = ("RunContext", "cancel", "completed", "fail", "get_param", "get_params", "get_status", "log_artifact",
+            "log_matplotlib_figure", "log_results", "log_text", "run")  # fmt: skip
+_LAZY = {  # loaded on first use: a run started by `runlab run` needs neither the other styles nor the accessors
+    **dict.fromkeys(("get_artifacts_dir", "get_cli_args", "get_metadata", "get_run_dir", "get_run_id"), "._accessors"),
+    **dict.fromkeys(_CONTEXT, "._context"),
+    "current_run": "._current",
+    "file_namespace": "._paths",
+    "folder_path": "._paths",
     "RunDriver": "._driver",
     "entrypoint": "._entrypoint",
     "Experiment": "._functional",

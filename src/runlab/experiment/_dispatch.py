@@ -177,6 +177,8 @@ def launch(
     if kind == "functional":
         if entrypoint:
             raise ValidationError(f"--entrypoint applies to plain scripts; {file} is a functional experiment.")
+        if not configs:  # one run with the file's own parameters: no Config to make
+            return [_finish(run_file(base, list(argv)))]
         runs: list[Run] = []
         for config in _config_list(configs):
             request = replace(base, params=config.globals_dict, options=_with_metadata(base.options, config.metadata))
@@ -193,11 +195,7 @@ def _root(root: str | os.PathLike[str] | Store | None) -> str | None:
 
 
 def _config_list(configs: Sequence[str | os.PathLike[str]]) -> Iterable[Config]:
-    """The configs of the ``-c`` files, lazily (a ``config_gen()`` is asked for each next one after a run)."""
-    from ..params import Config
-
-    if not configs:
-        return [Config()]
+    """The configs of the ``-c`` files (one at least), lazily: a ``config_gen()`` is asked for each next after a run."""
     from ..params import iter_configs  # the config-file modules load only for -c files
 
     first, *more = map(Path, configs)

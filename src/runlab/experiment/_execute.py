@@ -18,7 +18,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ExperimentNotFoundError, ValidationError
-from ._pending import PendingRequest, pending
 from ._request import RunRequest, RunResult, Target
 
 __all__ = ["execute", "run_config", "run_file"]
@@ -87,6 +86,7 @@ def run_file(request: RunRequest, argv: Sequence[str] = ()) -> RunResult:
         ExperimentNotFoundError: the file makes no experiment that runs (no ``run_if_main()``).
     """
     from ._loader import exec_file
+    from ._pending import PendingRequest, pending  # a plain script's run needs no pending request
 
     file = request.target.path
     assert file is not None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from ..errors import ValidationError
-from ..params import ActionableParameterType
 
 __all__ = ["DEFAULT_NAME_FORMAT", "SAFE_NAME", "check_name_format", "is_actionable"]
 
@@ -16,8 +16,12 @@ _NAME_FIELDS = re.compile(r"\{(date|time|id)\}")
 
 
 def is_actionable(type_: Any) -> bool:
-    """Whether a parameter's type is an :class:`~runlab.params.ActionableParameterType` (``CopiedPath`` ...)."""
-    return isinstance(type_, type) and issubclass(type_, ActionableParameterType)
+    """Whether a parameter's type is an :class:`~runlab.params.ActionableParameterType` (``CopiedPath`` ...).
+
+    No such type exists before its module is loaded, so an experiment that uses none does not load it.
+    """
+    module = sys.modules.get("runlab.params._actionable")
+    return module is not None and isinstance(type_, type) and issubclass(type_, module.ActionableParameterType)
 
 
 def check_name_format(name_format: str) -> str:

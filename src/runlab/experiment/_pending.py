@@ -13,17 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import field
 
-from .._valueclass import value_class
 from ._request import RunRequest, RunResult
 
 __all__ = ["PendingRequest", "current_pending", "pending"]
 
 
-@value_class
 class PendingRequest:
     """A request waiting for the experiment file being executed.
+
+    Not a value class: made once per run, never compared, and a value class's ``__init__`` is
+    compiled as its module loads (~1 M instructions of every functional run's start-up).
 
     Attributes:
         request: what to run (typed parameter values, options, links, origin).
@@ -32,10 +32,19 @@ class PendingRequest:
         claimed: an experiment took the request (a second ``run_if_main()`` runs as without runlab).
     """
 
-    request: RunRequest
-    argv: list[str] = field(default_factory=list)
-    results: list[RunResult] = field(default_factory=list)
-    claimed: bool = False
+    __slots__ = ("argv", "claimed", "request", "results")
+
+    def __init__(
+        self,
+        request: RunRequest,
+        argv: list[str] | None = None,
+        results: list[RunResult] | None = None,
+        claimed: bool = False,
+    ) -> None:
+        self.request = request
+        self.argv = [] if argv is None else argv
+        self.results = [] if results is None else results
+        self.claimed = claimed
 
 
 _pending: ContextVar[PendingRequest | None] = ContextVar("runlab_pending_request", default=None)

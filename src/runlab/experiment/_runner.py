@@ -18,14 +18,11 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._valueclass import value_class
 from ..errors import ExperimentContextError, ParameterError, UsageError, ValidationError
 from ..lifecycle import Run
-from ..params import parse_overrides
 from ..store import RunStatus
 from ..store._api import get_store
 from ._caching import run_caching
@@ -43,9 +40,11 @@ if TYPE_CHECKING:
 __all__ = ["ExperimentRunner", "OpenRun"]
 
 
-@value_class
 class OpenRun:
     """A run between :meth:`ExperimentRunner.open` and :meth:`ExperimentRunner.close`.
+
+    Not a value class: made once per run, never compared, and a value class's ``__init__`` is
+    compiled as its module loads (~1 M instructions of every functional run's start-up).
 
     Attributes:
         driver: fires the run's hooks and ends it.
@@ -54,10 +53,14 @@ class OpenRun:
         saved: module globals replaced by the run's values, restored when it closes.
     """
 
-    driver: RunDriver
-    run: Run
-    values: dict[str, Any]
-    saved: list[tuple[dict[str, Any], str, Any]] = field(default_factory=list)
+    __slots__ = ("driver", "run", "saved", "values")
+
+    def __init__(self, driver: RunDriver, run: Run, values: dict[str, Any],
+                 saved: list[tuple[dict[str, Any], str, Any]] | None = None) -> None:  # fmt: skip
+        self.driver = driver
+        self.run = run
+        self.values = values
+        self.saved = [] if saved is None else saved
 
 
 class ExperimentRunner:
@@ -94,6 +97,8 @@ class ExperimentRunner:
         """
         exp = self.experiment
         include = params.get("__INCLUDE__")
+        if argv:  # the override parser loads only for overrides
+            from ..params import parse_overrides
         if any("__INCLUDE__" in arg for arg in argv):  # only its value is read here; argv is parsed below
             include = parse_overrides(list(argv), exp.params.defs, allow_new=True).get("__INCLUDE__", include)
         if include:
