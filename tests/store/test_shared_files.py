@@ -27,9 +27,11 @@ def test_the_same_key_links_the_earlier_file(tmp_path: Path) -> None:
     write_or_link(tmp_path / "b", key, _writer("ignored: linked"))
     assert _same_file(tmp_path / "a", tmp_path / "b") and (tmp_path / "b").read_text() == "one"
     assert (tmp_path / "a").stat().st_nlink == 2
+    assert (tmp_path / "a").stat().st_mode & 0o777 == 0o444  # an editor cannot change every run's copy in place
 
 
 def _append(p: Path) -> None:
+    p.chmod(0o644)  # shared copies are read-only
     with p.open("a") as f:
         f.write("!")
 

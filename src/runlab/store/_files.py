@@ -136,7 +136,8 @@ def write_or_link(path: Path, key: Hashable, write: Callable[[Path], object]) ->
     entry where a new file costs an inode and a data block. The earlier file is linked only
     while it is unchanged (same inode, size and modification time); otherwise, or where the
     file system refuses hard links, ``write`` makes a file of its own. An existing ``path`` is
-    removed first, so no write ever changes a file another run shares.
+    removed first, so no write ever changes a file another run shares, and the file is made
+    read-only: an editor saving one run's copy in place would change every run's.
 
     Example:
         >>> import tempfile
@@ -163,6 +164,9 @@ def write_or_link(path: Path, key: Hashable, write: Callable[[Path], object]) ->
     write(path)
     try:
         st = os.stat(path)
+        if st.st_mode & 0o222:
+            os.chmod(path, st.st_mode & 0o7777 & ~0o222)
+            st = os.stat(path)
     except OSError:
         _MADE.pop(key, None)
     else:
