@@ -361,3 +361,15 @@ def test_a_store_folder_created_meanwhile_is_never_called_a_file(tmp_path: Path)
         thread.join()
         sys.setswitchinterval(interval)
     assert errors == []
+
+
+def test_a_name_wins_over_an_id_prefix(root: Path) -> None:
+    """A run named like the start of another run's ID is found by its name (1 in 256 IDs start with ``d0``:
+    a test naming runs d0, d1 failed that often)."""
+    store = runlab.Store(root)
+    other = runlab.start_run(root=root, capture=False)
+    other.complete()
+    named = runlab.start_run(root=root, name=other.id[:2], capture=False)
+    named.complete()
+    assert store.load(other.id[:2]).id == named.id
+    assert store.load(other.id[:4]).id == other.id  # a longer prefix still finds the other run

@@ -418,15 +418,16 @@ class Index:
         return bool(self.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)))
 
     def find(self, ref: str) -> list[tuple[str, str | None, str]]:
-        """Runs whose ID equals or starts with ``ref``, else whose name equals it: ``(id, name, folder)``."""
+        """Runs whose ID equals ``ref``, else whose name equals it, else whose ID starts with it:
+        ``(id, name, folder)``. A name wins over an ID prefix, as in docker: ``d0`` is the run named
+        ``d0`` even when another run's ID happens to start with ``d0``."""
         exact = self.execute("SELECT id, name, folder FROM runs WHERE id = ?", (ref,))
         if exact:
             return exact  # type: ignore[return-value]
-        if ref and all(c in "0123456789abcdef" for c in ref.lower()):
-            lo = ref.lower()
-            rows = self.execute(
-                "SELECT id, name, folder FROM runs WHERE id >= ? AND id < ? ORDER BY created", (lo, lo + "g")
-            )
-            if rows:
-                return rows  # type: ignore[return-value]
-        return self.execute("SELECT id, name, folder FROM runs WHERE name = ? ORDER BY created", (ref,))  # type: ignore[return-value]
+        named = self.execute("SELECT id, name, folder FROM runs WHERE name = ? ORDER BY created", (ref,))
+        if named or not ref or any(c not in "0123456789abcdef" for c in ref.lower()):
+            return named  # type: ignore[return-value]
+        lo = ref.lower()
+        return self.execute(  # type: ignore[return-value]
+            "SELECT id, name, folder FROM runs WHERE id >= ? AND id < ? ORDER BY created", (lo, lo + "g")
+        )
