@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import enum
 import os
 import pickle
 import subprocess
 import sys
 import textwrap
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,16 @@ import runlab
 from runlab.cache import Cache, caching
 from runlab.errors import CacheError, UsageError
 from runlab.store import RunlabWarning
+
+
+class _Level(enum.IntEnum):
+    HIGH = 2
+
+
+@dataclasses.dataclass
+class _Point:
+    x: int
+    y: int
 
 
 @pytest.fixture
@@ -406,6 +420,11 @@ def test_object_arrays_are_keyed_by_content_not_addresses(cache: Cache, first: l
         ((1, 2), "is a tuple, which JSON would load back as a list"),
         ({"ids": {1, 2}}, r"the result\['ids'\] is a set"),
         (np.array([1.0, np.nan]), "holds NaN or infinite values"),
+        # orjson writes these, and they came back changed: as a string, a number, a dict
+        (datetime.date(2020, 1, 2), "the result is a datetime.date, which JSON would not give back as it was"),
+        ({"run": [uuid.UUID(int=1)]}, r"the result\['run'\]\[0\] is a uuid.UUID"),
+        (_Level.HIGH, "is a tests.cache.test_cache._Level"),
+        (_Point(1, 2), "is a tests.cache.test_cache._Point"),
     ],
 )  # fmt: skip
 def test_json_backend_refuses_values_it_would_not_give_back(cache: Cache, value: Any, match: str) -> None:
@@ -425,6 +444,8 @@ def test_json_backend_refuses_values_it_would_not_give_back(cache: Cache, value:
         (("lock",), "hit"),
         (("lokc",), "Invalid ignore= name 'lokc': f\\(\\) has no such argument. Expected some of: lock, x"),
         ("x y", "Invalid ignore= name 'x y'"),
+        (None, r"Invalid ignore= None: expected an argument name or a tuple of them"),  # was a bare TypeError
+        (5, r"Invalid ignore= 5"),
     ],
 )  # fmt: skip
 def test_ignore_names_are_checked_when_decorating(cache: Cache, ignore: Any, outcome: str) -> None:
@@ -472,3 +493,55 @@ def test_an_unwritable_cache_folder_returns_the_result_with_a_warning(cache: Cac
     with pytest.warns(RunlabWarning, match=r"Could not cache the result of 'work'.*Check that .* can be written"):
         assert work(1) == {"x": 1, "n": 1}
     assert len(calls) == 1 and cache.entries() == []
+
+
+@pytest.mark.parametrize(
+    ("entries", "scope", "listed"),
+    [
+        # a scope folder whose name ends like an entry file was listed as an entry; clearing it failed
+        # with "Is a directory" (exit 1) before deleting anything
+        ([("n", ("a", "b.pkl"))], "a", [("a/b.pkl", "n")]),
+        ([("n", ("a", "v1.json"))], None, [("a/v1.json", "n")]),
+        # an entry named like a scope's first folder lies in that folder: --scope features took it too
+        ([("features", ()), ("v1", ("features",))], "features", [("features", "v1")]),
+        ([("data", ()), ("prep", ("data", "v1"))], "data/v1", [("data/v1", "prep")]),
+        ([("data", ()), ("prep", ("data", "v1"))], None, [("-", "data"), ("data/v1", "prep")]),
+    ],
+)  # fmt: skip
+def test_cli_lists_and_clears_only_the_entries_under_a_scope(
+    tmp_path: Path, entries: list[tuple[str, tuple[str, ...]]], scope: str | None, listed: list[tuple[str, str]]
+) -> None:
+    from click.testing import CliRunner
+
+    from runlab.cli._main import _register, cli
+
+    _register()
+    root = tmp_path / "store"
+    cache = Cache(root=root)
+    for name, parts in entries:
+        cache.cached(name, scope=parts)(lambda x: x)(1)
+    where = ["--scope", scope] if scope else []
+    shown = CliRunner().invoke(cli, ["--root", str(root), "cache", "list", *where])
+    assert shown.exit_code == 0, shown.output
+    rows = [line.split()[:2] for line in shown.stdout.splitlines()[1:]]
+    assert sorted(map(tuple, rows)) == sorted(listed)
+    cleared = CliRunner().invoke(cli, ["--root", str(root), "cache", "clear", "--yes", *where])
+    assert cleared.exit_code == 0 and f"Deleted {len(listed)} cached entr" in cleared.output, cleared.output
+    assert len(cache.entries()) == len(entries) - len(listed)  # the others are still there
+
+
+def test_ctrl_c_while_saving_leaves_no_hidden_temporary_file(cache: Cache) -> None:
+    """The temporary file was removed on errors only: after Ctrl-C a half-written hidden file stayed, which
+    ``runlab cache list`` does not show and ``runlab cache clear`` does not remove."""
+
+    class Interrupted:
+        def __reduce__(self) -> Any:
+            raise KeyboardInterrupt
+
+    @cache.cached("big")
+    def make() -> Any:
+        return Interrupted()
+
+    with pytest.raises(KeyboardInterrupt):
+        make()
+    assert [p.name for p in cache.path.rglob("*")] == ["big"]

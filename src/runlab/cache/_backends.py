@@ -3,7 +3,8 @@
 A backend is a small object with a file suffix and two functions. Writing goes to a
 temporary file that the cache moves into place, so a reader never sees a torn entry. A
 backend refuses (raises on) a value it would not give back equal: the JSON backend refuses
-NaN and infinities (JSON has only null for them), tuples and sets (they come back as lists).
+NaN and infinities (JSON has only null for them), tuples and sets (they come back as lists),
+and any other object that is not a JSON value or a NumPy array (a date, an enum, a dataclass).
 """
 
 from __future__ import annotations
@@ -66,8 +67,18 @@ def _joblib_load(path: Path) -> Any:
     return _joblib().load(path)
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
 def _json_check(value: Any, where: str = "the result") -> None:
-    """Refuse what JSON would not give back as it was: NaN and infinities (stored as null), tuples and sets."""
+    """Refuse what JSON would not give back as it was.
+
+    JSON holds strings, numbers, booleans, ``None``, lists and dicts with string keys (NumPy
+    arrays and scalars are written as their lists and numbers). Anything else would be written
+    as something else and load back changed: NaN and infinities as ``None``, tuples and sets as
+    lists, and dates, UUIDs, enums and dataclasses (which orjson writes as strings, values and
+    dicts) as what they were written as.
+    """
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{where} is {value!r}, which JSON would store as null")
     if isinstance(value, (tuple, set, frozenset)):
@@ -78,11 +89,16 @@ def _json_check(value: Any, where: str = "the result") -> None:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _json_check(item, f"{where}[{i}]")
-    elif getattr(getattr(value, "dtype", None), "kind", "") in ("f", "c"):  # NumPy arrays and scalars
-        import numpy
+    elif hasattr(value, "dtype"):  # NumPy arrays and scalars
+        if getattr(value.dtype, "kind", "") in ("f", "c"):
+            import numpy
 
-        if not numpy.isfinite(value).all():
-            raise ValueError(f"{where} holds NaN or infinite values, which JSON would store as null")
+            if not numpy.isfinite(value).all():
+                raise ValueError(f"{where} holds NaN or infinite values, which JSON would store as null")
+    elif type(value) not in _JSON_SCALARS:  # exact types: an IntEnum or a str subclass loads back as int or str
+        kind = f"{type(value).__module__}.{type(value).__qualname__}"
+        raise ValueError(f"{where} is a {kind}, which JSON would not give back as it was (it holds strings, "
+                         "numbers, booleans, None, lists and dicts)")  # fmt: skip
 
 
 def _json_dump(value: Any, path: Path) -> None:

@@ -90,7 +90,11 @@ def _scope_parts(scope: Iterable[str] | str) -> tuple[str, ...]:
 
 def _ignored(fn: Callable[..., Any], ignore: Iterable[str] | str) -> tuple[str, ...]:
     """``ignore=`` as argument names of ``fn``: one string is one name; a name ``fn`` lacks is refused."""
-    names = (ignore,) if isinstance(ignore, str) else tuple(ignore)
+    try:
+        names = (ignore,) if isinstance(ignore, str) else tuple(ignore)
+    except TypeError:
+        raise CacheError(f"Invalid ignore= {ignore!r}: expected an argument name or a tuple of them, such as "
+                         "('logger',).") from None  # fmt: skip
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):  # no signature to check against
@@ -214,9 +218,11 @@ class Cache:
             folder.mkdir(parents=True, exist_ok=True)
             backend.dump(value, tmp)
             os.replace(tmp, target)
-        except Exception as exc:  # the result is returned either way; only the saving failed
+        except BaseException as exc:  # the result is returned either way; only the saving failed
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                tmp.unlink()  # also on Ctrl-C: a half-written hidden file would stay, unlisted and never cleared
+            if not isinstance(exc, Exception):
+                raise
             hint = (f"Check that {folder} can be written." if isinstance(exc, OSError)
                     else "Choose another backend (pickle holds most values).")  # fmt: skip
             warnings.warn(f"Could not cache the result of {name!r} with the {backend.name!r} backend "
@@ -246,7 +252,10 @@ class Cache:
             if file.name.startswith(".") or file.name.endswith(_META) or file.suffix not in suffixes:
                 continue
             parts = file.relative_to(self.path).parts
-            if len(parts) < 2 or (name is not None and parts[-2] != name):
+            # an entry is a file in <scope...>/<name>/: not a folder whose name ends like one (a scope
+            # "v1.json"), and not an entry named like the scope's first folder ("features" beside scope
+            # "features/..."), which lies in the scope's folder but has a shorter scope
+            if len(parts) < 2 + len(scope_parts) or (name is not None and parts[-2] != name) or not file.is_file():
                 continue
             meta_file = file.with_name(file.name[: -len(file.suffix)] + _META)
             try:

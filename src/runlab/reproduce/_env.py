@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -161,5 +162,24 @@ def build_environment(folder: Path, run_id: str, target: Path, python: str | Non
 
 
 def environment_folder(root: Path, run_id: str) -> Path:
-    """Where ``runlab reproduce`` keeps a run's environment: ``<root>/.runlab/envs/<id>``."""
+    """Where ``runlab reproduce`` keeps a run's environment: ``<root>/.runlab/envs/<id>``.
+
+    Raises:
+        ReproduceError: ``run_id`` is not one plain folder name (a run folder copied in with an
+            edited ``run.json``): the folder is cleared before the environment is made, so an id
+            such as ``../../project/.venv`` would clear a folder outside the store.
+
+    Example:
+        >>> environment_folder(Path("/store"), "3f2a9c1e").as_posix()
+        '/store/.runlab/envs/3f2a9c1e'
+    """
+    if not isinstance(run_id, str) or not _ID_RE.fullmatch(run_id):
+        raise ReproduceError(
+            f"Run id {run_id!r} cannot name an environment folder: expected letters, digits, '.', '_' and '-' "
+            "(runlab's ids are 8 hex digits, such as 3f2a9c1e). Its run.json was edited or damaged; restore the "
+            "run folder from a copy."
+        )
     return Path(os.fspath(root)) / ".runlab" / "envs" / run_id
+
+
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from ..errors import RunlabError
 from ..experiment._dispatch import request_of_record
 from ..request import Origin, RunRequest
 from ..store import RunRecord
@@ -26,6 +27,18 @@ def archived_request(record: RunRecord, root: Path) -> RunRequest:
     code = record.path / "code"
     if not code.is_dir():
         raise ReproduceError(f"Run {record.id} has no archived code ({code} is missing); it cannot be reproduced.")
+    origin = record.metadata.get("origin")
+    path = origin.get("path") if isinstance(origin, dict) else None
+    if not path:
+        raise ReproduceError(
+            f"Run {record.id} was started with runlab.start_run, which records no experiment file to run again. "
+            f"'runlab reproduce {record.id} --env-only' rebuilds its environment; run your code there."
+        )
+    if not (code / Path(path).name).is_file():
+        raise ReproduceError(
+            f"Run {record.id}'s archived experiment file {code / Path(path).name} is missing; restore the run "
+            "folder from a copy, or reproduce another run."
+        )
     request = request_of_record(record, (), code_dir=code)
     options = dataclasses.replace(request.options, root=str(root))
     return dataclasses.replace(request, options=options, origin=Origin("runlab reproduce", ()))
@@ -43,12 +56,14 @@ def run_in_environment(request: RunRequest, env: RunEnvironment, workdir: Path) 
     result_file.unlink(missing_ok=True)
     environ = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}}
     environ["VIRTUAL_ENV"] = str(env.path)
-    subprocess.run([str(env.python), "-m", "runlab.execute", str(request_file), "--result", str(result_file)],
-                   cwd=workdir, env=environ, check=False)  # fmt: skip
+    done = subprocess.run([str(env.python), "-m", "runlab.execute", str(request_file), "--result", str(result_file)],
+                          cwd=workdir, env=environ, check=False)  # fmt: skip
     try:
         result: dict[str, Any] = json.loads(result_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise ReproduceError(
-            f"The reproduced run did not report a result (see the output above); request: {request_file}"
+        # not bad input: the new run's process died (killed, out of memory, os._exit) -> exit code 1
+        raise RunlabError(
+            f"The reproduced run's process ended with exit status {done.returncode} without reporting a result "
+            f"(see the output above; a run it started is shown as crashed by 'runlab list'). Request: {request_file}"
         ) from None
     return result
