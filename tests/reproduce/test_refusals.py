@@ -87,9 +87,10 @@ def _drop_experiment_file(root: Path, run_id: str) -> str:
     ("which", "damage", "args", "code", "message"),
     [
         # the environment folder is cleared first: an id that is a path cleared a virtual environment outside
-        # the store (here <tmp>/victim), then built the run's environment there
-        ("functional", _forge_id, ["--env-only"], 2, "Run id '../../../victim' cannot name an environment folder"),
-        ("functional", _forge_id, [], 2, "Run id '../../../victim' cannot name an environment folder"),
+        # the store (here <tmp>/victim), then built the run's environment there; the index now refuses such an id
+        # (the run is indexed under its folder's ID) and reproduce refuses one that reaches it anyway
+        ("functional", _forge_id, ["--env-only"], 2, "No run matches '../../../victim'"),
+        ("functional", _forge_id, [], 2, "No run matches '../../../victim'"),
         # was: "...code/exp.py, which no longer exists. Restore the file (the run's code/ folder holds a snapshot)"
         ("functional", _drop_experiment_file, [], 2, "archived experiment file "),
         # was: "cannot be rerun ... Start it again from your code", with no word of --env-only

@@ -373,3 +373,17 @@ def test_a_name_wins_over_an_id_prefix(root: Path) -> None:
     named.complete()
     assert store.load(other.id[:2]).id == named.id
     assert store.load(other.id[:4]).id == other.id  # a longer prefix still finds the other run
+
+
+@pytest.mark.parametrize("forged", ["../../../victim", "a/b", "", ".hidden", "x" * 101, 12345678, None])
+def test_an_id_that_is_not_a_plain_name_is_not_indexed(root: Path, forged: object) -> None:
+    """An edited run.json's id becomes paths (``.runlab/envs/<id>``, which reproduce clears) and URLs: the
+    run is indexed under its folder's ID instead and the rebuild names the problem."""
+    with runlab.start_run(root=root, capture=False) as run:
+        pass
+    meta = json.loads((run.path / "run.json").read_text())
+    meta["id"] = forged
+    (run.path / "run.json").write_text(json.dumps(meta))
+    report = runlab.Store(root).rebuild_index()
+    assert [r.id for r in runlab.runs(root=root)] == [run.id]  # the folder's ID (..._<id>)
+    assert any("'id'" in p and "run ID" in p for p in report.problems), report.problems

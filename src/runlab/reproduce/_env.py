@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from typing import Any
 from .._valueclass import value_class
 from ..errors import UsageError
 from ..lifecycle._reproducible import find_uv
+from ..store._runfile import is_run_id
 
 __all__ = ["ReproduceError", "RunEnvironment", "build_environment", "environment_folder", "read_dependencies"]
 
@@ -173,13 +173,10 @@ def environment_folder(root: Path, run_id: str) -> Path:
         >>> environment_folder(Path("/store"), "3f2a9c1e").as_posix()
         '/store/.runlab/envs/3f2a9c1e'
     """
-    if not isinstance(run_id, str) or not _ID_RE.fullmatch(run_id):
+    if not is_run_id(run_id):
         raise ReproduceError(
             f"Run id {run_id!r} cannot name an environment folder: expected letters, digits, '.', '_' and '-' "
             "(runlab's ids are 8 hex digits, such as 3f2a9c1e). Its run.json was edited or damaged; restore the "
             "run folder from a copy."
         )
     return Path(os.fspath(root)) / ".runlab" / "envs" / run_id
-
-
-_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")

@@ -29,13 +29,13 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import DamagedFileError
 
 __all__ = [
-    "RUN_FILES", "RunFile", "check_summaries", "fallback_id", "meta_fields", "read_data", "read_json_file",
-    "read_run_file", "record_problems", "run_files_in",
+    "RUN_FILES", "RunFile", "check_summaries", "fallback_id", "is_run_id", "meta_fields", "read_data",
+    "read_json_file", "read_run_file", "record_problems", "run_files_in",
 ]  # fmt: skip
 
 DAMAGED = "damaged"
@@ -43,6 +43,21 @@ WRITTEN_STATUSES = frozenset({"created", "running", "completed", "failed", "canc
 _TEXT_FIELDS = ("name", "experiment", "description", "sweep", "study", "parent")
 _TIME_FIELDS = ("created", "started", "ended")
 _FOLDER_ID = re.compile(r"(?:^|_)([0-9a-f]{8})$")
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+RUN_ID_RULE = "a run ID (letters, digits, '.', '_' and '-'; runlab's are 8 hex digits)"
+
+
+def is_run_id(value: Any) -> TypeGuard[str]:
+    """Whether ``value`` can be a run's ID: one plain name, safe in a path (``.runlab/envs/<id>``,
+    ``.runlab/unindexed/<id>``) and a URL. An edited ``run.json`` saying ``"../../x"`` is not.
+
+    Example:
+        >>> is_run_id("3f2a9c1e"), is_run_id("../../project/.venv"), is_run_id("")
+        (True, False, False)
+    """
+    return isinstance(value, str) and _RUN_ID.fullmatch(value) is not None
+
+
 _INT64 = 2**63
 _SHOWN = 60
 RUN_FILES = ("metrics.jsonl", "data.json", "out.log")
@@ -126,8 +141,8 @@ def meta_fields(meta: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
     out: dict[str, Any] = {}
     rid = meta.get("id")
-    if not isinstance(rid, str) or not rid:
-        bad("id", rid, "the run ID as text")
+    if not is_run_id(rid):
+        bad("id", rid, RUN_ID_RULE)
         rid = None
     out["id"] = rid
     for key in _TEXT_FIELDS:
@@ -275,9 +290,9 @@ def read_run_file(folder: Path, root: Path | None = None) -> RunFile:
     if not isinstance(meta, dict):
         return RunFile({}, fallback_id(folder, root), [f"run.json holds {_kind(meta)}, expected an object"], stat)
     rid = meta.get("id")
-    if isinstance(rid, str) and rid:
+    if is_run_id(rid):
         return RunFile(meta, rid, [], stat)
-    return RunFile(meta, fallback_id(folder, root), [], stat)
+    return RunFile(meta, fallback_id(folder, root), [], stat)  # a bad ID is one of meta_fields' problems
 
 
 def record_problems(found: RunFile) -> list[str]:
