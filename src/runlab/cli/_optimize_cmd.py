@@ -12,6 +12,29 @@ from ._complete import complete_path
 from ._main import cli, given_text, root_option
 
 _SETTINGS = {"ignore_unknown_options": True}
+
+
+class _Seconds(click.FloatRange):
+    """``--timeout``: seconds > 0 that a wait can take (``nan``, which passes a plain ``FloatRange``,
+    and ``inf`` or more than ``threading.TIMEOUT_MAX`` are refused with exit 2).
+
+    Example:
+        >>> _Seconds().convert("90", None, None)
+        90.0
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        super().__init__(min=0, min_open=True, max=threading.TIMEOUT_MAX)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if seconds != seconds:
+            self.fail(f"{value!r} is not a number of seconds > 0; leave out --timeout for no limit.", param, ctx)
+        return seconds
+
+
 _SAMPLERS = ("tpe", "random", "cmaes", "gp", "grid", "qmc", "nsgaii")
 _PRUNERS = ("none", "median", "percentile", "hyperband", "successive-halving")
 
@@ -29,7 +52,7 @@ _PRUNERS = ("none", "median", "percentile", "hyperband", "successive-halving")
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_Seconds(),
     metavar="S",
     help="Start no new trial after S seconds (running trials finish).",
 )

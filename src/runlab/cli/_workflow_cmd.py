@@ -15,14 +15,25 @@ _EXIT = {"completed": 0, "failed": 1, "cancelled": 130}
 
 
 def _scripts(paths: tuple[str, ...], configs: tuple[Path, ...]) -> list[Any]:
+    """The scripts, each with the configs of ``configs`` typed for it (as ``runlab run SCRIPT -c FILE``)."""
+    from ..errors import UsageError
     from ..experiment import Script
 
-    config: Any = None
-    if configs:
-        from ..params import load_config
+    scripts = [Script(p) for p in paths]
+    if not configs:
+        return scripts
+    from ..params import load_config
+    from ..workflow._file import typed_configs
 
-        config = load_config(*configs)
-    return [Script(p, config=list(config) if config is not None else None) for p in paths]
+    loaded = load_config(*configs)
+    out = []
+    for path, script in zip(paths, scripts, strict=True):
+        try:
+            typed = typed_configs(script, loaded)
+        except UsageError as exc:
+            raise UsageError(f"{path}: {exc}") from None
+        out.append(Script(script.file, config=typed, entrypoint=script.entrypoint))
+    return out
 
 
 def _execute(flow: Any) -> None:

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..errors import RunPruned
+from ..errors import RunPruned, UsageError
 from ..store._files import read_json
 
 __all__ = ["STUDY_NAME", "attach_trial", "make_pruner", "open_storage", "study_dir", "study_file"]
@@ -44,6 +44,10 @@ def study_file(root: Path, name: str) -> Path:
 def open_storage(root: Path, name: str, url: str | None) -> Any:
     """The Optuna storage of a study: ``url`` when given, else a journal file under ``.runlab/studies``.
 
+    Raises:
+        UsageError: ``url`` cannot be opened (an unknown scheme, a driver that is not installed, a
+            database file in a missing folder, a server that does not answer): one line saying why.
+
     Example:
         >>> import tempfile
         >>> type(open_storage(Path(tempfile.mkdtemp()), "s", None)).__name__
@@ -52,7 +56,13 @@ def open_storage(root: Path, name: str, url: str | None) -> Any:
     if url:
         import optuna
 
-        return optuna.storages.get_storage(url)
+        try:
+            return optuna.storages.get_storage(url)
+        except Exception as exc:  # sqlalchemy's and the drivers' errors: the URL is what the user can change
+            reason = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
+            raise UsageError(f"Cannot open the Optuna storage {url!r}: {reason}. Give a storage URL Optuna can "
+                             "open (sqlite:///path/study.db, postgresql://user@host/db, ...), or leave out "
+                             "--storage for a journal file in the store.") from None  # fmt: skip
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 

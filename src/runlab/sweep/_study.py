@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .._valueclass import value_class
-from ..errors import SweepNotFoundError, UsageError
+from ..errors import DamagedFileError, SweepNotFoundError, UsageError
 from ..experiment._trial import STUDY_NAME, make_pruner, open_storage, study_dir, study_file
 from ..store._files import read_json, write_json_atomic
 from ._space import Dimension
@@ -44,6 +44,8 @@ SAMPLERS = ("tpe", "random", "cmaes", "gp", "grid", "qmc", "nsgaii")
 PRUNERS = ("none", "median", "percentile", "hyperband", "successive-halving")
 DIRECTIONS = ("maximize", "minimize")
 _STATS = ("last", "min", "max")
+MAX_SEED = 2**32 - 1
+"""The largest seed Optuna's samplers take (numpy's); a continued study's seed wraps around within it."""
 
 
 @value_class(frozen=True)
@@ -94,7 +96,7 @@ def check_study_name(name: str) -> str:
     """``name`` when it can name a study file, else a :class:`UsageError`."""
     if not STUDY_NAME.match(name):
         raise UsageError(f"Invalid study name {name!r}: use letters, digits, '_', '.' and '-' (at most 100), "
-                         "starting with a letter or digit.")  # fmt: skip
+                         "starting with a letter or digit; give one with --study NAME.")  # fmt: skip
     return name
 
 
@@ -173,6 +175,20 @@ class StudySpec:
 
     def __post_init__(self) -> None:
         check_study_name(self.name)
+        if self.sampler is not None and self.sampler not in SAMPLERS:
+            raise UsageError(f"Invalid sampler {self.sampler!r}: use one of {', '.join(SAMPLERS)}.")
+        if self.pruner not in PRUNERS:
+            raise UsageError(f"Invalid pruner {self.pruner!r}: use one of {', '.join(PRUNERS)}.")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)
+                                      or not 0 <= self.seed <= MAX_SEED):  # fmt: skip
+            raise UsageError(f"Invalid --seed {self.seed!r}: Optuna's samplers take a whole number from 0 to "
+                             f"{MAX_SEED} (2**32 - 1).")  # fmt: skip
+        if isinstance(self.repeats, bool) or not isinstance(self.repeats, int) or self.repeats < 1:
+            raise UsageError(f"Invalid --repeats {self.repeats!r}: give the runs per trial, a whole number >= 1.")
+        if self.prune_metric is not None and self.pruner == "none":
+            raise UsageError(f"--prune-metric {self.prune_metric} names the metric a pruner reads, but no --pruner "
+                             "is given, so nothing would be pruned: add --pruner median (or another), or drop "
+                             "--prune-metric.")  # fmt: skip
         if len(self.directions) == 1 and len(self.objectives) > 1:
             self.directions = self.directions * len(self.objectives)
         if len(self.directions) != len(self.objectives):
@@ -365,11 +381,31 @@ def load_study_file(root: Path, name: str) -> StudyFile:
         SweepNotFoundError: no such study (a :class:`UsageError`; the message lists the store's studies).
     """
     path = study_file(root, name)
-    if not path.is_file():
+    if not STUDY_NAME.match(name) or not path.is_file():  # a name is never a path out of .runlab/studies
         names = [s.name for s in list_studies(root)]
         hint = f"studies: {', '.join(names)}" if names else "no studies yet; start one with runlab optimize"
         raise SweepNotFoundError(f"No study named {name!r} in {root} ({hint}).")
-    return StudyFile(name, Path(root), read_json(path))
+    return StudyFile(name, Path(root), _read_study_file(path, name))
+
+
+def _read_study_file(path: Path, name: str) -> dict[str, Any]:
+    """The content of study ``name``'s file at ``path``.
+
+    Raises:
+        DamagedFileError: the file is not JSON or not an object (one line naming it and the way out).
+    """
+    try:
+        data = read_json(path)
+    except ValueError as exc:
+        data = exc
+    if not isinstance(data, dict):
+        what = (
+            f"is not JSON ({data})" if isinstance(data, ValueError) else f"holds {type(data).__name__}, not an object"
+        )
+        raise DamagedFileError(f"The study file of study {name!r} is damaged: {path} {what}. Delete it: the next "
+                               "runlab optimize of the study with the same options writes it again (the trials stay "
+                               f"in its storage, the runs keep their links).", str(path))  # fmt: skip
+    return data
 
 
 def list_studies(root: Path) -> Iterator[StudyFile]:
@@ -415,9 +451,11 @@ def open_study(spec: StudySpec, experiment_path: str) -> tuple[Any, StudyFile]:
     import optuna
 
     path = study_file(spec.root, spec.name)
-    existing: dict[str, Any] | None = read_json(path) if path.is_file() else None
+    existing: dict[str, Any] | None = _read_study_file(path, spec.name) if path.is_file() else None
     if existing is not None:
         _check_same(spec, existing)
+    n_objectives = len(spec.objectives)
+    sampler = make_sampler(spec.sampler or "tpe", spec.seed, spec.space, n_objectives)  # refused before any write
     storage = open_storage(spec.root, spec.name, spec.storage)
     done = 0
     try:
@@ -429,9 +467,8 @@ def open_study(spec: StudySpec, experiment_path: str) -> tuple[Any, StudyFile]:
                              "--study NAME.")  # fmt: skip
     except KeyError:
         pass
-    # a continued study's sampler gets a new seed, so it does not propose the first trials again
-    seed = spec.seed + done if spec.seed is not None else None
-    sampler = make_sampler(spec.sampler or "tpe", seed, spec.space, len(spec.objectives))
+    if done and spec.seed is not None:  # a continued study's sampler gets a new seed: not the first trials again
+        sampler = make_sampler(spec.sampler or "tpe", (spec.seed + done) % (MAX_SEED + 1), spec.space, n_objectives)
     study = optuna.create_study(study_name=spec.name, storage=storage, sampler=sampler,
                                 pruner=make_pruner(spec.pruner), directions=list(spec.directions),  # type: ignore[arg-type]
                                 load_if_exists=True)  # fmt: skip

@@ -25,6 +25,8 @@ mapping (a step name above all) is refused there, since YAML would keep only the
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +34,36 @@ from ..errors import ConfigError, UsageError
 from ._flows import Pipeline
 from ._graph import Step
 
-__all__ = ["load_workflow_file"]
+__all__ = ["load_workflow_file", "typed_configs"]
 
 _TOP = ("name", "executor", "workers", "steps")
 _STEP = ("script", "params", "config", "after", "entrypoint")
+
+
+def typed_configs(script: Any, configs: Iterable[Any]) -> list[Any]:
+    """The configs read from config files for a step's ``script``, as ``runlab run SCRIPT -c FILE`` takes them.
+
+    Each value of a global the script defines is converted to its type (``N_POINTS: "5"`` -> 5);
+    other names pass as they are (they become globals, as a config's may).
+
+    Raises:
+        ParameterError: a value that does not fit its global's type (``N_POINTS: abc``).
+        ConfigError: a config with a ``search:`` section: a study's search space, which a
+            workflow would ignore (use ``runlab optimize``).
+    """
+    from ..experiment._script_params import script_settable, script_values
+
+    known = script_settable(script.file, script.entrypoint)[0]
+    out = []
+    for config in configs:
+        if config.metadata.get("search") is not None:
+            source = ", ".join(map(str, config.metadata.get("sources") or [])) or "the config"
+            raise ConfigError(f"{source} has a search: section (a search space for a study), which a workflow "
+                              f"would ignore: run 'runlab optimize {script.file.name} -c {source} --n-trials N' "
+                              "for it, or remove the section.", source)  # fmt: skip
+        values, _ = script_values(script.file, config.globals_dict, (known, {}), unknown_ok=True)
+        out.append(replace(config, globals_dict=values))
+    return out
 
 
 def _fail(path: Path, message: str, line: int | None = None) -> ConfigError:
@@ -108,9 +136,9 @@ def load_workflow_file(path: str | os.PathLike[str], root: str | os.PathLike[str
             if spec.get("config"):
                 from ..params import load_config
 
-                config = load_config(file.parent / str(spec["config"]))
+                config = typed_configs(script, load_config(file.parent / str(spec["config"])))
                 for c in config:
-                    c.globals_dict.update(values)
+                    c.globals_dict.update(values)  # the step's params win over the file's
             if config is not None:
                 script = Script(script.file, config=config, entrypoint=script.entrypoint)
         except UsageError as exc:
