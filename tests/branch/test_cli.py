@@ -90,3 +90,15 @@ def test_branch_commands_as_a_subprocess(root: Path, session_id: str) -> None:
     bad = subprocess.run([sys.executable, "-m", "runlab", "branch", "show", "zzzz"], capture_output=True, text=True,
                          env=env, timeout=120, check=False)  # fmt: skip
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_branch_list_counts_no_configs_in_a_pool_kept_as_text(root: Path, session_id: str) -> None:
+    from runlab.store._files import read_json, write_json_atomic
+
+    (record,) = rb.sessions(root=root)
+    meta = read_json(Path(record.path) / "run.json")
+    meta["params"]["configs"]["value"] = "{'2bfd14f43d17': {'n': 1}}"  # what a pool JSON could not hold became
+    write_json_atomic(Path(record.path) / "run.json", meta)
+    assert invoke(root, "index", "rebuild").exit_code == 0
+    data = json.loads(invoke(root, "branch", "list", "--format", "json").output)
+    assert [(d["id"], d["configs"]) for d in data] == [(session_id, None)]  # before: the text's length, 26

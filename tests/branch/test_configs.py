@@ -142,6 +142,30 @@ def test_bad_input_fails_at_decoration_time(kwargs: dict[str, Any], error: type[
     assert isinstance(caught.value, RunlabError) and calls == []
 
 
+@pytest.mark.parametrize(
+    ("files", "match"),
+    [
+        ({"a.yml": "parameters: {x: 1}", "b.yml": "parameters: {x: 1.0}"}, r"Configs \S*a\.yml#1 and \S*b\.yml#1 "),
+        ({"a.yml": "parameters: {y: 0}", "c.yml": "sweep: {x: [1, 2, 1]}"}, r"Configs \S*c\.yml#1 and \S*c\.yml#3 "),
+    ],
+    ids=["across-files", "within-a-file"],
+)
+def test_a_folders_configs_are_named_by_their_file(tmp_path: Path, files: dict[str, str], match: str) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text + "\n")
+    with pytest.raises(BranchConfigError, match=match):  # before: "folder#1 and folder#2", no file named
+        resolve_configs(tmp_path)
+    for i, name in enumerate(sorted(files)):
+        (tmp_path / name).write_text(f"parameters: {{n: {i}}}\n")
+    assert [c.source for c in resolve_configs(tmp_path)] == [f"{tmp_path / name}#1" for name in sorted(files)]
+
+
+@pytest.mark.parametrize("target", [dict, len, object.__init__], ids=["class-in-c", "builtin", "slot-wrapper"])
+def test_what_has_no_readable_signature_is_refused_with_one_clear_error(target: Any) -> None:
+    with pytest.raises(ValidationError, match="config"):  # before: ValueError "no signature found" from inspect
+        rb.branch(configs=[{"a": 1}], logger=None)(target)
+
+
 def test_a_function_without_a_config_parameter_is_refused() -> None:
     with pytest.raises(ValidationError, match="no parameter to receive its config"):
 

@@ -109,6 +109,21 @@ def test_invalid_settings_are_refused(root: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda root: rb.sessions(function=3, root=root), "Invalid function 3"),  # was an AttributeError
+        (lambda root: rb.sessions(function=b"*.f", root=root), "Invalid function b"),
+        (lambda root: rb.read_branches(None, root=root), "Not a session run: None"),
+        (lambda root: rb.read_branches("x", root=root, status="done"), "Invalid branch status 'done'"),
+    ],
+    ids=["function-int", "function-bytes", "session-none", "status"],
+)
+def test_bad_query_arguments_raise_a_usage_error(root: Path, call: Any, match: str) -> None:
+    with pytest.raises(UsageError, match=match):
+        call(root)
+
+
+@pytest.mark.parametrize(
     "interval",
     [0, -1, float("nan"), float("inf"), 1e300, True, "0.5", None],  # NaN spun the writer; 1e300 killed it
 )
@@ -224,17 +239,29 @@ def test_damaged_lines_of_a_branch_log_are_skipped_with_a_warning(root: Path, da
     assert result.exit_code == 0 and "a:q" in result.output and "Traceback" not in result.output
 
 
-def test_a_config_pool_the_store_cannot_keep_as_json_still_reads_back(root: Path) -> None:
+@pytest.mark.parametrize(
+    ("odd", "text"),
+    [
+        ({"seed": 10**30}, "{'seed': 1000000000000000000000000000000}"),  # beyond any JSON reader's integers
+        ({"seed": 2**63}, "{'seed': 9223372036854775808}"),               # beyond the index's 64-bit integers
+        ({"opt": {"seeds": [1, -(2**70)]}}, "{'opt': {'seeds': [1, -1180591620717411303424]}}"),
+    ],
+    ids=["int-30-digits", "int-2**63", "nested"],
+)  # fmt: skip
+def test_a_config_the_store_cannot_keep_as_json_is_text_and_the_pool_stays(root: Path, odd: dict[str, Any],
+                                                                            text: str) -> None:  # fmt: skip
     logger = rb.StoreLogger(root=root)
 
-    @rb.branch(configs=[{"seed": 10**30}], strategy="single", logger=logger)
-    def f(config: dict[str, int]) -> str:
+    @rb.branch(configs=[{"seed": 1}, odd], strategy="multi_branch", logger=logger)
+    def f(config: dict[str, Any]) -> str:
         return "ok"
 
     f()
     logger.close()
-    rows = rb.read_branches(rb.sessions(root=root)[0])
-    assert [r["output"] for r in rows] == ["ok"]
+    session = rb.sessions(root=root)[0]
+    assert len(session.params["configs"]) == 2  # before: the whole pool became one text, and every config None
+    configs = sorted((r["config"] for r in rb.read_branches(session)), key=str)
+    assert configs == sorted([{"seed": 1}, text], key=str)
 
 
 def test_the_writer_thread_writes_without_an_explicit_flush(root: Path) -> None:

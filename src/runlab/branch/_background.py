@@ -9,6 +9,7 @@ at interpreter exit :func:`shutdown` waits for them a bounded time, records the 
 from __future__ import annotations
 
 import atexit
+import os
 import queue
 import sys
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 from .._settings import env_number
 from ._branch import Branch, BranchStatus
 from ._errors import BranchSettingError, BranchStateError
+from ._fork import reset_in_child
 from ._loggers import BranchSession, LoggerBackend
 
 __all__ = ["EXIT_TIMEOUT", "Worker", "check_timeout", "ensure_exit_hook", "pending_background", "shutdown"]
@@ -56,6 +58,14 @@ class Worker:
         self.name = name
         self.limit = limit
         self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._idle = 0
+        reset_in_child(self)
+
+    def _after_fork(self) -> None:
+        # a forked child has none of the parent's threads: counting them would queue jobs nobody takes
+        self._queue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
         self._idle = 0
@@ -99,6 +109,19 @@ _tasks: dict[int, Any] = {}  # branch id -> the asyncio task running it
 _loggers: dict[int, LoggerBackend] = {}
 _changed = threading.Condition(_lock)
 _hook_registered = False
+
+
+def _after_fork_in_child() -> None:
+    """In a forked child: the parent's background branches run, and are recorded, in the parent."""
+    global _lock, _changed
+    _lock = threading.Lock()  # another thread of the parent may have held it
+    _changed = threading.Condition(_lock)
+    _background.clear()
+    _tasks.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def use_logger(logger: LoggerBackend) -> None:

@@ -67,7 +67,14 @@ def _plain(value: Any, where: str) -> list[tuple[Any, str]]:
             loaded = load_config(path)
         except ConfigError as exc:
             raise BranchConfigError(f"Cannot read the configs of {path}: {exc}", path=str(path)) from None
-        return [(dict(c.globals_dict), f"{path}#{i + 1}") for i, c in enumerate(loaded)]
+        items: list[tuple[Any, str]] = []
+        per_file: dict[Path, int] = {}
+        for c in loaded:  # a folder's configs are named by their own file: "prompts/detailed.yml#2"
+            sources = c.metadata.get("sources") if isinstance(c.metadata, Mapping) else None
+            file = path / Path(sources[-1]).name if path.is_dir() and sources else path
+            per_file[file] = per_file.get(file, 0) + 1
+            items.append((dict(c.globals_dict), f"{file}#{per_file[file]}"))
+        return items
     raise BranchConfigError(f"Invalid config {where}: {type(value).__name__} {_short(value)}. A config is a dict, "
                             "a pydantic model, a runlab Config, or a path to a config file or folder.")  # fmt: skip
 

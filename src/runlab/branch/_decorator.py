@@ -19,6 +19,7 @@ from . import registry
 from ._branch import Branch, BranchContainer
 from ._configs import BranchConfig, ConfigSource, resolve_configs
 from ._errors import LoggerClosedError, StrategyError
+from ._fork import reset_in_child
 from ._logger_specs import resolve_logger
 from ._loggers import BranchSession, LoggerBackend
 from ._strategies import Plan, Strategy, check_strategy
@@ -41,7 +42,11 @@ def _model_of(annotation: Any) -> type | None:
 
 def _target(fn: Callable[..., Any]) -> tuple[str, type | None, int | None]:
     """The parameter that receives the config, its pydantic model (or None) and its position."""
-    sig = inspect.signature(fn)
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:  # builtins and classes implemented in C
+        raise ValidationError(f"@branch cannot read the parameters of {_qualname(fn)} ({exc}); decorate a Python "
+                              "function that has a parameter named 'config'.") from None  # fmt: skip
     try:
         hints = typing.get_type_hints(fn)
     except Exception:  # unresolvable string annotations: use them as written
@@ -106,6 +111,7 @@ class Branching:
         self.logger: LoggerBackend | None = resolve_logger(logger)
         function = f"{getattr(fn, '__module__', None) or '?'}.{_qualname(fn)}"
         self.session = BranchSession(os.urandom(6).hex(), function, self.strategy_name, tuple(self.configs))
+        reset_in_child(self)
         self._calls = itertools.count(1)
         self._last_var: contextvars.ContextVar[BranchContainer | None] = contextvars.ContextVar(
             f"runlab_branch_last_{id(self)}", default=None
@@ -115,6 +121,12 @@ class Branching:
         if self.logger is not None:
             bg.use_logger(self.logger)
         bg.ensure_exit_hook()
+
+    def _after_fork(self) -> None:
+        # a forked child is another process: its branches belong to a session (run) of its own
+        old = self.session
+        self.session = BranchSession(os.urandom(6).hex(), old.function, old.strategy, old.configs)
+        self._warned = False
 
     def __repr__(self) -> str:
         return f"<Branching {self.session.function} strategy={self.strategy_name} configs={len(self.configs)}>"
@@ -236,9 +248,14 @@ class Branching:
             errors[i] = self._call_sync(run[i], args, kwargs)
 
         events = [bg.run_in_thread(bg.AWAITED, functools.partial(job, i)) for i in range(1, len(run))]
-        job(0)
-        for event in events:
-            event.wait()
+        try:
+            job(0)
+            for event in events:
+                event.wait()
+        except BaseException as exc:  # KeyboardInterrupt: the call is over, and so are the branches it waited for
+            for branch in run[1:]:  # still running in their threads: recorded as cancelled, a late outcome dropped
+                self._settle(branch, cancelled=f"the call was interrupted ({type(exc).__name__})")
+            raise
         return self._result(plan, run, errors)
 
     def _call_quiet(self, branch: Branch, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

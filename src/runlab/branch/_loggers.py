@@ -17,6 +17,7 @@ from .._valueclass import value_class
 from ._branch import Branch
 from ._configs import BranchConfig
 from ._errors import LoggerClosedError
+from ._fork import reset_in_child
 
 __all__ = ["BranchSession", "BufferedLogger", "InMemoryLogger", "LoggerBackend"]
 
@@ -38,10 +39,23 @@ class BranchSession:
     configs: tuple[BranchConfig, ...]
 
     def config_table(self) -> dict[str, Any]:
-        """``{config_id: config}`` with JSON-ready configs."""
+        """``{config_id: config}`` with JSON-ready configs.
+
+        A config that a run cannot store as JSON (one holding an integer beyond 64 bits) is
+        given as its text, so that the table and every other config in it stay readable.
+        """
+        from ..errors import DataError
+        from ..lifecycle._values import safe_repr, to_json_value
         from ..params import canonical
 
-        return {c.config_id: canonical(c.value) for c in self.configs}
+        table: dict[str, Any] = {}
+        for c in self.configs:
+            value = canonical(c.value)
+            try:
+                table[c.config_id] = to_json_value(value, "configs", c.config_id)
+            except DataError:
+                table[c.config_id] = safe_repr(value)
+        return table
 
 
 @runtime_checkable
@@ -83,6 +97,10 @@ class InMemoryLogger:
         self.branches: list[Branch] = []
         self.records: list[dict[str, Any]] = []
         self.sessions: dict[str, BranchSession] = {}
+        reset_in_child(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # another thread of the parent may have held it
 
     def record(self, branch: Branch, session: BranchSession) -> None:
         row = {**branch.to_dict(output_limit=None), "function": session.function, "strategy": session.strategy,
@@ -137,6 +155,18 @@ class BufferedLogger:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._reported: set[str] = set()
+        reset_in_child(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: the parent writes what it recorded; this process gets its own writer thread.
+
+        Subclasses extend it to drop their sessions, so the child records into sessions of its own.
+        """
+        self._pending = []
+        self._lock = threading.Lock()
+        self._write_lock = threading.RLock()
+        self._wake = threading.Event()
+        self._thread = None
 
     @property
     def closed(self) -> bool:

@@ -61,6 +61,10 @@ class MlflowLogger(BufferedLogger):
         self.run_ids: dict[int, str] = {}
         """``{id(branch): MLflow run id}`` of the branches written so far."""
 
+    def _after_fork(self) -> None:
+        super()._after_fork()
+        self._client = None  # its database connections are the parent's
+
     def __repr__(self) -> str:
         return f"MlflowLogger({self.tracking_uri!r})"
 

@@ -33,6 +33,9 @@ def sessions(function: str | None = None, root: str | os.PathLike[str] | Store |
         >>> len(sessions(root=tempfile.mkdtemp()))
         0
     """
+    if function is not None and not isinstance(function, str):
+        raise UsageError(f"Invalid function {function!r}: expected a function's module.qualname or a glob such as "
+                         "'*.answer'.")  # fmt: skip
     where = None
     if function:
         quoted = function.replace("\\", "\\\\").replace("'", "\\'")

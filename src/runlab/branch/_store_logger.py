@@ -85,6 +85,12 @@ class StoreLogger(BufferedLogger):
     def __repr__(self) -> str:
         return f"StoreLogger({str(self.store.root)!r}, namespace={self.namespace!r})"
 
+    def _after_fork(self) -> None:
+        super()._after_fork()
+        self._sessions = {}  # the parent's session runs are the parent's: the child opens its own
+        self._runs = {}
+        self._session_lock = threading.Lock()
+
     def session_run(self, session: BranchSession) -> Run | None:
         """The session run of ``session`` (None until its first branch is written)."""
         entry = self._sessions.get(session.id)

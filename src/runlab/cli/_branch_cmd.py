@@ -44,8 +44,9 @@ def list_sessions(ctx: click.Context, function: str | None, status: tuple[str, .
     for record in found:
         counts = [int(s.last) if (s := record.summaries.get(f"branches/{k}")) and s.last is not None else 0
                   for k in _STATUSES]  # fmt: skip
+        pool = record.params.get("configs")  # text in a session run written before configs were made storable
         rows.append([record.id, record.experiment, record.params.get("strategy"), record.status,
-                     len(record.params.get("configs") or {}), *counts])  # fmt: skip
+                     len(pool) if isinstance(pool, dict) else None, *counts])  # fmt: skip
     if not rows and fmt == "table":
         click.echo("No branch sessions in this store. Decorate a function with @runlab.branch to record some.")
         return
