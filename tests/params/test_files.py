@@ -297,3 +297,12 @@ def test_other_bad_paths(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot be merged"):
         load_config(write(tmp_path / "a.yml", ""), write(tmp_path / "p.py", "CONFIG = None\n"))
     assert load_config(tmp_path / "a.yml")[0].globals_dict == {}  # an empty file is an empty config
+
+
+@pytest.mark.parametrize("config", [{"a": "\udcff"}, {"\udcff": 1}, {"a": ["x\ud800"]}])
+def test_config_id_of_text_with_lone_surrogates(config: dict[str, object]) -> None:
+    """Text decoded with surrogateescape (a file name) gets a stable id; it raised UnicodeEncodeError."""
+    from runlab.params import config_id
+
+    assert config_id(config) == config_id(dict(config)) and len(config_id(config)) == 12
+    assert config_id(config) != config_id({"a": "other"})

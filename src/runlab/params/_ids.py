@@ -86,5 +86,6 @@ def config_id(config: Any, length: int = 12) -> str:
     """
     import hashlib  # here: loading OpenSSL costs a plain run start-up ~5 ms
 
-    digest = hashlib.sha256(canonical_json(config).encode("utf-8")).hexdigest()
+    # surrogatepass: text with lone surrogates (a file name decoded with surrogateescape) still gets its id
+    digest = hashlib.sha256(canonical_json(config).encode("utf-8", "surrogatepass")).hexdigest()
     return digest[:length]
