@@ -88,6 +88,8 @@ INTERRUPT_SCRIPT = """
 import os, signal, sys, threading, time
 import runlab.branch as rb
 
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job's children start with SIGINT ignored
+
 @rb.branch(configs=[{"d": float(sys.argv[2])}, {"d": 5.0}], strategy="multi_branch",
            logger=rb.StoreLogger(root=sys.argv[1]))
 def f(config):
