@@ -92,3 +92,11 @@ def test_a_study_name_is_never_a_path(name: str, quad: Path, root: Path) -> None
     result = invoke("--root", str(root), "study", "show", name)
     assert result.exit_code == 2, result.output
     assert f"No study named {name!r}" in _one_error(result)
+
+
+def test_the_command_line_offers_the_samplers_and_pruners_the_study_knows() -> None:
+    """``runlab optimize`` spells them out itself (importing the study module would slow every command's start)."""
+    from runlab.cli import _optimize_cmd
+    from runlab.sweep import _study
+
+    assert _optimize_cmd._SAMPLERS == _study.SAMPLERS and _optimize_cmd._PRUNERS == _study.PRUNERS

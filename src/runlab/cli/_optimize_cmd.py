@@ -35,6 +35,7 @@ class _Seconds(click.FloatRange):
         return seconds
 
 
+# the names sweep._study knows (importing it here would slow every command's start; a test compares them)
 _SAMPLERS = ("tpe", "random", "cmaes", "gp", "grid", "qmc", "nsgaii")
 _PRUNERS = ("none", "median", "percentile", "hyperband", "successive-halving")
 
