@@ -687,3 +687,30 @@ def test_a_numeric_result_is_a_metric_to_list_sort_and_filter(
     assert {k: s.last for k, s in record.summaries.items()} == metrics
     if "result" in metrics:
         assert [r.id for r in runlab.runs(where=f"metrics.result == {metrics['result']}", root=root)] == [run.id]
+
+
+@pytest.mark.parametrize(
+    ("config_text", "error", "expected"),
+    [
+        ("parameters: {N_POINTS: '7'}\n", None, 7),  # was: the text '7' injected into an int global
+        ("parameters: {N_POINTS: 3}\n", None, 3),
+        ("parameters: {N_POINTS: abc}\n", runlab.ParameterError, "N_POINTS"),  # was: the run failed inside range()
+        ("parameters: {N_POINTS: 2}\nsearch: {N_POINTS: {int: [1, 9]}}\n", runlab.ConfigError, "search: section"),
+    ],
+    ids=["quoted number", "number", "not a number", "search section"],
+)
+def test_run_script_types_a_config_files_values_as_runlab_run_c_does(
+    tmp_path: Path, config_text: str, error: type[Exception] | None, expected: Any
+) -> None:
+    script = tmp_path / "prep.py"
+    script.write_text("N_POINTS = 5\nTOTAL = sum(range(N_POINTS))\n")
+    config = tmp_path / "c.yml"
+    config.write_text(config_text)
+    root = tmp_path / "runs"
+    if error is not None:
+        with pytest.raises(error, match=expected):
+            runlab.run_script(script, config, root=root, capture=False)
+        assert not list(runlab.runs(root=root)) if root.exists() else True  # no run was made
+        return
+    run = runlab.run_script(script, config, root=root, capture=False)
+    assert isinstance(run, runlab.Run) and run.params["N_POINTS"] == expected

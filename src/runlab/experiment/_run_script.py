@@ -12,6 +12,7 @@ from ..params import Config, ConfigGenerator, iter_configs
 from ..store._store import Store
 from ._loader import check_inject
 from ._script import Script, ScriptConfig, ScriptExecutor, _as_config
+from ._script_params import typed_file_configs
 
 __all__ = ["run_script"]
 
@@ -115,7 +116,9 @@ def run_script(
         config included); the list of runs for a generator or list of configs, or a file with several.
 
     Raises:
-        ExperimentNotFoundError, ValidationError, ConfigError: bad input, before any run exists.
+        ExperimentNotFoundError, ValidationError, ConfigError: bad input, before any run exists (a
+            config file's values are typed as ``runlab run -c`` types them: a value that does not fit
+            its global's type is a ``ParameterError`` before that config's run).
         BaseException: the script's exception once its run is recorded as failed; a sweep stops there.
 
     Example:
@@ -131,6 +134,8 @@ def run_script(
     """
     script = Script(path, config, entrypoint, run_as_main)
     configs, single = _configs(config)
+    if isinstance(config, (str, os.PathLike)):  # a config file's values, typed as 'runlab run -c' types them
+        configs = typed_file_configs(script.file, script.entrypoint, configs)
     executor = ScriptExecutor(
         script,
         root=root,

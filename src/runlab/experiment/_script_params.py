@@ -5,16 +5,18 @@ from __future__ import annotations
 import ast
 import importlib.util
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ValidationError
+from ..errors import ConfigError, ValidationError
 from ..params import Param, is_usable, read_descriptions
 from ..params._param import _resolve_annotation
 from ._loader import check_python_file, parse_file
 
 if TYPE_CHECKING:
+    from ..params import Config
     from ._entrypoint import ScriptInfo
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "script_settable",
     "script_values",
     "split_values",
+    "typed_file_configs",
 ]
 
 
@@ -256,3 +259,30 @@ def script_values(
                                  f"parameters: {', '.join(names) or 'none'}. Set only what the script defines.",
                                  name)  # fmt: skip
     return split_values(file, typed, settable)
+
+
+def typed_file_configs(
+    file: Path, entrypoint: str | None, configs: Iterable[Config], user: str = "a run of the script"
+) -> Iterator[Config]:
+    """The configs read from config files for the script ``file``, as ``runlab run FILE -c CONFIG`` takes them.
+
+    Each value of a global the script defines is converted to its type (``N_POINTS: "5"`` -> 5);
+    other names pass as they are (they become globals, as a config's may). Lazy: a ``config_gen()``
+    is asked for its next config only when the previous one has run.
+
+    Raises:
+        ParameterError: a value that does not fit its global's type (``N_POINTS: abc``).
+        ConfigError: a config with a ``search:`` section: a study's search space, which ``user``
+            would ignore (use ``runlab optimize``).
+    """
+    known: dict[str, Param] | None = None
+    for config in configs:
+        if config.metadata.get("search") is not None:
+            source = ", ".join(map(str, config.metadata.get("sources") or [])) or "the config"
+            raise ConfigError(f"{source} has a search: section (a search space for a study), which {user} "
+                              f"would ignore: run 'runlab optimize {file.name} -c {source} --n-trials N' "
+                              "for it, or remove the section.", source)  # fmt: skip
+        if known is None:
+            known = script_settable(file, entrypoint)[0]
+        values, _ = script_values(file, config.globals_dict, (known, {}), unknown_ok=True)
+        yield replace(config, globals_dict=values)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,29 +40,11 @@ _STEP = ("script", "params", "config", "after", "entrypoint")
 
 
 def typed_configs(script: Any, configs: Iterable[Any]) -> list[Any]:
-    """The configs read from config files for a step's ``script``, as ``runlab run SCRIPT -c FILE`` takes them.
+    """The configs read from config files for a step's ``script``, typed as ``runlab run SCRIPT -c FILE``
+    types them (see :func:`runlab.experiment._script_params.typed_file_configs`)."""
+    from ..experiment._script_params import typed_file_configs
 
-    Each value of a global the script defines is converted to its type (``N_POINTS: "5"`` -> 5);
-    other names pass as they are (they become globals, as a config's may).
-
-    Raises:
-        ParameterError: a value that does not fit its global's type (``N_POINTS: abc``).
-        ConfigError: a config with a ``search:`` section: a study's search space, which a
-            workflow would ignore (use ``runlab optimize``).
-    """
-    from ..experiment._script_params import script_settable, script_values
-
-    known = script_settable(script.file, script.entrypoint)[0]
-    out = []
-    for config in configs:
-        if config.metadata.get("search") is not None:
-            source = ", ".join(map(str, config.metadata.get("sources") or [])) or "the config"
-            raise ConfigError(f"{source} has a search: section (a search space for a study), which a workflow "
-                              f"would ignore: run 'runlab optimize {script.file.name} -c {source} --n-trials N' "
-                              "for it, or remove the section.", source)  # fmt: skip
-        values, _ = script_values(script.file, config.globals_dict, (known, {}), unknown_ok=True)
-        out.append(replace(config, globals_dict=values))
-    return out
+    return list(typed_file_configs(script.file, script.entrypoint, configs, "a workflow"))
 
 
 def _fail(path: Path, message: str, line: int | None = None) -> ConfigError:
