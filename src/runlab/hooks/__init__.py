@@ -33,6 +33,8 @@ from ._registry import (
     StopHook,
     UnknownHookWarning,
     accepted_arguments,
+    check_hook_name,
+    check_priority,
     check_signature,
 )
 from ._specs import HOOKS, HookSpec
@@ -48,6 +50,8 @@ __all__ = [
     "UnknownHookWarning",
     "accepted_arguments",
     "activate",
+    "check_hook_name",
+    "check_priority",
     "check_signature",
     "get_registry",
 ]

@@ -38,12 +38,14 @@ Example:
 from __future__ import annotations
 
 import itertools
+import numbers
 import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..errors import ValidationError
 from ._signature import _ALL, _inspect, _owner_name, accepted_arguments, check_signature
 from ._specs import HOOKS, HookSpec
 
@@ -55,6 +57,8 @@ __all__ = [
     "StopHook",
     "UnknownHookWarning",
     "accepted_arguments",
+    "check_hook_name",
+    "check_priority",
     "check_signature",
 ]
 
@@ -178,6 +182,46 @@ class HookImpl:
         return self.function(**{k: v for k, v in kwargs.items() if k in accepts})
 
 
+def check_hook_name(name: Any) -> str:
+    """``name`` if it can name a hook: a non-empty string.
+
+    Raises:
+        ValidationError: anything else (a function: ``@hook`` written without its name).
+
+    Example:
+        >>> check_hook_name("before_run")
+        'before_run'
+    """
+    if isinstance(name, str) and name.strip():
+        return name
+    if callable(name):
+        raise ValidationError(
+            f"Invalid hook name: got the function {_owner_name(name)!r}. Give the hook's name: write "
+            "@hook('before_run'), not @hook."
+        )
+    raise ValidationError(f"Invalid hook name {name!r}: expected a non-empty string such as 'before_run'.")
+
+
+def check_priority(priority: Any, hook: str) -> int:
+    """``priority`` as an int: an integer, or a float with an integral value; higher runs first.
+
+    Raises:
+        ValidationError: a bool, a string, None, NaN, a fractional or infinite number.
+
+    Example:
+        >>> check_priority(10, "before_run")
+        10
+    """
+    if isinstance(priority, numbers.Integral) and not isinstance(priority, bool):
+        return int(priority)
+    if isinstance(priority, float) and priority.is_integer():
+        return int(priority)
+    raise ValidationError(
+        f"Invalid priority for hook {hook!r}: {priority!r} is not an integer. Higher priorities run first; "
+        "write for example priority=10 (or priority=-10 to run late)."
+    )
+
+
 def _sort_key(impl: HookImpl) -> tuple[int, int]:
     return (-impl.priority, impl.order)
 
@@ -238,8 +282,12 @@ class HookRegistry:
         Raises:
             HookSignatureError: ``fn`` names an argument the hook does not pass (see
                 :func:`check_signature`).
+            ValidationError: ``name`` is not a non-empty string, or ``priority`` is not an
+                integer (:func:`check_hook_name`, :func:`check_priority`).
             TypeError: ``fn`` is not callable.
         """
+        name = check_hook_name(name)
+        priority = check_priority(priority, name)
         if not callable(fn):
             raise TypeError(f"Invalid hook implementation for {name!r}: {fn!r} is not callable.")
         owner = f"{_owner_name(fn)} (plugin {plugin!r})" if plugin else None
@@ -259,7 +307,7 @@ class HookRegistry:
         impl = HookImpl(
             name,
             fn,
-            int(priority),
+            priority,
             plugin,
             accepts,
             scope,

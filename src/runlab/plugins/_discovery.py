@@ -93,7 +93,7 @@ def folder_problem(folder: Path) -> str | None:
         if not folder.exists():
             return None
         if not folder.is_dir():
-            inside = folder.parent if folder.suffix == ".py" else folder
+            inside = folder.parent  # the folder that holds the file is where plugins go
             return (
                 f"plugin folder {folder} is a file, so no plugin is loaded from it. Plugins go inside a folder, "
                 f"as {inside}/NAME.py; name that folder (RUNLAB_PLUGIN_PATH holds folders)."

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .._valueclass import value_class
-from ..errors import HookSignatureError
+from ..errors import HookSignatureError, ValidationError
 from ..hooks import HOOKS, HookImpl, HookRegistry, get_registry
 from ..hooks._specs import AFTER_PLUGINS_LOADED, RUN_STATE_CHANGED
 from ._commands import PluginCommands
@@ -253,6 +253,7 @@ class PluginManager(PluginCommands, HookAPI):
         """Register a plugin class or instance directly (no discovery), loaded at once."""
         cls = plugin if isinstance(plugin, type) else type(plugin)
         name = name or cls.name or cls.__name__
+        cls.check_metadata(name)  # the caller's to fix: raise
         cls.check_hooks(self.registry.specs, name)  # a misspelt argument is the caller's to fix: raise
         source = PluginSource(name, "builtin" if cls.__module__.startswith("runlab.") else "added", cls.__module__)
         with self._lock:
@@ -287,6 +288,11 @@ class PluginManager(PluginCommands, HookAPI):
             record.plugin_class = cls
         except (Exception, SystemExit) as exc:  # a plugin calling sys.exit() fails, not the process
             self._load_failed(record, "import", exc)
+            return
+        try:
+            cls.check_metadata(name)
+        except ValidationError as exc:
+            self._load_failed(record, "load", exc)
             return
         if cls.enabled_by_default is False and name not in self.config.enabled:
             record.notice = f'off by default; enable it with enabled = ["{name}"] in [tool.runlab.plugins]'
@@ -342,7 +348,7 @@ class PluginManager(PluginCommands, HookAPI):
         _report(f"plugin {record.name!r} could not {step}: {record.error.rstrip('.')}. {_fix(record)}")
         if record.plugin_class is not None and record.plugin_class.critical and not self.inspecting:
             raise PluginLoadError(
-                f"Critical plugin {record.name!r} could not {step}: {record.error}. Fix or disable it "
+                f"Critical plugin {record.name!r} could not {step}: {record.error.rstrip('.')}. Fix or disable it "
                 f'(disabled = ["{record.name}"] in [tool.runlab.plugins]).',
                 record.name,
             ) from exc
@@ -424,7 +430,7 @@ class PluginManager(PluginCommands, HookAPI):
             self._ensure_loaded()
             record = self.get(name)
             if record.plugin is not None:
-                text = record.plugin.help()
+                text = _plugin_help(record)
             elif record.plugin_class is not None:
                 text = inspect.getdoc(record.plugin_class) or record.plugin_class.description or "(no help)"
             else:
@@ -547,6 +553,16 @@ def _fix(record: PluginRecord) -> str:
     if source.kind == "entry-point":
         return f"Fix or reinstall {source.distribution} (entry point {record.name} = {source.target}), or {off}."
     return f"Fix its settings, or {off}."
+
+
+def _plugin_help(record: PluginRecord) -> str:
+    """The loaded plugin's own :meth:`Plugin.help`; when that raises, one line saying so and its docstring."""
+    assert record.plugin is not None
+    try:
+        return str(record.plugin.help())
+    except (Exception, SystemExit) as exc:  # the plugin's code: isolated like its hooks
+        doc = inspect.getdoc(type(record.plugin)) or "(no help)"
+        return f"(its help() failed: {type(exc).__name__}: {exc})\n\n{doc}"
 
 
 def _nothing(**kwargs: Any) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._valueclass import value_class
+from ..hooks import check_hook_name, check_priority
 
 if TYPE_CHECKING:
     from ._manager import PluginManager
@@ -31,6 +32,10 @@ def hook(name: str, priority: int = 0) -> Callable[[F], F]:
     Higher priorities run first. The method receives the keyword arguments it names
     (or all of them with ``**kwargs``).
 
+    Raises:
+        ValidationError: ``name`` is not a non-empty string (``@hook`` written without its
+            name) or ``priority`` is not an integer; raised where the class is defined.
+
     Example:
         >>> from runlab.plugins import Plugin, hook
         >>> class Hello(Plugin):
@@ -40,12 +45,15 @@ def hook(name: str, priority: int = 0) -> Callable[[F], F]:
         ...         print(new)
     """
 
+    name = check_hook_name(name)  # a bare @hook would otherwise register nothing, silently
+    priority = check_priority(priority, name)
+
     def mark(fn: F) -> F:
         marks: list[tuple[str, int]] = list(getattr(fn, "__runlab_hooks__", ()))
-        marks.append((name, int(priority)))
+        marks.append((name, priority))
         fn.__runlab_hooks__ = marks  # type: ignore[attr-defined]
         fn.__hook__ = name  # type: ignore[attr-defined]  # PyComex's marks, for code that reads them
-        fn.__priority__ = int(priority)  # type: ignore[attr-defined]
+        fn.__priority__ = priority  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -240,6 +248,35 @@ class Plugin:
     def declared_hooks(cls) -> list[tuple[str, int]]:
         """``(hook name, priority)`` of every ``@hook`` method, without instantiating the class."""
         return [mark for attr in cls._hook_attributes() for mark in getattr(getattr(cls, attr), "__runlab_hooks__", ())]
+
+    @classmethod
+    def check_metadata(cls, name: str | None = None) -> None:
+        """Refuse the class when a metadata attribute has the wrong type (``tags = "gpu"``, ``requires = 5``).
+
+        Checked when the plugin loads, so ``runlab plugins list`` / ``info`` / ``help`` never
+        fail on it later. ``name`` is the plugin's name in messages.
+
+        Raises:
+            ValidationError: names the plugin, the attribute, its value and what to write.
+        """
+        from ..errors import ValidationError
+
+        who = f"plugin {name or cls.name or cls.__name__!r} ({cls.__module__}.{cls.__qualname__})"
+        for attr in ("tags", "dependencies", "requires"):
+            value = getattr(cls, attr)
+            if not isinstance(value, (tuple, list)) or not all(isinstance(v, str) for v in value):
+                raise ValidationError(
+                    f"Invalid {attr!r} of {who}: {value!r} is not a tuple of strings. "
+                    f'Write for example {attr} = ("{value if isinstance(value, str) else "name"}",).'
+                )
+        for attr in ("author", "description", "install_hint"):
+            value = getattr(cls, attr)
+            if not isinstance(value, str):
+                raise ValidationError(f"Invalid {attr!r} of {who}: {value!r} is not a string.")
+        for attr in ("critical", "enabled_by_default"):
+            value = getattr(cls, attr)
+            if not isinstance(value, bool):
+                raise ValidationError(f"Invalid {attr!r} of {who}: {value!r} is not True or False.")
 
     @classmethod
     def check_hooks(cls, specs: Mapping[str, Any] | None = None, name: str | None = None) -> None:
