@@ -8,6 +8,7 @@ experiment runs and nothing is written to the store.
 
 from __future__ import annotations
 
+import datetime
 import math
 from pathlib import Path
 from typing import Any
@@ -68,16 +69,23 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def _nonfinite_as_text(value: Any) -> Any:
-    """NaN and infinities as ``"NaN"``/``"Infinity"``/``"-Infinity"``, as config ids write them
-    (JSON has no such numbers; written as ``null`` they would read as None)."""
+def _json_ready(value: Any) -> Any:
+    """``value`` with what JSON cannot hold written as config ids write it: NaN and infinities as
+    ``"NaN"``/``"Infinity"``/``"-Infinity"`` (as ``null`` they would read as None), dates as ISO
+    text, and other values (bytes from a YAML ``!!binary``, sets, paths, models) in their canonical form."""
+    from ..params._ids import canonical
+
     if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        return canonical(value)
     if isinstance(value, dict):
-        return {k: _nonfinite_as_text(v) for k, v in value.items()}
+        return {k: _json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_nonfinite_as_text(v) for v in value]
-    return value
+        return [_json_ready(v) for v in value]
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    if isinstance(value, (datetime.date, datetime.time)):  # a YAML or TOML date, as JSON writes dates
+        return value.isoformat()
+    return canonical(value)
 
 
 @config_group.command("show")
@@ -97,7 +105,7 @@ def show(paths: tuple[Path, ...], fmt: str) -> None:
     if fmt == "json":
         from ..store._files import dumps
 
-        records = [{"id": c.id, **_nonfinite_as_text(c.to_dict())} for c in configs]
+        records = [{"id": c.id, **_json_ready(c.to_dict())} for c in configs]
         click.echo(dumps(records).decode())
         return
     columns: dict[str, None] = {}

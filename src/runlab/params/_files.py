@@ -116,6 +116,9 @@ class ConfigSpec:
 
         values = copy.deepcopy(self.parameters)
         for dotted, alternatives in self.sweep.items():
+            if not all(dotted.split(".")):
+                raise ConfigError(f"Invalid sweep name {dotted!r} in {self._where()}: a part between dots is empty. "
+                                  "Write NAME or NAME.key.", self._where())  # fmt: skip
             try:
                 given = get_dotted(values, dotted.split("."))
             except (KeyError, IndexError, TypeError):
@@ -126,9 +129,13 @@ class ConfigSpec:
             if isinstance(alternatives, (list, tuple)) and not alternatives:
                 raise ConfigError(f"Empty sweep for {dotted!r} in {self._where()}: give at least one value.",
                                   self._where())  # fmt: skip
-            if not isinstance(alternatives, (str, list, tuple)):
+            if not isinstance(alternatives, (str, list, tuple)) or (
+                isinstance(alternatives, str) and parse_sweep(alternatives) is None  # one value, not alternatives
+            ):
                 raise ConfigError(f"Sweep values for {dotted!r} in {self._where()} must be a list or sweep text "
-                                  f"such as 'linspace(0, 1, 5)', got {alternatives!r}.", self._where())  # fmt: skip
+                                  f"such as 'linspace(0, 1, 5)' or 'choice(1, 2)', got {alternatives!r}. Write the "
+                                  f"alternatives as a list ({dotted}: [a, b]), or set a single value under "
+                                  "parameters.", self._where())  # fmt: skip
             try:  # sweep text stays text, read by expand()
                 set_dotted(
                     values, dotted, alternatives if isinstance(alternatives, str) else sweep_values(alternatives)
@@ -174,7 +181,8 @@ def read_file(path: str | Path, keys: str = "parameters, extend, ...") -> dict[s
     """
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"Config file not found: {path}.", str(path))
+        found = "is a folder, not a file" if path.is_dir() else "not found"
+        raise ConfigError(f"Config file {found}: {path}.", str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -337,8 +345,9 @@ def _check_types(data: Mapping[str, Any], path: Path) -> None:
 def _resolve(folder: Path, value: str, key: str, source: Path, must_exist: bool = True) -> Path:
     target = Path(os.path.expanduser(value))
     target = (target if target.is_absolute() else folder / target).resolve()
-    if must_exist and not target.exists():
-        raise ConfigError(f"{key!r} in {source} names {value!r}, which does not exist (looked for {target}).",
+    if must_exist and not target.is_file():
+        what = "is a folder, not a file" if target.is_dir() else "does not exist"
+        raise ConfigError(f"{key!r} in {source} names {value!r}, which {what} (looked for {target}).",
                           str(source))  # fmt: skip
     return target
 

@@ -193,9 +193,14 @@ def parse_overrides(argv: Sequence[str], params: Mapping[str, Param], allow_new:
                 result[head] = parse_text(text)
                 continue
             base = result.get(head)
-            container: dict[str, Any] = base if isinstance(base, dict) else {}
+            if base is not None and not isinstance(base, (dict, list)):  # replacing it would lose that value
+                raise ParameterError(f"Cannot set {dotted!r}: {head!r} is set to {type(base).__name__} {base!r} "
+                                     f"before it, not a dict or list. Give one of them.", head)  # fmt: skip
+            container: dict[str, Any] | list[Any] = {} if base is None else base
             try:
                 set_dotted({head: container}, dotted, parse_text(text))
+            except IndexError:
+                raise ParameterError(f"Cannot set {dotted!r}: no such item in {head!r}.", head) from None
             except TypeError as exc:
                 raise ParameterError(f"Cannot set {dotted!r}: {exc}.", head) from None
             result[head] = container

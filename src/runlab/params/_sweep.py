@@ -203,10 +203,14 @@ def logspace(start: float, stop: float, num: int, base: float = 10.0) -> Sweep:
         raise ConfigError(f"Invalid {label}: base must be a finite number > 0.")
     exponents = linspace(start, stop, num) if num else Sweep((), label)
     try:
-        return Sweep(_round([math.pow(base, e) for e in exponents]), label)
+        values = [math.pow(base, e) for e in exponents]
     except OverflowError:
+        values = [math.inf]
+    if any(v == 0.0 or math.isinf(v) for v in values):  # past the largest float, or below the smallest (0.0)
         raise ConfigError(f"Invalid {label}: {base:g} to the power {start} or {stop} does not fit in a float. "
-                          "Use smaller exponents (10**308 is about the largest float).") from None  # fmt: skip
+                          "Use exponents that keep the values between about 5e-324 and 1.8e308 (for base 10: "
+                          "-323 to 308).")  # fmt: skip
+    return Sweep(_round(values), label)
 
 
 _HELPERS: dict[str, Any] = {"choice": choice, "range": range_, "linspace": linspace, "logspace": logspace}
@@ -271,11 +275,25 @@ def literal_call(text: str) -> tuple[list[Any], dict[str, Any]]:
             raise ConfigError(f"Invalid sweep {shown!r}: argument {_short(written)!r} is not a literal value "
                               "(nothing is evaluated). Write plain numbers, strings or lists, e.g. 1000000 "
                               "rather than 10**6.") from None  # fmt: skip
+        _check_floats(value_node, source, shown)
         if isinstance(arg, ast.keyword):
             kwargs[str(arg.arg)] = value
         else:
             args.append(value)
     return args, kwargs
+
+
+def _check_floats(node: ast.AST, source: str, shown: str) -> None:
+    """Refuse a number in sweep text that a float cannot hold (``1e400`` would become ``inf``, ``1e-400`` 0.0)."""
+    from ._coerce import fits_float
+
+    for item in ast.walk(node):
+        if isinstance(item, ast.Constant) and type(item.value) is float:
+            written = ast.get_source_segment(source, item) or repr(item.value)
+            if not fits_float(written, item.value):
+                raise ConfigError(f"Invalid sweep {shown!r}: the number {_short(written)} does not fit in a float "
+                                  f"(it would become {item.value!r}); write a number between about 5e-324 and "
+                                  "1.8e308 in size, or 0.")  # fmt: skip
 
 
 def _axes(mapping: Mapping[str, Any]) -> dict[str, list[Any]]:
