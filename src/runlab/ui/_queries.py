@@ -24,6 +24,7 @@ from typing import Any
 from ..cli._fields import check_field, field_value, flat
 from ..errors import RunlabError, UsageError
 from ..store import RunRecord, Store
+from ..store._filter import compile_order
 from ._cache import SERIES
 from ._downsample import band, minmax_buckets, window
 from ._files import artifact_listing, run_file
@@ -111,9 +112,25 @@ def runs_page(
         "offset": offset,
         "limit": limit,
         "columns": cols,
+        "sortable": [sortable(c) for c in cols],
         "runs": rows,
         "live": sum(1 for r in rows if r["status"] in _LIVE),
     }
+
+
+def sortable(column: str) -> bool:
+    """Whether the store can order runs by ``column`` (a shown column may still not be a sort key:
+    ``tags`` is a list, ``path`` and ``archived`` are not in the index).
+
+    Example:
+        >>> sortable("params.lr"), sortable("tags"), sortable("path")
+        (True, False, False)
+    """
+    try:
+        compile_order(column)
+    except RunlabError:
+        return False
+    return True
 
 
 def _flat_params(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

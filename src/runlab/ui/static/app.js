@@ -59,11 +59,18 @@ async function api(path, params) {
       else if (v !== null && v !== undefined && v !== "") url.searchParams.set(k, v);
     }
   }
-  const resp = await fetch(url, { headers: { Accept: "application/json" } });
+  let resp;
+  try {
+    resp = await fetch(url, { headers: { Accept: "application/json" } });
+  } catch (err) {  // no answer at all ("Failed to fetch"): say what that means and what to do
+    throw new Error(`The runlab UI server cannot be reached (${err.message}): is 'runlab ui' still running? `
+      + "Start it again and reload the page.");
+  }
   const body = await resp.json().catch(() => ({ detail: resp.statusText }));
   if (!resp.ok) {
     const err = new Error(body.detail || resp.statusText);
     err.status = resp.status;
+    err.expression = body.expression;  // a bad filter or sort: which text the caret points into
     throw err;
   }
   return body;
@@ -85,6 +92,12 @@ function fmt(value, column) {
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
+
+// A table cell cut short by the stylesheet (a long name, value or list of tags) shows its full text on hover.
+document.addEventListener("mouseover", (ev) => {
+  const cell = ev.target.closest && ev.target.closest("td, th");
+  if (cell && !cell.title && cell.scrollWidth > cell.clientWidth) cell.title = cell.textContent;
+});
 
 const statusBadge = (status) => el("span", { class: `status status-${status}`, text: status });
 const pretty = (obj) => JSON.stringify(obj, null, 2);
@@ -110,6 +123,10 @@ function runsPage() {
       });
     } catch (err) {
       $("#where-error").textContent = err.message;
+      if (state.get("sort") && err.expression === state.get("sort")) {  // from the address: no header to click
+        $("#where-error").append("\n", el("button", { type: "button", id: "sort-reset", text: "Sort by created instead",
+          onclick: () => { state.delete("sort"); save(); load(); } }));
+      }
       $("#where-error").hidden = false;
       $("#count").textContent = "";
       $("#runs tbody").replaceChildren();
@@ -125,15 +142,15 @@ function runsPage() {
     lastColumns = page.columns;
     const sort = state.get("sort") || "-created";
     const head = el("tr", {}, el("th", {}), el("th", { text: "id", onclick: () => setSort("id") }));
-    for (const c of page.columns) {
+    page.columns.forEach((c, i) => {
       const mark = sort === c ? " ▲" : sort === "-" + c ? " ▼" : "";
-      const th = c === "tags"  // a list: the store cannot order runs by it
-        ? el("th", { "data-col": c, title: "runs cannot be sorted by tags" }, c)
-        : el("th", { "data-col": c, onclick: () => setSort(c) }, c + mark);
+      const th = page.sortable[i]  // tags (a list), path and archived are shown but cannot order runs
+        ? el("th", { "data-col": c, onclick: () => setSort(c) }, c + mark)
+        : el("th", { "data-col": c, title: `runs cannot be sorted by ${c}` }, c);
       th.append(el("span", { class: "rm", title: "remove column", text: "×",
         onclick: (ev) => { ev.stopPropagation(); removeColumn(c); } }));
       head.append(th);
-    }
+    });
     $("#runs thead").replaceChildren(head);
     const rows = page.runs.map((run) => {
       const box = el("input", { type: "checkbox", "data-id": run.id });
@@ -155,16 +172,23 @@ function runsPage() {
     });
     if (!rows.length) {
       const filtered = state.get("where");
-      const text = filtered ? "No runs match this filter." : `No runs in ${document.querySelector(".root").textContent} yet.`;
-      rows.push(el("tr", {}, el("td", { colspan: String(page.columns.length + 2), class: "muted", text })));
+      const cell = el("td", { colspan: String(page.columns.length + 2), class: "muted" });
+      if (page.total) {  // an address kept from when there were more runs: past the last page
+        cell.append(`No runs on this page: the ${page.total} run${page.total === 1 ? "" : "s"} end before run ${page.offset + 1}. `,
+          el("button", { type: "button", id: "first-page", text: "Go to the first page",
+            onclick: () => { state.delete("offset"); save(); load(); } }));
+      } else {
+        cell.textContent = filtered ? "No runs match this filter." : `No runs in ${document.querySelector(".root").textContent} yet.`;
+      }
+      rows.push(el("tr", {}, cell));
     }
     $("#runs tbody").replaceChildren(...rows);
-    const first = page.total ? page.offset + 1 : 0;
-    const last = page.offset + page.runs.length;
+    const first = page.runs.length ? page.offset + 1 : 0;
+    const last = page.runs.length ? page.offset + page.runs.length : 0;
     $("#count").textContent = `${page.total} run${page.total === 1 ? "" : "s"}`;
     $("#page-info").textContent = `${first}–${last}`;
     $("#prev").disabled = page.offset <= 0;
-    $("#next").disabled = last >= page.total;
+    $("#next").disabled = page.offset + page.runs.length >= page.total;
   }
 
   function setSort(c) {
@@ -261,11 +285,12 @@ function ticks(lo, hi, log) {  // 3-6 round values in [lo, hi]; powers of ten on
     for (let e = Math.ceil(lo); e <= hi; e += Math.max(1, Math.ceil((hi - lo) / 5))) out.push(e);
     return out;
   }
-  const rough = (hi - lo) / 5;
+  const rough = hi / 5 - lo / 5;  // halves and fifths first: hi - lo overflows near ±1.8e308
   const mag = 10 ** Math.floor(Math.log10(rough));
   const step = mag * [1, 2, 5, 10].find((m) => m * mag >= rough);
   const out = [];
-  for (let i = Math.ceil(lo / step); i * step <= hi + step * 1e-9; i++) out.push(i * step);
+  const top = Math.min(hi + step * 1e-9, Number.MAX_VALUE);  // near the largest float the slack is infinite
+  for (let i = Math.ceil(lo / step); i * step <= top; i++) out.push(i * step);
   return out;
 }
 
@@ -297,12 +322,12 @@ function sketch(node, traces, layout) {
   });
   if (x0 > x1) return;  // not one finite point
   if (x0 === x1) { x0 -= 1; x1 += 1; }
-  const pad = y1 > y0 ? (y1 - y0) / 20 : 1;  // as plotly's autorange leaves room around lines
-  [y0, y1] = [y0 - pad, y1 + pad];
+  const pad = y1 > y0 ? y1 / 20 - y0 / 20 : 1;  // as plotly's autorange leaves room around lines
+  [y0, y1] = [Math.max(y0 - pad, -Number.MAX_VALUE), Math.min(y1 + pad, Number.MAX_VALUE)];
   const m = { l: 80, r: 80, t: 100, b: 80, ...layout.margin };
   if (layout.legend?.orientation === "h" && layout.showlegend !== false) m.b += 35;  // plotly's legend, below
-  const sx = (x) => (m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r)).toFixed(1);
-  const sy = (y) => (H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b)).toFixed(1);
+  const sx = (x) => (m.l + ((x / 2 - x0 / 2) / (x1 / 2 - x0 / 2)) * (W - m.l - m.r)).toFixed(1);  // halves: no overflow
+  const sy = (y) => (H - m.b - ((y / 2 - y0 / 2) / (y1 / 2 - y0 / 2)) * (H - m.t - m.b)).toFixed(1);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "chart preview" });
   for (const x of ticks(x0, x1, false)) {
     root.append(svg("line", { class: "grid", x1: sx(x), x2: sx(x), y1: m.t, y2: H - m.b }),
@@ -501,13 +526,25 @@ function runPage() {
     return body;
   }
 
+  function stopped(err) {  // the run was deleted while the page was open, or the server went away: say so
+    $("#run-error").textContent = err.status === 404
+      ? `This run is no longer in the store (deleted while this page was open?); the page shows what it had read. ${err.message}`
+      : `This page stopped updating: ${err.message}`;
+    $("#run-error").hidden = false;
+    $("#log-state").textContent = "";
+  }
+
   async function follow() {  // while the run runs: charts grow, the log follows, new metrics appear
-    await loadDetails();
-    const body = await loadMetrics();
-    await loadSystem();
-    const log = await loadLog();
-    if ((body && body.live) || log.live || details.live) setTimeout(follow, 1500);
-    else await loadDetails();
+    try {
+      await loadDetails();
+      const body = await loadMetrics();
+      await loadSystem();
+      const log = await loadLog();
+      if ((body && body.live) || log.live || details.live) setTimeout(follow, 1500);
+      else await loadDetails();
+    } catch (err) {
+      stopped(err);
+    }
   }
 
   $("#metric-filter").addEventListener("input", renderMetricChoice);
@@ -529,7 +566,7 @@ function runPage() {
     await loadSystem();
     await loadLog();
     if (details.live) setTimeout(follow, 1500);
-  });
+  }).catch(stopped);
 }
 
 // -- parallel coordinates (compare, sweep and study pages) ------------------------------
@@ -607,8 +644,12 @@ function comparePage() {
       return;
     }
     $("#compare-count").textContent = `${data.runs.length} runs`;
-    $("#metric").replaceChildren(...data.metrics.map((m) => el("option", { value: m, text: m })));
+    const unknown = data.metric && !data.metrics.includes(data.metric);  // an address naming a metric none of them logs
+    $("#metric").replaceChildren(...[...data.metrics, ...(unknown ? [data.metric] : [])].map((m) => el("option", { value: m, text: m })));
     $("#metric").value = data.metric || "";
+    $("#compare-error").textContent = unknown
+      ? `None of these runs has logged a metric '${data.metric}'${data.live ? " yet" : ""}: choose one in the metric menu.` : "";
+    $("#compare-error").hidden = !unknown;
     const groupable = data.params.filter((p) => p.differs).map((p) => "params." + p.key);
     $("#group-by").replaceChildren(el("option", { value: "", text: "none" }),
       ...groupable.map((g) => el("option", { value: g, text: g })));
@@ -771,6 +812,10 @@ function sweepPage() {
       data = await api(`/api/sweeps/${sweepId}`, { sort: state.get("sort") });
     } catch (err) {
       $("#sweep-error").textContent = err.message;
+      if (err.status === 400 && state.get("sort")) {  // the address's sort, the one value it sends: a way back
+        $("#sweep-error").append("\n", el("button", { type: "button", id: "sort-reset", text: "Show the configs in order",
+          onclick: () => { state.delete("sort"); save(); load(); } }));
+      }
       $("#sweep-error").hidden = false;
       return;
     }
