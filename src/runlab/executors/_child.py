@@ -84,10 +84,13 @@ def run_forked(request_file: str, result_file: str, cwd: str, env: dict[str, str
     """The body of a forked run process: own session, the caller's cwd and environment, SIGINT cancels.
 
     The run ends with the sweep's process: the fork server ends when that process dies, and the run
-    then gets SIGTERM and records itself ``cancelled``.
+    then gets SIGTERM and records itself ``cancelled``; then the processes it started in its process
+    group get SIGTERM, as a cancelled run's do (:func:`_terminate_group`).
     """
     os.setsid()  # Ctrl-C in the terminal reaches the sweep only; it forwards one SIGINT per run
     _release_fork_server()
+    signal.signal(signal.SIGTERM, _terminate_group)  # before _die_with_parent: its SIGTERM may come at once
+    os.register_at_fork(after_in_child=_default_sigterm)
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.chdir(cwd)
@@ -98,6 +101,35 @@ def run_forked(request_file: str, result_file: str, cwd: str, env: dict[str, str
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
     run_request_file(Path(request_file), Path(result_file))
+
+
+def _default_sigterm() -> None:
+    """In a process the run forks (a ``multiprocessing`` pool's worker): SIGTERM ends that process alone, as by
+    default (``Pool.terminate()`` sends it), not the run's whole process group."""
+    if signal.getsignal(signal.SIGTERM) is _terminate_group:  # runlab's fork hook has put it back by now
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        except ValueError:  # forked from another thread: _terminate_group acts as the default there
+            pass
+
+
+def _terminate_group(signum: int, frame: Any) -> None:
+    """A run process's SIGTERM, after its run recorded itself cancelled (runlab's own handler calls this
+    one then, as the handler it replaced): the processes the run started in its process group get
+    SIGTERM too (they ran on after a killed sweep), then the run process ends by SIGTERM as by default."""
+    if os.getpid() == os.getpgrp():  # the run process (it leads its group), not a child forked with this handler
+        from ..lifecycle._background import wait_synced
+
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            os.killpg(os.getpgrp(), signal.SIGTERM)
+        except OSError:  # pragma: no cover - it leads its group: nothing else can fail here
+            pass
+        sys.stdout.flush()
+        sys.stderr.flush()
+        wait_synced()  # the run's record on disk before the process ends without its exit hooks
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:

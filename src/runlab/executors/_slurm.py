@@ -170,7 +170,7 @@ class SlurmExecutor(Executor):
             safe over NFS; the submitting process indexes each finished run's folder).
 
     Raises:
-        UsageError: ``sbatch`` is not on PATH (for ``cluster="slurm"``).
+        UsageError: ``sbatch`` is not on PATH (for ``cluster="slurm"``); ``folder`` cannot be made.
     """
 
     name = "slurm"
@@ -186,7 +186,12 @@ class SlurmExecutor(Executor):
             raise UsageError("The slurm executor needs SLURM's 'sbatch', which is not on PATH. Run on a SLURM "
                              "login node, or use -x local or -x dask.")  # fmt: skip
         self._folder = Path(folder) if folder else Path(tempfile.gettempdir()) / "runlab-slurm"
-        self._folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file, a path under one, a place it may not write (nothing submitted yet)
+            raise UsageError(f"Invalid folder {str(self._folder)!r} for the slurm executor's job files: "
+                             f"{exc.strerror or exc}. Give a folder it can create and write, on a filesystem "
+                             "the nodes share (option 'folder').") from None  # fmt: skip
         if cluster == "slurm":
             self._check_shared(self._folder)
         if signal_delay < 0:
