@@ -6,36 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import psutil
 import pytest
 
 from runlab.store import Store
 
-PARENT = """\
-import subprocess, time
-X = 0
-child = subprocess.Popen(["sleep", "300"])  # in the run's process group, as a data loader's workers are
-open(f"child-{X}.pid", "w").write(str(child.pid))
-time.sleep(60)
-"""
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def _gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
+from .test_process_lifetime import PARENT, _gone, _wait_for  # a run that starts `sleep 300`
 
 
 @pytest.mark.parametrize(("sig", "executor"), [(signal.SIGKILL, "local"), (signal.SIGTERM, "local"),

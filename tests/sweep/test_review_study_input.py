@@ -7,18 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from runlab.cli._main import _register, cli
+from runlab.cli._main import _register
 from runlab.store import Store
+
+from .test_optimize import invoke
 
 _register()
 
 QUAD = "X = 0.0\ndef main():\n    return (X - 2) ** 2\n"
-
-
-def invoke(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -352,12 +353,20 @@ LIVE_RUN = textwrap.dedent("""
 """)
 
 
-def test_a_running_runs_chart_grows_and_its_log_follows(session: Session, root: Path, tmp_path: Path) -> None:
-    stop = tmp_path / "stop"
+@contextmanager
+def live_run(root: Path, stop: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``LIVE_RUN`` in its own process until ``stop`` exists (made on leaving): its run ID and process."""
     proc = subprocess.Popen([sys.executable, "-c", LIVE_RUN, str(root), str(stop)], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
-        run_id = proc.stdout.readline().split()[1]
+        yield proc.stdout.readline().split()[1], proc
+    finally:
+        stop.touch()
+        proc.wait(timeout=60)
+
+
+def test_a_running_runs_chart_grows_and_its_log_follows(session: Session, root: Path, tmp_path: Path) -> None:
+    with live_run(root, tmp_path / "stop") as (run_id, proc):
         page = session.page
         session.goto("/")
         page.wait_for_selector(f"tr[data-id='{run_id}'] .status-running")
@@ -369,9 +378,6 @@ def test_a_running_runs_chart_grows_and_its_log_follows(session: Session, root: 
         session.wait("document.getElementById('log').textContent.includes('tick 30')")
         assert "following" in page.inner_text("#log-state")
         session.shot("run-live.png")
-    finally:
-        stop.touch()
-        proc.wait(timeout=60)
     assert proc.returncode == 0
     page.wait_for_selector("#run-title .status-completed")  # the page notices the end on its own
 

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from runlab.ui import create_app
 
 from .conftest import UIServer
-from .test_browser import LIVE_RUN, Session
+from .test_browser import Session, live_run
 
 
 @pytest.fixture
@@ -82,17 +82,10 @@ def test_clicking_a_column_that_cannot_sort_keeps_the_table(session: Session, co
 
 
 def test_a_run_deleted_while_its_page_follows_it_is_told(session: Session, root: Path, tmp_path: Path) -> None:
-    stop = tmp_path / "stop"
-    proc = subprocess.Popen([sys.executable, "-c", LIVE_RUN, str(root), str(stop)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        run_id = proc.stdout.readline().split()[1]
+    with live_run(root, tmp_path / "stop") as (run_id, _):
         page = session.page
         session.goto(f"/runs/{run_id}")
         session.wait("document.getElementById('log-state').textContent === 'following'")
-    finally:
-        stop.touch()
-        proc.wait(timeout=60)
     deleted = subprocess.run([sys.executable, "-m", "runlab", "--root", str(root), "delete", run_id, "--yes"],
                              capture_output=True, text=True, timeout=60)  # fmt: skip
     assert deleted.returncode == 0, deleted.stderr
@@ -148,17 +141,10 @@ def test_a_sweep_address_with_a_sort_it_refuses_offers_the_way_back(browser: Any
 
 
 def test_a_page_whose_server_stopped_says_what_to_do(session: Session, root: Path, tmp_path: Path) -> None:
-    stop = tmp_path / "stop"
-    proc = subprocess.Popen([sys.executable, "-c", LIVE_RUN, str(root), str(stop)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        run_id = proc.stdout.readline().split()[1]
+    with live_run(root, tmp_path / "stop") as (run_id, _):
         session.goto(f"/runs/{run_id}")
         session.wait("document.getElementById('log-state').textContent === 'following'")
         session.server.stop()
         session.page.wait_for_selector("#run-error", state="visible")
-    finally:
-        stop.touch()
-        proc.wait(timeout=60)
     text = session.page.inner_text("#run-error")
     assert "The runlab UI server cannot be reached" in text and "is 'runlab ui' still running?" in text

@@ -117,19 +117,16 @@ def _terminate_group(signum: int, frame: Any) -> None:
     """A run process's SIGTERM, after its run recorded itself cancelled (runlab's own handler calls this
     one then, as the handler it replaced): the processes the run started in its process group get
     SIGTERM too (they ran on after a killed sweep), then the run process ends by SIGTERM as by default."""
-    if os.getpid() == os.getpgrp():  # the run process (it leads its group), not a child forked with this handler
-        from ..lifecycle._background import wait_synced
+    from ..lifecycle._run import _deliver_sigterm
 
+    if os.getpid() == os.getpgrp():  # the run process (it leads its group), not a child forked with this handler
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             os.killpg(os.getpgrp(), signal.SIGTERM)
         except OSError:  # pragma: no cover - it leads its group: nothing else can fail here
             pass
-        sys.stdout.flush()
-        sys.stderr.flush()
-        wait_synced()  # the run's record on disk before the process ends without its exit hooks
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGTERM)
+    _deliver_sigterm(signal.SIG_DFL, frame)  # the default's ending, after the run's record is on disk
 
 
 def main(argv: list[str] | None = None) -> int:
