@@ -107,7 +107,8 @@ def serve(
     url = url_for(host, real_port, token)
     # from the start-up line on, Ctrl-C and SIGTERM stop the UI (uvicorn, once it runs, handles both and
     # raises the signal again after shutting down: to these handlers), also in a job that ignored SIGINT
-    previous = {signum: _stop_on(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    running: list[Any] = []  # the uvicorn server once made: a signal then asks it to stop (see _stop_on)
+    previous = {signum: _stop_on(signum, running) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         if token:
             echo(f"Warning: serving on {host}, reachable from other machines; every request must carry the token.",
@@ -115,6 +116,7 @@ def serve(
         echo(f"runlab UI for {app.state.store.root} at {url} (read-only; Ctrl-C to stop)", False)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
         server = uvicorn.Server(config)
+        running.append(server)
         if open_browser:
             import webbrowser
 
@@ -130,12 +132,20 @@ def serve(
     echo("runlab UI stopped.", True)
 
 
-def _stop_on(signum: int) -> Any:
-    """Make ``signum`` raise KeyboardInterrupt (as Ctrl-C does) in the main thread; the previous handler,
-    or None where signals cannot be set (another thread)."""
+def _stop_on(signum: int, running: list[Any]) -> Any:
+    """Make ``signum`` stop the UI in the main thread; the previous handler, or None where signals
+    cannot be set (another thread).
+
+    Before the server exists the signal raises KeyboardInterrupt (as Ctrl-C does); once it exists,
+    it sets ``should_exit``, which uvicorn checks after starting and while serving: raised inside
+    asyncio's event loop construction, the interrupt left a half-made loop whose ``__del__`` printed a
+    traceback at exit.
+    """
 
     def stop(number: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        if not running:
+            raise KeyboardInterrupt
+        running[0].should_exit = True
 
     if threading.current_thread() is not threading.main_thread():
         return None
