@@ -24,7 +24,7 @@ def execute_catching(request: RunRequest) -> tuple[RunResult, BaseException | No
 
     Never raises for the run's own error or a bad request (a ``failed`` result without a run).
     """
-    from ..lifecycle import add_listener
+    from ..lifecycle import RunTerminated, add_listener
 
     created: list[Any] = []
 
@@ -36,13 +36,14 @@ def execute_catching(request: RunRequest) -> tuple[RunResult, BaseException | No
     try:
         result = execute(request)
         return result, result.exception
-    except (KeyboardInterrupt, UsageError, Exception) as exc:
+    except (KeyboardInterrupt, RunTerminated, UsageError, Exception) as exc:
+        interrupted = isinstance(exc, (KeyboardInterrupt, RunTerminated))  # Ctrl-C, or SIGTERM during a run
         if not created:
-            return RunResult(None, RunStatus.CANCELLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED,
+            return RunResult(None, RunStatus.CANCELLED if interrupted else RunStatus.FAILED,
                              None, error=_text(exc), exception=exc), exc  # fmt: skip
         run = created[-1]
-        if isinstance(exc, KeyboardInterrupt) and str(run.status) in ("created", "running"):
-            try:  # interrupted between the run's start and its own Ctrl-C handling
+        if interrupted and str(run.status) in ("created", "running"):
+            try:  # interrupted between the run's start and its own Ctrl-C / SIGTERM handling
                 run.cancel("cancelled: interrupted")
             except Exception:
                 pass

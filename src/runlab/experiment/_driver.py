@@ -145,28 +145,28 @@ class RunDriver:
         """
         assert self.run is not None, "initialize() first"
         self.run.start()
-        self._token = set_current(self.run)
-        if self.run.metadata.get("study"):
-            from ._trial import attach_trial
+        try:  # from here on, whatever ends the start (SIGTERM arriving now too) ends the run through end()
+            self._token = set_current(self.run)
+            if self.run.metadata.get("study"):
+                from ._trial import attach_trial
 
-            try:
-                attach_trial(self.run)
-            except Exception as exc:  # the run still runs, without pruning
-                print(f"runlab: run {self.run.id} cannot report to its study ({type(exc).__name__}: {exc}); "
-                      "it runs without pruning.", file=sys.stderr)  # fmt: skip
-        if attachable:
-            mark_attachable(self.run)
-        try:
+                try:
+                    attach_trial(self.run)
+                except Exception as exc:  # the run still runs, without pruning
+                    print(f"runlab: run {self.run.id} cannot report to its study ({type(exc).__name__}: {exc}); "
+                          "it runs without pruning.", file=sys.stderr)  # fmt: skip
+            if attachable:
+                mark_attachable(self.run)
             if testing:
                 self.apply(BEFORE_TESTING)
             self.apply(BEFORE_RUN)
+            if self._join_late:
+                from .._activation import join_late
+
+                join_late(self.run, self.experiment)
         except BaseException as exc:
             self.end(exc)
             raise
-        if self._join_late:
-            from .._activation import join_late
-
-            join_late(self.run, self.experiment)
         return self.run
 
     def end(self, error: BaseException | None, result: Any = None) -> Run:

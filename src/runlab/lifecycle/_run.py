@@ -410,13 +410,20 @@ class Run:
             self.store.save(self.path, self._meta, summaries, fsync=fsync)
 
     def start(self) -> Run:
-        """Move to ``running``: start the heartbeat, the flusher, capture and output copying."""
+        """Move to ``running``: start the heartbeat, the flusher, capture and output copying.
+
+        Whatever ends the start once the run is ``running`` (SIGTERM or Ctrl-C arriving now, a full
+        disk) ends the run as it would end a ``with`` block (``cancelled``, ``failed``) before it
+        propagates: no run stays ``running`` for a process that has moved on.
+        """
         # SIGTERM cancels the run from before 'running' can be seen: one sent on seeing it (a sweep's
         # cancel) used to meet the previous handler (the default: the run read 'crashed')
         _hold_sigterm(self)
+        moved = False
         try:
             with self._meta_lock:
                 self._transition(RunStatus.RUNNING)
+                moved = True
                 now = _now()
                 if self._meta["started"] is None:  # a resumed run keeps its first start
                     self._meta["started"] = now
@@ -429,14 +436,21 @@ class Run:
                 self._write_meta(fsync=False)  # heartbeats and the final record supersede it; that one is synced
             if self._capture_output:
                 self._output = OutputCapture(self.path / "out.log")
-        except BaseException:
-            _release_sigterm(self)
+            self._flush_due = _time() + FLUSH_INTERVAL
+            self._worker = RunWorker(self, self._capture, FLUSH_INTERVAL, HEARTBEAT_INTERVAL).start()
+            _OPEN_RUNS.add(self)
+            _install_exit_hooks()
+            emit("run_state_changed", self, old=RunStatus.CREATED.value, new=RunStatus.RUNNING.value)
+        except BaseException as exc:
+            if not moved:
+                _release_sigterm(self)
+            elif not self._closed:  # the start was cut short once 'running': end the run as a block would
+                try:
+                    self.__exit__(type(exc), exc, exc.__traceback__)
+                except Exception as error:  # the start's own exception is the one to see
+                    print(f"runlab: run {self.id} could not be ended after its start failed: {error}",
+                          file=sys.__stderr__)  # fmt: skip
             raise
-        self._flush_due = _time() + FLUSH_INTERVAL
-        self._worker = RunWorker(self, self._capture, FLUSH_INTERVAL, HEARTBEAT_INTERVAL).start()
-        _OPEN_RUNS.add(self)
-        _install_exit_hooks()
-        emit("run_state_changed", self, old=RunStatus.CREATED.value, new=RunStatus.RUNNING.value)
         return self
 
     def _call_later(self, delay: float, job: Callable[[], None]) -> bool:
