@@ -30,6 +30,18 @@ def _busy(seconds: float) -> None:
         sum(range(1000))
 
 
+def _busy_until_sampled(sampler: SystemSampler, seconds: float) -> None:
+    """Busy for ``seconds``, and on until the sampler has taken a sample after its first tick (which
+    imports psutil: on a loaded machine its thread may come late), for at most 30 s."""
+    _busy(seconds)
+    deadline = time.monotonic() + 30
+    while sampler._psutil is None and time.monotonic() < deadline:
+        _busy(0.05)
+    seen = sampler._last_sample
+    while sampler._last_sample == seen and time.monotonic() < deadline:
+        _busy(0.05)
+
+
 def test_sampler_records_machine_and_process_metrics_with_real_psutil(root: Path) -> None:
     with runlab.start_run(root=root, capture=False) as run, SystemSampler(run, interval=0.2):
         _busy(1.2)
@@ -140,8 +152,8 @@ def test_gpu_metrics_where_a_gpu_exists(root: Path) -> None:
         pytest.skip("no NVIDIA GPU with a working NVML driver on this machine")
     readings = dict(gpu_readings())
     assert 0 in readings and {"utilization", "memory_used_mb", "temperature_c"} <= set(readings[0])
-    with runlab.start_run(root=root, capture=False) as run, SystemSampler(run, interval=0.2):
-        _busy(0.8)
+    with runlab.start_run(root=root, capture=False) as run, SystemSampler(run, interval=0.2) as sampler:
+        _busy_until_sampled(sampler, 0.8)
     names = set(runlab.load(run.id, root=root).summaries)
     assert {"sys/gpu0/utilization", "sys/gpu0/memory_used_mb", "sys/gpu0/temperature_c"} <= names
 
@@ -149,8 +161,8 @@ def test_gpu_metrics_where_a_gpu_exists(root: Path) -> None:
 def test_no_gpu_metrics_where_there_is_no_gpu(root: Path) -> None:
     if gpu_inventory():
         pytest.skip("this machine has an NVIDIA GPU")
-    with runlab.start_run(root=root, capture=False) as run, SystemSampler(run, interval=0.2):
-        _busy(0.6)
+    with runlab.start_run(root=root, capture=False) as run, SystemSampler(run, interval=0.2) as sampler:
+        _busy_until_sampled(sampler, 0.6)
     names = set(runlab.load(run.id, root=root).summaries)
     assert names and not any(n.startswith("sys/gpu") for n in names)
 
