@@ -115,18 +115,18 @@ def _default_sigterm() -> None:
 
 def _terminate_group(signum: int, frame: Any) -> None:
     """A run process's SIGTERM, after its run recorded itself cancelled (runlab's own handler calls this
-    one then, as the handler it replaced): the processes the run started in its process group get
-    SIGTERM too (they ran on after a killed sweep), then the run process ends by SIGTERM as by default."""
+    one then, as the handler it replaced): the run process ends by SIGTERM as by default, and so do the
+    processes the run started in its process group (they ran on after a killed sweep).
+
+    One signal reaches the whole group, the run process included: signalling the others first left a
+    moment in which a thread of the run (a ``multiprocessing.Pool`` replacing the workers the signal had
+    just ended) forked processes that nothing signalled; they waited for ever on the pool's task queue.
+    """
     from ..lifecycle._run import _deliver_sigterm
 
-    if os.getpid() == os.getpgrp():  # the run process (it leads its group), not a child forked with this handler
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:
-            os.killpg(os.getpgrp(), signal.SIGTERM)
-        except OSError:  # pragma: no cover - it leads its group: nothing else can fail here
-            pass
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _deliver_sigterm(signal.SIG_DFL, frame)  # the default's ending, after the run's record is on disk
+    # the run process leads its group; a child forked with this handler ends alone
+    _deliver_sigterm(signal.SIG_DFL, frame, group=os.getpid() == os.getpgrp())
 
 
 def main(argv: list[str] | None = None) -> int:

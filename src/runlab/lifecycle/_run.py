@@ -106,12 +106,18 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     _deliver_sigterm(prev if prev is not None else signal.SIG_DFL, frame)
 
 
-def _deliver_sigterm(handler: Any, frame: FrameType | None) -> None:
-    """What SIGTERM does without runlab: the default (the process ends by SIGTERM) or the user's handler."""
+def _deliver_sigterm(handler: Any, frame: FrameType | None, group: bool = False) -> None:
+    """What SIGTERM does without runlab: the default (the process ends by SIGTERM) or the user's handler.
+
+    ``group`` (a process that leads its process group): the default ends the whole group with it, by one
+    signal, so a process forked meanwhile (a pool replacing a worker that ended) is never left behind.
+    """
     if handler is signal.SIG_DFL:
         sys.stdout.flush()
         sys.stderr.flush()
         wait_synced()  # the process ends without its exit hooks: the cancelled run's record goes to disk first
+        if group:
+            os.killpg(os.getpgrp(), signal.SIGTERM)
         os.kill(os.getpid(), signal.SIGTERM)
     elif callable(handler):
         handler(signal.SIGTERM, frame)
