@@ -88,21 +88,67 @@ def _announced_run(variable: Any) -> dict[str, Any] | None:
     return run if isinstance(run, dict) and run.get("id") else None
 
 
+#: Address schemes that reach their scheduler over TCP (a refused connection means nothing listens there).
+_TCP_SCHEMES = ("tcp", "tls", "ws", "wss")
+
+
+def scheduler_problem(address: str) -> str | None:
+    """What is wrong with ``address`` as a Dask scheduler's address (None: nothing), checked before
+    anything is contacted: empty, no port, a port out of range, an unknown scheme (``http://``) ...
+
+    Example:
+        >>> scheduler_problem("tcp://10.0.0.5:8786") is None
+        True
+        >>> scheduler_problem("tcp://10.0.0.5:70000")
+        'port 70000 is out of range 1-65535'
+    """
+    from distributed.comm import registry
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    if not address.strip():
+        return "it is empty"
+    try:
+        scheme, location = parse_address(address)
+        registry.get_backend(scheme)
+        if scheme in (*_TCP_SCHEMES, "ucx"):
+            _, port = parse_host_port(location)
+            if not 1 <= int(port) <= 65535:
+                return f"port {port} is out of range 1-65535"
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def _shake_hands(address: str, timeout: float) -> None:
     """Connect to ``address`` and shake hands as a Dask client does, within ``timeout`` seconds.
 
     ``distributed`` waits for the other end's handshake without a limit, so a port that takes the
-    connection and never answers (a web server, anything but a Dask scheduler) hung the sweep.
+    connection and never answers (a web server, anything but a Dask scheduler) hung the sweep; and it
+    tries a refused connection again until ``timeout``, so a wrong port took that long to report: a
+    TCP address is tried once first.
 
     Raises:
         OSError: nothing answers there; TimeoutError: no Dask handshake within ``timeout`` seconds.
     """
     import asyncio
 
+    from distributed.comm.addressing import parse_address, parse_host_port
     from distributed.comm.core import connect
     from distributed.security import Security
 
+    async def reach(host: str, port: int) -> None:
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no connection to {host}:{port} within {timeout:g} s") from None
+        except ConnectionRefusedError:
+            raise ConnectionRefusedError(f"nothing listens on port {port} of {host}") from None
+        writer.close()
+
     async def probe() -> None:
+        scheme, location = parse_address(address)
+        if scheme in _TCP_SCHEMES:
+            await reach(*parse_host_port(location))
         args = Security().get_connection_args("client")
         try:
             comm = await asyncio.wait_for(connect(address, timeout=timeout, **args), timeout)
@@ -135,7 +181,8 @@ class DaskExecutor(Executor):
             Default: True for a LocalCluster, False with ``scheduler``.
 
     Raises:
-        UsageError: the scheduler does not answer (nothing was run).
+        UsageError: the scheduler does not answer (nothing was run). :func:`get_executor` refuses an
+            address that is none (:func:`scheduler_problem`) before this is made.
 
     Example:
         >>> DaskExecutor.name  # get_executor("dask", workers=2) starts a LocalCluster
@@ -152,18 +199,7 @@ class DaskExecutor(Executor):
         from distributed import Client, Event, LocalCluster
 
         self._cluster: Any = None
-        if scheduler:
-            from distributed.comm import registry
-            from distributed.comm.addressing import parse_address, parse_host_port
-
-            try:  # checked before anything is contacted: "host" alone, a bad port, http:// ...
-                scheme, location = parse_address(scheduler)
-                registry.get_backend(scheme)
-                if scheme in ("tcp", "tls", "ucx", "ws", "wss"):
-                    parse_host_port(location)
-            except ValueError as exc:
-                raise UsageError(f"Invalid Dask scheduler address {scheduler!r}: {exc}. Write tcp://host:port, "
-                                 "e.g. tcp://10.0.0.5:8786.") from None  # fmt: skip
+        if scheduler is not None:  # its address checked where settings enter (get_executor: scheduler_problem)
             try:
                 _shake_hands(scheduler, timeout)
                 self._client = Client(scheduler, timeout=timeout)

@@ -111,31 +111,51 @@ def _in_range(key: str, value: float) -> bool:
     return math.isfinite(value) and (value > low if positive else value >= low)
 
 
-def _check(name: str, spec: ExecutorSpec, options: Mapping[str, Any]) -> dict[str, Any]:
+def _check(name: str, spec: ExecutorSpec, options: Mapping[str, Any], origins: Mapping[str, str]) -> dict[str, Any]:
+    """``options`` checked; ``origins``: where the options that come from a settings file are set."""
     out: dict[str, Any] = {}
     for key, value in options.items():
+        origin = origins.get(key)
         if key not in spec.options:
             from ..params import did_you_mean
 
             valid = ", ".join(sorted(spec.options)) or "none"
-            raise UsageError(f"Unknown option {key!r} for the {name} executor.{did_you_mean(key, spec.options)} "
-                             f"Its options: {valid}.")  # fmt: skip
+            raise _invalid(f"Unknown option {key!r} for the {name} executor.{did_you_mean(key, spec.options)} "
+                           f"Its options: {valid}.", origin)  # fmt: skip
         type_, help_ = spec.options[key]
         ok = isinstance(value, type_) and not (type_ is not bool and isinstance(value, bool))
         if type_ is float and isinstance(value, int) and not isinstance(value, bool):
             value, ok = float(value), True
         if not ok:
             article = "an" if type_.__name__[0] in "aeiou" else "a"
-            raise UsageError(f"Invalid value for the {name} executor's {key!r}: {value!r} is not {article} "
-                             f"{type_.__name__} ({help_}).")  # fmt: skip
+            raise _invalid(f"Invalid value for the {name} executor's {key!r}: {value!r} is not {article} "
+                           f"{type_.__name__} ({help_}).", origin)  # fmt: skip
         if key == "workers" and value < 1:
-            raise UsageError(f"Invalid number of workers {value}: give a whole number >= 1, e.g. -j 4.")
+            raise _invalid(f"Invalid number of workers {value}: give a whole number >= 1, e.g. -j 4.", origin)
         if type_ in (int, float) and not _in_range(key, value):
             low, positive = _MINIMUM.get(key, (0, False))
-            raise UsageError(f"Invalid value for the {name} executor's {key!r}: {value!r} is not a number "
-                             f"{'>' if positive else '>='} {low} ({help_}).")  # fmt: skip
+            raise _invalid(f"Invalid value for the {name} executor's {key!r}: {value!r} is not a number "
+                           f"{'>' if positive else '>='} {low} ({help_}).", origin)  # fmt: skip
+        if key == "scheduler":
+            from ._dask import scheduler_problem
+
+            problem = scheduler_problem(value)
+            if problem is not None:
+                fix = (
+                    'write scheduler = "tcp://host:port" there, e.g. "tcp://10.0.0.5:8786", or remove the line'
+                    if origin
+                    else "give --dask-scheduler tcp://host:port, e.g. tcp://10.0.0.5:8786, or leave it out"
+                )
+                raise UsageError(f"Invalid Dask scheduler address {value!r}"
+                                 f"{f' (scheduler in {origin})' if origin else ''}: {problem}. To run on a Dask "
+                                 f"cluster, {fix} for a local cluster.")  # fmt: skip
         out[key] = value
     return out
+
+
+def _invalid(message: str, origin: str | None) -> UsageError:
+    """The error for a bad option, naming the settings file it is set in (``origin``), if any."""
+    return UsageError(f"{message} It is set in {origin}." if origin else message)
 
 
 def get_executor(name: str, settings: bool = True, **options: Any) -> Executor:
@@ -145,7 +165,8 @@ def get_executor(name: str, settings: bool = True, **options: Any) -> Executor:
     (read when ``settings`` is true), so one command runs on a laptop and on a cluster.
 
     Raises:
-        UsageError: an unknown executor, an unknown option or a value of the wrong type.
+        UsageError: an unknown executor, an unknown option or a value of the wrong type or out of
+            range (a Dask scheduler address that is none); one from pyproject.toml names it.
 
     Example:
         >>> get_executor("local", workers=3).workers
@@ -157,8 +178,13 @@ def get_executor(name: str, settings: bool = True, **options: Any) -> Executor:
 
         raise UsageError(f"Unknown executor {name!r}.{did_you_mean(name, EXECUTORS)} "
                          f"Choose one of: {', '.join(EXECUTORS)}.")  # fmt: skip
-    merged = {**(executor_settings(name) if settings else {}), **options}
-    checked = _check(name, spec, merged)
+    configured = executor_settings(name) if settings else {}
+    origins: dict[str, str] = {}
+    if set(configured) - set(options):
+        from ..store._root import find_pyproject
+
+        origins = dict.fromkeys(set(configured) - set(options), f"[tool.runlab.executors.{name}] of {find_pyproject()}")
+    checked = _check(name, spec, {**configured, **options}, origins)
     module, _, cls = spec.target.partition(":")
     factory: type[Executor] = getattr(import_module(module), cls)
     return factory(**checked)

@@ -52,6 +52,9 @@ def filesystem_type(path: Path) -> str | None:
     return kind
 
 
+#: SLURM's state of a job whose function returned: its result is on the way even where the watcher cannot see it yet.
+_RETURNED = "COMPLETED"
+
 #: The error a run records when SLURM interrupts its job (preemption, or the time limit).
 INTERRUPTED = "interrupted by SLURM (preemption or the job's time limit); the requeued job resumes this run"
 
@@ -127,6 +130,7 @@ class _Job(submitit.helpers.Checkpointable):  # type: ignore[misc]
         result = Path(result_file)
         if _run_ended(result):  # an earlier attempt of this job ended its run; SLURM requeued the job after that
             return result.read_text(encoding="utf-8")
+        result.unlink(missing_ok=True)  # an interrupted attempt's (cancelled): not this attempt's, should it die
         request_json = continue_lost_attempt(request_json, result)
         request_file = result.with_name(result.name.replace(".result.json", ".json"))
         request_file.write_text(request_json, encoding="utf-8")
@@ -220,6 +224,7 @@ class SlurmExecutor(Executor):
             self._env["RUNLAB_INDEX_WRITES"] = "0"
         self._cwd = os.getcwd()
         self._poll = poll
+        self._ended: dict[Path, float] = {}  # result file -> when its job was first seen ended without a result
         self._count = 0
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="runlab-slurm-watch", daemon=True)
@@ -259,30 +264,59 @@ class SlurmExecutor(Executor):
                 self._running += 1
 
     def _watch(self) -> None:
-        from ._process import read_result
-
         while not self._stop.is_set():
             if not self.cancelled:
                 self._flush()
             with self._lock:
                 jobs = list(self._jobs)
             for job, future, result_file in jobs:
-                if not job.done(force_check=True):
+                result = self._outcome(job, result_file) if job.done(force_check=True) else None
+                if result is None:
                     continue
-                try:
-                    result = RunResult.from_json(job.result())
-                except BaseException as exc:  # the job died or was cancelled: what did its run leave?
-                    result = read_result(result_file, None)
-                    if result.run_id is None:
-                        status = RunStatus.CANCELLED if self.cancelled else RunStatus.FAILED
-                        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
-                        error = f"the SLURM job ended: {type(exc).__name__}: {last}"
-                        result = RunResult(None, status, None, error=error)
                 with self._lock:
                     self._jobs.remove((job, future, result_file))
                     self._running -= 1
+                    self._ended.pop(result_file, None)
                 future.set_result(result)
             self._stop.wait(self._poll)
+
+    def _outcome(self, job: Any, result_file: Path) -> RunResult | None:
+        """The result of a job that ended, or None while it may still be on its way (never blocks).
+
+        submitit's ``job.result()`` waits up to 15 s for the result of a job that died without one (the OOM
+        killer, SIGKILL, a segfault): in this one watcher thread, each dead job held back every other
+        job's result. So submitit is asked only once its result file exists; until then runlab's own
+        files say what the run did: its result file, else, once the job has had a poll or two to show
+        one, the run it announced (``crashed``). A job SLURM reports ``COMPLETED`` returned, so its
+        result is coming (a shared filesystem may show it late): it gets submitit's own wait instead.
+        """
+        from ._process import read_result
+
+        if job.paths.result_pickle.exists():
+            try:
+                return RunResult.from_json(job.result())
+            except BaseException as exc:  # the job raised, or was cancelled: what did its run leave?
+                return self._lost(job, read_result(result_file, None), exc)
+        try:  # the run ended, and submitit's file is late (or the job died after the run ended)
+            return RunResult.from_json(result_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError, UsageError):
+            pass
+        ended = self._ended.setdefault(result_file, time.monotonic())
+        wait = submitit.core.core.Job._results_timeout_s if job.state == _RETURNED else 2 * self._poll
+        return None if time.monotonic() - ended < wait else self._lost(job, read_result(result_file, None), None)
+
+    def _lost(self, job: Any, result: RunResult, exc: BaseException | None) -> RunResult:
+        """``result`` (``crashed``, naming the run the job's process announced), or where the job made no
+        run, the job's own end: ``exc``, what submitit raised for it, or its state."""
+        if result.run_id is not None:
+            return result
+        status = RunStatus.CANCELLED if self.cancelled else RunStatus.FAILED
+        if exc is None:
+            error = f"the SLURM job ended ({job.state}) before its run started; its log: {job.paths.stderr}"
+        else:
+            last = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
+            error = f"the SLURM job ended: {type(exc).__name__}: {last}"
+        return RunResult(None, status, None, error=error)
 
     def _cancel_running(self) -> None:
         with self._lock:
