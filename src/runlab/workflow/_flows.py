@@ -123,10 +123,10 @@ class Workflow:
         try:
             record = WorkflowRecord(store_root, self.kind, {s.name: StepRecord(list(s.after)) for s in self.steps},
                                     self.name)  # fmt: skip
-            record.save()
             self.record = record
             self.results = {name: [] for name in self._order}
-            self._loop(executor, record, store_root)
+            with record.beating():  # a driver that dies leaves a record that reads crashed
+                self._loop(executor, record, store_root)
         finally:
             if owned:
                 executor.close()
