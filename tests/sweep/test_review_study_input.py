@@ -72,7 +72,7 @@ def test_a_damaged_study_file_is_one_line_naming_it(content: bytes, what: str, c
     path = root / ".runlab" / "studies" / "quad.json"
     path.write_bytes(content)
     result = invoke("--root", str(root), *(optimize if command == ["optimize"] else command))
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     error = _one_error(result)
     assert f"The study file of study 'quad' is damaged: {path} {what}" in error and "Delete it" in error
     assert path.read_bytes() == content  # left for the user to look at

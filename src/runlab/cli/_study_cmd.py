@@ -59,9 +59,14 @@ def study_group() -> None:
 @root_option
 @click.pass_context
 def study_list(ctx: click.Context, fmt: str) -> None:
-    """List the store's studies, newest first: trials by state, best value, experiment."""
+    """List the store's studies, newest first: trials by state, best value, experiment.
+
+    A study whose study file or journal is damaged is listed as damaged, with the reason; what
+    to do about it is printed on stderr.
+    """
     import optuna
 
+    from ..errors import DamagedFileError
     from ..sweep import list_studies
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -75,6 +80,10 @@ def study_list(ctx: click.Context, fmt: str) -> None:
     for r in records:
         try:
             study = r.load_read_only()
+        except DamagedFileError as exc:  # the study file or the journal: listed, the way out on stderr
+            rows.append([r.name, "?", "", "", "", f"damaged: {getattr(exc, 'reason', exc)}", "", "", ""])
+            click.echo(str(exc), err=True)
+            continue
         except Exception as exc:  # a study whose storage is gone or unreachable still lists
             rows.append([r.name, "?", "", "", "", f"unreadable: {type(exc).__name__}", "", "", ""])
             continue

@@ -4,7 +4,8 @@ A study named ``NAME`` keeps its trials in Optuna's JournalStorage, a journal fi
 ``<root>/.runlab/studies/NAME.log`` (safe for parallel workers and for resuming; ``optuna-dashboard``
 opens it), or in any Optuna storage given as ``--storage URL``. Next to it runlab writes
 ``NAME.json``, the study file: the experiment, objectives and directions, search space, sampler,
-pruner, where the trials live, and for every trial number the runs that did it.
+pruner, where the trials live, and for every trial number the runs that did it. Either file damaged
+is a :class:`DamagedStudyError` (see :mod:`._study_journal` for the journal's torn last line).
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from .._valueclass import value_class
-from ..errors import DamagedFileError, SweepNotFoundError, UsageError
+from ..errors import SweepNotFoundError, UsageError
 from ..experiment._trial import STUDY_NAME, make_pruner, open_storage, study_dir, study_file
 from ..store._files import read_json, write_json_atomic
 from ._space import Dimension
+from ._study_journal import DamagedStudyError, damaged_journal, journal_storage
 
 __all__ = [
     "DIRECTIONS",
+    "DamagedStudyError",
     "Objective",
     "PRUNERS",
     "SAMPLERS",
@@ -229,6 +232,9 @@ class StudyFile:
     data: dict[str, Any]
     new: bool = False
     """Whether this process created the study (:func:`open_study`); :meth:`discard` removes it again."""
+    damage: DamagedStudyError | None = None
+    """Why the file cannot be read (:func:`list_studies` lists such a study with empty ``data``);
+    opening its storage raises it."""
 
     def discard(self) -> None:
         """Remove a study this process created (its trials from the storage, its journal and study file).
@@ -302,8 +308,14 @@ class StudyFile:
             write_json_atomic(self.path, self.data, fsync=False)
 
     def storage(self) -> Any:
-        """The study's Optuna storage."""
-        return open_storage(self.root, self.name, self.data.get("storage"))
+        """The study's Optuna storage, for writing (a torn last line of its journal is cut off).
+
+        Raises:
+            DamagedStudyError: the study file or the journal cannot be read.
+        """
+        if self.damage is not None:
+            raise self.damage
+        return _writable_storage(self.root, self.name, self.data.get("storage"))
 
     def load(self) -> Any:
         """The ``optuna.Study`` (with its pruner)."""
@@ -321,9 +333,13 @@ class StudyFile:
         Raises:
             SweepNotFoundError: the study's journal (or SQLite file) is missing, or the storage
                 holds no study of this name.
+            DamagedStudyError: the study file or the journal cannot be read, or the journal holds
+                no study of this name.
         """
         import optuna
 
+        if self.damage is not None:
+            raise self.damage
         url = self.data.get("storage")
         if url:
             target = str(url).removeprefix("sqlite:///") if str(url).startswith("sqlite:///") else None
@@ -331,18 +347,26 @@ class StudyFile:
                 raise SweepNotFoundError(f"Study {self.name!r} keeps its trials in {url}, which does not exist.")
             storage = optuna.storages.get_storage(url)
         else:
-            from optuna.storages import JournalStorage
-            from optuna.storages.journal import JournalFileBackend
-
             journal = self.path.with_suffix(".log")
             if not journal.is_file():
                 raise SweepNotFoundError(f"Study {self.name!r} has no trials file {journal}: it was removed "
                                          "or never written.")  # fmt: skip
-            storage = JournalStorage(JournalFileBackend(str(journal)))
+            storage = journal_storage(journal, self.name, write=False)
         try:
             return optuna.load_study(study_name=self.name, storage=storage)
         except KeyError:
-            raise SweepNotFoundError(f"Study {self.name!r} is not in its storage {url or journal}.") from None
+            if not url:
+                raise damaged_journal(journal, self.name) from None
+            raise SweepNotFoundError(f"Study {self.name!r} is not in its storage {url}.") from None
+
+
+def _writable_storage(root: Path, name: str, url: str | None) -> Any:
+    """The storage a driver writes to: ``url``, else the journal with a torn last line cut off."""
+    if url:
+        return open_storage(root, name, url)
+    folder = study_dir(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    return journal_storage(folder / f"{name}.log", name, write=True)
 
 
 @contextmanager
@@ -379,6 +403,7 @@ def load_study_file(root: Path, name: str) -> StudyFile:
 
     Raises:
         SweepNotFoundError: no such study (a :class:`UsageError`; the message lists the store's studies).
+        DamagedStudyError: the study file cannot be read (a :class:`UsageError` too).
     """
     path = study_file(root, name)
     if not STUDY_NAME.match(name) or not path.is_file():  # a name is never a path out of .runlab/studies
@@ -388,34 +413,80 @@ def load_study_file(root: Path, name: str) -> StudyFile:
     return StudyFile(name, Path(root), _read_study_file(path, name))
 
 
+_NONE = type(None)
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,), "experiment": (str,), "objectives": (list,), "directions": (list,), "space": (dict, str),
+    "sampler": (str, _NONE), "pruner": (str, _NONE), "seed": (int, _NONE), "repeats": (int,),
+    "storage": (str, _NONE), "prune_metric": (str, _NONE), "argv": (list,), "drivers": (list,),
+    "created": (int, float), "updated": (int, float), "runs": (dict,),
+}  # fmt: skip
+"""The study file's fields and their types (a field may be missing: a study file of an older runlab)."""
+_ITEMS = {"objectives": str, "directions": str, "argv": str, "drivers": dict}
+
+
 def _read_study_file(path: Path, name: str) -> dict[str, Any]:
-    """The content of study ``name``'s file at ``path``.
+    """The content of study ``name``'s file at ``path``, its fields checked once here.
 
     Raises:
-        DamagedFileError: the file is not JSON or not an object (one line naming it and the way out).
+        DamagedStudyError: the file is empty, not JSON, not an object or has a field of the wrong
+            type (one line naming it, what is wrong and the way out).
     """
+    what: str | None
     try:
         data = read_json(path)
     except ValueError as exc:
-        data = exc
+        what = "is empty" if not path.stat().st_size else f"is not JSON ({exc})"
+    else:
+        what = _study_file_problem(data)
+    if what is None:
+        return data  # type: ignore[no-any-return]  # checked by _study_file_problem
+    raise DamagedStudyError(f"The study file of study {name!r} is damaged: {path} {what}. Delete it: the next "
+                            "runlab optimize of the study with the same options writes it again (the trials stay "
+                            "in its storage, the runs keep their links).", str(path), f"study file {what}")  # fmt: skip
+
+
+def _study_file_problem(data: Any) -> str | None:
+    """What is wrong with a study file's content (None: nothing)."""
     if not isinstance(data, dict):
-        what = (
-            f"is not JSON ({data})" if isinstance(data, ValueError) else f"holds {type(data).__name__}, not an object"
-        )
-        raise DamagedFileError(f"The study file of study {name!r} is damaged: {path} {what}. Delete it: the next "
-                               "runlab optimize of the study with the same options writes it again (the trials stay "
-                               f"in its storage, the runs keep their links).", str(path))  # fmt: skip
-    return data
+        return f"holds {type(data).__name__}, not an object"
+    for key, types in _FIELDS.items():
+        value = data.get(key)
+        if key in data and (not isinstance(value, types) or (isinstance(value, bool) and bool not in types)):
+            return (
+                f"has a field of the wrong type: {key} is {value!r:.60}, not {' or '.join(t.__name__ for t in types)}"
+            )
+        item = _ITEMS.get(key)
+        bad = [v for v in value if not isinstance(v, item)] if item is not None and isinstance(value, list) else []
+        if item is not None and bad:
+            return f"has a field of the wrong type: {key} holds {bad[0]!r:.60}, not {item.__name__}"
+    bad = [d for d in data.get("directions") or [] if d not in DIRECTIONS]
+    if bad:
+        return f"has direction {bad[0]!r}, not {' or '.join(DIRECTIONS)}"
+    if data.get("pruner") not in (None, *PRUNERS):
+        return f"has pruner {data['pruner']!r}, not one of {', '.join(PRUNERS)}"
+    for driver in data.get("drivers") or []:
+        pid = driver.get("pid")
+        if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int)):
+            return f"has a field of the wrong type: a pid of drivers is {pid!r:.60}, not int"
+    for number, ids in (data.get("runs") or {}).items():
+        if not number.isdigit() or not isinstance(ids, list) or not all(isinstance(r, str) for r in ids):
+            return f"has a field of the wrong type: runs[{number!r}] is {ids!r:.60}, not a list of run ids"
+    return None
 
 
 def list_studies(root: Path) -> Iterator[StudyFile]:
-    """Every study of the store, newest first."""
+    """Every study of the store, newest first; one whose study file cannot be read comes last, with
+    empty ``data`` and :attr:`StudyFile.damage` saying why."""
     folder = study_dir(root)
     files = []
     for path in folder.glob("*.json") if folder.is_dir() else ():
+        if not STUDY_NAME.match(path.stem):
+            continue
         try:
-            files.append(StudyFile(path.stem, Path(root), read_json(path)))
-        except (OSError, ValueError):
+            files.append(StudyFile(path.stem, Path(root), _read_study_file(path, path.stem)))
+        except DamagedStudyError as exc:
+            files.append(StudyFile(path.stem, Path(root), {}, damage=exc))
+        except OSError:  # removed since the glob, or unreadable: not a study this command can see
             continue
     yield from sorted(files, key=lambda f: -float(f.data.get("created") or 0))
 
@@ -456,7 +527,7 @@ def open_study(spec: StudySpec, experiment_path: str) -> tuple[Any, StudyFile]:
         _check_same(spec, existing)
     n_objectives = len(spec.objectives)
     sampler = make_sampler(spec.sampler or "tpe", spec.seed, spec.space, n_objectives)  # refused before any write
-    storage = open_storage(spec.root, spec.name, spec.storage)
+    storage = _writable_storage(spec.root, spec.name, spec.storage)
     done = 0
     try:
         found = optuna.load_study(study_name=spec.name, storage=storage)
@@ -466,7 +537,8 @@ def open_study(spec: StudySpec, experiment_path: str) -> tuple[Any, StudyFile]:
                              f"{', '.join(d.name.lower() for d in found.directions)}: use those, or another "
                              "--study NAME.")  # fmt: skip
     except KeyError:
-        pass
+        if existing is not None and not spec.storage:  # the journal lost the study: not a new one to start
+            raise damaged_journal(path.with_suffix(".log"), spec.name) from None
     if done and spec.seed is not None:  # a continued study's sampler gets a new seed: not the first trials again
         sampler = make_sampler(spec.sampler or "tpe", (spec.seed + done) % (MAX_SEED + 1), spec.space, n_objectives)
     study = optuna.create_study(study_name=spec.name, storage=storage, sampler=sampler,
