@@ -143,7 +143,7 @@ def executor_settings(
 
     slurm = {k: slurm_options.get("time_min" if k == "time" else k)
              for k in ("partition", "time", "cpus", "gpus", "mem", "account")}  # fmt: skip
-    kind = executor or ("dask" if dask_scheduler else "local")
+    kind = executor or ("dask" if dask_scheduler is not None else "local")  # an empty address is dask's to refuse
     settings: dict[str, Any] = {}
     if kind == "inline" and jobs is not None and jobs > 1:
         raise UsageError(f"-j {jobs} needs an executor that runs several at once: -x inline runs one at a time in "
