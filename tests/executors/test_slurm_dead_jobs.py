@@ -18,8 +18,9 @@ from .conftest import make_executor, req
 
 pytest.importorskip("submitit")
 
-#: The most seconds between a run's last write and its result reaching the sweep (the old code: 15 s and more).
-LATENCY = 5.0
+#: The most seconds between a run's last write and its result reaching the sweep (the old code: 15 s and
+#: more; the bound leaves room for a loaded machine).
+LATENCY = 10.0
 
 
 @pytest.mark.parametrize(
