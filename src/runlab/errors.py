@@ -258,7 +258,15 @@ class PluginError(RunlabError, RuntimeError):
 
 
 class PluginLoadError(PluginError):
-    """A plugin could not be imported, instantiated or initialised."""
+    """A plugin could not be imported, instantiated or initialised.
+
+    Attributes:
+        path: the file to fix when it is not the plugin's own (its ``config.yml``), else None.
+    """
+
+    def __init__(self, message: str, plugin: str = "", hook: str = "", path: str | None = None) -> None:
+        super().__init__(message, plugin, hook)
+        self.path = path
 
 
 class PluginNotFoundError(UsageError, LookupError):

@@ -114,12 +114,17 @@ def test_config_yml_beside_a_folder_plugin_is_its_settings(
     [("one: [1, 2]\n", "expected a mapping such as 'one: {greeting: hello}'"),
      ("one: {a: [}\n", "Cannot read the settings of plugin 'one'"), ("- 1\n", "expected a mapping, got list")],
 )  # fmt: skip
-def test_a_bad_config_yml_fails_the_plugin_not_the_manager(tmp_path: Path, config: str, message: str) -> None:
-    pm = PluginManager([_folder(tmp_path, **{"one.py": _PLUGIN, "config.yml": config})], builtin=False)
+def test_a_bad_config_yml_fails_the_plugin_not_the_manager(
+    tmp_path: Path, config: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path, **{"one.py": _PLUGIN, "config.yml": config})
+    pm = PluginManager([folder], builtin=False)
     assert pm.load_all() == []
     record = pm.get("one")
     assert record.state is PluginState.FAILED and message in record.notice
     assert not pm.execute_plugin("one").success
+    said = capsys.readouterr().err
+    assert f"Fix {folder / 'config.yml'}, or disable it" in said, said  # the settings file, not the plugin's code
 
 
 def test_help_metadata_and_context() -> None:

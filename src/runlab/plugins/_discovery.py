@@ -205,6 +205,7 @@ def folder_settings(source: PluginSource) -> dict[str, Any]:
                 f"Invalid settings for plugin {source.name!r} in {path.parent / 'config.yml'}: expected a mapping "
                 f"such as '{source.name}: {{greeting: hello}}', got {type(entry).__name__}.",
                 source.name,
+                path=str(path.parent / "config.yml"),
             )
         settings.update(entry)
     if path.is_dir():
@@ -222,12 +223,13 @@ def _read_yaml(path: Path, name: str) -> dict[str, Any] | None:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise PluginLoadError(f"Cannot read the settings of plugin {name!r} from {path}: {exc}", name) from exc
+        raise PluginLoadError(f"Cannot read the settings of plugin {name!r} from {path}: {exc}", name,
+                              path=str(path)) from exc  # fmt: skip
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise PluginLoadError(
-            f"Invalid plugin settings file {path}: expected a mapping, got {type(data).__name__}.", name
+            f"Invalid plugin settings file {path}: expected a mapping, got {type(data).__name__}.", name, path=str(path)
         )
     return data
 

@@ -345,7 +345,7 @@ class PluginManager(PluginCommands, HookAPI):
         record.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         record.notice = f"failed to {step}: {record.error}"
         record.set_state(PluginState.FAILED, record.notice)
-        _report(f"plugin {record.name!r} could not {step}: {record.error.rstrip('.')}. {_fix(record)}")
+        _report(f"plugin {record.name!r} could not {step}: {record.error.rstrip('.')}. {_fix(record, exc)}")
         if record.plugin_class is not None and record.plugin_class.critical and not self.inspecting:
             raise PluginLoadError(
                 f"Critical plugin {record.name!r} could not {step}: {record.error.rstrip('.')}. Fix or disable it "
@@ -545,9 +545,13 @@ class PluginManager(PluginCommands, HookAPI):
             self._unload(record, "manager closed")
 
 
-def _fix(record: PluginRecord) -> str:
-    """The next step for a plugin that failed to load: where it is, and how to switch it off."""
+def _fix(record: PluginRecord, exc: BaseException | None = None) -> str:
+    """The next step for a plugin that failed to load: the file to fix (its settings file when that is
+    what failed, else the plugin), and how to switch it off."""
     source, off = record.source, f'disable it with disabled = ["{record.name}"] in [tool.runlab.plugins]'
+    path = getattr(exc, "path", None) if isinstance(exc, PluginLoadError) else None
+    if path:
+        return f"Fix {path}, or {off}."
     if source.kind == "folder":
         return f"Fix {source.target}, or {off}."
     if source.kind == "entry-point":
