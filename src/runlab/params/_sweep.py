@@ -125,9 +125,12 @@ def _round(values: Sequence[float]) -> tuple[float, ...]:
 def choice(*values: Any) -> Sweep:
     """Alternatives given one by one: ``choice("adam", "sgd")``.
 
+    One list or tuple alone is the alternatives (``choice([16, 32])`` is ``choice(16, 32)``); lists
+    as values are given one by one (``choice([64, 64], [128])``), or wrapped (``choice([[64, 64]])``).
+
     Example:
-        >>> list(choice(16, 32, 64))
-        [16, 32, 64]
+        >>> list(choice(16, 32, 64)), list(choice([16, 32])), list(choice([64, 64], [128]))
+        ([16, 32, 64], [16, 32], [[64, 64], [128]])
     """
     if len(values) == 1 and isinstance(values[0], (list, tuple)):
         values = tuple(values[0])
