@@ -99,3 +99,29 @@ def test_a_name_two_runs_share_with_a_tilde_or_only_in_the_archive(
     assert out.splitlines()[0].split() == ["id", ids[index]]
     assert f"{note} ({ids[index]})" in err
     assert ("(archived)" in out) == archived
+
+
+def _change(root: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--root", str(root), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(("ref", "index"), [("base~0", 2), ("base~1", 1), ("base~2", 0), ("solo", 3)])
+@pytest.mark.parametrize("command", ["tag", "note"])
+def test_commands_that_change_runs_take_name_tilde_n(
+    root: Path, three: list[str], ref: str, index: int, command: str
+) -> None:
+    code, _, err = _change(root, command, "picked", ref)
+    assert code == 0, err
+    changed = [rid for rid in three if ("picked" in runlab.load(rid, root=root).tags if command == "tag"
+                                        else runlab.load(rid, root=root).description == "picked")]  # fmt: skip
+    assert changed == [three[index]]
+
+
+@pytest.mark.parametrize(("ref", "message"), [("base", "base"), ("base~3", "only 3 runs are named 'base'")])
+def test_a_shared_name_alone_or_too_far_back_changes_nothing(
+    root: Path, three: list[str], ref: str, message: str
+) -> None:
+    code, _, err = _change(root, "delete", "-y", ref)
+    assert code == 2 and message in err, err
+    assert all(runlab.load(rid, root=root) for rid in three)

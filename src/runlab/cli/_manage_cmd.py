@@ -1,6 +1,7 @@
 """``runlab tag``, ``untag``, ``note``, ``archive``, ``unarchive``, ``delete`` and ``gc``: change runs.
 
-Every command takes run IDs (or ID prefixes, or names) and/or ``--where EXPR``; the
+Every command takes run IDs (or ID prefixes, names, or ``NAME~N``: ``NAME~0`` is the latest of a
+name several runs have, which alone is ambiguous here) and/or ``--where EXPR``; the
 destructive ones ask for confirmation unless ``--yes`` and show what they would do with
 ``--dry-run``. Runs that are still running are refused (their process owns the record).
 """
@@ -16,7 +17,7 @@ from ..errors import UsageError
 from ._complete import complete_run_id
 from ._main import cli, get_store, root_option
 
-_IDS = click.argument("run_refs", metavar="[ID]...", nargs=-1, shell_complete=complete_run_id)
+_IDS = click.argument("run_refs", metavar="[RUN]...", nargs=-1, shell_complete=complete_run_id)
 _WHERE = click.option("-w", "--where", metavar="EXPR", help="Also every run matching this filter.")
 _YES = click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 _DRY = click.option("--dry-run", is_flag=True, help="Only print what would be done.")
@@ -24,14 +25,14 @@ _DRY = click.option("--dry-run", is_flag=True, help="Only print what would be do
 
 def _select(ctx: click.Context, refs: Sequence[str], where: str | None, archived: bool = False) -> list[Any]:
     """The records named by ``refs`` and matched by ``where`` (each once, in order)."""
-    from ..store._manage import find_record
+    from ._refs import find_to_change
 
     if not refs and not where:
-        raise UsageError("No runs given: pass run IDs (or ID prefixes or names) or --where EXPR.")
+        raise UsageError("No runs given: pass run IDs (or ID prefixes, names, NAME~N) or --where EXPR.")
     store = get_store(ctx)
     found: dict[str, Any] = {}
     for ref in refs:
-        record = find_record(store, ref, archived=True if archived else None)[1]
+        record = find_to_change(store, ref, archived=True if archived else None)[1]
         found.setdefault(record.id, record)
     if where:
         for record in store.runs(where=where, order_by="created", archived=archived):

@@ -13,7 +13,7 @@ import click
 
 from ..errors import AmbiguousRunError, RunNotFoundError
 
-__all__ = ["find_named"]
+__all__ = ["find_named", "find_to_change"]
 
 _BACK = re.compile(r"^(?P<name>.+)~(?P<back>\d+)$")
 
@@ -37,14 +37,37 @@ def find_named(store: Any, ref: str) -> tuple[Any, Any]:
     return _nth_latest(store, match["name"], int(match["back"]))
 
 
-def _nth_latest(store: Any, ref: str, back: int) -> tuple[Any, Any]:
+def find_to_change(store: Any, ref: str, archived: bool | None = None) -> tuple[Any, Any]:
+    """``(owning store, record)`` for a command that changes the run (``tag``, ``delete`` ...): an ID, a
+    unique ID prefix, the name of one run, or ``NAME~N`` (``NAME~0`` the latest of a name several runs
+    have: a bare name of several runs is ambiguous here, the error lists their IDs).
+
+    Args:
+        archived: as :func:`runlab.store._manage.find_record` (True: the archive only).
+
+    Raises:
+        RunNotFoundError: nothing matches, or ``NAME~N`` goes back further than the runs of NAME.
+        AmbiguousRunError: an ID prefix or a name matching several runs.
+    """
+    from ..store._manage import find_record
+
+    try:
+        return find_record(store, ref, archived=archived)
+    except RunNotFoundError:
+        match = _BACK.match(ref)
+        if not match:
+            raise
+    return _nth_latest(store, match["name"], int(match["back"]), archived)
+
+
+def _nth_latest(store: Any, ref: str, back: int, archived: bool | None = None) -> tuple[Any, Any]:
     """The run ``back`` before the latest of those named ``ref`` (or the one run ``ref`` names)."""
     from ..store._manage import find_record
 
     try:
-        owner, record = find_record(store, ref)
+        owner, record = find_record(store, ref, archived=archived)
     except AmbiguousRunError as exc:
-        found = [find_record(store, rid) for rid in exc.candidates]  # each in its own store (or the archive)
+        found = [find_record(store, rid, archived=archived) for rid in exc.candidates]  # each in its own store
         if not all(r.name == ref for _, r in found):
             raise  # an ID prefix (or a name that is also a prefix): the user must say which
         found.sort(key=lambda item: (item[1].created is not None, item[1].created), reverse=True)
