@@ -1,15 +1,18 @@
-"""``runlab workflow sequential|parallel|run``: several experiments as one workflow."""
+"""``runlab workflow sequential|parallel|run|list|show``: several experiments as one workflow."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ._main import cli, root_option
-from ._render import STATUS_STYLE, emit
+from ._main import cli, existing_store, root_option
+from ._render import FORMATS, STATUS_STYLE, emit, json_text
+
+__all__ = ["workflow_group"]
 
 _EXIT = {"completed": 0, "failed": 1, "cancelled": 130}
 
@@ -36,6 +39,34 @@ def _scripts(paths: tuple[str, ...], configs: tuple[Path, ...]) -> list[Any]:
     return out
 
 
+_STEP_HEADERS = ["step", "state", "after", "runs", "error"]
+
+
+def _run_states(store: Any, record: Any) -> dict[str, str]:
+    """The status of each run of the workflow as the store reads it (``missing`` once deleted)."""
+    states = {}
+    for run_id in record.run_ids:
+        try:
+            states[run_id] = store.load(run_id).status
+        except Exception:  # deleted or archived since, or its run.json is damaged: the record still names it
+            states[run_id] = "missing"
+    return states
+
+
+def _step_rows(record: Any, states: dict[str, str]) -> list[list[Any]]:
+    """One row per step: name, state, dependencies, runs (``ID STATUS``) and error."""
+    return [[name, step.state, ", ".join(step.after), ", ".join(f"{r} {states.get(r, '?')}" for r in step.runs),
+             step.error or ""] for name, step in record.steps.items()]  # fmt: skip
+
+
+def _step_table(rows: list[list[Any]], fmt: str = "table") -> None:
+    emit(fmt, _STEP_HEADERS, rows, {1: [STATUS_STYLE.get(r[1], "") for r in rows]}, keep=(0, 1))
+
+
+def _when(stamp: float | None) -> str | None:
+    return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M") if stamp is not None else None
+
+
 def _execute(flow: Any) -> None:
     """Run ``flow``, print one line per run and a table of steps; exit by the workflow's state."""
     try:
@@ -48,15 +79,12 @@ def _execute(flow: Any) -> None:
     record = flow.record
     if record is None:
         return
-    rows = [[name, step.state, len(step.runs), ", ".join(step.after), step.error or ""]
-            for name, step in record.steps.items()]  # fmt: skip
     for name, step in record.steps.items():  # why a step failed, also when it failed before its run started
         if step.state == "failed" and step.error:
             click.echo(f"step {name} failed: {step.error}", err=True)
     click.echo(f"workflow {record.id} {record.state}", err=True)
     if sys.stdout.isatty():
-        emit("table", ["step", "state", "runs", "after", "error"], rows,
-             {1: [STATUS_STYLE.get(r[1], "") for r in rows]})  # fmt: skip
+        _step_table(_step_rows(record, {r.run_id: str(r.status) for r in results if r.run_id}))
     code = _EXIT.get(record.state, 1)
     sys.stdout.flush()
     if code:
@@ -65,13 +93,15 @@ def _execute(flow: Any) -> None:
 
 @cli.group("workflow")
 def workflow_group() -> None:
-    """Run several experiments as one workflow (KohakuEngine flows).
+    """Run several experiments as one workflow (KohakuEngine flows); list and show workflows.
 
     \b
     Examples:
       runlab workflow sequential prep.py train.py evaluate.py
       runlab workflow parallel a.py b.py -c sweep.yml -j 4 --mode pool
       runlab workflow run pipeline.yml -j 2
+      runlab workflow list
+      runlab workflow show 3f2a
     """
 
 
@@ -135,3 +165,72 @@ def run_cmd(ctx: click.Context, file: Path, executor: str | None, jobs: int | No
     root = (ctx.find_root().obj or {}).get("root")
     flow = load_workflow_file(file, root=root, executor=executor, workers=jobs)
     _execute(flow)
+
+
+@workflow_group.command("list")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@root_option
+@click.pass_context
+def list_cmd(ctx: click.Context, fmt: str) -> None:
+    """List the store's workflows, newest first: id, name, kind, state, steps completed of total, times.
+
+    A workflow whose record is damaged is listed as damaged, with the reason; what to do about it
+    is printed on stderr.
+    """
+    from ..workflow import DamagedWorkflowError, list_workflows
+
+    store = existing_store(ctx)  # a --root that does not exist is an error, as for runlab sweep list
+    records = list_workflows(store.root)
+    if not records and fmt == "table":
+        click.echo(f"No workflows in {store.root} yet. Start one with: runlab workflow run FILE", err=True)
+        return
+    headers = ["id", "name", "kind", "state", "completed", "steps", "created", "ended", "problem"]
+    rows: list[list[Any]] = []
+    for r in records:
+        if isinstance(r, DamagedWorkflowError):  # listed, the way out on stderr
+            rows.append([r.id, None, None, "damaged", None, None, None, None, f"record {r.reason}"])
+            click.echo(str(r), err=True)
+            continue
+        done = sum(s.state == "completed" for s in r.steps.values())
+        rows.append([r.id, r.name, r.kind, r.state, done, len(r.steps), _when(r.created), _when(r.ended), None])
+    if fmt == "table" and all(row[-1] is None for row in rows):
+        headers, rows = headers[:-1], [row[:-1] for row in rows]
+    emit(fmt, headers, rows, {3: [STATUS_STYLE.get(str(r[3]), "") for r in rows]})
+
+
+@workflow_group.command("show")
+@click.argument("ref", metavar="ID")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@root_option
+@click.pass_context
+def show_cmd(ctx: click.Context, ref: str, fmt: str) -> None:
+    """Show a workflow (ID or a unique prefix of it): its state, then each step's state, dependencies,
+    runs with their status in the store, and error.
+
+    With -f json: one object with the workflow's fields and its steps; csv and markdown give the steps.
+    """
+    from ..workflow import load_workflow
+
+    store = existing_store(ctx)
+    record = load_workflow(store.root, ref)
+    states = _run_states(store, record)
+    rows = _step_rows(record, states)
+    if fmt == "json":
+        steps = [{"step": name, "state": step.state, "after": step.after,
+                  "runs": [{"id": r, "status": states[r]} for r in step.runs], "error": step.error}
+                 for name, step in record.steps.items()]  # fmt: skip
+        click.echo(json_text({"id": record.id, "name": record.name, "kind": record.kind, "state": record.state,
+                              "created": record.created, "ended": record.ended, "heartbeat": record.heartbeat,
+                              "steps": steps}))  # fmt: skip
+        return
+    if fmt == "table":
+        done = sum(s.state == "completed" for s in record.steps.values())
+        name = f" {record.name}" if record.name else ""
+        click.echo(f"workflow {record.id}{name}  {record.state}  ({record.kind}, {done} of {len(rows)} step(s) "
+                   "completed)")  # fmt: skip
+        click.echo(f"  created: {_when(record.created)}   ended: {_when(record.ended) or '-'}")
+        beat = record.heartbeat or {}
+        if record.state in ("running", "crashed") and beat:
+            last = _when(beat.get("time")) if isinstance(beat.get("time"), (int, float)) else "?"
+            click.echo(f"  driver: pid {beat.get('pid')} on {beat.get('host')}, last heartbeat {last}")
+    _step_table(rows, fmt)

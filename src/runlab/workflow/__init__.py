@@ -19,17 +19,27 @@ Example:
 from ._file import load_workflow_file
 from ._flows import Parallel, Pipeline, Sequential, Workflow, inputs
 from ._graph import Step, order_steps
-from ._record import StepRecord, WorkflowRecord, load_workflow
+from ._record import (
+    DamagedWorkflowError,
+    StepRecord,
+    WorkflowNotFoundError,
+    WorkflowRecord,
+    list_workflows,
+    load_workflow,
+)
 
 __all__ = [
+    "DamagedWorkflowError",
     "Parallel",
     "Pipeline",
     "Sequential",
     "Step",
     "StepRecord",
     "Workflow",
+    "WorkflowNotFoundError",
     "WorkflowRecord",
     "inputs",
+    "list_workflows",
     "load_workflow",
     "load_workflow_file",
     "order_steps",

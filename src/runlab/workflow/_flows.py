@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -110,6 +111,9 @@ class Workflow:
     def run(self) -> list[RunResult]:
         """Run the workflow; the results of every run, step by step (in the steps' order).
 
+        Once its record is written, ``workflow ID started (runlab workflow show ID)`` goes to
+        stderr, so the id is known even when this process is killed before the workflow ends.
+
         Raises:
             KeyboardInterrupt: after Ctrl-C cancelled the running runs (the record says cancelled).
         """
@@ -126,6 +130,7 @@ class Workflow:
             self.record = record
             self.results = {name: [] for name in self._order}
             with record.beating():  # a driver that dies leaves a record that reads crashed
+                print(f"workflow {record.id} started (runlab workflow show {record.id})", file=sys.stderr, flush=True)
                 self._loop(executor, record, store_root)
         finally:
             if owned:
