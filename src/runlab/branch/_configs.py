@@ -3,20 +3,23 @@
 Files and folders are read by the parameter layer's loaders (:func:`runlab.params.load_config`);
 dicts with :class:`~runlab.params.Sweep` values expand with :func:`runlab.params.expand`; a
 function whose config parameter is a pydantic model has every config validated (and field
-alternatives expanded) by :func:`runlab.params.expand_model`. Ids come from
+alternatives expanded) by :func:`runlab.params.expand_model`, after a check that refuses keys the
+model does not declare (pydantic would drop them silently, unless the model sets ``extra``). Ids come from
 :func:`runlab.params.config_id`, computed on the config the function receives.
 """
 
 from __future__ import annotations
 
 import os
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .._valueclass import value_class
 from ..errors import ConfigError
-from ..params import Config, config_id, expand, expand_model, load_config
+from ..params import Config, Sweep, config_id, did_you_mean, expand, expand_model, load_config
 from ._errors import BranchConfigError
 
 __all__ = ["BranchConfig", "ConfigSource", "resolve_configs"]
@@ -84,10 +87,77 @@ def _short(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+def _keys(model: type) -> dict[str, str]:
+    """The keys ``model`` reads from a dict, each mapped to its field name (aliases as pydantic accepts them)."""
+    config = getattr(model, "model_config", {})
+    by_name = bool(config.get("populate_by_name") or config.get("validate_by_name"))
+    keys: dict[str, str] = {}
+    for name, info in getattr(model, "model_fields", {}).items():
+        alias = info.validation_alias if info.validation_alias is not None else info.alias
+        choices = getattr(alias, "choices", None) or [alias]  # AliasChoices of names and AliasPaths
+        firsts = [(getattr(c, "path", None) or [c])[0] for c in choices if c is not None]  # AliasPath: its first key
+        aliases = [a for a in firsts if isinstance(a, str)]
+        for key in aliases if aliases and not by_name else [*aliases, name]:
+            keys.setdefault(key, name)
+    return keys
+
+
+def _nested_model(annotation: Any) -> type | None:
+    """The model a field's dict values are validated into: ``M``, ``M | None``, ``list[M]`` (not ``dict[str, M]``)."""
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, typing.Annotated, list, tuple, set, frozenset, Sequence):
+        args = typing.get_args(annotation)
+        for arg in args[:1] if origin is typing.Annotated else args:
+            found = _nested_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _unknown(key: str, known: list[str], path: str) -> str:
+    hint = did_you_mean(key, known).strip()
+    return repr(f"{path}{key}") + (f" ({hint[0].lower()}{hint[1:]})" if hint else "")
+
+
+def _check_keys(model: type, data: Mapping[Any, Any], where: str, path: str = "") -> None:
+    """Refuse keys ``model`` does not declare, in ``data`` and in its nested models' dicts.
+
+    Pydantic's default (``extra`` not set) drops them without a word, so a typo in a config
+    key would vanish. A model that sets ``extra`` itself is left to pydantic: ``"allow"``
+    keeps unknown keys, ``"ignore"`` drops them, ``"forbid"`` refuses them.
+    """
+    if getattr(model, "__pydantic_root_model__", False):
+        return
+    keys = _keys(model)
+    if "extra" not in getattr(model, "model_config", {}):
+        unknown = [str(k) for k in data if k not in keys]
+        if unknown:
+            known = sorted(keys)
+            raise BranchConfigError(f"Config {where} has {'a key' if len(unknown) == 1 else 'keys'} that "
+                                    f"{model.__name__} does not declare: "
+                                    f"{', '.join(_unknown(k, known, path) for k in unknown)}. Known fields of "
+                                    f"{model.__name__}: {', '.join(known) or '(none)'}. Fix the key, or declare it "
+                                    f"in {model.__name__} (model_config extra='allow' keeps unknown keys, "
+                                    "extra='ignore' drops them).")  # fmt: skip
+    fields = getattr(model, "model_fields", {})
+    for key, value in data.items():
+        name = keys.get(key)
+        nested = _nested_model(fields[name].annotation) if name is not None else None
+        if nested is None:
+            continue
+        for item in list(value) if isinstance(value, (list, tuple, Sweep)) else [value]:
+            if isinstance(item, Mapping):
+                _check_keys(nested, item, where, f"{path}{key}.")
+
+
 def _validated(model: type, value: Any, where: str) -> list[Any]:
     if isinstance(value, model):
         return [value]
     data = value.model_dump() if _is_model(value) else value
+    if isinstance(data, Mapping):
+        _check_keys(model, data, where)
     try:
         return expand_model(model, data)
     except ConfigError as exc:
@@ -107,7 +177,8 @@ def resolve_configs(configs: ConfigSource, model: type | None = None) -> list[Br
 
     Raises:
         BranchConfigError: an empty pool, a config of an unknown kind, a file that cannot be read,
-            a config the model refuses, or two configs with the same id (the message names them).
+            a config the model refuses or with a key the model does not declare (unless it sets
+            ``extra``), or two configs with the same id (the message names them).
 
     Example:
         >>> from runlab.params import choice

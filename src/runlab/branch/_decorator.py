@@ -19,7 +19,7 @@ from . import registry
 from ._branch import Branch, BranchContainer
 from ._configs import BranchConfig, ConfigSource, resolve_configs
 from ._errors import LoggerClosedError, StrategyError
-from ._fork import reset_in_child
+from ._fork import reinit_locks, reset_in_child
 from ._logger_specs import resolve_logger
 from ._loggers import BranchSession, LoggerBackend
 from ._strategies import Plan, Strategy, check_strategy
@@ -127,6 +127,7 @@ class Branching:
         old = self.session
         self.session = BranchSession(os.urandom(6).hex(), old.function, old.strategy, old.configs)
         self._warned = False
+        reinit_locks(self.strategy)  # a user's strategy guards its state with locks the parent's threads may hold
 
     def __repr__(self) -> str:
         return f"<Branching {self.session.function} strategy={self.strategy_name} configs={len(self.configs)}>"
@@ -354,8 +355,8 @@ def branch(configs: ConfigSource, strategy: Any = "shadow", logger: Any = "store
         logger, ``last_branches``, ``join``).
 
     Raises:
-        BranchConfigError: an empty pool, duplicate configs, a config the model refuses, an
-            unreadable config file.
+        BranchConfigError: an empty pool, duplicate configs, a config the model refuses or
+            with a key it does not declare, an unreadable config file.
         UnknownStrategyError, StrategyError: an unknown strategy name or a non-strategy.
         ValidationError: the function has no parameter for the config.
         BranchError: an unknown logger name or a non-logger object.

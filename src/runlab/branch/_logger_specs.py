@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -13,6 +14,15 @@ __all__ = ["LOGGER_NAMES", "forget_shared", "resolve_logger"]
 LOGGER_NAMES = ("store", "mlflow", "memory")
 _shared: dict[str, LoggerBackend] = {}
 _lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()  # another thread of the parent may have held it
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _make(name: str) -> LoggerBackend:

@@ -20,6 +20,7 @@ from typing import Literal, Protocol, runtime_checkable
 from .._valueclass import value_class
 from ._configs import BranchConfig
 from ._errors import StrategyError
+from ._fork import reset_in_child
 
 __all__ = ["MultiBranch", "Plan", "RoundRobin", "Shadow", "SingleConfig", "Strategy", "check_strategy"]
 
@@ -48,10 +49,12 @@ class Strategy(Protocol):
     """Decides, call by call, what runs: ``plan(configs) -> Plan``.
 
     ``configs`` is the function's whole pool, in order, every call. ``plan`` may be called from
-    several threads and tasks at once; a strategy with state guards it. An optional ``name``
-    attribute names the strategy in records (default: the class name). An optional method
-    ``check(configs)`` is called once when the function is decorated, to refuse a pool the
-    strategy cannot serve (raise :class:`~runlab.branch.StrategyError`).
+    several threads and tasks at once; a strategy with state guards it, with a ``threading.Lock``,
+    ``RLock`` or ``Condition`` held as an attribute (in a forked child the decorated function
+    reinitialises those, so a lock that another thread held at the fork does not hang the child).
+    An optional ``name`` attribute names the strategy in records (default: the class name). An
+    optional method ``check(configs)`` is called once when the function is decorated, to refuse
+    a pool the strategy cannot serve (raise :class:`~runlab.branch.StrategyError`).
     """
 
     def plan(self, configs: Sequence[BranchConfig]) -> Plan: ...
@@ -110,6 +113,10 @@ class RoundRobin:
     def __init__(self) -> None:
         self._counter = itertools.count()
         self._lock = threading.Lock()
+        reset_in_child(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # another thread of the parent may have held it: the child's would hang
 
     def plan(self, configs: Sequence[BranchConfig]) -> Plan:
         with self._lock:

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import builtins
+import os
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
@@ -29,6 +30,15 @@ _lock = threading.Lock()
 _factories: dict[str, Callable[[], Any]] = {}
 _names: dict[str, str] = {}
 _BUILTIN = ("single", "round_robin", "shadow", "multi_branch")
+
+
+def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()  # another thread of the parent may have held it
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _key(name: str) -> str:

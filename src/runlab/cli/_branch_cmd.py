@@ -32,6 +32,10 @@ def branch_group() -> None:
 def list_sessions(ctx: click.Context, function: str | None, status: tuple[str, ...], fmt: str) -> None:
     """List session runs, oldest first: one per branched function and process, with branch counts.
 
+    The counts come from the store's index. A running session updates them there at its
+    heartbeat (every 5 s; RUNLAB_HEARTBEAT_INTERVAL), so they can lag that much behind;
+    'runlab branch show' reads the branch log itself. A finished session's counts are final.
+
     \b
     Examples:
       runlab branch list
