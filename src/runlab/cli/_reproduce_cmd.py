@@ -19,11 +19,12 @@ def reproduce(ctx: click.Context, run_ref: str, env_only: bool, python: str | No
     """Rebuild a reproducible run's environment and run it again from its archived code.
 
     The run must have been recorded in reproducible mode (--__REPRODUCIBLE__=True,
-    'runlab run --reproducible' or start_run(reproducible=True)). A fresh virtual environment
-    is made with uv in <root>/.runlab/envs/ID with the recorded dependencies and the saved
-    sources of editable packages; the experiment then runs from the run's code/ folder with
-    the recorded parameters, as a new run linked to the original (rerun_of), and both runs
-    are shown side by side. Exit code: 0 when the new run completed, 1 when it failed.
+    'runlab run --reproducible' or start_run(reproducible=True)). A virtual environment is
+    made with uv in <root>/.runlab/envs/ID with the recorded dependencies and the saved
+    sources of editable packages, or reused once a reproduce has finished building it (one
+    builds at a time; another waits for it); the experiment then runs from the run's code/
+    folder with the recorded parameters, as a new run linked to the original (rerun_of), and
+    both runs are shown side by side. Exit code: 0 when the new run completed, 1 when it failed.
 
     \b
     Examples:
@@ -31,7 +32,7 @@ def reproduce(ctx: click.Context, run_ref: str, env_only: bool, python: str | No
       runlab reproduce 3f2a9c1e --env-only
       runlab reproduce baseline --python 3.11
     """
-    from ..reproduce import archived_request, build_environment, environment_folder, run_in_environment
+    from ..reproduce import archived_request, run_in_environment, shared_environment
     from ._inspect import compare
 
     store = get_store(ctx)
@@ -41,7 +42,7 @@ def reproduce(ctx: click.Context, run_ref: str, env_only: bool, python: str | No
     def say(line: str) -> None:
         click.echo(f"reproduce: {line}", err=True)
 
-    env = build_environment(record.path, record.id, environment_folder(store.root, record.id), python, say)
+    env = shared_environment(store.root, record.path, record.id, python, say)
     if request is None:
         click.echo(f"Environment for run {record.id} ready in {env.path} ({len(env.packages)} packages).")
         click.echo(f"Activate it with: {env.activate}")

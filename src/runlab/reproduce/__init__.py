@@ -2,11 +2,18 @@
 
 Example (a run recorded with ``reproducible=True``)::
 
-    runlab reproduce 3f2a9c1e            # new environment, rerun, both runs side by side
+    runlab reproduce 3f2a9c1e            # build its environment (or reuse a finished one), rerun, compare
     runlab reproduce 3f2a9c1e --env-only # only the environment; prints how to activate it
 """
 
-from ._env import ReproduceError, RunEnvironment, build_environment, environment_folder, read_dependencies
+from ._env import (
+    ReproduceError,
+    RunEnvironment,
+    build_environment,
+    environment_folder,
+    read_dependencies,
+    shared_environment,
+)
 from ._rerun import archived_request, run_in_environment
 
 __all__ = [
@@ -17,4 +24,5 @@ __all__ = [
     "environment_folder",
     "read_dependencies",
     "run_in_environment",
+    "shared_environment",
 ]

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,14 @@ from ..errors import UsageError
 from ..lifecycle._reproducible import find_uv
 from ..store._runfile import is_run_id
 
-__all__ = ["ReproduceError", "RunEnvironment", "build_environment", "environment_folder", "read_dependencies"]
+__all__ = [
+    "ReproduceError",
+    "RunEnvironment",
+    "build_environment",
+    "environment_folder",
+    "read_dependencies",
+    "shared_environment",
+]
 
 
 class ReproduceError(UsageError):
@@ -130,6 +138,9 @@ def build_environment(folder: Path, run_id: str, target: Path, python: str | Non
                       progress: Callable[[str], None] | None = None) -> RunEnvironment:  # fmt: skip
     """Create a virtual environment at ``target`` with the run's recorded dependencies.
 
+    Nothing keeps two processes from building at one ``target``: ``runlab reproduce`` builds through
+    :func:`shared_environment`, which makes building exclusive and reuses a finished build.
+
     Args:
         folder: the run's folder.
         run_id: the run's id (for messages).
@@ -137,9 +148,12 @@ def build_environment(folder: Path, run_id: str, target: Path, python: str | Non
         python: the Python version to use (default: the run's own, then its major.minor).
         progress: called with a line per step.
     """
-    say = progress or (lambda line: None)
     record = read_dependencies(folder, run_id)
-    packages = _requirements(folder, record)
+    return _build(run_id, target, record, _requirements(folder, record), python, progress or (lambda line: None))
+
+
+def _build(run_id: str, target: Path, record: dict[str, Any], packages: list[str], python: str | None,
+           say: Callable[[str], None]) -> RunEnvironment:  # fmt: skip
     recorded = str(record.get("python") or ".".join(map(str, sys.version_info[:3])))
     choices = [python] if python else [recorded, ".".join(recorded.split(".")[:2])]
     say(f"creating a virtual environment in {target} (Python {choices[0]})")
@@ -159,6 +173,73 @@ def build_environment(folder: Path, run_id: str, target: Path, python: str | Non
     _uv(["pip", "install", "--quiet", "--python", str(interpreter), "-r", str(req_file)],
         f"install the dependencies of run {run_id}")  # fmt: skip
     return RunEnvironment(target, interpreter, tuple(packages))
+
+
+_FINISHED = "runlab-env.json"  # written last, once a build has succeeded
+
+
+def _finished_build(target: Path) -> dict[str, Any] | None:
+    """What the finished build in ``target`` was made for (``python``, ``packages``); None when no build
+    finished there (an interrupted one, one that failed, one by a runlab without the marker)."""
+    try:
+        marker = json.loads((target / _FINISHED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(marker, dict) or not (target / "bin" / "python").exists():
+        return None
+    return marker
+
+
+def shared_environment(root: Path, folder: Path, run_id: str, python: str | None = None,
+                       progress: Callable[[str], None] | None = None, poll: float = 0.1) -> RunEnvironment:  # fmt: skip
+    """The environment of run ``run_id`` (recorded in ``folder``) in ``<root>/.runlab/envs/<id>``, built
+    there once and reused by later calls that ask for the same Python.
+
+    Contract (several ``runlab reproduce`` of one run at once, in any processes):
+        * Building is exclusive per environment folder: the builder holds the folder's lock (the store's
+          :class:`~runlab.store._folder_locks.FolderLocks`, ``.runlab/locks/.runlab%envs%<id>.lock``) for
+          the whole build. Another call waits for it (saying so through ``progress``, with the builder's
+          pid), then reuses what it built.
+        * ``runlab-env.json`` in the folder is written last, after a successful build: a folder without
+          it (a build killed midway, or failed) or with one for another Python is rebuilt, never reused.
+        * The lock is the process's: the system drops it when the builder dies, and the next waiter rebuilds.
+
+    Raises:
+        ReproduceError: the run cannot be reproduced (before anything is built or waited for), or the
+            build failed (the folder is then left without its marker).
+    """
+    from ..store._files import atomic_write_bytes
+    from ..store._folder_locks import FolderLocks
+
+    say = progress or (lambda line: None)
+    target = environment_folder(root, run_id)
+    record = read_dependencies(folder, run_id)
+    packages = _requirements(folder, record)  # refusals come before any wait
+    locks = FolderLocks(Path(os.fspath(root)))
+    waited = False
+    while not locks.hold(target):
+        if not waited:
+            pid = locks.holder(target)
+            say(f"waiting for another runlab reproduce building {target}{f' (pid {pid})' if pid else ''}…")
+            waited = True
+        time.sleep(poll)
+    try:
+        built = _finished_build(target)
+        if built is not None and built.get("python") == python and built.get("packages") == packages:
+            say(f"reusing the environment in {target}{', just built by the other one' if waited else ''}")
+            return RunEnvironment(target, target / "bin" / "python", tuple(packages))
+        if built is not None:
+            was = f"Python {built['python']}" if built.get("python") else "the run's own Python"
+            say(f"the environment in {target} was built for {was} or other packages; rebuilding it")
+        elif target.exists():
+            say(f"the environment in {target} is unfinished (its build was interrupted or failed); rebuilding it")
+        (target / _FINISHED).unlink(missing_ok=True)
+        env = _build(run_id, target, record, packages, python, say)
+        marker = {"run_id": run_id, "python": python, "packages": packages, "built": time.time()}
+        atomic_write_bytes(target / _FINISHED, json.dumps(marker, indent=1).encode())
+        return env
+    finally:
+        locks.release(target)
 
 
 def environment_folder(root: Path, run_id: str) -> Path:

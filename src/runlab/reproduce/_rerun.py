@@ -48,10 +48,12 @@ def run_in_environment(request: RunRequest, env: RunEnvironment, workdir: Path) 
     """Execute ``request`` with the environment's interpreter (``python -m runlab.execute``).
 
     The run's output streams to this terminal. Returns the run result as JSON values
-    (``run_id``, ``status``, ``folder``, ``value``, ``error``).
+    (``run_id``, ``status``, ``folder``, ``value``, ``error``). Several may run in one environment at
+    once: each passes its request and result through files of its own (``request-<pid>.json``),
+    removed once the result is read.
     """
-    request_file = env.path / "request.json"
-    result_file = env.path / "result.json"
+    request_file = env.path / f"request-{os.getpid()}.json"
+    result_file = env.path / f"result-{os.getpid()}.json"
     request.write(request_file)
     result_file.unlink(missing_ok=True)
     environ = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}}
@@ -66,4 +68,6 @@ def run_in_environment(request: RunRequest, env: RunEnvironment, workdir: Path) 
             f"The reproduced run's process ended with exit status {done.returncode} without reporting a result "
             f"(see the output above; a run it started is shown as crashed by 'runlab list'). Request: {request_file}"
         ) from None
+    request_file.unlink(missing_ok=True)
+    result_file.unlink(missing_ok=True)
     return result

@@ -13,6 +13,9 @@ Contract:
       ``flock`` of a file removed meanwhile opens the path again, so two never hold one folder.
       What stays in ``locks/`` is the locks of folders held now and of processes killed holding one;
       :func:`stale_locks` removes the latter (``runlab gc``).
+    * A held lock file holds its holder's pid (:meth:`FolderLocks.holder`), for messages that
+      name who holds a folder. ``runlab reproduce`` holds ``<root>/.runlab/envs/<id>`` the same
+      way while it builds a run's environment there.
     * :func:`hold_changes`: user commands that change finished runs' records take turns.
 
 Example:
@@ -151,12 +154,22 @@ class FolderLocks:
         if live_run_in(folder):
             _let_go(fd, lock)
             return False
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         with self._lock:
             old = self._held.pop(rel, None)
             self._held[rel] = fd
         if old is not None:
             os.close(old)
         return True
+
+    def holder(self, folder: Path) -> int | None:
+        """The pid of the process that holds (or, killed, held) ``folder``; None when its lock file is gone or
+        holds no pid (a runlab without pids in lock files, or a holder that has not written it yet)."""
+        try:
+            return int(self._path(folder.relative_to(self.root).as_posix()).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            return None
 
     def release(self, folder: Path) -> None:
         """Let ``folder`` go (its run's final record is written) and remove its lock file; nothing when
