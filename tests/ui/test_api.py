@@ -167,13 +167,13 @@ def test_metrics_full_and_downsampled(client: TestClient, ui_store: dict[str, st
     assert client.get(f"/api/runs/{rid}/metrics", params={"points": 2}).status_code == 400
 
 
-def test_nonfinite_metric_values_become_null(client: TestClient, root: Path) -> None:
+def test_nonfinite_metric_values_come_as_the_texts_of_the_run_files(client: TestClient, root: Path) -> None:
     with runlab.start_run(name="nan", root=root, capture=False) as run:
         run.log_metric("x", 1.0)
         run.log_metric("x", float("nan"))
         run.log_metric("x", float("inf"))
     values = client.get(f"/api/runs/{run.id}/metrics").json()["metrics"]["x"]["values"]
-    assert values == [1.0, None, None]
+    assert values == [1.0, "NaN", "Infinity"]  # null is a missing value; NaN is shown as NaN (docs/ui.md)
 
 
 def test_log_tail_and_offsets(client: TestClient, root: Path) -> None:

@@ -45,7 +45,8 @@ _CSP = (
 
 
 class JSONBytes(Response):
-    """JSON encoded with orjson (non-finite floats become ``null``, datetimes ISO strings)."""
+    """JSON encoded with orjson (datetimes as ISO strings). Values are sent as ``_queries._json_value``
+    makes them: a NaN or an infinity as the text ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``."""
 
     media_type = "application/json"
 
@@ -232,12 +233,19 @@ def create_app(
         sort: Annotated[str | None, Query(description="Field to order by, '-' descending (default -created)")] = None,
         offset: Annotated[int, Query(description="Runs to skip")] = 0,
         limit: Annotated[int, Query(description="Runs per page (1-1000)")] = 50,
-        columns: Annotated[list[str] | None, Query(description="Fields to show, e.g. params.lr (repeat or ,)")] = None,
+        column: Annotated[
+            list[str] | None, Query(description="A field to show, e.g. params.lr; repeat for more (any name)")
+        ] = None,
+        columns: Annotated[
+            list[str] | None, Query(description="Fields to show, comma-separated (names without commas)")
+        ] = None,
         archived: Annotated[str, Query(description="Archived runs: no, only or all")] = "no",
     ) -> Any:
-        """Runs matching ``where``, sorted, one page, with the chosen columns. A bad filter is a 400 whose
-        ``detail`` shows the expression with a caret under the problem."""
-        return _queries.runs_page(store, where, sort, offset, limit, columns, archived)
+        """Runs matching ``where``, sorted, one page, with the chosen columns (those of ``columns``, then
+        each ``column``). A bad filter is a 400 whose ``detail`` shows the expression with a caret under
+        the problem."""
+        chosen = [*_queries.split_columns(columns), *(column or [])]
+        return _queries.runs_page(store, where, sort, offset, limit, chosen, archived)
 
     @app.get("/api/fields", tags=["runs"], summary="Parameter and metric names for the column chooser")
     def api_fields(

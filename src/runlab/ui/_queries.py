@@ -25,6 +25,7 @@ from ..cli._fields import check_field, field_value, flat
 from ..errors import RunlabError, UsageError
 from ..store import RunRecord, Store
 from ..store._filter import compile_order
+from ..store._metrics_file import number_text, summary_json
 from ._cache import SERIES
 from ._downsample import band, minmax_buckets, window
 from ._files import artifact_listing, run_file
@@ -38,6 +39,7 @@ __all__ = [
     "metric_series",
     "run_details",
     "runs_page",
+    "split_columns",
 ]
 
 DEFAULT_COLUMNS = ("name", "status", "created", "duration")
@@ -48,20 +50,50 @@ _LIVE = ("created", "running")
 
 
 def _json_value(value: Any) -> Any:
+    """``value`` as the API sends it: a NaN or an infinity as the text the run's files hold (``"NaN"``,
+    ``"Infinity"``, ``"-Infinity"``: JSON has no such numbers, and as ``null`` a diverged metric would
+    read as a missing one), a date as ISO text, a tuple as a list.
+
+    Example:
+        >>> _json_value(float("nan")), _json_value((1.5, float("-inf"))), _json_value(None)
+        ('NaN', [1.5, '-Infinity'], None)
+    """
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
+    if isinstance(value, (tuple, list)):
+        return [_json_value(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
-        return None
+        return number_text(value)
     return value
 
 
+def _json_values(values: list[float]) -> list[Any]:
+    """:func:`_json_value` of each of a metric series' values (one pass in C when all are finite)."""
+    try:
+        if math.isfinite(sum(values)):
+            return values
+    except TypeError:
+        pass
+    return [_json_value(v) for v in values]
+
+
+def split_columns(lists: Sequence[str] | None) -> list[str]:
+    """Column names from comma-separated lists (``?columns=name,params.lr``, the older form of the
+    address, for names without commas).
+
+    Example:
+        >>> split_columns(["name, params.lr", "metrics.acc"])
+        ['name', 'params.lr', 'metrics.acc']
+    """
+    return [c.strip() for text in lists or () for c in text.split(",") if c.strip()]
+
+
 def parse_columns(columns: Sequence[str] | None) -> list[str] | None:
-    """Validate column names (``params.X``, ``metrics.X[.agg]`` or a base field); None keeps the default."""
+    """Validate column names (``params.X``, ``metrics.X[.agg]`` or a base field; each name whole, so
+    ``params.a,b`` is one column); None keeps the default."""
     if not columns:
         return None
-    names = [c.strip() for text in columns for c in text.split(",") if c.strip()]
+    names = [c.strip() for c in columns if c.strip()]
     return [check_field(c) for c in names] or None
 
 
@@ -120,12 +152,15 @@ def runs_page(
 
 def sortable(column: str) -> bool:
     """Whether the store can order runs by ``column`` (a shown column may still not be a sort key:
-    ``tags`` is a list, ``path`` and ``archived`` are not in the index).
+    ``tags`` is a list, ``path`` and ``archived`` are not in the index, and a name with a comma would
+    read as several sort keys).
 
     Example:
-        >>> sortable("params.lr"), sortable("tags"), sortable("path")
-        (True, False, False)
+        >>> sortable("params.lr"), sortable("tags"), sortable("path"), sortable("params.a,name")
+        (True, False, False, False)
     """
+    if "," in column:
+        return False
     try:
         compile_order(column)
     except RunlabError:
@@ -188,6 +223,9 @@ def _metric_cells(store: Store, page: Sequence[RunRecord], cols: Sequence[str]) 
     exact: set[tuple[str, str]] = set()
     for run_id, name, *values in _index_rows(store, page, sql, list(wanted)):
         summary = dict(zip(_AGGREGATES, values, strict=True))
+        for agg in ("last", "min", "max"):  # the index holds a NaN as NULL; a run without the metric has no row
+            if summary[agg] is None:
+                summary[agg] = math.nan
         for col, agg, kind in wanted[name]:
             if kind == "exact":
                 exact.add((run_id, col))
@@ -252,6 +290,7 @@ def run_details(store: Store, ref: str) -> dict[str, Any]:
     meta: dict[str, Any] = _read_part(rec, lambda: rec.metadata, "run.json", problems) or {}
     data = _read_part(rec, lambda: rec.data, "data.json", problems) or {}
     record = rec.to_dict()
+    record["summaries"] = {k: summary_json(v) for k, v in record["summaries"].items()}
     flat_params = flat(rec, aggregates=False).items()
     record["params_flat"] = {k[len("params.") :]: v for k, v in flat_params if k.startswith("params.")}
     names = list(rec.summaries)
@@ -325,7 +364,7 @@ def metric_series(
         kept_steps, kept_values = minmax_buckets(steps_w, values_w, points)
         out[name] = {
             "steps": kept_steps,
-            "values": [_json_value(v) for v in kept_values],
+            "values": _json_values(kept_values),
             "count": total,
             "downsampled": len(kept_steps) < len(steps_w),
         }
@@ -380,7 +419,7 @@ def compare(
             raw[rec.id] = (steps, values)
             kept_steps, kept_values = minmax_buckets(steps, values, points)
             curves.append({"id": rec.id, "name": rec.name or rec.id, "steps": kept_steps,
-                           "values": [_json_value(v) for v in kept_values], "count": len(steps)})  # fmt: skip
+                           "values": _json_values(kept_values), "count": len(steps)})  # fmt: skip
     groups = []
     if group_by:
         members: dict[str, list[RunRecord]] = {}

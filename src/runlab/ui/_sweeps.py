@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -24,6 +25,7 @@ from typing import Any
 from ..cli._fields import check_sort_metric, field_value, parse_sort, varying
 from ..errors import SweepNotFoundError
 from ..store import RunRecord, Store
+from ..store._metrics_file import NON_FINITE
 from ._queries import _json_value
 
 __all__ = ["MIN_IMPORTANCE_TRIALS", "find_study", "study_details", "study_list", "sweep_details", "sweep_list"]
@@ -67,8 +69,13 @@ def _sweep_records(store: Store, sweep_id: str, run_ids: Sequence[str]) -> dict[
     return {r.id: r for r in found if r.id in wanted}
 
 
-def _order(value: Any) -> tuple[int, Any]:
-    """Numbers by value, then everything else by its text."""
+def _order(value: Any) -> tuple[int, Any] | None:
+    """Numbers by value (NaN and the infinities also as the texts the run's files hold), then everything
+    else by its text; None for no value or NaN, which sort last either way (as in the runs table)."""
+    if isinstance(value, str):
+        value = NON_FINITE.get(value, value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (0, value)
     return (1, str(value))
@@ -115,9 +122,10 @@ def sweep_details(store: Store, ref: str, sort: str | None = None) -> dict[str, 
             "sort_value": _json_value(field_value(rec, key)) if rec and key else None,
         })  # fmt: skip
     if key:
-        present = [r for r in rows if r["sort_value"] is not None]
-        absent = [r for r in rows if r["sort_value"] is None]
-        rows = sorted(present, key=lambda r: _order(r["sort_value"]), reverse=descending) + absent
+        orders = [_order(r["sort_value"]) for r in rows]
+        present = [(o, r) for o, r in zip(orders, rows, strict=True) if o is not None]
+        absent = [r for o, r in zip(orders, rows, strict=True) if o is None]
+        rows = [r for _, r in sorted(present, key=lambda p: p[0], reverse=descending)] + absent
     return {
         "id": record.id, "name": record.name, "state": record.effective_state, "counts": record.counts(),
         "total": len(record.entries), "created": _when(record.created), "ended": _when(record.ended),

@@ -76,8 +76,17 @@ async function api(path, params) {
   return body;
 }
 
+// The API sends a NaN or an infinity as the text the run's files hold ("NaN", "Infinity", "-Infinity"):
+// JSON has no such numbers, and as null a diverged metric would read as one never logged ("–").
+const NON_FINITE = new Map([["NaN", NaN], ["Infinity", Infinity], ["-Infinity", -Infinity]]);
+const num = (v) => (typeof v === "string" && NON_FINITE.has(v) ? NON_FINITE.get(v) : v);
+const finite = (v) => { const n = num(v); return typeof n === "number" && Number.isFinite(n) ? n : null; };  // charts: a gap
+const finites = (values) => values.map(finite);
+
 function fmt(value, column) {
   if (value === null || value === undefined) return "–";
+  if (!column || column.startsWith("params.") || column.startsWith("metrics.")) value = num(value);  // not a run's name
+  if (typeof value === "number" && !Number.isFinite(value)) return Number.isNaN(value) ? "NaN" : value > 0 ? "inf" : "-inf";
   if (column === "duration" && typeof value === "number") {
     if (value < 1) return Math.round(value * 1000) + " ms";
     if (value < 60) return value.toFixed(1) + " s";
@@ -111,7 +120,16 @@ function runsPage() {
   $("#where").value = state.get("where") || "";
 
   const save = () => history.replaceState(null, "", "?" + state.toString());
-  const columns = () => (state.get("columns") ? state.get("columns").split(",") : []);
+  // one name per `column` in the address, so any name works (params.a,b); an older address's
+  // `columns=name,params.lr` (names without commas) is read and rewritten in that form
+  const columns = () => [...state.getAll("columns").flatMap((t) => t.split(",")).map((c) => c.trim()).filter(Boolean),
+    ...state.getAll("column")];
+  const setColumns = (cols) => {
+    state.delete("columns");
+    state.delete("column");
+    cols.forEach((c) => state.append("column", c));
+  };
+  if (state.has("columns")) { setColumns(columns()); save(); }
 
   async function load() {
     clearTimeout(timer);
@@ -119,7 +137,7 @@ function runsPage() {
     try {
       page = await api("/api/runs", {
         where: state.get("where"), sort: state.get("sort"), offset: state.get("offset") || 0,
-        limit: state.get("limit") || 50, columns: columns().join(","), archived: state.get("archived") || "no",
+        limit: state.get("limit") || 50, column: columns(), archived: state.get("archived") || "no",
       });
     } catch (err) {
       $("#where-error").textContent = err.message;
@@ -166,7 +184,7 @@ function runsPage() {
       run.cells.forEach((v, i) => {
         const c = page.columns[i];
         if (c === "status") tr.append(el("td", {}, statusBadge(v)));
-        else tr.append(el("td", { class: typeof v === "number" ? "num" : "" }, fmt(v, c)));
+        else tr.append(el("td", { class: typeof num(v) === "number" ? "num" : "" }, fmt(v, c)));
       });
       return tr;
     });
@@ -198,7 +216,7 @@ function runsPage() {
     save(); load();
   }
   function removeColumn(c) {
-    state.set("columns", lastColumns.filter((x) => x !== c).join(","));
+    setColumns(lastColumns.filter((x) => x !== c));
     save(); load();
   }
   function page(delta) {
@@ -226,11 +244,11 @@ function runsPage() {
     const name = $("#col-input").value.trim();
     if (!name) return;
     const cols = lastColumns.includes(name) ? lastColumns : [...lastColumns, name];
-    state.set("columns", cols.join(","));
+    setColumns(cols);
     $("#col-input").value = "";
     save(); load();
   });
-  $("#col-reset").addEventListener("click", () => { state.delete("columns"); save(); load(); });
+  $("#col-reset").addEventListener("click", () => { setColumns([]); save(); load(); });
   let fieldTimer = null;
   $("#col-input").addEventListener("input", () => {  // names load as the user types: never all 10,000
     clearTimeout(fieldTimer);
@@ -395,6 +413,7 @@ function runPage() {
   let zoom = null;
   let series = {};
   let logOffset = -1;
+  const chartNode = el("div", { id: "chart", class: "chart" });
 
   async function loadDetails() {
     details = await api(`/api/runs/${runId}`);
@@ -448,6 +467,9 @@ function runPage() {
     const more = matches.length - shown.length;
     if (more > 0) boxes.push(el("span", { class: "muted", text: `and ${more} more: type to find them` }));
     $("#metric-choice").replaceChildren(...(boxes.length ? boxes : [el("span", { class: "muted", text: "no metrics" })]));
+    // the chart and its tools are there only once the run has metrics: a run without any says so, and that is all
+    for (const node of document.querySelectorAll(".chart-tool")) node.hidden = !details.metrics.length;
+    if (details.metrics.length && !chartNode.isConnected) $("#metrics-section").append(chartNode);
   }
 
   function renderArtifacts() {
@@ -495,12 +517,15 @@ function runPage() {
 
   async function loadMetrics() {
     const names = [...chosen];
+    if (!details.metrics.length) return;  // no chart, only "no metrics" (a live run's first metric brings it)
     if (!names.length) { series = {}; await draw().catch(() => {}); return; }
     const body = await api(`/api/runs/${runId}/metrics`, {
       name: names, points: 2000, start: zoom ? Math.floor(zoom[0]) : null, end: zoom ? Math.ceil(zoom[1]) : null,
     });
     series = body.metrics;
+    for (const s of Object.values(series)) s.values = finites(s.values);
     await draw().catch(() => {});  // told on the chart; the log and the live updates go on
+    followZooms();
     return body;
   }
 
@@ -508,7 +533,7 @@ function runPage() {
     if (!details.system_metrics.length) return;
     const body = await api(`/api/runs/${runId}/metrics`, { name: details.system_metrics.slice(0, 12), points: 1000 });
     const traces = Object.entries(body.metrics).map(([name, s]) =>
-      ({ x: s.steps, y: s.values, name, mode: s.steps.length < 30 ? "lines+markers" : "lines", type: "scatter" }));
+      ({ x: s.steps, y: finites(s.values), name, mode: s.steps.length < 30 ? "lines+markers" : "lines", type: "scatter" }));
     plot("sys-chart", traces, chartLayout(false, { uirevision: "keep" }), plotConfig);
   }
 
@@ -550,19 +575,21 @@ function runPage() {
   $("#metric-filter").addEventListener("input", renderMetricChoice);
   $("#logy").addEventListener("change", draw);
   $("#smooth").addEventListener("input", draw);
+  function followZooms() {  // once the chart is plotly's (not a sketch left by a plotly.js that failed to load)
+    const chart = document.getElementById("chart");
+    if (!chart.on || chart.dataset.ready) return;
+    chart.on("plotly_relayout", (ev) => {
+      if (ev["xaxis.range[0]"] !== undefined) zoom = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
+      else if (Array.isArray(ev["xaxis.range"])) zoom = ev["xaxis.range"].slice();
+      else if (ev["xaxis.autorange"]) zoom = null;
+      else return;
+      loadMetrics();  // the zoomed window again, in full detail
+    });
+    chart.dataset.ready = "true";  // drawn, and following zooms
+  }
+
   loadDetails().then(async () => {
     await loadMetrics();
-    const chart = document.getElementById("chart");
-    if (chart.on) {  // a plotly chart (not a sketch left by a plotly.js that failed to load)
-      chart.on("plotly_relayout", (ev) => {
-        if (ev["xaxis.range[0]"] !== undefined) zoom = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
-        else if (Array.isArray(ev["xaxis.range"])) zoom = ev["xaxis.range"].slice();
-        else if (ev["xaxis.autorange"]) zoom = null;
-        else return;
-        loadMetrics();  // the zoomed window again, in full detail
-      });
-      chart.dataset.ready = "true";  // drawn, and following zooms
-    }
     await loadSystem();
     await loadLog();
     if (details.live) setTimeout(follow, 1500);
@@ -571,16 +598,17 @@ function runPage() {
 
 // -- parallel coordinates (compare, sweep and study pages) ------------------------------
 function axis(label, values, options = {}) {  // numbers as they are (log10 when asked), anything else as categories
-  if (values.every((v) => v === null || typeof v === "number")) {
-    if (options.log) return { label: `log10(${label})`, values: values.map((v) => (v > 0 ? Math.log10(v) : NaN)) };
-    return { label, values: values.map((v) => (v === null ? NaN : v)) };
+  if (values.every((v) => v === null || typeof num(v) === "number")) {  // NaN, infinities and missing: off the axis
+    const nums = values.map((v) => finite(v) ?? NaN);
+    if (options.log) return { label: `log10(${label})`, values: nums.map((v) => (v > 0 ? Math.log10(v) : NaN)) };
+    return { label, values: nums };
   }
   const cats = [...new Set(values.map((v) => fmt(v)))];
   return { label, values: values.map((v) => cats.indexOf(fmt(v))), tickvals: cats.map((_, i) => i), ticktext: cats };
 }
 
 function drawParallel(div, dims, colorValues, names) {  // plotly's parcoords (WebGL), else the same axes in SVG
-  const line = colorValues ? { color: colorValues.map((v) => (v === null ? 0 : v)), colorscale: "Viridis", showscale: true } : {};
+  const line = colorValues ? { color: colorValues.map((v) => finite(v) ?? 0), colorscale: "Viridis", showscale: true } : {};
   plot(div, [{ type: "parcoords", dimensions: dims, line }], { margin: { l: 60, r: 60, t: 40, b: 20 } }, plotConfig)
     .then((node) => {
       if (node.querySelector(".no-webgl")) {
@@ -677,7 +705,7 @@ function comparePage() {
       });
     } else {
       // SVG, not scattergl: 100 curves of a few hundred points draw in ~0.15 s, WebGL without a GPU takes 4x longer
-      data.curves.forEach((c, i) => traces.push({ x: c.steps, y: c.values, name: c.name, mode: "lines", type: "scatter",
+      data.curves.forEach((c, i) => traces.push({ x: c.steps, y: finites(c.values), name: c.name, mode: "lines", type: "scatter",
         line: { color: PALETTE[i % PALETTE.length] } }));
     }
     const many = data.curves.length > MANY_CURVES && !data.groups.length;  // 100 legend entries cost more than the curves
@@ -691,7 +719,7 @@ function comparePage() {
       ...data.runs.map((r) => el("th", {}, el("a", { href: `/runs/${r.id}`, text: r.name || r.id }), " ", statusBadge(r.status))));
     const rows = data.params.filter((p) => !only || p.differs).map((p) =>
       el("tr", { class: p.differs ? "differs" : "same" }, el("td", { text: p.key }),
-        ...p.values.map((v) => el("td", { class: typeof v === "number" ? "num" : "", text: fmt(v) }))));
+        ...p.values.map((v) => el("td", { class: typeof num(v) === "number" ? "num" : "", text: fmt(v) }))));
     const metricRows = Object.entries(data.final).slice(0, 50).map(([m, vals]) =>
       el("tr", { class: "differs" }, el("td", { text: "metrics." + m }),
         ...vals.map((v) => el("td", { class: "num", text: fmt(v) }))));
@@ -739,10 +767,10 @@ function sortable(table, head, rows) {  // head: [{label, key(row) -> value}]; c
     const order = rows.slice();
     if (by !== null) {
       const key = head[by].key;
-      const rank = (v) => (v === null || v === undefined ? 2 : typeof v === "number" ? 0 : 1);
+      const rank = (v) => (v === null || v === undefined || Number.isNaN(v) ? 2 : typeof v === "number" ? 0 : 1);
       order.sort((a, b) => {
-        const va = key(a.data);
-        const vb = key(b.data);
+        const va = num(key(a.data));
+        const vb = num(key(b.data));
         if (rank(va) !== rank(vb)) return rank(va) - rank(vb);  // missing values last, either way
         const c = rank(va) === 0 ? va - vb : String(va).localeCompare(String(vb));
         return desc ? -c : c;
@@ -854,7 +882,7 @@ function sweepPage() {
       el("td", { class: "num", title: `config ${r.config}`, text: String(r.index + 1) }),
       el("td", {}, r.run ? el("a", { href: `/runs/${r.run}`, text: r.run }) : "–", r.missing ? " (deleted)" : ""),
       el("td", {}, statusBadge(r.status)),
-      ...data.params.map((p) => el("td", { class: typeof r.params[p] === "number" ? "num" : "", text: fmt(r.params[p]) })),
+      ...data.params.map((p) => el("td", { class: typeof num(r.params[p]) === "number" ? "num" : "", text: fmt(r.params[p]) })),
       ...data.metrics.map((m) => el("td", { class: "num", text: fmt(r.metrics[m]) }))));
     if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: String(cols.length), class: "muted", text: "no configs" })));
     $("#sweep-table thead").replaceChildren(head);
@@ -873,9 +901,9 @@ function sweepPage() {
     const param = $("#sweep-param").value;
     const done = data.rows.filter((r) => r.run && !r.missing);
     if (!metric || !param) { $("#sweep-scatter").textContent = "No parameter and metric to plot yet."; return; }
-    const numeric = done.every((r) => r.params[param] === null || typeof r.params[param] === "number");
-    const trace = { type: "scatter", mode: "markers", x: done.map((r) => (numeric ? r.params[param] : fmt(r.params[param]))),
-      y: done.map((r) => r.metrics[metric]), text: done.map((r) => r.run), customdata: done.map((r) => r.run),
+    const numeric = done.every((r) => r.params[param] === null || typeof num(r.params[param]) === "number");
+    const trace = { type: "scatter", mode: "markers", x: done.map((r) => (numeric ? finite(r.params[param]) : fmt(r.params[param]))),
+      y: done.map((r) => finite(r.metrics[metric])), text: done.map((r) => r.run), customdata: done.map((r) => r.run),
       marker: { size: 10, color: PALETTE[0] }, hovertemplate: `${param}=%{x}<br>${metric}=%{y}<br>run %{text}<extra></extra>` };
     const layout = { margin: { l: 60, r: 20, t: 20, b: 50 }, xaxis: { title: { text: param }, type: numeric ? ($("#logx").checked ? "log" : "linear") : "category" },
       yaxis: { title: { text: metric }, type: $("#logy").checked ? "log" : "linear" }, hovermode: "closest" };
@@ -951,8 +979,8 @@ function studyPage() {
     if (!h.trial.length) { $("#history").textContent = "No complete trial yet."; return; }
     const label = data.objectives[0] || "value";
     const traces = [
-      { type: "scatter", mode: "markers", name: label, x: h.trial, y: h.value, marker: { size: 8, color: PALETTE[0] } },
-      { type: "scatter", mode: "lines", name: "best so far", x: h.trial, y: h.best, line: { shape: "hv", color: PALETTE[3] } },
+      { type: "scatter", mode: "markers", name: label, x: h.trial, y: finites(h.value), marker: { size: 8, color: PALETTE[0] } },
+      { type: "scatter", mode: "lines", name: "best so far", x: h.trial, y: finites(h.best), line: { shape: "hv", color: PALETTE[3] } },
     ];
     plot("history", traces, { margin: { l: 60, r: 20, t: 20, b: 50 }, xaxis: { title: { text: "trial" } },
       yaxis: { title: { text: label } }, legend: { orientation: "h" }, hovermode: "closest" }, plotConfig);
@@ -991,7 +1019,7 @@ function studyPage() {
     const rows = data.trials.map((t) => ({ data: t, node: el("tr", { "data-trial": String(t.number), class: best.has(t.number) ? "best" : "" },
       el("td", { class: "num", text: String(t.number) }), el("td", {}, statusBadge(t.state)),
       ...valueCols.map((c) => el("td", { class: "num", text: fmt(c.key(t)) })),
-      ...data.params.map((p) => el("td", { class: typeof t.params[p] === "number" ? "num" : "", text: fmt(t.params[p]) })),
+      ...data.params.map((p) => el("td", { class: typeof num(t.params[p]) === "number" ? "num" : "", text: fmt(t.params[p]) })),
       el("td", {}, ...runLinks(t.runs)), el("td", { class: "num", text: fmt(t.duration, "duration") }),
       el("td", { class: "muted", text: t.error || "" })) }));
     sortable($("#trials"), head, rows);
