@@ -5,6 +5,9 @@ functions (:func:`get_params`, :func:`log_results`, ...) act on it, in this thre
 Inside a script started by ``runlab run`` (or :func:`runlab.run_script`), the block joins
 the run the command created instead of starting its own: its ``params`` are added where the
 command did not set them, its tags are added, and ending the block early ends that run.
+The keys of a literal ``params={...}`` dict are the script's parameters (read statically by
+:func:`~runlab.experiment.script_params`): the command records the values given for them
+(``runlab run ctx.py --lr=0.5``, ``--sweep``, ``-c``), so the joining block reads those.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ from ._loader import (
 )
 from ._request import Links, Origin, RunOptions, RunRequest, RunResult, Target
 from ._result import record_result_metrics
-from ._script_params import check_call, function_params, is_dunder, script_params
+from ._script_params import check_call, function_params, is_dunder, script_param_parts, script_params
 
 __all__ = ["Script", "ScriptConfig", "ScriptExecutor", "function_params", "script_params"]
 
@@ -199,13 +199,15 @@ class ScriptExecutor:
         self.result: Any = None
         self.run: Run | None = None
         self._param_info: dict[str, Param] | None = None
+        self._block: frozenset[str] = frozenset()
         self.via = "ScriptExecutor"
         """The entry point recorded as ``origin.via`` (:func:`run_script` sets its own name)."""
         get_registry().apply(EXPERIMENT_CONSTRUCTED, experiment=script)
 
     def _known(self) -> dict[str, Param]:
         if self._param_info is None:
-            self._param_info = script_params(self.script.file)
+            known, block = script_param_parts(self.script.file)
+            self._param_info, self._block = {**known, **block}, frozenset(block)
         return self._param_info
 
     def _parameters(self, injected: Mapping[str, Any]) -> dict[str, Any]:
@@ -300,6 +302,8 @@ class ScriptExecutor:
         else:
             injected, extra = dict(request.params), dict(request.recorded)
         values = self._parameters(injected)
+        if self._block:  # runlab.run(params={...}) keys are recorded (the joining block reads them), not injected
+            extra = {**extra, **{k: values.pop(k) for k in list(values) if k in self._block}}
         check_call(self.script.info, self.script.entrypoint, values, target.args, target.kwargs)
         opts = request.options
         defaults = {n: p.default for n, p in self._known().items() if p.usable}

@@ -10,9 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, ValidationError
+from ..errors import ConfigError, ParameterError, ValidationError
 from ..params import Param, is_usable, read_descriptions
 from ..params._param import _resolve_annotation
+from ._block_params import block_keys, line_comments, same_value
 from ._loader import check_python_file, parse_file
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ __all__ = [
     "check_arguments",
     "function_params",
     "is_dunder",
+    "script_param_parts",
     "script_params",
     "script_settable",
     "script_values",
@@ -33,15 +35,19 @@ __all__ = [
 
 
 def script_params(path: str | os.PathLike[str]) -> dict[str, Param]:
-    """A script's parameters, read statically: its top-level assignments of literal values.
+    """A script's parameters, read statically: its top-level assignments of literal values, and the
+    keys of the literal ``params={...}`` dicts its ``runlab.run(...)`` calls give (context style).
 
     Any case counts (plain scripts use lowercase globals); names starting with ``_`` do not.
     Types come from annotations (simple builtin names), else from the default; descriptions
     from the comment beside or directly above. Annotated assignments of non-literal values
-    are included with the default ``None``. Use with :func:`runlab.params.parse_overrides`.
+    are included with the default ``None``. For the keys of ``runlab.run(params=...)`` see
+    :func:`script_param_parts`. Use with :func:`runlab.params.parse_overrides`.
 
     Raises:
         ExperimentNotFoundError, ValidationError: no such ``.py`` file, or a syntax error.
+        ParameterError: a global and a ``runlab.run(params=...)`` key with one name and two
+            different defaults (see :func:`script_param_parts`).
 
     Example:
         >>> import pathlib, tempfile
@@ -55,10 +61,73 @@ def script_params(path: str | os.PathLike[str]) -> dict[str, Param]:
         >>> parse_overrides(["--learning_rate=0.1"], ps)
         {'learning_rate': 0.1}
     """
+    known, block = script_param_parts(path)
+    return {**known, **block}
+
+
+def script_param_parts(path: str | os.PathLike[str]) -> tuple[dict[str, Param], dict[str, Param]]:
+    """A script's parameters (see :func:`script_params`) as ``(globals, block keys)``.
+
+    The block keys are the keys of a literal ``params={...}`` dict (or the first positional
+    argument) of the script's ``runlab.run(...)`` calls, anywhere in the file, found through its
+    ``import runlab [as x]`` / ``from runlab import run [as y]``: each key that is an identifier
+    and whose value is a literal, with that value as the default and its type. A run of the script
+    records their values and the ``with`` block that joins the run reads them (they are not
+    injected as globals). Nothing is found in ``params=`` given as a variable, a call, ``**kwargs``
+    or a dict with ``**`` in it; a key whose value is not a literal is left to the code.
+
+    A name that is both a global and a block key is one parameter, the global's (type, default,
+    description), when both have the same literal value; ``params={"lr": lr}`` passes the global
+    itself and is not a literal, so it is no block key.
+
+    With several ``runlab.run()`` calls every key counts; the first call in the file that gives
+    a key gives its default. Only the block that runs first joins the command's run and reads
+    the values given; a later block starts a run of its own with its own ``params``.
+
+    Raises:
+        ExperimentNotFoundError, ValidationError: no such ``.py`` file, or a syntax error.
+        ParameterError: a global and a block key of the same name with different values (the
+            message names both places).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "ctx.py"
+        >>> _ = f.write_text("import runlab\\nsteps = 3\\n"
+        ...                  "with runlab.run(params={'lr': 0.1, 'steps': 3}) as run:\\n    pass\\n")
+        >>> known, block = script_param_parts(f)
+        >>> sorted(known), {n: (p.type, p.default) for n, p in block.items()}
+        (['steps'], {'lr': (<class 'float'>, 0.1)})
+    """
     file = check_python_file(path)
     tree = parse_file(file)
-    descriptions = read_descriptions(importlib.util.decode_source(file.read_bytes()))
+    source = importlib.util.decode_source(file.read_bytes())
+    known, computed = _global_params(tree, read_descriptions(source))
+    keys = block_keys(tree)
+    if not keys:
+        return known, {}
+    comments = line_comments(source)
+    block: dict[str, Param] = {}
+    for name, (value, node) in keys.items():
+        if name in known:
+            if name in computed or not same_value(known[name].default, value):
+                raise ParameterError(
+                    f"{file.name} gives {name!r} two defaults: the global {_global_text(tree, name)} and "
+                    f"params={{{name!r}: {ast.unparse(node)}}} of runlab.run() (line {node.lineno}). A parameter has "
+                    f"one default: pass the global to the block (params={{{name!r}: {name}}}), give both the same "
+                    "value, or rename one.",
+                    name,
+                )
+            continue
+        type_ = Any if value is None else type(value)
+        block[name] = Param(name, type_, value, comments.get(node.end_lineno or node.lineno, ""), is_usable(value))
+    return known, block
+
+
+def _global_params(tree: ast.Module, descriptions: Mapping[str, str]) -> tuple[dict[str, Param], set[str]]:
+    """The top-level assignments of :func:`script_params`, and the names among them whose value is
+    not a literal (annotated, default None)."""
     params: dict[str, Param] = {}
+    computed: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.Assign):
             names = [t.id for t in node.targets if isinstance(t, ast.Name)]
@@ -79,7 +148,19 @@ def script_params(path: str | os.PathLike[str]) -> dict[str, Param]:
             if not name.startswith("_") and name not in params:
                 usable = literal and is_usable(default)
                 params[name] = Param(name, type_, default, descriptions.get(name, ""), usable)
-    return params
+                if not literal:
+                    computed.add(name)
+    return params, computed
+
+
+def _global_text(tree: ast.Module, name: str) -> str:
+    """``name = VALUE (line N)`` of the first top-level assignment of ``name``, for messages."""
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return f"{name} = {ast.unparse(node.value)} (line {node.lineno})"
+    return name
 
 
 def function_params(path: str | os.PathLike[str], function: str) -> dict[str, Param]:
