@@ -220,7 +220,7 @@ _VICTIM = textwrap.dedent(
 
 CRASHES: dict[str, tuple[str, str, bool]] = {
     # killed while its index write waits: (status in run.json, status after a rebuild, then a gc candidate)
-    "create: run.json written, not indexed": ("created", "created", False),
+    "create: run.json written, not indexed": ("created", "crashed", True),  # its creator died: crashed
     "start: run.json says running, index says created": ("running", "crashed", True),
     "finish: run.json says completed, index says running": ("completed", "completed", False),
 }

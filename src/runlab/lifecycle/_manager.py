@@ -119,6 +119,7 @@ class ExperimentManager:
             experiment=source.stem if source is not None else None,
             source=source if source is not None and source.is_file() else None,
             capture=capture,
+            staged=True,  # another manager or process may start it: it stays created when this one ends
         )
         self._runs[run.id] = run
         return run.id

@@ -2,9 +2,9 @@
 
 A run can be resumed when its process is gone before it completed: ``crashed`` (the
 process died: SIGKILL, a node failure, preemption without warning), ``cancelled``
-(Ctrl-C, SIGTERM from a scheduler) or ``created`` (it never started). A ``completed`` or
-``failed`` run, or one whose process is still running, is refused with
-:class:`~runlab.RunNotResumableError`.
+(Ctrl-C, SIGTERM from a scheduler) or ``created`` (it never started; one whose creator died
+before starting it reads ``crashed``). A ``completed`` or ``failed`` run, or one whose process is
+still running, is refused with :class:`~runlab.RunNotResumableError`.
 
 Resuming reopens the run's record: the status becomes ``running`` again, ``error`` and
 ``ended`` are cleared, each metric's next step follows its last recorded step, the

@@ -298,8 +298,15 @@ class Run:
         capture: bool = True,
         capture_output: bool = True,
         reproducible: bool = False,
+        staged: bool = False,
     ) -> Run:
         """Create a run in state ``created`` (its folder, ``run.json`` and index row).
+
+        The record names this process as the run's creator (``heartbeat``: pid, host, time, written
+        once): a created run whose creator died on this host before starting it reads ``crashed``
+        (it can be resumed, and ``runlab gc`` collects it). ``staged=True`` records no creator, for a
+        run that another process may start later (``ExperimentManager.create_experiment``): it stays
+        ``created`` when this process ends.
 
         ``reproducible`` saves, when the run finishes, what ``runlab reproduce`` needs:
         dependencies with their origins, sources of editable packages and imported local
@@ -340,7 +347,7 @@ class Run:
             **dict(links or {}),
             "origin": dict(origin) if origin else None,
             "source": None,
-            "heartbeat": None,
+            "heartbeat": None if staged else {"pid": os.getpid(), "host": _HOST, "time": _time()},
             "git": None,
             "env": None,
             "hooks": dict(hooks or {}),

@@ -39,8 +39,12 @@ STALE_LOCAL = 600.0
 
 _HOST = os.uname().nodename
 
-#: SQL for the status a query reports (``running`` becomes ``crashed`` when the process is gone).
-STATUS_SQL = "(CASE WHEN r.status = 'running' THEN runlab_status(r.pid, r.host, r.heartbeat) ELSE r.status END)"
+#: SQL for the status a query reports (:func:`effective_status`, as ``runlab_status``: a ``running`` or
+#: ``created`` run becomes ``crashed`` when its process is gone).
+STATUS_SQL = (
+    "(CASE WHEN r.status IN ('running', 'created') THEN runlab_status(r.status, r.pid, r.host, r.heartbeat) "
+    "ELSE r.status END)"
+)
 
 RUN_COLUMNS = (
     "id", "name", "namespace", "experiment", "status", "created", "started", "ended", "duration",
@@ -95,11 +99,24 @@ def _pid_alive(pid: int) -> bool:
 
 
 def effective_status(status: str, pid: int | None, host: str | None, heartbeat: float | None) -> str:
-    """The status a query reports: ``running`` becomes ``crashed`` when the process is gone.
+    """The status a query reports: a ``running`` or ``created`` run becomes ``crashed`` when its
+    process is gone; ``pid``, ``host`` and ``heartbeat`` are the run's ``heartbeat`` record.
 
-    On this host a dead pid decides at once; elsewhere the heartbeat must be older than
-    ``RUNLAB_STALE_AFTER`` seconds (60 by default).
+    ``running``: on this host a dead pid decides at once; elsewhere the heartbeat must be older than
+    ``RUNLAB_STALE_AFTER`` seconds (60 by default). ``created``: the heartbeat is its creator's
+    (written once by ``Run.create``, never refreshed), so only a dead pid on this host decides; a run
+    created on another host, or with no creator recorded (a run staged for another process to start,
+    or one written by an older runlab), stays ``created``.
+
+    Example:
+        >>> import os
+        >>> effective_status("created", os.getpid(), os.uname().nodename, 0.0)
+        'created'
+        >>> effective_status("created", None, None, None), effective_status("completed", 1, None, None)
+        ('created', 'completed')
     """
+    if status == "created":
+        return "crashed" if host == _HOST and pid and not _pid_alive(pid) else "created"
     if status != "running":
         return status
     age = time.time() - heartbeat if heartbeat else math.inf
@@ -108,10 +125,6 @@ def effective_status(status: str, pid: int | None, host: str | None, heartbeat: 
             return "crashed"
         return "crashed" if age > STALE_LOCAL else "running"
     return "crashed" if age > STALE_REMOTE else "running"
-
-
-def _sql_status(pid: int | None, host: str | None, heartbeat: float | None) -> str:
-    return effective_status("running", pid, host, heartbeat)
 
 
 _BULK_CACHE_KIB = 32 * 1024
@@ -196,7 +209,7 @@ class Index:
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.create_function("runlab_status", 3, _sql_status)
+        conn.create_function("runlab_status", 4, effective_status)
         if cls._schema_ok(conn):
             return
         # a new file, an empty (0-byte) one, another schema version or tables that are not ours:

@@ -387,12 +387,17 @@ def gc_locks(store: Store, dry_run: bool = False) -> list[Path]:
 
 
 def _still_running_in_its_folder(record: RunRecord) -> bool:
-    """Whether the run's ``run.json`` says ``running``, as the index does for a crashed run (a process
-    killed after writing its final ``run.json`` and before its index row leaves the row behind)."""
+    """Whether the run's ``run.json`` reads ``crashed`` too, as the index does (a process killed after
+    writing its final ``run.json`` and before its index row leaves the row behind)."""
     try:
-        return read_run_file(record.path).meta.get("status") == "running"
+        meta = read_run_file(record.path).meta
     except OSError:
         return False
+    beat: dict[str, Any] = meta["heartbeat"] if isinstance(meta.get("heartbeat"), dict) else {}
+    status = meta.get("status")
+    if status not in ("running", "created"):
+        return False
+    return effective_status(status, beat.get("pid"), beat.get("host"), beat.get("time")) == "crashed"
 
 
 def _left_empty(folder: Path) -> bool:

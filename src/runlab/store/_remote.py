@@ -18,7 +18,7 @@ Contract:
       folder before the run ended, writing after a reader that read its end).
     * A marker goes when the run's final record is indexed, when its folder is gone, or when the
       run crashed long ago (its heartbeat stopped :data:`~runlab.store._index.STALE_LOCAL` seconds
-      before, or its pid on this host is dead); resuming the run marks it again.
+      before, or its pid on this host is dead: also a created run's creator); resuming the run marks it again.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def index_folder(store: Store, folder: Path, run_id: str | None = None, seen: di
         beat = entry.meta.get("heartbeat") if isinstance(entry.meta.get("heartbeat"), dict) else {}
         if seen is not None:
             seen[run_id] = (stats, status, beat, live)
-    if status in _WRITTEN_FINAL or (status == RunStatus.RUNNING.value and _crashed_for_good(beat)):
+    if status in _WRITTEN_FINAL or _crashed_for_good(status, beat):
         _drop(store.meta_dir / MARKERS / str(run_id))
         return "final"  # nobody writes the folder any more
     return "same" if known is not None and known[0] == stats else "running"
@@ -160,12 +160,15 @@ def _inode(path: Path) -> int | None:
         return None
 
 
-def _crashed_for_good(beat: dict[str, Any]) -> bool:
-    """A running run's process is gone: its pid on this host is dead, or its heartbeat stopped long ago."""
+def _crashed_for_good(status: str, beat: dict[str, Any]) -> bool:
+    """A running (or created) run's process is gone: its pid on this host is dead, or its heartbeat
+    stopped long ago."""
     when = beat.get("time") if isinstance(beat.get("time"), (int, float)) else None
     pid = beat.get("pid") if isinstance(beat.get("pid"), int) else None
     host = beat.get("host") if isinstance(beat.get("host"), str) else None
-    if effective_status(RunStatus.RUNNING.value, pid, host, when) != RunStatus.CRASHED.value:
+    if status not in (RunStatus.RUNNING.value, RunStatus.CREATED.value):
+        return False
+    if effective_status(status, pid, host, when) != RunStatus.CRASHED.value:
         return False
     return when is None or time.time() - when > STALE_LOCAL or host == os.uname().nodename
 

@@ -13,7 +13,8 @@ class RunStatus(str, Enum):
     ``created -> running -> completed | failed | cancelled | pruned``. ``pruned``: a study
     trial's run stopped early by the study's pruner (see ``docs/optimize.md``). ``crashed`` is never
     written by a live process: it is what queries report for a run whose record says
-    ``running`` while its process is gone (its heartbeat stopped or its pid is dead).
+    ``running`` while its process is gone (its heartbeat stopped or its pid is dead), or
+    ``created`` while its creator's pid on this host is dead (it was never started).
     ``damaged`` is never written either: it is what the index records for a run whose
     ``run.json`` cannot be read or holds a field of the wrong type (``RunRecord.problem``
     says what is wrong); the run is kept and listed, never dropped.

@@ -522,14 +522,14 @@ class Store:
         ``params``, ``tags`` and ``metrics`` as the union of both, so the compiled filter
         and order apply unchanged and SQLite orders and limits the merged result.
         """
-        from ._index import _sql_status
+        from ._index import effective_status
 
         for store in (self, self.archive):  # open (rebuild or repair if needed) both indexes first
             store._safe(lambda idx: idx.count())
         conn = sqlite3.connect(":memory:", isolation_level=None)
         try:
             conn.execute("PRAGMA busy_timeout = 60000")
-            conn.create_function("runlab_status", 3, _sql_status)
+            conn.create_function("runlab_status", 4, effective_status)
             conn.execute("ATTACH DATABASE ? AS s", (str(self.meta_dir / "index.sqlite"),))
             conn.execute("ATTACH DATABASE ? AS a", (str(self.archive.meta_dir / "index.sqlite"),))
             cols = ",".join(RUN_COLUMNS)
