@@ -32,6 +32,14 @@ _MAKERS = {"Experiment", "extend", "from_config", "import_from"}
 
 
 def _is_experiment(tree: ast.Module) -> bool:
+    """Whether the module is an experiment: a functional one (:func:`_is_functional`) or a script with a
+    ``with runlab.run()`` block (a module without either, such as a helper module, is none)."""
+    from ..experiment._block_params import run_calls
+
+    return _is_functional(tree) or bool(run_calls(tree))
+
+
+def _is_functional(tree: ast.Module) -> bool:
     """Whether the module makes an experiment: calls ``Experiment(...)`` or ``Experiment.extend(...)`` & co."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
@@ -56,7 +64,9 @@ class ExperimentCLI(click.Group):
 
     Args:
         name: the program's name (in help and ``--version``).
-        experiments_path: the folder of experiment modules (``NAME.py``; ``_private.py`` skipped).
+        experiments_path: the folder of experiment modules (``NAME.py``; ``_private.py`` skipped): those
+            that make a functional experiment (parameters: their UPPERCASE globals) and scripts with a
+            ``with runlab.run()`` block (parameters: all that ``runlab run`` accepts for them).
         experiments_base_path: the store the runs go to (default: as ``runlab run``).
         version: shown by ``--version``.
     """
@@ -139,7 +149,9 @@ class ExperimentCLI(click.Group):
         doc = ast.get_docstring(tree)
         if doc:
             click.echo(f"\n{doc.strip()}")
-        params = {n: p for n, p in script_params(path).items() if n.isupper()}
+        params = script_params(path)  # a script's are all of them (globals of any case, the block's params= keys)
+        if _is_functional(tree):  # a functional experiment's are its UPPERCASE globals
+            params = {n: p for n, p in params.items() if n.isupper()}
         click.echo("\nParameters:" if params else "\nParameters: none")
         for name, param in params.items():
             line = f"  {name} ({param.type_name}) = {format_value(param.default)}"

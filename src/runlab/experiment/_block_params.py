@@ -9,10 +9,10 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-__all__ = ["block_keys", "line_comments", "same_value"]
+__all__ = ["block_keys", "line_comments", "run_calls", "same_value"]
 
 
-def _run_calls(tree: ast.Module) -> list[ast.Call]:
+def run_calls(tree: ast.Module) -> list[ast.Call]:
     """The ``runlab.run(...)`` calls of ``tree`` in source order, through the names the file imports."""
     modules: set[str] = set()
     functions: set[str] = set()
@@ -53,7 +53,7 @@ def block_keys(tree: ast.Module) -> dict[str, tuple[Any, ast.expr]]:
         {'lr': 0.1}
     """
     found: dict[str, tuple[Any, ast.expr]] = {}
-    for call in _run_calls(tree):
+    for call in run_calls(tree):
         given = [k.value for k in call.keywords if k.arg == "params"] or call.args[:1]
         if not given or not isinstance(given[0], ast.Dict) or None in given[0].keys:
             continue  # params= absent, not a dict display, or with ** in it: nothing to read statically

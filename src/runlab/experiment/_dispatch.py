@@ -348,7 +348,7 @@ def rerun(
         return [_finish(run_file(request, list(argv)))]
     if kind == "config":
         return [_finish(run_config(request, list(argv)))]
-    if kind == "context":  # the block's params come from the run; overrides change them
+    if kind == "context":  # recorded values, overrides on top: globals are injected, the block reads the rest
         from ..params import Param, parse_overrides
 
         known = {k: Param(k, type(v) if v is not None else Any, v) for k, v in request.params.items()}

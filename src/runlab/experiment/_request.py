@@ -80,7 +80,8 @@ class Target:
         kind: ``"functional"`` (a file making a :class:`runlab.Experiment`), ``"config"`` (a
             YAML/TOML/JSON config whose ``extend`` names a functional experiment), ``"script"``
             (a plain script; the parameters are injected as globals) or ``"context"`` (a script
-            whose ``with runlab.run()`` block reads the parameters; they are recorded, not injected).
+            whose ``with runlab.run()`` block reads the parameters: all are recorded, and those that
+            are globals of the script are injected too, as ``runlab run`` injects them).
         path: the file (absolute); None for an experiment made in memory (it runs only in-process).
         entrypoint: a plain script's function to call (discovered when None).
         args, kwargs: the entry point's arguments (plain scripts).
@@ -218,8 +219,8 @@ class RunRequest:
         target: what to run.
         params: parameter values for this run (over the experiment's defaults), already
             validated: typed values, not text. A functional experiment's overrides; a plain
-            script's injected globals; a ``"context"`` target's values for its block (recorded
-            in the run, where the block reads them; nothing is injected).
+            script's injected globals; a ``"context"`` target's values (recorded in the run, where
+            the block reads them; those that are globals of the script are injected as well).
         recorded: more values recorded as parameters but not given to the code.
         options, links, origin: see :class:`RunOptions`, :class:`Links`, :class:`Origin`.
 

@@ -295,10 +295,11 @@ class ScriptExecutor:
         raises only for bad input, before the run exists. ``metadata`` (a config's) goes to
         the run's data as ``config/metadata``.
         """
-        target = request.target
-        if target.kind == "context":  # the block reads the values from the run: record, inject nothing
-            injected: dict[str, Any] = {}
-            extra = {**request.recorded, **request.params}
+        target, params = request.target, request.params
+        if target.kind == "context":  # the script's globals injected (as `runlab run` did); the block reads the rest
+            names = self._known().keys() - self._block
+            injected: dict[str, Any] = {k: v for k, v in params.items() if k in names}
+            extra = {**request.recorded, **{k: v for k, v in params.items() if k not in names}}
         else:
             injected, extra = dict(request.params), dict(request.recorded)
         values = self._parameters(injected)
