@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -226,6 +227,9 @@ class SlurmExecutor(Executor):
         self._poll = poll
         self._ended: dict[Path, float] = {}  # result file -> when its job was first seen ended without a result
         self._count = 0
+        # names this executor's files in the shared job folder: id(self) came back for a later executor of
+        # this process once this one was gone, which then read this one's result files as its own jobs'
+        self._token = secrets.token_hex(8)
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="runlab-slurm-watch", daemon=True)
         self._watcher.start()
@@ -254,7 +258,7 @@ class SlurmExecutor(Executor):
         tasks = []
         for request, future in pending:
             self._count += 1
-            result_file = self._folder / f"{os.getpid()}-{id(self)}-{self._count}.result.json"
+            result_file = self._folder / f"{os.getpid()}-{self._token}-{self._count}.result.json"
             tasks.append((_Job(request.to_json(), str(result_file), self._cwd, self._env), future, result_file))
         with self._submitit.batch():
             jobs = [self._submitit.submit(task) for task, _, _ in tasks]

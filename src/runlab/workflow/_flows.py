@@ -25,6 +25,9 @@ from ._record import StepRecord, WorkflowRecord, load_workflow
 
 __all__ = ["Parallel", "Pipeline", "Sequential", "Workflow", "inputs"]
 
+#: Seconds a workflow whose loop raised waits for its cancelled runs' results before it ends ``failed``.
+ABANDON_WAIT = 30.0
+
 
 def _as_script(item: Any) -> Any:
     from ..experiment import Script
@@ -116,6 +119,8 @@ class Workflow:
 
         Raises:
             KeyboardInterrupt: after Ctrl-C cancelled the running runs (the record says cancelled).
+            Exception: whatever else stopped the workflow (an executor's error, a record it could not
+                write), after the running runs were cancelled; the record says failed, with the error.
         """
         from ..store import get_store
 
@@ -220,8 +225,37 @@ class Workflow:
                     step.state = "cancelled"
             self._close(record, "cancelled")
             raise
+        except Exception as exc:  # the executor's, a record it could not write: the record says failed, not running
+            self._abandon(executor, record, futures, exc)
+            raise
         states = {s.state for s in record.steps.values()}
         self._close(record, "completed" if states == {"completed"} else "failed")
+
+    def _abandon(self, executor: Executor, record: WorkflowRecord, futures: dict[cf.Future[RunResult], str],
+                 exc: Exception) -> None:  # fmt: skip
+        """After ``exc`` stopped the loop: cancel the running runs (as Ctrl-C does), note the results that
+        come back, and end the record ``failed`` with the error, so it does not read ``running`` until
+        its heartbeat is stale while this process goes on. A failure here goes to stderr (the caller
+        raises ``exc`` after)."""
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            executor.cancel()
+            done, _ = cf.wait(list(futures), timeout=ABANDON_WAIT)  # a broken executor may never answer
+            for future, name in futures.items():
+                if future in done and not future.cancelled() and future.exception() is None:
+                    self._note(record.steps[name], self.results[name], future.result())
+        except Exception as more:
+            print(f"runlab: cancelling workflow {record.id}'s runs failed too: {type(more).__name__}: {more}",
+                  file=sys.stderr)  # fmt: skip
+        for step in record.steps.values():
+            if step.state in ("pending", "running"):
+                step.state = "cancelled"
+        record.error = error
+        try:
+            self._close(record, "failed")
+        except Exception as more:
+            print(f"runlab: writing workflow record {record.path} failed too: {type(more).__name__}: {more}",
+                  file=sys.stderr)  # fmt: skip
 
     @staticmethod
     def _note(step: StepRecord, results: list[RunResult], result: RunResult) -> None:

@@ -94,7 +94,9 @@ class WorkflowRecord:
     """A workflow run: id, kind (sequential, parallel, pipeline), steps and overall state.
 
     ``state`` is running, completed, failed, cancelled, or crashed (read so when the driver died);
-    ``heartbeat`` is the driver's ``{pid, host, time, every}`` as of its last write.
+    ``error`` says why a workflow failed when its driver raised (an executor's error, a record it
+    could not write; None otherwise, and in records written before it existed); ``heartbeat`` is
+    the driver's ``{pid, host, time, every}`` as of its last write.
     """
 
     root: Path
@@ -106,6 +108,7 @@ class WorkflowRecord:
     created: float = field(default_factory=time.time)
     ended: float | None = None
     heartbeat: dict[str, Any] | None = None
+    error: str | None = None
 
     @property
     def path(self) -> Path:
@@ -200,7 +203,7 @@ _NUMBER = (int, float)
 _NONE = type(None)
 _FIELDS: dict[str, tuple[type, ...]] = {
     "id": (str,), "kind": (str,), "steps": (dict,), "state": (str,), "created": _NUMBER,
-    "name": (str, _NONE), "ended": (*_NUMBER, _NONE),
+    "name": (str, _NONE), "ended": (*_NUMBER, _NONE), "error": (str, _NONE),
 }  # fmt: skip
 """The record's fields and their types; the first five are required (``save`` writes them all). The
 heartbeat may be anything: one that is not a driver's reads as no live driver (crashed)."""
