@@ -64,6 +64,14 @@ def test_an_executor_error_ends_the_workflow_failed(tmp_path: Path, root: Path) 
         runs = list(Store(root).runs())
         assert [r.status for r in runs] == ["cancelled"], [(r.id, r.status) for r in runs]
         assert [str(r.status) for r in flow.results["slow"]] == ["cancelled"], flow.results
+        from click.testing import CliRunner
+
+        from runlab.cli._main import cli
+
+        shown = CliRunner().invoke(cli, ["--root", str(root), "workflow", "show", record.id])
+        assert shown.exit_code == 0 and "error: RuntimeError: the executor broke" in shown.output, shown.output
+        as_json = CliRunner().invoke(cli, ["--root", str(root), "workflow", "show", record.id, "-f", "json"])
+        assert '"error": "RuntimeError: the executor broke"' in as_json.output, as_json.output
     finally:
         hold.unlink(missing_ok=True)
         executor.cancel()

@@ -221,7 +221,7 @@ def show_cmd(ctx: click.Context, ref: str, fmt: str) -> None:
                  for name, step in record.steps.items()]  # fmt: skip
         click.echo(json_text({"id": record.id, "name": record.name, "kind": record.kind, "state": record.state,
                               "created": record.created, "ended": record.ended, "heartbeat": record.heartbeat,
-                              "steps": steps}))  # fmt: skip
+                              "error": record.error, "steps": steps}))  # fmt: skip
         return
     if fmt == "table":
         done = sum(s.state == "completed" for s in record.steps.values())
@@ -229,6 +229,8 @@ def show_cmd(ctx: click.Context, ref: str, fmt: str) -> None:
         click.echo(f"workflow {record.id}{name}  {record.state}  ({record.kind}, {done} of {len(rows)} step(s) "
                    "completed)")  # fmt: skip
         click.echo(f"  created: {_when(record.created)}   ended: {_when(record.ended) or '-'}")
+        if record.error:
+            click.echo(f"  error: {record.error}")
         beat = record.heartbeat or {}
         if record.state in ("running", "crashed") and beat:
             last = _when(beat.get("time")) if isinstance(beat.get("time"), (int, float)) else "?"
