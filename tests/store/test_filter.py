@@ -224,7 +224,8 @@ def test_literals_are_typed() -> None:
     assert compile_where(r"name == 'C:\path'")[1] == ["C:\\path"]
     assert compile_where("params.x == 99999999999999999999")[1] == ["x", 1e20]  # beyond SQLite integers
     assert compile_where("params.x == -9223372036854775808")[1] == ["x", -(2**63)]
-    assert compile_where(f"params.x == {'9' * 5000}")[1] == ["x", float("inf")]  # no int digit limit error
+    assert compile_where(f"params.x == {'9' * 5000}")[1] == ["x", "Infinity"]  # no int digit limit error; inf
+    assert compile_where(f"metrics.x == {'9' * 5000}")[1] == ["x", float("inf")]  # as the index stores each
     assert compile_where(f"params.x < -1e{'9' * 5000}")[1] == ["x", float("-inf")]
     assert compile_where("created > '2026-11-23'")[1] == [_day("2026-11-23")]
     assert compile_where("created > '2026-11-23T00:00:00+00:00'")[1] == [1795392000.0]
@@ -261,6 +262,9 @@ def test_order(index: Index, order: str | list[str] | None, expected: list[int])
     assert query(index, order=order) == expected
 
 
+NUMBER = "CASE value WHEN 'Infinity' THEN 9e999 WHEN '-Infinity' THEN -9e999 ELSE NULLIF(value, 'NaN') END"
+
+
 def test_order_sql() -> None:
     assert compile_order(None) == ("r.created ASC, r.id ASC", [])
     assert compile_order("") == ("r.created ASC, r.id ASC", [])
@@ -268,8 +272,8 @@ def test_order_sql() -> None:
     sql, values = compile_order("params.lr,-created")
     assert values == ["lr", "lr"]
     assert sql == (
-        "(SELECT NULLIF(value, 'NaN') FROM params WHERE run_id = r.id AND key = ?) IS NULL, "
-        "(SELECT NULLIF(value, 'NaN') FROM params WHERE run_id = r.id AND key = ?) ASC, "
+        f"(SELECT {NUMBER} FROM params WHERE run_id = r.id AND key = ?) IS NULL, "
+        f"(SELECT {NUMBER} FROM params WHERE run_id = r.id AND key = ?) ASC, "
         "r.created DESC, r.id ASC"
     )
 

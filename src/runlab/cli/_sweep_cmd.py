@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -198,17 +199,25 @@ def _rows(store: Any, record: Any, sort: str | None, descending: bool) -> tuple[
     if sort:
         check_sort_metric(sort, records)
         key = sort
-        values = {r.id: field_value(r, key) for r in records}
-        nulls = [r for r in records if values[r.id] is None]
-        records = sorted((r for r in records if values[r.id] is not None), key=lambda r: _order(values[r.id]),
-                         reverse=descending) + nulls  # fmt: skip
+        orders = [(_order(field_value(r, key)), r) for r in records]
+        present = [(order, r) for order, r in orders if order is not None]
+        nulls = [r for order, r in orders if order is None]  # no value or NaN: last either way
+        records = [r for _, r in sorted(present, key=lambda pair: pair[0], reverse=descending)] + nulls
         if key not in cols:
             cols.append(key)
     return [[field_value(r, c) for c in cols] for r in records], cols
 
 
-def _order(value: Any) -> tuple[int, Any]:
-    """Sort numbers by value, then everything else by its text (runs without the value go last)."""
+def _order(value: Any) -> tuple[int, Any] | None:
+    """Numbers by value (``inf`` and ``-inf`` at the ends; NaN and the infinities also as the texts the
+    run's files hold), then everything else by its text; None for no value or NaN, which sort last either
+    way (as ``runlab list --sort`` and the UI's sweep page)."""
+    from ..store._metrics_file import NON_FINITE
+
+    if isinstance(value, str):
+        value = NON_FINITE.get(value, value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (0, value)
     return (1, str(value))

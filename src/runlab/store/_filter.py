@@ -43,6 +43,11 @@ Semantics:
     * ``true`` and ``false`` are 1 and 0, as booleans are stored.
     * ``<``, ``<=``, ``>``, ``>=`` on params only see values of the literal's kind:
       ``params.lr < 0.1`` ignores text values. Metrics compare with numbers only.
+    * Infinities are numbers: ``inf`` is above every number and ``-inf`` below (``params.x > 5``
+      holds for ``inf``), for params (stored as the texts ``'Infinity'`` and ``'-Infinity'``) as
+      for metrics; a NaN compares false with ``<``, ``<=``, ``>``, ``>=`` and ``==`` a number.
+      ``1e999`` is ``inf`` (``params.x == 1e999``). A text parameter spelled ``'Infinity'``,
+      ``'-Infinity'`` or ``'NaN'`` reads the same as the number (the run's files write them so).
     * Strings take single or double quotes and the escapes ``\\ \' \" \n \t``; any other
       backslash is kept as is. Lists only follow ``in`` and may not contain null.
 
@@ -57,6 +62,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -84,6 +90,13 @@ _MAX_DEPTH = 100
 _MAX_VALUES = 10_000
 _SHOWN = 100  # characters of the expression quoted in an error message
 _DEFAULT_ORDER = "r.created ASC, r.id ASC"
+#: A parameter's NaN and infinities are stored in the index as these texts (SQLite has no NaN, and JSON
+#: neither). Filters and sorts read them as numbers: NaN like a missing value, the infinities at the ends.
+_NONFINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+_NONFINITE_SQL = "('Infinity', '-Infinity', 'NaN')"
+#: A parameter's index value as a sortable number: the infinities as SQLite's (9e999 overflows to +inf),
+#: NaN as NULL (with the missing values); any other value as stored.
+_PARAM_NUMBER = "CASE value WHEN 'Infinity' THEN 9e999 WHEN '-Infinity' THEN -9e999 ELSE NULLIF(value, 'NaN') END"
 
 _IDENT = re.compile(r"[^\W\d][\w\-/.]*")
 _TOKEN = re.compile(
@@ -388,13 +401,33 @@ class _Parser:
         value = self.value(field, literal)
         if field.kind == "tags":
             return self.subquery(field, "tag = ?", [value], negate=op == "!=")
-        if field.kind in ("params", "metrics"):
-            condition = f"{column} {op} ?"
-            if field.kind == "params" and op not in ("=", "!="):
-                kinds = "= 'text'" if literal.kind == "str" else "IN ('integer', 'real')"
-                condition += f" AND typeof(value) {kinds}"
-            return self.subquery(field, condition, [value])
+        if field.kind == "params":
+            return self.param(field, op, literal.kind, value)
+        if field.kind == "metrics":
+            return self.subquery(field, f"{column} {op} ?", [value])
         return self.column(field, f"{op} ?", [value])
+
+    def param(self, field: _Field, op: str, kind: str, value: Any) -> str:
+        """``params.NAME op literal`` (``kind``: the literal's), each part a lookup in ``params_key_value``.
+
+        ``==`` and ``!=`` compare as stored (an infinite literal, ``1e999``, as its text). ``<``, ``<=``,
+        ``>``, ``>=`` see only values of the literal's kind: for a number, the stored numbers plus the
+        infinities that satisfy the comparison (``'Infinity'`` is above every number, ``'-Infinity'``
+        below, ``'NaN'`` compares false), the two as separate subqueries so the range stays a range;
+        for a text, the texts other than those three spellings.
+        """
+        if op in ("=", "!="):
+            return self.subquery(field, f"value {op} ?", [_param_value(value)])
+        if kind == "str":
+            return self.subquery(field, f"value {op} ? AND typeof(value) = 'text' AND value NOT IN {_NONFINITE_SQL}",
+                                 [value])  # fmt: skip
+        numbers = self.subquery(field, f"value {op} ? AND typeof(value) IN ('integer', 'real')", [value])
+        compare = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}[op]
+        infinities = [text for text, number in _NONFINITE.items() if compare(number, float(value))]
+        if not infinities:
+            return numbers
+        marks = ", ".join("?" * len(infinities))
+        return f"({numbers} OR {self.subquery(field, f'value IN ({marks})', infinities)})"
 
     def members(self, field: _Field, literals: list[_Literal], negate: bool) -> str:
         values = [self.value(field, literal) for literal in literals]
@@ -404,8 +437,17 @@ class _Parser:
         not_in = "NOT IN" if negate else "IN"
         if field.kind in ("params", "metrics"):
             column = f'"{field.column}"' if field.kind == "metrics" else field.column
+            if field.kind == "params":  # 1e999 is +inf: the text an infinite parameter is stored as
+                values = [_param_value(value) for value in values]
             return self.subquery(field, f"{column} {not_in} {marks}", values)
         return self.column(field, f"{not_in} {marks}", values)
+
+
+def _param_value(value: Any) -> Any:
+    """A literal as the index stores a parameter: an infinite number (``1e999``) as its text."""
+    if isinstance(value, float) and math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
 
 
 def compile_where(expr: str) -> tuple[str, list[Any]]:
@@ -425,8 +467,10 @@ def compile_order(order_by: str | Sequence[str] | None) -> tuple[str, list[Any]]
 
     ``order_by`` is a field (``'created'``, ``'-metrics.loss'``), several separated by
     commas (``'params.lr,-created'``) or a sequence of such. A leading ``-`` sorts
-    descending. Nulls, NaN and missing values sort last either way; ``r.id`` breaks ties, in
-    the direction of the first key.
+    descending. Nulls, NaN and missing values sort last either way, ``inf`` and ``-inf`` as the
+    largest and smallest numbers (params too, whose infinities the index holds as texts); a
+    param's text values come after its numbers; ``r.id`` breaks ties, in the direction of the
+    first key.
 
     Raises:
         FilterError: a key is malformed or names an unknown field (or ``tags``).
@@ -456,9 +500,10 @@ def compile_order(order_by: str | Sequence[str] | None) -> tuple[str, list[Any]]
             _fail("Cannot sort by 'tags'", text, at, at + len(key))
         if field.kind in ("params", "metrics"):
             table, name = ("params", "key") if field.kind == "params" else ("metrics", "name")
-            # a NaN parameter is stored as the text 'NaN' (metric summaries hold NULL): with the missing
-            # values, last either way, instead of above every number in a descending sort
-            column = "NULLIF(value, 'NaN')" if field.kind == "params" else f'"{field.column}"'
+            # a parameter's NaN and infinities are stored as the texts 'NaN', 'Infinity', '-Infinity' (metric
+            # summaries hold NULL and SQLite's infinities): NaN with the missing values, last either way, and
+            # the infinities as numbers at the ends, instead of after every number as texts
+            column = _PARAM_NUMBER if field.kind == "params" else f'"{field.column}"'
             sql = f"(SELECT {column} FROM {table} WHERE run_id = r.id AND {name} = ?)"
             if direction == "DESC":  # SQLite puts NULLs last in descending order already
                 parts.append(f"{sql} DESC")
