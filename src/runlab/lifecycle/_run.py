@@ -89,8 +89,6 @@ def _install_unraisable_hook() -> None:
     if _unraisable_hook_installed:
         return
     _unraisable_hook_installed = True
-    import _thread
-
     previous = sys.unraisablehook
 
     def unraisablehook(unraisable: Any) -> None:
@@ -98,8 +96,9 @@ def _install_unraisable_hook() -> None:
         if isinstance(kind, type) and issubclass(kind, (KeyboardInterrupt, RunTerminated)):
             signum = signal.SIGTERM if issubclass(kind, RunTerminated) else signal.SIGINT
             main = threading.main_thread().ident
-            if main is not None:  # no threading.Thread: its start() waits, and the signal could land in that wait
-                _thread.start_new_thread(_signal_again, (main, signum))
+            if main is not None:
+                threading.Thread(target=_signal_again, args=(main, signum), daemon=True,
+                                 name="runlab-signal-again").start()  # fmt: skip
             return
         previous(unraisable)
 
@@ -107,13 +106,10 @@ def _install_unraisable_hook() -> None:
 
 
 def _signal_again(thread: int, signum: int) -> None:
-    """Send ``signum`` to ``thread`` (the main one) once it has left the finalizer it was in (0.2 s: a
-    signal that lands in a finalizer again comes back here)."""
-    time.sleep(0.2)
-    try:
-        signal.pthread_kill(thread, signum)
-    except (ProcessLookupError, OSError):  # the main thread has ended meanwhile
-        pass
+    """Send ``signum`` to ``thread`` (the main one) once it has left the finalizer it was in (50 ms: a
+    signal that lands in one again comes back here)."""
+    time.sleep(0.05)
+    signal.pthread_kill(thread, signum)
 
 
 def finish_open_runs() -> None:
