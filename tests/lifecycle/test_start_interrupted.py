@@ -75,35 +75,3 @@ def test_sigterm_while_a_run_starts_cancels_it(point: str, prev: str, root: Path
         assert proc.returncode == 0, proc.stderr
         assert "handler of the job called" in proc.stdout and "returned" in proc.stdout
         assert json.loads(result.read_text())["status"] == "cancelled"
-
-
-IN_A_FINALIZER = """\
-import gc, os, signal, sys, time
-import runlab
-
-class Finalized:
-    def __del__(self):  # the signal's handler runs here, inside a finalizer: Python 'ignores' its exception
-        os.kill(os.getpid(), getattr(signal, sys.argv[2]))
-        for _ in range(100000):
-            pass
-
-with runlab.start_run(root=sys.argv[1], capture=False) as run:
-    print(run.id, flush=True)
-    Finalized()  # finalized at once (no reference left)
-    time.sleep(30)  # the old code slept on: the interrupt was lost
-"""
-# Python runs a signal's handler between bytecodes of the main thread; the garbage collector runs
-# finalizers (``__del__``, generators' ``finally``) there at any allocation, so a sweep's cancel could
-# land in one: the run slept on and was killed as crashed after the sweep's grace period.
-
-
-@pytest.mark.parametrize(("sig", "returncode"), [("SIGINT", -signal.SIGINT), ("SIGTERM", -signal.SIGTERM)])
-def test_a_signal_handled_inside_a_finalizer_still_cancels_the_run(
-    sig: str, returncode: int, root: Path, tmp_path: Path
-) -> None:
-    proc = subprocess.run([sys.executable, "-c", IN_A_FINALIZER, str(root), sig], capture_output=True, text=True,
-                          timeout=25, check=False)  # fmt: skip
-    run_id = proc.stdout.split()[0]
-    assert runlab.load(run_id, root=root).status == "cancelled", proc.stderr
-    assert proc.returncode == returncode, proc.stderr  # each ends the process as the signal does
-    assert "Exception ignored" not in proc.stderr, proc.stderr

@@ -72,46 +72,6 @@ def _install_exit_hooks() -> None:
     atexit.register(finish_open_runs)
 
 
-_unraisable_hook_installed = False
-
-
-def _install_unraisable_hook() -> None:
-    """Let a Ctrl-C or SIGTERM that lands in a finalizer still stop the run.
-
-    Python runs signal handlers between bytecodes of the main thread; when that is inside a
-    ``__del__``, a weakref callback or a generator's ``finally`` run by the garbage collector, the
-    ``KeyboardInterrupt`` (or :class:`RunTerminated`) is "ignored" there and the run went on, to be
-    killed as ``crashed`` by a sweep's grace period. This hook sends such a signal again to the main
-    thread, from another thread, so that it arrives once the finalizer has returned (and wakes a main
-    thread that has gone on into a ``sleep``); other unraisable exceptions go to the previous hook.
-    """
-    global _unraisable_hook_installed
-    if _unraisable_hook_installed:
-        return
-    _unraisable_hook_installed = True
-    previous = sys.unraisablehook
-
-    def unraisablehook(unraisable: Any) -> None:
-        kind = unraisable.exc_type
-        if isinstance(kind, type) and issubclass(kind, (KeyboardInterrupt, RunTerminated)):
-            signum = signal.SIGTERM if issubclass(kind, RunTerminated) else signal.SIGINT
-            main = threading.main_thread().ident
-            if main is not None:
-                threading.Thread(target=_signal_again, args=(main, signum), daemon=True,
-                                 name="runlab-signal-again").start()  # fmt: skip
-            return
-        previous(unraisable)
-
-    sys.unraisablehook = unraisablehook
-
-
-def _signal_again(thread: int, signum: int) -> None:
-    """Send ``signum`` to ``thread`` (the main one) once it has left the finalizer it was in (50 ms: a
-    signal that lands in one again comes back here)."""
-    time.sleep(0.05)
-    signal.pthread_kill(thread, signum)
-
-
 def finish_open_runs() -> None:
     """Finish the runs of this process that are still open, as at interpreter exit.
 
@@ -472,7 +432,6 @@ class Run:
         # SIGTERM cancels the run from before 'running' can be seen: one sent on seeing it (a sweep's
         # cancel) used to meet the previous handler (the default: the run read 'crashed')
         _hold_sigterm(self)
-        _install_unraisable_hook()
         moved = False
         try:
             with self._meta_lock:
