@@ -28,6 +28,7 @@ __all__ = [
     "dumps_light",
     "loads",
     "read_json",
+    "read_json_checked",
     "remove_folder",
     "write_json_atomic",
     "write_or_link",
@@ -203,3 +204,17 @@ def remove_folder(path: Path) -> None:
 def read_json(path: Path) -> Any:
     """Read a JSON file with orjson."""
     return loads(path.read_bytes())
+
+
+def read_json_checked(path: Path, problem: Callable[[Any], str | None]) -> tuple[Any, str | None]:
+    """A record file's content and what is wrong with it (None: nothing), for readers that report a
+    damaged file in one line: ``"is empty"``, ``"is not JSON (...)"``, or what ``problem(data)`` says.
+
+    Raises:
+        OSError: the file cannot be read at all.
+    """
+    try:
+        data = read_json(path)
+    except ValueError as exc:
+        return None, "is empty" if not path.stat().st_size else f"is not JSON ({exc})"
+    return data, problem(data)

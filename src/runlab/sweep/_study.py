@@ -22,7 +22,7 @@ from typing import Any
 from .._valueclass import value_class
 from ..errors import SweepNotFoundError, UsageError
 from ..experiment._trial import STUDY_NAME, make_pruner, open_storage, study_dir, study_file
-from ..store._files import read_json, write_json_atomic
+from ..store._files import read_json, read_json_checked, write_json_atomic
 from ._space import Dimension
 from ._study_journal import DamagedStudyError, damaged_journal, journal_storage
 
@@ -431,13 +431,7 @@ def _read_study_file(path: Path, name: str) -> dict[str, Any]:
         DamagedStudyError: the file is empty, not JSON, not an object or has a field of the wrong
             type (one line naming it, what is wrong and the way out).
     """
-    what: str | None
-    try:
-        data = read_json(path)
-    except ValueError as exc:
-        what = "is empty" if not path.stat().st_size else f"is not JSON ({exc})"
-    else:
-        what = _study_file_problem(data)
+    data, what = read_json_checked(path, _study_file_problem)
     if what is None:
         return data  # type: ignore[no-any-return]  # checked by _study_file_problem
     raise DamagedStudyError(f"The study file of study {name!r} is damaged: {path} {what}. Delete it: the next "

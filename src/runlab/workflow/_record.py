@@ -29,7 +29,7 @@ from .._valueclass import value_class
 from ..errors import AmbiguousRunError, DamagedFileError, UsageError
 from ..lifecycle._run import HEARTBEAT_INTERVAL
 from ..store import effective_status
-from ..store._files import read_json, write_json_atomic
+from ..store._files import read_json_checked, write_json_atomic
 
 __all__ = [
     "BEAT_EVERY",
@@ -218,13 +218,7 @@ def _read(root: Path, path: Path) -> WorkflowRecord:
         DamagedWorkflowError: the file is empty, not JSON or not what :meth:`WorkflowRecord.save` writes.
         OSError: the file cannot be read at all.
     """
-    what: str | None
-    try:
-        data = read_json(path)
-    except ValueError as exc:
-        what = "is empty" if not path.stat().st_size else f"is not JSON ({exc})"
-    else:
-        what = _problem(data, path.stem)
+    data, what = read_json_checked(path, lambda data: _problem(data, path.stem))
     if what is not None:
         raise DamagedWorkflowError(
             f"The workflow record {path} is damaged: it {what}. Remove it or restore it from a backup (the "
